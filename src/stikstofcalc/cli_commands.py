@@ -1,0 +1,10 @@
+"""Registers the sub-commands on the ``stikstofcalc`` group (one place to add them)."""
+
+from __future__ import annotations
+
+
+def register(group):
+    """Add every sub-command module's commands to ``group``."""
+    from .deposition import cli as deposition_cli
+
+    group.add_command(deposition_cli.deposition)

@@ -1,0 +1,99 @@
+"""One error hierarchy for stikstofcalc.
+
+Every user-facing error derives from :class:`StikstofError` and, where it fits, from
+the matching builtin (``ValueError``, ``KeyError``...). Errors carry their context
+as fields (file, case, sheet, row, field, value, expected) so that a batch can
+report them in a table, and they survive pickling (multiprocessing).
+"""
+
+from __future__ import annotations
+
+_FIELDS = ("file", "case", "sheet", "row", "field", "value", "expected", "detail")
+
+
+class StikstofError(Exception):
+    """Root of all stikstofcalc errors.
+
+    Parameters are all optional and keyword-only; the message is built from them:
+    ``file SOURCES.csv, case "Noord" (sheet projecten, row 14), field bouwduur:
+    "achttien" is not valid; expected e.g. "18 maanden"``.
+    """
+
+    def __init__(self, message: str | None = None, *, file=None, case=None, sheet=None,
+                 row=None, field=None, value=None, expected=None, detail=None):
+        self.file, self.case, self.sheet, self.row = file, case, sheet, row
+        self.field, self.value, self.expected, self.detail = field, value, expected, detail
+        self.message = message
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(f"file {self.file}")
+        if self.case is not None:
+            where.append(f'case "{self.case}"')
+        loc = []
+        if self.sheet is not None:
+            loc.append(f"sheet {self.sheet}")
+        if self.row is not None:
+            loc.append(f"row {self.row}")
+        head = ", ".join(where)
+        if loc:
+            head = f"{head} ({', '.join(loc)})" if head else ", ".join(loc)
+        if self.field is not None:
+            head = f"{head}, field {self.field}" if head else f"field {self.field}"
+        body = self.message
+        if body is None:
+            body = "invalid value" if self.value is None else f"{self.value!r} is not valid"
+        text = f"{head}: {body}" if head else body
+        if self.expected is not None:
+            text += f"; expected {self.expected}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
+
+    def as_record(self) -> dict:
+        """The error as a flat dict (for an error table)."""
+        rec = {k: getattr(self, k) for k in _FIELDS}
+        rec["message"] = str(self)
+        return rec
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self.message, {k: getattr(self, k) for k in _FIELDS}))
+
+
+def _rebuild(cls, message, fields):
+    return cls(message, **fields)
+
+
+class InputError(StikstofError, ValueError):
+    """Invalid user input: a missing column, text where a number belongs, a bad value."""
+
+
+class UnitError(InputError):
+    """A quantity has the wrong dimension or cannot be parsed."""
+
+
+class RangeError(InputError):
+    """A value lies outside the range the model is calibrated for."""
+
+
+class DataError(StikstofError, RuntimeError):
+    """Shipped or user-supplied reference data (key figures, model tables) are inconsistent."""
+
+
+class MultipleInputErrors(InputError):
+    """Several input problems found at once; ``errors`` lists them all."""
+
+    def __init__(self, errors, *, file=None):
+        self.errors = list(errors)
+        lines = [str(e) for e in self.errors[:50]]
+        more = len(self.errors) - len(lines)
+        msg = f"{len(self.errors)} problem(s) in the input:\n  " + "\n  ".join(lines)
+        if more > 0:
+            msg += f"\n  ... and {more} more"
+        super().__init__(msg, file=None)
+        self.file = file
+
+    def __reduce__(self):
+        return (MultipleInputErrors, (self.errors,), {"file": self.file})
