@@ -21,6 +21,23 @@ import numpy as np
 DEFAULT_CUTOFF_M = 25_000.0
 
 
+#: Parameter ranges covered by the OPS-LT 5.3.1 reference runs the engine is fitted to
+#: (``../shared/reference/ops/README.md``): name -> (low, high, unit). Spread is further
+#: limited to the emission height. Values outside are refused unless extrapolation is allowed.
+CALIBRATED_RANGES = {
+    "height_m": (0.5, 40.0, "m"),
+    "heat_mw": (0.0, 1.5, "MW"),
+    "z0_m": (0.03, 2.0, "m"),
+    "spread_m": (0.0, 40.0, "m"),
+    "area_side_m": (0.0, 2000.0, "m"),
+}
+#: OPS land-use classes: 1 grass, 2 arable, 3 permanent crops, 4 coniferous forest,
+#: 5 deciduous forest, 6 water, 7 urban, 8 other nature, 9 bare soil.
+LANDUSE_CLASSES = {1: "grass", 2: "arable", 3: "permanent crops", 4: "coniferous forest",
+                   5: "deciduous forest", 6: "water", 7: "urban", 8: "other nature",
+                   9: "bare soil"}
+
+
 def _f(a, n=None):
     a = np.asarray(a, dtype=float)
     if n is not None and a.ndim == 0:
