@@ -1,0 +1,198 @@
+"""The OPS-LT emulator's model data and per-source kernel tables.
+
+The engine represents the deposition of one source as a table of
+log(deposition per kg/yr) over 30 log-spaced rings (20 m - 30 km) x 36 bearings,
+assembled per source from the shipped OPS-LT 5.3.1.0 reference tables
+(``data/ops531_kernel.npz``, built by ``tools/build_kernel.py``):
+
+- height x heat content x roughness: multilinear interpolation in
+  (log h, hc**0.25, log z0) of the log table (set A6, heat node 0.035 MW from A9);
+- region: log-ratio field of six meteo locations (set A4), inverse-distance
+  weighted on the source position;
+- vertical spread: log-ratio per ring (set A9);
+- receptor land use: log-ratio per class and ring (set A7), applied per pair.
+
+See ``docs/engine.md`` for the derivation and the measured accuracy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from ..errors import DataError
+
+MODEL_FILE = "ops531_kernel.npz"
+#: exponent of the heat-content interpolation coordinate hc**p (fitted on A6/A9, see docs)
+HEAT_EXPONENT = 0.25
+#: length scale of the regional weighting [m]: w_i = 1 / (d_i**2 + REGION_SCALE_M**2)
+REGION_SCALE_M = 20_000.0
+
+
+@dataclass(frozen=True)
+class Model:
+    D: np.ndarray
+    H: np.ndarray
+    HC: np.ndarray
+    Z: np.ndarray
+    L: np.ndarray
+    region_xy: np.ndarray
+    R: np.ndarray
+    LU_H: np.ndarray
+    LU_Z: np.ndarray
+    LU: np.ndarray
+    SP_HC: np.ndarray
+    SP_H: np.ndarray
+    SP_S: np.ndarray
+    SP: np.ndarray
+    AC_U: np.ndarray | None
+    AC_H: np.ndarray | None
+    AC_S: np.ndarray | None
+    AC: np.ndarray | None
+    provenance: str
+
+    @property
+    def log_d0(self) -> float:
+        return float(np.log(self.D[0]))
+
+    @property
+    def dlog(self) -> float:
+        return float((np.log(self.D[-1]) - np.log(self.D[0])) / (len(self.D) - 1))
+
+
+@lru_cache(maxsize=1)
+def load_model() -> Model:
+    """Load the shipped model data (cached)."""
+    try:
+        ref = resources.files("stikstofcalc.deposition").joinpath("data", MODEL_FILE)
+        with ref.open("rb") as fh, np.load(fh) as z:
+            arrs = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:  # pragma: no cover - packaging error
+        raise DataError(f"model data {MODEL_FILE} missing from the package") from exc
+    for k in ("AC_U", "AC_H", "AC_S", "AC"):
+        arrs.setdefault(k, None)
+    arrs["provenance"] = str(arrs["provenance"])
+    return Model(**arrs)
+
+
+def _axis(nodes, v):
+    """Index of the lower node and fraction, linear (extrapolating beyond the ends)."""
+    i = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
+    t = (v - nodes[i]) / (nodes[i + 1] - nodes[i])
+    return i, t
+
+
+def _clamped_axis(nodes, v):
+    i, t = _axis(nodes, v)
+    return i, np.clip(t, 0.0, 1.0)
+
+
+def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x, y):
+    """Per-source log kernel tables.
+
+    Parameters
+    ----------
+    m : Model
+    substance : int
+        0 = NOx (as NO2), 1 = NH3.
+    height_m, heat_mw, z0_m, spread_m, x, y : array_like, shape (n,)
+        Source height [m], heat content [MW], roughness [m], spread [m], RD position [m].
+
+    Returns
+    -------
+    logtab : ndarray, shape (n, 30, 36)
+        log of deposition [mol N/ha/yr per kg/yr] on grass per ring and bearing.
+    lutab : ndarray, shape (n, 9, 30)
+        log ratio of land-use class 1..9 to grass per ring.
+    """
+    h = np.asarray(height_m, float)
+    ih, th = _axis(np.log(m.H), np.log(h))
+    ic, tc = _axis(m.HC ** HEAT_EXPONENT, np.asarray(heat_mw, float) ** HEAT_EXPONENT)
+    iz, tz = _axis(np.log(m.Z), np.log(np.asarray(z0_m, float)))
+    Ls = m.L[substance]
+    out = np.zeros((h.shape[0], m.L.shape[-2], m.L.shape[-1]))
+    for a, wa in ((0, 1 - th), (1, th)):
+        for b, wb in ((0, 1 - tc), (1, tc)):
+            for c, wc in ((0, 1 - tz), (1, tz)):
+                out += (wa * wb * wc)[:, None, None] * Ls[ih + a, ic + b, iz + c]
+    out += region_logratio(m, substance, x, y)
+    out += spread_logratio(m, substance, h, heat_mw, spread_m)[:, :, None]
+    return out, landuse_logratio(m, substance, h, z0_m)
+
+
+def region_logratio(m: Model, substance: int, x, y):
+    """Regional log ratio to the central location, (n, 30, 36)."""
+    d2 = (np.asarray(x, float)[:, None] - m.region_xy[None, :, 0]) ** 2 + \
+         (np.asarray(y, float)[:, None] - m.region_xy[None, :, 1]) ** 2
+    w = 1.0 / (d2 + REGION_SCALE_M ** 2)
+    w /= w.sum(1, keepdims=True)
+    return np.einsum("nk,krb->nrb", w, m.R[substance])
+
+
+def spread_logratio(m: Model, substance: int, height_m, heat_mw, spread_m):
+    """Log ratio of a source with vertical spread to one without, per ring (n, 30)."""
+    ic, tc = _clamped_axis(m.SP_HC ** HEAT_EXPONENT, np.asarray(heat_mw, float) ** HEAT_EXPONENT)
+    ih, th = _clamped_axis(np.log(m.SP_H), np.log(np.asarray(height_m, float)))
+    i_s, ts = _clamped_axis(m.SP_S, np.asarray(spread_m, float))
+    S = m.SP[substance]
+    out = 0.0
+    for a, wa in ((0, 1 - tc), (1, tc)):
+        for b, wb in ((0, 1 - th), (1, th)):
+            for c, wc in ((0, 1 - ts), (1, ts)):
+                out = out + (wa * wb * wc)[:, None] * S[ic + a, ih + b, i_s + c]
+    return out
+
+
+def landuse_logratio(m: Model, substance: int, height_m, z0_m):
+    """Log ratio of each land-use class to grass per ring, (n, 9, 30)."""
+    ih, th = _clamped_axis(np.log(m.LU_H), np.log(np.asarray(height_m, float)))
+    iz, tz = _clamped_axis(np.log(m.LU_Z), np.log(np.asarray(z0_m, float)))
+    U = m.LU[substance]  # (9, nh, nz, 30)
+    out = 0.0
+    for a, wa in ((0, 1 - th), (1, th)):
+        for c, wc in ((0, 1 - tz), (1, tz)):
+            out = out + (wa * wc)[:, None, None] * np.moveaxis(U[:, ih + a, iz + c], 1, 0)
+    return out
+
+
+def pair_lookup(m: Model, logtab, lutab, src, d, bearing, landuse):
+    """Deposition per kg/yr for pairs [mol N/ha/yr per kg/yr].
+
+    ``src`` indexes rows of ``logtab``/``lutab``; ``d`` [m] is clamped to the first
+    ring below 20 m and extrapolated log-linearly beyond 30 km; ``bearing`` [deg] from
+    source to receptor (0 = N); ``landuse`` 1..9.
+    """
+    nr = logtab.shape[1]
+    x = (np.log(np.maximum(d, m.D[0])) - m.log_d0) / m.dlog
+    i = np.minimum(x.astype(np.int64), nr - 2)
+    t = x - i
+    y = np.mod(bearing, 360.0) / 10.0
+    j = y.astype(np.int64) % 36
+    u = y - np.floor(y)
+    j1 = (j + 1) % 36
+    v = ((1 - t) * ((1 - u) * logtab[src, i, j] + u * logtab[src, i, j1])
+         + t * ((1 - u) * logtab[src, i + 1, j] + u * logtab[src, i + 1, j1]))
+    lu = landuse - 1
+    v += (1 - t) * lutab[src, lu, i] + t * lutab[src, lu, i + 1]
+    return np.exp(v)
+
+
+def area_logcorr(m: Model, substance: int, height_m, side_m, u):
+    """log of the OPS area-source correction for pairs (set A8).
+
+    ``u`` is the Chebyshev distance from the square's centre in half sides (u <= 1
+    inside); the table is over log(1 + u), log side and log height (clamped).
+    """
+    iu, tu = _clamped_axis(m.AC_U, np.log1p(u))  # AC_U holds log1p of the u nodes
+    ih, th = _clamped_axis(np.log(m.AC_H), np.log(height_m))
+    i_s, ts = _clamped_axis(np.log(m.AC_S), np.log(side_m))
+    A = m.AC[substance]  # (nh, ns, nu)
+    out = 0.0
+    for a, wa in ((0, 1 - th), (1, th)):
+        for b, wb in ((0, 1 - ts), (1, ts)):
+            for c, wc in ((0, 1 - tu), (1, tu)):
+                out = out + wa * wb * wc * A[ih + a, i_s + b, iu + c]
+    return out
