@@ -1,0 +1,626 @@
+"""The AERIUS receptor grid, coordinate conversion and receptor selection.
+
+AERIUS calculates deposition on the centres of 1 ha hexagons laid out on a fixed grid
+in RD New (EPSG:28992). This module converts between AERIUS receptor ids and RD
+coordinates in both directions, selects the hexagons within a distance of a set of
+sources, builds the default receptor set (hexagon centres inside nitrogen-sensitive
+Natura 2000 areas within 25 km) and reads a user's own receptor file.
+
+The grid (``../shared/docs/domain.md`` section 2.3, verified against AERIUS check values)::
+
+    r = sqrt(2 * 10000 / (3 * sqrt(3))) = 62.0403 m      hexagon radius (centre to vertex)
+    h = sqrt(3) * r                                       hexagon height (flat-topped)
+    i = id - 1,  c = i mod 1529,  k = i div 1529          column and row
+    x = 3604 + 3 r c + (1.5 r if k odd else 0)
+    y = 296800 + k h / 2
+
+The centres form a regular triangular lattice with spacing ``sqrt(3) r``; the hexagon of a
+receptor is exactly the set of points nearer to its centre than to any other centre
+(Voronoi cell), which is what :func:`xy_to_receptor_id` uses.
+
+Everything here works on plain float arrays in metres (RD New); WGS84 enters and leaves
+through :func:`wgs84_to_rd` and :func:`rd_to_wgs84` (pyproj).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, MultipleInputErrors, RangeError
+
+#: Area of one AERIUS hexagon [m2] (1 ha).
+HEXAGON_AREA_M2 = 10_000.0
+#: Hexagon radius, centre to vertex = edge length [m]: sqrt(2 A / (3 sqrt 3)) = 62.0403 m.
+HEXAGON_RADIUS_M = math.sqrt(2.0 * HEXAGON_AREA_M2 / (3.0 * math.sqrt(3.0)))
+#: Hexagon height, flat side to flat side [m]: sqrt(3) r = 107.457 m.
+HEXAGON_HEIGHT_M = math.sqrt(3.0) * HEXAGON_RADIUS_M
+#: Distance between centres in one grid row [m]: 3 r.
+COLUMN_SPACING_M = 3.0 * HEXAGON_RADIUS_M
+#: Distance between two consecutive grid rows [m]: h / 2.
+ROW_SPACING_M = HEXAGON_HEIGHT_M / 2.0
+#: RD coordinates of receptor 1 [m].
+GRID_ORIGIN_X_M = 3604.0
+GRID_ORIGIN_Y_M = 296800.0
+#: Hexagons per grid row.
+HEXAGONS_PER_ROW = 1529
+#: Default selection radius [m]: AERIUS stops at 25 km from each source since 20 Jan 2022,
+#: upheld by ABRvS 5 Apr 2023 (ECLI:NL:RVS:2023:1299); same value as the engine's cut-off.
+DEFAULT_RADIUS_M = 25_000.0
+
+RD_NEW_EPSG = 28992
+WGS84_EPSG = 4326
+
+
+# --------------------------------------------------------------------------- grid
+
+
+def receptor_id_to_xy(receptor_id) -> tuple[np.ndarray, np.ndarray]:
+    """RD New coordinates of AERIUS hexagon centres.
+
+    Parameters
+    ----------
+    receptor_id : array_like of int
+        AERIUS receptor ids (>= 1).
+
+    Returns
+    -------
+    x, y : ndarray of float
+        Centre coordinates [m], RD New (EPSG:28992), same shape as ``receptor_id``.
+
+    Raises
+    ------
+    RangeError
+        If an id is below 1 or not an integer.
+
+    Notes
+    -----
+    ``i = id - 1``, ``c = i mod 1529``, ``k = i div 1529``;
+    ``x = 3604 + 3 r c + 1.5 r (k mod 2)``, ``y = 296800 + k h / 2``.
+
+    References
+    ----------
+    AERIUS receptor grid as described in ``../shared/docs/domain.md`` section 2.3
+    (check values: id 1 -> (3604, 296800); 4706906 -> (123279.78, 462176.31)).
+    """
+    rid = _as_ids(receptor_id)
+    i = rid - 1
+    c = i % HEXAGONS_PER_ROW
+    k = i // HEXAGONS_PER_ROW
+    x = GRID_ORIGIN_X_M + COLUMN_SPACING_M * c + 1.5 * HEXAGON_RADIUS_M * (k % 2)
+    y = GRID_ORIGIN_Y_M + ROW_SPACING_M * k
+    return x, y
+
+
+def xy_to_receptor_id(x, y, *, outside: str = "raise") -> np.ndarray:
+    """AERIUS id of the hexagon that contains each point.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        RD New coordinates [m]; broadcast against each other.
+    outside : {"raise", "zero"}, keyword-only
+        What to do with points whose hexagon lies outside the grid (west of the first
+        column, east of column 1529, or south of the first row): raise
+        :class:`RangeError` (default) or return id 0 for them.
+
+    Returns
+    -------
+    ndarray of int64
+        Receptor ids.
+
+    Notes
+    -----
+    In lattice units ``u = (x - 3604) / (1.5 r)``, ``v = (y - 296800) / (h / 2)`` the centres
+    are the integer points with ``u + v`` even. The lattice cell ``[floor u, floor u + 1] x
+    [floor v, floor v + 1]`` meets only the Voronoi cells (hexagons) of its two corners with
+    even coordinate sum, so the nearer of those two (in metres) is the containing hexagon.
+    A point exactly on an edge goes to the lower of the two candidate rows/columns as
+    decided by ``<=``; this is deterministic but AERIUS's own tie rule is not known.
+    """
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        raise RangeError(field="x, y", value="NaN or infinite", expected="finite RD coordinates [m]")
+    u = (x - GRID_ORIGIN_X_M) / (1.5 * HEXAGON_RADIUS_M)
+    v = (y - GRID_ORIGIN_Y_M) / ROW_SPACING_M
+    u0, v0 = np.floor(u), np.floor(v)
+    even = (u0 + v0) % 2 == 0
+    # the two lattice corners with even coordinate sum
+    ua = np.where(even, u0, u0 + 1)
+    ub = np.where(even, u0 + 1, u0)
+    va, vb = v0, v0 + 1
+    da = ((u - ua) * 1.5 * HEXAGON_RADIUS_M) ** 2 + ((v - va) * ROW_SPACING_M) ** 2
+    db = ((u - ub) * 1.5 * HEXAGON_RADIUS_M) ** 2 + ((v - vb) * ROW_SPACING_M) ** 2
+    q = np.where(da <= db, ua, ub).astype(np.int64)
+    k = np.where(da <= db, va, vb).astype(np.int64)
+    c = (q - (k % 2)) // 2
+    ok = (c >= 0) & (c < HEXAGONS_PER_ROW) & (k >= 0)
+    rid = np.where(ok, k * HEXAGONS_PER_ROW + c + 1, 0)
+    if outside == "raise" and not np.all(ok):
+        bad = np.flatnonzero(~ok.ravel())[0]
+        raise RangeError(field="x, y",
+                         value=f"({x.ravel()[bad]:.1f}, {y.ravel()[bad]:.1f})",
+                         expected="RD New coordinates on the AERIUS grid "
+                                  f"(x {GRID_ORIGIN_X_M:.0f} to about 288000, y >= {GRID_ORIGIN_Y_M:.0f})")
+    if outside not in ("raise", "zero"):
+        raise ValueError(f"outside must be 'raise' or 'zero', not {outside!r}")
+    return rid
+
+
+def hexagon_vertices(receptor_id) -> np.ndarray:
+    """Corner coordinates of hexagons, for maps.
+
+    Parameters
+    ----------
+    receptor_id : array_like of int
+
+    Returns
+    -------
+    ndarray, shape (..., 6, 2)
+        RD New corner coordinates [m], counter-clockwise starting east of the centre
+        (flat-topped hexagons: corners at 0, 60, ..., 300 degrees).
+    """
+    x, y = receptor_id_to_xy(receptor_id)
+    ang = np.deg2rad(np.arange(6) * 60.0)
+    vx = x[..., None] + HEXAGON_RADIUS_M * np.cos(ang)
+    vy = y[..., None] + HEXAGON_RADIUS_M * np.sin(ang)
+    return np.stack([vx, vy], axis=-1)
+
+
+def receptors_within(x, y, *, radius_m: float = DEFAULT_RADIUS_M) -> np.ndarray:
+    """All grid hexagons whose centre lies within ``radius_m`` of any of the points.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        RD New coordinates of the points (sources) [m].
+    radius_m : float, keyword-only
+        Selection radius [m] (AERIUS: 25 km).
+
+    Returns
+    -------
+    ndarray of int64
+        Sorted unique receptor ids (about 196,000 for one point and 25 km). For the
+        Natura 2000 hexagons only, use :func:`default_receptors`, which is much faster.
+    """
+    px, py = _points(x, y)
+    kmin = max(0, math.ceil((py.min() - radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M))
+    kmax = math.floor((py.max() + radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M)
+    if kmax < kmin:
+        return np.zeros(0, dtype=np.int64)
+    cmin = max(0, math.floor((px.min() - radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M) - 1)
+    cmax = min(HEXAGONS_PER_ROW - 1,
+               math.ceil((px.max() + radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M))
+    k = np.arange(kmin, kmax + 1, dtype=np.int64)[:, None]
+    c = np.arange(cmin, cmax + 1, dtype=np.int64)[None, :]
+    rid = (k * HEXAGONS_PER_ROW + c + 1).ravel()
+    rx, ry = receptor_id_to_xy(rid)
+    keep = distance_to_sources(rx, ry, px, py, max_distance_m=radius_m) <= radius_m
+    return rid[keep]
+
+
+def distance_to_sources(x, y, source_x, source_y, source_x_end=None, source_y_end=None, *,
+                        max_distance_m: float = np.inf, chunk_pairs: int = 4_000_000) -> np.ndarray:
+    """Distance from each receptor to the nearest source point or segment [m].
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        Receptor coordinates [m].
+    source_x, source_y : array_like of float
+        Source points, or segment start points [m].
+    source_x_end, source_y_end : array_like of float, optional
+        Segment end points [m]; NaN (or omitted) for point sources.
+    max_distance_m : float, keyword-only
+        Receptors farther than this from the sources' bounding box are given ``inf``
+        without evaluating pairs (a pre-filter) [m].
+    chunk_pairs : int, keyword-only
+        Memory bound: receptor-source pairs evaluated at once.
+
+    Returns
+    -------
+    ndarray of float
+        Shortest distance [m] (``inf`` where pre-filtered away).
+    """
+    x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    sx, sy = _points(source_x, source_y)
+    ex = sx if source_x_end is None else np.broadcast_to(np.asarray(source_x_end, float), sx.shape)
+    ey = sy if source_y_end is None else np.broadcast_to(np.asarray(source_y_end, float), sy.shape)
+    ex, ey = np.where(np.isnan(ex), sx, ex), np.where(np.isnan(ey), sy, ey)
+    out = np.full(x.shape, np.inf)
+    lo_x, hi_x = min(sx.min(), ex.min()), max(sx.max(), ex.max())
+    lo_y, hi_y = min(sy.min(), ey.min()), max(sy.max(), ey.max())
+    cand = np.flatnonzero((x >= lo_x - max_distance_m) & (x <= hi_x + max_distance_m)
+                          & (y >= lo_y - max_distance_m) & (y <= hi_y + max_distance_m))
+    dx, dy = ex - sx, ey - sy
+    len2 = dx * dx + dy * dy
+    step = max(1, chunk_pairs // sx.size)
+    for start in range(0, cand.size, step):
+        idx = cand[start:start + step]
+        px, py = x[idx, None] - sx, y[idx, None] - sy
+        t = np.where(len2 > 0, np.clip((px * dx + py * dy) / np.where(len2 > 0, len2, 1.0), 0, 1), 0.0)
+        out[idx] = np.sqrt(np.min((px - t * dx) ** 2 + (py - t * dy) ** 2, axis=1))
+    return out
+
+
+def _points(x, y):
+    px = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
+    py = np.atleast_1d(np.asarray(y, dtype=float)).ravel()
+    if px.size == 0 or px.shape != py.shape:
+        raise InputError(field="x, y", value=f"{px.size} x and {py.size} y values",
+                         expected="the same, non-zero number of x and y coordinates")
+    if not (np.all(np.isfinite(px)) and np.all(np.isfinite(py))):
+        raise InputError(field="x, y", value="NaN or infinite", expected="finite RD coordinates [m]")
+    return px, py
+
+
+def _as_ids(receptor_id) -> np.ndarray:
+    a = np.asarray(receptor_id)
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise RangeError(field="receptor_id", value="a non-integer value",
+                             expected="whole AERIUS receptor ids >= 1")
+    elif a.dtype.kind not in "iu":
+        raise RangeError(field="receptor_id", value=str(a.dtype), expected="integer receptor ids")
+    a = a.astype(np.int64)
+    if a.size and a.min() < 1:
+        raise RangeError(field="receptor_id", value=int(a.min()), expected="AERIUS receptor ids >= 1")
+    return a
+
+
+# --------------------------------------------------------------------------- WGS84
+
+
+@functools.lru_cache(maxsize=2)
+def _transformer(to_rd: bool):
+    from pyproj import Transformer
+
+    src, dst = (WGS84_EPSG, RD_NEW_EPSG) if to_rd else (RD_NEW_EPSG, WGS84_EPSG)
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def wgs84_to_rd(lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 latitude/longitude to RD New (EPSG:28992).
+
+    Parameters
+    ----------
+    lat, lon : array_like of float
+        Latitude and longitude [degrees] (note the order: latitude first).
+
+    Returns
+    -------
+    x, y : ndarray of float
+        RD New coordinates [m].
+
+    Raises
+    ------
+    RangeError
+        If a latitude/longitude lies outside 50-54 N, 2-8 E (roughly the Netherlands and
+        its sea; catches swapped columns).
+
+    Notes
+    -----
+    pyproj/PROJ without the RDNAPTRANS correction grid uses a Helmert-based operation;
+    expect deviations of about 0.2-1 m from RDNAPTRANS, small against a 62 m hexagon.
+    """
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    bad = ~((lat >= 50.0) & (lat <= 54.0) & (lon >= 2.0) & (lon <= 8.0))
+    if np.any(bad):
+        i = np.flatnonzero(np.broadcast_to(bad, np.broadcast(lat, lon).shape).ravel())[0]
+        la, lo = np.broadcast_arrays(lat, lon)
+        raise RangeError(field="lat, lon", value=f"({la.ravel()[i]}, {lo.ravel()[i]})",
+                         expected="latitude 50-54 and longitude 2-8 degrees (the Netherlands)")
+    x, y = _transformer(True).transform(lon, lat)
+    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+
+
+def rd_to_wgs84(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Convert RD New (EPSG:28992) to WGS84.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        RD New coordinates [m].
+
+    Returns
+    -------
+    lat, lon : ndarray of float
+        Latitude and longitude [degrees].
+    """
+    lon, lat = _transformer(False).transform(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+    return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+
+
+# --------------------------------------------------------------------------- default set
+
+
+def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT_RADIUS_M,
+                      nitrogen_sensitive_only: bool = True) -> pd.DataFrame:
+    """Default receptor set: hexagon centres in Natura 2000 areas within ``radius_m``.
+
+    Parameters
+    ----------
+    x, y : array_like of float
+        RD New coordinates of the project's sources (points, or segment starts) [m].
+    x_end, y_end : array_like of float, optional
+        Segment end points [m] (NaN for points), so line sources count along their length.
+    radius_m : float, keyword-only
+        Distance from the nearest source [m] (AERIUS: 25 km).
+    nitrogen_sensitive_only : bool, keyword-only
+        Keep only areas flagged nitrogen-sensitive (RCE); False takes all 160 areas.
+
+    Returns
+    -------
+    DataFrame
+        ``receptor_id``, ``x``, ``y`` [m], ``n2k_number``, ``area_name``, ``distance_m``
+        (to the nearest source), sorted by receptor id. ``attrs["notes"]`` holds the
+        screening caveat, the missing areas and the attribution, to be echoed in outputs;
+        an empty frame means no Natura 2000 hexagon lies within the radius (not an error).
+
+    Notes
+    -----
+    Pre-filter on the shipped sorted ids: the grid rows within ``radius_m`` of the sources
+    map to one contiguous id range (``id = 1529 k + c + 1``), found by binary search; only
+    that slice is converted to coordinates and checked exactly. About 5-20 ms for a point.
+    """
+    from .natura2000 import ATTRIBUTION, SCREENING_NOTE, load_natura2000
+
+    sx, sy = _points(x, y)
+    ex = None if x_end is None else np.atleast_1d(np.asarray(x_end, dtype=float)).ravel()
+    ey = None if y_end is None else np.atleast_1d(np.asarray(y_end, dtype=float)).ravel()
+    ally = sy if ey is None else np.concatenate([sy, ey[np.isfinite(ey)]])
+    n2k = load_natura2000()
+    kmin = max(0, math.floor((ally.min() - radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M))
+    kmax = math.ceil((ally.max() + radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M)
+    lo, hi = np.searchsorted(n2k.receptor_id, [kmin * HEXAGONS_PER_ROW + 1,
+                                               (kmax + 1) * HEXAGONS_PER_ROW + 1])
+    rid, num = n2k.receptor_id[lo:hi], n2k.n2k_number[lo:hi]
+    if nitrogen_sensitive_only:
+        sensitive = n2k.areas.index[n2k.areas["nitrogen_sensitive"]].to_numpy()
+        keep = np.isin(num, sensitive)
+        rid, num = rid[keep], num[keep]
+    rx, ry = receptor_id_to_xy(rid)
+    dist = distance_to_sources(rx, ry, sx, sy, ex, ey, max_distance_m=radius_m)
+    keep = dist <= radius_m
+    out = pd.DataFrame({"receptor_id": rid[keep], "x": rx[keep], "y": ry[keep],
+                        "n2k_number": num[keep].astype(np.int64),
+                        "area_name": n2k.area_names(num[keep]), "distance_m": dist[keep]})
+    out.attrs["notes"] = [SCREENING_NOTE, n2k.missing_note, ATTRIBUTION]
+    return out
+
+
+# --------------------------------------------------------------------------- user file
+
+#: Accepted column names (lower case, spaces/dashes as underscores) -> canonical name.
+RECEPTOR_COLUMNS = {
+    "receptor_id": ("receptor_id", "receptorid", "receptor", "hexagon_id", "hexagon", "id"),
+    "x": ("x", "x_rd", "rd_x", "x_coord", "x_coordinaat"),
+    "y": ("y", "y_rd", "rd_y", "y_coord", "y_coordinaat"),
+    "lat": ("lat", "latitude", "breedtegraad"),
+    "lon": ("lon", "lng", "long", "longitude", "lengtegraad"),
+    "area_name": ("area_name", "area", "gebied", "natura2000_area", "natura_2000_gebied", "n2k_name"),
+    "habitat": ("habitat", "habitat_type", "habitattype", "habitat_code"),
+    "kdw": ("kdw", "kdw_mol_per_ha_per_year", "critical_deposition", "critical_load"),
+    "background_deposition": ("background_deposition", "achtergronddepositie", "background",
+                              "total_deposition", "totale_depositie"),
+    "exceeding": ("exceeding", "overbelast", "nearly_exceeded", "exceedance"),
+}
+_NUMERIC = ("x", "y", "lat", "lon", "kdw", "background_deposition")
+_TRUE = {"true", "1", "ja", "yes", "waar", "j", "y", "wel"}
+_FALSE = {"false", "0", "nee", "no", "onwaar", "n", "niet"}
+_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
+
+
+def read_receptor_file(path, *, sheet: str | int | None = None,
+                       margin: float | None = None) -> pd.DataFrame:
+    """Read a user's receptor set (CSV or Excel) and validate every row.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` (comma or semicolon separated, decimal point or comma) or ``.xlsx``.
+    sheet : str or int, keyword-only
+        Excel sheet (default the first).
+    margin : float, keyword-only
+        "Nearly exceeded" KDW margin [mol N/ha/yr] (default 70, :mod:`stikstofcalc.rules`).
+
+    Returns
+    -------
+    DataFrame
+        One row per input row, in input order: ``receptor_id`` (the AERIUS hexagon holding
+        the point), ``x``, ``y`` [m, RD New], ``row`` (file row number), the optional
+        columns given (``area_name``, ``habitat``, ``kdw``, ``background_deposition``,
+        ``exceeding``) and ``relevant`` (whether the row counts for the verdict). Several
+        rows may share a hexagon (one per habitat); see :func:`collapse_receptors`.
+
+    Raises
+    ------
+    InputError
+        No coordinates (neither ``receptor_id`` nor ``x, y`` nor ``lat, lon``).
+    MultipleInputErrors
+        Every bad cell, each with file, row, column, value and what was expected.
+
+    Notes
+    -----
+    Coordinates: ``x, y`` (RD New) win over ``lat, lon`` (WGS84, via pyproj); if only
+    ``receptor_id`` is given the hexagon centre is used; when both an id and coordinates
+    are given, the point must lie in that hexagon. With ``kdw`` (and
+    ``background_deposition``) or ``exceeding`` the rule "relevance" of
+    :mod:`stikstofcalc.rules` applies: background > KDW - 70 mol/ha/yr.
+    """
+    from .rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
+
+    path = Path(path)
+    raw = _read_table(path, sheet)
+    cols = _map_columns(raw, path)
+    errors: list[InputError] = []
+    rows = np.arange(len(raw)) + 2  # header is row 1 in CSV and Excel
+    out = pd.DataFrame({"row": rows})
+    for name in _NUMERIC:
+        if name in cols:
+            out[name] = _numbers(raw[cols[name]], name, cols[name], rows, path, errors)
+    if "receptor_id" in cols:
+        ids = _numbers(raw[cols["receptor_id"]], "receptor_id", cols["receptor_id"], rows, path, errors)
+        bad = ~np.isnan(ids) & ((ids < 1) | (ids != np.round(ids)))
+        for i in np.flatnonzero(bad):
+            errors.append(InputError(file=str(path), row=int(rows[i]), field=cols["receptor_id"],
+                                     value=raw[cols["receptor_id"]].iloc[i],
+                                     expected="a whole AERIUS receptor id >= 1"))
+        out["receptor_id"] = np.where(bad, np.nan, ids)
+    if "exceeding" in cols:
+        out["exceeding"] = _flags(raw[cols["exceeding"]], cols["exceeding"], rows, path, errors)
+    for name in ("area_name", "habitat"):
+        if name in cols:
+            out[name] = raw[cols[name]].astype("string").str.strip()
+    if ("kdw" in cols) != ("background_deposition" in cols) and "exceeding" not in cols:
+        have, lack = ("kdw", "background_deposition") if "kdw" in cols else ("background_deposition", "kdw")
+        errors.append(InputError(file=str(path), field=lack, value="missing column",
+                                 expected=f"a {lack} column with {cols[have]!r}, or an 'exceeding' column"))
+    _resolve_coordinates(out, path, errors)
+    if errors:
+        raise MultipleInputErrors(errors, file=str(path))
+    kdw = out["kdw"] if "kdw" in out and "background_deposition" in out else None
+    bg = out["background_deposition"] if kdw is not None else None
+    exc = out["exceeding"] if "exceeding" in out else None
+    m = NEARLY_EXCEEDED_MARGIN_MOL_HA_YR if margin is None else margin
+    out["relevant"] = np.broadcast_to(relevant_hexagons(kdw, bg, exc, margin=m), len(out))
+    out["receptor_id"] = out["receptor_id"].astype(np.int64)
+    first = ["receptor_id", "x", "y", "row"]
+    return out[first + [c for c in out.columns if c not in first + ["lat", "lon"]]]
+
+
+def collapse_receptors(receptors: pd.DataFrame) -> pd.DataFrame:
+    """One row per hexagon: relevant if any of its rows is; KDW the lowest; first x, y.
+
+    Parameters
+    ----------
+    receptors : DataFrame
+        As returned by :func:`read_receptor_file`.
+
+    Returns
+    -------
+    DataFrame
+        ``receptor_id``, ``x``, ``y``, ``relevant``, ``n_rows`` and, where present,
+        ``kdw`` (min), ``background_deposition`` (max), ``area_name`` and ``habitat``
+        (joined with ``;``), sorted by first appearance.
+    """
+    agg = {"x": "first", "y": "first", "relevant": "any", "row": "size"}
+    for c, how in (("kdw", "min"), ("background_deposition", "max")):
+        if c in receptors:
+            agg[c] = how
+    for c in ("area_name", "habitat"):
+        if c in receptors:
+            agg[c] = lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))
+    out = receptors.groupby("receptor_id", sort=False).agg(agg).rename(columns={"row": "n_rows"})
+    return out.reset_index()
+
+
+def _read_table(path: Path, sheet) -> pd.DataFrame:
+    if not path.exists():
+        raise InputError(file=str(path), value="file not found", expected="an existing CSV or Excel file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm", ".xls"):
+            return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+        if suffix in (".csv", ".txt"):
+            with open(path, encoding="utf-8-sig") as fh:
+                header = fh.readline()
+            sep = max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
+            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputError(file=str(path), value="unreadable", expected="a CSV or Excel table",
+                         detail=str(exc)) from exc
+    raise InputError(file=str(path), value=suffix or "(no extension)",
+                     expected="a .csv or .xlsx file")
+
+
+def _map_columns(raw: pd.DataFrame, path: Path) -> dict[str, str]:
+    norm = {re.sub(r"[\s\-/]+", "_", str(c).strip().lower()): c for c in raw.columns}
+    cols = {}
+    for name, aliases in RECEPTOR_COLUMNS.items():
+        hit = [norm[a] for a in aliases if a in norm]
+        if hit:
+            cols[name] = hit[0]
+    has_xy = "x" in cols and "y" in cols
+    has_ll = "lat" in cols and "lon" in cols
+    if not (has_xy or has_ll or "receptor_id" in cols):
+        raise InputError(file=str(path), field="columns", value=", ".join(map(str, raw.columns)),
+                         expected="receptor_id, or x and y (RD New), or lat and lon (WGS84)")
+    return cols
+
+
+def _numbers(col: pd.Series, name, label, rows, path, errors) -> np.ndarray:
+    out = np.full(len(col), np.nan)
+    for i, v in enumerate(col.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            out[i] = float(v)
+            continue
+        s = str(v).strip()
+        if s == "":
+            continue
+        if _NUMBER.match(s):
+            out[i] = float(s.replace(",", "."))
+        else:
+            errors.append(InputError(file=str(path), row=int(rows[i]), field=label, value=v,
+                                     expected=f"a number ({name})"))
+    return out
+
+
+def _flags(col: pd.Series, label, rows, path, errors) -> np.ndarray:
+    out = np.full(len(col), np.nan)
+    for i, v in enumerate(col.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or str(v).strip() == "":
+            continue
+        s = str(v).strip().lower()
+        if isinstance(v, bool) or s in _TRUE | _FALSE:
+            out[i] = float(bool(v)) if isinstance(v, bool) else float(s in _TRUE)
+        else:
+            errors.append(InputError(file=str(path), row=int(rows[i]), field=label, value=v,
+                                     expected="true/false (ja/nee, 1/0)"))
+    return out
+
+
+def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
+    n = len(out)
+    x = out["x"].to_numpy() if "x" in out else np.full(n, np.nan)
+    y = out["y"].to_numpy() if "y" in out else np.full(n, np.nan)
+    if "lat" in out:
+        ll = ~np.isnan(out["lat"].to_numpy()) & ~np.isnan(out["lon"].to_numpy()) & np.isnan(x)
+        if ll.any():
+            lat, lon = out["lat"].to_numpy()[ll], out["lon"].to_numpy()[ll]
+            bad = ~((lat >= 50) & (lat <= 54) & (lon >= 2) & (lon <= 8))
+            for i in np.flatnonzero(ll)[bad]:
+                errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="lat, lon",
+                                         value=f"{out['lat'].iloc[i]}, {out['lon'].iloc[i]}",
+                                         expected="latitude 50-54 and longitude 2-8 degrees (WGS84)"))
+            ok = np.flatnonzero(ll)[~bad]
+            if ok.size:
+                x[ok], y[ok] = wgs84_to_rd(out["lat"].to_numpy()[ok], out["lon"].to_numpy()[ok])
+    rid = out["receptor_id"].to_numpy() if "receptor_id" in out else np.full(n, np.nan)
+    have_xy = ~np.isnan(x) & ~np.isnan(y)
+    have_id = ~np.isnan(rid)
+    for i in np.flatnonzero(~have_xy & ~have_id):
+        errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="coordinates",
+                                 value="empty", expected="receptor_id, x and y, or lat and lon"))
+    cx, cy = receptor_id_to_xy(np.where(have_id, rid, 1).astype(np.int64))
+    from_xy = xy_to_receptor_id(np.where(have_xy, x, cx), np.where(have_xy, y, cy), outside="zero")
+    for i in np.flatnonzero(have_xy & (from_xy == 0)):
+        errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="x, y",
+                                 value=f"{x[i]}, {y[i]}", expected="RD New coordinates in the Netherlands"))
+    clash = have_xy & have_id & (from_xy != 0) & (from_xy != np.where(have_id, rid, 0))
+    for i in np.flatnonzero(clash):
+        errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="receptor_id",
+                                 value=int(rid[i]),
+                                 expected=f"the hexagon containing ({x[i]:.1f}, {y[i]:.1f}), "
+                                          f"which is {int(from_xy[i])}"))
+    out["x"] = np.where(have_xy, x, cx)
+    out["y"] = np.where(have_xy, y, cy)
+    out["receptor_id"] = np.where(have_id, rid, from_xy)
