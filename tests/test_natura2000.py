@@ -193,3 +193,29 @@ def test_holes_are_respected(n2k, source):
     # and the hole really contains grid centres that were left out
     h = big[0]
     assert abs(0.5 * np.sum(h[:-1, 0] * h[1:, 1] - h[1:, 0] * h[:-1, 1])) > 3 * HEXAGON_RADIUS_M**2
+
+
+@pytest.mark.slow
+def test_wheel_carries_the_data(tmp_path):
+    """Build the wheel, install it elsewhere (no editable path) and load the data there."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("hatchling")
+    pytest.importorskip("build")
+    out = tmp_path / "dist"
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "-o", str(out),
+                    str(REPO)], check=True, capture_output=True)
+    wheel = next(out.glob("*.whl"))
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
+                    "--disable-pip-version-check", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    code = ("import stikstofcalc, stikstofcalc.natura2000 as n; "
+            "assert str(stikstofcalc.__file__).startswith(%r); "
+            "d = n.load_natura2000(); print(d.receptor_id.size, len(n.load_outlines()['xy']))"
+            % str(target))
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                         text=True, env={"PYTHONPATH": str(target), "PATH": ""})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[0] == "1649187"
