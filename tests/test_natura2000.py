@@ -219,3 +219,13 @@ def test_wheel_carries_the_data(tmp_path):
                          text=True, env={"PYTHONPATH": str(target), "PATH": ""})
     assert res.returncode == 0, res.stderr
     assert res.stdout.split()[0] == "1649187"
+
+
+def test_area_at(n2k):
+    from stikstofcalc.receptors import receptor_id_to_xy
+
+    rid = n2k.receptor_id[n2k.n2k_number == 57][::5000]
+    x, y = receptor_id_to_xy(rid)
+    assert (n2k.area_at(x + 10.0, y - 10.0) == 57).all()
+    assert n2k.area_at(121_000.0, 487_500.0) == 0  # Amsterdam, Dam square
+    assert n2k.area_at(-90_000.0, 487_500.0) == 0  # off the grid

@@ -375,3 +375,17 @@ def test_relevance_with_aerius_veluwe_kdw(tmp_path):
     col = collapse_receptors(read_receptor_file(p2))
     assert len(col) == 1 and bool(col["relevant"].iloc[0]) and col["n_rows"].iloc[0] == 2
     assert col["kdw"].iloc[0] == kdw[:2].min()
+
+
+def test_receptors_within_segment():
+    seg = receptors_within(150_000.0, 440_000.0, 152_000.0, 440_000.0, radius_m=300.0)
+    mid = receptors_within(151_000.0, 440_000.0, radius_m=300.0)
+    assert set(mid) < set(seg)
+    x, y = receptor_id_to_xy(seg)
+    d = distance_to_sources(x, y, [150_000.0], [440_000.0], [152_000.0], [440_000.0])
+    assert (d <= 300.0).all()
+
+
+def test_outside_argument_checked():
+    with pytest.raises(ValueError, match="outside"):
+        xy_to_receptor_id(155_000.0, 463_000.0, outside="clip")

@@ -79,6 +79,17 @@ class Natura2000:
         pos = np.clip(np.searchsorted(self.receptor_id, rid), 0, self.receptor_id.size - 1)
         return np.where(self.receptor_id[pos] == rid, self.n2k_number[pos], 0).astype(np.int16)
 
+    def area_at(self, x, y) -> np.ndarray:
+        """Area number at RD New points [m] (at hexagon resolution; 0 outside every area).
+
+        The point is taken to be in an area when the centre of its AERIUS hexagon is; near
+        a boundary this can be off by up to one hexagon (62 m). Points off the grid give 0.
+        """
+        from .receptors import xy_to_receptor_id
+
+        rid = xy_to_receptor_id(x, y, outside="zero")
+        return np.where(rid > 0, self.area_of(np.maximum(rid, 1)), 0).astype(np.int16)
+
     def area_names(self, n2k_number) -> np.ndarray:
         """Area name for each area number ('' for 0 or unknown)."""
         lookup = np.full(256, "", dtype=object)

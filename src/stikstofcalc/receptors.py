@@ -123,6 +123,8 @@ def xy_to_receptor_id(x, y, *, outside: str = "raise") -> np.ndarray:
     A point exactly on an edge goes to the lower of the two candidate rows/columns as
     decided by ``<=``; this is deterministic but AERIUS's own tie rule is not known.
     """
+    if outside not in ("raise", "zero"):
+        raise ValueError(f"outside must be 'raise' or 'zero', not {outside!r}")
     x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise RangeError(field="x, y", value="NaN or infinite", expected="finite RD coordinates [m]")
@@ -147,8 +149,6 @@ def xy_to_receptor_id(x, y, *, outside: str = "raise") -> np.ndarray:
                          value=f"({x.ravel()[bad]:.1f}, {y.ravel()[bad]:.1f})",
                          expected="RD New coordinates on the AERIUS grid "
                                   f"(x {GRID_ORIGIN_X_M:.0f} to about 288000, y >= {GRID_ORIGIN_Y_M:.0f})")
-    if outside not in ("raise", "zero"):
-        raise ValueError(f"outside must be 'raise' or 'zero', not {outside!r}")
     return rid
 
 
@@ -172,13 +172,16 @@ def hexagon_vertices(receptor_id) -> np.ndarray:
     return np.stack([vx, vy], axis=-1)
 
 
-def receptors_within(x, y, *, radius_m: float = DEFAULT_RADIUS_M) -> np.ndarray:
-    """All grid hexagons whose centre lies within ``radius_m`` of any of the points.
+def receptors_within(x, y, x_end=None, y_end=None, *,
+                     radius_m: float = DEFAULT_RADIUS_M) -> np.ndarray:
+    """All grid hexagons whose centre lies within ``radius_m`` of any of the sources.
 
     Parameters
     ----------
     x, y : array_like of float
-        RD New coordinates of the points (sources) [m].
+        RD New coordinates of the points (sources), or segment start points [m].
+    x_end, y_end : array_like of float, optional
+        Segment end points [m] (NaN for points).
     radius_m : float, keyword-only
         Selection radius [m] (AERIUS: 25 km).
 
@@ -189,18 +192,24 @@ def receptors_within(x, y, *, radius_m: float = DEFAULT_RADIUS_M) -> np.ndarray:
         Natura 2000 hexagons only, use :func:`default_receptors`, which is much faster.
     """
     px, py = _points(x, y)
-    kmin = max(0, math.ceil((py.min() - radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M))
-    kmax = math.floor((py.max() + radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M)
+    allx, ally = px, py
+    if x_end is not None:
+        ex = np.atleast_1d(np.asarray(x_end, dtype=float)).ravel()
+        ey = np.atleast_1d(np.asarray(y_end, dtype=float)).ravel()
+        allx = np.concatenate([px, ex[np.isfinite(ex)]])
+        ally = np.concatenate([py, ey[np.isfinite(ey)]])
+    kmin = max(0, math.ceil((ally.min() - radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M))
+    kmax = math.floor((ally.max() + radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M)
     if kmax < kmin:
         return np.zeros(0, dtype=np.int64)
-    cmin = max(0, math.floor((px.min() - radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M) - 1)
+    cmin = max(0, math.floor((allx.min() - radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M) - 1)
     cmax = min(HEXAGONS_PER_ROW - 1,
-               math.ceil((px.max() + radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M))
+               math.ceil((allx.max() + radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M))
     k = np.arange(kmin, kmax + 1, dtype=np.int64)[:, None]
     c = np.arange(cmin, cmax + 1, dtype=np.int64)[None, :]
     rid = (k * HEXAGONS_PER_ROW + c + 1).ravel()
     rx, ry = receptor_id_to_xy(rid)
-    keep = distance_to_sources(rx, ry, px, py, max_distance_m=radius_m) <= radius_m
+    keep = distance_to_sources(rx, ry, px, py, x_end, y_end, max_distance_m=radius_m) <= radius_m
     return rid[keep]
 
 
