@@ -8,3 +8,8 @@ def register(group):
     from .deposition import cli as deposition_cli
 
     group.add_command(deposition_cli.deposition)
+
+    from . import cli_emissions
+
+    group.add_command(cli_emissions.emissions)
+    group.add_command(cli_emissions.kengetallen_group)

@@ -97,3 +97,20 @@ class MultipleInputErrors(InputError):
 
     def __reduce__(self):
         return (MultipleInputErrors, (self.errors,), {"file": self.file})
+
+
+class MultipleDataErrors(DataError):
+    """Several problems in shipped reference data at once; ``errors`` lists them all."""
+
+    def __init__(self, errors, *, file=None):
+        self.errors = list(errors)
+        lines = [str(e) for e in self.errors[:50]]
+        more = len(self.errors) - len(lines)
+        msg = f"{len(self.errors)} problem(s) in the reference data:\n  " + "\n  ".join(lines)
+        if more > 0:
+            msg += f"\n  ... and {more} more"
+        super().__init__(msg)
+        self.file = file
+
+    def __reduce__(self):
+        return (MultipleDataErrors, (self.errors,), {"file": self.file})

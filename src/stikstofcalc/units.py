@@ -7,6 +7,8 @@ numerical core works on plain floats in one canonical unit per quantity
 
 from __future__ import annotations
 
+import re
+
 import pint
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
@@ -18,7 +20,8 @@ ureg.define("maand = month = mnd")
 ureg.define("week_nl = week = wk")
 ureg.define("dag = day")
 ureg.define("uur = hour = u")
-ureg.define("liter = litre")
+# pint already knows liter/litre/L/l; redefining "liter = litre" made the
+# registry recurse on compound units such as "g/L", so it is not redefined.
 ureg.define("mol_N = mol")
 
 Q_ = ureg.Quantity
@@ -33,19 +36,76 @@ MOL_N_PER_KG_NOX = 1000.0 / MOLAR_MASS_NO2_G_MOL
 MOL_N_PER_KG_NH3 = 1000.0 / MOLAR_MASS_NH3_G_MOL
 
 
+#: Dutch unit words (plurals and spellings) that pint does not know -> pint names.
+DUTCH_UNIT_WORDS = {
+    "maanden": "month", "maand": "month", "mnd": "month",
+    "weken": "week", "week": "week", "wk": "week",
+    "dagen": "day", "dag": "day",
+    "jaren": "year", "jaar": "year", "jr": "year",
+    "uren": "hour", "uur": "hour", "u": "hour",
+    "minuten": "minute", "minuut": "minute", "seconden": "second",
+    "liters": "liter", "kilometer": "kilometer", "meter": "meter",
+}
+_WORD = re.compile(r"[^\W\d_]+")
+_AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")
+_THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
+
+
+def _normalise_number(text: str) -> str:
+    """Dutch or English number text -> a Python float literal; raise ValueError if ambiguous."""
+    if "," in text and "." in text:  # Dutch "10.000,5": dots group thousands
+        return text.replace(".", "").replace(",", ".")
+    if "," in text:
+        if text.count(",") > 1:
+            raise ValueError("more than one decimal comma")
+        return text.replace(",", ".")
+    if _THOUSANDS_ONLY.match(text):
+        raise ValueError("ambiguous: '.' may group thousands (Dutch) or mark decimals")
+    return text
+
+
+def parse_quantity(text: str, *, field: str = "value"):
+    """Parse a quantity typed by a user, Dutch or English, into a pint Quantity.
+
+    Accepts a decimal comma (``"1,2 km"``), Dutch thousands separators with a
+    decimal comma (``"10.000,0 L"``), Dutch unit words and plurals (``"18 maanden"``,
+    ``"3 weken"``, ``"2 jaar"``), ``per`` for ``/`` and ``m2``/``m3`` for powers.
+    ``"10.000 L"`` is refused as ambiguous rather than silently read as 10 L.
+    Raises :class:`stikstofcalc.errors.UnitError` naming ``field``.
+    """
+    from .errors import UnitError
+
+    raw = str(text).strip()
+    match = re.match(r"^\s*([+-]?[\d.,]+)\s*(.*)$", raw)
+    try:
+        if match:
+            number, unit_text = _normalise_number(match.group(1)), match.group(2)
+        else:
+            number, unit_text = "1", raw
+        unit_text = re.sub(r"\bper\b", "/", unit_text)
+        unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
+        unit_text = _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
+        unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)
+        return float(number) * unit
+    except Exception as exc:  # pint and float() raise several unrelated types
+        raise UnitError(field=field, value=raw,
+                        expected='a number with a unit, e.g. "18 maanden", "1,2 km", "10000 L"',
+                        detail=str(exc) or type(exc).__name__) from exc
+
+
 def to_magnitude(value, unit: str, *, field: str = "value") -> float:
     """Convert a number or Quantity (or a string such as ``"18 maanden"``) to ``unit``.
 
-    Plain numbers are taken to be in ``unit`` already. Raises
+    Plain numbers are taken to be in ``unit`` already. Strings are read with
+    :func:`parse_quantity` (decimal comma, Dutch unit words). Raises
     :class:`stikstofcalc.errors.UnitError` naming ``field`` on a wrong dimension.
     """
     from .errors import UnitError
 
     if isinstance(value, str):
-        try:
-            value = ureg.Quantity(value.replace(",", "."))
-        except Exception as exc:  # pint raises several unrelated types
-            raise UnitError(field=field, value=value, expected=f"a quantity in {unit}") from exc
+        value = parse_quantity(value, field=field)
+        if value.unitless and value.units == ureg.dimensionless:
+            return float(value.magnitude)  # a bare number, like a plain float
     if isinstance(value, pint.Quantity):
         try:
             return float(value.to(unit).magnitude)

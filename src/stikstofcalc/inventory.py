@@ -1,0 +1,387 @@
+"""Projects -> tidy emission-source table per phase, calendar year and source.
+
+This is the layer-3 chain of the emission side: it expands each project into
+activities (:mod:`.construction`, :mod:`.usephase`), spreads the realisation
+phase over calendar years, looks up the factors once, and evaluates the pure
+models of :mod:`.emissions` on whole columns at once (one call for all rows of
+all cases). Every row keeps the key-figure rows (with status) and the project
+fields it came from; :func:`explain` prints that trace in plain language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import emissions, rules
+from .atomic import write_csv_atomic, write_text_atomic  # noqa: F401 (re-exported)
+from .construction import realisation_activities
+from .project import Project, kengetallen_for, read_project
+from .usephase import use_activities, use_year
+
+STAGNATION_ROAD_TYPE = {
+    "stad_normaal": "stad_stagnerend", "stad_doorstromend": "stad_stagnerend",
+    "stad_stagnerend": "stad_stagnerend", "buitenweg": "buitenweg",
+}
+"""Road type whose factor applies to the stagnating share (SRM convention; snelweg -> snelweg_file)."""
+STATUS_ORDER = ("verified", "reported", "user", "estimate")
+
+COLUMNS = [
+    "case", "phase", "year", "source_kind", "category", "label", "component", "sector_id",
+    "period_fraction", "fuel_l", "hours_h", "adblue_l", "vehicles_per_year", "route", "road_type",
+    "length_m", "stagnation_fraction", "gas_m3", "nox_kg_per_yr", "nh3_kg_per_yr",
+    "height_m", "heat_mw", "spread_m", "x_m", "y_m", "geometry_wkt", "basis", "uses_estimate",
+    "overridden", "provenance", "inputs", "notes", "edition",
+    "factor_nox_per_fuel", "factor_nox_per_hour", "factor_nox_per_adblue", "max_adblue_fuel_ratio",
+    "factor_nh3_per_fuel", "factor_nh3_per_hour", "factor_nox_per_vehicle_km",
+    "factor_nox_per_vehicle_km_stagnated", "factor_nh3_per_vehicle_km",
+    "factor_nh3_per_vehicle_km_stagnated", "factor_year",
+]
+
+
+def _stagnation_type(road_type: str) -> str:
+    if road_type.startswith("snelweg"):
+        return "snelweg_file"
+    return STAGNATION_ROAD_TYPE.get(road_type, road_type)
+
+
+# ----------------------------------------------------------------------------- years
+
+
+def _spread_over_years(records, project):
+    """Realisation records (whole period) -> one record per calendar year it touches."""
+    if not records:
+        return []
+    start = np.array([r["period_start"].toordinal() for r in records], dtype=float)
+    end = np.array([r["period_end"].toordinal() for r in records], dtype=float)
+    first = min(r["period_start"] for r in records).year
+    last = max(r["period_end"] - dt.timedelta(days=1) for r in records).year
+    years = np.arange(first, last + 1)
+    y0 = np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=float)
+    y1 = np.array([dt.date(int(y) + 1, 1, 1).toordinal() for y in years], dtype=float)
+    frac = emissions.year_fractions(start, end, y0, y1)
+    mode = project.construction.year_split
+    if mode == "aerius":  # rule "calendar_year": a phase of at most a year counts in its start year
+        phase_end = max(r["period_end"] for r in records) - dt.timedelta(days=1)
+        rule_years, _ = rules.calendar_year_shares(min(r["period_start"] for r in records), phase_end)
+        single = len(rule_years) == 1
+    else:
+        single = mode == "een_jaar"
+    if single:
+        frac = np.zeros_like(frac)
+        frac[:, 0] = 1.0
+    out = []
+    for i, j in zip(*np.nonzero(frac > 0)):
+        rec = dict(records[i])
+        f = float(frac[i, j])
+        for q in ("fuel_l", "hours_h", "adblue_l", "movements"):
+            rec[q] = rec[q] * f
+        rec.update(year=int(years[j]), period_fraction=f, provenance=list(rec["provenance"]),
+                   inputs=list(rec["inputs"]), notes=list(rec["notes"]))
+        if single and len(years) > 1:
+            rec["notes"].append(f"year_split {mode}: the whole realisation phase counted in {years[0]}")
+        out.append(rec)
+    return out
+
+
+# ----------------------------------------------------------------------------- factors
+
+
+def _machinery_factors(rec, kg):
+    cat = rec["category"]
+    for q in ("nox_per_fuel", "nox_per_hour", "nox_per_adblue", "max_adblue_fuel_ratio",
+              "nh3_per_fuel", "nh3_per_hour"):
+        fig = kg.figure("machinery_factors", cat, q, required=False)
+        key = q if q == "max_adblue_fuel_ratio" else f"factor_{q}"
+        rec[key] = fig.value if fig else 0.0
+        if fig:
+            rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
+
+
+def _road_factors(rec, kg):
+    years = sorted(int(y) for y in kg.values("road_factors_nox", "year"))
+    year = min(max(rec["year"], years[0]), years[-1])
+    if year != rec["year"]:
+        rec["notes"].append(f"road factors for {rec['year']} not tabulated ({years[0]}-{years[-1]}): "
+                            f"{year} used")
+    rec["factor_year"] = year
+    road, stag = rec["road_type"], _stagnation_type(rec["road_type"])
+    vc = rec["category"]
+    pairs = (("factor_nox_per_vehicle_km", "road_factors_nox", (year, road, vc), "nox_per_vehicle_km"),
+             ("factor_nh3_per_vehicle_km", "road_factors_nh3", (road, vc), "nh3_per_vehicle_km"))
+    for key, table, keys, q in pairs:
+        fig = kg.figure(table, keys, q)
+        rec[key] = fig.value
+        rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
+        if rec["stagnation_fraction"] > 0:
+            skeys = (year, stag, vc) if table == "road_factors_nox" else (stag, vc)
+            sfig = kg.figure(table, skeys, q)
+            rec[key + "_stagnated"] = sfig.value
+            rec["provenance"].append((sfig.row_id, sfig.status, sfig.overridden))
+        else:
+            rec[key + "_stagnated"] = fig.value
+
+
+def _heating_factors(rec, kg):
+    if rec["category"] == "gasketel":
+        energy = kg.figure("heating_factors", "gasketel", "gas_energy_content")
+        nox = kg.figure("heating_factors", "gasketel", "nox_per_energy")
+        rec["_gas_energy"], rec["_nox_per_energy"] = energy.value, nox.value
+        figs = (energy, nox)
+    else:
+        figs = (kg.figure("heating_factors", "gasloos", "nox_per_unit"),
+                kg.figure("heating_factors", "gasloos", "nh3_per_unit"))
+    rec["provenance"] += [(f.row_id, f.status, f.overridden) for f in figs]
+
+
+def _characteristics(rec, kg):
+    sid = rec.get("sector_id")
+    for key, q in (("height_m", "height"), ("heat_mw", "heat_content"), ("spread_m", "spread")):
+        if rec.get(key) is not None and not (isinstance(rec[key], float) and np.isnan(rec[key])):
+            continue
+        fig = kg.figure("source_characteristics", sid, q, required=False) if sid else None
+        rec[key] = fig.value if fig else np.nan
+        if fig:
+            rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
+
+
+# ----------------------------------------------------------------------------- geometry
+
+
+def _wkt(project, rec):
+    loc = project.location
+    if rec["route"] is not None:
+        route = next(r for r in project.routes if r.name == rec["route"])
+        if route.geometry:
+            return "LINESTRING (" + ", ".join(f"{x:.2f} {y:.2f}" for x, y in route.geometry) + ")"
+        return None
+    if rec.get("x_m") is not None:
+        return f"POINT ({rec['x_m']:.2f} {rec['y_m']:.2f})"
+    if loc.outline and rec["source_kind"] == "machinery":
+        ring = list(loc.outline) + ([loc.outline[0]] if loc.outline[0] != loc.outline[-1] else [])
+        return "POLYGON ((" + ", ".join(f"{x:.2f} {y:.2f}" for x, y in ring) + "))"
+    if loc.x is not None:
+        return f"POINT ({loc.x:.2f} {loc.y:.2f})"
+    return None
+
+
+# ----------------------------------------------------------------------------- assembly
+
+
+def _reference_records(project, year):
+    out = []
+    if project.reference is None:
+        return out
+    for i, s in enumerate(project.reference.sources):
+        out.append(dict(case=project.name, phase="referentie", year=year, source_kind="reference",
+                        category="reference", label=s.name, component=None, sector_id=s.sector_id,
+                        fuel_l=0.0, hours_h=0.0, adblue_l=0.0, movements=0.0, gas_m3=0.0,
+                        route=None, road_type=None, length_m=0.0, stagnation_fraction=0.0,
+                        _nox=s.nox_kg_per_yr, _nh3=s.nh3_kg_per_yr, x_m=s.x, y_m=s.y,
+                        height_m=s.height_m, heat_mw=s.heat_mw, spread_m=s.spread_m,
+                        provenance=[], inputs=[f"reference.sources[{i}]"],
+                        notes=["reference situation: carried through, not computed"]))
+    return out
+
+
+def project_records(project, kg):
+    """All activity records of one project, per year, with factors looked up."""
+    realisation = realisation_activities(project, kg)
+    end = max((r["period_end"] for r in realisation), default=project.construction.start)
+    year = use_year(project, end)
+    records = _spread_over_years(realisation, project) + use_activities(project, kg, year)
+    for rec in records:
+        rec.setdefault("period_fraction", 1.0)
+        kind = rec["source_kind"]
+        if kind == "machinery":
+            _machinery_factors(rec, kg)
+        elif kind in ("construction_traffic", "use_traffic"):
+            _road_factors(rec, kg)
+        elif kind == "heating":
+            _heating_factors(rec, kg)
+    records += _reference_records(project, year)
+    for rec in records:
+        _characteristics(rec, kg)
+        if rec["source_kind"] != "reference":
+            rec["x_m"], rec["y_m"] = project.location.x, project.location.y
+        rec["geometry_wkt"] = _wkt(project, rec)
+        rec["edition"] = kg.edition
+    return records
+
+
+def _col(frame, name):
+    return frame[name].fillna(0.0).to_numpy(dtype=float) if name in frame else np.zeros(len(frame))
+
+
+def compute(frame: pd.DataFrame) -> pd.DataFrame:
+    """Evaluate the emission models on all rows at once (NOx and NH3 in kg/yr)."""
+    c = {k: _col(frame, k) for k in (
+        "fuel_l", "hours_h", "adblue_l", "movements", "length_m", "stagnation_fraction", "gas_m3",
+        "factor_nox_per_fuel", "factor_nox_per_hour", "factor_nox_per_adblue",
+        "max_adblue_fuel_ratio", "factor_nh3_per_fuel", "factor_nh3_per_hour",
+        "factor_nox_per_vehicle_km", "factor_nox_per_vehicle_km_stagnated",
+        "factor_nh3_per_vehicle_km", "factor_nh3_per_vehicle_km_stagnated",
+        "_gas_energy", "_nox_per_energy", "_nox", "_nh3")}
+    nox = (emissions.machinery_emission(
+        c["fuel_l"], c["hours_h"], c["adblue_l"], factor_per_fuel=c["factor_nox_per_fuel"],
+        factor_per_hour=c["factor_nox_per_hour"], factor_per_adblue=c["factor_nox_per_adblue"],
+        max_adblue_fuel_ratio=c["max_adblue_fuel_ratio"])
+        + emissions.road_emission(
+            c["movements"], c["length_m"], c["factor_nox_per_vehicle_km"],
+            stagnated_factor_per_vehicle_km=c["factor_nox_per_vehicle_km_stagnated"],
+            stagnation_fraction=c["stagnation_fraction"])
+        + emissions.combustion_emission(c["gas_m3"], gas_energy_content_kwh_m3=c["_gas_energy"],
+                                        factor_per_energy_g_kwh=c["_nox_per_energy"])
+        + c["_nox"])
+    nh3 = (emissions.machinery_emission(
+        c["fuel_l"], c["hours_h"], 0.0, factor_per_fuel=c["factor_nh3_per_fuel"],
+        factor_per_hour=c["factor_nh3_per_hour"])
+        + emissions.road_emission(
+            c["movements"], c["length_m"], c["factor_nh3_per_vehicle_km"],
+            stagnated_factor_per_vehicle_km=c["factor_nh3_per_vehicle_km_stagnated"],
+            stagnation_fraction=c["stagnation_fraction"])
+        + c["_nh3"])
+    out = frame.copy()
+    out["nox_kg_per_yr"], out["nh3_kg_per_yr"] = nox, nh3
+    return out
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Provenance columns as text, status summary, fixed column order."""
+    def basis(prov, inputs):
+        statuses = {p[1] for p in prov}
+        for s in reversed(STATUS_ORDER):
+            if s in statuses:
+                return s
+        return "input" if inputs else "verified"
+
+    frame = frame.copy()
+    frame["basis"] = [basis(p, i) for p, i in zip(frame["provenance"], frame["inputs"])]
+    frame["uses_estimate"] = [any(x[1] == "estimate" for x in p) for p in frame["provenance"]]
+    frame["overridden"] = [any(x[2] for x in p) for p in frame["provenance"]]
+    frame["provenance"] = ["; ".join(dict.fromkeys(
+        f"{rid} [{st}{', override' if ov else ''}]" for rid, st, ov in p)) for p in frame["provenance"]]
+    frame["inputs"] = ["; ".join(dict.fromkeys(i)) for i in frame["inputs"]]
+    frame["notes"] = ["; ".join(dict.fromkeys(n)) for n in frame["notes"]]
+    frame["vehicles_per_year"] = frame["movements"]
+    for col in COLUMNS:
+        if col not in frame:
+            frame[col] = np.nan
+    frame["sector_id"] = frame["sector_id"].astype("Int64")
+    frame["year"] = frame["year"].astype(int)
+    phase_order = {"realisatie": 0, "gebruik": 1, "referentie": 2}
+    frame = frame.assign(_p=frame["phase"].map(phase_order)).sort_values(
+        ["case", "_p", "year"], kind="stable").drop(columns="_p")
+    return frame[COLUMNS].reset_index(drop=True)
+
+
+def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
+    """The tidy emission-source table of one project or many.
+
+    Parameters
+    ----------
+    projects : Project, path or sequence of them
+        Validated projects (:func:`~stikstofcalc.project.read_project`) or TOML paths.
+    kengetallen : Kengetallen, optional
+        Key figures to use for every project; default: the edition (and
+        override file) each project names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per case, phase, calendar year and source; columns in
+        :data:`COLUMNS`. ``attrs["provenance"]`` holds, per case, the
+        edition, table hashes and the overridden rows.
+    """
+    if isinstance(projects, (Project, str, Path)):
+        projects = [projects]
+    projects = [p if isinstance(p, Project) else read_project(p) for p in projects]
+    records, provenance = [], {}
+    for project in projects:
+        kg = kengetallen if kengetallen is not None else kengetallen_for(project)
+        records += project_records(project, kg)
+        provenance[project.name] = kg.provenance()
+    frame = _finish(compute(pd.DataFrame.from_records(records)))
+    frame.attrs["provenance"] = provenance
+    return frame
+
+
+def totals(table: pd.DataFrame) -> pd.DataFrame:
+    """NOx and NH3 per case, phase and year [kg/yr], with whether estimates were used."""
+    return (table.groupby(["case", "phase", "year"], sort=False)
+            .agg(nox_kg_per_yr=("nox_kg_per_yr", "sum"), nh3_kg_per_yr=("nh3_kg_per_yr", "sum"),
+                 sources=("nox_kg_per_yr", "size"), uses_estimate=("uses_estimate", "any"))
+            .reset_index())
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def _fmt(x, unit=""):
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "-"
+    text = f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+    return f"{text} {unit}".strip()
+
+
+def _formula(row) -> str:
+    kind = row["source_kind"]
+    if kind == "machinery":
+        parts = []
+        if row["factor_nox_per_fuel"]:
+            parts.append(f"{_fmt(row['factor_nox_per_fuel'], 'g/L')} x {_fmt(row['fuel_l'], 'L')}")
+        if row["factor_nox_per_hour"]:
+            parts.append(f"{_fmt(row['factor_nox_per_hour'], 'g/h')} x {_fmt(row['hours_h'], 'h')}")
+        if row["factor_nox_per_adblue"]:
+            parts.append(f"{_fmt(row['factor_nox_per_adblue'], 'g/L')} x min({_fmt(row['adblue_l'], 'L')} AdBlue, "
+                         f"{_fmt(row['max_adblue_fuel_ratio'])} x {_fmt(row['fuel_l'], 'L')})")
+        return "NOx = " + (" + ".join(parts) if parts else "0") + " (clipped at 0)"
+    if kind in ("construction_traffic", "use_traffic"):
+        stag = f", {row['stagnation_fraction']:.0%} stagnating" if row["stagnation_fraction"] else ""
+        return (f"NOx = {_fmt(row['vehicles_per_year'])} vehicles/yr x {_fmt(row['length_m'], 'm')} x "
+                f"{_fmt(row['factor_nox_per_vehicle_km'], 'g/km')} ({row['road_type']}, "
+                f"{int(row['factor_year'])}{stag}); NH3 with {_fmt(row['factor_nh3_per_vehicle_km'], 'g/km')}")
+    if kind == "heating":
+        return ("gas boiler: gas volume x energy content x NOx per energy" if row["category"] == "gasketel"
+                else "gasless building: no on-site combustion")
+    return "given by the user"
+
+
+def explain(table: pd.DataFrame, case: str | None = None) -> str:
+    """A plain-language trace of every number for one case (default: the first)."""
+    case = case if case is not None else table["case"].iloc[0]
+    rows = table[table["case"] == case]
+    prov = table.attrs.get("provenance", {}).get(case, {})
+    lines = [f'Case "{case}"', f"  kengetallen edition {prov.get('edition', rows['edition'].iloc[0])}"]
+    for name, digest in sorted(prov.get("hashes", {}).items()):
+        lines.append(f"    {name}: sha256 {digest[:16]}")
+    for o in prov.get("overrides", []):
+        old = "new row" if o["old_value"] is None else f"was {o['old_value']:g}"
+        lines.append(f"  OVERRIDE {o['row_id']} = {o['new_value']:g} {o['unit']} ({old}; "
+                     f"{o['file']} line {o['line']})")
+    if rows["uses_estimate"].any():
+        lines.append("  NOTE: this result depends on ESTIMATED key figures (marked [estimate] below); "
+                     "it is a precheck, not a permit calculation.")
+    for (phase, year), grp in rows.groupby(["phase", "year"], sort=False):
+        lines.append("")
+        lines.append(f"{phase} {year}: NOx {_fmt(grp['nox_kg_per_yr'].sum(), 'kg/yr')}, "
+                     f"NH3 {_fmt(grp['nh3_kg_per_yr'].sum(), 'kg/yr')}"
+                     + ("  [depends on estimates]" if grp["uses_estimate"].any() else ""))
+        for _, r in grp.iterrows():
+            share = f", {r['period_fraction']:.0%} of its period" if phase == "realisatie" else ""
+            lines.append(f"  - {r['source_kind']} {r['category']}: {r['label']} "
+                         f"[{r['component'] if isinstance(r['component'], str) else '-'}{share}]")
+            lines.append(f"      NOx {_fmt(r['nox_kg_per_yr'], 'kg/yr')}, NH3 {_fmt(r['nh3_kg_per_yr'], 'kg/yr')}; "
+                         f"sector {r['sector_id']}: height {_fmt(r['height_m'], 'm')}, heat "
+                         f"{_fmt(r['heat_mw'], 'MW')}, spread {_fmt(r['spread_m'], 'm')}")
+            lines.append(f"      {_formula(r)}")
+            if r["provenance"]:
+                lines.append(f"      key figures: {r['provenance']}")
+            if r["inputs"]:
+                lines.append(f"      your input: {r['inputs']}")
+            if r["notes"]:
+                lines.append(f"      note: {r['notes']}")
+    return "\n".join(lines)

@@ -1,0 +1,594 @@
+"""Find, load, validate and cache the key-figure tables (``kengetallen``).
+
+The tables live in the repository folder ``kengetallen/<edition>/`` and are
+shipped inside the wheel as ``stikstofcalc/kengetallen/<edition>/`` (hatch
+force-include). Each table is in long format, one number per row::
+
+    keys..., [labels...], quantity, value, unit, source_id, source_locator, status, note
+
+``unit`` is any pint expression (``g/L``, ``1/day/(100 m**2)``); on loading every
+value is converted once to the canonical unit of its quantity (:data:`SCHEMA`), so
+the numerical core sees plain floats. ``source_id`` points into ``sources.csv``
+(full citation, edition, address, date). ``status`` is ``verified``, ``reported``
+or ``estimate`` (see ``docs/kengetallen.md``).
+
+The loader reports every problem at once, each with file, line and column.
+A user may override or extend rows for one run with a CSV or Excel file
+(:meth:`Kengetallen.with_overrides`); the result lists which rows changed.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.resources
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .atomic import write_csv_atomic
+from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError
+from .units import ureg
+
+STATUSES = ("verified", "reported", "estimate")
+"""Statuses of shipped rows, strongest first."""
+OVERRIDE_STATUSES = STATUSES + ("user",)
+"""Statuses allowed in a user's override file (``user`` is the default there)."""
+STANDARD_COLUMNS = ("quantity", "value", "unit", "source_id", "source_locator", "status", "note")
+BASES = {"woning": "", "m2": "m**2", "ha": "m**2"}
+"""Project bases of per-unit key figures -> the area unit the canonical unit is divided by."""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Layout of one key-figure table: key columns, label columns, quantities.
+
+    ``quantities`` maps each allowed quantity to its canonical unit. With
+    ``per_basis`` the table has a ``basis`` label; for basis ``m2`` or ``ha`` the
+    canonical unit of the ``*_per_unit`` quantities is divided by m**2 (figures
+    per floor or site area instead of per home).
+    """
+
+    keys: tuple[str, ...]
+    quantities: dict
+    labels: tuple[str, ...] = ()
+    per_basis: bool = False
+    description: str = ""
+
+
+SCHEMA: dict[str, TableSpec] = {
+    "machinery_factors": TableSpec(
+        ("category",),
+        {"nox_per_fuel": "g/L", "nh3_per_fuel": "g/L", "nox_per_hour": "g/h",
+         "nh3_per_hour": "g/h", "nox_per_adblue": "g/L",
+         "max_adblue_fuel_ratio": "dimensionless", "typical_adblue_fuel_ratio": "dimensionless"},
+        labels=("description",), description="AERIUS mobile machinery factors (AUB method)"),
+    "fuel_use": TableSpec(
+        ("relation",), {"fuel_per_hour_per_power": "L/h/kW", "fuel_per_hour_base": "L/h"},
+        description="fuel use per operating hour from rated power (TNO AUB)"),
+    "road_factors_nox": TableSpec(
+        ("year", "road_type", "vehicle_class"), {"nox_per_vehicle_km": "g/km"},
+        description="road traffic NOx per vehicle-km by year, road type, vehicle class"),
+    "road_factors_nh3": TableSpec(
+        ("road_type", "vehicle_class"), {"nh3_per_vehicle_km": "g/km"},
+        description="road traffic NH3 per vehicle-km by road type, vehicle class"),
+    "source_characteristics": TableSpec(
+        ("sector_id",), {"height": "m", "heat_content": "MW", "spread": "m"},
+        labels=("sector_name",), description="AERIUS default source characteristics per sector"),
+    "general": TableSpec(("name",), {"days_per_year": "day/year"},
+                         description="conventions (AERIUS days per year)"),
+    "project_types": TableSpec(
+        ("project_type",), {"duration_fixed": "month", "duration_per_unit": "month"},
+        labels=("basis", "stage"), per_basis=True,
+        description="construction project types: basis, stage, default duration"),
+    "construction_machinery": TableSpec(
+        ("project_type", "machine"), {"fuel_per_unit": "L", "hours_per_unit": "h"},
+        labels=("basis", "category"), per_basis=True,
+        description="default construction machinery per unit of a project type"),
+    "construction_traffic": TableSpec(
+        ("project_type", "vehicle_class"), {"movements_per_unit": "dimensionless"},
+        labels=("basis",), per_basis=True,
+        description="construction traffic movements per unit of a project type"),
+    "fleet_mix": TableSpec(("fleet", "category"), {"share": "dimensionless"},
+                           description="diesel fleet choices as shares of AUB categories"),
+    "traffic_generation": TableSpec(
+        ("function", "urbanisation"), {"movements_per_unit": "1/day"},
+        labels=("basis",), per_basis=True,
+        description="use-phase traffic generation per home or per floor area"),
+    "traffic_vehicle_shares": TableSpec(
+        ("function", "vehicle_class"), {"share": "dimensionless"},
+        description="vehicle-class shares of use-phase traffic per function"),
+    "heating_factors": TableSpec(
+        ("appliance",), {"nox_per_unit": "kg/year", "nh3_per_unit": "kg/year",
+                         "nox_per_energy": "g/kWh", "gas_energy_content": "kWh/m**3"},
+        description="heating emissions (gasless homes, gas boilers)"),
+}
+SOURCES_COLUMNS = ("source_id", "citation", "publisher", "edition", "date", "url", "copy_read",
+                   "licence_note")
+_EDITION = re.compile(r"^\d{4}\.\d+$")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One key figure: canonical value with its status and row id (for provenance)."""
+
+    value: float
+    unit: str
+    status: str
+    row_id: str
+    overridden: bool = False
+
+
+@dataclass(frozen=True)
+class Override:
+    """One row a user's override file replaced or added."""
+
+    row_id: str
+    action: str  # "replaced" or "added"
+    old_value: float | None
+    new_value: float
+    unit: str
+    file: str
+    line: int
+
+
+def canonical_unit(table: str, quantity: str, basis: str | None = None) -> str:
+    """Canonical unit of ``quantity`` in ``table`` (divided by m**2 for area bases)."""
+    unit = SCHEMA[table].quantities[quantity]
+    per_unit = SCHEMA[table].per_basis and quantity.endswith("_per_unit")
+    area = BASES.get(basis or "woning", "") if per_unit else ""
+    if not area:
+        return unit
+    return f"({unit})/{area}" if "/" in unit else f"{unit}/{area}"
+
+
+def row_id(table: str, keys, quantity: str) -> str:
+    """Stable identifier of a row: ``table:key1/key2/quantity``."""
+    return f"{table}:{'/'.join(str(k) for k in keys)}/{quantity}"
+
+
+# ----------------------------------------------------------------------------- locating
+
+
+def data_root():
+    """The folder holding the editions: inside the installed package, else the repo root."""
+    packaged = importlib.resources.files("stikstofcalc") / "kengetallen"
+    if packaged.is_dir():
+        return packaged
+    repo = Path(__file__).resolve().parents[2] / "kengetallen"
+    if repo.is_dir():
+        return repo
+    raise DataError("the kengetallen folder was not found in the package or the repository",
+                    expected="stikstofcalc/kengetallen/<edition>/ (wheel) or kengetallen/ (checkout)")
+
+
+def editions() -> list[str]:
+    """Names of the available editions, oldest first."""
+    names = [p.name for p in data_root().iterdir() if p.is_dir() and _EDITION.match(p.name)]
+    return sorted(names, key=lambda n: tuple(int(x) for x in n.split(".")))
+
+
+def default_edition() -> str:
+    """The newest edition."""
+    found = editions()
+    if not found:
+        raise DataError("no kengetallen edition found", expected="a folder such as kengetallen/2026.1")
+    return found[-1]
+
+
+def file_hash(data: bytes) -> str:
+    """SHA-256 of a table file with line endings normalised to LF (stable across checkouts)."""
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+# ----------------------------------------------------------------------------- validating
+
+
+@dataclass
+class _Problems:
+    """Collects problems; ``user`` selects input errors (override files) over data errors."""
+
+    user: bool = False
+    items: list = field(default_factory=list)
+
+    def add(self, message, *, file, row=None, column=None, value=None, expected=None,
+            sheet=None, unit_problem=False):
+        if self.user:
+            cls = UnitError if unit_problem else InputError
+        else:
+            cls = DataError
+        self.items.append(cls(message, file=file, sheet=sheet, row=row, field=column, value=value,
+                              expected=expected))
+
+    def raise_if_any(self, file=None):
+        if self.items:
+            if self.user:
+                raise MultipleInputErrors(self.items, file=file)
+            raise MultipleDataErrors(self.items, file=file)
+
+
+def _convert(value_text, unit_text, target):
+    """value [unit] -> float in ``target``; raises ValueError/pint errors."""
+    number = float(str(value_text).strip().replace(",", "."))
+    quantity = number * ureg.parse_expression(str(unit_text).strip())
+    if not hasattr(quantity, "to"):
+        quantity = ureg.Quantity(quantity)
+    return float(quantity.to(target).magnitude)
+
+
+def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet=None):
+    """Check one table's rows; return a clean DataFrame (canonical values) of the good rows."""
+    spec = SCHEMA[name]
+    required = list(spec.keys) + ([] if user else list(spec.labels)) + (
+        ["quantity", "value", "unit"] if user else list(STANDARD_COLUMNS))
+    missing = [c for c in required if c not in frame.columns]
+    for col in missing:
+        problems.add("missing column", file=file, sheet=sheet, column=col,
+                     expected=f"columns {', '.join(required)}")
+    if not any("source" in c for c in frame.columns):
+        problems.add("no source column", file=file, sheet=sheet, column="source_id",
+                     expected="a column whose name contains 'source'")
+    if missing:
+        return None
+    allowed_status = OVERRIDE_STATUSES if user else STATUSES
+    out, seen = [], {}
+    for i, rec in zip(frame.index, frame.to_dict("records")):
+        line = int(i) + 2  # header is line 1; the frame index is the 0-based data row
+        ok = True
+
+        def bad(msg, col, value=None, expected=None, unit_problem=False):
+            nonlocal ok
+            ok = False
+            problems.add(msg, file=file, sheet=sheet, row=line, column=col, value=value,
+                         expected=expected, unit_problem=unit_problem)
+
+        keys = tuple(str(rec.get(k, "")).strip() for k in spec.keys)
+        for k, v in zip(spec.keys, keys):
+            if not v:
+                bad("empty key", k, expected="a value")
+        quantity = str(rec.get("quantity", "")).strip()
+        if quantity not in spec.quantities:
+            bad(f"unknown quantity {quantity!r}", "quantity",
+                expected=f"one of {', '.join(spec.quantities)}")
+        basis = str(rec.get("basis", "")).strip() or None
+        if spec.per_basis and basis is not None and basis not in BASES:
+            bad(f"unknown basis {basis!r}", "basis", expected=f"one of {', '.join(BASES)}")
+        status = str(rec.get("status", "")).strip() or ("user" if user else "")
+        if status not in allowed_status:
+            bad(f"status {status!r} is not allowed", "status",
+                expected=f"one of {', '.join(allowed_status)}")
+        src = str(rec.get("source_id", "")).strip()
+        free_source = str(rec.get("source", "")).strip()
+        if user and not (src or free_source):
+            bad("no source given", "source", expected="a source_id of sources.csv or a free-text source")
+        elif src and src not in source_ids and not (user and free_source):
+            bad(f"unknown source_id {src!r}", "source_id",
+                expected="an id listed in sources.csv" + (" or a free-text 'source' column" if user else ""))
+        elif not src and not user:
+            bad("empty source_id", "source_id", expected="an id listed in sources.csv")
+        value_text, unit_text = str(rec.get("value", "")).strip(), str(rec.get("unit", "")).strip()
+        value = math.nan
+        if not value_text or value_text.lower() == "nan":
+            bad("missing value", "value", expected="a number")
+        elif not unit_text:
+            bad("missing unit", "unit", expected="a pint unit such as g/L (use 'dimensionless' for ratios)")
+        elif quantity in spec.quantities and (not spec.per_basis or basis in BASES or basis is None):
+            target = canonical_unit(name, quantity, basis)
+            try:
+                value = _convert(value_text, unit_text, target)
+            except ValueError:
+                try:
+                    ureg.parse_expression(unit_text)
+                    bad(f"{value_text!r} is not a number", "value", value_text, "a number")
+                except Exception:
+                    bad(f"unit {unit_text!r} cannot be parsed", "unit", unit_text,
+                        "a pint unit such as g/L", unit_problem=True)
+            except Exception:
+                try:
+                    got = str(ureg.parse_expression(unit_text).dimensionality)
+                except Exception:
+                    got = "unparseable"
+                bad(f"unit {unit_text!r} has dimension {got}", "unit", unit_text,
+                    f"a unit convertible to {target}", unit_problem=True)
+            if not math.isfinite(value) and ok:
+                bad("value is not finite", "value", value_text, "a finite number")
+        ident = row_id(name, keys, quantity)
+        if ident in seen:
+            bad(f"duplicate row {ident} (first on line {seen[ident]})", "quantity",
+                expected="one row per keys and quantity")
+        else:
+            seen[ident] = line
+        if not ok:
+            continue
+        row = {k: v for k, v in zip(spec.keys, keys)}
+        for lab in spec.labels:
+            row[lab] = str(rec.get(lab, "")).strip()
+        row.update(quantity=quantity, value=value, unit=canonical_unit(name, quantity, basis),
+                   value_as_given=value_text, unit_as_given=unit_text,
+                   source_id=src or f"user: {free_source}",
+                   source_locator=str(rec.get("source_locator", "")).strip(),
+                   status=status, note=str(rec.get("note", "")).strip(), row_id=ident,
+                   line=line, origin=str(file) + (f"[{sheet}]" if sheet else ""), overridden=False)
+        out.append(row)
+    cols = list(spec.keys) + list(spec.labels) + [
+        "quantity", "value", "unit", "value_as_given", "unit_as_given", "source_id",
+        "source_locator", "status", "note", "row_id", "line", "origin", "overridden"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def _check_consistency(tables, problems, file):
+    """Cross-table checks: references exist, shares sum to one, bases agree."""
+    machines = set(tables["machinery_factors"]["category"])
+    types = tables["project_types"].drop_duplicates("project_type").set_index("project_type")
+    for tname in ("construction_machinery", "construction_traffic"):
+        t = tables[tname]
+        for rec in t.drop_duplicates(["project_type", "basis"]).to_dict("records"):
+            pt = rec["project_type"]
+            if pt not in types.index:
+                problems.add(f"project type {pt!r} is not in project_types", file=f"{file}/{tname}",
+                             row=rec["line"], column="project_type",
+                             expected=f"one of {', '.join(types.index)}")
+            elif rec["basis"] != types.loc[pt, "basis"]:
+                problems.add(f"basis {rec['basis']!r} differs from project_types ({types.loc[pt, 'basis']!r})",
+                             file=f"{file}/{tname}", row=rec["line"], column="basis")
+    for rec in tables["construction_machinery"].to_dict("records"):
+        if rec["category"] != "DIESEL" and rec["category"] not in machines:
+            problems.add(f"machine category {rec['category']!r} is not in machinery_factors",
+                         file=f"{file}/construction_machinery", row=rec["line"], column="category",
+                         expected="DIESEL (fleet choice) or a category of machinery_factors")
+    for rec in tables["fleet_mix"].to_dict("records"):
+        if rec["category"] not in machines:
+            problems.add(f"category {rec['category']!r} is not in machinery_factors",
+                         file=f"{file}/fleet_mix", row=rec["line"], column="category")
+    for tname, group in (("fleet_mix", "fleet"), ("traffic_vehicle_shares", "function")):
+        sums = tables[tname].groupby(group)["value"].sum()
+        for key, total in sums.items():
+            if abs(total - 1.0) > 1e-9:
+                problems.add(f"shares of {key!r} sum to {total:.6g}", file=f"{file}/{tname}",
+                             column="value", expected="shares summing to 1")
+
+
+# ----------------------------------------------------------------------------- the object
+
+
+class Kengetallen:
+    """One validated edition of the key-figure tables, optionally with user overrides.
+
+    Use :func:`load` to get the (cached) shipped edition. Look numbers up with
+    :meth:`figure`; every :class:`Figure` carries its status and row id.
+    """
+
+    def __init__(self, edition, tables, sources, hashes, overrides=(), override_files=()):
+        self.edition = edition
+        self.tables = tables
+        self.sources = sources
+        self.hashes = hashes
+        self.overrides = tuple(overrides)
+        self.override_files = tuple(override_files)
+        self._index = {}
+        for name, frame in tables.items():
+            keys = SCHEMA[name].keys
+            for rec in frame.to_dict("records"):
+                k = tuple(rec[c] for c in keys) + (rec["quantity"],)
+                self._index[(name, k)] = Figure(rec["value"], rec["unit"], rec["status"],
+                                                rec["row_id"], bool(rec["overridden"]))
+
+    def __repr__(self):
+        extra = f", {len(self.overrides)} override(s)" if self.overrides else ""
+        return f"<Kengetallen edition {self.edition}: {len(self.tables)} tables{extra}>"
+
+    def figure(self, table: str, keys, quantity: str, *, required: bool = True) -> Figure | None:
+        """The figure for ``keys`` (a tuple, or a single key) and ``quantity`` in ``table``.
+
+        An absent figure raises :class:`~stikstofcalc.errors.DataError`, or returns
+        ``None`` with ``required=False`` (AERIUS treats an absent factor as zero).
+        """
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        keys = tuple(str(k) for k in keys)
+        fig = self._index.get((table, keys + (quantity,)))
+        if fig is None and required:
+            raise DataError(f"no key figure {row_id(table, keys, quantity)} in edition {self.edition}",
+                            expected="a row in the kengetallen table or an override")
+        return fig
+
+    def has(self, table: str, keys, quantity: str) -> bool:
+        """Whether the figure exists."""
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        return (table, tuple(str(k) for k in keys) + (quantity,)) in self._index
+
+    def labels(self, table: str, keys) -> dict:
+        """Label columns (e.g. ``basis``, ``stage``) of the rows with these keys."""
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        frame = self.tables[table]
+        mask = pd.Series(True, index=frame.index)
+        for col, val in zip(SCHEMA[table].keys, keys):
+            mask &= frame[col] == str(val)
+        if not mask.any():
+            raise DataError(f"no rows for {keys} in {table} (edition {self.edition})")
+        return {lab: frame.loc[mask, lab].iloc[0] for lab in SCHEMA[table].labels}
+
+    def values(self, table: str, column: str) -> list[str]:
+        """Distinct values of a key column (for 'expected one of ...' messages)."""
+        return sorted(set(self.tables[table][column]))
+
+    def provenance(self) -> dict:
+        """Edition, file hashes and overrides: what every output must record."""
+        return {"edition": self.edition, "hashes": dict(self.hashes),
+                "override_files": list(self.override_files),
+                "overrides": [o.__dict__ for o in self.overrides]}
+
+    def with_overrides(self, path) -> "Kengetallen":
+        """A copy with the rows of a user's CSV or Excel file replacing or extending rows.
+
+        The file has a ``table`` column (or, in Excel, one sheet per table name),
+        the key columns of that table, ``quantity``, ``value``, ``unit`` and a
+        source (``source_id`` from sources.csv or free-text ``source``);
+        ``status`` defaults to ``user``. Every problem is reported at once.
+        """
+        path = Path(path)
+        problems = _Problems(user=True)
+        parts = _read_override_file(path, problems)
+        problems.raise_if_any(file=str(path))
+        tables = {k: v.copy() for k, v in self.tables.items()}
+        overrides = list(self.overrides)
+        source_ids = set(self.sources["source_id"])
+        for sheet, frame in parts:
+            if "table" in frame.columns:
+                groups = list(frame.groupby("table", sort=False))
+            else:
+                groups = [(sheet, frame)]
+            for name, part in groups:
+                if name not in SCHEMA:
+                    line = int(part.index[0]) + 2
+                    problems.add(f"unknown table {name!r}", file=str(path), sheet=sheet,
+                                 row=line, column="table", expected=f"one of {', '.join(SCHEMA)}")
+                    continue
+                clean = _validate_rows(name, part, file=str(path), problems=problems,
+                                       source_ids=source_ids, user=True, sheet=sheet)
+                if clean is None or clean.empty:
+                    continue
+                tables[name], done = _merge(tables[name], clean, name, str(path))
+                overrides.extend(done)
+        problems.raise_if_any(file=str(path))
+        _check_consistency(tables, problems, str(path))
+        problems.raise_if_any(file=str(path))
+        return Kengetallen(self.edition, tables, self.sources, self.hashes, overrides,
+                           self.override_files + (str(path),))
+
+
+def _read_override_file(path, problems):
+    """[(sheet or None, DataFrame of strings)] from a CSV or Excel file."""
+    if not path.exists():
+        problems.add("file not found", file=str(path), expected="an existing CSV or Excel file")
+        return []
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+            return [(name, frame) for name, frame in sheets.items()
+                    if name in SCHEMA or "table" in frame.columns]
+        return [(None, pd.read_csv(path, dtype=str, keep_default_na=False))]
+    except Exception as exc:  # unreadable file: report, do not crash
+        problems.add(f"cannot read the file ({exc})", file=str(path), expected="CSV (UTF-8) or .xlsx")
+        return []
+
+
+def _merge(base, new, name, file):
+    """Replace rows of ``base`` with equal row ids, append the others; report each."""
+    spec = SCHEMA[name]
+    base = base.copy()
+    done = []
+    index = {rid: i for i, rid in enumerate(base["row_id"])}
+    additions = []
+    for rec in new.to_dict("records"):
+        rec["overridden"] = True
+        i = index.get(rec["row_id"])
+        if i is not None:
+            old = base.iloc[i]
+            for lab in spec.labels:  # keep shipped labels the override left empty
+                if not rec.get(lab):
+                    rec[lab] = old[lab]
+            done.append(Override(rec["row_id"], "replaced", float(old["value"]), rec["value"],
+                                 rec["unit"], file, int(rec["line"])))
+            for col, val in rec.items():
+                base.at[base.index[i], col] = val
+        else:
+            done.append(Override(rec["row_id"], "added", None, rec["value"], rec["unit"], file,
+                                 int(rec["line"])))
+            additions.append(rec)
+    if additions:
+        base = pd.concat([base, pd.DataFrame(additions, columns=base.columns)], ignore_index=True)
+    return base, done
+
+
+def _read_csv_bytes(data: bytes) -> pd.DataFrame:
+    from io import BytesIO
+
+    return pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False)
+
+
+@functools.lru_cache(maxsize=8)
+def load(edition: str | None = None) -> Kengetallen:
+    """Load, validate and cache one edition (default: the newest).
+
+    Raises :class:`~stikstofcalc.errors.MultipleDataErrors` listing every problem
+    (file, line, column) if the shipped tables are inconsistent.
+    """
+    edition = edition or default_edition()
+    if edition not in editions():
+        raise InputError(f"unknown kengetallen edition {edition!r}", field="edition",
+                         value=edition, expected=f"one of {', '.join(editions())}")
+    folder = data_root() / edition
+    problems = _Problems()
+    hashes = {}
+    data = (folder / "sources.csv").read_bytes()
+    hashes["sources"] = file_hash(data)
+    sources = _read_csv_bytes(data)
+    for col in SOURCES_COLUMNS:
+        if col not in sources.columns:
+            problems.add("missing column", file=f"{edition}/sources.csv", column=col)
+    dup = sources["source_id"][sources["source_id"].duplicated()] if "source_id" in sources else []
+    for sid in dup:
+        problems.add(f"duplicate source_id {sid!r}", file=f"{edition}/sources.csv", column="source_id")
+    source_ids = set(sources.get("source_id", []))
+    tables = {}
+    for name in SCHEMA:
+        item = folder / f"{name}.csv"
+        if not item.is_file():
+            problems.add("table file missing", file=f"{edition}/{name}.csv")
+            continue
+        raw = item.read_bytes()
+        hashes[name] = file_hash(raw)
+        tables[name] = _validate_rows(name, _read_csv_bytes(raw), file=f"{edition}/{name}.csv",
+                                      problems=problems, source_ids=source_ids)
+    problems.raise_if_any()
+    _check_consistency(tables, problems, edition)
+    problems.raise_if_any()
+    return Kengetallen(edition, tables, sources, hashes)
+
+
+def validate_folder(folder) -> Kengetallen:
+    """Load and validate an edition folder outside the package (for editors of the data)."""
+    folder = Path(folder)
+    problems = _Problems()
+    sources = pd.read_csv(folder / "sources.csv", dtype=str, keep_default_na=False)
+    hashes, tables = {"sources": file_hash((folder / "sources.csv").read_bytes())}, {}
+    for name in SCHEMA:
+        raw = (folder / f"{name}.csv").read_bytes()
+        hashes[name] = file_hash(raw)
+        tables[name] = _validate_rows(name, _read_csv_bytes(raw), file=f"{folder.name}/{name}.csv",
+                                      problems=problems, source_ids=set(sources["source_id"]))
+    problems.raise_if_any()
+    _check_consistency(tables, problems, folder.name)
+    problems.raise_if_any()
+    return Kengetallen(folder.name, tables, sources, hashes)
+
+
+def export(kg: Kengetallen, directory) -> list[Path]:
+    """Write every table (as loaded, overrides applied) and sources.csv to ``directory``."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in kg.tables.items():
+        spec = SCHEMA[name]
+        out = frame.copy()
+        out["value"], out["unit"] = out["value_as_given"], out["unit_as_given"]
+        cols = list(spec.keys) + list(spec.labels) + list(STANDARD_COLUMNS) + ["overridden"]
+        written.append(write_csv_atomic(out[cols], directory / f"{name}.csv"))
+    written.append(write_csv_atomic(kg.sources, directory / "sources.csv"))
+    return written
+
+
+def summary(kg: Kengetallen) -> pd.DataFrame:
+    """One line per table: rows, status counts, overridden rows, hash (for ``kengetallen list``)."""
+    rows = []
+    for name, frame in kg.tables.items():
+        counts = frame["status"].value_counts()
+        rows.append({"table": name, "rows": len(frame),
+                     **{s: int(counts.get(s, 0)) for s in OVERRIDE_STATUSES},
+                     "overridden": int(frame["overridden"].sum()),
+                     "sha256": kg.hashes.get(name, "")[:12],
+                     "description": SCHEMA[name].description})
+    return pd.DataFrame(rows)
