@@ -446,6 +446,9 @@ class Kengetallen:
                     problems.add(f"unknown table {name!r}", file=str(path), sheet=sheet,
                                  row=line, column="table", expected=f"one of {', '.join(SCHEMA)}")
                     continue
+                if SCHEMA[name].per_basis:
+                    part = _fill_basis(part, tables[name], SCHEMA[name].keys[0], problems,
+                                       file=str(path), sheet=sheet)
                 clean = _validate_rows(name, part, file=str(path), problems=problems,
                                        source_ids=source_ids, user=True, sheet=sheet)
                 if clean is None or clean.empty:
@@ -457,6 +460,22 @@ class Kengetallen:
         problems.raise_if_any(file=str(path))
         return Kengetallen(self.edition, tables, self.sources, self.hashes, overrides,
                            self.override_files + (str(path),))
+
+
+def _fill_basis(part, base, key, problems, *, file, sheet):
+    """Take a missing ``basis`` of an override row from the shipped rows with the same first key."""
+    part = part.copy()
+    if "basis" not in part.columns:
+        part["basis"] = ""
+    known = dict(zip(base[key], base["basis"]))
+    for idx in part.index:
+        if not str(part.at[idx, "basis"]).strip():
+            if part.at[idx, key] in known:
+                part.at[idx, "basis"] = known[part.at[idx, key]]
+            else:
+                problems.add(f"no basis for new {key} {part.at[idx, key]!r}", file=file, sheet=sheet,
+                             row=int(idx) + 2, column="basis", expected=f"one of {', '.join(BASES)}")
+    return part
 
 
 def _read_override_file(path, problems):

@@ -479,13 +479,12 @@ def parse_project(data: dict, *, file=None, kengetallen=None) -> Project:
         overrides = str((Path(file).parent / overrides).resolve())
     project = Project(name, location, components, routes, construction, use_phase, reference,
                       data.get("kengetallen"), overrides, None if file is None else str(file), data)
-    if not c.errors:
-        try:
-            kg = kengetallen if kengetallen is not None else kengetallen_for(project)
-        except StikstofError as exc:
-            c.add("kengetallen" if not isinstance(exc, MultipleInputErrors) else "overrides", None, exc=exc)
-        else:
-            _check_names(c, project, kg)
+    try:  # names are checked even when other fields have problems: report everything at once
+        kg = kengetallen if kengetallen is not None else kengetallen_for(project)
+    except StikstofError as exc:
+        c.add("kengetallen" if not isinstance(exc, MultipleInputErrors) else "overrides", None, exc=exc)
+    else:
+        _check_names(c, project, kg)
     if c.errors:
         raise MultipleInputErrors(c.errors, file=file)
     return project

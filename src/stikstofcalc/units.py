@@ -83,6 +83,8 @@ def parse_quantity(text: str, *, field: str = "value"):
         else:
             number, unit_text = "1", raw
         unit_text = re.sub(r"\bper\b", "/", unit_text)
+        if unit_text.lstrip().startswith("/"):  # "180 per dag" -> "180 1/day"
+            unit_text = "1" + unit_text.lstrip()
         unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
         unit_text = _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
         unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)

@@ -1,0 +1,167 @@
+"""Project file: parsing, carried-through fields and clear errors on bad input."""
+
+import datetime as dt
+import glob
+import math
+import pickle
+import tomllib
+
+import pytest
+
+from stikstofcalc.errors import InputError, MultipleInputErrors, UnitError
+from stikstofcalc.project import parse_project, read_project
+from stikstofcalc.units import parse_quantity, to_magnitude
+
+MINIMAL = {
+    "name": "Test",
+    "location": {"x": 172500, "y": 452500},
+    "construction": {"start": "2027-03", "duration": "18 maanden"},
+    "components": [{"type": "grondgebonden_woningen", "count": 40, "home_type": "tussen_hoek"}],
+    "routes": [{"name": "r", "road_type": "stad_normaal", "length": "1,2 km"}],
+}
+
+
+def _with(**changes):
+    data = {k: (dict(v) if isinstance(v, dict) else [dict(x) for x in v] if isinstance(v, list) else v)
+            for k, v in MINIMAL.items()}
+    for path, value in changes.items():
+        target, keys = data, path.split("__")
+        for k in keys[:-1]:
+            target = target[int(k)] if k.isdigit() else target[k]
+        target[keys[-1]] = value
+    return data
+
+
+def _errors(data):
+    with pytest.raises(MultipleInputErrors) as info:
+        parse_project(data, file="p.toml")
+    return str(info.value), info.value.errors
+
+
+def test_minimal_project_parses_to_canonical_values():
+    p = parse_project(MINIMAL)
+    assert p.construction.start == dt.date(2027, 3, 1)
+    assert p.construction.end == dt.date(2028, 9, 1)  # 18 calendar months, exclusive end
+    assert p.routes[0].length_m == 1200.0 and p.routes[0].share == 1.0
+    assert p.components[0].count == 40 and p.use.urbanisation == "matig_stedelijk"
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob("examples/*.toml")))
+def test_examples_parse(path):
+    p = read_project(path)
+    assert p.components and p.routes and p.location.x is not None
+
+
+def test_fields_for_the_assessment_step_are_carried_through():
+    p = read_project("examples/wijk_300_woningen_veluwe.toml")
+    assert p.location.outline[0] == (172250.0, 452300.0) and len(p.location.outline) == 4
+    south, north = p.routes
+    assert south.geometry[-1] == (172300.0, 451200.0)
+    assert south.length_m == pytest.approx(math.hypot(50, 500) + math.hypot(150, 600))
+    assert north.bearing_deg == 20 and north.geometry[1][1] > north.geometry[0][1]
+    ref = read_project("examples/twee_natura2000_gebieden.toml").reference
+    assert ref.sources[0].nh3_kg_per_yr == 780.0 and ref.sources[0].sector_id == 4110
+
+
+def test_lat_lon_location_is_accepted():
+    p = parse_project(_with(location={"lat": 52.04, "lon": 5.66}))
+    assert (p.location.lat, p.location.x) == (52.04, None)
+
+
+def test_unknown_project_type_lists_the_known_ones():
+    text, _ = _errors(_with(components__0__type="villa"))
+    assert 'case "Test", field components[0].type: unknown project type \'villa\'' in text
+    assert "expected one of bouwrijp_maken, gestapelde_woningen, grondgebonden_woningen, sloop, utiliteitsbouw" in text
+
+
+@pytest.mark.parametrize("count, words", [(-5, "not a positive count"), (12.5, "not a whole number"),
+                                          ("12", "not a whole number"), (True, "not a whole number")])
+def test_bad_home_counts(count, words):
+    text, _ = _errors(_with(components__0__count=count))
+    assert f"field components[0].count: {count!r} is {words}" in text
+    assert "expected a whole number of homes >= 1" in text
+
+
+def test_end_before_start():
+    data = _with()
+    data["construction"] = {"start": "2027-03", "end": "2026-12"}
+    text, _ = _errors(data)
+    assert "field construction.end: '2026-12' is not after the start '2027-03'" in text
+
+
+@pytest.mark.parametrize("duration, expected", [("18 kg", "a quantity in month"),
+                                                ("achttien maanden", '"18 maanden"'),
+                                                ("0 maanden", "> 0 month")])
+def test_bad_durations(duration, expected):
+    text, errors = _errors(_with(construction__duration=duration))
+    assert "field construction.duration" in text and expected in text
+
+
+def test_unknown_machine_category_and_vehicle_class():
+    data = _with()
+    data["components"][0]["machines"] = [{"category": "STAGE_X", "fuel": "100 L", "hours": 5}]
+    data["components"][0]["construction_traffic"] = {"vrachtwagen": 10}
+    text, errors = _errors(data)
+    assert "field components[0].construction_traffic.vrachtwagen: unknown vehicle class 'vrachtwagen'" in text
+    assert "expected one of licht, middelzwaar, zwaar, bus" in text
+    assert "field components[0].machines[0].category: unknown machine category 'STAGE_X'" in text
+    assert "AUB_D" in text and "ELEKTRISCH" in text
+
+
+def test_all_problems_are_reported_at_once():
+    data = _with(routes__0__road_type="snelweg", components__0__count=-1)
+    data["location"] = {"x": 1e7, "y": 452500}
+    data["colour"] = "blue"
+    _, errors = _errors(data)
+    fields = {e.field for e in errors}
+    assert {"colour", "location.x", "components[0].count"} <= fields
+    assert all(isinstance(e, InputError) for e in errors)
+    assert pickle.loads(pickle.dumps(errors[0])).field == errors[0].field
+
+
+def test_route_shares_must_sum_to_one():
+    data = _with()
+    data["routes"] = [{"road_type": "buitenweg", "length": 500, "share": 0.5},
+                      {"road_type": "buitenweg", "length": 500, "share": 0.4}]
+    text, _ = _errors(data)
+    assert "field routes: shares sum to 0.9; expected route shares summing to 1" in text
+
+
+def test_unknown_road_type_after_structure_is_valid():
+    text, _ = _errors(_with(routes__0__road_type="snelweg"))
+    assert "field routes[0].road_type: unknown road type 'snelweg'" in text and "snelweg_100" in text
+
+
+def test_invalid_toml_and_missing_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        read_project(bad)
+    with pytest.raises(InputError, match="file not found"):
+        read_project(tmp_path / "none.toml")
+
+
+def test_dutch_quantity_strings():
+    assert to_magnitude("18 maanden", "month") == 18.0
+    assert to_magnitude("1,2 km", "m") == pytest.approx(1200.0)
+    assert to_magnitude("10.000,5 L", "L") == 10000.5
+    assert to_magnitude("3 weken", "day") == 21.0
+    assert to_magnitude("2000 m2", "m**2") == 2000.0
+    assert to_magnitude("180 per dag", "1/day") == 180.0
+    assert to_magnitude("780 kg/jaar", "kg/year") == 780.0
+    assert to_magnitude("25 %", "dimensionless") == 0.25
+    assert parse_quantity("12 uur").to("hour").magnitude == 12.0
+    assert to_magnitude("5", "L") == 5.0  # a bare number is in the field's unit
+
+
+def test_ambiguous_thousands_separator_is_refused():
+    with pytest.raises(UnitError, match="ambiguous"):
+        to_magnitude("10.000 L", "L")
+
+
+def test_toml_example_keys_are_documented():
+    doc = open("docs/project_format.md", encoding="utf-8").read()
+    for path in glob.glob("examples/*.toml"):
+        data = tomllib.load(open(path, "rb"))
+        for key in data:
+            assert f"`{key}`" in doc, (path, key)
