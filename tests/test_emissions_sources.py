@@ -209,3 +209,15 @@ def test_project_overrides_file_from_the_cli(tmp_path):
     assert zut["nox_kg_per_yr"].to_numpy() == pytest.approx(zut["hours_h"].to_numpy() * 0.1)
     project = read_project("examples/dorp_kleine_uitbreiding.toml")
     assert project.overrides is None
+
+
+def test_readme_example_runs():
+    import re
+    import tomllib
+
+    text = open("README.md", encoding="utf-8").read()
+    block = re.search(r"```toml\n(.*?)```", text, re.S).group(1)
+    table = emission_sources(parse_project(tomllib.loads(block)))
+    assert set(table["phase"]) == {"realisatie", "gebruik"}
+    machinery = table[table["source_kind"] == "machinery"]
+    assert set(machinery["category"]) == {"AUB_D", "ZUT"}  # fleet = "stage_v"
