@@ -104,6 +104,7 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
     """
     from .errors import UnitError
 
+    given = value
     if isinstance(value, str):
         value = parse_quantity(value, field=field)
         if value.unitless and value.units == ureg.dimensionless:
@@ -112,5 +113,7 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
         try:
             return float(value.to(unit).magnitude)
         except pint.DimensionalityError as exc:
-            raise UnitError(field=field, value=str(value), expected=f"a quantity in {unit}") from exc
+            shown = given if isinstance(given, str) else str(value)
+            raise UnitError(field=field, value=shown, expected=f"a quantity in {unit}",
+                            detail=f"it is {value.dimensionality}") from exc
     return float(value)
