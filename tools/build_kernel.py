@@ -178,7 +178,7 @@ AC_U_NODES = np.array([0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2, 3, 5, 10, 20, 50, 
 def area_correction(ops):
     """OPS square area source / integrated point kernel, per height, side and u (set A8)."""
     from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays
-    from stikstofcalc.deposition.engine import evaluate_reference
+    from stikstofcalc.deposition.fast import evaluate_fast
 
     a8 = pd.read_csv(ops / "kernel_area_sides.csv.gz")
     H = np.sort(a8.height_m.unique())
@@ -191,7 +191,7 @@ def area_correction(ops):
                            nox_kg_yr=[1000.0 * (s == 0)], nh3_kg_yr=[1000.0 * (s == 1)],
                            area_side_m=[side], z0_m=[0.2])
         rcp = ReceptorArrays(x=g.rcp_x.to_numpy(), y=g.rcp_y.to_numpy())
-        base = evaluate_reference(src, rcp, cutoff_m=None, chunk_pairs=4_000_000)[s]
+        base = evaluate_fast(src, rcp, cutoff_m=None)[s]  # converged area integral
         lr = np.log(g.deposition_mol_ha_yr_per_t.to_numpy() / base)
         u = np.maximum(np.abs(g.rcp_x - g.src_x), np.abs(g.rcp_y - g.src_y)).to_numpy() / (0.5 * side)
         k = np.abs(np.log1p(u)[:, None] - vnodes[None, :]).argmin(1)

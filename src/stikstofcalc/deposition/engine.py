@@ -12,9 +12,11 @@ Quadrature (the model definition):
 
 - line segment: ``ceil(L / LINE_SPACING_M)`` equal parts, one point at each centre
   (as OPS's own line discretisation in the reference set A11);
-- square: ``m x m`` midpoint grid, ``m = clip(ceil(side / AREA_SPACING_M), 2, AREA_MAX_M)``,
-  times the OPS area correction ``AC`` (set A8) as a function of the Chebyshev
-  distance to the centre in half sides.
+- square: the mean of the point kernel over the square (``m x m`` midpoint grid,
+  ``m = clip(ceil(side / AREA_SPACING_M), 2, AREA_MAX_M)``; the fast path refines
+  only near the receptor and converges to the same integral), times the OPS area
+  correction ``AC`` (set A8) as a function of the Chebyshev distance to the centre
+  in half sides.
 """
 
 from __future__ import annotations
@@ -28,9 +30,9 @@ from . import model as _model
 #: spacing of the quadrature points on a line source [m] (OPS reference set A11 used 10 m)
 LINE_SPACING_M = 10.0
 #: target spacing of the quadrature grid in a square area source [m]
-AREA_SPACING_M = 10.0
-#: most quadrature points per side of a square
-AREA_MAX_M = 40
+AREA_SPACING_M = 4.0
+#: most quadrature points per side of a square (2000 m side: 10 m spacing)
+AREA_MAX_M = 200
 
 
 def check_ranges(sources, *, allow_extrapolation: bool) -> list[str]:
@@ -49,7 +51,7 @@ def check_ranges(sources, *, allow_extrapolation: bool) -> list[str]:
         msg = (f"{bad.size} source(s) outside the calibrated range of {name} "
                f"[{lo}, {hi}] {unit} (first: source index {i}, value {v[i]:g})")
         if not allow_extrapolation or not np.isfinite(v[bad]).all() or (v[bad] < 0).any():
-            raise RangeError(msg, field=name, value=float(v[i]), row=i,
+            raise RangeError(msg, field=name, value=float(v[i]),
                              expected=f"{lo} <= {name} <= {hi} {unit}"
                              + (" and spread <= height" if name == "spread_m" else ""))
         notes.append("EXTRAPOLATED: " + msg)
@@ -168,10 +170,11 @@ def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, 
     from .core import DepositionResult
 
     notes = check_ranges(sources, allow_extrapolation=allow_extrapolation)
-    if method == "reference":
+    from .fast import HAVE_NUMBA, evaluate_fast
+
+    if method == "reference" or (method == "auto" and not HAVE_NUMBA):
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
                                       chunk_pairs=chunk_pairs)
     else:
-        nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
-                                      chunk_pairs=chunk_pairs)
+        nox, nh3 = evaluate_fast(sources, receptors, cutoff_m=cutoff_m)
     return DepositionResult(nox=nox, nh3=nh3, notes=notes)
