@@ -1,9 +1,49 @@
-"""``stikstofcalc deposition`` (placeholder: filled in by the I/O work)."""
+"""``stikstofcalc deposition``: a thin command over :func:`.io.deposition_files`.
+
+Contract (fixed; other tools call it)::
+
+    stikstofcalc deposition SOURCES.csv RECEPTORS.csv -o OUT.csv [--no-cutoff]
+                            [--allow-extrapolation] [--overwrite]
+
+Exit codes: 0 success; 2 bad input or usage (message on stderr, no traceback; the
+output file is not written). An existing output is refused unless ``--overwrite``;
+an input file is never overwritten.
+"""
+
+from __future__ import annotations
 
 import click
 
+from ..cli import user_errors
+
 
 @click.command()
-def deposition():
-    """Deposition of SOURCES on RECEPTORS (mol N/ha/yr)."""
-    raise click.ClickException("not implemented yet")
+@click.argument("sources", type=click.Path(dir_okay=False))
+@click.argument("receptors", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Output table (.csv or .xlsx): the receptors plus deposition columns.")
+@click.option("--no-cutoff", is_flag=True,
+              help="Let every source act on every receptor (default: up to 25 km, as AERIUS).")
+@click.option("--allow-extrapolation", is_flag=True,
+              help="Compute with heights, heat, z0, spread or area sides outside the calibrated "
+                   "range; the output then has an 'extrapolated' column.")
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@user_errors
+def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite):
+    """Deposition of SOURCES on RECEPTORS in mol N/ha/yr.
+
+    SOURCES and RECEPTORS are .csv or .xlsx tables (columns in docs/deposition_io.md);
+    the output has the receptor columns, in input order, plus
+    deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr and deposition_total_mol_ha_yr.
+    """
+    from .io import deposition_files
+
+    run = deposition_files(sources, receptors, output, cutoff=not no_cutoff,
+                           allow_extrapolation=allow_extrapolation, overwrite=overwrite)
+    for note in run.notes:
+        click.echo(f"note: {note}", err=True)
+    where = f" at receptor {run.max_receptor_id}" if run.max_receptor_id is not None else ""
+    click.echo(f"{run.n_sources} sources ({run.n_elementary_sources} elementary), "
+               f"{run.n_receptors} receptors; max total deposition "
+               f"{run.max_total_mol_ha_yr:.4g} mol N/ha/yr{where}; "
+               f"{run.seconds:.2f} s -> {run.output}")

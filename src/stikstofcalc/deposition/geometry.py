@@ -254,15 +254,15 @@ def validate(geom: Geometry) -> None:
 
 
 def _validate_ring(ring, which):
-    if len(ring) < 4:
-        raise InputError(f"{which} has {len(ring)} vertices",
-                         expected="a closed ring of at least 4 vertices (first = last)")
     if not np.isfinite(ring).all():
         raise InputError(f"{which} has a non-finite coordinate", expected="finite numbers")
-    if not np.array_equal(ring[0], ring[-1]):
+    if len(ring) > 1 and not np.array_equal(ring[0], ring[-1]):
         raise InputError(f"{which} is not closed: it starts at {ring[0][0]:g} {ring[0][1]:g} "
                          f"and ends at {ring[-1][0]:g} {ring[-1][1]:g}",
                          expected="the last vertex equal to the first")
+    if len(ring) < 4:
+        raise InputError(f"{which} has {len(ring)} vertices",
+                         expected="a closed ring of at least 4 vertices (first = last)")
     if _ring_self_intersects(ring):
         raise InputError(f"{which} crosses itself", expected="a simple ring (no crossing edges)")
     if abs(_signed_area(ring)) <= 0.0:

@@ -1,0 +1,575 @@
+"""Table front end of the deposition engine: validate, expand geometry, call the core.
+
+:func:`deposition` takes a sources table and a receptors table (pandas DataFrames, as
+read from CSV or Excel by :mod:`.io`, or built in Python) and returns the receptor table
+with three deposition columns [mol N/ha/yr], in input order.
+
+Every problem in both tables is collected before anything is computed and raised at
+once as :class:`~stikstofcalc.errors.MultipleInputErrors`; each error names the file
+(if known), the row as a spreadsheet shows it (header = row 1, first data row = row 2),
+the column, the value and what was expected. Nothing is dropped, clipped, reordered or
+silently fixed. Column contract and defaults: ``docs/deposition_io.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError, MultipleInputErrors, RangeError
+from . import geometry as geo
+from .core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES, ReceptorArrays,
+                   SourceArrays, deposition_arrays)
+
+SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
+SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
+                   "geometry_wkt")
+RECEPTOR_REQUIRED = ("receptor_id", "x", "y")
+RECEPTOR_OPTIONAL = ("landuse", "case_id")
+#: Output columns [mol N/ha/yr], appended to the receptor table in this order.
+OUTPUT_COLUMNS = ("deposition_nox_mol_ha_yr", "deposition_nh3_mol_ha_yr",
+                  "deposition_total_mol_ha_yr")
+#: Added only when values outside the calibrated range were used (allow_extrapolation).
+EXTRAPOLATED_COLUMN = "extrapolated"
+
+#: Roughness length when ``z0_m`` is absent or empty [m]: the base value of the OPS
+#: reference runs (``../shared/reference/ops/README.md``, sets A1-A5) and of the core.
+DEFAULT_Z0_M = 0.2
+#: Receptor land-use class when ``landuse`` is absent or empty: 1 (grass), as in OPS.
+DEFAULT_LANDUSE = 1
+#: Plausible RD New (EPSG:28992) coordinates [m]: the Netherlands with a wide margin.
+#: Catches WGS84 degrees and swapped x/y; not a statement about the meteo domain.
+RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
+#: At most this many errors are listed per column and kind of problem (then a count).
+MAX_ERRORS_PER_KIND = 100
+
+_RD_EXPECTED = "RD New (EPSG:28992) metres, x {:g}..{:g}, y {:g}..{:g}".format(
+    *RD_BOUNDS["x"], *RD_BOUNDS["y"])
+
+
+# ----------------------------------------------------------------- collecting
+
+class _Problems:
+    """Collects errors for one table; caps the number per (column, problem)."""
+
+    def __init__(self, file, table):
+        self.file, self.table, self.errors, self._count = file, table, [], {}
+
+    def add(self, positions, column, values, message, expected, *, cls=InputError, detail=None):
+        positions = np.atleast_1d(positions)
+        key = (column, message)
+        for k, pos in enumerate(positions):
+            n = self._count.get(key, 0)
+            self._count[key] = n + 1
+            if n < MAX_ERRORS_PER_KIND:
+                v = _show(values[k] if isinstance(values, (list, np.ndarray)) else values)
+                sep = "" if message.startswith(":") else " "
+                text = f'"{v}"{sep}{message}' if v != "" else message.lstrip(": ")
+                self.errors.append(cls(text, file=self.file, row=int(pos) + 2, field=column,
+                                       value=v, expected=expected, detail=detail))
+
+    def table_error(self, message, expected=None, *, field=None, value=None):
+        self.errors.append(InputError(message, file=self.file, field=field, value=value,
+                                      expected=expected))
+
+    def finish(self):
+        self.errors.sort(key=lambda e: -1 if e.row is None else e.row)  # stable: by column
+        for (column, message), n in self._count.items():
+            if n > MAX_ERRORS_PER_KIND:
+                self.errors.append(InputError(
+                    f"{n - MAX_ERRORS_PER_KIND} more row(s) with the same problem: {message}",
+                    file=self.file, field=column))
+        return self.errors
+
+
+def _show(v):
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    return v if isinstance(v, str) else str(v)
+
+
+def _cell_text(col: pd.Series) -> pd.Series:
+    """Cells as stripped text; missing (None, NaN, '') -> ''. Integral floats as ints."""
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            return ""
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+    return col.map(one) if len(col) else col.astype(object)
+
+
+# ----------------------------------------------------------------- columns
+
+def _check_columns(df, required, optional, problems, *, geometry_optional_xy=False):
+    """Missing, misspelled and duplicate column names; returns False if unusable."""
+    cols = [str(c) for c in df.columns]
+    ok = True
+    for c in sorted({c for c in cols if cols.count(c) > 1}):
+        problems.table_error(f"column {c!r} appears {cols.count(c)} times",
+                             "each column once", field=c)
+        ok = False
+    known = set(required) | set(optional)
+    unknown = [c for c in cols if c not in known]
+    for c in required:
+        if c in cols:
+            continue
+        near = _closest(c, unknown)
+        hint = f' (did you mean {near!r}?)' if near else ""
+        problems.table_error(f"required column {c!r} is missing{hint}",
+                             f"columns {', '.join(required)}", field=c)
+        ok = False
+    for c in unknown:  # a misspelled optional column would otherwise be ignored silently
+        near = _closest(c, [o for o in optional if o not in cols], min_prefix=3)
+        if near:
+            problems.table_error(f"unknown column {c!r} (did you mean {near!r}?)",
+                                 f"optional columns {', '.join(optional)}", field=c)
+            ok = False
+    return ok
+
+
+def _closest(name, candidates, *, min_prefix=1):
+    """The candidate that ``name`` most likely misspells (typo, case, unit left off)."""
+    low = {str(c).strip().lower(): c for c in candidates}
+    key = name.strip().lower()
+    m = difflib.get_close_matches(key, list(low), n=1, cutoff=0.75)
+    if m:
+        return low[m[0]]
+    for c in low:
+        short, long_ = sorted((key, c), key=len)
+        if len(short) >= min_prefix and long_.startswith(short):
+            return low[c]
+    return None
+
+
+# ----------------------------------------------------------------- cells
+
+def _numbers(df, column, problems, *, required, unit):
+    """Parse a number column; returns (values with NaN where empty, empty mask).
+
+    With ``df.attrs["decimal"] == ","`` (a ';'-separated CSV, see :mod:`.io`) text cells
+    use a decimal comma; a dot is then accepted as a decimal point only where it cannot
+    be a Dutch thousands separator ("2.5" yes, "2.500" is refused as ambiguous).
+    """
+    n = len(df)
+    if column not in df.columns:
+        return np.full(n, np.nan), np.ones(n, dtype=bool)
+    raw = df[column]
+    text = _cell_text(raw)
+    empty = (text == "").to_numpy()
+    if df.attrs.get("decimal") == "," and n:
+        ambiguous = text.str.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+").to_numpy(dtype=bool)
+        p = np.flatnonzero(ambiguous)
+        problems.add(p, column, text.to_numpy()[p], "is ambiguous ('.' may group thousands)",
+                     "a decimal comma, e.g. 2,5 or 2500")
+        text = text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
+        raw = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
+    num = pd.to_numeric(raw.where(~empty, None), errors="coerce").to_numpy(dtype=float)
+    bad_text = ~empty & np.isnan(num)
+    lowered = text.str.lower().to_numpy()
+    is_nan_word = bad_text & np.isin(lowered, ["nan", "na", "n/a", "-nan", "none", "null"])
+    comma = bad_text & text.str.fullmatch(r"[-+]?\d+,\d+").to_numpy()
+    plain_bad = bad_text & ~is_nan_word & ~comma
+    expected = f"a number in {unit}" if unit else "a number"
+    p = np.flatnonzero(plain_bad)
+    problems.add(p, column, text.to_numpy()[p], "is not a number", expected)
+    p = np.flatnonzero(comma)
+    problems.add(p, column, text.to_numpy()[p], "is not a number (decimal comma?)", expected,
+                 detail="use a decimal point, or a ';'-separated CSV file with decimal commas")
+    p = np.flatnonzero(is_nan_word)
+    problems.add(p, column, text.to_numpy()[p], "is not a number (NaN)", expected)
+    p = np.flatnonzero(np.isinf(num))
+    problems.add(p, column, text.to_numpy()[p], "is not a finite number", expected)
+    if required is not False:
+        need = empty if required is True else empty & required
+        p = np.flatnonzero(need)
+        problems.add(p, column, "", "missing value", expected)
+    num = np.where(np.isfinite(num), num, np.nan)
+    return num, empty
+
+
+def _texts(df, column, problems, *, what):
+    """A required text column (ids, case ids): stripped text, '' flagged as missing."""
+    if column not in df.columns:
+        return np.full(len(df), "", dtype=object)
+    text = _cell_text(df[column])
+    p = np.flatnonzero((text == "").to_numpy())
+    problems.add(p, column, "", "missing value", what)
+    return text.to_numpy(dtype=object)
+
+
+def _check_rd(values, column, problems, valid, other=None):
+    """RD New plausibility; ``other`` (the y values for x) also flags a lon/lat pair."""
+    lo, hi = RD_BOUNDS[column[0]]
+    outside = ~((values >= lo) & (values <= hi))
+    if other is not None:
+        outside |= (np.abs(values) <= 180) & (np.abs(other) <= 180)
+    bad = np.flatnonzero(valid & outside)
+    degrees = np.abs(values[bad]) <= 180
+    for flag, detail in ((degrees, "looks like WGS84 degrees; convert to RD New"),
+                         (~degrees, None)):
+        problems.add(bad[flag], column, values[bad[flag]], "is not an RD New coordinate",
+                     _RD_EXPECTED, detail=detail)
+
+
+def _check_min(values, column, problems, *, lo, strict=False, unit=""):
+    bad = values <= lo if strict else values < lo
+    p = np.flatnonzero(bad)
+    rel = ">" if strict else ">="
+    problems.add(p, column, values[p], "is not positive" if strict else "is negative",
+                 f"a value {rel} {lo:g} {unit}".strip())
+
+
+def _check_calibrated(values, column, problems, notes, ids, *, allow_extrapolation,
+                      extra_bad=None, extra_text=""):
+    lo, hi, unit = CALIBRATED_RANGES[column]
+    outside = ~((values >= lo) & (values <= hi)) & np.isfinite(values)
+    if extra_bad is not None:
+        outside |= extra_bad
+    p = np.flatnonzero(outside)
+    if p.size == 0:
+        return outside
+    expected = f"{lo:g}-{hi:g} {unit}{extra_text}, the OPS-LT 5.3.1 calibration range"
+    if not allow_extrapolation:
+        problems.add(p, column, values[p], "is outside the calibrated range", expected,
+                     cls=RangeError,
+                     detail="to compute anyway pass allow_extrapolation=True, "
+                            "or --allow-extrapolation on the command line")
+    else:
+        shown = ", ".join(f"row {i + 2} ({ids[i]}): {values[i]:g}" for i in p[:5])
+        notes.append(f"EXTRAPOLATED: {p.size} source(s) with {column} outside {expected}: "
+                     f"{shown}{' ...' if p.size > 5 else ''}")
+    return outside
+
+
+# ----------------------------------------------------------------- sources
+
+@dataclass
+class SourceTable:
+    """Validated source rows as arrays in canonical units (one entry per input row)."""
+
+    source_id: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    height_m: np.ndarray
+    heat_mw: np.ndarray
+    nox_kg_yr: np.ndarray
+    nh3_kg_yr: np.ndarray
+    spread_m: np.ndarray
+    area_side_m: np.ndarray
+    x_end: np.ndarray
+    y_end: np.ndarray
+    z0_m: np.ndarray
+    geometries: list
+    case_id: np.ndarray | None
+    extrapolated: np.ndarray
+    notes: list = field(default_factory=list)
+
+    def __len__(self):
+        return self.x.shape[0]
+
+
+@dataclass
+class ReceptorTable:
+    """Validated receptor rows as arrays (one entry per input row)."""
+
+    receptor_id: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    landuse: np.ndarray
+    case_id: np.ndarray | None
+
+    def __len__(self):
+        return self.x.shape[0]
+
+
+def _parse_geometries(df, problems):
+    n = len(df)
+    geoms = [None] * n
+    if "geometry_wkt" not in df.columns:
+        return geoms
+    text = _cell_text(df["geometry_wkt"]).to_numpy(dtype=object)
+    for i in np.flatnonzero(text != ""):
+        try:
+            geoms[i] = geo.parse_wkt(text[i])
+        except InputError as exc:
+            shown = text[i] if len(text[i]) <= 60 else text[i][:57] + "..."
+            problems.add([i], "geometry_wkt", [shown], ": " + exc.message, exc.expected)
+    return geoms
+
+
+def _parse_sources(df, problems, *, allow_extrapolation):
+    """Validate a sources table; returns a SourceTable or None (problems recorded)."""
+    usable = _check_columns(df, SOURCE_REQUIRED, SOURCE_OPTIONAL, problems)
+    n = len(df)
+    ids = _texts(df, "source_id", problems, what="a source id")
+    geoms = _parse_geometries(df, problems)
+    has_geom = (_cell_text(df["geometry_wkt"]) != "").to_numpy(dtype=bool) \
+        if "geometry_wkt" in df.columns else np.zeros(n, dtype=bool)
+    v, empty = {}, {}
+    for c in ("x", "y"):
+        v[c], empty[c] = _numbers(df, c, problems, required=~has_geom, unit="m")
+    for c, unit in (("height_m", "m"), ("heat_mw", "MW"), ("nox_kg_yr", "kg/yr"),
+                    ("nh3_kg_yr", "kg/yr")):
+        v[c], empty[c] = _numbers(df, c, problems, required=True, unit=unit)
+    for c in ("spread_m", "area_side_m", "x_end", "y_end", "z0_m"):
+        v[c], empty[c] = _numbers(df, c, problems, required=False, unit="m")
+    _check_geometry_rows(df, has_geom, v, empty, problems)
+    _check_lines(v, empty, has_geom, problems)
+    for c, o in (("x", "y"), ("y", None), ("x_end", "y_end"), ("y_end", None)):
+        _check_rd(v[c], c, problems, ~empty[c] & np.isfinite(v[c]), v[o] if o else None)
+    for c in ("height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr", "spread_m", "area_side_m"):
+        _check_min(v[c], c, problems, lo=0.0, unit=_unit(c))
+    _check_min(v["z0_m"], "z0_m", problems, lo=0.0, strict=True, unit="m")
+    spread = np.where(empty["spread_m"], 0.0, v["spread_m"])
+    side = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
+    z0 = np.where(empty["z0_m"], DEFAULT_Z0_M, v["z0_m"])
+    notes, ext = [], np.zeros(n, dtype=bool)
+    kw = dict(allow_extrapolation=allow_extrapolation)
+    for c, arr in (("height_m", v["height_m"]), ("heat_mw", v["heat_mw"]), ("z0_m", z0)):
+        ext |= _check_calibrated(np.where(arr >= 0, arr, np.nan), c, problems, notes, ids, **kw)
+    ext |= _check_calibrated(np.where(spread >= 0, spread, np.nan), "spread_m", problems, notes,
+                             ids, extra_bad=(spread > v["height_m"]) & (v["height_m"] >= 0),
+                             extra_text=" and <= height_m",
+                             **kw)
+    ext |= _check_calibrated(np.where(side >= 0, side, np.nan), "area_side_m", problems, notes,
+                             ids, **kw)
+    case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
+    _check_duplicates(ids, case, "source_id", problems)
+    if not usable:
+        return None
+    return SourceTable(ids, v["x"], v["y"], v["height_m"], v["heat_mw"], v["nox_kg_yr"],
+                       v["nh3_kg_yr"], spread, side, v["x_end"], v["y_end"], z0, geoms, case,
+                       ext, notes)
+
+
+def _unit(column):
+    return {"heat_mw": "MW", "nox_kg_yr": "kg/yr", "nh3_kg_yr": "kg/yr"}.get(column, "m")
+
+
+def _check_geometry_rows(df, has_geom, v, empty, problems):
+    """With geometry_wkt the geometry gives the location: x, y, side, end must be empty."""
+    for c in ("x", "y", "x_end", "y_end", "area_side_m"):
+        clash = has_geom & ~empty[c]
+        if c == "area_side_m":
+            clash &= v[c] != 0
+        p = np.flatnonzero(clash)
+        problems.add(p, c, v[c][p], "is given together with geometry_wkt",
+                     "an empty cell (the geometry gives the location and shape)")
+
+
+def _check_lines(v, empty, has_geom, problems):
+    for c, other in (("x_end", "y_end"), ("y_end", "x_end")):
+        p = np.flatnonzero(~empty[c] & empty[other] & ~has_geom)
+        problems.add(p, other, "", f"missing value ({c} is given)",
+                     f"both x_end and y_end for a line source, or neither")
+    line = ~empty["x_end"] & ~empty["y_end"] & ~has_geom
+    side = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
+    p = np.flatnonzero(line & (side > 0))
+    problems.add(p, "area_side_m", side[p], "is given for a line source (x_end, y_end)",
+                 "0 or empty when x_end, y_end are given")
+    zero = line & (v["x_end"] == v["x"]) & (v["y_end"] == v["y"])
+    p = np.flatnonzero(zero)
+    problems.add(p, "x_end", v["x_end"][p], "gives a line of zero length (x_end, y_end = x, y)",
+                 "an end point different from the start point")
+
+
+def _check_duplicates(ids, case, column, problems):
+    key = pd.Series(ids) if case is None else pd.Series(case) + "\x00" + pd.Series(ids)
+    dup = (key.duplicated(keep="first") & (pd.Series(ids) != "")).to_numpy(dtype=bool)
+    if not dup.any():
+        return
+    first = pd.Series(np.arange(len(key))).groupby(key.to_numpy()).transform("min").to_numpy()
+    scope = " within its case" if case is not None else ""
+    for i in np.flatnonzero(dup):
+        problems.add([i], column, [ids[i]], f"is a duplicate id{scope} (first in row {first[i] + 2})",
+                     f"a unique {column}{scope}")
+
+
+# ----------------------------------------------------------------- receptors
+
+def _parse_receptors(df, problems):
+    usable = _check_columns(df, RECEPTOR_REQUIRED, RECEPTOR_OPTIONAL, problems)
+    clash = [c for c in (*OUTPUT_COLUMNS, EXTRAPOLATED_COLUMN) if c in df.columns]
+    for c in clash:
+        problems.table_error(f"column {c!r} would be overwritten by the result",
+                             "no output column in the receptor table (rename or remove it)",
+                             field=c)
+    ids = _texts(df, "receptor_id", problems, what="a receptor id")
+    x, ex = _numbers(df, "x", problems, required=True, unit="m")
+    y, ey = _numbers(df, "y", problems, required=True, unit="m")
+    _check_rd(x, "x", problems, np.isfinite(x), y)
+    _check_rd(y, "y", problems, np.isfinite(y))
+    lu, empty = _numbers(df, "landuse", problems, required=False, unit="")
+    valid = ~np.isnan(lu)
+    bad = valid & ~np.isin(lu, list(LANDUSE_CLASSES))
+    p = np.flatnonzero(bad)
+    problems.add(p, "landuse", lu[p], "is not a land-use class",
+                 "an OPS class 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
+    landuse = np.where(empty | bad | ~valid, DEFAULT_LANDUSE, lu).astype(np.int64)
+    case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
+    _check_duplicates(ids, case, "receptor_id", problems)
+    if not usable:
+        return None
+    return ReceptorTable(ids, x, y, landuse, case)
+
+
+def _check_cases(src, rec, sp, rp, notes):
+    """case_id in both tables or in neither; every source case must have receptors."""
+    if (src.case_id is None) != (rec.case_id is None):
+        missing, present = (sp, rp) if src.case_id is None else (rp, sp)
+        missing.table_error(
+            f"no case_id column, but the {present.table} table has one", field="case_id",
+            expected="case_id in both tables (sources act on receptors of the same case) "
+                     "or in neither")
+        return
+    if src.case_id is None:
+        return
+    rec_cases = set(rec.case_id)
+    for i in np.flatnonzero(~np.isin(src.case_id, list(rec_cases)) & (src.case_id != "")):
+        sp.add([i], "case_id", [src.case_id[i]], "has no receptors",
+               f"a case_id that also occurs in the {rp.table} table")
+    lonely = sorted(set(rec.case_id) - set(src.case_id) - {""})
+    if lonely:
+        notes.append(f"{len(lonely)} case(s) with receptors but no sources (deposition 0): "
+                     + ", ".join(lonely[:10]) + (" ..." if len(lonely) > 10 else ""))
+
+
+# ----------------------------------------------------------------- public
+
+def check_tables(sources: pd.DataFrame, receptors: pd.DataFrame, *, sources_file=None,
+                 receptors_file=None, allow_extrapolation: bool = False):
+    """Validate both tables; raise every problem at once.
+
+    Returns
+    -------
+    (SourceTable, ReceptorTable, notes)
+
+    Raises
+    ------
+    MultipleInputErrors
+        Listing every problem in either table (file, row, column, value, expected).
+    """
+    sp, rp = _Problems(sources_file, "sources"), _Problems(receptors_file, "receptors")
+    src = _parse_sources(sources, sp, allow_extrapolation=allow_extrapolation)
+    rec = _parse_receptors(receptors, rp)
+    notes = []
+    if src is not None and rec is not None:
+        _check_cases(src, rec, sp, rp, notes)
+    errors = sp.finish() + rp.finish()
+    if errors:
+        raise MultipleInputErrors(errors)
+    return src, rec, src.notes + notes
+
+
+def to_arrays(src: SourceTable, rec: ReceptorTable, *,
+              area_tolerance: float = geo.AREA_TOLERANCE, max_squares: int = geo.MAX_SQUARES):
+    """Validated tables -> the core's arrays (geometry expanded, case ids coded).
+
+    Returns
+    -------
+    (SourceArrays, ReceptorArrays, Elementary)
+        The elementary sources and receptors; ``Elementary.parent`` maps each elementary
+        source to its row in the sources table.
+    """
+    el = geo.expand(src.x, src.y, src.area_side_m, src.x_end, src.y_end, src.geometries,
+                    area_tolerance=area_tolerance, max_squares=max_squares)
+    p = el.parent
+    s_case = r_case = None
+    if src.case_id is not None and rec.case_id is not None:
+        codes, _ = pd.factorize(np.concatenate([src.case_id, rec.case_id]).astype(str))
+        s_case, r_case = codes[:len(src)][p], codes[len(src):]
+    sa = SourceArrays(x=el.x, y=el.y, height_m=src.height_m[p], heat_mw=src.heat_mw[p],
+                      nox_kg_yr=src.nox_kg_yr[p] * el.weight, nh3_kg_yr=src.nh3_kg_yr[p] * el.weight,
+                      spread_m=src.spread_m[p], area_side_m=el.area_side_m, x_end=el.x_end,
+                      y_end=el.y_end, z0_m=src.z0_m[p], case=s_case)
+    ra = ReceptorArrays(x=rec.x, y=rec.y, landuse=rec.landuse, case=r_case)
+    return sa, ra, el
+
+
+def _cutoff_m(cutoff):
+    if cutoff is True:
+        return DEFAULT_CUTOFF_M
+    if cutoff is False or cutoff is None:
+        return None
+    value = float(cutoff)
+    if not value > 0:
+        raise InputError(field="cutoff", value=cutoff, expected="True, False or a distance > 0 m")
+    return value
+
+
+def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool | float = True,
+               allow_extrapolation: bool = False, chunk_pairs: int = 4_000_000,
+               area_tolerance: float = geo.AREA_TOLERANCE, sources_file=None,
+               receptors_file=None) -> pd.DataFrame:
+    """Deposition of a table of sources on a table of receptors [mol N/ha/yr].
+
+    Parameters
+    ----------
+    sources : DataFrame
+        Columns ``source_id, x, y, height_m, heat_mw, nox_kg_yr, nh3_kg_yr`` [m, m, m, MW,
+        kg/yr, kg/yr] and optionally ``spread_m`` [m], ``area_side_m`` [m] (square centred
+        on x, y), ``x_end, y_end`` [m] (straight line), ``z0_m`` [m] (default 0.2),
+        ``case_id``, ``geometry_wkt`` (POINT, LINESTRING, POLYGON, MULTIPOLYGON in RD New).
+    receptors : DataFrame
+        Columns ``receptor_id, x, y`` [m] and optionally ``landuse`` (OPS class 1-9,
+        default 1) and ``case_id``; any other columns are passed through.
+    cutoff : bool or float, keyword-only
+        True: sources act up to 25 km (AERIUS rekenafstand); False: no cut-off; a number:
+        that distance [m].
+    allow_extrapolation : bool, keyword-only
+        Compute with values outside the calibrated range; the result then carries an
+        ``extrapolated`` column and notes.
+    chunk_pairs : int, keyword-only
+        Memory bound passed to the core (source-receptor pairs at once).
+    area_tolerance : float, keyword-only
+        Polygon coverage tolerance, see :func:`.geometry.polygon_squares`.
+    sources_file, receptors_file : str, keyword-only
+        File names used in error messages.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``receptors`` (all columns, same order and index) plus
+        ``deposition_nox_mol_ha_yr``, ``deposition_nh3_mol_ha_yr``,
+        ``deposition_total_mol_ha_yr`` [mol N/ha/yr]. ``attrs["notes"]`` lists run notes;
+        ``attrs["n_elementary_sources"]`` the number of elementary sources computed.
+
+    Raises
+    ------
+    MultipleInputErrors
+        Every problem in either table, with file, row, column, value and expected.
+    """
+    cutoff_m = _cutoff_m(cutoff)
+    src, rec, notes = check_tables(sources, receptors, sources_file=sources_file,
+                                   receptors_file=receptors_file,
+                                   allow_extrapolation=allow_extrapolation)
+    sa, ra, el = to_arrays(src, rec, area_tolerance=area_tolerance)
+    if len(sa) and len(ra):
+        res = deposition_arrays(sa, ra, cutoff_m=cutoff_m, allow_extrapolation=allow_extrapolation,
+                                chunk_pairs=chunk_pairs)
+        nox, nh3, engine_notes = res.nox, res.nh3, list(res.notes)
+    else:
+        nox = nh3 = np.zeros(len(ra))
+        engine_notes = []
+    out = receptors.copy()
+    out[OUTPUT_COLUMNS[0]], out[OUTPUT_COLUMNS[1]] = nox, nh3
+    out[OUTPUT_COLUMNS[2]] = nox + nh3
+    if src.extrapolated.any():
+        out[EXTRAPOLATED_COLUMN] = _extrapolated_receptors(src, rec)
+    out.attrs = {"notes": notes + [n for n in engine_notes if n not in notes],
+                 "n_sources": len(src), "n_elementary_sources": len(sa),
+                 "cutoff_m": cutoff_m}
+    return out
+
+
+def _extrapolated_receptors(src, rec):
+    """Receptors in a case (or run) that contains a source computed by extrapolation."""
+    if src.case_id is None:
+        return np.ones(len(rec), dtype=bool)
+    return np.isin(rec.case_id, list(set(src.case_id[src.extrapolated])))

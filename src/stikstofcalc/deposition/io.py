@@ -1,0 +1,309 @@
+"""Files in and out for the deposition engine: CSV and Excel, read faithfully, written atomically.
+
+Reading keeps every cell as the user typed it: CSV cells are read as text (ids such as
+``"007"`` stay ``"007"``, numbers are parsed and checked later by :mod:`.api` with row
+numbers); Excel cells keep their type (first sheet, header in row 1). Rows keep their
+order and spreadsheet row numbers: trailing empty rows are ignored, an empty row in
+between is an error. A ``;``-separated CSV (Dutch Excel) is read with decimal commas.
+
+Writing goes to a temporary file in the output's folder and is moved into place with
+:func:`os.replace`, so a reader never sees a half-written file; an existing output is
+replaced only with ``overwrite=True``, and an input file is never overwritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import os
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+from .api import OUTPUT_COLUMNS, deposition
+
+SUFFIXES = (".csv", ".xlsx")
+
+
+# ----------------------------------------------------------------- reading
+
+def read_table(path) -> pd.DataFrame:
+    """Read a CSV or .xlsx table (first sheet) without changing any cell.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` (UTF-8, UTF-8 with BOM, or Windows-1252; separator ``,``, ``;`` or tab,
+        sniffed from the header line) or ``.xlsx``.
+
+    Returns
+    -------
+    DataFrame
+        One row per data row, in file order, index 0..n-1 (spreadsheet row = index + 2).
+        CSV cells are strings ("" when empty); Excel cells keep their value (None -> "").
+        ``attrs["file"]`` holds the file name, ``attrs["decimal"]`` is ``","`` for a
+        ``;``-separated CSV.
+
+    Raises
+    ------
+    InputError
+        Missing or unreadable file, unsupported format, no header, duplicate or empty
+        column names, ragged rows, or an empty row between data rows.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        hint = " (save it as .xlsx)" if suffix == ".xls" else ""
+        raise InputError(f"unsupported file type {suffix or '(none)'}{hint}", file=str(path),
+                         expected="a .csv or .xlsx file")
+    if not path.is_file():
+        raise InputError("file not found" if not path.exists() else "not a file", file=str(path))
+    header, rows, decimal = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    df = _frame(header, rows, path)
+    df.attrs = {"file": str(path), "decimal": decimal}
+    return df
+
+
+def _read_csv(path):
+    data = _read_bytes(path)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="strict") if _is_cp1252(data) else None
+        if text is None:
+            raise InputError("cannot decode the file", file=str(path),
+                             expected="text in UTF-8 or Windows-1252") from None
+    first = text.split("\n", 1)[0]
+    sep = max((";", ",", "\t"), key=first.count) if first.strip() else ","
+    try:
+        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=sep))
+    except csv.Error as exc:
+        raise InputError(f"cannot read the CSV: {exc}", file=str(path)) from None
+    if not rows:
+        raise InputError("the file is empty", file=str(path), expected="a header row")
+    return rows[0], rows[1:], "," if sep == ";" else "."
+
+
+def _is_cp1252(data):
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _read_bytes(path):
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path)) from None
+
+
+def _read_xlsx(path):
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError("not a readable .xlsx workbook", file=str(path),
+                         detail=type(exc).__name__) from None
+    try:
+        ws = wb.worksheets[0]
+        rows = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
+    finally:
+        wb.close()
+    if not rows:
+        raise InputError("the first sheet is empty", file=str(path), expected="a header row")
+    header = list(rows[0])
+    while header and header[-1] == "":
+        header.pop()
+    return [str(h).strip() if not isinstance(h, str) else h for h in header], rows[1:], "."
+
+
+def _frame(header, rows, path):
+    """Rows -> DataFrame of cells; checks the header and the row structure."""
+    file = str(path)
+    if not header or all(str(h).strip() == "" for h in header):
+        raise InputError("no header row", file=file, row=1, expected="column names in row 1")
+    names = [str(h) for h in header]
+    for j, h in enumerate(names):
+        if h.strip() == "":
+            raise InputError(f"column {j + 1} has no name", file=file, row=1,
+                             expected="a name for every column")
+    dups = sorted({h for h in names if names.count(h) > 1})
+    if dups:
+        raise InputError(f"duplicate column name(s): {', '.join(dups)}", file=file, row=1,
+                         expected="each column once")
+    width = len(names)
+    blank = [all(str(v).strip() == "" for v in r) for r in rows]
+    while rows and blank[-1]:
+        rows, blank = rows[:-1], blank[:-1]
+    for i, r in enumerate(rows):
+        if blank[i]:
+            raise InputError("empty row between data rows", file=file, row=i + 2,
+                             expected="no empty rows (delete it or fill it)")
+        extra = [v for v in r[width:] if str(v).strip() != ""]
+        if extra:
+            raise InputError(f"{len(r)} cells but only {width} column names", file=file,
+                             row=i + 2, value=str(extra[0]), expected="one value per column")
+    cells = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
+    return pd.DataFrame(cells, columns=names, dtype=object) if cells else \
+        pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+
+
+# ----------------------------------------------------------------- writing
+
+def check_output(path, *, inputs=(), overwrite: bool = False) -> Path:
+    """Refuse an output path that is unsupported, an input, or exists (without overwrite)."""
+    path = Path(path)
+    if path.suffix.lower() not in SUFFIXES:
+        raise InputError(f"unsupported output type {path.suffix or '(none)'}", file=str(path),
+                         expected="a .csv or .xlsx file name")
+    for inp in inputs:
+        if _same_file(inp, path):
+            raise InputError("the output would overwrite an input file", file=str(path),
+                             expected="another output file name")
+    if path.is_dir():
+        raise InputError("the output is a folder", file=str(path), expected="a file name")
+    if path.exists() and not overwrite:
+        raise InputError("the output file exists", file=str(path),
+                         expected="a new file name, or --overwrite (overwrite=True) to replace it")
+    if not path.parent.is_dir():
+        raise InputError("the output folder does not exist", file=str(path),
+                         expected="an existing folder")
+    return path
+
+
+def _same_file(a, b) -> bool:
+    a, b = Path(a), Path(b)
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)  # also hard links and symlinks
+    return a.resolve() == b.resolve()
+
+
+def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
+                notes: list[str] | None = None) -> Path:
+    """Write a table as CSV or .xlsx, atomically (temporary file + :func:`os.replace`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Written without its index, columns in order.
+    path : str or Path
+        ``.csv`` (UTF-8, ``,``-separated, floats at full precision) or ``.xlsx`` (sheet
+        ``deposition``, plus a ``notes`` sheet when ``notes`` are given).
+    overwrite : bool, keyword-only
+        Replace an existing file (never one of ``inputs``).
+    inputs : sequence of paths, keyword-only
+        Files that must not be overwritten.
+    notes : list of str, keyword-only
+        Run notes for the xlsx ``notes`` sheet.
+    """
+    path = check_output(path, inputs=inputs, overwrite=overwrite)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if path.suffix.lower() == ".csv":
+                fh.write(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+            else:
+                _write_xlsx(df, fh, notes or [])
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove(tmp)
+        raise InputError(f"cannot write the output ({exc.strerror or exc})", file=str(path)) from None
+    except BaseException:
+        _remove(tmp)
+        raise
+    return path
+
+
+def _write_xlsx(df, fh, notes):
+    with pd.ExcelWriter(fh, engine="openpyxl") as xw:
+        df.to_excel(xw, sheet_name="deposition", index=False)
+        if notes:
+            pd.DataFrame({"note": notes}).to_excel(xw, sheet_name="notes", index=False)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _remove(tmp):
+    try:
+        os.remove(tmp)
+    except OSError:
+        pass
+
+
+# ----------------------------------------------------------------- the file job
+
+@dataclass
+class RunSummary:
+    """What :func:`deposition_files` did (for the CLI's summary line)."""
+
+    output: Path
+    n_sources: int
+    n_elementary_sources: int
+    n_receptors: int
+    max_total_mol_ha_yr: float
+    max_receptor_id: str | None
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+
+def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
+                     allow_extrapolation: bool = False, overwrite: bool = False,
+                     chunk_pairs: int = 4_000_000) -> RunSummary:
+    """Read SOURCES and RECEPTORS files, compute deposition, write OUTPUT atomically.
+
+    The output is checked before anything is computed (type, not an input, exists
+    only with ``overwrite``). Parameters as in :func:`.api.deposition`; file formats in
+    ``docs/deposition_io.md``.
+
+    Returns
+    -------
+    RunSummary
+    """
+    t0 = time.perf_counter()
+    inputs = (sources_path, receptors_path)
+    check_output(output_path, inputs=inputs, overwrite=overwrite)
+    sources, receptors = read_table(sources_path), read_table(receptors_path)
+    for df, name in ((sources, "sources"), (receptors, "receptors")):
+        if len(df) == 0:
+            raise InputError(f"the {name} file has no data rows", file=df.attrs["file"],
+                             expected="at least one row below the header")
+    out = deposition(sources, receptors, cutoff=cutoff, allow_extrapolation=allow_extrapolation,
+                     chunk_pairs=chunk_pairs, sources_file=sources.attrs["file"],
+                     receptors_file=receptors.attrs["file"])
+    notes = list(out.attrs.get("notes", []))
+    if str(output_path).lower().endswith(".xlsx"):
+        out = _numbers_for_excel(out, ("x", "y", "landuse"))
+    path = write_table(out, output_path, overwrite=overwrite, inputs=inputs, notes=notes)
+    total = out[OUTPUT_COLUMNS[2]].to_numpy(dtype=float)
+    k = int(np.argmax(total)) if len(total) else None
+    return RunSummary(path, len(sources), int(out.attrs.get("n_elementary_sources", 0)),
+                      len(out), float(total[k]) if k is not None else 0.0,
+                      None if k is None else str(out["receptor_id"].iloc[k]),
+                      time.perf_counter() - t0, notes)
+
+
+def _numbers_for_excel(df, columns):
+    """Validated number columns read as CSV text become numbers in an .xlsx output."""
+    df = df.copy()
+    for c in columns:
+        if c in df.columns:
+            num = pd.to_numeric(df[c].replace("", None), errors="coerce")
+            if num.notna().sum() == (df[c].astype(str).str.strip() != "").sum():
+                df[c] = num.astype(object).where(num.notna(), "")
+    return df
