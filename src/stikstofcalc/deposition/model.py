@@ -52,6 +52,7 @@ class Model:
     AC_H: np.ndarray | None
     AC_S: np.ndarray | None
     AC: np.ndarray | None
+    TR: np.ndarray | None
     provenance: str
 
     @property
@@ -72,7 +73,7 @@ def load_model() -> Model:
             arrs = {k: z[k] for k in z.files}
     except FileNotFoundError as exc:  # pragma: no cover - packaging error
         raise DataError(f"model data {MODEL_FILE} missing from the package") from exc
-    for k in ("AC_U", "AC_H", "AC_S", "AC"):
+    for k in ("AC_U", "AC_H", "AC_S", "AC", "TR"):
         arrs.setdefault(k, None)
     arrs["provenance"] = str(arrs["provenance"])
     return Model(**arrs)
@@ -120,7 +121,7 @@ def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x
                 out += (wa * wb * wc)[:, None, None] * Ls[ih + a, ic + b, iz + c]
     out += region_logratio(m, substance, x, y)
     out += spread_logratio(m, substance, h, heat_mw, spread_m)[:, :, None]
-    return out, landuse_logratio(m, substance, h, z0_m)
+    return out, landuse_logratio(m, substance, h, z0_m, x, y)
 
 
 def region_logratio(m: Model, substance: int, x, y):
@@ -146,8 +147,24 @@ def spread_logratio(m: Model, substance: int, height_m, heat_mw, spread_m):
     return out
 
 
-def landuse_logratio(m: Model, substance: int, height_m, z0_m):
-    """Log ratio of each land-use class to grass per ring, (n, 9, 30)."""
+#: number of coefficients of the national correction (see :func:`trend_features`)
+N_TREND = 10
+
+
+def trend_features(distance_m, x, y):
+    """Features of the national land-use correction: quadratic in log distance
+    (clamped to 100 m - 25 km) and in the RD position (scaled by 100 km)."""
+    ld = np.log(np.clip(distance_m, 100.0, 25_000.0)) - np.log(1000.0)
+    xs = (np.asarray(x, float) - 155_000.0) / 1e5
+    ys = (np.asarray(y, float) - 463_000.0) / 1e5
+    one = np.ones_like(ld * xs)
+    return np.stack(np.broadcast_arrays(one, ld, ld * ld, xs, ys, xs * ld, ys * ld, xs * xs,
+                                        ys * ys, xs * ys), -1)
+
+
+def landuse_logratio(m: Model, substance: int, height_m, z0_m, x=None, y=None):
+    """Log ratio of each land-use class to grass per ring, (n, 9, 30), including the
+    national correction at the source position (x, y) when the model has one."""
     ih, th = _clamped_axis(np.log(m.LU_H), np.log(np.asarray(height_m, float)))
     iz, tz = _clamped_axis(np.log(m.LU_Z), np.log(np.asarray(z0_m, float)))
     U = m.LU[substance]  # (9, nh, nz, 30)
@@ -155,6 +172,10 @@ def landuse_logratio(m: Model, substance: int, height_m, z0_m):
     for a, wa in ((0, 1 - th), (1, th)):
         for c, wc in ((0, 1 - tz), (1, tz)):
             out = out + (wa * wc)[:, None, None] * np.moveaxis(U[:, ih + a, iz + c], 1, 0)
+    if m.TR is not None and x is not None:
+        f = trend_features(m.D[None, :], np.asarray(x, float)[:, None],
+                           np.asarray(y, float)[:, None])  # (n, 30, N_TREND)
+        out = out + np.einsum("nrk,lk->nlr", f, m.TR[substance])
     return out
 
 
