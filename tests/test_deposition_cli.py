@@ -32,7 +32,8 @@ def test_shipped_examples(tmp_path):
     out = tmp_path / "deposition.csv"
     res = invoke(EXAMPLES / "sources.csv", EXAMPLES / "receptors.csv", "-o", out)
     assert res.exit_code == 0, res.output
-    assert "5 sources" in res.stdout and "200 receptors" in res.stdout and "mol N/ha/yr" in res.stdout
+    assert "5 sources" in res.stdout and "200 receptors" in res.stdout
+    assert "mol N/ha/yr" in res.stdout
     df = pd.read_csv(out, dtype=str)
     rec = pd.read_csv(EXAMPLES / "receptors.csv", dtype=str)
     assert list(df.columns) == [*rec.columns, *OUTPUT_COLUMNS]

@@ -61,7 +61,7 @@ def replace_cell(text, row, column, value):
 
 def add_column(text, column, values):
     lines = text.strip("\n").split("\n")
-    lines = [f"{line},{v}" for line, v in zip(lines, [column, *values])]
+    lines = [f"{line},{v}" for line, v in zip(lines, [column, *values], strict=True)]
     return "\n".join(lines) + "\n"
 
 
@@ -72,7 +72,8 @@ def test_output_is_receptor_table_plus_three_columns(tmp_path):
     assert list(out.columns) == ["receptor_id", "x", "y", "landuse", *OUTPUT_COLUMNS]
     assert out["receptor_id"].tolist() == ["007", "R2", "R3"]  # ids stay text
     assert out["x"].tolist() == ["173000", "175000", "171000"]  # cells echoed as typed
-    np.testing.assert_allclose(out[OUTPUT_COLUMNS[2]], out[OUTPUT_COLUMNS[0]] + out[OUTPUT_COLUMNS[1]])
+    nox, nh3, total = (out[c] for c in OUTPUT_COLUMNS)
+    np.testing.assert_allclose(total, nox + nh3)
     assert out.attrs["n_sources"] == 2 and out.attrs["n_elementary_sources"] == 2
 
 
@@ -108,7 +109,8 @@ def test_case_isolation(tmp_path):
     src_ab = src_b + "S1,172000,460000,2.5,0.035,1000,10,A\n"
     only_b, both = run(tmp_path, src_b, rec), run(tmp_path, src_ab, rec)
     is_b = (both["case_id"] == "B").to_numpy()
-    np.testing.assert_array_equal(both.loc[is_b, OUTPUT_COLUMNS[2]], only_b.loc[is_b, OUTPUT_COLUMNS[2]])
+    total = OUTPUT_COLUMNS[2]
+    np.testing.assert_array_equal(both.loc[is_b, total], only_b.loc[is_b, total])
     assert (only_b.loc[~is_b, OUTPUT_COLUMNS[2]] == 0).all()
     assert (both.loc[~is_b, OUTPUT_COLUMNS[2]] != 0).all()
     # the same receptor in case A and case B gets different deposition
@@ -123,7 +125,6 @@ def test_receptor_case_without_sources_is_a_note(tmp_path):
 
 
 def test_geometry_sources(tmp_path):
-    src = (SRC.strip() + ",geometry_wkt\n").replace("nh3_kg_yr,geometry_wkt\n", "nh3_kg_yr,geometry_wkt\n")
     lines = SRC.strip().split("\n")
     src = "\n".join([lines[0] + ",geometry_wkt", lines[1] + ",", lines[2] + ","]) + "\n"
     src += ('P1,,,2.5,0.035,500,1,"POLYGON ((172000 460000, 172100 460000, 172100 460080, '
@@ -181,7 +182,8 @@ def test_text_nan_inf_and_missing_numbers(tmp_path, column, value, fragment):
 
 
 def test_nan_coordinates_in_a_python_table():
-    rec = pd.DataFrame({"receptor_id": ["a", "b"], "x": [173000.0, np.nan], "y": [460000.0, np.inf]})
+    rec = pd.DataFrame({"receptor_id": ["a", "b"], "x": [173000.0, np.nan],
+                        "y": [460000.0, np.inf]})
     src = pd.DataFrame({"source_id": ["S"], "x": [172000], "y": [460000], "height_m": [2.5],
                         "heat_mw": [0.0], "nox_kg_yr": [100.0], "nh3_kg_yr": [1.0]})
     with pytest.raises(MultipleInputErrors) as info:
@@ -255,13 +257,14 @@ def test_source_case_without_receptors(tmp_path):
 
 
 def test_empty_case_id(tmp_path):
-    errs = problems(tmp_path, add_column(SRC, "case_id", ["A", ""]), add_column(REC, "case_id", ["A"] * 3))
+    errs = problems(tmp_path, add_column(SRC, "case_id", ["A", ""]),
+                    add_column(REC, "case_id", ["A"] * 3))
     assert one(errs, "case_id", 3).message == "missing value"
 
 
 def test_line_columns(tmp_path):
-    src = add_column(add_column(add_column(SRC, "x_end", ["173000", "172100"]), "y_end", ["", "460050"]),
-                     "area_side_m", ["", ""])
+    src = add_column(SRC, "x_end", ["173000", "172100"])
+    src = add_column(add_column(src, "y_end", ["", "460050"]), "area_side_m", ["", ""])
     errs = problems(tmp_path, src)
     assert "x_end is given" in str(one(errs, "y_end", 2))
     assert "zero length" in str(one(errs, "x_end", 3))
@@ -305,7 +308,8 @@ def test_all_problems_reported_at_once(tmp_path):
 
 def test_many_errors_are_capped_with_a_count():
     n = 250
-    rec = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(n)], "x": ["x"] * n, "y": [460000] * n})
+    rec = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(n)], "x": ["x"] * n,
+                        "y": [460000] * n})
     src = pd.DataFrame({"source_id": ["S"], "x": [172000], "y": [460000], "height_m": [2.5],
                         "heat_mw": [0.0], "nox_kg_yr": [100.0], "nh3_kg_yr": [1.0]})
     with pytest.raises(MultipleInputErrors) as info:
@@ -435,7 +439,8 @@ def test_written_file_has_normal_permissions(tmp_path):
 def test_deposition_files_checks_output_before_computing(tmp_path):
     s, r = write(tmp_path, "s.csv", SRC), write(tmp_path, "r.csv", REC)
     run1 = deposition_files(s, r, tmp_path / "o.csv")
-    assert run1.n_sources == 2 and run1.n_receptors == 3 and run1.max_receptor_id in {"007", "R2", "R3"}
+    assert run1.n_sources == 2 and run1.n_receptors == 3
+    assert run1.max_receptor_id in {"007", "R2", "R3"}
     with pytest.raises(InputError, match="exists"):
         deposition_files(s, r, tmp_path / "o.csv")
     with pytest.raises(InputError, match="overwrite an input"):

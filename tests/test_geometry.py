@@ -108,7 +108,7 @@ def test_clip_area_additive_over_a_partition(geom, fx, fy):
     parts = geo.clip_moments(edges, [x0, xm, x0, xm], [y0, y0, ym, ym], [xm, x1, xm, x1],
                              [ym, ym, y1, y1])
     assert whole[0][0] == pytest.approx(geom.area_m2, rel=1e-9)
-    for w, p in zip(whole, parts):
+    for w, p in zip(whole, parts, strict=True):
         assert p.sum() == pytest.approx(w[0], rel=1e-9, abs=1e-6 * geom.area_m2)
     assert (parts[0] >= -1e-9 * geom.area_m2).all()
 

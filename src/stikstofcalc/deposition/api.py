@@ -94,14 +94,31 @@ def _show(v):
 
 
 def _cell_text(col: pd.Series) -> pd.Series:
-    """Cells as stripped text; missing (None, NaN, '') -> ''. Integral floats as ints."""
-    def one(v):
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            return ""
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        return str(v).strip()
-    return col.map(one) if len(col) else col.astype(object)
+    """Cells as stripped text; missing (None, NaN, '') -> ''. Integral floats as ints.
+
+    Vectorised for all-text columns (CSV) and numeric columns; cell by cell otherwise.
+    """
+    if len(col) == 0:
+        return col.astype(object)
+    kind = pd.api.types.infer_dtype(col, skipna=False)
+    if kind == "string":
+        return col.str.strip()
+    if kind in ("integer", "floating", "mixed-integer-float") and \
+            pd.api.types.is_numeric_dtype(col.dtype):
+        v = col.to_numpy(dtype=float)
+        integral = np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2**53)
+        text = np.where(np.isnan(v), "", v.astype(str)).astype(object)
+        text[integral] = v[integral].astype(np.int64).astype(str)
+        return pd.Series(text, index=col.index, dtype=object)
+    return col.map(_one_text)
+
+
+def _one_text(v):
+    if v is None or v is pd.NA or (isinstance(v, (float, np.floating)) and np.isnan(v)):
+        return ""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 # ----------------------------------------------------------------- columns
@@ -149,9 +166,10 @@ def _closest(name, candidates, *, min_prefix=1):
 
 # ----------------------------------------------------------------- cells
 
-def _numbers(df, column, problems, *, required, unit):
+def _numbers(df, column, problems, *, required, unit, expected=None):
     """Parse a number column; returns (values with NaN where empty, empty mask).
 
+    ``required``: True, False, or a boolean mask of the rows that need a value.
     With ``df.attrs["decimal"] == ","`` (a ';'-separated CSV, see :mod:`.io`) text cells
     use a decimal comma; a dot is then accepted as a decimal point only where it cannot
     be a Dutch thousands separator ("2.5" yes, "2.500" is refused as ambiguous).
@@ -160,37 +178,49 @@ def _numbers(df, column, problems, *, required, unit):
     if column not in df.columns:
         return np.full(n, np.nan), np.ones(n, dtype=bool)
     raw = df[column]
+    expected = expected or (f"a number in {unit}" if unit else "a number")
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        num = raw.to_numpy(dtype=float)
+        empty = np.isnan(num)
+        text = None
+    else:
+        num, empty, text = _parse_text_numbers(raw, column, problems, expected,
+                                               decimal=df.attrs.get("decimal", "."))
+    p = np.flatnonzero(np.isinf(num))
+    problems.add(p, column, num[p], "is not a finite number", expected)
+    if required is not False:
+        p = np.flatnonzero(empty if required is True else empty & required)
+        problems.add(p, column, "", "missing value", expected)
+    return np.where(np.isfinite(num), num, np.nan), empty
+
+
+def _parse_text_numbers(raw, column, problems, expected, *, decimal):
     text = _cell_text(raw)
-    empty = (text == "").to_numpy()
-    if df.attrs.get("decimal") == "," and n:
+    empty = (text == "").to_numpy(dtype=bool)
+    if decimal == "," and len(text):
         ambiguous = text.str.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+").to_numpy(dtype=bool)
         p = np.flatnonzero(ambiguous)
         problems.add(p, column, text.to_numpy()[p], "is ambiguous ('.' may group thousands)",
                      "a decimal comma, e.g. 2,5 or 2500")
         text = text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
-        raw = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
-    num = pd.to_numeric(raw.where(~empty, None), errors="coerce").to_numpy(dtype=float)
-    bad_text = ~empty & np.isnan(num)
-    lowered = text.str.lower().to_numpy()
-    is_nan_word = bad_text & np.isin(lowered, ["nan", "na", "n/a", "-nan", "none", "null"])
-    comma = bad_text & text.str.fullmatch(r"[-+]?\d+,\d+").to_numpy()
-    plain_bad = bad_text & ~is_nan_word & ~comma
-    expected = f"a number in {unit}" if unit else "a number"
-    p = np.flatnonzero(plain_bad)
-    problems.add(p, column, text.to_numpy()[p], "is not a number", expected)
-    p = np.flatnonzero(comma)
-    problems.add(p, column, text.to_numpy()[p], "is not a number (decimal comma?)", expected,
-                 detail="use a decimal point, or a ';'-separated CSV file with decimal commas")
-    p = np.flatnonzero(is_nan_word)
-    problems.add(p, column, text.to_numpy()[p], "is not a number (NaN)", expected)
-    p = np.flatnonzero(np.isinf(num))
+        text = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
+    num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float, copy=True)
+    bad = np.flatnonzero(~empty & np.isnan(num))
+    if bad.size:
+        sub = text.iloc[bad]
+        nan_word = sub.str.lower().isin(["nan", "na", "n/a", "-nan", "none", "null"]).to_numpy()
+        comma = sub.str.fullmatch(r"[-+]?\d+,\d+").to_numpy(dtype=bool)
+        vals = sub.to_numpy()
+        plain = ~nan_word & ~comma
+        problems.add(bad[plain], column, vals[plain], "is not a number", expected)
+        problems.add(bad[comma], column, vals[comma], "is not a number (decimal comma?)", expected,
+                     detail="use a decimal point, or a ';'-separated CSV file with decimal commas")
+        problems.add(bad[nan_word], column, vals[nan_word], "is not a number (NaN)", expected)
+    inf = np.isinf(num)
+    num[inf] = np.nan  # reported with the typed text
+    p = np.flatnonzero(inf)
     problems.add(p, column, text.to_numpy()[p], "is not a finite number", expected)
-    if required is not False:
-        need = empty if required is True else empty & required
-        p = np.flatnonzero(need)
-        problems.add(p, column, "", "missing value", expected)
-    num = np.where(np.isfinite(num), num, np.nan)
-    return num, empty
+    return num, empty, text
 
 
 def _texts(df, column, problems, *, what):
@@ -270,6 +300,10 @@ class SourceTable:
     extrapolated: np.ndarray
     notes: list = field(default_factory=list)
 
+    #: the number columns, in field order [m, m, m, MW, kg/yr, kg/yr, m, m, m, m, m]
+    NUMBER_COLUMNS = ("x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr", "spread_m",
+                      "area_side_m", "x_end", "y_end", "z0_m")
+
     def __len__(self):
         return self.x.shape[0]
 
@@ -306,53 +340,56 @@ def _parse_geometries(df, problems):
 def _parse_sources(df, problems, *, allow_extrapolation):
     """Validate a sources table; returns a SourceTable or None (problems recorded)."""
     usable = _check_columns(df, SOURCE_REQUIRED, SOURCE_OPTIONAL, problems)
-    n = len(df)
     ids = _texts(df, "source_id", problems, what="a source id")
     geoms = _parse_geometries(df, problems)
     has_geom = (_cell_text(df["geometry_wkt"]) != "").to_numpy(dtype=bool) \
-        if "geometry_wkt" in df.columns else np.zeros(n, dtype=bool)
-    v, empty = {}, {}
-    for c in ("x", "y"):
-        v[c], empty[c] = _numbers(df, c, problems, required=~has_geom, unit="m")
-    for c, unit in (("height_m", "m"), ("heat_mw", "MW"), ("nox_kg_yr", "kg/yr"),
-                    ("nh3_kg_yr", "kg/yr")):
-        v[c], empty[c] = _numbers(df, c, problems, required=True, unit=unit)
-    for c in ("spread_m", "area_side_m", "x_end", "y_end", "z0_m"):
-        v[c], empty[c] = _numbers(df, c, problems, required=False, unit="m")
-    _check_geometry_rows(df, has_geom, v, empty, problems)
+        if "geometry_wkt" in df.columns else np.zeros(len(df), dtype=bool)
+    v, empty = _source_numbers(df, problems, has_geom)
+    _check_geometry_rows(has_geom, v, empty, problems)
     _check_lines(v, empty, has_geom, problems)
     for c, o in (("x", "y"), ("y", None), ("x_end", "y_end"), ("y_end", None)):
         _check_rd(v[c], c, problems, ~empty[c] & np.isfinite(v[c]), v[o] if o else None)
     for c in ("height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr", "spread_m", "area_side_m"):
         _check_min(v[c], c, problems, lo=0.0, unit=_unit(c))
     _check_min(v["z0_m"], "z0_m", problems, lo=0.0, strict=True, unit="m")
-    spread = np.where(empty["spread_m"], 0.0, v["spread_m"])
-    side = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
-    z0 = np.where(empty["z0_m"], DEFAULT_Z0_M, v["z0_m"])
-    notes, ext = [], np.zeros(n, dtype=bool)
-    kw = dict(allow_extrapolation=allow_extrapolation)
-    for c, arr in (("height_m", v["height_m"]), ("heat_mw", v["heat_mw"]), ("z0_m", z0)):
-        ext |= _check_calibrated(np.where(arr >= 0, arr, np.nan), c, problems, notes, ids, **kw)
-    ext |= _check_calibrated(np.where(spread >= 0, spread, np.nan), "spread_m", problems, notes,
-                             ids, extra_bad=(spread > v["height_m"]) & (v["height_m"] >= 0),
-                             extra_text=" and <= height_m",
-                             **kw)
-    ext |= _check_calibrated(np.where(side >= 0, side, np.nan), "area_side_m", problems, notes,
-                             ids, **kw)
+    v["spread_m"] = np.where(empty["spread_m"], 0.0, v["spread_m"])
+    v["area_side_m"] = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
+    v["z0_m"] = np.where(empty["z0_m"], DEFAULT_Z0_M, v["z0_m"])
+    notes = []
+    ext = _source_ranges(v, ids, problems, notes, allow_extrapolation=allow_extrapolation)
     case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "source_id", problems)
     if not usable:
         return None
-    return SourceTable(ids, v["x"], v["y"], v["height_m"], v["heat_mw"], v["nox_kg_yr"],
-                       v["nh3_kg_yr"], spread, side, v["x_end"], v["y_end"], z0, geoms, case,
-                       ext, notes)
+    return SourceTable(ids, *(v[c] for c in SourceTable.NUMBER_COLUMNS), geoms, case, ext, notes)
+
+
+def _source_numbers(df, problems, has_geom):
+    """Parse every number column of the sources table: (values, empty masks)."""
+    v, empty = {}, {}
+    for c in SourceTable.NUMBER_COLUMNS:
+        required = ~has_geom if c in ("x", "y") else c in SOURCE_REQUIRED
+        v[c], empty[c] = _numbers(df, c, problems, required=required, unit=_unit(c))
+    return v, empty
+
+
+def _source_ranges(v, ids, problems, notes, *, allow_extrapolation):
+    """Calibrated ranges (RangeError, or notes with extrapolation); True where outside."""
+    ext = np.zeros(len(ids), dtype=bool)
+    h = v["height_m"]
+    for c in ("height_m", "heat_mw", "z0_m", "spread_m", "area_side_m"):
+        extra = ((v[c] > h) & (h >= 0)) if c == "spread_m" else None
+        ext |= _check_calibrated(np.where(v[c] >= 0, v[c], np.nan), c, problems, notes, ids,
+                                 allow_extrapolation=allow_extrapolation, extra_bad=extra,
+                                 extra_text=" and <= height_m" if c == "spread_m" else "")
+    return ext
 
 
 def _unit(column):
     return {"heat_mw": "MW", "nox_kg_yr": "kg/yr", "nh3_kg_yr": "kg/yr"}.get(column, "m")
 
 
-def _check_geometry_rows(df, has_geom, v, empty, problems):
+def _check_geometry_rows(has_geom, v, empty, problems):
     """With geometry_wkt the geometry gives the location: x, y, side, end must be empty."""
     for c in ("x", "y", "x_end", "y_end", "area_side_m"):
         clash = has_geom & ~empty[c]
@@ -367,7 +404,7 @@ def _check_lines(v, empty, has_geom, problems):
     for c, other in (("x_end", "y_end"), ("y_end", "x_end")):
         p = np.flatnonzero(~empty[c] & empty[other] & ~has_geom)
         problems.add(p, other, "", f"missing value ({c} is given)",
-                     f"both x_end and y_end for a line source, or neither")
+                     "both x_end and y_end for a line source, or neither")
     line = ~empty["x_end"] & ~empty["y_end"] & ~has_geom
     side = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
     p = np.flatnonzero(line & (side > 0))
@@ -387,7 +424,8 @@ def _check_duplicates(ids, case, column, problems):
     first = pd.Series(np.arange(len(key))).groupby(key.to_numpy()).transform("min").to_numpy()
     scope = " within its case" if case is not None else ""
     for i in np.flatnonzero(dup):
-        problems.add([i], column, [ids[i]], f"is a duplicate id{scope} (first in row {first[i] + 2})",
+        problems.add([i], column, [ids[i]],
+                     f"is a duplicate id{scope} (first in row {first[i] + 2})",
                      f"a unique {column}{scope}")
 
 
@@ -405,7 +443,8 @@ def _parse_receptors(df, problems):
     y, ey = _numbers(df, "y", problems, required=True, unit="m")
     _check_rd(x, "x", problems, np.isfinite(x), y)
     _check_rd(y, "y", problems, np.isfinite(y))
-    lu, empty = _numbers(df, "landuse", problems, required=False, unit="")
+    lu, empty = _numbers(df, "landuse", problems, required=False, unit="",
+                         expected="an OPS land-use class 1-9")
     valid = ~np.isnan(lu)
     bad = valid & ~np.isin(lu, list(LANDUSE_CLASSES))
     p = np.flatnonzero(bad)
@@ -485,7 +524,8 @@ def to_arrays(src: SourceTable, rec: ReceptorTable, *,
         codes, _ = pd.factorize(np.concatenate([src.case_id, rec.case_id]).astype(str))
         s_case, r_case = codes[:len(src)][p], codes[len(src):]
     sa = SourceArrays(x=el.x, y=el.y, height_m=src.height_m[p], heat_mw=src.heat_mw[p],
-                      nox_kg_yr=src.nox_kg_yr[p] * el.weight, nh3_kg_yr=src.nh3_kg_yr[p] * el.weight,
+                      nox_kg_yr=src.nox_kg_yr[p] * el.weight,
+                      nh3_kg_yr=src.nh3_kg_yr[p] * el.weight,
                       spread_m=src.spread_m[p], area_side_m=el.area_side_m, x_end=el.x_end,
                       y_end=el.y_end, z0_m=src.z0_m[p], case=s_case)
     ra = ReceptorArrays(x=rec.x, y=rec.y, landuse=rec.landuse, case=r_case)

@@ -136,8 +136,10 @@ class _Reader:
 
     def take(self, kind):
         if self.i >= len(self.t) or self.t[self.i][0] != kind:
-            got = "end of text" if self.i >= len(self.t) else repr(self.t[self.i][1] or self.t[self.i][0])
-            raise InputError(f"malformed WKT: expected {kind!r}, found {got}", expected=_WKT_EXPECTED)
+            got = ("end of text" if self.i >= len(self.t)
+                   else repr(self.t[self.i][1] or self.t[self.i][0]))
+            raise InputError(f"malformed WKT: expected {kind!r}, found {got}",
+                             expected=_WKT_EXPECTED)
         self.i += 1
         return self.t[self.i - 1][1]
 
@@ -153,7 +155,8 @@ class _Reader:
             while self.peek() == "n":
                 pt.append(self.take("n"))
             if len(pt) != 2:
-                raise InputError(f"a WKT vertex has {len(pt)} coordinates", expected="2-D x y pairs")
+                raise InputError(f"a WKT vertex has {len(pt)} coordinates",
+                                 expected="2-D x y pairs")
             pts.append(pt)
             if self.peek() != ",":
                 break
@@ -307,7 +310,8 @@ def _ring_self_intersects(ring, chunk=2_000_000) -> bool:
         mask = (j > i + 1) & ~((i == 0) & (j == n - 1))
         if not mask.any():
             continue
-        hit = _segments_touch(p[i, 0], p[i, 1], q[i, 0], q[i, 1], p[j, 0], p[j, 1], q[j, 0], q[j, 1])
+        hit = _segments_touch(p[i, 0], p[i, 1], q[i, 0], q[i, 1],
+                              p[j, 0], p[j, 1], q[j, 0], q[j, 1])
         if np.any(hit & mask):
             return True
     return False
@@ -427,7 +431,7 @@ def _clip_chunk(edges, x0, y0, x1, y1):
     knots = (lo, np.minimum(t1, t2), np.maximum(t1, t2), hi)
     area = np.zeros(np.broadcast(lo, x0).shape)
     mx, my = area.copy(), area.copy()
-    for a, b in zip(knots[:-1], knots[1:]):
+    for a, b in zip(knots[:-1], knots[1:], strict=True):
         w = (b - a) * 0.5
         for g in _GAUSS:
             x = a + (b - a) * g
@@ -482,7 +486,8 @@ def polygon_squares(geom: Geometry, *, area_tolerance: float = AREA_TOLERANCE,
     total = geom.area_m2
     long_side = max(bx1 - bx0, by1 - by0)
     side = long_side / 2.0 ** max(0, int(np.ceil(np.log2(long_side / max_side_m))))
-    nx, ny = max(1, int(np.ceil((bx1 - bx0) / side - 1e-9))), max(1, int(np.ceil((by1 - by0) / side - 1e-9)))
+    nx = max(1, int(np.ceil((bx1 - bx0) / side - 1e-9)))
+    ny = max(1, int(np.ceil((by1 - by0) / side - 1e-9)))
     gx, gy = np.meshgrid(np.arange(nx), np.arange(ny))
     cx0, cy0 = bx0 + gx.ravel() * side, by0 + gy.ravel() * side
     done = []                                              # (x0, y0, side, a, mx, my, full)

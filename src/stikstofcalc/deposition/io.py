@@ -13,9 +13,9 @@ replaced only with ``overwrite=True``, and an input file is never overwritten.
 
 from __future__ import annotations
 
-import csv
 import io as _io
 import os
+import re
 import tempfile
 import time
 import zipfile
@@ -75,27 +75,27 @@ def _read_csv(path):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="strict") if _is_cp1252(data) else None
-        if text is None:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
             raise InputError("cannot decode the file", file=str(path),
                              expected="text in UTF-8 or Windows-1252") from None
-    first = text.split("\n", 1)[0]
-    sep = max((";", ",", "\t"), key=first.count) if first.strip() else ","
-    try:
-        rows = list(csv.reader(_io.StringIO(text, newline=""), delimiter=sep))
-    except csv.Error as exc:
-        raise InputError(f"cannot read the CSV: {exc}", file=str(path)) from None
-    if not rows:
+    if not text.strip():
         raise InputError("the file is empty", file=str(path), expected="a header row")
-    return rows[0], rows[1:], "," if sep == ";" else "."
-
-
-def _is_cp1252(data):
+    first = text.split("\n", 1)[0]
+    sep = max((";", ",", "\t"), key=first.count)
     try:
-        data.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
+        cells = pd.read_csv(_io.StringIO(text), sep=sep, header=None, dtype=str,
+                            na_filter=False, skip_blank_lines=False, quotechar='"')
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if m:
+            raise InputError(f"{m.group(3)} cells but only {m.group(1)} column names",
+                             file=str(path), row=int(m.group(2)),
+                             expected="one value per column") from None
+        raise InputError(f"cannot read the CSV ({str(exc).strip()})", file=str(path)) from None
+    header = cells.iloc[0].tolist()
+    return header, cells.iloc[1:].reset_index(drop=True), "," if sep == ";" else "."
 
 
 def _read_bytes(path):
@@ -114,24 +114,28 @@ def _read_xlsx(path):
         raise InputError("not a readable .xlsx workbook", file=str(path),
                          detail=type(exc).__name__) from None
     try:
-        ws = wb.worksheets[0]
-        rows = [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)]
+        rows = [["" if v is None else v for v in r]
+                for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
         wb.close()
     if not rows:
         raise InputError("the first sheet is empty", file=str(path), expected="a header row")
-    header = list(rows[0])
-    while header and header[-1] == "":
+    width = max(len(r) for r in rows)
+    header = list(rows[0]) + [""] * (width - len(rows[0]))
+    while len(header) > 1 and header[-1] == "":
         header.pop()
-    return [str(h).strip() if not isinstance(h, str) else h for h in header], rows[1:], "."
+    cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows[1:]], dtype=object,
+                         columns=range(width)) if len(rows) > 1 else pd.DataFrame(
+                             columns=range(width), dtype=object)
+    return [h if isinstance(h, str) else str(h) for h in header], cells, "."
 
 
-def _frame(header, rows, path):
-    """Rows -> DataFrame of cells; checks the header and the row structure."""
+def _frame(header, cells, path):
+    """Header + cell frame -> DataFrame; checks names, ragged and empty rows."""
     file = str(path)
-    if not header or all(str(h).strip() == "" for h in header):
-        raise InputError("no header row", file=file, row=1, expected="column names in row 1")
     names = [str(h) for h in header]
+    if all(h.strip() == "" for h in names):
+        raise InputError("no header row", file=file, row=1, expected="column names in row 1")
     for j, h in enumerate(names):
         if h.strip() == "":
             raise InputError(f"column {j + 1} has no name", file=file, row=1,
@@ -141,20 +145,23 @@ def _frame(header, rows, path):
         raise InputError(f"duplicate column name(s): {', '.join(dups)}", file=file, row=1,
                          expected="each column once")
     width = len(names)
-    blank = [all(str(v).strip() == "" for v in r) for r in rows]
-    while rows and blank[-1]:
-        rows, blank = rows[:-1], blank[:-1]
-    for i, r in enumerate(rows):
-        if blank[i]:
-            raise InputError("empty row between data rows", file=file, row=i + 2,
-                             expected="no empty rows (delete it or fill it)")
-        extra = [v for v in r[width:] if str(v).strip() != ""]
-        if extra:
-            raise InputError(f"{len(r)} cells but only {width} column names", file=file,
-                             row=i + 2, value=str(extra[0]), expected="one value per column")
-    cells = [list(r[:width]) + [""] * (width - len(r)) for r in rows]
-    return pd.DataFrame(cells, columns=names, dtype=object) if cells else \
-        pd.DataFrame({n: pd.Series(dtype=object) for n in names})
+    blank = np.ones(len(cells), dtype=bool)
+    for c in cells.columns:
+        blank &= (cells[c].astype(str).str.strip() == "").to_numpy()
+    n = len(blank) - int(np.argmax(~blank[::-1])) if (~blank).any() else 0
+    cells, blank = cells.iloc[:n], blank[:n]          # trailing empty rows are not data
+    if blank.any():
+        raise InputError("empty row between data rows", file=file, row=int(np.argmax(blank)) + 2,
+                         expected="no empty rows (delete it or fill it)")
+    if cells.shape[1] > width:
+        extra = cells.iloc[:, width:].astype(str).apply(lambda c: c.str.strip() != "").any(axis=1)
+        if extra.any():
+            i = int(np.argmax(extra.to_numpy()))
+            raise InputError(f"more cells than the {width} column names", file=file, row=i + 2,
+                             expected="one value per column")
+    df = cells.iloc[:, :width].copy()
+    df.columns = names
+    return df.reset_index(drop=True).astype(object)
 
 
 # ----------------------------------------------------------------- writing
@@ -219,7 +226,8 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
         os.replace(tmp, path)
     except OSError as exc:
         _remove(tmp)
-        raise InputError(f"cannot write the output ({exc.strerror or exc})", file=str(path)) from None
+        raise InputError(f"cannot write the output ({exc.strerror or exc})",
+                         file=str(path)) from None
     except BaseException:
         _remove(tmp)
         raise
