@@ -10,6 +10,8 @@ import pickle
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from stikstofcalc.deposition import deposition
 from stikstofcalc.deposition.api import DEFAULT_Z0_M, OUTPUT_COLUMNS, check_tables
@@ -457,3 +459,42 @@ def test_check_tables_is_usable_on_its_own():
     s, r, notes = check_tables(src, rec)
     assert s.z0_m.tolist() == [DEFAULT_Z0_M] and r.landuse.tolist() == [1]
     assert r.receptor_id.tolist() == ["1"] and notes == []
+
+
+# ----------------------------------------------------------------- wiring and round trips
+
+def test_polygon_wiring_matches_its_squares(tmp_path):
+    """The table front end hands the core exactly the polygon's squares and shares."""
+    from stikstofcalc.deposition import geometry as geo
+    from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
+
+    wkt = "POLYGON ((172000 460000, 172300 460050, 172250 460200, 172000 460000))"
+    src = pd.DataFrame({"source_id": ["P"], "x": [""], "y": [""], "height_m": [2.5],
+                        "heat_mw": [0.035], "nox_kg_yr": [800.0], "nh3_kg_yr": [3.0],
+                        "spread_m": [1.3], "geometry_wkt": [wkt]})
+    rec = pd.DataFrame({"receptor_id": ["in", "near", "far"], "x": [172150, 172400, 175000],
+                        "y": [460080, 460100, 462000]})
+    out = deposition(src, rec)
+    x, y, side, w = geo.polygon_squares(geo.parse_wkt(wkt))
+    res = deposition_arrays(SourceArrays(x, y, 2.5, 0.035, 800.0 * w, 3.0 * w, spread_m=1.3,
+                                         area_side_m=side),
+                            ReceptorArrays(rec["x"], rec["y"]))
+    np.testing.assert_allclose(out[OUTPUT_COLUMNS[2]], res.total, rtol=1e-12)
+    assert out.attrs["n_elementary_sources"] == len(x)
+
+
+ID_TEXT = st.text(alphabet="abcXYZ0123456789 -_.,;'\"é", min_size=1, max_size=12).filter(
+    lambda s: s.strip() != "")
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ids=st.lists(ID_TEXT, min_size=1, max_size=8, unique=True),
+       suffix=st.sampled_from([".csv", ".xlsx"]))
+def test_text_cells_round_trip(tmp_path, ids, suffix):
+    df = pd.DataFrame({"receptor_id": ids, "x": ["173000"] * len(ids),
+                       "y": ["460000.5"] * len(ids)})
+    path = write_table(df, tmp_path / f"t{suffix}", overwrite=True)
+    back = read_table(path)
+    assert back["receptor_id"].tolist() == ids
+    assert back.columns.tolist() == df.columns.tolist()

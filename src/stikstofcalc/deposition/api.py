@@ -544,7 +544,7 @@ def _cutoff_m(cutoff):
 
 
 def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool | float = True,
-               allow_extrapolation: bool = False, chunk_pairs: int = 4_000_000,
+               allow_extrapolation: bool = False, chunk_pairs: int | None = None,
                area_tolerance: float = geo.AREA_TOLERANCE, sources_file=None,
                receptors_file=None) -> pd.DataFrame:
     """Deposition of a table of sources on a table of receptors [mol N/ha/yr].
@@ -566,7 +566,8 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
         Compute with values outside the calibrated range; the result then carries an
         ``extrapolated`` column and notes.
     chunk_pairs : int, keyword-only
-        Memory bound passed to the core (source-receptor pairs at once).
+        Memory bound passed to the core (source-receptor pairs at once); None = the
+        core's default.
     area_tolerance : float, keyword-only
         Polygon coverage tolerance, see :func:`.geometry.polygon_squares`.
     sources_file, receptors_file : str, keyword-only
@@ -591,9 +592,12 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
                                    allow_extrapolation=allow_extrapolation)
     sa, ra, el = to_arrays(src, rec, area_tolerance=area_tolerance)
     if len(sa) and len(ra):
+        kw = {} if chunk_pairs is None else {"chunk_pairs": int(chunk_pairs)}
         res = deposition_arrays(sa, ra, cutoff_m=cutoff_m, allow_extrapolation=allow_extrapolation,
-                                chunk_pairs=chunk_pairs)
+                                **kw)
         nox, nh3, engine_notes = res.nox, res.nh3, list(res.notes)
+        if src.extrapolated.any():  # ours name rows; the core's name elementary indices
+            engine_notes = [n for n in engine_notes if not n.startswith("EXTRAPOLATED")]
     else:
         nox = nh3 = np.zeros(len(ra))
         engine_notes = []

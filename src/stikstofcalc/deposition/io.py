@@ -272,7 +272,7 @@ class RunSummary:
 
 def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                      allow_extrapolation: bool = False, overwrite: bool = False,
-                     chunk_pairs: int = 4_000_000) -> RunSummary:
+                     chunk_pairs: int | None = None) -> RunSummary:
     """Read SOURCES and RECEPTORS files, compute deposition, write OUTPUT atomically.
 
     The output is checked before anything is computed (type, not an input, exists
