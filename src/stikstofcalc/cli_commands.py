@@ -13,3 +13,7 @@ def register(group):
 
     group.add_command(cli_emissions.emissions)
     group.add_command(cli_emissions.kengetallen_group)
+
+    from . import cli_calc
+
+    group.add_command(cli_calc.calc)

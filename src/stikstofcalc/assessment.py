@@ -1,0 +1,744 @@
+"""The assessment: project -> verdict per phase and calendar year, with margin and headroom.
+
+The chain (``docs/assessment.md``)::
+
+    project (TOML)  -> emission table (inventory)      kg/yr per phase, year, source
+                    -> source templates (sources)      geometry + characteristics, 1 kg/yr each
+                    -> unit deposition per template    mol N/ha/yr per kg/yr, NOx and NH3
+                    -> scenarios by scaling            phase-years, measures, headroom
+                    -> verdict (rules.assess)
+
+OPS (and the engine) is exactly linear in emission for fixed source characteristics,
+so the deposition of a scenario is ``W @ U``: ``W`` (n_scenarios, n_fields) the
+emission of each template and substance, ``U`` (n_fields, n_receptors) the unit
+deposition. The unit deposition is computed once; calendar years, measures and
+headroom only rescale it.
+
+Pruned search. ``U`` is not evaluated on every hexagon: :func:`upper_bounds` bounds
+each field from the distance of the hexagon to the template's geometry and the
+monotone envelope of the model's kernel (maximum over wind directions of the kernel
+from that distance outwards). A hexagon whose bound stays below the largest exact
+value found so far (and below the threshold, where the count of hexagons above it is
+needed) cannot change the answer and is never evaluated (:func:`pruned_search`).
+A test checks that the pruned search equals brute force.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+from .deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
+from .errors import InputError
+from .sources import DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys
+
+#: Distance shrink applied before looking up the kernel envelope (guards the fast path's
+#: approximate distance -> ring mapping) [-].
+BOUND_DISTANCE_FACTOR = 0.98
+#: Safety factor on the upper bound (fast-math rounding of the compiled kernel) [-].
+BOUND_SAFETY = 1.02
+#: Hexagons evaluated first per scenario (largest bounds) before pruning [-].
+SEED_PER_SCENARIO = 48
+
+PHASE_LABEL = {"realisatie": "realisatiefase", "gebruik": "gebruiksfase", "referentie": "referentiesituatie"}
+KIND_LABEL = {"machinery": "mobiele werktuigen", "construction_traffic": "bouwverkeer",
+              "use_traffic": "verkeer gebruiksfase", "heating": "verwarming", "reference": "referentie"}
+VEHICLE_LABEL = {"licht": "licht verkeer", "middelzwaar": "middelzwaar vrachtverkeer",
+                 "zwaar": "zwaar vrachtverkeer", "bus": "bussen"}
+
+
+# --------------------------------------------------------------------------- unit deposition
+
+
+def unit_deposition(templates: Templates, x, y) -> np.ndarray:
+    """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptors.
+
+    Parameters
+    ----------
+    templates : Templates
+    x, y : array_like, shape (k,)
+        Receptor coordinates, RD New [m].
+
+    Returns
+    -------
+    ndarray, shape (2 * n_templates, k)
+        Field ``2 t`` is NOx of template ``t``, ``2 t + 1`` its NH3 [mol N/ha/yr per kg/yr].
+
+    Notes
+    -----
+    One engine call: the receptors are repeated once per template with the template's
+    index as case code, so every template acts only on its own copy (no loop).
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    n_t, k = len(templates), x.shape[0]
+    if k == 0 or n_t == 0:
+        return np.zeros((2 * n_t, k))
+    e = templates.elementary
+    t = e.parent
+    src = SourceArrays(x=e.x, y=e.y, height_m=templates.height_m[t], heat_mw=templates.heat_mw[t],
+                       nox_kg_yr=e.weight, nh3_kg_yr=e.weight, spread_m=templates.spread_m[t],
+                       area_side_m=e.area_side_m, x_end=e.x_end, y_end=e.y_end,
+                       z0_m=DEFAULT_Z0_M, case=t)
+    rec = ReceptorArrays(x=np.tile(x, n_t), y=np.tile(y, n_t),
+                         case=np.repeat(np.arange(n_t, dtype=np.int64), k))
+    res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
+    return np.stack([res.nox.reshape(n_t, k), res.nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k)
+
+
+# --------------------------------------------------------------------------- bounds
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Upper envelope of the kernel per field, as a function of distance.
+
+    ``value[f, i]`` bounds the deposition per kg/yr of field ``f`` at any distance at or
+    beyond ring interval ``i`` (``log_d0``, ``dlog``: the model's ring axis), any wind
+    direction; ``area_in[f]`` / ``area_out[f]`` bound the area-source correction for
+    receptors inside / outside the template's bounding box (1 for points and lines).
+    """
+
+    value: np.ndarray
+    log_d0: float
+    dlog: float
+    area_in: np.ndarray
+    area_out: np.ndarray
+
+    def at(self, distance_m, *, inside=None) -> np.ndarray:
+        """Bound per field at distances ``distance_m`` (n_fields, n) [mol N/ha/yr per kg/yr]."""
+        d = np.asarray(distance_m, float) * BOUND_DISTANCE_FACTOR
+        nint = self.value.shape[1]
+        i = np.clip(np.floor((np.log(np.maximum(d, 1e-9)) - self.log_d0) / self.dlog), 0, nint - 1)
+        v = np.take_along_axis(self.value, i.astype(np.int64), axis=1)
+        inside = d <= 0 if inside is None else inside
+        ac = np.where(inside, self.area_in[:, None], self.area_out[:, None])
+        cut = np.asarray(distance_m, float) > DEFAULT_CUTOFF_M
+        return np.where(cut, 0.0, v * ac * BOUND_SAFETY)
+
+
+def envelope(templates: Templates, *, landuse: int = 1) -> Envelope:
+    """Kernel envelope of every template (NOx and NH3) from the model's ring tables.
+
+    Notes
+    -----
+    The engine interpolates the kernel between rings and bearings (log-linearly in the
+    reference path, linearly on finer tables in the compiled one); both stay within the
+    largest node value of the surrounding rings and bearings. Per ring interval ``i``
+    the bound is ``max_b(K_i, K_i+1) * max(L_i, L_i+1)`` (K the kernel, L the land-use
+    factor of class ``landuse``), maximised over the template's elementary sources
+    (regional differences), then over all farther intervals (suffix maximum), which makes
+    it non-increasing in distance.
+    """
+    from .deposition import model as _model
+
+    m = _model.load_model()
+    e = templates.elementary
+    t = e.parent
+    n_t = len(templates)
+    values, a_in, a_out = [], [], []
+    for s in (0, 1):
+        logtab, lutab = _model.source_tables(m, s, templates.height_m[t], templates.heat_mw[t],
+                                             np.full(len(e), DEFAULT_Z0_M), templates.spread_m[t],
+                                             e.x, e.y)
+        k = np.exp(logtab.max(axis=2))
+        lu = np.exp(lutab[:, landuse - 1, :])
+        per = np.maximum(k[:, :-1], k[:, 1:]) * np.maximum(lu[:, :-1], lu[:, 1:])
+        per = np.maximum.accumulate(per[:, ::-1], axis=1)[:, ::-1]
+        tab = np.zeros((n_t, per.shape[1]))
+        np.maximum.at(tab, t, per)
+        values.append(tab)
+        ac_all, ac_out = 1.0, 1.0
+        if m.AC is not None:
+            ac = np.exp(m.AC[s])
+            ac_all = float(ac.max())
+            ac_out = float(ac[..., np.searchsorted(m.AC_U, np.log(2.0) - 1e-9):].max())
+        has_sq = np.zeros(n_t, bool)
+        has_sq[t[e.area_side_m > 0]] = True
+        a_in.append(np.where(has_sq, ac_all, 1.0))
+        a_out.append(np.where(has_sq, ac_out, 1.0))
+    value = np.stack(values, axis=1).reshape(2 * n_t, -1)
+    return Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel())
+
+
+def template_distances(templates: Templates, x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Lower bound of the distance from receptors to every elementary source of a template.
+
+    Returns
+    -------
+    distance : ndarray, shape (n_templates, n) [m]
+        Points: exact; lines: to the nearest segment; areas: to the bounding box of the
+        outline (every square lies inside it).
+    inside : ndarray of bool, shape (n_templates, n)
+        Receptor inside the template's bounding box (area correction not bounded by u >= 1).
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    e = templates.elementary
+    out = np.empty((len(templates), x.shape[0]))
+    inside = np.zeros(out.shape, bool)
+    seg = np.isfinite(e.x_end)
+    for i in range(len(templates)):  # a few templates; receptors stay vectorised
+        mine = e.parent == i
+        if np.any(mine & seg):
+            k = np.flatnonzero(mine & seg)
+            from .sources import _segment_distance
+
+            out[i] = _segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
+        elif np.any(mine & (e.area_side_m > 0)):
+            x0, y0, x1, y1 = templates.bbox[i]
+            dx = np.maximum(np.maximum(x0 - x, x - x1), 0.0)
+            dy = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
+            out[i] = np.hypot(dx, dy)
+            inside[i] = (dx == 0) & (dy == 0)
+        else:
+            k = np.flatnonzero(mine)
+            out[i] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
+    return out, inside
+
+
+def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.ndarray:
+    """Upper bound of :func:`unit_deposition` on receptors, shape (2 * n_templates, n)."""
+    env = envelope(templates) if env is None else env
+    d, inside = template_distances(templates, x, y)
+    d2, in2 = np.repeat(d, 2, axis=0), np.repeat(inside, 2, axis=0)
+    return env.at(d2, inside=in2)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@dataclass
+class Search:
+    """Exact unit deposition on the hexagons that matter.
+
+    ``exact[:, i]`` holds the unit deposition of hexagon ``i`` where ``done[i]``;
+    ``bounds`` the upper bounds everywhere; ``evaluations`` counts engine calls.
+    """
+
+    exact: np.ndarray
+    done: np.ndarray
+    bounds: np.ndarray
+    relevant: np.ndarray
+    evaluate: object
+    evaluations: int = 0
+
+    def run(self, mask) -> None:
+        idx = np.flatnonzero(mask & ~self.done)
+        if idx.size:
+            self.exact[:, idx] = self.evaluate(idx)
+            self.done[idx] = True
+            self.evaluations += 1
+
+    def maxima(self, weights) -> np.ndarray:
+        """Largest exact deposition per scenario over evaluated relevant hexagons."""
+        sel = self.done & self.relevant
+        if not sel.any():
+            return np.zeros(weights.shape[0])
+        return (weights @ self.exact[:, sel]).max(axis=1)
+
+
+def pruned_search(weights, bounds, evaluate, *, relevant=None, count_level=None,
+                  seed: int = SEED_PER_SCENARIO) -> Search:
+    """Evaluate only the hexagons that can hold a scenario's maximum (or exceed a level).
+
+    Parameters
+    ----------
+    weights : ndarray, shape (n_scenarios, n_fields)
+        Emission of each field per scenario [kg/yr], >= 0.
+    bounds : ndarray, shape (n_fields, n)
+        Upper bound of the unit deposition per hexagon (:func:`upper_bounds`).
+    evaluate : callable
+        ``evaluate(idx) -> (n_fields, len(idx))`` exact unit deposition.
+    relevant : ndarray of bool, shape (n,), optional
+        Hexagons that count (default all).
+    count_level : ndarray, shape (n_scenarios,), optional
+        Also evaluate every hexagon whose bound reaches this level (the threshold, so
+        the hexagons above it are counted exactly); ``inf`` = maximum only.
+    seed : int
+        Hexagons with the largest bound evaluated first, per scenario.
+
+    Returns
+    -------
+    Search
+        Every hexagon not evaluated has a bound below each scenario's exact maximum
+        (and below its count level): it can be neither the maximum nor above the level.
+    """
+    w = np.asarray(weights, float)
+    n = bounds.shape[1]
+    rel = np.ones(n, bool) if relevant is None else np.asarray(relevant, bool)
+    level_cap = np.full(w.shape[0], np.inf) if count_level is None else np.asarray(count_level, float)
+    b = w @ bounds
+    b[:, ~rel] = -np.inf
+    s = Search(np.zeros(bounds.shape), np.zeros(n, bool), bounds, rel, evaluate)
+    if n == 0:
+        return s
+    k = min(seed, n)
+    top = np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()
+    first = np.zeros(n, bool)
+    first[top] = True
+    s.run(first & rel)
+    while True:
+        level = np.minimum(s.maxima(w), level_cap)
+        cand = ~s.done & np.any((b >= level[:, None]) & (b > 0), axis=0)
+        if not cand.any():
+            return s
+        s.run(cand)
+
+
+def group_headroom(search: Search, group_w, other_w, *, threshold: float) -> float:
+    """Largest factor on one source group with the others fixed that keeps 0,00.
+
+    Evaluates further hexagons until the bounds prove none of the rest binds:
+    ``other_bound + s * group_bound < threshold`` for every hexagon not evaluated.
+    Returns ``inf`` when the group adds nothing, 0 when the others alone reach the
+    threshold (:func:`stikstofcalc.rules.group_headroom_factor`).
+    """
+    gb, ob = group_w @ search.bounds, other_w @ search.bounds
+    while True:
+        sel = search.done & search.relevant
+        if not sel.any():
+            return float("inf")
+        s = float(rules.group_headroom_factor(group_w @ search.exact[:, sel],
+                                              other_w @ search.exact[:, sel], threshold=threshold))
+        if s == 0.0:
+            return s
+        with np.errstate(invalid="ignore"):
+            reach = ob + (gb * s if np.isfinite(s) else np.where(gb > 0, np.inf, 0.0))
+        cand = ~search.done & search.relevant & (reach >= threshold)
+        if not cand.any():
+            return s
+        search.run(cand)
+
+
+def effect_distance(env: Envelope, weights, *, threshold: float) -> np.ndarray:
+    """Distance beyond which a scenario gives less than the threshold in every direction.
+
+    Parameters
+    ----------
+    env : Envelope
+    weights : ndarray, shape (n_scenarios, n_fields)
+    threshold : float [mol N/ha/yr]
+
+    Returns
+    -------
+    ndarray, shape (n_scenarios,)
+        Distance from the nearest source (site or route) [m]: an upper bound at the
+        resolution of the model's distance rings (factor 1.29); 0 when even on the site
+        the bound stays below the threshold; at most the 25 km calculation distance.
+
+    Notes
+    -----
+    All templates are put at the same distance (the nearest source), wind direction
+    and land use at their worst, so a Natura 2000 hexagon at least this far from every
+    source receives less than ``threshold`` from the project.
+    """
+    w = np.asarray(weights, float)
+    nint = env.value.shape[1]
+    edges = np.exp(env.log_d0 + env.dlog * np.arange(nint + 1)) / BOUND_DISTANCE_FACTOR
+    total = w @ (env.value * env.area_out[:, None] * BOUND_SAFETY)  # (n_scen, nint)
+    above = total >= threshold
+    last = np.where(above.any(axis=1), nint - 1 - np.argmax(above[:, ::-1], axis=1), -1)
+    dist = np.where(last >= 0, edges[np.minimum(last + 1, nint)], 0.0)
+    return np.minimum(dist, DEFAULT_CUTOFF_M)
+
+
+# --------------------------------------------------------------------------- measures
+
+
+def _shift_years(project, years: int):
+    c = project.construction
+    start = c.start.replace(year=c.start.year + years)
+    end = None if c.end is None else c.end.replace(year=c.end.year + years)
+    use = project.use if project.use.year is None else dataclasses.replace(
+        project.use, year=project.use.year + years)
+    return dataclasses.replace(project, construction=dataclasses.replace(c, start=start, end=end),
+                               use=use)
+
+
+def _machines(project, change):
+    comps = tuple(c if c.machines is None else dataclasses.replace(
+        c, machines=tuple(change(m) for m in c.machines)) for c in project.components)
+    return dataclasses.replace(project, components=comps)
+
+
+_DIESEL_OLD = {"AUB_A", "AUB_B", "AUB_C"}
+_ZERO = {"ELEKTRISCH", "WATERSTOF_BRANDSTOFCEL"}
+
+
+def _stage_v(project):
+    p = dataclasses.replace(project, construction=dataclasses.replace(project.construction,
+                                                                      fleet="stage_v"))
+    return _machines(p, lambda m: dataclasses.replace(m, category="AUB_D", adblue_l=None)
+                     if m.category in _DIESEL_OLD else m)
+
+
+def _electric(project):
+    p = dataclasses.replace(project, construction=dataclasses.replace(project.construction,
+                                                                      electric_share=1.0))
+    return _machines(p, lambda m: m if m.category in _ZERO else dataclasses.replace(
+        m, category="ELEKTRISCH", fuel_l=0.0, adblue_l=0.0, hours_h=m.hours_h or 0.0))
+
+
+#: Standard measures: name -> (Dutch description, project transform or None, table transform).
+MEASURES = {
+    "stage_v": ("alle diesel-werktuigen Stage V (AUB-groep D)", _stage_v, None),
+    "elektrisch": ("volledig elektrisch materieel", _electric, None),
+    "bouwverkeer_half": ("bouwverkeer gehalveerd", None, "halve_construction_traffic"),
+    "later_starten": ("start een jaar later", lambda p: _shift_years(p, 1), None),
+}
+
+
+def _halve_construction_traffic(table):
+    t = table.copy()
+    m = t["source_kind"] == "construction_traffic"
+    for c in ("nox_kg_per_yr", "nh3_kg_per_yr", "vehicles_per_year"):
+        t.loc[m, c] = t.loc[m, c] * 0.5
+    return t
+
+
+# --------------------------------------------------------------------------- the assessment
+
+
+@dataclass
+class Assessment:
+    """Result of :func:`assess_project` (see ``docs/assessment.md`` for every field)."""
+
+    case: str
+    regime: rules.Regime
+    results: list
+    measures: list
+    reference: dict | None
+    receptors: dict
+    provenance: dict
+    notes: list = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (schema ``stikstofcalc.calc/1``)."""
+        return {"schema": "stikstofcalc.calc/1", "case": self.case, "regime": self.regime.name,
+                "results": self.results, "measures": self.measures, "reference": self.reference,
+                "receptors": self.receptors, "notes": self.notes, "provenance": self.provenance}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per phase and year (measure ``plan``) and per measure, phase and year."""
+        rows = []
+        for r in self.results:
+            flat = {k: v for k, v in r.items() if not isinstance(v, (list, dict))}
+            dom = r["dominant_sources"]
+            flat["dominant_source"] = dom[0]["source"] if dom else None
+            flat["dominant_share"] = dom[0]["share"] if dom else None
+            for k, v in r["headroom"].items():
+                flat[f"headroom_{k}"] = v
+            rows.append({"case": self.case, "measure": "plan", **flat})
+        for m in self.measures:
+            rows.append({"case": self.case, **m})
+        return pd.DataFrame(rows)
+
+
+def _to_rd(project):
+    """A project with RD coordinates (WGS84 location converted, routes rebuilt)."""
+    from .project import parse_project
+    from .receptors import wgs84_to_rd
+
+    loc = project.location
+    if loc.x is not None or loc.lat is None:
+        return project
+    x, y = wgs84_to_rd(loc.lat, loc.lon)
+    raw = dict(project.raw)
+    raw["location"] = {k: v for k, v in raw["location"].items() if k not in ("lat", "lon")}
+    raw["location"].update(x=float(x), y=float(y))
+    return parse_project(raw, file=project.file)
+
+
+def _receptor_set(templates, receptors, margin):
+    """Default receptors (N2K hexagons within 25 km) or the user's, collapsed per hexagon."""
+    from .natura2000 import load_natura2000
+    from .receptors import collapse_receptors, default_receptors, read_receptor_file
+
+    if receptors is None:
+        x, y, xe, ye = templates.source_points()
+        rec = default_receptors(x, y, xe, ye)
+        rec["relevant"] = True
+        return rec, {"source": "default", "notes": list(rec.attrs.get("notes", []))}
+    path = None
+    if not isinstance(receptors, pd.DataFrame):
+        path = str(receptors)
+        receptors = read_receptor_file(receptors, margin=margin)
+    rec = collapse_receptors(receptors)
+    n2k = load_natura2000()
+    rec["n2k_number"] = n2k.area_of(rec["receptor_id"].to_numpy()).astype(np.int64)
+    if "area_name" not in rec:
+        rec["area_name"] = n2k.area_names(rec["n2k_number"].to_numpy())
+    rec["area_name"] = rec["area_name"].fillna("").astype(str)
+    empty = rec["area_name"] == ""
+    rec.loc[empty, "area_name"] = n2k.area_names(rec.loc[empty, "n2k_number"].to_numpy())
+    notes = [f"receptors from the user's file {path}" if path else "receptors given by the caller"]
+    if not rec["relevant"].all():
+        notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) not (nearly) overloaded "
+                     "(background <= KDW - 70): shown, not counted for the verdict")
+    return rec, {"source": path or "table", "notes": notes}
+
+
+def _weights(table, tidx, n_fields):
+    """Emission of each field per row -> (n_rows, n_fields)."""
+    w = np.zeros((len(table), n_fields))
+    r = np.arange(len(table))
+    w[r, 2 * tidx] = table["nox_kg_per_yr"].to_numpy(float)
+    w[r, 2 * tidx + 1] = table["nh3_kg_per_yr"].to_numpy(float)
+    return w
+
+
+def _group_names(table):
+    kind, cat, comp = table["source_kind"], table["category"], table["component"].fillna("")
+    out = []
+    for k, c, p, lab in zip(kind, cat, comp, table["label"]):
+        if k == "machinery":
+            out.append(f"mobiele werktuigen ({p})" if p else "mobiele werktuigen")
+        elif k in ("construction_traffic", "use_traffic"):
+            out.append(f"{KIND_LABEL[k]}: {VEHICLE_LABEL.get(c, c)}")
+        elif k == "heating":
+            out.append(f"verwarming ({p})")
+        else:
+            out.append(f"referentie: {lab}")
+    return np.array(out, dtype=object)
+
+
+def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
+                   measures: bool = True, prune: bool = True, kengetallen=None,
+                   receptor_margin: float | None = None) -> Assessment:
+    """Assess one project: per phase and calendar year the verdict, margin and headroom.
+
+    Parameters
+    ----------
+    project : Project or path
+        A validated project (:func:`stikstofcalc.project.read_project`) or a TOML path.
+    regime : str or Regime, keyword-only
+        ``post-porthos`` (default), ``bouwvrijstelling`` or ``ondergrens-1mol``.
+    receptors : path or DataFrame, keyword-only
+        The user's receptor set (:func:`stikstofcalc.receptors.read_receptor_file`);
+        default: Natura 2000 hexagons within 25 km (a screening approximation).
+    netted : bool, keyword-only
+        Also show the use phase netted against the reference situation (for a permit
+        application; never changes the post-Porthos verdict).
+    measures : bool, keyword-only
+        Compute the standard measures (:data:`MEASURES`).
+    prune : bool, keyword-only
+        Use the bounds to skip hexagons (False: evaluate every hexagon; same answer).
+    kengetallen : Kengetallen, keyword-only
+        Key figures (default: the edition the project names).
+
+    Returns
+    -------
+    Assessment
+    """
+    from . import __version__, inventory
+    from .project import Project, kengetallen_for, read_project
+
+    if not isinstance(project, Project):
+        project = read_project(project)
+    reg = rules.get_regime(regime)
+    project = _to_rd(project)
+    check_site(project)
+    kg = kengetallen if kengetallen is not None else kengetallen_for(project)
+    plan = inventory.emission_sources(project, kengetallen=kg)
+    tables = {"plan": plan}
+    if measures:
+        for name, (_, ptrans, ttrans) in MEASURES.items():
+            if ptrans is not None:
+                try:
+                    tables[name] = inventory.emission_sources(ptrans(project), kengetallen=kg)
+                except InputError:  # a measure that does not apply to this project
+                    continue
+            else:
+                tables[name] = _halve_construction_traffic(plan)
+    keys = {name: row_keys(t, project) for name, t in tables.items()}
+    templates = build_templates([k for ks in keys.values() for k in ks])
+    n_f = 2 * len(templates)
+
+    # scenarios: (measure, phase, year) -> weight vector; rows per scenario for groups
+    scen, scen_rows = [], []
+    for name, t in tables.items():
+        w = _weights(t, templates.index(keys[name]), n_f)
+        for (phase, year), idx in t.groupby(["phase", "year"], sort=False).indices.items():
+            if name != "plan" and phase == "referentie":
+                continue
+            scen.append((name, phase, int(year)))
+            scen_rows.append((t.iloc[idx], w[idx]))
+    W = np.array([rw.sum(axis=0) for _, rw in scen_rows]).reshape(len(scen), n_f)
+
+    rec, rec_info = _receptor_set(templates, receptors, receptor_margin)
+    rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
+    relevant = rec["relevant"].to_numpy(bool)
+    env = envelope(templates)
+    bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), np.inf)
+    thr = reg.threshold_mol_ha_yr
+    count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
+    search = pruned_search(W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
+                           relevant=relevant, count_level=count)
+    if not prune:
+        search.run(np.ones(len(rec), bool))
+
+    plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
+    ref_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] == "referentie"]
+    eff = effect_distance(env, W, threshold=thr)
+    notes = list(templates.notes)
+    results = [_phase_result(search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
+                             ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None),
+                             netted=netted)
+               for i in plan_idx]
+    reference = None
+    if ref_idx:
+        i = ref_idx[0]
+        mx, pos = _max_of(search, W[i], rec)
+        reference = {"year": scen[i][2], "nox_kg_per_yr": float(W[i][0::2].sum()),
+                     "nh3_kg_per_yr": float(W[i][1::2].sum()), "max_deposition": mx,
+                     "max_rounded": float(rules.aerius_round(mx)), **pos,
+                     "note": "referentiesituatie: berekend en getoond; vermindert het oordeel niet "
+                             "(intern salderen sinds 18 dec 2024 niet meer toegestaan om een "
+                             "vergunningplicht te vermijden)"}
+    measure_rows = _measure_rows(search, scen, W, reg, rec, thr)
+    if len(rec) == 0:
+        notes.append("geen Natura 2000-gebied binnen 25 km van de bronnen: geen depositie "
+                     "binnen de rekenafstand, geen vergunning nodig voor stikstof")
+    rec_info.update(count=int(len(rec)), relevant=int(relevant.sum()),
+                    evaluated=int(search.done.sum()), engine_calls=search.evaluations,
+                    pruned=bool(prune))
+    prov = _provenance(__version__, kg, reg, rec_info, tables["plan"], templates)
+    return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
+
+
+def _max_of(search, w, rec):
+    """Largest exact deposition of weight vector ``w`` and where (None-safe)."""
+    sel = np.flatnonzero(search.done & search.relevant)
+    if sel.size == 0:
+        return 0.0, {"receptor_id": None, "x": None, "y": None, "area_name": None, "n2k_number": None}
+    d = w @ search.exact[:, sel]
+    j = sel[int(np.argmax(d))]
+    return float(d.max()), _where(rec, j)
+
+
+def _where(rec, j):
+    r = rec.iloc[j]
+    return {"receptor_id": int(r["receptor_id"]), "x": round(float(r["x"]), 2),
+            "y": round(float(r["y"]), 2), "area_name": str(r["area_name"]),
+            "n2k_number": int(r["n2k_number"]) if pd.notna(r.get("n2k_number")) else None}
+
+
+def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted):
+    name, phase, year = scen
+    rows, rw = rows_w
+    sel = np.flatnonzero(search.done)
+    dep = W[i] @ search.exact[:, sel]
+    ref_dep = None if ref is None else ref @ search.exact[:, sel]
+    v = rules.assess(dep, phase=phase, regime=reg, relevant=search.relevant[sel],
+                     reference_deposition=ref_dep, show_netted=netted)
+    mx = float(v.max_deposition)
+    where = _where(rec, sel[int(v.index)]) if int(v.index) >= 0 else _max_of(search, W[i], rec)[1]
+    groups = _group_names(rows)
+    dominant, head = [], {}
+    if int(v.index) >= 0 and mx > 0:
+        at = search.exact[:, sel[int(v.index)]]
+        contrib = rw @ at
+        gnames = list(dict.fromkeys(groups))
+        gdep = np.array([contrib[groups == g].sum() for g in gnames])
+        order = np.argsort(-gdep)
+        dominant = [{"source": gnames[k], "deposition": float(gdep[k]),
+                     "share": float(gdep[k] / mx)} for k in order[:3] if gdep[k] > 0]
+        head = _headroom(search, rows, rw, groups, gnames[order[0]], W[i], mx, thr)
+    nox, nh3 = float(W[i][0::2].sum()), float(W[i][1::2].sum())
+    factor = float(v.margin_factor)
+    head.update(factor=factor, nox_kg_per_yr=nox * factor if np.isfinite(factor) else None,
+                nh3_kg_per_yr=nh3 * factor if np.isfinite(factor) else None)
+    if len(rec) == 0:
+        verdict = "geen Natura 2000-gebied binnen 25 km: geen depositie, geen vergunning nodig"
+    elif v.exempt:
+        verdict = "vrijgesteld (bouwvrijstelling, art. 2.9a Wnb; regime niet meer geldig)"
+    elif bool(v.permit_needed):
+        verdict = "vergunningplichtig: depositie boven de drempel"
+    else:
+        verdict = "geen vergunning nodig voor stikstof (depositie onder de drempel)"
+    return {
+        "phase": phase, "phase_label": PHASE_LABEL[phase], "year": year,
+        "nox_kg_per_yr": nox, "nh3_kg_per_yr": nh3,
+        "max_deposition": mx, "max_rounded": float(v.max_rounded),
+        "max_display": str(rules.format_deposition(mx)[0]), **where,
+        "n_hexagons_above": int(v.n_hexagons_above), "hectares_above": float(v.n_hexagons_above),
+        "permit_needed": bool(v.permit_needed), "exempt": bool(v.exempt), "verdict": verdict,
+        "threshold": thr, "margin_factor": factor,
+        "effect_distance_m": float(eff),
+        "netted_max": None if v.netted_max is None else float(v.netted_max),
+        "dominant_sources": dominant, "headroom": head, "notes": list(v.notes),
+        "uses_estimate": bool(rows["uses_estimate"].any()),
+    }
+
+
+def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
+    """Headroom of the dominant source group with the others fixed, in its own units."""
+    mine = groups == dominant
+    gw = rw[mine].sum(axis=0)
+    s = group_headroom(search, gw, w_all - gw, threshold=thr)
+    sub = rows[mine]
+    kind = sub["source_kind"].iloc[0]
+    if kind == "machinery":
+        qty, unit = float(sub["hours_h"].sum()), "machine-uren per jaar"
+    elif kind in ("construction_traffic", "use_traffic"):
+        qty, unit = float(sub["vehicles_per_year"].sum()), "voertuigbewegingen per jaar"
+    elif kind == "heating":
+        qty, unit = float(sub["gas_m3"].sum()), "m3 aardgas per jaar"
+    else:
+        qty, unit = float("nan"), ""
+    fin = np.isfinite(s)
+    f_all = float(rules.margin_factor(mx, threshold=thr))
+    return {"source": dominant, "unit": unit, "current": qty,
+            "allowed_all_scaled": qty * f_all if np.isfinite(f_all) else None,
+            "source_factor": s if fin else None, "allowed_source_only": qty * s if fin else None,
+            "source_nox_kg_per_yr": float(gw[0::2].sum() * s) if fin else None,
+            "source_nh3_kg_per_yr": float(gw[1::2].sum() * s) if fin else None}
+
+
+def _measure_rows(search, scen, W, reg, rec, thr):
+    out = []
+    for i, (name, phase, year) in enumerate(scen):
+        if name == "plan" or phase == "referentie":
+            continue
+        mx, where = _max_of(search, W[i], rec)
+        exempt = reg.construction_exempt and phase == "realisatie"
+        out.append({"measure": name, "description": MEASURES[name][0], "phase": phase,
+                    "phase_label": PHASE_LABEL[phase], "year": year,
+                    "nox_kg_per_yr": float(W[i][0::2].sum()), "nh3_kg_per_yr": float(W[i][1::2].sum()),
+                    "max_deposition": mx, "max_rounded": float(rules.aerius_round(mx)),
+                    "max_display": str(rules.format_deposition(mx)[0]),
+                    "permit_needed": bool(rules.permit_needed(mx, threshold=thr)) and not exempt,
+                    "receptor_id": where["receptor_id"], "area_name": where["area_name"]})
+    return out
+
+
+def _provenance(version, kg, reg, rec_info, plan, templates) -> dict:
+    from .deposition.model import load_model
+    from .natura2000 import ATTRIBUTION, data_checksums
+
+    est = plan[plan["uses_estimate"]]
+    return {
+        "package": "stikstofcalc", "version": version,
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "kengetallen": kg.provenance(),
+        "model": load_model().provenance,
+        "natura2000": {"attribution": ATTRIBUTION, "checksums": data_checksums()},
+        "regime": {"name": reg.name, "note": reg.note, "in_force": reg.in_force,
+                   "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,
+                   "rules": {k: {"content": rules.RULES[k].content, "source": rules.RULES[k].source,
+                                 "date": rules.RULES[k].date, "status": rules.RULES[k].status}
+                             for k in reg.rules}},
+        "receptors": rec_info["notes"],
+        "uses_estimate": bool(len(est)),
+        "estimates_used": sorted(set(
+            p for s in est["provenance"] for p in str(s).split("; ") if "[estimate" in p)),
+        "sources": [{"template": i, "geometry": lab, "height_m": float(templates.height_m[i]),
+                     "heat_mw": float(templates.heat_mw[i]), "spread_m": float(templates.spread_m[i])}
+                    for i, lab in enumerate(templates.labels)],
+        "method": "deposition per source template for 1 kg/yr (linear in emission), scaled to "
+                  "each phase, year and measure; hexagons pruned by distance bounds",
+    }
