@@ -25,9 +25,9 @@ from . import model as _model
 from .engine import LINE_SPACING_M
 
 #: a square is one point (its centre) beyond this many sides from the receptor
-AREA_FAR_SIDES = 12.0
+AREA_FAR_SIDES = 8.0
 #: quadrature points per side needed at a distance of one side
-AREA_POINTS_AT_ONE_SIDE = 10.0
+AREA_POINTS_AT_ONE_SIDE = 6.0
 #: most cells per side of the coarse grid over a square
 AREA_CELLS_MAX = 40
 #: cells this close to the receptor (in cell widths, Chebyshev) are refined
@@ -37,7 +37,7 @@ AREA_FINE_M = 4.0
 #: most refined points per cell side
 AREA_SUB_MAX = 16
 #: quadrature points along a line needed at a distance of one line length
-LINE_POINTS_AT_ONE_LENGTH = 8.0
+LINE_POINTS_AT_ONE_LENGTH = 5.0
 #: sqrt(u) range and resolution of the fast path's area-correction tables
 AC_SQRT_U_MAX = 36.0
 AC_N = 512
@@ -56,22 +56,20 @@ if HAVE_NUMBA:
         """
         ax = abs(dx)
         ay = abs(dy)
-        mx = max(ax, ay)
-        if mx == 0.0:
-            return 0.0
+        mx = max(max(ax, ay), 1e-300)
         a = min(ax, ay) / mx
         a2 = a * a
         t = a * (0.99997726 + a2 * (-0.33262347 + a2 * (0.19354346 + a2 * (-0.11643287
                  + a2 * (0.05265332 - a2 * 0.01172120)))))
-        if ax > ay:  # angle from north towards the larger component
-            t = 1.5707963267948966 - t
-        # t = angle from the north-south axis in [0, pi/2]; place it by quadrant
-        if dx >= 0.0:
-            ang = t if dy >= 0.0 else 3.141592653589793 - t
-        else:
-            ang = 6.283185307179586 - t if dy >= 0.0 else 3.141592653589793 + t
+        # branch-free placement (receptor directions are random: branches mispredict)
+        big = 1.0 if ax > ay else 0.0
+        t = t + big * (1.5707963267948966 - 2.0 * t)  # angle from the north-south axis
+        sy = 1.0 if dy < 0.0 else 0.0
+        sx = 1.0 if dx < 0.0 else 0.0
+        ang = (3.141592653589793 * (sy + sx * (2.0 - 2.0 * sy))
+               + t * (1.0 - 2.0 * sy) * (1.0 - 2.0 * sx))
         b = ang * (18.0 / 3.141592653589793)
-        return b if b < 36.0 else b - 36.0
+        return b - 36.0 * (1.0 if b >= 36.0 else 0.0)
 
     @njit(cache=True, fastmath=True, inline="always")
     def _coords(d2, dx, dy, sq_nodes, sq_x, nr):
@@ -201,9 +199,18 @@ if HAVE_NUMBA:
                   e0, tab0, lut0, ac0, e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2,
                   out0, out1):
         """Receptor blocks in parallel; per block, sources outer so that a source's
-        tables stay in cache while the block's receptors stream past."""
+        tables stay in cache while the block's receptors stream past.
+
+        Pairs where the source acts as a point (points; squares beyond AREA_FAR_SIDES
+        sides; segments beyond LINE_POINTS_AT_ONE_LENGTH lengths) take a tight loop on
+        the source's reference point; the others take the quadrature in ``_pair``.
+        """
         n = rx.shape[0]
+        nr = max(tab0.shape[1], tab1.shape[1])
         nblocks = (n + BLOCK - 1) // BLOCK
+        ns = sq_nodes.shape[0]
+        s0 = sq_nodes[0]
+        sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
         for bi in prange(nblocks):
             r0 = bi * BLOCK
             r1 = min(n, r0 + BLOCK)
@@ -213,14 +220,64 @@ if HAVE_NUMBA:
                 k0 = min(k0, rs0[r])
                 k1 = max(k1, rs1[r])
             for k in range(k0, k1):
+                kk = kind[k]
+                if kk == 2:  # segment: reference point is the midpoint
+                    lx = ex[k] - sx[k]
+                    ly = ey[k] - sy[k]
+                    cx = sx[k] + 0.5 * lx
+                    cy = sy[k] + 0.5 * ly
+                    far2 = (LINE_POINTS_AT_ONE_LENGTH + 0.5) ** 2 * (lx * lx + ly * ly)
+                elif kk == 1:
+                    cx = sx[k]
+                    cy = sy[k]
+                    far2 = (AREA_FAR_SIDES * side[k]) ** 2
+                else:
+                    cx = sx[k]
+                    cy = sy[k]
+                    far2 = 0.0
+                has0 = e0[k] != 0.0
+                has1 = e1[k] != 0.0
                 for r in range(r0, r1):
                     if k < rs0[r] or k >= rs1[r]:
                         continue
-                    v0, v1 = _pair(k, kind, sx, sy, ex, ey, side, rx[r], ry[r], rlu[r] - 1,
-                                   e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
-                                   sq_nodes, sq_x, cut2)
-                    out0[r] += v0
-                    out1[r] += v1
+                    dx = rx[r] - cx
+                    dy = ry[r] - cy
+                    d2 = dx * dx + dy * dy
+                    if d2 < far2 or (kk == 2 and far2 == 0.0):
+                        v0, v1 = _pair(k, kind, sx, sy, ex, ey, side, rx[r], ry[r], rlu[r] - 1,
+                                       e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
+                                       sq_nodes, sq_x, cut2)
+                        out0[r] += v0
+                        out1[r] += v1
+                        continue
+                    if d2 > cut2:
+                        continue
+                    # ring coordinate from d**0.25 (piecewise linear table)
+                    f = (math.sqrt(math.sqrt(d2)) - s0) * sinv
+                    if f <= 0.0:
+                        x = 0.0
+                    elif f >= ns - 1:
+                        i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
+                        x = i + t
+                    else:
+                        ii = int(f)
+                        w = f - ii
+                        x = (1.0 - w) * sq_x[ii] + w * sq_x[ii + 1]
+                    i = min(int(x), nr - 2)
+                    t = x - i
+                    y = _bearing_frac(dx, dy)
+                    j = int(y)
+                    u = y - j
+                    lu = rlu[r] - 1
+                    c = 1.0
+                    if kk == 1:
+                        c = _acorr(ac0, k, max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                    if has0:
+                        out0[r] += e0[k] * c * _val(tab0, lut0, k, lu, i, t, j, u)
+                    if has1:
+                        if kk == 1:
+                            c = _acorr(ac1, k, max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                        out1[r] += e1[k] * c * _val(tab1, lut1, k, lu, i, t, j, u)
 
 
 #: refinement of the ring axis in the fast path's linear tables
