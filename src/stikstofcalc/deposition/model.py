@@ -110,18 +110,79 @@ def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x
         log ratio of land-use class 1..9 to grass per ring.
     """
     h = np.asarray(height_m, float)
-    ih, th = _axis(np.log(m.H), np.log(h))
-    ic, tc = _axis(m.HC ** HEAT_EXPONENT, np.asarray(heat_mw, float) ** HEAT_EXPONENT)
-    iz, tz = _axis(np.log(m.Z), np.log(np.asarray(z0_m, float)))
-    Ls = m.L[substance]
-    out = np.zeros((h.shape[0], m.L.shape[-2], m.L.shape[-1]))
-    for a, wa in ((0, 1 - th), (1, th)):
-        for b, wb in ((0, 1 - tc), (1, tc)):
-            for c, wc in ((0, 1 - tz), (1, tz)):
-                out += (wa * wb * wc)[:, None, None] * Ls[ih + a, ic + b, iz + c]
+    out = np.empty((h.shape[0], m.L.shape[-2], m.L.shape[-1]))
+    hc = np.asarray(heat_mw, float)
+    z0 = np.asarray(z0_m, float)
+    for c0 in range(0, h.shape[0], SOURCE_CHUNK):
+        sl = slice(c0, c0 + SOURCE_CHUNK)
+        out[sl] = _base_table(m, substance, h[sl], hc[sl], z0[sl])
     out += region_logratio(m, substance, x, y)
     out += spread_logratio(m, substance, h, heat_mw, spread_m)[:, :, None]
     return out, landuse_logratio(m, substance, h, z0_m, x, y)
+
+
+#: sources per chunk when assembling tables (bounds the 4 x 4 x 2 stencil memory)
+SOURCE_CHUNK = 256
+
+
+def _stencil(nodes, v):
+    """Four node indices around v (clamped) and the interval index i (nodes[i] <= v)."""
+    i = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
+    idx = np.clip(i[:, None] + np.arange(-1, 3)[None, :], 0, len(nodes) - 1)
+    return i, idx
+
+
+def _pchip(xn, y, v):
+    """Monotone cubic (Fritsch-Carlson) interpolation along axis 1 of y (n, 4, ...)
+    at v, from the 4-node stencil xn (n, 4); interval between stencil nodes 1 and 2.
+    Where a stencil node repeats (axis ends), the end slope is the interval slope;
+    beyond the last node the interval is extrapolated linearly."""
+    ex = (slice(None),) + (None,) * (y.ndim - 2)
+    h0 = (xn[:, 1] - xn[:, 0])[ex]
+    h1 = (xn[:, 2] - xn[:, 1])[ex]
+    h2 = (xn[:, 3] - xn[:, 2])[ex]
+    y0, y1, y2, y3 = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
+    d1 = (y2 - y1) / h1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d0 = np.where(h0 > 0, (y1 - y0) / np.where(h0 > 0, h0, 1), d1)
+        d2 = np.where(h2 > 0, (y3 - y2) / np.where(h2 > 0, h2, 1), d1)
+
+        def slope(da, db, ha, hb):
+            wa, wb = 2 * hb + ha, hb + 2 * ha
+            m_ = (wa + wb) / (wa / np.where(da == 0, 1, da) + wb / np.where(db == 0, 1, db))
+            return np.where(da * db > 0, m_, 0.0)
+
+        m1 = np.where(h0 > 0, slope(d0, d1, h0, h1), d1)
+        m2 = np.where(h2 > 0, slope(d1, d2, h1, h2), d1)
+    t = ((v - xn[:, 1])[ex]) / h1
+    inside = (t >= 0) & (t <= 1)
+    tc = np.clip(t, 0, 1)
+    t2, t3 = tc * tc, tc * tc * tc
+    cubic = ((2 * t3 - 3 * t2 + 1) * y1 + (t3 - 2 * t2 + tc) * h1 * m1
+             + (-2 * t3 + 3 * t2) * y2 + (t3 - t2) * h1 * m2)
+    linear = y1 + t * (y2 - y1)
+    return np.where(inside, cubic, linear)
+
+
+def _base_table(m: Model, substance: int, h, hc, z0):
+    """Grass table (n, 30, 36): linear in log z0, monotone cubic in hc**p and log h."""
+    lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT
+    vh, vq = np.log(h), hc ** HEAT_EXPONENT
+    _, sh = _stencil(lh, vh)
+    _, sq = _stencil(qh, vq)
+    iz, tz = _axis(np.log(m.Z), np.log(z0))
+    Ls = m.L[substance]
+    n = h.shape[0]
+    # (n, 4 heights, 4 heats, 30, 36), linear in log z0
+    a = sh[:, :, None]
+    b = sq[:, None, :]
+    z = iz[:, None, None]
+    w = tz[:, None, None, None, None]
+    T = (1 - w) * Ls[a, b, z] + w * Ls[a, b, z + 1]
+    # along heat for each of the 4 heights
+    Tq = _pchip(np.repeat(qh[sq], 4, axis=0),
+                T.reshape(n * 4, 4, *T.shape[3:]), np.repeat(vq, 4)).reshape(n, 4, *T.shape[3:])
+    return _pchip(lh[sh], Tq, vh)
 
 
 def region_logratio(m: Model, substance: int, x, y):
