@@ -17,3 +17,7 @@ def register(group):
     from . import cli_calc
 
     group.add_command(cli_calc.calc)
+
+    from . import cli_imaer
+
+    group.add_command(cli_imaer.export_imaer)

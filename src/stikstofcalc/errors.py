@@ -114,3 +114,24 @@ class MultipleDataErrors(DataError):
 
     def __reduce__(self):
         return (MultipleDataErrors, (self.errors,), {"file": self.file})
+
+
+class ImaerFileError(InputError):
+    """An IMAER GML file (or AERIUS PDF) that cannot be read.
+
+    ``row`` holds the line number and ``field`` the element (``imaer:year``), so the
+    message reads ``file a.gml, line 12, element imaer:Emission: ...``.
+    """
+
+    def _compose(self) -> str:
+        head = ", ".join(p for p in (
+            None if self.file is None else f"file {self.file}",
+            None if self.row is None else f"line {self.row}",
+            None if self.field is None else f"element {self.field}") if p)
+        body = self.message or "cannot be read"
+        text = f"{head}: {body}" if head else body
+        if self.expected is not None:
+            text += f"; expected {self.expected}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return text
