@@ -573,7 +573,7 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
     rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
     relevant = rec["relevant"].to_numpy(bool)
     env = envelope(templates)
-    bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), np.inf)
+    bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
     search = pruned_search(W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
@@ -583,8 +583,11 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
 
     plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
     ref_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] == "referentie"]
+    use_idx = [i for i in plan_idx if scen[i][1] == "gebruik"]
+    if ref_idx and use_idx and (netted or reg.netting_avoids_permit):
+        _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
     eff = effect_distance(env, W, threshold=thr)
-    notes = list(templates.notes)
+    notes = list(templates.notes) + _site_notes(project)
     results = [_phase_result(search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
                              ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None),
                              netted=netted)
@@ -608,6 +611,34 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
                     pruned=bool(prune))
     prov = _provenance(__version__, kg, reg, rec_info, tables["plan"], templates)
     return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
+
+
+def _site_notes(project) -> list:
+    """A note when the site point lies inside a Natura 2000 area (hexagon resolution)."""
+    from .natura2000 import load_natura2000
+
+    n2k = load_natura2000()
+    num = int(n2k.area_at(project.location.x, project.location.y))
+    if num == 0:
+        return []
+    return [f"de projectlocatie ligt in Natura 2000-gebied {n2k.area_names(num)} ({num}): "
+            "depositie op en direct naast het terrein telt mee"]
+
+
+def _refine_netted(search, plan_w, ref_w) -> None:
+    """Evaluate until the netted maximum ``max(plan - reference)`` is exact.
+
+    The reference has no useful lower bound, so a hexagon can be skipped only when the
+    plan's bound alone stays below the netted maximum found so far (or below 0).
+    """
+    pb = plan_w @ search.bounds
+    while True:
+        sel = search.done & search.relevant
+        best = float(((plan_w - ref_w) @ search.exact[:, sel]).max()) if sel.any() else 0.0
+        cand = ~search.done & search.relevant & (pb >= max(best, 0.0)) & (pb > 0)
+        if not cand.any():
+            return
+        search.run(cand)
 
 
 def _max_of(search, w, rec):

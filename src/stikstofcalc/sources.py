@@ -227,14 +227,15 @@ def row_keys(table: pd.DataFrame, project) -> list:
     loc = project.location
     point = f"POINT ({loc.x!r} {loc.y!r})"
     small = loc.outline is None or parse_wkt(outline_wkt(loc.outline)).area_m2 < SMALL_SITE_M2
+    site = point if small else outline_wkt(loc.outline)
     keys = []
     for wkt, kind, x, y, h, q, s in zip(table["geometry_wkt"], table["source_kind"], table["x_m"],
                                         table["y_m"], table["height_m"], table["heat_mw"],
                                         table["spread_m"]):
-        if not isinstance(wkt, str):
+        if kind == "machinery":
+            wkt = site
+        elif not isinstance(wkt, str) or not wkt.startswith("LINESTRING"):
             wkt = f"POINT ({float(x)!r} {float(y)!r})" if pd.notna(x) else point
-        elif wkt.startswith("POLYGON") and small:
-            wkt = point
         fh, fq, fs = FALLBACK_CHARACTERISTICS
         h = fh if pd.isna(h) else float(h)
         keys.append((wkt, h, fq if pd.isna(q) else float(q), min(fs if pd.isna(s) else float(s), h)))
