@@ -35,7 +35,8 @@ import pandas as pd
 from . import rules
 from .deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from .errors import InputError
-from .sources import DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys
+from .sources import (DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys,
+                      segment_distance)
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
 #: approximate distance -> ring mapping) [-].
@@ -185,9 +186,7 @@ def template_distances(templates: Templates, x, y) -> tuple[np.ndarray, np.ndarr
         mine = e.parent == i
         if np.any(mine & seg):
             k = np.flatnonzero(mine & seg)
-            from .sources import _segment_distance
-
-            out[i] = _segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
+            out[i] = segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
         elif np.any(mine & (e.area_side_m > 0)):
             x0, y0, x1, y1 = templates.bbox[i]
             dx = np.maximum(np.maximum(x0 - x, x - x1), 0.0)

@@ -19,7 +19,6 @@ times the unit deposition of its template (:mod:`stikstofcalc.assessment`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +63,7 @@ NL_OUTLINE_RD = np.array([
 # --------------------------------------------------------------------------- checks
 
 
-def _segment_distance(px, py, ax, ay, bx, by):
+def segment_distance(px, py, ax, ay, bx, by):
     """Distance from points (n,) to segments (m,) -> (n, m) [m]."""
     dx, dy = bx - ax, by - ay
     len2 = np.where(dx * dx + dy * dy > 0, dx * dx + dy * dy, 1.0)
@@ -89,7 +88,7 @@ def in_netherlands(x, y, *, tolerance_m: float = OUTLINE_TOLERANCE_M) -> np.ndar
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
     ring = NL_OUTLINE_RD
     inside = points_in_polygon(x, y, [ring], boundary=True)
-    d = _segment_distance(x, y, ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]).min(axis=1)
+    d = segment_distance(x, y, ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]).min(axis=1)
     return inside | (d <= tolerance_m)
 
 
@@ -268,15 +267,3 @@ def build_templates(keys) -> Templates:
         notes.append("some reference sources have no characteristics in the edition: height "
                      "5 m, heat 0 MW, spread 2.5 m assumed (AERIUS default of sector 4110)")
     return Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox, notes)
-
-
-def site_length_scale(templates: Templates) -> float:
-    """Largest extent of any template [m] (for reports)."""
-    b = templates.bbox
-    return float(np.max(np.hypot(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))) if len(b) else 0.0
-
-
-def bearing_line(x, y, length_m, bearing_deg):
-    """End point of a straight line from (x, y) with a length and compass bearing [m, deg]."""
-    rad = math.radians(bearing_deg)
-    return x + length_m * math.sin(rad), y + length_m * math.cos(rad)
