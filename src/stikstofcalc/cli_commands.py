@@ -21,3 +21,9 @@ def register(group):
     from . import cli_imaer
 
     group.add_command(cli_imaer.export_imaer)
+    group.add_command(cli_imaer.check_imaer)
+
+    from . import cli_batch
+
+    group.add_command(cli_batch.template)
+    group.add_command(cli_batch.batch)

@@ -33,3 +33,62 @@ def export_imaer(project, outdir, year):
                    + f"  -> {f.path}")
         for note in f.notes:
             click.echo(f"  note: {note}", err=True)
+
+
+def _period(text):
+    if text is None:
+        return None
+    from .errors import InputError
+
+    parts = text.replace(":", "-").split("-")
+    try:
+        first, last = int(parts[0]), int(parts[-1])
+    except ValueError:
+        raise InputError(f"{text!r} is not a period of years", field="--period",
+                         expected='e.g. "2027-2028" or "2027"') from None
+    return first, last
+
+
+@click.command(name="check-imaer")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Write the report workbook (situaties, bronnen, signalen, fouten) to this .xlsx.")
+@click.option("--tolerance", type=float, default=0.01, show_default=True,
+              help="Relative emission difference that is flagged.")
+@click.option("--period", help='Construction period in years, e.g. "2027-2028", to check the '
+                               "calculation year against.")
+@click.option("--min-route", "min_route_m", type=float, default=500.0, show_default=True,
+              help="Traffic routes shorter than this [m] are flagged.")
+@click.option("--no-deposition", is_flag=True, help="Skip the deposition calculation.")
+@user_errors
+def check_imaer(files, output, tolerance, period, min_route_m, no_deposition):
+    """Re-check AERIUS files (IMAER GML, or AERIUS PDF reports with their GML).
+
+    Per situation: stated vs recomputed emissions, our deposition (compared with the
+    file's results in a result file) and plausibility flags. Unreadable files are
+    reported and the others still checked; the exit code is 2 if any file failed.
+    """
+    from .imaer.check import check_files
+
+    report = check_files(files, tolerance=tolerance, with_deposition=not no_deposition,
+                         construction_period=_period(period), min_route_m=min_route_m)
+    for _, s in report.situations.iterrows():
+        line = (f"{s['file']}: {s['situation_type'] or '?'} {s['year']}, {s['sources']} sources, "
+                f"NOx {s['nox_stated']:.4g} kg/yr, NH3 {s['nh3_stated']:.4g} kg/yr, "
+                f"{s['emission_differences']} emission differences, {s['flags']} flags")
+        if "max_ours" in s and s.get("max_ours") == s.get("max_ours"):
+            line += f", max deposition {s['max_ours']:.3g} mol/ha/yr"
+            if s.get("max_file") == s.get("max_file") and s.get("max_file") is not None:
+                line += f" (file: {s['max_file']:.3g})"
+        click.echo(line)
+    for _, f in report.flags.iterrows():
+        where = f["source"] if isinstance(f["source"], str) else "situation"
+        click.echo(f"  {f['flag']}: {f['file']} {where}: {f['message']}")
+    for _, e in report.errors.iterrows():
+        click.echo(f"error: {e['message']}", err=True)
+    if output:
+        report.write_excel(output)
+        click.echo(f"report -> {output}")
+    click.echo(f"{len(report.situations)} situation(s) checked, {len(report.errors)} file(s) failed")
+    if report.failed:
+        sys.exit(2)
