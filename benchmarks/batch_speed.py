@@ -1,0 +1,128 @@
+"""Batch speed: N realistic cases, workbook -> results workbook, time per stage and peak memory.
+
+    python benchmarks/batch_speed.py                  # 10,000 cases (the issue's target: <= 60 s)
+    python benchmarks/batch_speed.py --cases 500 --jobs 2
+
+Cases: mixed sizes (70 % small housing 5-60 homes, 20 % larger housing 60-400 homes in
+two components, 10 % non-residential 1,000-30,000 m2 with demolition), locations drawn
+uniformly over Dutch land (``sources.in_netherlands``), start 2026-2029, 6-30 months,
+one access route of 0.3-3 km. Seeded, so runs are comparable. Prints the stages
+(read, validate, emissions, deposition, write), the wall time, the peak memory of
+this process (RSS high-water mark; worker processes are reported separately) and the
+extrapolation to 10,000 cases. Never fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_cases(n: int, seed: int = 20261128):
+    """Rows for the ``projecten`` sheet (canonical keys) and ``onderdelen`` sheet."""
+    from stikstofcalc.sources import in_netherlands
+
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    while len(xs) < n:
+        x = rng.uniform(13_000, 278_000, 4 * n)
+        y = rng.uniform(306_000, 612_000, 4 * n)
+        ok = in_netherlands(x, y, tolerance_m=0.0)
+        xs += list(x[ok])
+        ys += list(y[ok])
+    homes = ["tussen_hoek", "twee_onder_een_kap", "vrijstaand", "appartement_midden_duur",
+             "sociale_huur_appartement"]
+    roads = ["stad_normaal", "stad_doorstromend", "buitenweg", "buitenweg", "stad_normaal"]
+    cases, extra = [], []
+    for i in range(n):
+        kind = rng.choice(3, p=[0.7, 0.2, 0.1])
+        cid = f"zaak-{i + 1:05d}"
+        row = {"case_id": cid, "location.x": round(xs[i]), "location.y": round(ys[i]),
+               "construction.start": f"{rng.integers(2026, 2030)}-{rng.integers(1, 13):02d}",
+               "construction.duration": f"{rng.integers(6, 31)} maanden",
+               "construction.fleet": "stage_v" if rng.random() < 0.2 else "huidig",
+               "route.road_type": str(rng.choice(roads)),
+               "route.length": f"{rng.uniform(0.3, 3.0):.1f}".replace(".", ",") + " km",
+               "route.bearing": int(rng.integers(0, 360))}
+        if kind == 0:
+            row.update({"component.type": "grondgebonden_woningen",
+                        "component.count": int(rng.integers(5, 61)),
+                        "component.home_type": str(rng.choice(homes[:3]))})
+        elif kind == 1:
+            row.update({"component.type": "grondgebonden_woningen",
+                        "component.count": int(rng.integers(30, 200)),
+                        "component.home_type": str(rng.choice(homes[:3]))})
+            extra.append({"case_id": cid, "type": "gestapelde_woningen",
+                          "count": int(rng.integers(30, 200)), "home_type": str(rng.choice(homes[3:]))})
+        else:
+            row.update({"component.type": "sloop", "component.floor_area": int(rng.integers(200, 3000))})
+            extra.append({"case_id": cid, "type": "utiliteitsbouw",
+                          "floor_area": f"{int(rng.integers(1000, 30000))} m2",
+                          "function": str(rng.choice(["kantoor", "supermarkt", "bedrijfshal_logistiek"]))})
+        cases.append(row)
+    return cases, extra
+
+
+def write_workbook(path, cases, extra):
+    """A case workbook in the template's layout (write-only: fast for many rows)."""
+    from openpyxl import Workbook
+
+    from stikstofcalc.excel.schema import ONDERDELEN, PROJECTEN
+
+    wb = Workbook(write_only=True)
+    for sheet, rows in ((PROJECTEN, cases), (ONDERDELEN, extra)):
+        ws = wb.create_sheet(sheet.name)
+        ws.append([c.label for c in sheet.columns])
+        ws.append(sheet.keys)
+        for r in rows:
+            ws.append([r.get(k) for k in sheet.keys])
+    wb.save(path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--jobs", type=int, default=None)
+    args = ap.parse_args(argv)
+
+    from stikstofcalc.batch import run_batch
+    from stikstofcalc.excel.results import write_results
+
+    with tempfile.TemporaryDirectory() as tmp:
+        src, out = Path(tmp) / "cases.xlsx", Path(tmp) / "results.xlsx"
+        t = time.perf_counter()
+        cases, extra = make_cases(args.cases)
+        write_workbook(src, cases, extra)
+        print(f"input: {args.cases} cases ({len(extra)} extra components), "
+              f"{src.stat().st_size / 1e6:.1f} MB, made in {time.perf_counter() - t:.1f} s")
+        t0 = time.perf_counter()
+        res = run_batch(src, jobs=args.jobs)
+        t1 = time.perf_counter()
+        write_results(res, out)
+        t2 = time.perf_counter()
+        tm = res.timings
+        print(f"read        {tm['read_s']:8.2f} s")
+        print(f"validate    {tm['validate_s']:8.2f} s")
+        print(f"compute     {tm['compute_wall_s']:8.2f} s wall "
+              f"(CPU in workers: emissions {tm['emissions_s']:.1f} s, deposition/assessment "
+              f"{tm['deposition_s']:.1f} s)")
+        print(f"write       {t2 - t1:8.2f} s  ({out.stat().st_size / 1e6:.1f} MB, "
+              f"{len(res.results)} result rows, {len(res.sources)} source rows)")
+        total = t2 - t0
+        print(f"total       {total:8.2f} s  = {1e3 * total / max(args.cases, 1):.1f} ms/case; "
+              f"10,000 cases ~ {total / max(args.cases, 1) * 1e4:.0f} s")
+        self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        kids_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"peak memory: main process {self_mb:.0f} MB, largest worker {kids_mb:.0f} MB")
+        print(res.summary())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

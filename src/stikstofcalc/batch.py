@@ -1,0 +1,813 @@
+"""Batches of cases from a workbook or CSV: validate every row, compute every valid case.
+
+The chain::
+
+    read (excel.reader)  ->  validate: every row of every sheet -> one project document
+    per case (the same dict a TOML project file gives, so a case from Excel and the same
+    case from TOML give identical results)  ->  compute in chunks (emission sources and
+    the assessment per case, cases spread over worker processes)  ->  BatchResult
+    (results, sources, problems, echo of the input, provenance)  ->  excel.results
+
+Cell rules (explicit, documented in ``docs/batch.md``; nothing is silently coerced):
+
+- an empty cell or one holding only spaces is "not given" (the default applies);
+  leading and trailing spaces of text are dropped;
+- quantity columns take a number (read in the column's unit) or text with a unit,
+  Dutch or English (``"18 maanden"``, ``"1,2 km"``, ``"25 %"``); ``"2.500"`` is refused as
+  ambiguous (:func:`stikstofcalc.units.parse_quantity`); a date or TRUE/FALSE there is
+  an error (Excel turns ``1.2`` into a date in some locales);
+- whole-number columns (count, year, machine's component number) take a whole number,
+  also ``24,0``; ``24,5`` is an error;
+- date columns take a date cell, ``2027-03``, ``2027-03-15``, ``15-3-2027`` or ``3-2027``;
+- a formula counts with the value Excel cached when it saved the file; a formula
+  without a cached value is an error (open and save the file in Excel first).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import os
+import re
+import tempfile
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError, MultipleInputErrors, StikstofError
+from .excel.reader import NO_CACHED_VALUE, RawBook, read_book
+from .excel.schema import CASES_SHEET, SHEET_BY_NAME, Column
+
+#: Cases per work item sent to a worker process [-].
+CHUNK_SIZE = 64
+#: Batches with fewer cases run in this process (starting workers costs seconds) [-].
+PARALLEL_MIN_CASES = 200
+
+PROBLEM_COLUMNS = ["zaak", "blad", "rij", "kolom", "sleutel", "waarde", "melding", "verwacht",
+                   "veld", "niveau"]
+_ABSENT = object()
+
+
+# --------------------------------------------------------------------------- problems
+
+
+def problem(*, case=None, sheet=None, row=None, key=None, value=None, message="",
+            expected=None, field_=None, level="fout") -> dict:
+    """One row of the ``fouten`` table (Dutch column names, see :data:`PROBLEM_COLUMNS`)."""
+    label = None
+    if sheet in SHEET_BY_NAME and key is not None and key in SHEET_BY_NAME[sheet].keys:
+        label = SHEET_BY_NAME[sheet].column(key).label
+    return {"zaak": case, "blad": sheet, "rij": row, "kolom": label or key, "sleutel": key,
+            "waarde": None if value is None or value is _ABSENT else _shown(value),
+            "melding": message, "verwacht": expected, "veld": field_, "niveau": level}
+
+
+def _shown(value):
+    if value is NO_CACHED_VALUE:
+        return "<formule zonder opgeslagen waarde>"
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value if isinstance(value, (int, float, str)) else str(value)
+
+
+# --------------------------------------------------------------------------- cells
+
+
+_NL_DATE = re.compile(r"^(\d{1,2})-(\d{1,2})-(\d{4})$")
+_NL_MONTH = re.compile(r"^(\d{1,2})-(\d{4})$")
+_POINT_TEXT = re.compile(r"^\s*(?:LINESTRING\s*\()?\s*(.*?)\s*\)?\s*$", re.IGNORECASE)
+
+
+class CellError(Exception):
+    """A cell that does not fit its column (message, expected)."""
+
+    def __init__(self, message, expected):
+        super().__init__(message)
+        self.message, self.expected = message, expected
+
+
+def _whole(value):
+    if isinstance(value, bool):
+        raise CellError(f"{value!r} is not a whole number", "a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value):
+            return int(value)
+        return value  # the project check names it: "not a whole number"
+    from .units import _normalise_number
+
+    text = value.strip()
+    try:
+        number = float(_normalise_number(text))
+    except ValueError as exc:
+        raise CellError(f"{text!r} is not a whole number ({exc})", "a whole number such as 24") from exc
+    if not math.isfinite(number) or number != int(number):
+        raise CellError(f"{text!r} is not a whole number", "a whole number such as 24")
+    return int(number)
+
+
+def _date(value):
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        m = _NL_DATE.match(text)
+        if m:
+            try:
+                return dt.date(int(m[3]), int(m[2]), int(m[1]))
+            except ValueError as exc:
+                raise CellError(f"{text!r} is not a date ({exc})", "a date such as 15-3-2027") from exc
+        m = _NL_MONTH.match(text)
+        if m:
+            return f"{int(m[2]):04d}-{int(m[1]):02d}"
+        return text  # ISO forms are checked by the project parser
+    raise CellError(f"{value!r} is not a date", 'a date cell or text such as "2027-03" or "15-3-2027"')
+
+
+def _points(value):
+    if not isinstance(value, str):
+        raise CellError(f"{value!r} is not a list of points", "text 'x y; x y; ...' in RD metres")
+    body = _POINT_TEXT.match(value)[1]
+    parts = [p for p in re.split(r"[;,]", body) if p.strip()] if ";" in body or "," in body else []
+    pts = []
+    for p in parts:
+        xy = p.split()
+        try:
+            if len(xy) != 2:
+                raise ValueError
+            pts.append([float(xy[0]), float(xy[1])])
+        except ValueError as exc:
+            raise CellError(f"{p.strip()!r} is not a point 'x y'",
+                            "points 'x y; x y; ...' in RD metres (decimal point)") from exc
+    if len(pts) < 2 or not all(math.isfinite(c) for pt in pts for c in pt):
+        raise CellError("fewer than two points", "at least two points 'x y; x y' in RD metres")
+    return pts
+
+
+def cell_value(raw, column: Column):
+    """Convert one raw cell to the value the project document gets (or ``_ABSENT``).
+
+    Raises
+    ------
+    CellError
+        The cell cannot be used in this column (a formula without value, a date where a
+        number belongs, ...).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return _ABSENT
+    if raw is NO_CACHED_VALUE:
+        raise CellError("formula without a cached value (the file was never saved by Excel)",
+                        "a value, or open and save the workbook in Excel so formulas have values")
+    kind = column.kind
+    if isinstance(raw, str):
+        raw = raw.strip()
+    if kind in ("quantity", "count", "year", "number") and isinstance(raw, (dt.date, dt.time)):
+        raise CellError(f"a date ({_shown(raw)}) where a number belongs",
+                        f"a number{' in ' + column.unit if column.unit else ''} (check the cell format)")
+    if kind == "quantity":
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise CellError(f"{raw!r} is not a finite number", "a finite number")
+        return raw
+    if kind in ("count", "year"):
+        return _whole(raw)
+    if kind == "date":
+        return _date(raw)
+    if kind == "points":
+        return _points(raw)
+    if isinstance(raw, (dt.date, dt.time)):
+        raise CellError(f"a date ({_shown(raw)}) where text belongs", "text")
+    if isinstance(raw, bool):
+        raise CellError(f"{raw!r} where text belongs", "text")
+    if isinstance(raw, float) and raw == int(raw) and math.isfinite(raw):
+        return str(int(raw))  # an id or a name typed as a number: 12 -> "12"
+    return str(raw)
+
+
+# --------------------------------------------------------------------------- cases
+
+
+@dataclass
+class CaseInput:
+    """One case as validated: its project document and where each field came from."""
+
+    case_id: str
+    row: int
+    document: dict
+    where: dict
+    regime: str | None
+    receptor_rows: list = field(default_factory=list)
+    project: object = None
+    receptors: object = None
+    problems: list = field(default_factory=list)
+
+    def locate(self, field_path: str | None):
+        """(sheet, row, key) of a project field, by its longest known prefix."""
+        path = field_path or ""
+        while path:
+            if path in self.where:
+                return self.where[path]
+            cut = max(path.rfind("."), path.rfind("["))
+            path = path[:cut] if cut > 0 else ""
+        return (CASES_SHEET, self.row, None)
+
+    def add_error(self, exc: StikstofError):
+        errors = exc.errors if isinstance(exc, MultipleInputErrors) else [exc]
+        for e in errors:
+            if isinstance(e, MultipleInputErrors):
+                self.add_error(e)
+                continue
+            sheet, row, key = self.locate(getattr(e, "field", None))
+            if e.sheet is not None and e.row is not None:  # the error knows its cell
+                sheet, row = e.sheet, e.row
+            self.problems.append(problem(
+                case=self.case_id, sheet=sheet, row=row, key=key, value=e.value,
+                message=e.message or str(e), expected=e.expected, field_=e.field))
+
+
+def _row_fields(sheet_name, raw_sheet, cells, row, sink):
+    """{key: converted value} of one row; cell problems go to ``sink``."""
+    schema = SHEET_BY_NAME[sheet_name]
+    out = {}
+    for key, raw in zip(raw_sheet.keys, cells):
+        if key is None:
+            continue
+        col = schema.column(key)
+        try:
+            v = cell_value(raw, col)
+        except CellError as exc:
+            sink.append((key, raw, exc))
+            continue
+        if v is not _ABSENT:
+            out[key] = v
+    return out
+
+
+def _nest(target: dict, key: str, value):
+    """``construction_traffic.zwaar`` -> target['construction_traffic']['zwaar']."""
+    head, _, rest = key.partition(".")
+    if rest:
+        target.setdefault(head, {})[rest] = value
+    else:
+        target[head] = value
+
+
+class _Builder:
+    """Turns the rows of one case (all sheets) into a project document."""
+
+    def __init__(self, case_id, row):
+        self.case = CaseInput(case_id, row, {"name": case_id}, {}, None)
+        self.comps, self.routes, self.machines = [], [], []
+
+    def cell_problems(self, sheet, row, sink):
+        for key, raw, exc in sink:
+            self.case.problems.append(problem(case=self.case.case_id, sheet=sheet, row=row, key=key,
+                                              value=raw, message=exc.message, expected=exc.expected))
+
+    def projecten(self, fields, row):
+        doc, where = self.case.document, self.case.where
+        where[""] = where["location"] = where["construction"] = where["routes"] = where["components"] = (
+            CASES_SHEET, row, None)
+        comp, route = {}, {}
+        for key, v in fields.items():
+            section, _, rest = key.partition(".")
+            if key == "case_id":
+                continue
+            if key == "regime":
+                self.case.regime = v
+            elif section in ("location", "construction", "use"):
+                doc.setdefault(section, {})[rest] = v
+                where[key] = (CASES_SHEET, row, key)
+            elif section == "component":
+                _nest(comp, rest, v)
+            elif section == "route":
+                route[rest] = v
+            else:
+                doc[key] = v
+                where[key] = (CASES_SHEET, row, key)
+        if comp:
+            self._component(comp, CASES_SHEET, row, "component.")
+        if route:
+            self._route(route, CASES_SHEET, row, "route.")
+
+    def _component(self, comp, sheet, row, prefix=""):
+        i = len(self.comps)
+        self.comps.append(comp)
+        self.case.where[f"components[{i}]"] = (sheet, row, None)
+        for k, v in comp.items():
+            if isinstance(v, dict):
+                for vc in v:
+                    self.case.where[f"components[{i}].{k}.{vc}"] = (sheet, row, f"{prefix}{k}.{vc}")
+            else:
+                self.case.where[f"components[{i}].{k}"] = (sheet, row, f"{prefix}{k}")
+
+    def _route(self, route, sheet, row, prefix=""):
+        i = len(self.routes)
+        self.routes.append(route)
+        self.case.where[f"routes[{i}]"] = (sheet, row, None)
+        for k in route:
+            self.case.where[f"routes[{i}].{k}"] = (sheet, row, f"{prefix}{k}")
+
+    def detail(self, sheet, fields, row):
+        if sheet == "onderdelen":
+            comp = {}
+            for k, v in fields.items():
+                if k != "case_id":
+                    _nest(comp, k, v)
+            self._component(comp, sheet, row)
+        elif sheet == "routes":
+            self._route({k: v for k, v in fields.items() if k != "case_id"}, sheet, row)
+        elif sheet == "terrein":
+            loc = self.case.document.setdefault("location", {})
+            pts = loc.setdefault("outline", [])
+            self.case.where.setdefault("location.outline", (sheet, row, None))
+            if "x" in fields and "y" in fields:
+                pts.append([fields["x"], fields["y"]])
+        elif sheet == "werktuigen":
+            self.machines.append((fields, row))
+        elif sheet == "receptoren":
+            self.case.receptor_rows.append((fields, row))
+
+    def finish(self):
+        doc = self.case.document
+        for fields, row in self.machines:
+            nr = fields.get("component", 1)
+            if not isinstance(nr, int) or not 1 <= nr <= max(len(self.comps), 1) or not self.comps:
+                self.case.problems.append(problem(
+                    case=self.case.case_id, sheet="werktuigen", row=row, key="component", value=nr,
+                    message=f"the case has no component number {nr!r}",
+                    expected=f"1..{len(self.comps)} (1 = the component on projecten, then onderdelen)"))
+                continue
+            i = nr - 1
+            machines = self.comps[i].setdefault("machines", [])
+            j = len(machines)
+            machines.append({k: v for k, v in fields.items() if k not in ("case_id", "component")})
+            self.case.where[f"components[{i}].machines[{j}]"] = ("werktuigen", row, None)
+            for k in machines[-1]:
+                self.case.where[f"components[{i}].machines[{j}].{k}"] = ("werktuigen", row, k)
+        if self.comps:
+            doc["components"] = self.comps
+        if self.routes:
+            doc["routes"] = self.routes
+        outline = doc.get("location", {}).get("outline")
+        if outline is not None:
+            outline = [[float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else p
+                        for p in pt] for pt in outline]
+            doc["location"]["outline"] = [[_as_metres(p) for p in pt] for pt in outline]
+        return self.case
+
+
+def _as_metres(v):
+    """Outline vertices: numbers or text with a unit -> metres (the project wants floats)."""
+    if isinstance(v, float):
+        return v
+    from .units import to_magnitude
+
+    try:
+        return to_magnitude(v, "m", field="location.outline")
+    except StikstofError:
+        return v  # the project parser reports "not a list of [x, y] points"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass
+class Validation:
+    """Outcome of :func:`validate_book`: valid cases, every problem, the counts."""
+
+    book: RawBook
+    cases: list
+    invalid: list
+    problems: list
+    n_read: int
+
+
+def _header_problems(book, problems):
+    for e in book.problems:
+        problems.append(problem(sheet=e.sheet, message=e.message, expected=e.expected))
+    for name in book.unknown_sheets:
+        problems.append(problem(sheet=name, message="sheet not used (unknown name)", level="waarschuwing",
+                                expected=f"one of {', '.join(SHEET_BY_NAME)} (or toelichting)"))
+    bad_sheets = set()
+    for name, sh in book.sheets.items():
+        seen = {}
+        for i, k in enumerate(sh.keys):
+            if k is None:
+                head = " / ".join(str(h[i]) for h in sh.header if i < len(h) and h[i] is not None)
+                if head and name in SHEET_BY_NAME and any(
+                        i < len(c) and c[i] not in (None, "") for _, c in sh.rows):
+                    problems.append(problem(sheet=sh.source_name, row=1, value=head, level="waarschuwing",
+                                            message="unknown column: kept in invoer, not used",
+                                            expected="a column of the template (see toelichting)"))
+            elif k in seen:
+                problems.append(problem(sheet=sh.source_name, row=1, key=k,
+                                        message=f"column {k!r} appears twice (columns {seen[k] + 1} and {i + 1})",
+                                        expected="each column once"))
+                bad_sheets.add(name)
+            else:
+                seen[k] = i
+    return bad_sheets
+
+
+def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
+    """Validate every row of every sheet; return the valid cases and every problem.
+
+    Parameters
+    ----------
+    book : RawBook
+        As read by :func:`stikstofcalc.excel.reader.read_book`.
+    regime : str, keyword-only
+        Regime for cases whose ``regime`` cell is empty (default ``post-porthos``).
+
+    Returns
+    -------
+    Validation
+        ``n_read`` (rows on ``projecten``) == ``len(cases) + len(invalid)``.
+    """
+    from .project import parse_project
+    from .rules import DEFAULT_REGIME, REGIMES
+    from .sources import check_site
+
+    problems: list = []
+    bad_sheets = _header_problems(book, problems)
+    sheet = book.sheets.get(CASES_SHEET)
+    if sheet is None or not sheet.header:
+        problems.append(problem(sheet=CASES_SHEET, message="sheet missing or empty" if sheet is None
+                                else "sheet has no header row",
+                                expected="a sheet 'projecten' with the template's header rows"))
+        return Validation(book, [], [], problems, 0)
+    if "case_id" not in sheet.keys:
+        problems.append(problem(sheet=sheet.source_name, row=1, key="case_id",
+                                message="no column case_id (zaak-id)", expected="the template's header rows"))
+    builders, order, invalid = {}, [], []
+    first_row = {}
+    for row, cells in sheet.rows:
+        sink = []
+        fields = _row_fields(CASES_SHEET, sheet, cells, row, sink)
+        cid = fields.get("case_id")
+        key = cid if cid is not None else f"(rij {row})"
+        if cid is None:
+            problems.append(problem(case=key, sheet=sheet.source_name, row=row, key="case_id",
+                                    message="case id missing", expected="a unique zaak-id on every row"))
+        elif cid in first_row:
+            problems.append(problem(case=cid, sheet=sheet.source_name, row=row, key="case_id", value=cid,
+                                    message=f"duplicate case id (also on row {first_row[cid]})",
+                                    expected="a unique zaak-id per row"))
+            invalid.append((cid, row))
+            if cid in builders:
+                builders.pop(cid)
+                invalid.append((cid, first_row[cid]))
+                problems.append(problem(case=cid, sheet=sheet.source_name, row=first_row[cid], key="case_id",
+                                        value=cid, message=f"duplicate case id (also on row {row})",
+                                        expected="a unique zaak-id per row"))
+            continue
+        if cid is None:
+            invalid.append((key, row))
+            continue
+        first_row[cid] = row
+        b = _Builder(cid, row)
+        b.cell_problems(sheet.source_name, row, sink)
+        b.projecten(fields, row)
+        if CASES_SHEET in bad_sheets:
+            b.case.problems.append(problem(case=cid, sheet=sheet.source_name, row=1,
+                                           message="the sheet's header is ambiguous", expected="each column once"))
+        builders[cid] = b
+        order.append(cid)
+    for name, sh in book.sheets.items():
+        if name == CASES_SHEET:
+            continue
+        for row, cells in sh.rows:
+            sink = []
+            fields = _row_fields(name, sh, cells, row, sink)
+            cid = fields.get("case_id")
+            if cid is None or cid not in first_row:
+                problems.append(problem(case=cid, sheet=sh.source_name, row=row, key="case_id", value=cid,
+                                        message="case id missing" if cid is None else
+                                        f"no case {cid!r} on sheet projecten",
+                                        expected="the zaak-id of a row on projecten"))
+                continue
+            b = builders.get(cid)
+            if b is None:  # duplicate id: already invalid
+                continue
+            b.cell_problems(sh.source_name, row, sink)
+            if name in bad_sheets:
+                b.case.problems.append(problem(case=cid, sheet=sh.source_name, row=row,
+                                               message="the sheet's header is ambiguous",
+                                               expected="each column once"))
+            b.detail(name, fields, row)
+    cases = []
+    for cid in order:
+        if cid not in builders:
+            continue
+        case = builders[cid].finish()
+        case.regime = case.regime or regime or DEFAULT_REGIME
+        if case.regime not in REGIMES:
+            case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row, key="regime",
+                                         value=case.regime, message=f"unknown regime {case.regime!r}",
+                                         expected=f"one of {', '.join(REGIMES)}"))
+        try:
+            kg = _kengetallen(case.document.get("kengetallen"))
+            case.project = parse_project(case.document, kengetallen=kg)
+            if case.project.location.x is not None:
+                check_site(case.project)
+        except StikstofError as exc:
+            case.add_error(exc)
+        if case.receptor_rows:
+            case.receptors = _case_receptors(case)
+        if case.problems:
+            invalid.append((cid, case.row))
+            problems.extend(case.problems)
+        else:
+            cases.append(case)
+    return Validation(book, cases, invalid, problems, len(sheet.rows))
+
+
+def _kengetallen(edition):
+    from . import kengetallen
+
+    try:
+        return kengetallen.load(edition)
+    except StikstofError as exc:
+        raise InputError(f"unknown key-figure edition {edition!r}", field="kengetallen", value=edition,
+                         expected=f"one of {', '.join(kengetallen.editions())}") from exc
+
+
+_RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition")
+
+
+def _case_receptors(case):
+    """The case's own receptor rows, validated by :func:`stikstofcalc.receptors.read_receptor_file`."""
+    from .receptors import read_receptor_file
+
+    rows = [r for _, r in case.receptor_rows]
+    cols = [c for c in _RECEPTOR_COLUMNS if any(c in r for r in rows)]
+    frame = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "receptoren.csv"
+        frame.to_csv(path, index=False)
+        try:
+            return read_receptor_file(path)
+        except StikstofError as exc:
+            errors = exc.errors if isinstance(exc, MultipleInputErrors) else [exc]
+            for e in errors:
+                sheet_row = case.receptor_rows[e.row - 2][1] if isinstance(e.row, int) and 2 <= e.row < len(
+                    rows) + 2 else None
+                case.problems.append(problem(case=case.case_id, sheet="receptoren", row=sheet_row,
+                                             key=e.field, value=e.value, message=e.message or str(e),
+                                             expected=e.expected))
+            return None
+
+
+# --------------------------------------------------------------------------- compute
+
+#: Columns of the ``bronnen`` table (from the emission-source table of the inventory).
+SOURCE_COLUMNS = ["case", "phase", "year", "source_kind", "category", "label", "component",
+                  "sector_id", "fuel_l", "hours_h", "adblue_l", "vehicles_per_year", "route",
+                  "road_type", "length_m", "nox_kg_per_yr", "nh3_kg_per_yr", "height_m", "heat_mw",
+                  "spread_m", "basis", "uses_estimate", "overridden", "provenance", "inputs", "notes",
+                  "edition"]
+
+
+def result_rows(assessment) -> list[dict]:
+    """Flat rows (one per phase and calendar year) of an Assessment, for ``resultaten``."""
+    out = []
+    for r in assessment.results:
+        head = r.get("headroom") or {}
+        dom = r.get("dominant_sources") or []
+        out.append({
+            "case": assessment.case, "phase": r["phase"], "year": r["year"],
+            "verdict": r["verdict"], "permit_needed": r["permit_needed"], "exempt": r["exempt"],
+            "max_deposition": r["max_deposition"], "max_rounded": r["max_rounded"],
+            "max_display": r["max_display"], "threshold": r["threshold"],
+            "area_name": r.get("area_name"), "n2k_number": r.get("n2k_number"),
+            "receptor_id": r.get("receptor_id"), "x": r.get("x"), "y": r.get("y"),
+            "n_hexagons_above": r["n_hexagons_above"], "hectares_above": r["hectares_above"],
+            "margin_factor": r["margin_factor"],
+            "headroom_nox_kg_per_yr": head.get("nox_kg_per_yr"),
+            "headroom_nh3_kg_per_yr": head.get("nh3_kg_per_yr"),
+            "dominant_source": dom[0]["source"] if dom else None,
+            "dominant_share": dom[0]["share"] if dom else None,
+            "headroom_source_current": head.get("current"),
+            "headroom_source_allowed": head.get("allowed_source_only"),
+            "headroom_source_unit": head.get("unit"),
+            "effect_distance_m": r["effect_distance_m"],
+            "nox_kg_per_yr": r["nox_kg_per_yr"], "nh3_kg_per_yr": r["nh3_kg_per_yr"],
+            "regime": assessment.regime.name, "uses_estimate": r["uses_estimate"],
+            "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes))),
+        })
+    return out
+
+
+def assess_one(project, *, regime, receptors=None, kengetallen=None):
+    """One case: (emission-source table, Assessment). The interface a vectorised
+    many-case assessment would replace (see ``docs/batch.md``, "Speed")."""
+    from . import inventory
+    from .assessment import assess_project
+
+    t0 = time.perf_counter()
+    table = inventory.emission_sources(project, kengetallen=kengetallen)
+    t1 = time.perf_counter()
+    a = assess_project(project, regime=regime, receptors=receptors, measures=False,
+                       kengetallen=kengetallen)
+    return table, a, t1 - t0, time.perf_counter() - t1
+
+
+def compute_chunk(payload) -> dict:
+    """Compute a list of cases ``[(case_id, project, regime, receptors, row), ...]``.
+
+    Runs in a worker process (picklable input and output). A case whose computation
+    raises an input error (e.g. a site outside the Netherlands after converting
+    lat/lon) becomes problems; an unexpected error becomes an ``interne fout`` problem
+    for that case only.
+    """
+    from .project import kengetallen_for
+
+    results, sources, problems, failed = [], [], [], []
+    t_em = t_dep = 0.0
+    for case_id, project, regime, receptors, row, where in payload:
+        try:
+            kg = kengetallen_for(project)
+            table, a, te, td = assess_one(project, regime=regime, receptors=receptors, kengetallen=kg)
+        except StikstofError as exc:
+            c = CaseInput(case_id, row, {}, where, regime)
+            c.add_error(exc)
+            problems.extend(c.problems)
+            failed.append(case_id)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the batch
+            problems.append(problem(case=case_id, sheet=CASES_SHEET, row=row,
+                                    message=f"interne fout: {type(exc).__name__}: {exc}",
+                                    expected="please report this with the input row",
+                                    field_=traceback.format_exc(limit=3)[-500:]))
+            failed.append(case_id)
+            continue
+        t_em += te
+        t_dep += td
+        results.extend(result_rows(a))
+        sources.append(table[SOURCE_COLUMNS])
+    return {"results": results, "sources": pd.concat(sources, ignore_index=True) if sources else None,
+            "problems": problems, "failed": failed, "emissions_s": t_em, "deposition_s": t_dep}
+
+
+@dataclass
+class BatchResult:
+    """Everything the results workbook shows."""
+
+    results: pd.DataFrame
+    sources: pd.DataFrame
+    problems: pd.DataFrame
+    book: RawBook
+    provenance: dict
+    counts: dict
+    timings: dict
+
+    def summary(self) -> str:
+        """One line: cases, valid, invalid, permit needed."""
+        c = self.counts
+        return (f"{c['read']} zaken gelezen: {c['computed']} berekend, {c['invalid']} ongeldig; "
+                f"vergunning nodig: {c['permit_needed']}, geen vergunning nodig: {c['no_permit']}; "
+                f"{c['problems']} meldingen in 'fouten'")
+
+
+def compute_cases(cases, *, jobs: int | None = None, chunk_size: int = CHUNK_SIZE, progress=None):
+    """Compute validated cases in chunks, over ``jobs`` worker processes.
+
+    Parameters
+    ----------
+    cases : list of CaseInput
+    jobs : int, keyword-only
+        Worker processes; default: 1 below :data:`PARALLEL_MIN_CASES` cases, else the
+        number of CPUs (at most 8).
+    chunk_size : int, keyword-only
+        Cases per work item; memory stays bounded by ``jobs * chunk_size`` cases.
+    progress : callable, keyword-only
+        Called with the number of cases finished after each chunk.
+
+    Returns
+    -------
+    list of dict
+        One :func:`compute_chunk` output per chunk, in case order.
+    """
+    payload = [(c.case_id, c.project, c.regime, c.receptors, c.row, c.where) for c in cases]
+    chunks = [payload[i:i + chunk_size] for i in range(0, len(payload), chunk_size)]
+    if jobs is None:
+        jobs = 1 if len(cases) < PARALLEL_MIN_CASES else min(os.cpu_count() or 1, 8)
+    out = []
+    if jobs <= 1 or len(chunks) <= 1:
+        for ch in chunks:
+            out.append(compute_chunk(ch))
+            if progress:
+                progress(len(ch))
+        return out
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
+        for ch, res in zip(chunks, ex.map(compute_chunk, chunks)):
+            out.append(res)
+            if progress:
+                progress(len(ch))
+    return out
+
+
+def _file_sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def run_batch(path, *, regime: str | None = None, jobs: int | None = None, progress=None,
+              command: str | None = None, book: RawBook | None = None) -> BatchResult:
+    """Read, validate and compute a case workbook or CSV.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.xlsx`` (template or the ``invoer`` of a results workbook) or ``.csv``.
+    regime : str, keyword-only
+        Regime for cases without one (default ``post-porthos``).
+    jobs : int, keyword-only
+        Worker processes (:func:`compute_cases`).
+    progress : callable, keyword-only
+        ``progress(total=n)`` once, then ``progress(n_done)`` per chunk.
+    command : str, keyword-only
+        Command line recorded in ``herkomst``.
+
+    Returns
+    -------
+    BatchResult
+    """
+    timings = {}
+    t = time.perf_counter()
+    book = read_book(path) if book is None else book
+    timings["read_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    v = validate_book(book, regime=regime)
+    timings["validate_s"] = time.perf_counter() - t
+    if progress:
+        progress(total=len(v.cases))
+    t = time.perf_counter()
+    chunks = compute_cases(v.cases, jobs=jobs, progress=progress)
+    timings["compute_wall_s"] = time.perf_counter() - t
+    timings["emissions_s"] = sum(c["emissions_s"] for c in chunks)
+    timings["deposition_s"] = sum(c["deposition_s"] for c in chunks)
+    results = pd.DataFrame([r for c in chunks for r in c["results"]], columns=RESULT_COLUMNS)
+    srcs = [c["sources"] for c in chunks if c["sources"] is not None]
+    sources = pd.concat(srcs, ignore_index=True) if srcs else pd.DataFrame(columns=SOURCE_COLUMNS)
+    problems = v.problems + [p for c in chunks for p in c["problems"]]
+    failed = [f for c in chunks for f in c["failed"]]
+    invalid = v.invalid + failed
+    permit = results.groupby("case")["permit_needed"].any() if len(results) else pd.Series(dtype=bool)
+    counts = {"read": v.n_read, "valid": len(v.cases) - len(failed), "computed": int(results["case"].nunique()),
+              "invalid": len(invalid), "permit_needed": int(permit.sum()),
+              "no_permit": int((~permit).sum()), "problems": len(problems),
+              "errors": sum(p["niveau"] == "fout" for p in problems)}
+    prov = batch_provenance(path, regime=regime, command=command, chunks=chunks)
+    return BatchResult(results, sources, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), book, prov,
+                       counts, timings)
+
+
+RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt", "max_deposition",
+                  "max_rounded", "max_display", "threshold", "area_name", "n2k_number", "receptor_id",
+                  "x", "y", "n_hexagons_above", "hectares_above", "margin_factor",
+                  "headroom_nox_kg_per_yr", "headroom_nh3_kg_per_yr", "dominant_source",
+                  "dominant_share", "headroom_source_current", "headroom_source_allowed",
+                  "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
+                  "regime", "uses_estimate", "notes"]
+
+
+def batch_provenance(path, *, regime, command, chunks=None) -> dict:
+    """What the ``herkomst`` sheet records: versions, editions and hashes, model, rules, input."""
+    from . import __version__, kengetallen, rules
+    from .deposition.model import load_model
+    from .natura2000 import ATTRIBUTION, data_checksums
+
+    kg = kengetallen.load()
+    reg = rules.get_regime(regime)
+    return {
+        "package": f"stikstofcalc {__version__}",
+        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": command or "",
+        "input": str(path), "input_sha256": _file_sha256(path) if path and Path(path).is_file() else "",
+        "kengetallen": kg.provenance(),
+        "model": load_model().provenance,
+        "natura2000": {"attribution": ATTRIBUTION, "checksums": data_checksums()},
+        "regime_default": {"name": reg.name, "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,
+                           "in_force": reg.in_force, "note": reg.note,
+                           "rules": {k: f"{rules.RULES[k].content} ({rules.RULES[k].source}, "
+                                        f"{rules.RULES[k].date}, {rules.RULES[k].status})" for k in reg.rules}},
+        "method": "per case: emission sources from the key figures (inventory), deposition per "
+                  "source template and pruned hexagon search (assessment.assess_project, no "
+                  "measures); receptors: Natura 2000 hexagons within 25 km unless the case gives "
+                  "its own",
+    }

@@ -1,0 +1,93 @@
+"""``stikstofcalc template`` and ``stikstofcalc batch``: thin click layers.
+
+Library: :mod:`stikstofcalc.excel.template` writes the template,
+:func:`stikstofcalc.batch.run_batch` reads, validates and computes,
+:func:`stikstofcalc.excel.results.write_results` writes the results workbook.
+
+Exit codes of ``batch``: 0 every case computed; 3 results written but some rows or
+cases have errors (see sheet ``fouten``); 2 nothing written (input unreadable, output
+exists without ``--overwrite``, output = input).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+from .cli import user_errors
+from .rules import DEFAULT_REGIME, REGIMES
+
+#: Show a progress bar from this many cases on (and only on a terminal).
+PROGRESS_MIN_CASES = 50
+EXIT_SOME_INVALID = 3
+
+
+@click.command(name="template")
+@click.argument("output", type=click.Path(dir_okay=False))
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@user_errors
+def template(output, overwrite):
+    """Write an empty case workbook (OUTPUT.xlsx) with dropdowns, explanations and two examples."""
+    from .excel.template import write_template
+
+    path = write_template(output, overwrite=overwrite)
+    click.echo(f"-> {path} (vul 'projecten' in; uitleg op 'toelichting')")
+
+
+class _Progress:
+    """A click progress bar on stderr, shown only on a terminal and for long batches."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, done=0, *, total=None):
+        if total is not None:
+            if total >= PROGRESS_MIN_CASES and sys.stderr.isatty():
+                self.bar = click.progressbar(length=total, label="zaken", file=sys.stderr)
+                self.bar.__enter__()
+            return
+        if self.bar is not None:
+            self.bar.update(done)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@click.command(name="batch")
+@click.argument("cases", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="Results workbook RESULTS.xlsx (resultaten, bronnen, fouten, invoer, herkomst).")
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=None,
+              help=f"Regime for cases whose 'regime' cell is empty [default: {DEFAULT_REGIME}].")
+@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: all CPUs from 200 cases on, else 1).")
+@user_errors
+def batch(cases, output, regime, overwrite, jobs):
+    """Compute every case of CASES (.xlsx from 'stikstofcalc template', or .csv)."""
+    from pathlib import Path
+
+    from .batch import run_batch
+    from .errors import InputError
+    from .excel.results import write_results
+
+    out = Path(output)
+    if out.exists() and not overwrite:  # fail before computing
+        raise InputError("exists already", file=str(out), expected="another name, or --overwrite")
+    if Path(cases).resolve() == out.resolve():
+        raise InputError("the output would replace the input", file=str(out),
+                         expected="another output file (-o); the input is never changed")
+    progress = _Progress()
+    try:
+        result = run_batch(cases, regime=regime, jobs=jobs, progress=progress,
+                           command=" ".join(shlex.quote(a) for a in ["stikstofcalc"] + sys.argv[1:]))
+    finally:
+        progress.close()
+    written = write_results(result, output, overwrite=overwrite)
+    click.echo(result.summary())
+    click.echo(f"-> {written}")
+    if result.counts["errors"]:
+        sys.exit(EXIT_SOME_INVALID)

@@ -1,0 +1,224 @@
+"""Read a case workbook (.xlsx) or CSV into raw rows: cells verbatim, with their row numbers.
+
+Nothing is interpreted here (no units, no dates parsed): :mod:`stikstofcalc.batch`
+does that with explicit rules. What this module guarantees:
+
+- every non-empty row of every sheet is returned with its sheet row number;
+- formulas are read as the value Excel cached when it last saved the file, never
+  evaluated; a formula without a cached value becomes :data:`NO_CACHED_VALUE` (the
+  batch reports it);
+- header rows are recognised: row 1 Dutch labels and row 2 canonical keys (the
+  template), or a single header row of keys or labels (CSV, own workbooks);
+- a results workbook is accepted as input: its ``invoer`` sheets are read as the
+  case sheets (``invoer`` -> ``projecten``, ``invoer_routes`` -> ``routes``, ...);
+- CSV: UTF-8 (with or without BOM), separator ``;`` when the header line holds one,
+  else ``,``; it is always the ``projecten`` sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from itertools import zip_longest
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from .schema import CASES_SHEET, SHEET_BY_NAME
+
+#: Marker for a formula cell whose workbook holds no cached value.
+NO_CACHED_VALUE = type("NoCachedValue", (), {"__repr__": lambda self: "<formule zonder waarde>"})()
+#: Prefix of the sheets of a results workbook that echo the input.
+INVOER_PREFIX = "invoer"
+#: Sheets that are read without comment and not used: the template's and a results workbook's own.
+IGNORED_SHEETS = {"toelichting", "lijsten", "resultaten", "bronnen", "fouten", "herkomst"}
+
+
+@dataclass
+class RawSheet:
+    """One sheet as read.
+
+    Attributes
+    ----------
+    name : sheet name in the case schema (``projecten``, ``routes``, ...)
+    source_name : the sheet's name in the file
+    header : header cells as given (list of lists: one or two header rows)
+    keys : canonical key per column (None where unrecognised)
+    rows : list of (row number, list of cell values), empty rows left out
+    """
+
+    name: str
+    source_name: str
+    header: list
+    keys: list
+    rows: list = field(default_factory=list)
+
+
+@dataclass
+class RawBook:
+    """All sheets read from one file, plus problems with the file's structure."""
+
+    path: str
+    sheets: dict
+    problems: list = field(default_factory=list)
+    unknown_sheets: list = field(default_factory=list)
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def _match_keys(cells, schema_sheet):
+    """Canonical key per header cell: by key or by Dutch label (None if unknown)."""
+    by_key = {c.key: c.key for c in schema_sheet.columns}
+    by_label = {c.label.strip().lower(): c.key for c in schema_sheet.columns}
+    out = []
+    for v in cells:
+        text = "" if v is None else str(v).strip()
+        out.append(by_key.get(text) or by_label.get(text.lower()))
+    return out
+
+
+def split_header(name, source_name, rows) -> RawSheet:
+    """Find the header rows of a sheet (list of (row, cells)) and return a RawSheet."""
+    schema_sheet = SHEET_BY_NAME[name]
+    if not rows:
+        return RawSheet(name, source_name, [], [])
+    first = rows[0][1]
+    keys1 = _match_keys(first, schema_sheet)
+    header, body = [first], rows[1:]
+    keys = keys1
+    if len(rows) > 1 and rows[0][0] == 1 and rows[1][0] == 2:
+        keys2 = _match_keys(rows[1][1], schema_sheet)
+        texts2 = [str(v).strip() for v in rows[1][1] if not _empty(v)]
+        if texts2 and sum(k is not None for k in keys2) >= max(1, len(texts2) // 2):
+            header, body = [first, rows[1][1]], rows[2:]
+            keys = [k2 or k1 for k1, k2 in zip_longest(keys1, keys2)]
+    width = max([len(h) for h in header] + [len(r[1]) for r in body] + [0])
+    keys = list(keys) + [None] * (width - len(keys))
+    body = [(n, list(c) + [None] * (width - len(c))) for n, c in body]
+    return RawSheet(name, source_name, header, keys, body)
+
+
+def _trim(cells):
+    cells = list(cells)
+    while cells and _empty(cells[-1]):
+        cells.pop()
+    return cells
+
+
+def _sheet_rows(ws, formulas=None):
+    out = []
+    for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = _trim(cells)
+        if formulas is not None:
+            for col in formulas.get(n, ()):
+                if col < len(cells) and cells[col] is None:
+                    cells[col] = NO_CACHED_VALUE
+                elif col >= len(cells):
+                    cells += [None] * (col - len(cells)) + [NO_CACHED_VALUE]
+        if any(not _empty(v) for v in cells):
+            out.append((n, cells))
+    return out
+
+
+def _formula_cells(path, sheet_names) -> dict:
+    """{sheet: {row: [col, ...]}} of formula cells (only read when the file has formulas)."""
+    with zipfile.ZipFile(path) as zf:
+        has = any(b"<f" in zf.read(n) for n in zf.namelist()
+                  if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    if not has:
+        return {}
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found = {}
+        for name in sheet_names:
+            per = {}
+            for n, cells in enumerate(wb[name].iter_rows(values_only=True), start=1):
+                cols = [i for i, v in enumerate(cells) if isinstance(v, str) and v.startswith("=")]
+                if cols:
+                    per[n] = cols
+            found[name] = per
+        return found
+    finally:
+        wb.close()
+
+
+def _schema_name(sheet_title: str, titles) -> str | None:
+    """Schema sheet a file sheet stands for (results workbooks: invoer -> projecten)."""
+    t = sheet_title.strip().lower()
+    if t in SHEET_BY_NAME:
+        return t
+    if CASES_SHEET not in {x.strip().lower() for x in titles} and t.startswith(INVOER_PREFIX):
+        rest = t[len(INVOER_PREFIX):].lstrip("_")
+        return CASES_SHEET if rest == "" else (rest if rest in SHEET_BY_NAME else None)
+    return None
+
+
+def read_xlsx(path) -> RawBook:
+    """Read every case sheet of a workbook (cached formula values, never evaluated)."""
+    import openpyxl
+
+    path = Path(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputError("cannot be read as an Excel workbook", file=str(path),
+                         expected="an .xlsx file (Excel 2007 or later) or a .csv file",
+                         detail=str(exc) or type(exc).__name__) from exc
+    try:
+        titles = wb.sheetnames
+        wanted = {t: _schema_name(t, titles) for t in titles}
+        formulas = _formula_cells(path, [t for t, s in wanted.items() if s])
+        book = RawBook(str(path), {})
+        for title, name in wanted.items():
+            if name is None:
+                if title.strip().lower() not in IGNORED_SHEETS:
+                    book.unknown_sheets.append(title)
+                continue
+            if name in book.sheets:
+                book.problems.append(InputError(
+                    f"sheet {title!r} stands for {name!r}, which was already read from "
+                    f"{book.sheets[name].source_name!r}", sheet=title,
+                    expected="one sheet per kind"))
+                continue
+            rows = _sheet_rows(wb[title], formulas.get(title))
+            book.sheets[name] = split_header(name, title, rows)
+        return book
+    finally:
+        wb.close()
+
+
+def read_csv(path) -> RawBook:
+    """Read a CSV as the ``projecten`` sheet (UTF-8; ``;`` or ``,`` separated)."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError("is not UTF-8 text", file=str(path),
+                         expected="a CSV saved as 'CSV UTF-8'", detail=str(exc)) from exc
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line else ","
+    rows = []
+    for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+        cells = _trim([c if c.strip() else None for c in cells])
+        if cells:
+            rows.append((n, cells))
+    return RawBook(str(path), {CASES_SHEET: split_header(CASES_SHEET, path.name, rows)})
+
+
+def read_book(path) -> RawBook:
+    """Read a case workbook (.xlsx/.xlsm) or CSV; raise InputError if it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", file=str(path), expected="an existing .xlsx or .csv file")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return read_csv(path)
+    raise InputError(f"unsupported file type {suffix!r}", file=str(path),
+                     expected="an .xlsx workbook or a .csv file")

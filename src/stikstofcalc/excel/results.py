@@ -1,0 +1,320 @@
+"""Write the results workbook of a batch (atomically; openpyxl write-only, streaming).
+
+Sheets, each with row 1 Dutch labels (with units), row 2 canonical keys, frozen
+header and number formats:
+
+- ``resultaten``: one row per case, phase and calendar year; conditional formatting
+  on the verdict (red: permit needed, green: not needed, amber: exempt);
+- ``bronnen``: the emission sources per case with provenance;
+- ``fouten``: one row per problem (sheet, row, column, value, message, expected);
+- ``invoer`` (+ ``invoer_<sheet>`` per detail sheet): the cells as read, unknown
+  columns included; a results workbook is valid batch input again;
+- ``herkomst``: package version, key-figure edition and hashes, model data, rules,
+  date, command line, input hash, counts and timings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from .reader import NO_CACHED_VALUE
+from .schema import CASES_SHEET
+
+#: Excel's limit on the characters in one cell.
+EXCEL_CELL_MAX = 32_767
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+DEP = "0.000000"
+KG = "#,##0.000"
+RESULT_LAYOUT = [
+    # key, Dutch label, number format
+    ("case", "zaak", None), ("phase", "fase", None), ("year", "jaar", "0"),
+    ("verdict", "oordeel", None), ("permit_needed", "vergunning nodig", None),
+    ("exempt", "vrijgesteld", None),
+    ("max_deposition", "hoogste depositie (mol N/ha/jaar, onafgerond)", DEP),
+    ("max_rounded", "hoogste depositie afgerond (mol N/ha/jaar)", "0.00"),
+    ("max_display", "weergave AERIUS", None), ("threshold", "drempel (mol N/ha/jaar)", "0.000"),
+    ("area_name", "Natura 2000-gebied", None), ("n2k_number", "gebiedsnummer", "0"),
+    ("receptor_id", "receptor (hexagon-id)", "0"), ("x", "x receptor (RD, m)", "0"),
+    ("y", "y receptor (RD, m)", "0"),
+    ("n_hexagons_above", "hexagonen boven drempel", "#,##0"),
+    ("hectares_above", "hectare boven drempel", "#,##0"),
+    ("margin_factor", "marge (factor op alle emissies tot 0,00)", "0.000"),
+    ("headroom_nox_kg_per_yr", "ruimte NOx (kg/jaar)", KG),
+    ("headroom_nh3_kg_per_yr", "ruimte NH3 (kg/jaar)", KG),
+    ("dominant_source", "grootste bron", None), ("dominant_share", "aandeel grootste bron", "0.0%"),
+    ("headroom_source_current", "grootste bron: huidige hoeveelheid", "#,##0.0"),
+    ("headroom_source_allowed", "grootste bron: toegestaan (overige gelijk)", "#,##0.0"),
+    ("headroom_source_unit", "eenheid hoeveelheid", None),
+    ("effect_distance_m", "effectafstand (m)", "#,##0"),
+    ("nox_kg_per_yr", "emissie NOx (kg/jaar)", KG), ("nh3_kg_per_yr", "emissie NH3 (kg/jaar)", KG),
+    ("regime", "regime", None), ("uses_estimate", "gebruikt schattingen", None),
+    ("notes", "opmerkingen", None),
+]
+SOURCE_LAYOUT = [
+    ("case", "zaak", None), ("phase", "fase", None), ("year", "jaar", "0"),
+    ("source_kind", "soort bron", None), ("category", "categorie", None), ("label", "bron", None),
+    ("component", "onderdeel", None), ("sector_id", "AERIUS-sector", "0"),
+    ("fuel_l", "brandstof (L/jaar)", "#,##0.0"), ("hours_h", "draaiuren (uur/jaar)", "#,##0.0"),
+    ("adblue_l", "AdBlue (L/jaar)", "#,##0.0"),
+    ("vehicles_per_year", "voertuigbewegingen (per jaar)", "#,##0.0"), ("route", "route", None),
+    ("road_type", "wegtype", None), ("length_m", "routelengte (m)", "#,##0"),
+    ("nox_kg_per_yr", "NOx (kg/jaar)", KG), ("nh3_kg_per_yr", "NH3 (kg/jaar)", KG),
+    ("height_m", "emissiehoogte (m)", "0.0"), ("heat_mw", "warmte-inhoud (MW)", "0.000"),
+    ("spread_m", "spreiding (m)", "0.0"), ("basis", "status kengetallen", None),
+    ("uses_estimate", "gebruikt schattingen", None), ("overridden", "eigen kengetal", None),
+    ("provenance", "herkomst (kengetal-rijen)", None), ("inputs", "uw invoer", None),
+    ("notes", "opmerkingen", None), ("edition", "editie kengetallen", None),
+]
+PROBLEM_LAYOUT = [
+    ("zaak", "zaak", None), ("blad", "blad", None), ("rij", "rij", "0"), ("kolom", "kolom", None),
+    ("sleutel", "sleutel", None), ("waarde", "waarde", None), ("melding", "melding", None),
+    ("verwacht", "verwacht", None), ("veld", "veld (projectformaat)", None), ("niveau", "niveau", None),
+]
+PHASE_NL = {"realisatie": "realisatiefase", "gebruik": "gebruiksfase"}
+
+
+def excel_safe(value):
+    """A value openpyxl can write and Excel can open; (value, changed)."""
+    if value is None or value is NO_CACHED_VALUE:
+        return (None, value is NO_CACHED_VALUE)
+    if isinstance(value, bool):
+        return value, False
+    if isinstance(value, float):
+        return (value, False) if math.isfinite(value) else (None, not math.isnan(value))
+    if isinstance(value, (int, dt.datetime, dt.date, dt.time)):
+        if isinstance(value, int) and abs(value) > 2**53:
+            return str(value), True
+        return value, False
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        return excel_safe(value.item())
+    text = str(value)
+    changed = False
+    if _ILLEGAL.search(text):
+        text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+        changed = True
+    if len(text) > EXCEL_CELL_MAX:
+        text = text[:EXCEL_CELL_MAX]
+        changed = True
+    if text.startswith("="):  # never write a formula: text that looks like one stays text
+        return text, changed
+    return text, changed
+
+
+def _header(ws, layout, styles):
+    from openpyxl.cell import WriteOnlyCell
+
+    row1, row2 = [], []
+    for key, label, _ in layout:
+        c = WriteOnlyCell(ws, label)
+        c.font, c.fill, c.alignment = styles["bold"], styles["head"], styles["wrap"]
+        row1.append(c)
+        k = WriteOnlyCell(ws, key)
+        k.font = styles["key"]
+        row2.append(k)
+    ws.append(row1)
+    ws.append(row2)
+    ws.freeze_panes = "B3"
+    for i, (key, label, _) in enumerate(layout, start=1):
+        from openpyxl.utils import get_column_letter
+
+        ws.column_dimensions[get_column_letter(i)].width = min(max(len(label) * 0.9, 10), 45)
+
+
+def _rows(ws, layout, records, convert=None):
+    """Append records (iterable of tuples in layout order) with number formats."""
+    from openpyxl.cell import WriteOnlyCell
+
+    fmts = [f for _, _, f in layout]
+    has_fmt = any(fmts)
+    for rec in records:
+        if convert:
+            rec = convert(rec)
+        if not has_fmt:
+            ws.append([excel_safe(v)[0] for v in rec])
+            continue
+        row = []
+        for v, f in zip(rec, fmts):
+            v = excel_safe(v)[0]
+            if f and isinstance(v, (int, float)) and not isinstance(v, bool):
+                c = WriteOnlyCell(ws, v)
+                c.number_format = f
+                row.append(c)
+            else:
+                row.append(v)
+        ws.append(row)
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {"bold": Font(bold=True), "key": Font(italic=True, color="808080", size=8),
+            "head": PatternFill("solid", fgColor="DDEBF7"), "wrap": Alignment(wrap_text=True, vertical="top")}
+
+
+def _verdict_formatting(ws, n_rows, layout):
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if n_rows == 0:
+        return
+    keys = [k for k, _, _ in layout]
+    col = get_column_letter(keys.index("permit_needed") + 1)
+    exempt = get_column_letter(keys.index("exempt") + 1)
+    last = get_column_letter(len(layout))
+    rng = f"A3:{last}{n_rows + 2}"
+    red, green, amber = ("F8CBAD", "C6EFCE", "FFEB9C")
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'${exempt}3="ja"'], stopIfTrue=True,
+                                                   fill=PatternFill("solid", bgColor=amber)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'${col}3="ja"'], stopIfTrue=True,
+                                                   fill=PatternFill("solid", bgColor=red)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'${col}3="nee"'],
+                                                   fill=PatternFill("solid", bgColor=green)))
+
+
+def _yes_no(v):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return "ja" if bool(v) else "nee"
+
+
+def _echo_sheet(wb, name, raw, styles):
+    """Verbatim copy of one input sheet: its header rows and every data row."""
+    from openpyxl.cell import WriteOnlyCell
+
+    ws = wb.create_sheet(name)
+    header = list(raw.header)
+    width = max([len(h) for h in header] + [len(c) for _, c in raw.rows] + [len(raw.keys)])
+    if len(header) == 1:  # a one-row header (CSV): add the canonical keys as row 2
+        header.append([k if k is not None else None for k in raw.keys])
+    for i, h in enumerate(header[:2]):
+        cells = []
+        for v in list(h) + [None] * (width - len(h)):
+            c = WriteOnlyCell(ws, excel_safe(v)[0])
+            c.font = styles["bold"] if i == 0 else styles["key"]
+            cells.append(c)
+        ws.append(cells)
+    ws.freeze_panes = "B3"
+    changed = []
+    for row, cells in raw.rows:
+        out = []
+        for j, v in enumerate(cells):
+            safe, ch = excel_safe(v)
+            if ch:
+                changed.append((row, j))
+            if isinstance(safe, (dt.datetime, dt.date)):
+                c = WriteOnlyCell(ws, safe)
+                c.number_format = "yyyy-mm-dd"
+                safe = c
+            out.append(safe)
+        ws.append(out)
+    return changed
+
+
+def write_results(result, path, *, overwrite: bool = False) -> Path:
+    """Write a :class:`~stikstofcalc.batch.BatchResult` to ``path`` (.xlsx) atomically.
+
+    Raises
+    ------
+    InputError
+        ``path`` exists and ``overwrite`` is false, or ``path`` is the input file.
+    """
+    from openpyxl import Workbook
+
+    from ..errors import InputError
+
+    path = Path(path)
+    if result.book is not None and Path(result.book.path).resolve() == path.resolve():
+        raise InputError("the output would replace the input", file=str(path),
+                         expected="another output file (-o); the input is never changed")
+    if path.exists() and not overwrite:
+        raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
+    if path.suffix.lower() != ".xlsx":
+        raise InputError(f"unsupported output type {path.suffix!r}", file=str(path), expected="RESULTS.xlsx")
+    styles = _styles()
+    wb = Workbook(write_only=True)
+
+    ws = wb.create_sheet("resultaten")
+    _header(ws, RESULT_LAYOUT, styles)
+    res = result.results
+    keys = [k for k, _, _ in RESULT_LAYOUT]
+    frame = res.assign(phase=res["phase"].map(lambda p: PHASE_NL.get(p, p)),
+                       permit_needed=res["permit_needed"].map(_yes_no),
+                       exempt=res["exempt"].map(_yes_no), uses_estimate=res["uses_estimate"].map(_yes_no))
+    _rows(ws, RESULT_LAYOUT, frame[keys].itertuples(index=False, name=None))
+    _verdict_formatting(ws, len(frame), RESULT_LAYOUT)
+
+    ws = wb.create_sheet("bronnen")
+    _header(ws, SOURCE_LAYOUT, styles)
+    src = result.sources
+    skeys = [k for k, _, _ in SOURCE_LAYOUT]
+    if len(src):
+        src = src.assign(uses_estimate=src["uses_estimate"].map(_yes_no),
+                         overridden=src["overridden"].map(_yes_no),
+                         sector_id=src["sector_id"].astype(object).where(src["sector_id"].notna(), None))
+        # plain values: per-cell number formats cost ~10x the write time on 100,000s of rows
+        _rows(ws, [(k, lab, None) for k, lab, _ in SOURCE_LAYOUT],
+              src[skeys].itertuples(index=False, name=None))
+
+    problems = list(result.problems.itertuples(index=False, name=None))
+    echo_notes = []
+    echo_sheets = []
+    for name, raw in result.book.sheets.items():
+        title = "invoer" if name == CASES_SHEET else f"invoer_{name}"
+        echo_sheets.append((title, raw))
+    ws = wb.create_sheet("fouten")
+    _header(ws, PROBLEM_LAYOUT, styles)
+    wsi = []
+    for title, raw in echo_sheets:
+        changed = _echo_sheet(wb, title, raw, styles)
+        for row, j in changed:
+            echo_notes.append((None, raw.source_name, row, None, None, None,
+                               f"cell in column {j + 1} changed in '{title}' so Excel can store it "
+                               "(control characters written as \\xNN, or cut at 32,767 characters)",
+                               None, None, "waarschuwing"))
+        wsi.append(title)
+    _rows(ws, PROBLEM_LAYOUT, problems + echo_notes)
+
+    ws = wb.create_sheet("herkomst")
+    ws.append(["onderdeel", "waarde"])
+    ws.freeze_panes = "A2"
+    ws.column_dimensions["A"].width = 38
+    ws.column_dimensions["B"].width = 110
+    for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
+                                                                   result.timings.items()},
+                          **result.provenance}):
+        ws.append([k, excel_safe(v)[0]])
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        if path.exists() and not overwrite:  # appeared while we computed
+            raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _flatten(d, prefix=""):
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict) and v and len(json.dumps(v, default=str)) > 200:
+            yield from _flatten(v, key + ".")
+        elif isinstance(v, (dict, list)):
+            yield key, json.dumps(v, ensure_ascii=False, default=str)
+        else:
+            yield key, v
