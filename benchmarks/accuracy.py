@@ -73,6 +73,8 @@ def score(df: pd.DataFrame, pred: np.ndarray, kind) -> pd.DataFrame:
     df["distance_band"] = pd.cut(df.distance_m, BANDS)
     df["heat"] = pd.cut(df.heat_mw, [-1, 0, 0.035, 0.1, 0.4, 2],
                         labels=["0", "<=0.035", "<=0.1", "<=0.4", ">0.4"])
+    df["low_source"] = np.where((df.height_m <= 6) & (df.heat_mw <= 0.05),
+                                "h<=6m,hc<=0.05MW", "other")
     df.attrs["negative_excluded"] = int(neg.sum())
     return df
 
@@ -102,7 +104,8 @@ def main(argv=None):
           sum(p.attrs["negative_excluded"] for p in parts))
     pd.set_option("display.width", 200)
     for by in (["substance"], ["substance", "kind"], ["substance", "distance_band"],
-               ["substance", "heat"], ["substance", "receptor_landuse"]):
+               ["substance", "heat"], ["substance", "receptor_landuse"],
+               ["substance", "low_source"]):
         print()
         print(table(df, by).to_string())
 
