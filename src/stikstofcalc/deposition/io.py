@@ -13,12 +13,16 @@ replaced only with ``overwrite=True``, and an input file is never overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import io as _io
+import json
 import os
 import re
+import sys
 import tempfile
 import time
 import zipfile
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,7 +199,7 @@ def _same_file(a, b) -> bool:
 
 
 def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
-                notes: list[str] | None = None) -> Path:
+                notes: list[str] | None = None, provenance: dict | None = None) -> Path:
     """Write a table as CSV or .xlsx, atomically (temporary file + :func:`os.replace`).
 
     Parameters
@@ -211,15 +215,21 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
         Files that must not be overwritten.
     notes : list of str, keyword-only
         Run notes for the xlsx ``notes`` sheet.
+    provenance : dict, keyword-only
+        Written as a ``herkomst`` sheet (xlsx) or as ``PATH.provenance.json`` beside a
+        CSV (also atomically).
     """
     path = check_output(path, inputs=inputs, overwrite=overwrite)
+    if provenance is not None and path.suffix.lower() == ".csv":
+        side = path.with_name(path.name + ".provenance.json")
+        _atomic_bytes(side, json.dumps(provenance, indent=2, ensure_ascii=False).encode("utf-8"))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     try:
         with os.fdopen(fd, "wb") as fh:
             if path.suffix.lower() == ".csv":
                 fh.write(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
             else:
-                _write_xlsx(df, fh, notes or [])
+                _write_xlsx(df, fh, notes or [], provenance)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
@@ -234,11 +244,50 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
     return path
 
 
-def _write_xlsx(df, fh, notes):
+def _write_xlsx(df, fh, notes, provenance=None):
     with pd.ExcelWriter(fh, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="deposition", index=False)
         if notes:
             pd.DataFrame({"note": notes}).to_excel(xw, sheet_name="notes", index=False)
+        if provenance:
+            rows = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+                    for k, v in provenance.items()]
+            pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name="herkomst",
+                                                                  index=False)
+
+
+def _atomic_bytes(path: Path, data: bytes):
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> dict:
+    """What produced a deposition output: package and model data versions, inputs, settings."""
+    from .. import __version__
+    from .fast import HAVE_NUMBA
+    from .model import model_info
+
+    return {
+        "tool": f"stikstofcalc {__version__}",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "model": model_info(),
+        "engine_path": "numba (fast)" if HAVE_NUMBA else "numpy (reference)",
+        "cutoff_m": cutoff_m,
+        "allow_extrapolation": allow_extrapolation,
+        "inputs": {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in inputs},
+        "notes": list(notes),
+        "caveat": "Screening precheck with an OPS-LT 5.3.1 emulator, not an AERIUS calculation; "
+                  "accuracy in docs/engine.md.",
+    }
 
 
 def _umask():
@@ -297,7 +346,10 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
     notes = list(out.attrs.get("notes", []))
     if str(output_path).lower().endswith(".xlsx"):
         out = _numbers_for_excel(out, ("x", "y", "landuse"))
-    path = write_table(out, output_path, overwrite=overwrite, inputs=inputs, notes=notes)
+    prov = deposition_provenance(inputs, cutoff_m=out.attrs.get("cutoff_m"),
+                                 allow_extrapolation=allow_extrapolation, notes=notes)
+    path = write_table(out, output_path, overwrite=overwrite, inputs=inputs, notes=notes,
+                       provenance=prov)
     total = out[OUTPUT_COLUMNS[2]].to_numpy(dtype=float)
     k = int(np.argmax(total)) if len(total) else None
     return RunSummary(path, len(sources), int(out.attrs.get("n_elementary_sources", 0)),

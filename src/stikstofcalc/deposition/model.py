@@ -79,6 +79,16 @@ def load_model() -> Model:
     return Model(**arrs)
 
 
+@lru_cache(maxsize=1)
+def model_info() -> dict:
+    """Provenance of the shipped model data (for outputs): file, sha256, OPS version."""
+    import hashlib
+
+    ref = resources.files("stikstofcalc.deposition").joinpath("data", MODEL_FILE)
+    digest = hashlib.sha256(ref.read_bytes()).hexdigest()
+    return {"file": MODEL_FILE, "sha256": digest, "source": load_model().provenance}
+
+
 def _axis(nodes, v):
     """Index of the lower node and fraction, linear (extrapolating beyond the ends)."""
     i = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
