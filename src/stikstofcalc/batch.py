@@ -520,6 +520,10 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
                 check_site(case.project)
         except StikstofError as exc:
             case.add_error(exc)
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the batch
+            case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row,
+                                         message=f"interne fout bij het valideren: {type(exc).__name__}: {exc}",
+                                         expected="please report this with the input row"))
         if case.receptor_rows:
             case.receptors = _case_receptors(case)
         if case.problems:

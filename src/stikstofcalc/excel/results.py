@@ -110,6 +110,11 @@ def excel_safe(value):
 def _header(ws, layout, styles):
     from openpyxl.cell import WriteOnlyCell
 
+    ws.freeze_panes = "B3"  # write-only sheets: views and widths before the first row
+    for i, (key, label, _) in enumerate(layout, start=1):
+        from openpyxl.utils import get_column_letter
+
+        ws.column_dimensions[get_column_letter(i)].width = min(max(len(label) * 0.9, 10), 45)
     row1, row2 = [], []
     for key, label, _ in layout:
         c = WriteOnlyCell(ws, label)
@@ -120,11 +125,6 @@ def _header(ws, layout, styles):
         row2.append(k)
     ws.append(row1)
     ws.append(row2)
-    ws.freeze_panes = "B3"
-    for i, (key, label, _) in enumerate(layout, start=1):
-        from openpyxl.utils import get_column_letter
-
-        ws.column_dimensions[get_column_letter(i)].width = min(max(len(label) * 0.9, 10), 45)
 
 
 def _rows(ws, layout, records, convert=None):
@@ -190,6 +190,7 @@ def _echo_sheet(wb, name, raw, styles):
     from openpyxl.cell import WriteOnlyCell
 
     ws = wb.create_sheet(name)
+    ws.freeze_panes = "B3"
     header = list(raw.header)
     width = max([len(h) for h in header] + [len(c) for _, c in raw.rows] + [len(raw.keys)])
     if len(header) == 1:  # a one-row header (CSV): add the canonical keys as row 2
@@ -201,7 +202,6 @@ def _echo_sheet(wb, name, raw, styles):
             c.font = styles["bold"] if i == 0 else styles["key"]
             cells.append(c)
         ws.append(cells)
-    ws.freeze_panes = "B3"
     changed = []
     for row, cells in raw.rows:
         out = []
@@ -283,10 +283,10 @@ def write_results(result, path, *, overwrite: bool = False) -> Path:
     _rows(ws, PROBLEM_LAYOUT, problems + echo_notes)
 
     ws = wb.create_sheet("herkomst")
-    ws.append(["onderdeel", "waarde"])
     ws.freeze_panes = "A2"
     ws.column_dimensions["A"].width = 38
     ws.column_dimensions["B"].width = 110
+    ws.append(["onderdeel", "waarde"])
     for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
                                                                    result.timings.items()},
                           **result.provenance}):
