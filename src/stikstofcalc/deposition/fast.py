@@ -194,6 +194,35 @@ if HAVE_NUMBA:
                 a1 += v1
         return a0 / n, a1 / n
 
+    @njit(cache=True, fastmath=True, inline="always")
+    def _point_rows(k, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
+                    sq_x, s0, sinv, nr, cut2, out0, out1):
+        """Point source k on receptors r0..r1 (all within the table's 30 km): the hot loop,
+        kept free of the quadrature code so that it stays small."""
+        xmax = sq_x.shape[0] - 1.000001
+        for r in range(r0, r1):
+            if k < rs0[r] or k >= rs1[r]:
+                continue
+            dx = rx[r] - cx
+            dy = ry[r] - cy
+            d2 = dx * dx + dy * dy
+            if d2 > cut2:
+                continue
+            f = min(max((math.sqrt(math.sqrt(d2)) - s0) * sinv, 0.0), xmax)
+            ii = int(f)
+            w = f - ii
+            x = (1.0 - w) * sq_x[ii] + w * sq_x[ii + 1]
+            i = min(int(x), nr - 2)
+            t = x - i
+            y = _bearing_frac(dx, dy)
+            j = int(y)
+            u = y - j
+            lu = rlu[r] - 1
+            if e0k != 0.0:
+                out0[r] += e0k * _val(tab0, lut0, k, lu, i, t, j, u)
+            if e1k != 0.0:
+                out1[r] += e1k * _val(tab1, lut1, k, lu, i, t, j, u)
+
     @njit(cache=True, parallel=True, fastmath=True)
     def _evaluate(rx, ry, rlu, rs0, rs1, kind, sx, sy, ex, ey, side,
                   e0, tab0, lut0, ac0, e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2,
@@ -211,6 +240,7 @@ if HAVE_NUMBA:
         ns = sq_nodes.shape[0]
         s0 = sq_nodes[0]
         sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
+        within_table = cut2 <= sq_nodes[ns - 1] ** 4
         for bi in prange(nblocks):
             r0 = bi * BLOCK
             r1 = min(n, r0 + BLOCK)
@@ -237,6 +267,10 @@ if HAVE_NUMBA:
                     far2 = 0.0
                 has0 = e0[k] != 0.0
                 has1 = e1[k] != 0.0
+                if kk == 0 and within_table:
+                    _point_rows(k, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0[k], tab0, lut0,
+                                e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1)
+                    continue
                 for r in range(r0, r1):
                     if k < rs0[r] or k >= rs1[r]:
                         continue
