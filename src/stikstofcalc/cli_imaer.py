@@ -24,9 +24,22 @@ def export_imaer(project, outdir, year):
     """Write PROJECT (.toml) as IMAER 6.0 GML for AERIUS Calculator, one file per phase and year.
 
     Realisation phase -> TEMPORARY, use phase -> PROPOSED, reference -> REFERENCE.
+    PROJECT may also be a batch workbook (.xlsx or .csv, see ``stikstofcalc template``):
+    every valid case then gets its own folder in OUTPUT; invalid cases are listed and the
+    exit code is 3.
     """
-    from .imaer.writer import write_project
+    from .imaer.writer import write_project, write_workbook
 
+    if str(project).lower().endswith((".xlsx", ".csv")):
+        per_case, problems = write_workbook(project, outdir, year=year)
+        n = sum(len(v) for v in per_case.values())
+        click.echo(f"{len(per_case)} cases, {n} GML files -> {outdir}")
+        for p in problems:
+            click.echo(f"{p['niveau']}: case {p['zaak']!r} (sheet {p['blad']}, row {p['rij']}, "
+                       f"column {p['kolom']}): {p['melding']}", err=True)
+        if any(p["niveau"] == "fout" for p in problems):
+            sys.exit(3)
+        return
     for f in write_project(project, outdir, year=year):
         click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} sources"
                    + (f", {f.skipped} zero-emission rows left out" if f.skipped else "")

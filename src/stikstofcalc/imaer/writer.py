@@ -335,3 +335,28 @@ def write_project(project, outdir, *, year=None, kengetallen=None) -> list[Expor
     for f in files:
         f.path = write_text_atomic(f.text, Path(outdir) / f"{_slug(project.name)}_{f.phase}_{f.year}.gml")
     return files
+
+
+def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
+    """Write IMAER files for every valid case of a batch workbook (or CSV).
+
+    Each case goes to its own folder ``OUTDIR/<case id>/``. The workbook is validated
+    as by ``stikstofcalc batch``: invalid cases are returned as problems, not written.
+
+    Returns
+    -------
+    files : dict
+        case id -> list of ExportedFile
+    problems : list of dict
+        One per problem (case, sheet, row, key, value, message), as in the batch's
+        ``fouten`` sheet.
+    """
+    from ..batch import validate_book
+    from ..excel.reader import read_book
+
+    validation = validate_book(read_book(path))
+    files = {}
+    for case in validation.cases:
+        files[case.case_id] = write_project(case.project, Path(outdir) / _slug(case.case_id),
+                                            year=year)
+    return files, validation.problems
