@@ -19,7 +19,9 @@ import pandas as pd
 from . import emissions, rules
 from .atomic import write_csv_atomic, write_text_atomic  # noqa: F401 (re-exported)
 from .construction import realisation_activities
+from .deposition.geometry import parse_wkt
 from .project import Project, kengetallen_for, read_project
+from .sources import SMALL_SITE_M2, outline_wkt
 from .usephase import use_activities, use_year
 
 STAGNATION_ROAD_TYPE = {
@@ -151,18 +153,37 @@ def _characteristics(rec, kg):
 # ----------------------------------------------------------------------------- geometry
 
 
-def _wkt(project, rec):
-    loc = project.location
+def _site_wkt(location) -> str | None:
+    """The site outline as a WKT polygon when machinery is modelled as an area source.
+
+    The same rule as :func:`stikstofcalc.sources.row_keys`: an outline of at least
+    :data:`~stikstofcalc.sources.SMALL_SITE_M2` is an area source; a smaller site
+    (or none) is a point at the location.
+    """
+    if not location.outline:
+        return None
+    wkt = outline_wkt(location.outline)
+    return wkt if parse_wkt(wkt).area_m2 >= SMALL_SITE_M2 else None
+
+
+def _wkt(project, rec, site=None):
+    """Geometry of one emission row (RD New WKT) as the deposition models it, or None.
+
+    Route traffic: the route's polyline (None for a length and a bearing; the line is
+    built in :mod:`.sources`); machinery: ``site`` (:func:`_site_wkt`) when given;
+    everything else, and machinery on a small site: a point at ``x_m``, ``y_m`` (else
+    at the location).
+    """
     if rec["route"] is not None:
         route = next(r for r in project.routes if r.name == rec["route"])
         if route.geometry:
             return "LINESTRING (" + ", ".join(f"{x:.2f} {y:.2f}" for x, y in route.geometry) + ")"
         return None
+    if site is not None and rec["source_kind"] == "machinery":
+        return site
     if rec.get("x_m") is not None:
         return f"POINT ({rec['x_m']:.2f} {rec['y_m']:.2f})"
-    if loc.outline and rec["source_kind"] == "machinery":
-        ring = list(loc.outline) + ([loc.outline[0]] if loc.outline[0] != loc.outline[-1] else [])
-        return "POLYGON ((" + ", ".join(f"{x:.2f} {y:.2f}" for x, y in ring) + "))"
+    loc = project.location  # a reference source without its own x, y
     if loc.x is not None:
         return f"POINT ({loc.x:.2f} {loc.y:.2f})"
     return None
@@ -203,11 +224,12 @@ def project_records(project, kg):
         elif kind == "heating":
             _heating_factors(rec, kg)
     records += _reference_records(project, year)
+    site = _site_wkt(project.location)
     for rec in records:
         _characteristics(rec, kg)
         if rec["source_kind"] != "reference":
             rec["x_m"], rec["y_m"] = project.location.x, project.location.y
-        rec["geometry_wkt"] = _wkt(project, rec)
+        rec["geometry_wkt"] = _wkt(project, rec, site)
         rec["edition"] = kg.edition
     return records
 

@@ -109,6 +109,9 @@ SCHEMA: dict[str, TableSpec] = {
 SOURCES_COLUMNS = ("source_id", "citation", "publisher", "edition", "date", "url", "copy_read",
                    "licence_note")
 _EDITION = re.compile(r"^\d{4}\.\d+$")
+#: validated override results by (base figures, file path, file hash), oldest first
+_OVERRIDE_CACHE: dict = {}
+_OVERRIDE_CACHE_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -211,12 +214,36 @@ class _Problems:
 
 
 def _convert(value_text, unit_text, target):
-    """value [unit] -> float in ``target``; raises ValueError/pint errors."""
+    """value [unit] -> float in ``target``; raises ValueError/pint errors.
+
+    pint is asked once per distinct (unit, target) pair (:func:`_unit_factor`); the
+    tables use a few dozen units over some 800 rows. Offset units (none in the
+    shipped tables) are converted exactly, row by row.
+    """
     number = float(str(value_text).strip().replace(",", "."))
-    quantity = number * ureg.parse_expression(str(unit_text).strip())
+    unit_text = str(unit_text).strip()
+    factor = _unit_factor(unit_text, target)
+    if factor is None:
+        return _convert_exact(number, unit_text, target)
+    return number * factor
+
+
+def _convert_exact(number, unit_text, target):
+    quantity = number * ureg.parse_expression(unit_text)
     if not hasattr(quantity, "to"):
         quantity = ureg.Quantity(quantity)
     return float(quantity.to(target).magnitude)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit_factor(unit_text, target):
+    """Multiplicative factor [target / unit], or None for an offset unit (degC).
+
+    Raises pint's errors for an unknown unit or a wrong dimension (not cached).
+    """
+    if _convert_exact(0.0, unit_text, target) != 0.0:
+        return None
+    return _convert_exact(1.0, unit_text, target)
 
 
 def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet=None):
@@ -235,7 +262,7 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         return None
     allowed_status = OVERRIDE_STATUSES if user else STATUSES
     out, seen = [], {}
-    for i, rec in zip(frame.index, frame.to_dict("records")):
+    for i, rec in zip(frame.index, _records(frame)):
         line = int(i) + 2  # header is line 1; the frame index is the 0-based data row
         ok = True
 
@@ -319,27 +346,34 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
     return pd.DataFrame(out, columns=cols)
 
 
+def _records(frame) -> list[dict]:
+    """Rows as dicts of Python scalars (as ``to_dict("records")``, without its per-row cost)."""
+    cols = list(frame.columns)
+    return [dict(zip(cols, vals)) for vals in zip(*(frame[c].tolist() for c in cols))]
+
+
 def _check_consistency(tables, problems, file):
     """Cross-table checks: references exist, shares sum to one, bases agree."""
     machines = set(tables["machinery_factors"]["category"])
-    types = tables["project_types"].drop_duplicates("project_type").set_index("project_type")
+    pt_frame = tables["project_types"].drop_duplicates("project_type")
+    types = dict(zip(pt_frame["project_type"], pt_frame["basis"]))  # project type -> basis
     for tname in ("construction_machinery", "construction_traffic"):
         t = tables[tname]
-        for rec in t.drop_duplicates(["project_type", "basis"]).to_dict("records"):
+        for rec in _records(t.drop_duplicates(["project_type", "basis"])):
             pt = rec["project_type"]
-            if pt not in types.index:
+            if pt not in types:
                 problems.add(f"project type {pt!r} is not in project_types", file=f"{file}/{tname}",
                              row=rec["line"], column="project_type",
-                             expected=f"one of {', '.join(types.index)}")
-            elif rec["basis"] != types.loc[pt, "basis"]:
-                problems.add(f"basis {rec['basis']!r} differs from project_types ({types.loc[pt, 'basis']!r})",
+                             expected=f"one of {', '.join(types)}")
+            elif rec["basis"] != types[pt]:
+                problems.add(f"basis {rec['basis']!r} differs from project_types ({types[pt]!r})",
                              file=f"{file}/{tname}", row=rec["line"], column="basis")
-    for rec in tables["construction_machinery"].to_dict("records"):
+    for rec in _records(tables["construction_machinery"]):
         if rec["category"] != "DIESEL" and rec["category"] not in machines:
             problems.add(f"machine category {rec['category']!r} is not in machinery_factors",
                          file=f"{file}/construction_machinery", row=rec["line"], column="category",
                          expected="DIESEL (fleet choice) or a category of machinery_factors")
-    for rec in tables["fleet_mix"].to_dict("records"):
+    for rec in _records(tables["fleet_mix"]):
         if rec["category"] not in machines:
             problems.add(f"category {rec['category']!r} is not in machinery_factors",
                          file=f"{file}/fleet_mix", row=rec["line"], column="category")
@@ -361,8 +395,12 @@ class Kengetallen:
     :meth:`figure`; every :class:`Figure` carries its status and row id.
     """
 
-    def __init__(self, edition, tables, sources, hashes, overrides=(), override_files=()):
+    def __init__(self, edition, tables, sources, hashes, overrides=(), override_files=(), *,
+                 cache_key=None):
         self.edition = edition
+        #: identity of the content: edition and file hashes, then (override path, hash) pairs
+        self.cache_key = cache_key if cache_key is not None else (
+            edition, tuple(sorted(hashes.items())))
         self.tables = tables
         self.sources = sources
         self.hashes = hashes
@@ -371,7 +409,7 @@ class Kengetallen:
         self._index = {}
         for name, frame in tables.items():
             keys = SCHEMA[name].keys
-            for rec in frame.to_dict("records"):
+            for rec in _records(frame):
                 k = tuple(rec[c] for c in keys) + (rec["quantity"],)
                 self._index[(name, k)] = Figure(rec["value"], rec["unit"], rec["status"],
                                                 rec["row_id"], bool(rec["overridden"]))
@@ -430,7 +468,13 @@ class Kengetallen:
         """
         path = Path(path)
         problems = _Problems(user=True)
-        parts = _read_override_file(path, problems)
+        data = _read_bytes(path, problems)
+        problems.raise_if_any(file=str(path))
+        key = (self.cache_key, str(path), file_hash(data))
+        cached = _OVERRIDE_CACHE.get(key)
+        if cached is not None:  # same base figures, same file content: already validated
+            return cached
+        parts = _read_override_file(path, data, problems)
         problems.raise_if_any(file=str(path))
         tables = {k: v.copy() for k, v in self.tables.items()}
         overrides = list(self.overrides)
@@ -458,8 +502,12 @@ class Kengetallen:
         problems.raise_if_any(file=str(path))
         _check_consistency(tables, problems, str(path))
         problems.raise_if_any(file=str(path))
-        return Kengetallen(self.edition, tables, self.sources, self.hashes, overrides,
-                           self.override_files + (str(path),))
+        result = Kengetallen(self.edition, tables, self.sources, self.hashes, overrides,
+                             self.override_files + (str(path),), cache_key=key)
+        while len(_OVERRIDE_CACHE) >= _OVERRIDE_CACHE_SIZE:
+            _OVERRIDE_CACHE.pop(next(iter(_OVERRIDE_CACHE)))
+        _OVERRIDE_CACHE[key] = result
+        return result
 
 
 def _fill_basis(part, base, key, problems, *, file, sheet):
@@ -478,17 +526,27 @@ def _fill_basis(part, base, key, problems, *, file, sheet):
     return part
 
 
-def _read_override_file(path, problems):
-    """[(sheet or None, DataFrame of strings)] from a CSV or Excel file."""
-    if not path.exists():
+def _read_bytes(path, problems) -> bytes:
+    """The bytes of a user's file (read once: hashed for the cache, then parsed)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
         problems.add("file not found", file=str(path), expected="an existing CSV or Excel file")
-        return []
+    except OSError as exc:
+        problems.add(f"cannot read the file ({exc})", file=str(path), expected="CSV (UTF-8) or .xlsx")
+    return b""
+
+
+def _read_override_file(path, data, problems):
+    """[(sheet or None, DataFrame of strings)] from the bytes of a CSV or Excel file."""
+    from io import BytesIO
+
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
+            sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]
-        return [(None, pd.read_csv(path, dtype=str, keep_default_na=False))]
+        return [(None, pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False))]
     except Exception as exc:  # unreadable file: report, do not crash
         problems.add(f"cannot read the file ({exc})", file=str(path), expected="CSV (UTF-8) or .xlsx")
         return []
@@ -528,14 +586,26 @@ def _read_csv_bytes(data: bytes) -> pd.DataFrame:
     return pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False)
 
 
-@functools.lru_cache(maxsize=8)
 def load(edition: str | None = None) -> Kengetallen:
     """Load, validate and cache one edition (default: the newest).
+
+    ``load()`` and ``load("<newest edition>")`` return the same cached object: the
+    edition is validated once per process.
 
     Raises :class:`~stikstofcalc.errors.MultipleDataErrors` listing every problem
     (file, line, column) if the shipped tables are inconsistent.
     """
-    edition = edition or default_edition()
+    return _load_edition(edition or default_edition())
+
+
+def clear_cache() -> None:
+    """Forget the validated editions and override files (for tests and data editors)."""
+    _load_edition.cache_clear()
+    _OVERRIDE_CACHE.clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _load_edition(edition: str) -> Kengetallen:
     if edition not in editions():
         raise InputError(f"unknown kengetallen edition {edition!r}", field="edition",
                          value=edition, expected=f"one of {', '.join(editions())}")

@@ -355,6 +355,17 @@ def _area_tables(m, s, height_m, side_m):
     return np.exp(_model.area_logcorr(m, s, hh, ss, uu)).reshape(n, u_nodes.size)
 
 
+def _kernel_array(a, dtype):
+    """``a`` as a writable, C-contiguous array of ``dtype``.
+
+    numba specialises on writability as well as on dtype and layout: a read-only
+    array (pandas ``to_numpy()`` under copy-on-write, ``np.load`` with mmap) would
+    need a second compiled ``_evaluate`` (about 25 s without a cached copy). With
+    every argument normalised, the one cached specialisation serves all callers.
+    """
+    return np.require(a, dtype=dtype, requirements=("C", "W"))
+
+
 def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     """Evaluate with the compiled kernel; returns (nox, nh3) per receptor."""
     m = _model.load_model()
@@ -388,9 +399,11 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     cut2 = np.inf if cutoff_m is None else float(cutoff_m) ** 2
     out0 = np.zeros(nrcp)
     out1 = np.zeros(nrcp)
+    rx, ry = _kernel_array(receptors.x, np.float64), _kernel_array(receptors.y, np.float64)
+    rlu = _kernel_array(receptors.landuse, np.int64)
     for r0 in range(0, nrcp, chunk_receptors):
         sl = slice(r0, min(nrcp, r0 + chunk_receptors))
-        _evaluate(receptors.x[sl], receptors.y[sl], receptors.landuse[sl], rs0[sl], rs1[sl],
+        _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl],
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
                   *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, out0[sl], out1[sl])
     return out0, out1
