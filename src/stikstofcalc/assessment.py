@@ -507,7 +507,7 @@ def _group_names(table):
 
 def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
                    measures: bool = True, prune: bool = True, kengetallen=None,
-                   receptor_margin: float | None = None) -> Assessment:
+                   receptor_margin: float | None = None, plan=None) -> Assessment:
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -528,6 +528,10 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
         Use the bounds to skip hexagons (False: evaluate every hexagon; same answer).
     kengetallen : Kengetallen, keyword-only
         Key figures (default: the edition the project names).
+    plan : DataFrame, keyword-only
+        The project's emission-source table when the caller already has it
+        (``inventory.emission_sources(project, kengetallen=...)``, the same key figures);
+        default: computed here.
 
     Returns
     -------
@@ -542,7 +546,8 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
     project = _to_rd(project)
     check_site(project)
     kg = kengetallen if kengetallen is not None else kengetallen_for(project)
-    plan = inventory.emission_sources(project, kengetallen=kg)
+    if plan is None:
+        plan = inventory.emission_sources(project, kengetallen=kg)
     tables = {"plan": plan}
     if measures:
         for name, (_, ptrans, ttrans) in MEASURES.items():

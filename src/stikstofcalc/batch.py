@@ -620,7 +620,8 @@ def assess_one(project, *, regime, receptors=None, kengetallen=None):
     table = inventory.emission_sources(project, kengetallen=kengetallen)
     t1 = time.perf_counter()
     a = assess_project(project, regime=regime, receptors=receptors, measures=False,
-                       kengetallen=kengetallen)
+                       kengetallen=kengetallen,
+                       plan=table if project.location.x is not None else None)
     return table, a, t1 - t0, time.perf_counter() - t1
 
 
@@ -632,13 +633,14 @@ def compute_chunk(payload) -> dict:
     lat/lon) becomes problems; an unexpected error becomes an ``interne fout`` problem
     for that case only.
     """
+    from .construction import memoised
     from .project import kengetallen_for
 
     results, sources, problems, failed = [], [], [], []
     t_em = t_dep = 0.0
     for case_id, project, regime, receptors, row, where in payload:
         try:
-            kg = kengetallen_for(project)
+            kg = memoised(kengetallen_for(project))
             table, a, te, td = assess_one(project, regime=regime, receptors=receptors, kengetallen=kg)
         except StikstofError as exc:
             c = CaseInput(case_id, row, {}, where, regime)

@@ -12,6 +12,7 @@ that component.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 
 from .errors import InputError
 from .project import add_duration
@@ -20,6 +21,59 @@ SECTOR_MACHINERY = 3220  # AERIUS sector: Mobiele werktuigen, Bouw, Industrie en
 SECTOR_ROAD = 3100  # AERIUS sector: Verkeer, Rijdend verkeer
 DIESEL = "DIESEL"  # construction_machinery category resolved by the fleet choice
 ELECTRIC = "ELEKTRISCH"
+
+
+_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def memo(kg, key, compute):
+    """``compute()`` once per key-figure object and ``key`` (pandas selections, labels).
+
+    The tables of a :class:`~stikstofcalc.kengetallen.Kengetallen` never change after
+    loading, so what is derived from them can be kept as long as the object lives.
+    """
+    kg = getattr(kg, "_kg", kg)
+    store = _MEMO.get(kg)
+    if store is None:
+        store = _MEMO[kg] = {}
+    try:
+        return store[key]
+    except KeyError:
+        value = store[key] = compute()
+        return value
+
+
+class MemoisedKengetallen:
+    """A read-only view of a Kengetallen whose pandas-backed look-ups are memoised.
+
+    ``labels`` and ``values`` filter a pandas table on every call (milliseconds); in a
+    batch they are asked the same questions thousands of times. Everything else is the
+    wrapped object's (``figure`` and ``has`` are dictionary look-ups already).
+    """
+
+    def __init__(self, kg):
+        self._kg = getattr(kg, "_kg", kg)
+
+    def __getattr__(self, name):
+        return getattr(self._kg, name)
+
+    def __repr__(self):
+        return f"<memoised {self._kg!r}>"
+
+    def labels(self, table, keys) -> dict:
+        return dict(memo(self._kg, ("labels", table, keys), lambda: self._kg.labels(table, keys)))
+
+    def values(self, table, column) -> list:
+        return list(memo(self._kg, ("values", table, column), lambda: self._kg.values(table, column)))
+
+
+def memoised(kg):
+    """``kg`` wrapped in :class:`MemoisedKengetallen` (idempotent)."""
+    return kg if isinstance(kg, MemoisedKengetallen) else MemoisedKengetallen(kg)
+
+
+def _labels(kg, table, keys) -> dict:
+    return memo(kg, ("labels", table, keys), lambda: kg.labels(table, keys))
 
 
 def _prov(fig, note=None):
@@ -44,7 +98,7 @@ def schedule(project, kg):
     """
     prov, parts = {}, []
     for comp in project.components:
-        info = kg.labels("project_types", comp.type)
+        info = _labels(kg, "project_types", comp.type)
         basis, stage = info["basis"], info["stage"]
         fixed = kg.figure("project_types", comp.type, "duration_fixed")
         per = kg.figure("project_types", comp.type, "duration_per_unit")
@@ -84,12 +138,9 @@ def _base(project, comp, period, **kw):
 def _machine_records(project, comp, period, kg, basis):
     """Default machinery of a component, resolved by the fleet choice."""
     size = unit_size(comp, basis)
-    table = kg.tables["construction_machinery"]
-    rows = table[table["project_type"] == comp.type]
     cons = project.construction
     out = []
-    for machine, grp in rows.groupby("machine", sort=False):
-        category = grp["category"].iloc[0]
+    for machine, category in _type_machines(kg, comp.type):
         fuel_fig = kg.figure("construction_machinery", (comp.type, machine), "fuel_per_unit", required=False)
         hours_fig = kg.figure("construction_machinery", (comp.type, machine), "hours_per_unit", required=False)
         fuel = fuel_fig.value * size if fuel_fig else 0.0
@@ -100,9 +151,7 @@ def _machine_records(project, comp, period, kg, basis):
                              label=machine, sector_id=SECTOR_MACHINERY, fuel_l=fuel, hours_h=hours,
                              provenance=list(period[2]) + base_prov))
             continue
-        mix = kg.tables["fleet_mix"]
-        mix = mix[mix["fleet"] == cons.fleet]
-        for cat in mix["category"]:
+        for cat in _fleet_categories(kg, cons.fleet):
             share_fig = kg.figure("fleet_mix", (cons.fleet, cat), "share")
             share = share_fig.value * (1.0 - cons.electric_share)
             out.append(_machine_share(project, comp, period, kg, machine, cat, share, fuel, hours,
@@ -115,6 +164,30 @@ def _machine_records(project, comp, period, kg, basis):
             rec["inputs"].append("construction.electric_share")
             out.append(rec)
     return out
+
+
+def _type_machines(kg, project_type):
+    """(machine, category) of the default machinery of a project type, in table order."""
+    def compute():
+        table = kg.tables["construction_machinery"]
+        rows = table[table["project_type"] == project_type]
+        return tuple((machine, grp["category"].iloc[0])
+                     for machine, grp in rows.groupby("machine", sort=False))
+    return memo(kg, ("machines", project_type), compute)
+
+
+def _fleet_categories(kg, fleet):
+    def compute():
+        mix = kg.tables["fleet_mix"]
+        return tuple(mix[mix["fleet"] == fleet]["category"])
+    return memo(kg, ("fleet", fleet), compute)
+
+
+def _traffic_classes(kg, project_type):
+    def compute():
+        table = kg.tables["construction_traffic"]
+        return tuple(table[table["project_type"] == project_type]["vehicle_class"])
+    return memo(kg, ("construction_traffic", project_type), compute)
 
 
 def _machine_share(project, comp, period, kg, machine, cat, share, fuel, hours, prov):
@@ -168,10 +241,8 @@ def _user_machine_records(project, comp, period, kg):
 
 def _traffic_records(project, comp, period, kg, basis):
     """Construction traffic per vehicle class and route (explicit counts win)."""
-    table = kg.tables["construction_traffic"]
-    rows = table[table["project_type"] == comp.type]
     per_class = {}
-    for vc in rows["vehicle_class"]:
+    for vc in _traffic_classes(kg, comp.type):
         fig = kg.figure("construction_traffic", (comp.type, vc), "movements_per_unit")
         per_class[vc] = (fig.value * unit_size(comp, basis), _prov(fig), [])
     for vc, value in comp.construction_traffic.items():
@@ -204,7 +275,7 @@ def realisation_activities(project, kg):
     periods = schedule(project, kg)
     out = []
     for comp in project.components:
-        basis = kg.labels("project_types", comp.type)["basis"]
+        basis = _labels(kg, "project_types", comp.type)["basis"]
         period = periods[comp.index]
         if comp.machines is not None:
             out += _user_machine_records(project, comp, period, kg)
