@@ -65,8 +65,11 @@ class _Progress:
 @click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: all CPUs from 200 cases on, else 1).")
+@click.option("--map-dir", type=click.Path(file_okay=False), default=None,
+              help="Also draw one deposition map per case, phase and year into DIR (PNG). "
+                   "Needs: pip install 'stikstofcalc[maps]'.")
 @user_errors
-def batch(cases, output, regime, overwrite, jobs):
+def batch(cases, output, regime, overwrite, jobs, map_dir=None):
     """Compute every case of CASES (.xlsx from 'stikstofcalc template', or .csv)."""
     from pathlib import Path
 
@@ -80,6 +83,10 @@ def batch(cases, output, regime, overwrite, jobs):
     if Path(cases).resolve() == out.resolve():
         raise InputError("the output would replace the input", file=str(out),
                          expected="another output file (-o); the input is never changed")
+    if map_dir:  # fail before computing when matplotlib is missing
+        from .maps import require_matplotlib
+
+        require_matplotlib()
     progress = _Progress()
     try:
         result = run_batch(cases, regime=regime, jobs=jobs, progress=progress,
@@ -89,5 +96,11 @@ def batch(cases, output, regime, overwrite, jobs):
     written = write_results(result, output, overwrite=overwrite)
     click.echo(result.summary())
     click.echo(f"-> {written}")
+    if map_dir:
+        from .maps import write_batch_maps
+
+        drawn, failed = write_batch_maps(cases, map_dir, regime=regime, book=result.book)
+        click.echo(f"-> {len(drawn)} kaarten in {map_dir}"
+                   + "".join(f"\n   geen kaart voor {c}: {msg}" for c, msg in failed))
     if result.counts["errors"]:
         sys.exit(EXIT_SOME_INVALID)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from .cli import user_errors
+from .cli_maps import map_dir_option, map_option
 from .rules import DEFAULT_REGIME, REGIMES
 
 
@@ -26,15 +27,27 @@ from .rules import DEFAULT_REGIME, REGIMES
               help="Also show the use phase netted against the reference situation (information "
                    "for a permit application; does not change the verdict).")
 @click.option("--no-measures", is_flag=True, help="Skip the standard measures.")
+@map_option
+@map_dir_option
 @user_errors
-def calc(project, regime, receptors, output, netted, no_measures):
+def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None):
     """Assess PROJECT (.toml): per phase and calendar year, is a permit needed?"""
     from . import report
     from .assessment import assess_project
 
+    if map_path or map_dir:  # fail before computing when matplotlib is missing
+        from .maps import require_matplotlib
+
+        require_matplotlib()
     result = assess_project(project, regime=regime, receptors=receptors, netted=netted,
                             measures=not no_measures)
     click.echo(report.format_report(result))
     if output:
         written = report.write_result(result, output)
         click.echo("-> " + ", ".join(str(p) for p in written))
+    if map_path or map_dir:
+        from .maps import write_deposition_maps
+
+        drawn = write_deposition_maps(project, result, path=map_path, directory=map_dir,
+                                      regime=regime, receptors=receptors)
+        click.echo("-> " + ", ".join(str(p) for p in drawn))

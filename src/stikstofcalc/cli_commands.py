@@ -27,3 +27,7 @@ def register(group):
 
     group.add_command(cli_batch.template)
     group.add_command(cli_batch.batch)
+
+    from . import cli_maps
+
+    group.add_command(cli_maps.headroom_map)

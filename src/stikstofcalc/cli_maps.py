@@ -1,0 +1,59 @@
+"""``stikstofcalc headroom-map``: a thin click layer over :mod:`stikstofcalc.maps`.
+
+The deposition maps hang on ``calc --map/--map-dir`` and ``batch --map-dir``; this
+module holds the stand-alone headroom map and the shared map options.
+"""
+
+from __future__ import annotations
+
+import click
+
+from .cli import user_errors
+from .rules import DEFAULT_REGIME, REGIMES
+
+#: ``--map`` and ``--map-dir`` for ``calc``.
+map_option = click.option(
+    "--map", "map_path", type=click.Path(dir_okay=False),
+    help="Also draw the deposition map (PNG, A4 landscape) of the phase and year with the largest "
+         "deposition. Needs: pip install 'stikstofcalc[maps]'.")
+map_dir_option = click.option(
+    "--map-dir", type=click.Path(file_okay=False),
+    help="Also draw one deposition map per phase and year into DIR (PNG). "
+         "Needs: pip install 'stikstofcalc[maps]'.")
+
+
+def _metres(ctx, param, value):
+    from .errors import StikstofError
+    from .units import to_magnitude
+
+    try:
+        return None if value is None else to_magnitude(value, "m", field=f"--{param.name}")
+    except StikstofError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+@click.command(name="headroom-map")
+@click.argument("project", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The map, OUT.png (A4 landscape).")
+@click.option("--radius", default="10 km", show_default=True, callback=_metres,
+              help='Candidate sites within this distance of the project location (e.g. "10km", "5 km").')
+@click.option("--step", default="1 km", show_default=True, callback=_metres,
+              help='Grid spacing of the candidate sites (e.g. "1km", "500 m").')
+@click.option("--unit", type=click.Choice(["woningen", "nox"]), default=None,
+              help="Headroom in homes (default when the project has homes) or kg NOx/yr.")
+@click.option("--phase", type=click.Choice(["realisatie", "gebruik"]), default=None,
+              help="Only this phase (default: every phase and year must give 0,00).")
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True)
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
+              help="Also write the grid (one row per candidate site) to CSV.")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@user_errors
+def headroom_map(project, output, radius, step, unit, phase, regime, csv_path, dpi):
+    """Map the largest project size that still gives 0,00 around PROJECT's location."""
+    from . import maps
+
+    maps.require_matplotlib()
+    written = maps.write_headroom_map(project, output, csv=csv_path, dpi=dpi, radius_m=radius,
+                                      step_m=step, unit=unit, phase=phase, regime=regime)
+    click.echo("-> " + ", ".join(str(p) for p in written))
