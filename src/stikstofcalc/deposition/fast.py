@@ -286,22 +286,7 @@ if HAVE_NUMBA:
                         continue
                     if d2 > cut2:
                         continue
-                    # ring coordinate from d**0.25 (piecewise linear table)
-                    f = (math.sqrt(math.sqrt(d2)) - s0) * sinv
-                    if f <= 0.0:
-                        x = 0.0
-                    elif f >= ns - 1:
-                        i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
-                        x = i + t
-                    else:
-                        ii = int(f)
-                        w = f - ii
-                        x = (1.0 - w) * sq_x[ii] + w * sq_x[ii + 1]
-                    i = min(int(x), nr - 2)
-                    t = x - i
-                    y = _bearing_frac(dx, dy)
-                    j = int(y)
-                    u = y - j
+                    i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
                     lu = rlu[r] - 1
                     c = 1.0
                     if kk == 1:
