@@ -215,3 +215,24 @@ def test_label_only_header(tmp_path):
     wb.save(path)
     v = batch.validate_book(read_book(path))
     assert len(v.cases) == 1 and not v.problems
+
+
+def test_half_a_location_is_reported_not_a_crash(tmp_path):
+    """x filled, y empty (with a route by length and bearing): "location incomplete" in fouten,
+    not an internal TypeError in the route builder."""
+    from stikstofcalc.errors import InputError
+    from stikstofcalc.project import parse_project
+
+    doc = {"name": "half", "location": {"x": 201500},
+           "construction": {"start": "2027-03", "duration": "10 maanden"},
+           "components": [{"type": "grondgebonden_woningen", "count": 16, "home_type": "tussen_hoek"}],
+           "routes": [{"road_type": "stad_normaal", "length": "0,9 km", "bearing": 200}]}
+    with pytest.raises(InputError) as exc:
+        parse_project(doc)
+    assert "incomplete" in str(exc.value) and "TypeError" not in str(exc.value)
+    path = _book(tmp_path, [{**BASE, "location.y": None}])
+    v = batch.validate_book(read_book(path))
+    assert not v.cases and len(v.invalid) == 1
+    (p,) = v.problems
+    assert (p["veld"], p["melding"], p["rij"]) == ("location", "incomplete", 3)
+    assert "interne fout" not in p["melding"]

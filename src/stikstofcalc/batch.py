@@ -611,8 +611,10 @@ def result_rows(assessment) -> list[dict]:
 
 
 def assess_one(project, *, regime, receptors=None, kengetallen=None):
-    """One case: (emission-source table, Assessment). The interface a vectorised
-    many-case assessment would replace (see ``docs/batch.md``, "Speed")."""
+    """One case: (emission-source table, Assessment, seconds emissions, seconds assessment).
+
+    The per-case reference path; the batch computes chunks with
+    :func:`stikstofcalc.assessment_many.assess_many` (same results)."""
     from . import inventory
     from .assessment import assess_project
 
@@ -626,41 +628,39 @@ def assess_one(project, *, regime, receptors=None, kengetallen=None):
 
 
 def compute_chunk(payload) -> dict:
-    """Compute a list of cases ``[(case_id, project, regime, receptors, row), ...]``.
+    """Compute a list of cases ``[(case_id, project, regime, receptors, row, where), ...]``.
 
-    Runs in a worker process (picklable input and output). A case whose computation
-    raises an input error (e.g. a site outside the Netherlands after converting
-    lat/lon) becomes problems; an unexpected error becomes an ``interne fout`` problem
-    for that case only.
+    Runs in a worker process (picklable input and output), through
+    :func:`stikstofcalc.assessment_many.assess_many` (emission tables of the whole
+    chunk at once). A case whose computation raises an input error (e.g. a site
+    outside the Netherlands after converting lat/lon) becomes problems; an unexpected
+    error becomes an ``interne fout`` problem for that case only.
     """
-    from .construction import memoised
-    from .project import kengetallen_for
+    from .assessment_many import assess_many
 
     results, sources, problems, failed = [], [], [], []
-    t_em = t_dep = 0.0
-    for case_id, project, regime, receptors, row, where in payload:
-        try:
-            kg = memoised(kengetallen_for(project))
-            table, a, te, td = assess_one(project, regime=regime, receptors=receptors, kengetallen=kg)
-        except StikstofError as exc:
+    timings = {"emissions_s": 0.0, "deposition_s": 0.0}
+    outcomes = assess_many([p[1] for p in payload], regime=[p[2] for p in payload],
+                           receptors=[p[3] for p in payload], timings=timings)
+    for (case_id, project, regime, receptors, row, where), o in zip(payload, outcomes):
+        if isinstance(o.error, StikstofError):
             c = CaseInput(case_id, row, {}, where, regime)
-            c.add_error(exc)
+            c.add_error(o.error)
             problems.extend(c.problems)
             failed.append(case_id)
             continue
-        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the batch
+        if o.error is not None:
+            exc = o.error
             problems.append(problem(case=case_id, sheet=CASES_SHEET, row=row,
                                     message=f"interne fout: {type(exc).__name__}: {exc}",
                                     expected="please report this with the input row",
-                                    field_=traceback.format_exc(limit=3)[-500:]))
+                                    field_=o.trace[-500:]))
             failed.append(case_id)
             continue
-        t_em += te
-        t_dep += td
-        results.extend(result_rows(a))
-        sources.append(table[SOURCE_COLUMNS])
+        results.extend(result_rows(o.assessment))
+        sources.append(o.table[SOURCE_COLUMNS])
     return {"results": results, "sources": pd.concat(sources, ignore_index=True) if sources else None,
-            "problems": problems, "failed": failed, "emissions_s": t_em, "deposition_s": t_dep}
+            "problems": problems, "failed": failed, **timings}
 
 
 @dataclass

@@ -402,7 +402,8 @@ def _routes(c, data, location):
             c.add(f, "both geometry and length given", expected="either geometry or length (+ bearing)")
         elif geometry is not None:
             length = _polyline_length(geometry)
-        elif length is not None and bearing is not None and location.x is not None:
+        elif length is not None and bearing is not None and location.x is not None \
+                and location.y is not None:  # half a location is reported by _location
             rad = math.radians(bearing)
             geometry = ((location.x, location.y),
                         (location.x + length * math.sin(rad), location.y + length * math.cos(rad)))

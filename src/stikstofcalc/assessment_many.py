@@ -1,0 +1,156 @@
+"""Many cases at once: the emission inventory of a whole chunk in one pass, then the assessment.
+
+:func:`assess_many` is the batch's entry point (``batch.compute_chunk``). It gives the
+same results as :func:`stikstofcalc.assessment.assess_project` per case (a test checks
+a few hundred random cases to 1e-9 relative on deposition and exactly on verdicts):
+
+1. key figures: one :class:`~stikstofcalc.construction.MemoisedKengetallen` per edition,
+   so the pandas selections (machines per project type, fleet mix, labels, road-factor
+   years) are made once per edition, not once per component;
+2. emissions: one :func:`stikstofcalc.inventory.emission_sources` call per edition for
+   all cases of the chunk (the emission models run on whole columns; the table is
+   assembled and sorted once), split per case afterwards;
+3. assessment: :func:`~stikstofcalc.assessment.assess_project` with the case's table
+   (``plan=``), so nothing is computed twice.
+
+What is still per case (see ``docs/batch.md``, "Speed"): receptor selection, the kernel
+envelope, the pruned hexagon search and the headroom iterations.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import StikstofError
+
+
+@dataclass
+class CaseOutcome:
+    """One case of :func:`assess_many`: its emission table and Assessment, or its error."""
+
+    table: pd.DataFrame | None
+    assessment: object | None
+    error: BaseException | None = None
+    trace: str = ""
+
+
+def _key_figures(projects, kengetallen):
+    """Memoised key figures per project (one wrapper per distinct edition object)."""
+    from .construction import memoised
+    from .project import kengetallen_for
+
+    wrappers, out = {}, []
+    for p in projects:
+        try:
+            kg = kengetallen if kengetallen is not None else kengetallen_for(p)
+        except StikstofError as exc:
+            out.append(exc)
+            continue
+        key = id(getattr(kg, "_kg", kg))
+        if key not in wrappers:
+            wrappers[key] = memoised(kg)
+        out.append(wrappers[key])
+    return out
+
+
+def emission_tables(projects, kgs) -> list:
+    """Emission-source table of every project (a DataFrame, or the error it raised).
+
+    Projects sharing a key-figure object go through one
+    :func:`~stikstofcalc.inventory.emission_sources` call; a group with a failing
+    project (or with duplicate case names) falls back to one call per project, so one
+    bad case never costs the others theirs.
+    """
+    from . import inventory
+
+    out: list = [None] * len(projects)
+    groups: dict = {}
+    for i, (p, kg) in enumerate(zip(projects, kgs)):
+        if isinstance(kg, BaseException):
+            out[i] = kg
+        else:
+            groups.setdefault(id(kg), (kg, []))[1].append(i)
+    for kg, idx in groups.values():
+        names = [projects[i].name for i in idx]
+        table = None
+        if len(set(names)) == len(names):
+            try:
+                table = inventory.emission_sources([projects[i] for i in idx], kengetallen=kg)
+            except Exception:  # noqa: BLE001 - find the failing case(s) one by one
+                table = None
+        if table is None:
+            for i in idx:
+                try:
+                    out[i] = inventory.emission_sources(projects[i], kengetallen=kg)
+                except Exception as exc:  # noqa: BLE001 - reported per case by the caller
+                    exc.trace = traceback.format_exc(limit=3)
+                    out[i] = exc
+            continue
+        provenance = table.attrs.pop("provenance")
+        table.attrs = {}  # pandas deep-copies attrs on every operation: keep them off the big table
+        rows = table.groupby("case", sort=False).indices
+        for i, name in zip(idx, names):
+            part = table.iloc[rows[name]] if name in rows else table.iloc[:0]
+            part = part.reset_index(drop=True)
+            part.attrs = {"provenance": {name: provenance[name]}}
+            out[i] = part
+    return out
+
+
+def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, measures: bool = False,
+                timings: dict | None = None) -> list[CaseOutcome]:
+    """Assess many projects: emission tables for all at once, then each case's verdicts.
+
+    Parameters
+    ----------
+    projects : sequence of Project
+        Validated projects (RD or WGS84 locations).
+    regime : str, Regime or sequence of them, keyword-only
+        One regime for all, or one per project.
+    receptors : sequence or None, keyword-only
+        Per project: its own receptor table or None (default Natura 2000 hexagons).
+    kengetallen : Kengetallen, keyword-only
+        Key figures for every project; default: the edition each project names.
+    measures : bool, keyword-only
+        Also compute the standard measures (slow; the batch does not).
+    timings : dict, keyword-only
+        Receives ``emissions_s`` and ``deposition_s`` (seconds in this process).
+
+    Returns
+    -------
+    list of CaseOutcome
+        In project order; a case that raised an input error carries it in ``error``
+        (the others are unaffected); ``trace`` holds the traceback of an unexpected error.
+    """
+    from .assessment import assess_project
+
+    projects = list(projects)
+    n = len(projects)
+    regimes = list(regime) if isinstance(regime, (list, tuple)) else [regime] * n
+    recs = list(receptors) if receptors is not None else [None] * n
+    t0 = time.perf_counter()
+    kgs = _key_figures(projects, kengetallen)
+    # the table of a WGS84 project is computed by assess_project on its RD version
+    rd = [p.location.x is not None for p in projects]
+    tables = emission_tables(projects, kgs)
+    t1 = time.perf_counter()
+    out = []
+    for p, kg, table, is_rd, reg, rec in zip(projects, kgs, tables, rd, regimes, recs):
+        if isinstance(table, BaseException):
+            out.append(CaseOutcome(None, None, table, getattr(table, "trace", "")))
+            continue
+        try:
+            a = assess_project(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
+                               plan=table if is_rd else None)
+        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others
+            out.append(CaseOutcome(table, None, exc, traceback.format_exc(limit=3)))
+            continue
+        out.append(CaseOutcome(table, a))
+    if timings is not None:
+        timings["emissions_s"] = timings.get("emissions_s", 0.0) + t1 - t0
+        timings["deposition_s"] = timings.get("deposition_s", 0.0) + time.perf_counter() - t1
+    return out
