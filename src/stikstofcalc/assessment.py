@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -490,6 +491,34 @@ def _weights(table, tidx, n_fields):
     return w
 
 
+@dataclass
+class _RowInfo:
+    """What the results need of an emission table's rows, as arrays (no pandas per scenario)."""
+
+    groups: np.ndarray
+    kind: np.ndarray
+    hours_h: np.ndarray
+    vehicles_per_year: np.ndarray
+    gas_m3: np.ndarray
+    uses_estimate: np.ndarray
+
+    @classmethod
+    def of(cls, table):
+        def num(col):
+            return table[col].to_numpy(float) if col in table else np.full(len(table), np.nan)
+        return cls(_group_names(table), table["source_kind"].to_numpy(object), num("hours_h"),
+                   num("vehicles_per_year"), num("gas_m3"), table["uses_estimate"].to_numpy(bool))
+
+    def take(self, idx):
+        return _RowInfo(*(a[idx] for a in (self.groups, self.kind, self.hours_h,
+                                           self.vehicles_per_year, self.gas_m3, self.uses_estimate)))
+
+
+def _nansum(a) -> float:
+    """Sum skipping NaN, as pandas' ``Series.sum`` gives it."""
+    return float(pd.Series(a).sum()) if len(a) else 0.0
+
+
 def _group_names(table):
     kind, cat, comp = table["source_kind"], table["category"], table["component"].fillna("")
     out = []
@@ -566,11 +595,12 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
     scen, scen_rows = [], []
     for name, t in tables.items():
         w = _weights(t, templates.index(keys[name]), n_f)
+        info = _RowInfo.of(t) if name == "plan" else None
         for (phase, year), idx in t.groupby(["phase", "year"], sort=False).indices.items():
             if name != "plan" and phase == "referentie":
                 continue
             scen.append((name, phase, int(year)))
-            scen_rows.append((t.iloc[idx], w[idx]))
+            scen_rows.append((None if info is None else info.take(idx), w[idx]))
     W = np.array([rw.sum(axis=0) for _, rw in scen_rows]).reshape(len(scen), n_f)
 
     rec, rec_info = _receptor_set(templates, receptors, receptor_margin)
@@ -672,7 +702,7 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
                      reference_deposition=ref_dep, show_netted=netted)
     mx = float(v.max_deposition)
     where = _where(rec, sel[int(v.index)]) if int(v.index) >= 0 else _max_of(search, W[i], rec)[1]
-    groups = _group_names(rows)
+    groups = rows.groups
     dominant, head = [], {}
     if int(v.index) >= 0 and mx > 0:
         at = search.exact[:, sel[int(v.index)]]
@@ -706,7 +736,7 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
         "effect_distance_m": float(eff),
         "netted_max": None if v.netted_max is None else float(v.netted_max),
         "dominant_sources": dominant, "headroom": head, "notes": list(v.notes),
-        "uses_estimate": bool(rows["uses_estimate"].any()),
+        "uses_estimate": bool(rows.uses_estimate.any()),
     }
 
 
@@ -715,14 +745,13 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
     mine = groups == dominant
     gw = rw[mine].sum(axis=0)
     s = group_headroom(search, gw, w_all - gw, threshold=thr)
-    sub = rows[mine]
-    kind = sub["source_kind"].iloc[0]
+    kind = rows.kind[mine][0]
     if kind == "machinery":
-        qty, unit = float(sub["hours_h"].sum()), "machine-uren per jaar"
+        qty, unit = _nansum(rows.hours_h[mine]), "machine-uren per jaar"
     elif kind in ("construction_traffic", "use_traffic"):
-        qty, unit = float(sub["vehicles_per_year"].sum()), "voertuigbewegingen per jaar"
+        qty, unit = _nansum(rows.vehicles_per_year[mine]), "voertuigbewegingen per jaar"
     elif kind == "heating":
-        qty, unit = float(sub["gas_m3"].sum()), "m3 aardgas per jaar"
+        qty, unit = _nansum(rows.gas_m3[mine]), "m3 aardgas per jaar"
     else:
         qty, unit = float("nan"), ""
     fin = np.isfinite(s)
@@ -751,9 +780,17 @@ def _measure_rows(search, scen, W, reg, rec, thr):
     return out
 
 
+@functools.lru_cache(maxsize=1)
+def _data_checksums() -> dict:
+    """SHA-256 of the shipped Natura 2000 files (hashed once per process)."""
+    from .natura2000 import data_checksums
+
+    return data_checksums()
+
+
 def _provenance(version, kg, reg, rec_info, plan, templates) -> dict:
     from .deposition.model import load_model
-    from .natura2000 import ATTRIBUTION, data_checksums
+    from .natura2000 import ATTRIBUTION
 
     est = plan[plan["uses_estimate"]]
     return {
@@ -761,7 +798,7 @@ def _provenance(version, kg, reg, rec_info, plan, templates) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
-        "natura2000": {"attribution": ATTRIBUTION, "checksums": data_checksums()},
+        "natura2000": {"attribution": ATTRIBUTION, "checksums": dict(_data_checksums())},
         "regime": {"name": reg.name, "note": reg.note, "in_force": reg.in_force,
                    "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,
                    "rules": {k: {"content": rules.RULES[k].content, "source": rules.RULES[k].source,
