@@ -102,11 +102,11 @@ if HAVE_NUMBA:
         return v * ((1.0 - t) * lut[k, lu, i] + t * lut[k, lu, i + 1])
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _both(k, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x):
+    def _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x):
         """(NOx, NH3) deposition of source k's emission at one offset."""
         i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, max(tab0.shape[1], tab1.shape[1]))
-        v0 = e0[k] * _val(tab0, lut0, k, lu, i, t, j, u) if e0[k] != 0.0 else 0.0
-        v1 = e1[k] * _val(tab1, lut1, k, lu, i, t, j, u) if e1[k] != 0.0 else 0.0
+        v0 = e0[k] * _val(tab0, lut0, kt, lu, i, t, j, u) if e0[k] != 0.0 else 0.0
+        v1 = e1[k] * _val(tab1, lut1, kt, lu, i, t, j, u) if e1[k] != 0.0 else 0.0
         return v0, v1
 
     @njit(cache=True, fastmath=True, inline="always")
@@ -121,7 +121,7 @@ if HAVE_NUMBA:
         return (1.0 - w) * ac[k, i] + w * ac[k, i + 1]
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _pair(k, kind, sx, sy, ex, ey, side, rx, ry, lu, e0, tab0, lut0, ac0,
+    def _pair(k, kt, ka, kind, sx, sy, ex, ey, side, rx, ry, lu, e0, tab0, lut0, ac0,
               e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2):
         """(NOx, NH3) deposition of source k on one receptor (adaptive quadrature)."""
         if kind[k] == 0:
@@ -130,7 +130,7 @@ if HAVE_NUMBA:
             d2 = dx * dx + dy * dy
             if d2 > cut2:
                 return 0.0, 0.0
-            return _both(k, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x)
+            return _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x)
         a0 = 0.0
         a1 = 0.0
         if kind[k] == 1:
@@ -162,13 +162,13 @@ if HAVE_NUMBA:
                             dy = dyc - oy
                             d2 = dx * dx + dy * dy
                             if d2 <= cut2:
-                                v0, v1 = _both(k, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1,
+                                v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1,
                                                lut1, sq_nodes, sq_x)
                                 a0 += w * v0
                                 a1 += w * v1
             u = max(abs(dxc), abs(dyc)) / (0.5 * a)
-            c0 = _acorr(ac0, k, u) / (m * m)
-            c1 = _acorr(ac1, k, u) / (m * m)
+            c0 = _acorr(ac0, ka, u) / (m * m)
+            c1 = _acorr(ac1, ka, u) / (m * m)
             return a0 * c0, a1 * c1
         # straight segment
         lx = ex[k] - sx[k]
@@ -188,14 +188,14 @@ if HAVE_NUMBA:
             dy = wy - f * ly
             d2 = dx * dx + dy * dy
             if d2 <= cut2:
-                v0, v1 = _both(k, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1,
+                v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1,
                                sq_nodes, sq_x)
                 a0 += v0
                 a1 += v1
         return a0 / n, a1 / n
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _point_rows(k, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
+    def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
                     sq_x, s0, sinv, nr, cut2, out0, out1):
         """Point source k on receptors r0..r1 (all within the table's 30 km): the hot loop,
         kept free of the quadrature code so that it stays small."""
@@ -219,12 +219,12 @@ if HAVE_NUMBA:
             u = y - j
             lu = rlu[r] - 1
             if e0k != 0.0:
-                out0[r] += e0k * _val(tab0, lut0, k, lu, i, t, j, u)
+                out0[r] += e0k * _val(tab0, lut0, kt, lu, i, t, j, u)
             if e1k != 0.0:
-                out1[r] += e1k * _val(tab1, lut1, k, lu, i, t, j, u)
+                out1[r] += e1k * _val(tab1, lut1, kt, lu, i, t, j, u)
 
     @njit(cache=True, parallel=True, fastmath=True)
-    def _evaluate(rx, ry, rlu, rs0, rs1, kind, sx, sy, ex, ey, side,
+    def _evaluate(rx, ry, rlu, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
                   e0, tab0, lut0, ac0, e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2,
                   out0, out1):
         """Receptor blocks in parallel; per block, sources outer so that a source's
@@ -268,7 +268,7 @@ if HAVE_NUMBA:
                 has0 = e0[k] != 0.0
                 has1 = e1[k] != 0.0
                 if kk == 0 and within_table:
-                    _point_rows(k, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0[k], tab0, lut0,
+                    _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0[k], tab0, lut0,
                                 e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1)
                     continue
                 for r in range(r0, r1):
@@ -278,7 +278,7 @@ if HAVE_NUMBA:
                     dy = ry[r] - cy
                     d2 = dx * dx + dy * dy
                     if d2 < far2 or (kk == 2 and far2 == 0.0):
-                        v0, v1 = _pair(k, kind, sx, sy, ex, ey, side, rx[r], ry[r], rlu[r] - 1,
+                        v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r], ry[r], rlu[r] - 1,
                                        e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
                                        sq_nodes, sq_x, cut2)
                         out0[r] += v0
@@ -290,13 +290,13 @@ if HAVE_NUMBA:
                     lu = rlu[r] - 1
                     c = 1.0
                     if kk == 1:
-                        c = _acorr(ac0, k, max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                        c = _acorr(ac0, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
                     if has0:
-                        out0[r] += e0[k] * c * _val(tab0, lut0, k, lu, i, t, j, u)
+                        out0[r] += e0[k] * c * _val(tab0, lut0, tix[k], lu, i, t, j, u)
                     if has1:
                         if kk == 1:
-                            c = _acorr(ac1, k, max(abs(dx), abs(dy)) / (0.5 * side[k]))
-                        out1[r] += e1[k] * c * _val(tab1, lut1, k, lu, i, t, j, u)
+                            c = _acorr(ac1, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                        out1[r] += e1[k] * c * _val(tab1, lut1, tix[k], lu, i, t, j, u)
 
 
 #: refinement of the ring axis in the fast path's linear tables
@@ -318,26 +318,64 @@ def fine_tables(logtab, lutab):
     log-linear interpolation by < 0.3 %.
     """
     n, nr, nb = logtab.shape
-    xf = np.arange((nr - 1) * FINE + 1) / FINE
+    nf = (nr - 1) * FINE + 1
+    tab = np.empty((n, nf, nb + 1))
+    luf = np.empty((n, lutab.shape[1], nf))
+    if HAVE_NUMBA:
+        _fine_tables(np.ascontiguousarray(logtab, dtype=np.float64),
+                     np.ascontiguousarray(lutab, dtype=np.float64), tab, luf)
+        return tab, luf
+    xf = np.arange(nf) / FINE
     i = np.minimum(xf.astype(int), nr - 2)
     t = (xf - i)[None, :, None]
-    lf = (1 - t) * logtab[:, i, :] + t * logtab[:, i + 1, :]
-    tab = np.exp(np.concatenate([lf, lf[:, :, :1]], axis=2))
+    tab[:, :, :nb] = np.exp((1 - t) * logtab[:, i, :] + t * logtab[:, i + 1, :])
+    tab[:, :, nb] = tab[:, :, 0]
     t2 = (xf - i)[None, None, :]
-    luf = np.exp((1 - t2) * lutab[:, :, i] + t2 * lutab[:, :, i + 1])
+    luf[:] = np.exp((1 - t2) * lutab[:, :, i] + t2 * lutab[:, :, i + 1])
     return tab, luf
 
 
-def _area_tables(m, s, height_m, side_m):
-    """Per-source area correction factor on a uniform sqrt(u) grid, (n, AC_N)."""
-    n = height_m.shape[0]
-    if m.AC is None:
-        return np.ones((n, 2))
+if HAVE_NUMBA:
+
+    @njit(cache=True, parallel=True, fastmath=False)
+    def _fine_tables(logtab, lutab, tab, luf):
+        n, nr, nb = logtab.shape
+        nf = tab.shape[1]
+        for k in prange(n):
+            for q in range(nf):
+                i = min(q // FINE, nr - 2)
+                t = q / FINE - i
+                for b in range(nb):
+                    tab[k, q, b] = math.exp((1.0 - t) * logtab[k, i, b] + t * logtab[k, i + 1, b])
+                tab[k, q, nb] = tab[k, q, 0]
+                for c in range(lutab.shape[1]):
+                    luf[k, c, q] = math.exp((1.0 - t) * lutab[k, c, i] + t * lutab[k, c, i + 1])
+
+
+def area_table_index(height_m, side_m):
+    """Row of each source in the area-correction tables: 0 (no correction) for points
+    and segments, one row per distinct (height, side) of the squares after that."""
+    aix = np.zeros(height_m.shape[0], np.int64)
+    sq = np.flatnonzero(side_m > 0)
+    if sq.size == 0:
+        return np.zeros((0, 2)), aix
+    key, inv = np.unique(np.column_stack([height_m[sq], side_m[sq]]), axis=0, return_inverse=True)
+    aix[sq] = inv.reshape(-1) + 1
+    return key, aix
+
+
+def _area_tables(m, s, key):
+    """Area correction factor on a uniform sqrt(u) grid per (height, side) in ``key``,
+    after a first row of ones, (1 + len(key), AC_N)."""
+    out = np.ones((1 + key.shape[0], AC_N))
+    if m.AC is None or key.shape[0] == 0:
+        return out
     u_nodes = np.linspace(0.0, AC_SQRT_U_MAX, AC_N) ** 2
-    hh = np.repeat(height_m, u_nodes.size)
-    ss = np.repeat(np.where(side_m > 0, side_m, 1.0), u_nodes.size)
-    uu = np.tile(u_nodes, n)
-    return np.exp(_model.area_logcorr(m, s, hh, ss, uu)).reshape(n, u_nodes.size)
+    nk = key.shape[0]
+    out[1:] = np.exp(_model.area_logcorr(m, s, np.repeat(key[:, 0], AC_N),
+                                         np.repeat(key[:, 1], AC_N),
+                                         np.tile(u_nodes, nk))).reshape(nk, AC_N)
+    return out
 
 
 def _kernel_array(a, dtype):
@@ -370,15 +408,19 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
           "spread_m", "nox_kg_yr", "nh3_kg_yr")}
     seg = np.isfinite(g["x_end"]) & np.isfinite(g["y_end"])
     kind = np.where(seg, 2, np.where(g["area_side_m"] > 0, 1, 0)).astype(np.int64)
+    # sources sharing characteristics and (rounded) position share their tables
+    uniq, tix = _model.unique_tables(g["height_m"], g["heat_mw"], g["z0_m"], g["spread_m"],
+                                     g["x"], g["y"])
+    nu = uniq.shape[0]
+    akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
     for s, e in ((0, g["nox_kg_yr"]), (1, g["nh3_kg_yr"])):
         if np.any(e != 0):
-            lt, lu = _model.source_tables(m, s, g["height_m"], g["heat_mw"], g["z0_m"],
-                                          g["spread_m"], g["x"], g["y"])
+            lt, lu = _model.source_tables(m, s, *uniq.T)
             lt, lu = fine_tables(lt, lu)
-            ac = _area_tables(m, s, g["height_m"], g["area_side_m"])
+            ac = _area_tables(m, s, akey)
         else:
-            lt, lu, ac = np.zeros((n, 2, 37)), np.zeros((n, 9, 2)), np.ones((n, 2))
+            lt, lu, ac = np.zeros((nu, 2, 37)), np.zeros((nu, 9, 2)), np.ones((1, 2))
         tabs.append((np.ascontiguousarray(e, dtype=float), np.ascontiguousarray(lt),
                      np.ascontiguousarray(lu), np.ascontiguousarray(ac)))
     cut2 = np.inf if cutoff_m is None else float(cutoff_m) ** 2
@@ -388,7 +430,7 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     rlu = _kernel_array(receptors.landuse, np.int64)
     for r0 in range(0, nrcp, chunk_receptors):
         sl = slice(r0, min(nrcp, r0 + chunk_receptors))
-        _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl],
+        _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl], tix, aix,
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
                   *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, out0[sl], out1[sl])
     return out0, out1

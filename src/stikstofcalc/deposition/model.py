@@ -30,6 +30,26 @@ MODEL_FILE = "ops531_kernel.npz"
 HEAT_EXPONENT = 0.25
 #: length scale of the regional weighting [m]: w_i = 1 / (d_i**2 + REGION_SCALE_M**2)
 REGION_SCALE_M = 20_000.0
+#: the regional and national corrections use the source position rounded to this grid [m]
+#: (they vary on scales of tens of km; rounding lets nearby sources share their tables)
+POSITION_GRID_M = 1_000.0
+
+
+def unique_tables(height_m, heat_mw, z0_m, spread_m, x, y):
+    """Distinct table parameters among sources.
+
+    Returns
+    -------
+    uniq : ndarray (u, 6)
+        height, heat, z0, spread, x, y (positions rounded to POSITION_GRID_M) per table.
+    index : ndarray (n,) of int64
+        Table of each source.
+    """
+    key = np.column_stack([np.asarray(a, float) for a in (height_m, heat_mw, z0_m, spread_m)]
+                          + [np.round(np.asarray(a, float) / POSITION_GRID_M) * POSITION_GRID_M
+                             for a in (x, y)])
+    uniq, index = np.unique(key, axis=0, return_inverse=True)
+    return uniq, np.ascontiguousarray(index.reshape(-1), dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -110,7 +130,8 @@ def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x
     substance : int
         0 = NOx (as NO2), 1 = NH3.
     height_m, heat_mw, z0_m, spread_m, x, y : array_like, shape (n,)
-        Source height [m], heat content [MW], roughness [m], spread [m], RD position [m].
+        Source height [m], heat content [MW], roughness [m], spread [m], RD position [m]
+        (rounded to POSITION_GRID_M for the regional and national corrections).
 
     Returns
     -------
@@ -120,12 +141,17 @@ def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x
         log ratio of land-use class 1..9 to grass per ring.
     """
     h = np.asarray(height_m, float)
-    out = np.empty((h.shape[0], m.L.shape[-2], m.L.shape[-1]))
+    x = np.round(np.asarray(x, float) / POSITION_GRID_M) * POSITION_GRID_M
+    y = np.round(np.asarray(y, float) / POSITION_GRID_M) * POSITION_GRID_M
     hc = np.asarray(heat_mw, float)
     z0 = np.asarray(z0_m, float)
-    for c0 in range(0, h.shape[0], SOURCE_CHUNK):
+    # the grass table depends on (h, hc, z0) only: build it once per distinct triple
+    key, inv = np.unique(np.column_stack([h, hc, z0]), axis=0, return_inverse=True)
+    base = np.empty((key.shape[0], m.L.shape[-2], m.L.shape[-1]))
+    for c0 in range(0, key.shape[0], SOURCE_CHUNK):
         sl = slice(c0, c0 + SOURCE_CHUNK)
-        out[sl] = _base_table(m, substance, h[sl], hc[sl], z0[sl])
+        base[sl] = _base_table(m, substance, key[sl, 0], key[sl, 1], key[sl, 2])
+    out = base[inv.reshape(-1)]
     out += region_logratio(m, substance, x, y)
     out += spread_logratio(m, substance, h, heat_mw, spread_m)[:, :, None]
     return out, landuse_logratio(m, substance, h, z0_m, x, y)
