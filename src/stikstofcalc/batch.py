@@ -812,7 +812,8 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                            "in_force": reg.in_force, "note": reg.note,
                            "rules": {k: f"{rules.RULES[k].content} ({rules.RULES[k].source}, "
                                         f"{rules.RULES[k].date}, {rules.RULES[k].status})" for k in reg.rules}},
-        "method": "per case: emission sources from the key figures (inventory), deposition per "
+        "method": "per chunk of cases: emission sources from the key figures (inventory, one "
+                  "pass per chunk: assessment_many.assess_many); per case: deposition per "
                   "source template and pruned hexagon search (assessment.assess_project, no "
                   "measures); receptors: Natura 2000 hexagons within 25 km unless the case gives "
                   "its own",
