@@ -82,17 +82,21 @@ class DataError(StikstofError, RuntimeError):
     """Shipped or user-supplied reference data (key figures, model tables) are inconsistent."""
 
 
+def _summary(errors, what: str, shown: int = 50) -> str:
+    """One message listing the first ``shown`` of several errors."""
+    lines = [str(e) for e in errors[:shown]]
+    msg = f"{len(errors)} problem(s) in {what}:\n  " + "\n  ".join(lines)
+    if len(errors) > len(lines):
+        msg += f"\n  ... and {len(errors) - len(lines)} more"
+    return msg
+
+
 class MultipleInputErrors(InputError):
     """Several input problems found at once; ``errors`` lists them all."""
 
     def __init__(self, errors, *, file=None):
         self.errors = list(errors)
-        lines = [str(e) for e in self.errors[:50]]
-        more = len(self.errors) - len(lines)
-        msg = f"{len(self.errors)} problem(s) in the input:\n  " + "\n  ".join(lines)
-        if more > 0:
-            msg += f"\n  ... and {more} more"
-        super().__init__(msg, file=None)
+        super().__init__(_summary(self.errors, "the input"), file=None)
         self.file = file
 
     def __reduce__(self):
@@ -104,12 +108,7 @@ class MultipleDataErrors(DataError):
 
     def __init__(self, errors, *, file=None):
         self.errors = list(errors)
-        lines = [str(e) for e in self.errors[:50]]
-        more = len(self.errors) - len(lines)
-        msg = f"{len(self.errors)} problem(s) in the reference data:\n  " + "\n  ".join(lines)
-        if more > 0:
-            msg += f"\n  ... and {more} more"
-        super().__init__(msg)
+        super().__init__(_summary(self.errors, "the reference data"))
         self.file = file
 
     def __reduce__(self):
