@@ -236,3 +236,31 @@ def test_half_a_location_is_reported_not_a_crash(tmp_path):
     (p,) = v.problems
     assert (p["veld"], p["melding"], p["rij"]) == ("location", "incomplete", 3)
     assert "interne fout" not in p["melding"]
+
+
+def test_streamed_sheets_keep_every_value(run, tmp_path):
+    """``resultaten`` and ``bronnen`` are written as XML directly (excel.stream): every
+    number exactly (shortest round trip), text escaped, formats per column, empty cells."""
+    import dataclasses
+
+    _, _, res, _ = run
+    src = res.sources.copy()
+    src.loc[0, "notes"] = "a < b & c > d \x01 =SUM(A1)"
+    src.loc[1, "label"] = "  spaties  "
+    src.loc[0, "nox_kg_per_yr"] = float("nan")
+    src.loc[1, "nox_kg_per_yr"] = 0.1 + 0.2
+    out = write_results(dataclasses.replace(res, sources=src), tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(out)["bronnen"]
+    keys = [c.value for c in ws[2]]
+    rows = list(ws.iter_rows(min_row=3))
+    assert len(rows) == len(src)
+    assert rows[0][keys.index("notes")].value == "a < b & c > d \\x01 =SUM(A1)"
+    assert rows[1][keys.index("label")].value == "  spaties  "
+    assert rows[0][keys.index("nox_kg_per_yr")].value is None
+    assert rows[1][keys.index("nox_kg_per_yr")].value == 0.1 + 0.2
+    assert rows[1][keys.index("nox_kg_per_yr")].number_format == "#,##0.000"
+    assert rows[2][keys.index("case")].value == src["case"].iloc[2]
+    for k in ("height_m", "fuel_l", "year"):
+        got = [r[keys.index(k)].value for r in rows[2:]]
+        assert got == src[k].iloc[2:].tolist()
+    assert rows[2][keys.index("uses_estimate")].value in ("ja", "nee")

@@ -6,6 +6,9 @@ header and number formats:
 - ``resultaten``: one row per case, phase and calendar year; conditional formatting
   on the verdict (red: permit needed, green: not needed, amber: exempt);
 - ``bronnen``: the emission sources per case with provenance;
+
+``resultaten`` and ``bronnen`` (half a million rows at 10,000 cases) are rendered
+directly as sheet XML and spliced into the saved workbook (:mod:`.stream`);
 - ``fouten``: one row per problem (sheet, row, column, value, message, expected);
 - ``invoer`` (+ ``invoer_<sheet>`` per detail sheet): the cells as read, unknown
   columns included; a results workbook is valid batch input again;
@@ -25,6 +28,7 @@ from pathlib import Path
 
 from .reader import NO_CACHED_VALUE
 from .schema import CASES_SHEET
+from .stream import splice_rows, template_row
 
 #: Excel's limit on the characters in one cell.
 EXCEL_CELL_MAX = 32_767
@@ -248,7 +252,8 @@ def write_results(result, path, *, overwrite: bool = False) -> Path:
     frame = res.assign(phase=res["phase"].map(lambda p: PHASE_NL.get(p, p)),
                        permit_needed=res["permit_needed"].map(_yes_no),
                        exempt=res["exempt"].map(_yes_no), uses_estimate=res["uses_estimate"].map(_yes_no))
-    _rows(ws, RESULT_LAYOUT, frame[keys].itertuples(index=False, name=None))
+    template_row(ws, RESULT_LAYOUT)  # replaced by the rows of ``frame`` (stream.splice_rows)
+    streamed = {"resultaten": frame[keys]}
     _verdict_formatting(ws, len(frame), RESULT_LAYOUT)
 
     ws = wb.create_sheet("bronnen")
@@ -259,9 +264,8 @@ def write_results(result, path, *, overwrite: bool = False) -> Path:
         src = src.assign(uses_estimate=src["uses_estimate"].map(_yes_no),
                          overridden=src["overridden"].map(_yes_no),
                          sector_id=src["sector_id"].astype(object).where(src["sector_id"].notna(), None))
-        # plain values: per-cell number formats cost ~10x the write time on 100,000s of rows
-        _rows(ws, [(k, lab, None) for k, lab, _ in SOURCE_LAYOUT],
-              src[skeys].itertuples(index=False, name=None))
+        template_row(ws, SOURCE_LAYOUT)  # streamed: ~0.25 ms/row through openpyxl (stream.py)
+        streamed["bronnen"] = src[skeys]
 
     problems = list(result.problems.itertuples(index=False, name=None))
     echo_notes = []
@@ -297,6 +301,7 @@ def write_results(result, path, *, overwrite: bool = False) -> Path:
     os.close(fd)
     try:
         wb.save(tmp)
+        splice_rows(tmp, streamed)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
