@@ -92,6 +92,59 @@ def unit_deposition(templates: Templates, x, y) -> np.ndarray:
     return np.stack([res.nox.reshape(n_t, k), res.nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k)
 
 
+def unit_deposition_many(requests) -> list:
+    """:func:`unit_deposition` of many (templates, x, y) requests in one engine call.
+
+    Parameters
+    ----------
+    requests : sequence of (Templates, array_like, array_like)
+        Templates of one case and receptor coordinates, RD New [m].
+
+    Returns
+    -------
+    list of ndarray, shape (2 * n_templates, k) each
+        As :func:`unit_deposition` per request [mol N/ha/yr per kg/yr].
+
+    Notes
+    -----
+    Every template of every request gets its own case code (its receptors repeated once
+    per template), so a value never depends on the other requests in the call: the
+    same numbers as one :func:`unit_deposition` call per request, at the cost of one
+    engine call (the engine shares its kernel tables between sources).
+    """
+    parts, rparts, shapes, code = [], [], [], 0
+    for templates, x, y in requests:
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        n_t, k = len(templates), x.shape[0]
+        shapes.append((n_t, k))
+        if k == 0 or n_t == 0:
+            continue
+        e = templates.elementary
+        t = e.parent
+        parts.append((e.x, e.y, templates.height_m[t], templates.heat_mw[t], e.weight,
+                      templates.spread_m[t], e.area_side_m, e.x_end, e.y_end, code + t))
+        rparts.append((np.tile(x, n_t), np.tile(y, n_t), code + np.repeat(np.arange(n_t, dtype=np.int64), k)))
+        code += n_t
+    out = []
+    if parts:
+        cols = [np.concatenate(c) for c in zip(*parts)]
+        src = SourceArrays(x=cols[0], y=cols[1], height_m=cols[2], heat_mw=cols[3], nox_kg_yr=cols[4],
+                           nh3_kg_yr=cols[4], spread_m=cols[5], area_side_m=cols[6], x_end=cols[7],
+                           y_end=cols[8], z0_m=DEFAULT_Z0_M, case=cols[9].astype(np.int64))
+        rcols = [np.concatenate(c) for c in zip(*rparts)]
+        res = deposition_arrays(src, ReceptorArrays(x=rcols[0], y=rcols[1], case=rcols[2]),
+                                cutoff_m=DEFAULT_CUTOFF_M)
+    at = 0
+    for n_t, k in shapes:
+        if k == 0 or n_t == 0:
+            out.append(np.zeros((2 * n_t, k)))
+            continue
+        nox, nh3 = res.nox[at:at + n_t * k], res.nh3[at:at + n_t * k]
+        at += n_t * k
+        out.append(np.stack([nox.reshape(n_t, k), nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k))
+    return out
+
+
 # --------------------------------------------------------------------------- bounds
 
 
@@ -225,13 +278,19 @@ class Search:
     relevant: np.ndarray
     evaluate: object
     evaluations: int = 0
+    #: (templates, x, y) that ``evaluate`` computes on, so a driver can batch many searches
+    points: tuple | None = None
 
-    def run(self, mask) -> None:
+    def run_steps(self, mask):
+        """Generator form of :meth:`run`: yields ``(self, idx)``, is sent the exact values."""
         idx = np.flatnonzero(mask & ~self.done)
         if idx.size:
-            self.exact[:, idx] = self.evaluate(idx)
+            self.exact[:, idx] = yield (self, idx)
             self.done[idx] = True
             self.evaluations += 1
+
+    def run(self, mask) -> None:
+        drive(self.run_steps(mask))
 
     def maxima(self, weights) -> np.ndarray:
         """Largest exact deposition per scenario over evaluated relevant hexagons."""
@@ -241,8 +300,31 @@ class Search:
         return (weights @ self.exact[:, sel]).max(axis=1)
 
 
+def drive(steps):
+    """Run a search generator, answering each ``(search, idx)`` with ``search.evaluate(idx)``.
+
+    The searches below are written as generators (``*_steps``) that only ask for exact
+    values of hexagons, so :func:`stikstofcalc.assessment_many.assess_many` can drive
+    the searches of many cases in lock step with one engine call per round.
+    """
+    try:
+        request = next(steps)
+        while True:
+            search, idx = request
+            request = steps.send(search.evaluate(idx))
+    except StopIteration as stop:
+        return stop.value
+
+
 def pruned_search(weights, bounds, evaluate, *, relevant=None, count_level=None,
                   seed: int = SEED_PER_SCENARIO) -> Search:
+    """Evaluate only the hexagons that can hold a scenario's maximum (see :func:`pruned_search_steps`)."""
+    return drive(pruned_search_steps(weights, bounds, evaluate, relevant=relevant,
+                                     count_level=count_level, seed=seed))
+
+
+def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level=None,
+                        seed: int = SEED_PER_SCENARIO, points=None):
     """Evaluate only the hexagons that can hold a scenario's maximum (or exceed a level).
 
     Parameters
@@ -273,23 +355,28 @@ def pruned_search(weights, bounds, evaluate, *, relevant=None, count_level=None,
     level_cap = np.full(w.shape[0], np.inf) if count_level is None else np.asarray(count_level, float)
     b = w @ bounds
     b[:, ~rel] = -np.inf
-    s = Search(np.zeros(bounds.shape), np.zeros(n, bool), bounds, rel, evaluate)
+    s = Search(np.zeros(bounds.shape), np.zeros(n, bool), bounds, rel, evaluate, points=points)
     if n == 0:
         return s
     k = min(seed, n)
     top = np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()
     first = np.zeros(n, bool)
     first[top] = True
-    s.run(first & rel)
+    yield from s.run_steps(first & rel)
     while True:
         level = np.minimum(s.maxima(w), level_cap)
         cand = ~s.done & np.any((b >= level[:, None]) & (b > 0), axis=0)
         if not cand.any():
             return s
-        s.run(cand)
+        yield from s.run_steps(cand)
 
 
 def group_headroom(search: Search, group_w, other_w, *, threshold: float) -> float:
+    """Largest factor on one source group with the others fixed (:func:`group_headroom_steps`)."""
+    return drive(group_headroom_steps(search, group_w, other_w, threshold=threshold))
+
+
+def group_headroom_steps(search: Search, group_w, other_w, *, threshold: float):
     """Largest factor on one source group with the others fixed that keeps 0,00.
 
     Evaluates further hexagons until the bounds prove none of the rest binds:
@@ -311,7 +398,7 @@ def group_headroom(search: Search, group_w, other_w, *, threshold: float) -> flo
         cand = ~search.done & search.relevant & (reach >= threshold)
         if not cand.any():
             return s
-        search.run(cand)
+        yield from search.run_steps(cand)
 
 
 def effect_distance(env: Envelope, weights, *, threshold: float) -> np.ndarray:
@@ -537,6 +624,15 @@ def _group_names(table):
 def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
                    measures: bool = True, prune: bool = True, kengetallen=None,
                    receptor_margin: float | None = None, plan=None) -> Assessment:
+    """Assess one project: per phase and calendar year the verdict (:func:`assess_project_steps`)."""
+    return drive(assess_project_steps(project, regime=regime, receptors=receptors, netted=netted,
+                                      measures=measures, prune=prune, kengetallen=kengetallen,
+                                      receptor_margin=receptor_margin, plan=plan))
+
+
+def assess_project_steps(project, *, regime=None, receptors=None, netted: bool = False,
+                         measures: bool = True, prune: bool = True, kengetallen=None,
+                         receptor_margin: float | None = None, plan=None):
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -564,7 +660,10 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
 
     Returns
     -------
-    Assessment
+    generator
+        Yields ``(search, idx)`` requests for exact unit deposition (:func:`drive`
+        answers them one by one, ``assessment_many`` many cases at once) and returns
+        the Assessment.
     """
     from . import __version__, inventory
     from .project import Project, kengetallen_for, read_project
@@ -610,22 +709,24 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
-    search = pruned_search(W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
-                           relevant=relevant, count_level=count)
+    search = yield from pruned_search_steps(
+        W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
+        relevant=relevant, count_level=count, points=(templates, rx, ry))
     if not prune:
-        search.run(np.ones(len(rec), bool))
+        yield from search.run_steps(np.ones(len(rec), bool))
 
     plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
     ref_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] == "referentie"]
     use_idx = [i for i in plan_idx if scen[i][1] == "gebruik"]
     if ref_idx and use_idx and (netted or reg.netting_avoids_permit):
-        _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
+        yield from _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
     eff = effect_distance(env, W, threshold=thr)
     notes = list(templates.notes) + _site_notes(project)
-    results = [_phase_result(search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
-                             ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None),
-                             netted=netted)
-               for i in plan_idx]
+    results = []
+    for i in plan_idx:
+        results.append((yield from _phase_result(
+            search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
+            ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None), netted=netted)))
     reference = None
     if ref_idx:
         i = ref_idx[0]
@@ -659,7 +760,7 @@ def _site_notes(project) -> list:
             "depositie op en direct naast het terrein telt mee"]
 
 
-def _refine_netted(search, plan_w, ref_w) -> None:
+def _refine_netted(search, plan_w, ref_w):
     """Evaluate until the netted maximum ``max(plan - reference)`` is exact.
 
     The reference has no useful lower bound, so a hexagon can be skipped only when the
@@ -672,7 +773,7 @@ def _refine_netted(search, plan_w, ref_w) -> None:
         cand = ~search.done & search.relevant & (pb >= max(best, 0.0)) & (pb > 0)
         if not cand.any():
             return
-        search.run(cand)
+        yield from search.run_steps(cand)
 
 
 def _max_of(search, w, rec):
@@ -712,7 +813,7 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
         order = np.argsort(-gdep)
         dominant = [{"source": gnames[k], "deposition": float(gdep[k]),
                      "share": float(gdep[k] / mx)} for k in order[:3] if gdep[k] > 0]
-        head = _headroom(search, rows, rw, groups, gnames[order[0]], W[i], mx, thr)
+        head = yield from _headroom(search, rows, rw, groups, gnames[order[0]], W[i], mx, thr)
     nox, nh3 = float(W[i][0::2].sum()), float(W[i][1::2].sum())
     factor = float(v.margin_factor)
     head.update(factor=factor, nox_kg_per_yr=nox * factor if np.isfinite(factor) else None,
@@ -744,7 +845,7 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
     """Headroom of the dominant source group with the others fixed, in its own units."""
     mine = groups == dominant
     gw = rw[mine].sum(axis=0)
-    s = group_headroom(search, gw, w_all - gw, threshold=thr)
+    s = yield from group_headroom_steps(search, gw, w_all - gw, threshold=thr)
     kind = rows.kind[mine][0]
     if kind == "machinery":
         qty, unit = _nansum(rows.hours_h[mine]), "machine-uren per jaar"

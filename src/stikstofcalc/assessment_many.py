@@ -13,8 +13,11 @@ a few hundred random cases to 1e-9 relative on deposition and exactly on verdict
 3. assessment: :func:`~stikstofcalc.assessment.assess_project` with the case's table
    (``plan=``), so nothing is computed twice.
 
+4. the searches of all cases run in lock step (:func:`_drive_all`): each round's
+   hexagon requests of every case go to the engine in one call with case codes.
+
 What is still per case (see ``docs/batch.md``, "Speed"): receptor selection, the kernel
-envelope, the pruned hexagon search and the headroom iterations.
+envelope, the bounds and the headroom iterations (apart from their engine calls).
 """
 
 from __future__ import annotations
@@ -126,7 +129,7 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
         In project order; a case that raised an input error carries it in ``error``
         (the others are unaffected); ``trace`` holds the traceback of an unexpected error.
     """
-    from .assessment import assess_project
+    from .assessment import assess_project_steps
 
     projects = list(projects)
     n = len(projects)
@@ -138,19 +141,54 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
     rd = [p.location.x is not None for p in projects]
     tables = emission_tables(projects, kgs)
     t1 = time.perf_counter()
-    out = []
-    for p, kg, table, is_rd, reg, rec in zip(projects, kgs, tables, rd, regimes, recs):
+    out: list = [None] * n
+    steps = {}
+    for i, (p, kg, table, is_rd, reg, rec) in enumerate(zip(projects, kgs, tables, rd, regimes, recs)):
         if isinstance(table, BaseException):
-            out.append(CaseOutcome(None, None, table, getattr(table, "trace", "")))
+            out[i] = CaseOutcome(None, None, table, getattr(table, "trace", ""))
             continue
-        try:
-            a = assess_project(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
-                               plan=table if is_rd else None)
-        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others
-            out.append(CaseOutcome(table, None, exc, traceback.format_exc(limit=3)))
-            continue
-        out.append(CaseOutcome(table, a))
+        out[i] = CaseOutcome(table, None)
+        steps[i] = assess_project_steps(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
+                                        plan=table if is_rd else None)
+    _drive_all(steps, out)
     if timings is not None:
         timings["emissions_s"] = timings.get("emissions_s", 0.0) + t1 - t0
         timings["deposition_s"] = timings.get("deposition_s", 0.0) + time.perf_counter() - t1
     return out
+
+
+def _drive_all(steps: dict, out: list) -> None:
+    """Run the assessment generators of many cases in lock step.
+
+    Each round collects the pending hexagon requests of every case and answers them
+    with one :func:`~stikstofcalc.assessment.unit_deposition_many` call (one engine
+    call for the chunk instead of a few per case); each case's search then decides its
+    next request from its own values only, so every case gets exactly the numbers of
+    :func:`~stikstofcalc.assessment.assess_project`. A case that raises is recorded
+    in ``out`` and leaves the round; the others go on.
+    """
+    from .assessment import unit_deposition_many
+
+    pending = {}
+
+    def advance(i, value=None, first=False):
+        try:
+            pending[i] = next(steps[i]) if first else steps[i].send(value)
+        except StopIteration as stop:
+            pending.pop(i, None)
+            out[i].assessment = stop.value
+        except Exception as exc:  # noqa: BLE001 - one bad case must not stop the others
+            pending.pop(i, None)
+            out[i].error, out[i].trace = exc, traceback.format_exc(limit=3)
+
+    for i in steps:
+        advance(i, first=True)
+    while pending:
+        batch = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is not None]
+        other = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is None]
+        values = unit_deposition_many([(s.points[0], s.points[1][idx], s.points[2][idx])
+                                       for _, s, idx in batch])
+        for (i, _, _), v in zip(batch, values):
+            advance(i, v)
+        for i, s, idx in other:
+            advance(i, s.evaluate(idx))
