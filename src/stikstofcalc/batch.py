@@ -186,7 +186,7 @@ def cell_value(raw, column: Column):
         raise CellError(f"a date ({_shown(raw)}) where text belongs", "text")
     if isinstance(raw, bool):
         raise CellError(f"{raw!r} where text belongs", "text")
-    if isinstance(raw, float) and raw == int(raw) and math.isfinite(raw):
+    if isinstance(raw, float) and math.isfinite(raw) and raw == int(raw):
         return str(int(raw))  # an id or a name typed as a number: 12 -> "12"
     return str(raw)
 
