@@ -374,9 +374,10 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
 
     Notes
     -----
-    Pre-filter on the shipped sorted ids: the grid rows within ``radius_m`` of the sources
-    map to one contiguous id range (``id = 1529 k + c + 1``), found by binary search; only
-    that slice is converted to coordinates and checked exactly. About 5-20 ms for a point.
+    Pre-filter on the shipped sorted ids: the columns within ``radius_m`` of the sources
+    map to one contiguous id range per grid row (``id = 1529 k + c + 1``), found by binary
+    search in the (cached) hexagon centres; only those are checked exactly. About 1-3 ms
+    for a point.
     """
     from .natura2000 import ATTRIBUTION, SCREENING_NOTE, load_natura2000
 
@@ -384,17 +385,21 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
     ex = None if x_end is None else np.atleast_1d(np.asarray(x_end, dtype=float)).ravel()
     ey = None if y_end is None else np.atleast_1d(np.asarray(y_end, dtype=float)).ravel()
     ally = sy if ey is None else np.concatenate([sy, ey[np.isfinite(ey)]])
+    allx = sx if ex is None else np.concatenate([sx, ex[np.isfinite(ex)]])
     n2k = load_natura2000()
+    all_rid, all_num, all_x, all_y = _n2k_grid(n2k, nitrogen_sensitive_only)
     kmin = max(0, math.floor((ally.min() - radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M))
     kmax = math.ceil((ally.max() + radius_m - GRID_ORIGIN_Y_M) / ROW_SPACING_M)
-    lo, hi = np.searchsorted(n2k.receptor_id, [kmin * HEXAGONS_PER_ROW + 1,
-                                               (kmax + 1) * HEXAGONS_PER_ROW + 1])
-    rid, num = n2k.receptor_id[lo:hi], n2k.n2k_number[lo:hi]
-    if nitrogen_sensitive_only:
-        sensitive = n2k.areas.index[n2k.areas["nitrogen_sensitive"]].to_numpy()
-        keep = np.isin(num, sensitive)
-        rid, num = rid[keep], num[keep]
-    rx, ry = receptor_id_to_xy(rid)
+    # per grid row one contiguous id range covers the columns within the radius (one
+    # column extra each side for the half-column shift of odd rows)
+    cmin = max(0, math.floor((allx.min() - radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M) - 1)
+    cmax = min(HEXAGONS_PER_ROW - 1,
+               math.ceil((allx.max() + radius_m - GRID_ORIGIN_X_M) / COLUMN_SPACING_M) + 1)
+    row0 = np.arange(kmin, kmax + 1, dtype=np.int64) * HEXAGONS_PER_ROW
+    lo = np.searchsorted(all_rid, row0 + cmin + 1, side="left")
+    hi = np.searchsorted(all_rid, row0 + cmax + 1, side="right")
+    idx = _ranges(lo, hi)
+    rid, num, rx, ry = all_rid[idx], all_num[idx], all_x[idx], all_y[idx]
     dist = distance_to_sources(rx, ry, sx, sy, ex, ey, max_distance_m=radius_m)
     keep = dist <= radius_m
     out = pd.DataFrame({"receptor_id": rid[keep], "x": rx[keep], "y": ry[keep],
@@ -402,6 +407,34 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
                         "area_name": n2k.area_names(num[keep]), "distance_m": dist[keep]})
     out.attrs["notes"] = [SCREENING_NOTE, n2k.missing_note, ATTRIBUTION]
     return out
+
+
+_N2K_GRID: dict = {}
+
+
+def _n2k_grid(n2k, nitrogen_sensitive_only: bool):
+    """Sorted ids, area numbers and centres of the Natura 2000 hexagons (cached per process)."""
+    key = (id(n2k), bool(nitrogen_sensitive_only))
+    hit = _N2K_GRID.get(key)
+    if hit is None or hit[0] is not n2k:
+        rid, num = n2k.receptor_id, n2k.n2k_number
+        if nitrogen_sensitive_only:
+            sensitive = n2k.areas.index[n2k.areas["nitrogen_sensitive"]].to_numpy()
+            keep = np.isin(num, sensitive)
+            rid, num = rid[keep], num[keep]
+        rx, ry = receptor_id_to_xy(rid)
+        hit = _N2K_GRID[key] = (n2k, rid, num, rx, ry)
+    return hit[1:]
+
+
+def _ranges(lo, hi) -> np.ndarray:
+    """Concatenation of ``arange(lo[i], hi[i])`` over i."""
+    n = np.maximum(hi - lo, 0)
+    total = int(n.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.repeat(lo - np.concatenate([[0], np.cumsum(n)[:-1]]), n)
+    return start + np.arange(total, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- user file
