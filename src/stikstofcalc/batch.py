@@ -432,6 +432,7 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
     Validation
         ``n_read`` (rows on ``projecten``) == ``len(cases) + len(invalid)``.
     """
+    from .construction import memoised
     from .project import parse_project
     from .rules import DEFAULT_REGIME, REGIMES
     from .sources import check_site
@@ -514,7 +515,8 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
                                          value=case.regime, message=f"unknown regime {case.regime!r}",
                                          expected=f"one of {', '.join(REGIMES)}"))
         try:
-            kg = _kengetallen(case.document.get("kengetallen"))
+            # memoised name lists and labels: parse_project checks every name of every case
+            kg = memoised(_kengetallen(case.document.get("kengetallen")))
             case.project = parse_project(case.document, kengetallen=kg)
             if case.project.location.x is not None:
                 check_site(case.project)

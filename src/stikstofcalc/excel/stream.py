@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 #: Rows rendered and written per block (memory bound) [-].
-BLOCK_ROWS = 20_000
+BLOCK_ROWS = 2_000
 #: Marker value of the template row's text cells.
 _MARK = "\u2063stikstofcalc-template\u2063"
 _ROW = re.compile(rb'<row r="(\d+)"[^>]*>(.*?)</row>', re.S)
