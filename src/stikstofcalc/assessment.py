@@ -676,6 +676,9 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     kg = kengetallen if kengetallen is not None else kengetallen_for(project)
     if plan is None:
         plan = inventory.emission_sources(project, kengetallen=kg)
+    # a view without attrs: pandas deep-copies attrs (the provenance) on every operation
+    plan = plan.copy(deep=False)
+    plan.attrs = {}
     tables = {"plan": plan}
     if measures:
         for name, (_, ptrans, ttrans) in MEASURES.items():

@@ -246,14 +246,25 @@ def distance_to_sources(x, y, source_x, source_y, source_x_end=None, source_y_en
     lo_y, hi_y = min(sy.min(), ey.min()), max(sy.max(), ey.max())
     cand = np.flatnonzero((x >= lo_x - max_distance_m) & (x <= hi_x + max_distance_m)
                           & (y >= lo_y - max_distance_m) & (y <= hi_y + max_distance_m))
+    # identical sources give identical distances: keep one of each; points (zero-length
+    # segments, t = 0) take the short formula px^2 + py^2, the same number
+    sx, sy, ex, ey = np.unique(np.stack([sx, sy, ex, ey]), axis=1)
     dx, dy = ex - sx, ey - sy
     len2 = dx * dx + dy * dy
+    pt, sg = len2 == 0, len2 > 0
     step = max(1, chunk_pairs // sx.size)
     for start in range(0, cand.size, step):
         idx = cand[start:start + step]
-        px, py = x[idx, None] - sx, y[idx, None] - sy
-        t = np.where(len2 > 0, np.clip((px * dx + py * dy) / np.where(len2 > 0, len2, 1.0), 0, 1), 0.0)
-        out[idx] = np.sqrt(np.min((px - t * dx) ** 2 + (py - t * dy) ** 2, axis=1))
+        best = np.full(idx.size, np.inf)
+        if pt.any():
+            px, py = x[idx, None] - sx[pt], y[idx, None] - sy[pt]
+            best = np.min(px * px + py * py, axis=1)
+        if sg.any():
+            px, py = x[idx, None] - sx[sg], y[idx, None] - sy[sg]
+            t = np.clip((px * dx[sg] + py * dy[sg]) / len2[sg], 0, 1)
+            qx, qy = px - t * dx[sg], py - t * dy[sg]
+            best = np.minimum(best, np.min(qx * qx + qy * qy, axis=1))
+        out[idx] = np.sqrt(best)
     return out
 
 
