@@ -816,7 +816,8 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                                         f"{rules.RULES[k].date}, {rules.RULES[k].status})" for k in reg.rules}},
         "method": "per chunk of cases: emission sources from the key figures (inventory, one "
                   "pass per chunk: assessment_many.assess_many); per case: deposition per "
-                  "source template and pruned hexagon search (assessment.assess_project, no "
-                  "measures); receptors: Natura 2000 hexagons within 25 km unless the case gives "
+                  "source template and pruned hexagon search (assessment.assess_project_steps, "
+                  "no measures; the searches of a chunk in lock step, one engine call per "
+                  "round, same values as per case); receptors: Natura 2000 hexagons within 25 km unless the case gives "
                   "its own",
     }
