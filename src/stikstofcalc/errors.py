@@ -45,6 +45,10 @@ class StikstofError(Exception):
         body = self.message
         if body is None:
             body = "invalid value" if self.value is None else f"{self.value!r} is not valid"
+        return self._finish(head, body)
+
+    def _finish(self, head: str, body: str) -> str:
+        """``head: body; expected ... (detail)``, the common tail of every message."""
         text = f"{head}: {body}" if head else body
         if self.expected is not None:
             text += f"; expected {self.expected}"
@@ -127,10 +131,4 @@ class ImaerFileError(InputError):
             None if self.file is None else f"file {self.file}",
             None if self.row is None else f"line {self.row}",
             None if self.field is None else f"element {self.field}") if p)
-        body = self.message or "cannot be read"
-        text = f"{head}: {body}" if head else body
-        if self.expected is not None:
-            text += f"; expected {self.expected}"
-        if self.detail:
-            text += f" ({self.detail})"
-        return text
+        return self._finish(head, self.message or "cannot be read")
