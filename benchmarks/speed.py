@@ -57,17 +57,32 @@ def main(argv=None):
     evaluate(small_s, small_r, cutoff_m=25000.0, allow_extrapolation=False,
              chunk_pairs=4_000_000, method=args.method)  # compile / warm up
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if args.method == "auto":
         res = deposition_arrays(src, rcp)
     else:
         res = evaluate(src, rcp, cutoff_m=25000.0, allow_extrapolation=False,
                        chunk_pairs=4_000_000, method=args.method)
     dt = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     pairs = args.sources * args.receptors
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{args.sources} sources x {args.receptors} receptors = {pairs / 1e6:.0f} M pairs "
           f"in {dt:.2f} s: {pairs / dt / 1e6:.1f} M pairs/s ({args.method}); "
           f"peak RSS {rss:.0f} MB; max total deposition {res.total.max():.3g} mol N/ha/yr")
+    # CPU seconds over all threads: on a shared machine the wall time varies with the
+    # load, the CPU figure much less (it is the throughput per core)
+    print(f"CPU time {cpu:.2f} s over {numba_threads()} thread(s): "
+          f"{pairs / cpu / 1e6:.1f} M pairs per CPU second")
+
+
+def numba_threads():
+    try:
+        import numba
+
+        return numba.get_num_threads()
+    except ImportError:  # pragma: no cover
+        return 1
 
 
 if __name__ == "__main__":

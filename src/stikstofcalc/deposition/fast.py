@@ -241,16 +241,37 @@ if HAVE_NUMBA:
         s0 = sq_nodes[0]
         sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
         within_table = cut2 <= sq_nodes[ns - 1] ** 4
+        cut = math.sqrt(cut2) if cut2 < np.inf else np.inf
         for bi in prange(nblocks):
             r0 = bi * BLOCK
             r1 = min(n, r0 + BLOCK)
             k0 = rs0[r0]
             k1 = rs1[r0]
+            bx0 = rx[r0]
+            bx1 = rx[r0]
+            by0 = ry[r0]
+            by1 = ry[r0]
             for r in range(r0, r1):
                 k0 = min(k0, rs0[r])
                 k1 = max(k1, rs1[r])
+                bx0 = min(bx0, rx[r])
+                bx1 = max(bx1, rx[r])
+                by0 = min(by0, ry[r])
+                by1 = max(by1, ry[r])
             for k in range(k0, k1):
                 kk = kind[k]
+                # the whole block beyond the cut-off of every point of the source: skip it
+                ext = 0.0
+                if kk == 1:
+                    ext = 0.7072 * side[k]
+                elif kk == 2:
+                    ext = 0.5 * math.sqrt((ex[k] - sx[k]) ** 2 + (ey[k] - sy[k]) ** 2)
+                mx = sx[k] if kk != 2 else 0.5 * (sx[k] + ex[k])
+                my = sy[k] if kk != 2 else 0.5 * (sy[k] + ey[k])
+                gx = max(bx0 - mx, 0.0, mx - bx1)
+                gy = max(by0 - my, 0.0, my - by1)
+                if gx * gx + gy * gy > (cut + ext + 1.0) ** 2:
+                    continue
                 if kk == 2:  # segment: reference point is the midpoint
                     lx = ex[k] - sx[k]
                     ly = ey[k] - sy[k]
@@ -424,13 +445,56 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
         tabs.append((np.ascontiguousarray(e, dtype=float), np.ascontiguousarray(lt),
                      np.ascontiguousarray(lu), np.ascontiguousarray(ac)))
     cut2 = np.inf if cutoff_m is None else float(cutoff_m) ** 2
+    # receptors in spatial order (within their case): a block of receptors then covers a
+    # small area, so a source's table is read from a few cache lines and blocks beyond
+    # the cut-off of a source skip it whole. Each receptor's sum runs over the same
+    # sources in the same order, so the values do not depend on the ordering.
+    perm = spatial_order(receptors.x, receptors.y, rs0)
     out0 = np.zeros(nrcp)
     out1 = np.zeros(nrcp)
-    rx, ry = _kernel_array(receptors.x, np.float64), _kernel_array(receptors.y, np.float64)
-    rlu = _kernel_array(receptors.landuse, np.int64)
+    rx = _kernel_array(receptors.x[perm], np.float64)
+    ry = _kernel_array(receptors.y[perm], np.float64)
+    rlu = _kernel_array(receptors.landuse[perm], np.int64)
+    rs0, rs1 = _kernel_array(rs0[perm], np.int64), _kernel_array(rs1[perm], np.int64)
+    o0 = np.zeros(nrcp)
+    o1 = np.zeros(nrcp)
     for r0 in range(0, nrcp, chunk_receptors):
         sl = slice(r0, min(nrcp, r0 + chunk_receptors))
         _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl], tix, aix,
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
-                  *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, out0[sl], out1[sl])
+                  *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, o0[sl], o1[sl])
+    out0[perm] = o0
+    out1[perm] = o1
     return out0, out1
+
+
+#: cell size of the spatial receptor order [m]
+ORDER_CELL_M = 250.0
+
+
+def spatial_order(x, y, group=None):
+    """Permutation that puts receptors in Z (Morton) order of ORDER_CELL_M cells,
+    within each ``group`` value (the case's first source), stable for ties."""
+    x = np.asarray(x, dtype=np.float64)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64)
+    y = np.asarray(y, dtype=np.float64)
+    fx = np.nan_to_num(x - np.nanmin(x)) / ORDER_CELL_M
+    fy = np.nan_to_num(y - np.nanmin(y)) / ORDER_CELL_M
+    cx = np.minimum(fx, 65535).astype(np.uint64)
+    cy = np.minimum(fy, 65535).astype(np.uint64)
+    code = _spread_bits(cx) | (_spread_bits(cy) << np.uint64(1))
+    if group is None:
+        return np.argsort(code, kind="stable")
+    return np.lexsort((code, np.asarray(group)))
+
+
+def _spread_bits(v):
+    """Bits of 16-bit integers moved to the even positions of 32 bits."""
+    v = v & np.uint64(0xFFFF)
+    v = (v | (v << np.uint64(8))) & np.uint64(0x00FF00FF)
+    v = (v | (v << np.uint64(4))) & np.uint64(0x0F0F0F0F)
+    v = (v | (v << np.uint64(2))) & np.uint64(0x33333333)
+    v = (v | (v << np.uint64(1))) & np.uint64(0x55555555)
+    return v

@@ -201,7 +201,30 @@ def _pchip(xn, y, v):
 
 
 def _base_table(m: Model, substance: int, h, hc, z0):
-    """Grass table (n, 30, 36): linear in log z0, monotone cubic in hc**p and log h."""
+    """Grass table (n, 30, 36): linear in log z0, monotone cubic in hc**p and log h.
+
+    Compiled (``_tables_nb``) when numba is there, else :func:`_base_table_numpy`.
+    """
+    try:
+        from ._tables_nb import base_tables
+    except ImportError:  # pragma: no cover - numba is a dependency
+        return _base_table_numpy(m, substance, h, hc, z0)
+    lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT
+    vh, vq = np.log(h), hc ** HEAT_EXPONENT
+    _, sh = _stencil(lh, vh)
+    _, sq = _stencil(qh, vq)
+    iz, tz = _axis(np.log(m.Z), np.log(z0))
+    Ls = m.L[substance]
+    out = np.empty((h.shape[0], Ls.shape[-2], Ls.shape[-1]))
+    i64 = lambda a: np.ascontiguousarray(a, dtype=np.int64)  # noqa: E731
+    f64 = lambda a: np.ascontiguousarray(a, dtype=np.float64)  # noqa: E731
+    base_tables(f64(Ls), f64(lh), i64(sh), f64(qh), i64(sq), i64(iz), f64(tz), f64(vh),
+                f64(vq), out)
+    return out
+
+
+def _base_table_numpy(m: Model, substance: int, h, hc, z0):
+    """Grass table (n, 30, 36), numpy version of :func:`_base_table` (reference)."""
     lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT
     vh, vq = np.log(h), hc ** HEAT_EXPONENT
     _, sh = _stencil(lh, vh)
