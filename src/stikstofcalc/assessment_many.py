@@ -42,17 +42,23 @@ class CaseOutcome:
 
 
 def _key_figures(projects, kengetallen):
-    """Memoised key figures per project (one wrapper per distinct edition object)."""
+    """Memoised key figures per project (one wrapper per distinct edition object).
+
+    The edition and override file a project names are loaded once per call (finding
+    the default edition reads the data folder; an override file is read and hashed).
+    """
     from .construction import memoised
     from .project import kengetallen_for
 
-    wrappers, out = {}, []
+    wrappers, out, loaded = {}, [], {}
     for p in projects:
-        try:
-            kg = kengetallen if kengetallen is not None else kengetallen_for(p)
-        except StikstofError as exc:
-            out.append(exc)
-            continue
+        kg = kengetallen if kengetallen is not None else loaded.get((p.edition, p.overrides))
+        if kg is None:
+            try:
+                kg = loaded[(p.edition, p.overrides)] = kengetallen_for(p)
+            except StikstofError as exc:
+                out.append(exc)
+                continue
         key = id(getattr(kg, "_kg", kg))
         if key not in wrappers:
             wrappers[key] = memoised(kg)
@@ -97,7 +103,11 @@ def emission_tables(projects, kgs) -> list:
         table.attrs = {}  # pandas deep-copies attrs on every operation: keep them off the big table
         rows = table.groupby("case", sort=False).indices
         for i, name in zip(idx, names):
-            part = table.iloc[rows[name]] if name in rows else table.iloc[:0]
+            at = rows.get(name, ())
+            if len(at) and at[-1] - at[0] + 1 == len(at):  # the table is sorted by case: a slice
+                part = table.iloc[at[0]:at[-1] + 1]
+            else:
+                part = table.iloc[at] if len(at) else table.iloc[:0]
             part = part.reset_index(drop=True)
             part.attrs = {"provenance": {name: provenance[name]}}
             out[i] = part

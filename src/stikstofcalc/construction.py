@@ -76,6 +76,20 @@ def _labels(kg, table, keys) -> dict:
     return memo(kg, ("labels", table, keys), lambda: kg.labels(table, keys))
 
 
+def _type_durations(kg, project_type):
+    """(basis, stage, fixed duration figure, duration per unit figure) of a project type.
+
+    Memoised per edition, like every selection below: a batch asks the same question
+    for every component of every case.
+    """
+    def compute():
+        info = _labels(kg, "project_types", project_type)
+        return (info["basis"], info["stage"],
+                kg.figure("project_types", project_type, "duration_fixed"),
+                kg.figure("project_types", project_type, "duration_per_unit"))
+    return memo(kg, ("durations", project_type), compute)
+
+
 def _prov(fig, note=None):
     """A provenance entry for a key figure (None-safe)."""
     if fig is None:
@@ -98,10 +112,7 @@ def schedule(project, kg):
     """
     prov, parts = {}, []
     for comp in project.components:
-        info = _labels(kg, "project_types", comp.type)
-        basis, stage = info["basis"], info["stage"]
-        fixed = kg.figure("project_types", comp.type, "duration_fixed")
-        per = kg.figure("project_types", comp.type, "duration_per_unit")
+        basis, stage, fixed, per = _type_durations(kg, comp.type)
         months = fixed.value + per.value * unit_size(comp, basis)
         parts.append((comp.index, stage, months))
         prov[comp.index] = _prov(fixed) + _prov(per)
@@ -140,9 +151,7 @@ def _machine_records(project, comp, period, kg, basis):
     size = unit_size(comp, basis)
     cons = project.construction
     out = []
-    for machine, category in _type_machines(kg, comp.type):
-        fuel_fig = kg.figure("construction_machinery", (comp.type, machine), "fuel_per_unit", required=False)
-        hours_fig = kg.figure("construction_machinery", (comp.type, machine), "hours_per_unit", required=False)
+    for machine, category, fuel_fig, hours_fig in _type_machinery(kg, comp.type):
         fuel = fuel_fig.value * size if fuel_fig else 0.0
         hours = hours_fig.value * size if hours_fig else 0.0
         base_prov = _prov(fuel_fig) + _prov(hours_fig)
@@ -151,10 +160,9 @@ def _machine_records(project, comp, period, kg, basis):
                              label=machine, sector_id=SECTOR_MACHINERY, fuel_l=fuel, hours_h=hours,
                              provenance=list(period[2]) + base_prov))
             continue
-        for cat in _fleet_categories(kg, cons.fleet):
-            share_fig = kg.figure("fleet_mix", (cons.fleet, cat), "share")
+        for cat, share_fig, typical in _fleet_shares(kg, cons.fleet):
             share = share_fig.value * (1.0 - cons.electric_share)
-            out.append(_machine_share(project, comp, period, kg, machine, cat, share, fuel, hours,
+            out.append(_machine_share(project, comp, period, typical, machine, cat, share, fuel, hours,
                                       base_prov + _prov(share_fig)))
         if cons.electric_share > 0:
             rec = _base(project, comp, period, source_kind="machinery", category=ELECTRIC,
@@ -176,6 +184,26 @@ def _type_machines(kg, project_type):
     return memo(kg, ("machines", project_type), compute)
 
 
+def _type_machinery(kg, project_type):
+    """(machine, category, fuel figure, hours figure) of a project type's default machinery."""
+    def compute():
+        table = "construction_machinery"
+        return tuple((machine, category,
+                      kg.figure(table, (project_type, machine), "fuel_per_unit", required=False),
+                      kg.figure(table, (project_type, machine), "hours_per_unit", required=False))
+                     for machine, category in _type_machines(kg, project_type))
+    return memo(kg, ("machinery", project_type), compute)
+
+
+def _fleet_shares(kg, fleet):
+    """(category, share figure, typical AdBlue/fuel ratio figure or None) of a fleet choice."""
+    def compute():
+        return tuple((cat, kg.figure("fleet_mix", (fleet, cat), "share"),
+                      kg.figure("machinery_factors", cat, "typical_adblue_fuel_ratio", required=False))
+                     for cat in _fleet_categories(kg, fleet))
+    return memo(kg, ("fleet_shares", fleet), compute)
+
+
 def _fleet_categories(kg, fleet):
     def compute():
         mix = kg.tables["fleet_mix"]
@@ -190,8 +218,15 @@ def _traffic_classes(kg, project_type):
     return memo(kg, ("construction_traffic", project_type), compute)
 
 
-def _machine_share(project, comp, period, kg, machine, cat, share, fuel, hours, prov):
-    typical = kg.figure("machinery_factors", cat, "typical_adblue_fuel_ratio", required=False)
+def _traffic_figures(kg, project_type):
+    """(vehicle class, movements per unit figure) of a project type's construction traffic."""
+    def compute():
+        return tuple((vc, kg.figure("construction_traffic", (project_type, vc), "movements_per_unit"))
+                     for vc in _traffic_classes(kg, project_type))
+    return memo(kg, ("construction_traffic_figures", project_type), compute)
+
+
+def _machine_share(project, comp, period, typical, machine, cat, share, fuel, hours, prov):
     fuel_share = fuel * share
     rec = _base(project, comp, period, source_kind="machinery", category=cat,
                 label=f"{machine} ({share:.0%} {cat})", sector_id=SECTOR_MACHINERY,
@@ -242,8 +277,7 @@ def _user_machine_records(project, comp, period, kg):
 def _traffic_records(project, comp, period, kg, basis):
     """Construction traffic per vehicle class and route (explicit counts win)."""
     per_class = {}
-    for vc in _traffic_classes(kg, comp.type):
-        fig = kg.figure("construction_traffic", (comp.type, vc), "movements_per_unit")
+    for vc, fig in _traffic_figures(kg, comp.type):
         per_class[vc] = (fig.value * unit_size(comp, basis), _prov(fig), [])
     for vc, value in comp.construction_traffic.items():
         per_class[vc] = (value, [], [f"{comp.field}.construction_traffic.{vc}"])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from . import emissions, rules
 from .atomic import write_csv_atomic, write_text_atomic  # noqa: F401 (re-exported)
-from .construction import realisation_activities
+from .construction import memo, realisation_activities
 from .deposition.geometry import parse_wkt
 from .project import Project, kengetallen_for, read_project
 from .sources import SMALL_SITE_M2, outline_wkt
@@ -92,62 +92,110 @@ def _spread_over_years(records, project):
 # ----------------------------------------------------------------------------- factors
 
 
+def _entry(fig):
+    return (fig.row_id, fig.status, fig.overridden)
+
+
+def _machinery_figures(kg, category):
+    """Factor columns and provenance entries of a machinery category (memoised per edition)."""
+    def compute():
+        values, prov = {}, []
+        for q in ("nox_per_fuel", "nox_per_hour", "nox_per_adblue", "max_adblue_fuel_ratio",
+                  "nh3_per_fuel", "nh3_per_hour"):
+            fig = kg.figure("machinery_factors", category, q, required=False)
+            key = q if q == "max_adblue_fuel_ratio" else f"factor_{q}"
+            values[key] = fig.value if fig else 0.0
+            if fig:
+                prov.append(_entry(fig))
+        return values, prov
+    return memo(kg, ("machinery_factors", category), compute)
+
+
 def _machinery_factors(rec, kg):
-    cat = rec["category"]
-    for q in ("nox_per_fuel", "nox_per_hour", "nox_per_adblue", "max_adblue_fuel_ratio",
-              "nh3_per_fuel", "nh3_per_hour"):
-        fig = kg.figure("machinery_factors", cat, q, required=False)
-        key = q if q == "max_adblue_fuel_ratio" else f"factor_{q}"
-        rec[key] = fig.value if fig else 0.0
-        if fig:
-            rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
+    values, prov = _machinery_figures(kg, rec["category"])
+    rec.update(values)
+    rec["provenance"] += prov
+
+
+def _road_figures(kg, rec_year, road, vc, stagnating):
+    """(factor year, note or None, factor columns, provenance entries) of one road-traffic row.
+
+    The factors of the tabulated year nearest to ``rec_year``, for free-flowing traffic and,
+    when ``stagnating``, for the stagnating share; memoised per edition.
+    """
+    def compute():
+        years = sorted(int(y) for y in _values(kg, "road_factors_nox", "year"))
+        year = min(max(rec_year, years[0]), years[-1])
+        note = None
+        if year != rec_year:
+            note = f"road factors for {rec_year} not tabulated ({years[0]}-{years[-1]}): {year} used"
+        stag = _stagnation_type(road)
+        values, prov = {}, []
+        pairs = (("factor_nox_per_vehicle_km", "road_factors_nox", (year, road, vc), "nox_per_vehicle_km"),
+                 ("factor_nh3_per_vehicle_km", "road_factors_nh3", (road, vc), "nh3_per_vehicle_km"))
+        for key, table, keys, q in pairs:
+            fig = kg.figure(table, keys, q)
+            values[key] = fig.value
+            prov.append(_entry(fig))
+            if stagnating:
+                skeys = (year, stag, vc) if table == "road_factors_nox" else (stag, vc)
+                sfig = kg.figure(table, skeys, q)
+                values[key + "_stagnated"] = sfig.value
+                prov.append(_entry(sfig))
+            else:
+                values[key + "_stagnated"] = fig.value
+        return year, note, values, prov
+    return memo(kg, ("road_factors", rec_year, road, vc, stagnating), compute)
+
+
+def _values(kg, table, column):
+    return memo(kg, ("values", table, column), lambda: kg.values(table, column))
 
 
 def _road_factors(rec, kg):
-    years = sorted(int(y) for y in kg.values("road_factors_nox", "year"))
-    year = min(max(rec["year"], years[0]), years[-1])
-    if year != rec["year"]:
-        rec["notes"].append(f"road factors for {rec['year']} not tabulated ({years[0]}-{years[-1]}): "
-                            f"{year} used")
+    year, note, values, prov = _road_figures(kg, rec["year"], rec["road_type"], rec["category"],
+                                             rec["stagnation_fraction"] > 0)
+    if note is not None:
+        rec["notes"].append(note)
     rec["factor_year"] = year
-    road, stag = rec["road_type"], _stagnation_type(rec["road_type"])
-    vc = rec["category"]
-    pairs = (("factor_nox_per_vehicle_km", "road_factors_nox", (year, road, vc), "nox_per_vehicle_km"),
-             ("factor_nh3_per_vehicle_km", "road_factors_nh3", (road, vc), "nh3_per_vehicle_km"))
-    for key, table, keys, q in pairs:
-        fig = kg.figure(table, keys, q)
-        rec[key] = fig.value
-        rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
-        if rec["stagnation_fraction"] > 0:
-            skeys = (year, stag, vc) if table == "road_factors_nox" else (stag, vc)
-            sfig = kg.figure(table, skeys, q)
-            rec[key + "_stagnated"] = sfig.value
-            rec["provenance"].append((sfig.row_id, sfig.status, sfig.overridden))
-        else:
-            rec[key + "_stagnated"] = fig.value
+    rec.update(values)
+    rec["provenance"] += prov
+
+
+def _heating_figures(kg, category):
+    """Model inputs and provenance entries of a heating category (memoised per edition)."""
+    def compute():
+        if category == "gasketel":
+            energy = kg.figure("heating_factors", "gasketel", "gas_energy_content")
+            nox = kg.figure("heating_factors", "gasketel", "nox_per_energy")
+            return {"_gas_energy": energy.value, "_nox_per_energy": nox.value}, [_entry(energy), _entry(nox)]
+        figs = (kg.figure("heating_factors", "gasloos", "nox_per_unit"),
+                kg.figure("heating_factors", "gasloos", "nh3_per_unit"))
+        return {}, [_entry(f) for f in figs]
+    return memo(kg, ("heating_factors", category == "gasketel"), compute)
 
 
 def _heating_factors(rec, kg):
-    if rec["category"] == "gasketel":
-        energy = kg.figure("heating_factors", "gasketel", "gas_energy_content")
-        nox = kg.figure("heating_factors", "gasketel", "nox_per_energy")
-        rec["_gas_energy"], rec["_nox_per_energy"] = energy.value, nox.value
-        figs = (energy, nox)
-    else:
-        figs = (kg.figure("heating_factors", "gasloos", "nox_per_unit"),
-                kg.figure("heating_factors", "gasloos", "nh3_per_unit"))
-    rec["provenance"] += [(f.row_id, f.status, f.overridden) for f in figs]
+    values, prov = _heating_figures(kg, rec["category"])
+    rec.update(values)
+    rec["provenance"] += prov
+
+
+def _sector_figures(kg, sid):
+    """(column, figure or None) of the source characteristics of a sector (memoised per edition)."""
+    def compute():
+        return tuple((key, kg.figure("source_characteristics", sid, q, required=False) if sid else None)
+                     for key, q in (("height_m", "height"), ("heat_mw", "heat_content"), ("spread_m", "spread")))
+    return memo(kg, ("source_characteristics", sid), compute)
 
 
 def _characteristics(rec, kg):
-    sid = rec.get("sector_id")
-    for key, q in (("height_m", "height"), ("heat_mw", "heat_content"), ("spread_m", "spread")):
+    for key, fig in _sector_figures(kg, rec.get("sector_id")):
         if rec.get(key) is not None and not (isinstance(rec[key], float) and np.isnan(rec[key])):
             continue
-        fig = kg.figure("source_characteristics", sid, q, required=False) if sid else None
         rec[key] = fig.value if fig else np.nan
         if fig:
-            rec["provenance"].append((fig.row_id, fig.status, fig.overridden))
+            rec["provenance"].append(_entry(fig))
 
 
 # ----------------------------------------------------------------------------- geometry

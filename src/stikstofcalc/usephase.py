@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .construction import route_records, unit_size
+from .construction import _labels, memo, route_records, unit_size
 
 SECTOR_HOMES = 8200  # AERIUS sector: Wonen en werken, Woningen
 SECTOR_OFFICES_SHOPS = 8640  # AERIUS sector: Wonen en werken, Kantoren en winkels
@@ -33,18 +33,29 @@ def use_year(project, construction_end) -> int:
     return last_day.year + 1
 
 
+def _generation_figures(kg, name, urb):
+    """Movements per unit figure and (vehicle class, share figure) of a home type or function.
+
+    The figure of the urbanisation degree, else of ``alle``; memoised per edition (the
+    vehicle classes are a pandas selection).
+    """
+    def compute():
+        key = (name, urb) if kg.has("traffic_generation", (name, urb), "movements_per_unit") else (name, "alle")
+        gen = kg.figure("traffic_generation", key, "movements_per_unit")
+        shares = kg.tables["traffic_vehicle_shares"]
+        return gen, tuple((vc, kg.figure("traffic_vehicle_shares", (name, vc), "share"))
+                          for vc in shares[shares["function"] == name]["vehicle_class"])
+    return memo(kg, ("generation", name, urb), compute)
+
+
 def _generation(project, comp, kg, basis):
     """Movements per day per vehicle class: {class: (per_day, provenance, inputs)}."""
     name = comp.home_type if basis == "woning" else comp.function
     out = {}
     if name is not None:
-        urb = comp.urbanisation or project.use.urbanisation
-        key = (name, urb) if kg.has("traffic_generation", (name, urb), "movements_per_unit") else (name, "alle")
-        gen = kg.figure("traffic_generation", key, "movements_per_unit")
+        gen, shares = _generation_figures(kg, name, comp.urbanisation or project.use.urbanisation)
         per_day = gen.value * unit_size(comp, basis)
-        shares = kg.tables["traffic_vehicle_shares"]
-        for vc in shares[shares["function"] == name]["vehicle_class"]:
-            share = kg.figure("traffic_vehicle_shares", (name, vc), "share")
+        for vc, share in shares:
             if share.value > 0:
                 out[vc] = (per_day * share.value, _prov(gen) + _prov(share), [])
     for vc, value in comp.use_traffic_per_day.items():
@@ -57,7 +68,7 @@ def use_activities(project, kg, year):
     days = kg.figure("general", "aerius", "days_per_year")
     out = []
     for comp in project.components:
-        info = kg.labels("project_types", comp.type)
+        info = _labels(kg, "project_types", comp.type)
         basis, stage = info["basis"], info["stage"]
         if stage != "bouw":
             continue
