@@ -54,38 +54,44 @@ def _stagnation_type(road_type: str) -> str:
 
 
 def _spread_over_years(records, project):
-    """Realisation records (whole period) -> one record per calendar year it touches."""
+    """Realisation records (whole period) -> one record per calendar year it touches.
+
+    The records of a component share its period: the year fractions are computed once
+    per distinct period (the model is elementwise, so the numbers are the same).
+    """
     if not records:
         return []
-    start = np.array([r["period_start"].toordinal() for r in records], dtype=float)
-    end = np.array([r["period_end"].toordinal() for r in records], dtype=float)
-    first = min(r["period_start"] for r in records).year
-    last = max(r["period_end"] - dt.timedelta(days=1) for r in records).year
+    periods = list(dict.fromkeys((r["period_start"], r["period_end"]) for r in records))
+    start = np.array([p[0].toordinal() for p in periods], dtype=float)
+    end = np.array([p[1].toordinal() for p in periods], dtype=float)
+    first = min(p[0] for p in periods).year
+    last = max(p[1] - dt.timedelta(days=1) for p in periods).year
     years = np.arange(first, last + 1)
     y0 = np.array([dt.date(int(y), 1, 1).toordinal() for y in years], dtype=float)
     y1 = np.array([dt.date(int(y) + 1, 1, 1).toordinal() for y in years], dtype=float)
     frac = emissions.year_fractions(start, end, y0, y1)
     mode = project.construction.year_split
     if mode == "aerius":  # rule "calendar_year": a phase of at most a year counts in its start year
-        phase_end = max(r["period_end"] for r in records) - dt.timedelta(days=1)
-        rule_years, _ = rules.calendar_year_shares(min(r["period_start"] for r in records), phase_end)
+        phase_end = max(p[1] for p in periods) - dt.timedelta(days=1)
+        rule_years, _ = rules.calendar_year_shares(min(p[0] for p in periods), phase_end)
         single = len(rule_years) == 1
     else:
         single = mode == "een_jaar"
     if single:
         frac = np.zeros_like(frac)
         frac[:, 0] = 1.0
+    shares = {p: [(int(years[j]), float(frac[i, j])) for j in np.flatnonzero(frac[i] > 0)]
+              for i, p in enumerate(periods)}
+    note = [f"year_split {mode}: the whole realisation phase counted in {years[0]}"] \
+        if single and len(years) > 1 else []
     out = []
-    for i, j in zip(*np.nonzero(frac > 0)):
-        rec = dict(records[i])
-        f = float(frac[i, j])
-        for q in ("fuel_l", "hours_h", "adblue_l", "movements"):
-            rec[q] = rec[q] * f
-        rec.update(year=int(years[j]), period_fraction=f, provenance=list(rec["provenance"]),
-                   inputs=list(rec["inputs"]), notes=list(rec["notes"]))
-        if single and len(years) > 1:
-            rec["notes"].append(f"year_split {mode}: the whole realisation phase counted in {years[0]}")
-        out.append(rec)
+    for r in records:
+        for year, f in shares[(r["period_start"], r["period_end"])]:
+            rec = dict(r)
+            rec.update(fuel_l=r["fuel_l"] * f, hours_h=r["hours_h"] * f, adblue_l=r["adblue_l"] * f,
+                       movements=r["movements"] * f, year=year, period_fraction=f,
+                       provenance=list(r["provenance"]), inputs=list(r["inputs"]), notes=r["notes"] + note)
+            out.append(rec)
     return out
 
 
@@ -189,7 +195,20 @@ def _sector_figures(kg, sid):
     return memo(kg, ("source_characteristics", sid), compute)
 
 
+def _sector_defaults(kg, sid):
+    """Columns and provenance entries of a sector's characteristics (memoised per edition)."""
+    def compute():
+        figs = _sector_figures(kg, sid)
+        return {key: fig.value if fig else np.nan for key, fig in figs}, [_entry(f) for _, f in figs if f]
+    return memo(kg, ("source_characteristics_defaults", sid), compute)
+
+
 def _characteristics(rec, kg):
+    if "height_m" not in rec and "heat_mw" not in rec and "spread_m" not in rec:  # none given
+        values, prov = _sector_defaults(kg, rec.get("sector_id"))
+        rec.update(values)
+        rec["provenance"] += prov
+        return
     for key, fig in _sector_figures(kg, rec.get("sector_id")):
         if rec.get(key) is not None and not (isinstance(rec[key], float) and np.isnan(rec[key])):
             continue
@@ -273,12 +292,19 @@ def project_records(project, kg):
             _heating_factors(rec, kg)
     records += _reference_records(project, year)
     site = _site_wkt(project.location)
+    x, y, edition = project.location.x, project.location.y, kg.edition
+    geometry = {}  # of a project row: by route and whether it is machinery
     for rec in records:
         _characteristics(rec, kg)
         if rec["source_kind"] != "reference":
-            rec["x_m"], rec["y_m"] = project.location.x, project.location.y
-        rec["geometry_wkt"] = _wkt(project, rec, site)
-        rec["edition"] = kg.edition
+            rec["x_m"], rec["y_m"] = x, y
+            key = (rec["route"], rec["source_kind"] == "machinery")
+            if key not in geometry:
+                geometry[key] = _wkt(project, rec, site)
+            rec["geometry_wkt"] = geometry[key]
+        else:
+            rec["geometry_wkt"] = _wkt(project, rec, site)
+        rec["edition"] = edition
     return records
 
 
@@ -319,33 +345,50 @@ def compute(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    """Provenance columns as text, status summary, fixed column order."""
-    def basis(prov, inputs):
-        statuses = {p[1] for p in prov}
-        for s in reversed(STATUS_ORDER):
-            if s in statuses:
-                return s
-        return "input" if inputs else "verified"
+PHASE_ORDER = {"realisatie": 0, "gebruik": 1, "referentie": 2}
+"""Row order within a case: phase, then calendar year (then the order of the activities)."""
+_FRAME_COLUMNS = [c for c in COLUMNS if c not in ("nox_kg_per_yr", "nh3_kg_per_yr", "vehicles_per_year")] + [
+    "movements", "_gas_energy", "_nox_per_energy", "_nox", "_nh3"]
+"""Columns taken from the records: the table's, and the model inputs that are not shown."""
 
-    frame = frame.copy()
-    frame["basis"] = [basis(p, i) for p, i in zip(frame["provenance"], frame["inputs"])]
-    frame["uses_estimate"] = [any(x[1] == "estimate" for x in p) for p in frame["provenance"]]
-    frame["overridden"] = [any(x[2] for x in p) for p in frame["provenance"]]
-    frame["provenance"] = ["; ".join(dict.fromkeys(
-        f"{rid} [{st}{', override' if ov else ''}]" for rid, st, ov in p)) for p in frame["provenance"]]
-    frame["inputs"] = ["; ".join(dict.fromkeys(i)) for i in frame["inputs"]]
-    frame["notes"] = ["; ".join(dict.fromkeys(n)) for n in frame["notes"]]
+
+def _texts(records) -> None:
+    """Provenance, inputs and notes of every record as text; the status summary (in place).
+
+    ``basis`` is the weakest status of the key figures used (else ``input`` for a row
+    of the user's own numbers, else ``verified``); ``uses_estimate`` and ``overridden``
+    whether any of them is an estimate or an override. The rows of a chunk share a few
+    dozen distinct provenance lists, so each is rendered once.
+    """
+    seen = {}
+    for rec in records:
+        prov = tuple(rec["provenance"])
+        done = seen.get(prov)
+        if done is None:
+            statuses = {p[1] for p in prov}
+            worst = next((st for st in reversed(STATUS_ORDER) if st in statuses), None)
+            text = "; ".join(dict.fromkeys(f"{rid} [{st}{', override' if ov else ''}]" for rid, st, ov in prov))
+            done = seen[prov] = (worst, "estimate" in statuses, any(x[2] for x in prov), text)
+        worst, estimate, overridden, text = done
+        rec["basis"] = worst if worst is not None else "input" if rec["inputs"] else "verified"
+        rec["uses_estimate"], rec["overridden"], rec["provenance"] = estimate, overridden, text
+        rec["inputs"] = "; ".join(dict.fromkeys(rec["inputs"]))
+        rec["notes"] = "; ".join(dict.fromkeys(rec["notes"]))
+
+
+def _frame(records) -> pd.DataFrame:
+    """The records, in table order (case, phase, year; stable), as one DataFrame."""
+    records = sorted(records, key=lambda r: (r["case"], PHASE_ORDER[r["phase"]], r["year"]))
+    _texts(records)
+    return pd.DataFrame.from_records(records, columns=_FRAME_COLUMNS)
+
+
+def _finish(frame: pd.DataFrame) -> pd.DataFrame:
+    """Vehicles per year, nullable sector ids, the fixed column order (of :func:`compute`'s copy)."""
     frame["vehicles_per_year"] = frame["movements"]
-    for col in COLUMNS:
-        if col not in frame:
-            frame[col] = np.nan
     frame["sector_id"] = frame["sector_id"].astype("Int64")
     frame["year"] = frame["year"].astype(int)
-    phase_order = {"realisatie": 0, "gebruik": 1, "referentie": 2}
-    frame = frame.assign(_p=frame["phase"].map(phase_order)).sort_values(
-        ["case", "_p", "year"], kind="stable").drop(columns="_p")
-    return frame[COLUMNS].reset_index(drop=True)
+    return frame[COLUMNS]
 
 
 def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
@@ -374,7 +417,7 @@ def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
         kg = kengetallen if kengetallen is not None else kengetallen_for(project)
         records += project_records(project, kg)
         provenance[project.name] = kg.provenance()
-    frame = _finish(compute(pd.DataFrame.from_records(records)))
+    frame = _finish(compute(_frame(records)))
     frame.attrs["provenance"] = provenance
     return frame
 
