@@ -164,12 +164,17 @@ class Envelope:
     area_in: np.ndarray
     area_out: np.ndarray
 
-    def at(self, distance_m, *, inside=None) -> np.ndarray:
-        """Bound per field at distances ``distance_m`` (n_fields, n) [mol N/ha/yr per kg/yr]."""
+    def ring_index(self, distance_m) -> np.ndarray:
+        """Ring interval whose bound holds at distances ``distance_m`` (int64, same shape)."""
         d = np.asarray(distance_m, float) * BOUND_DISTANCE_FACTOR
         nint = self.value.shape[1]
         i = np.clip(np.floor((np.log(np.maximum(d, 1e-9)) - self.log_d0) / self.dlog), 0, nint - 1)
-        v = np.take_along_axis(self.value, i.astype(np.int64), axis=1)
+        return i.astype(np.int64)
+
+    def at(self, distance_m, *, inside=None) -> np.ndarray:
+        """Bound per field at distances ``distance_m`` (n_fields, n) [mol N/ha/yr per kg/yr]."""
+        d = np.asarray(distance_m, float) * BOUND_DISTANCE_FACTOR
+        v = np.take_along_axis(self.value, self.ring_index(distance_m), axis=1)
         inside = d <= 0 if inside is None else inside
         ac = np.where(inside, self.area_in[:, None], self.area_out[:, None])
         cut = np.asarray(distance_m, float) > DEFAULT_CUTOFF_M
@@ -188,6 +193,10 @@ def envelope(templates: Templates, *, landuse: int = 1) -> Envelope:
     factor of class ``landuse``), maximised over the template's elementary sources
     (regional differences), then over all farther intervals (suffix maximum), which makes
     it non-increasing in distance.
+
+    The kernel tables are the model's (:func:`stikstofcalc.deposition.model.source_tables`),
+    assembled by :func:`_source_tables` from per-worker caches of the parts that do not
+    depend on the position (the same few templates recur in every case); the same numbers.
     """
     from .deposition import model as _model
 
@@ -196,28 +205,96 @@ def envelope(templates: Templates, *, landuse: int = 1) -> Envelope:
     t = e.parent
     n_t = len(templates)
     values, a_in, a_out = [], [], []
+    has_sq = np.zeros(n_t, bool)
+    has_sq[t[e.area_side_m > 0]] = True
     for s in (0, 1):
-        logtab, lutab = _model.source_tables(m, s, templates.height_m[t], templates.heat_mw[t],
-                                             np.full(len(e), DEFAULT_Z0_M), templates.spread_m[t],
-                                             e.x, e.y)
+        logtab, lu1 = _source_tables(m, s, templates.height_m[t], templates.heat_mw[t],
+                                     templates.spread_m[t], e.x, e.y, landuse)
         k = np.exp(logtab.max(axis=2))
-        lu = np.exp(lutab[:, landuse - 1, :])
+        lu = np.exp(lu1)
         per = np.maximum(k[:, :-1], k[:, 1:]) * np.maximum(lu[:, :-1], lu[:, 1:])
         per = np.maximum.accumulate(per[:, ::-1], axis=1)[:, ::-1]
-        tab = np.zeros((n_t, per.shape[1]))
-        np.maximum.at(tab, t, per)
+        if n_t == len(e) and np.array_equal(t, np.arange(n_t)):
+            tab = per  # one elementary source per template (points): the maximum is the row
+        else:
+            tab = np.zeros((n_t, per.shape[1]))
+            np.maximum.at(tab, t, per)
         values.append(tab)
-        ac_all, ac_out = 1.0, 1.0
-        if m.AC is not None:
-            ac = np.exp(m.AC[s])
-            ac_all = float(ac.max())
-            ac_out = float(ac[..., np.searchsorted(m.AC_U, np.log(2.0) - 1e-9):].max())
-        has_sq = np.zeros(n_t, bool)
-        has_sq[t[e.area_side_m > 0]] = True
+        ac_all, ac_out = _area_factors(m, s)
         a_in.append(np.where(has_sq, ac_all, 1.0))
         a_out.append(np.where(has_sq, ac_out, 1.0))
     value = np.stack(values, axis=1).reshape(2 * n_t, -1)
     return Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel())
+
+
+#: Cached kernel parts per worker: (substance, kind, characteristics) -> table. The
+#: templates of a batch have a handful of (height, heat, spread) triples, so this stays
+#: small; :data:`ENVELOPE_CACHE_SIZE` bounds it anyway (cleared when full).
+_KERNEL_PARTS: dict = {}
+ENVELOPE_CACHE_SIZE = 4096
+
+
+def _kernel_part(key, make):
+    """``_KERNEL_PARTS[key]``, made by ``make()`` on a miss (bounded cache)."""
+    try:
+        return _KERNEL_PARTS[key]
+    except KeyError:
+        if len(_KERNEL_PARTS) >= ENVELOPE_CACHE_SIZE:
+            _KERNEL_PARTS.clear()
+        value = _KERNEL_PARTS[key] = make()
+        return value
+
+
+def _area_factors(m, s):
+    """Largest area correction (any u) and largest for u >= 2 (outside the box), substance ``s``."""
+    def make():
+        if m.AC is None:
+            return 1.0, 1.0
+        ac = np.exp(m.AC[s])
+        return float(ac.max()), float(ac[..., np.searchsorted(m.AC_U, np.log(2.0) - 1e-9):].max())
+    return _kernel_part((id(m), s, "area"), make)
+
+
+def _source_tables(m, s, height_m, heat_mw, spread_m, x, y, landuse):
+    """The model's :func:`~stikstofcalc.deposition.model.source_tables` at roughness
+    :data:`DEFAULT_Z0_M`, with the land-use ratio of class ``landuse`` only.
+
+    Returns
+    -------
+    logtab : ndarray, shape (n, 30, 36)
+    lu : ndarray, shape (n, 30)
+        ``lutab[:, landuse - 1, :]`` of the model's function.
+
+    Notes
+    -----
+    The same operations in the same order as the model's function, so the same numbers
+    (a test checks it); the grass table (height, heat, roughness) and the spread ratio
+    (height, heat, spread) come from :func:`_kernel_part` per distinct triple, only the
+    regional and land-use parts (the position) are computed per call.
+    """
+    from .deposition import model as _model
+
+    G = _model.POSITION_GRID_M
+    h = np.asarray(height_m, float)
+    hc = np.asarray(heat_mw, float)
+    sp = np.asarray(spread_m, float)
+    z0 = np.full(h.shape, DEFAULT_Z0_M)
+    xr = np.round(np.asarray(x, float) / G) * G
+    yr = np.round(np.asarray(y, float) / G) * G
+    pos: dict = {}
+    inv = np.array([pos.setdefault(k, len(pos)) for k in zip(h.tolist(), hc.tolist(), sp.tolist())],
+                   dtype=np.int64)
+    uniq = list(pos)
+    mid = id(m)
+    base = np.array([_kernel_part((mid, s, "base", a, b, DEFAULT_Z0_M), lambda a=a, b=b: _model._base_table(
+        m, s, np.array([a]), np.array([b]), np.array([DEFAULT_Z0_M]))[0]) for a, b, _ in uniq])
+    spread = np.array([_kernel_part((mid, s, "spread", a, b, c), lambda a=a, b=b, c=c: _model.spread_logratio(
+        m, s, np.array([a]), np.array([b]), np.array([c]))[0]) for a, b, c in uniq])
+    out = base[inv]
+    out += _model.region_logratio(m, s, xr, yr)
+    out += spread[inv][:, :, None]
+    lu = _model.landuse_logratio(m, s, h, z0, xr, yr)[:, landuse - 1, :]
+    return out, lu
 
 
 def template_distances(templates: Templates, x, y) -> tuple[np.ndarray, np.ndarray]:
@@ -231,34 +308,71 @@ def template_distances(templates: Templates, x, y) -> tuple[np.ndarray, np.ndarr
     inside : ndarray of bool, shape (n_templates, n)
         Receptor inside the template's bounding box (area correction not bounded by u >= 1).
     """
+    geom, d, inside = _geometry_distances(templates, x, y)
+    return d[geom], inside[geom]
+
+
+def _geometry_distances(templates: Templates, x, y):
+    """:func:`template_distances` once per distinct geometry.
+
+    Returns
+    -------
+    geom : ndarray of int64, shape (n_templates,)
+        Row of each template's geometry in ``distance`` and ``inside``.
+    distance, inside : ndarray, shape (n_geometries, n)
+        As :func:`template_distances` (templates sharing a geometry share the rows).
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
     e = templates.elementary
-    out = np.empty((len(templates), x.shape[0]))
+    pos: dict = {}
+    geom = np.array([pos.setdefault(k[0], len(pos)) for k in templates.keys], dtype=np.int64)
+    first = np.unique(geom, return_index=True)[1]
+    out = np.empty((len(pos), x.shape[0]))
     inside = np.zeros(out.shape, bool)
     seg = np.isfinite(e.x_end)
-    for i in range(len(templates)):  # a few templates; receptors stay vectorised
+    for g, i in enumerate(first):  # a few geometries; receptors stay vectorised
         mine = e.parent == i
         if np.any(mine & seg):
             k = np.flatnonzero(mine & seg)
-            out[i] = segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
+            out[g] = segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
         elif np.any(mine & (e.area_side_m > 0)):
             x0, y0, x1, y1 = templates.bbox[i]
             dx = np.maximum(np.maximum(x0 - x, x - x1), 0.0)
             dy = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
-            out[i] = np.hypot(dx, dy)
-            inside[i] = (dx == 0) & (dy == 0)
+            out[g] = np.hypot(dx, dy)
+            inside[g] = (dx == 0) & (dy == 0)
         else:
             k = np.flatnonzero(mine)
-            out[i] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
-    return out, inside
+            out[g] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
+    return geom, out, inside
 
 
 def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.ndarray:
-    """Upper bound of :func:`unit_deposition` on receptors, shape (2 * n_templates, n)."""
+    """Upper bound of :func:`unit_deposition` on receptors, shape (2 * n_templates, n).
+
+    Notes
+    -----
+    The numbers of ``env.at(distance, inside=inside)`` per field, in fewer passes: the
+    ring interval is computed once per distinct geometry (not per field) and each field
+    looks its bound up in a table of ``value * area factor * BOUND_SAFETY`` (the same
+    products, formed on the 30 ring values instead of on every hexagon).
+    """
     env = envelope(templates) if env is None else env
-    d, inside = template_distances(templates, x, y)
-    d2, in2 = np.repeat(d, 2, axis=0), np.repeat(inside, 2, axis=0)
-    return env.at(d2, inside=in2)
+    geom, d, inside = _geometry_distances(templates, x, y)
+    nint = env.value.shape[1]
+    # per field: [value * area_out * safety | value * area_in * safety | 0 beyond the cut-off]
+    zero = np.zeros((env.value.shape[0], 1))
+    table = np.concatenate([env.value * env.area_out[:, None] * BOUND_SAFETY,
+                            env.value * env.area_in[:, None] * BOUND_SAFETY, zero], axis=1)
+    out = np.empty((2 * len(templates), d.shape[1]))
+    for g in range(d.shape[0]):
+        code = env.ring_index(d[g])
+        code[inside[g]] += nint
+        code[d[g] > DEFAULT_CUTOFF_M] = 2 * nint
+        for t in np.flatnonzero(geom == g):
+            out[2 * t] = table[2 * t][code]
+            out[2 * t + 1] = table[2 * t + 1][code]
+    return out
 
 
 # --------------------------------------------------------------------------- search
