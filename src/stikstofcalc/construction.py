@@ -32,15 +32,21 @@ def memo(kg, key, compute):
     The tables of a :class:`~stikstofcalc.kengetallen.Kengetallen` never change after
     loading, so what is derived from them can be kept as long as the object lives.
     """
-    kg = getattr(kg, "_kg", kg)
-    store = _MEMO.get(kg)
-    if store is None:
-        store = _MEMO[kg] = {}
+    store = kg._memo if isinstance(kg, MemoisedKengetallen) else _store(kg)
     try:
         return store[key]
     except KeyError:
         value = store[key] = compute()
         return value
+
+
+def _store(kg) -> dict:
+    """The memo of a key-figure object (kept as long as the object lives)."""
+    kg = getattr(kg, "_kg", kg)
+    store = _MEMO.get(kg)
+    if store is None:
+        store = _MEMO[kg] = {}
+    return store
 
 
 class MemoisedKengetallen:
@@ -53,6 +59,7 @@ class MemoisedKengetallen:
 
     def __init__(self, kg):
         self._kg = getattr(kg, "_kg", kg)
+        self._memo = _store(self._kg)
 
     def __getattr__(self, name):
         return getattr(self._kg, name)

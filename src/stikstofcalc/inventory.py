@@ -10,7 +10,9 @@ fields it came from; :func:`explain` prints that trace in plain language.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from pathlib import Path
 
 import numpy as np
@@ -85,17 +87,20 @@ def _spread_over_years(records, project):
     note = [f"year_split {mode}: the whole realisation phase counted in {years[0]}"] \
         if single and len(years) > 1 else []
     out = []
-    for r in records:
+    for r in records:  # the year records share the activity's lists (never changed in place)
+        notes = r["notes"] + note if note else r["notes"]
         for year, f in shares[(r["period_start"], r["period_end"])]:
-            rec = dict(r)
-            rec.update(fuel_l=r["fuel_l"] * f, hours_h=r["hours_h"] * f, adblue_l=r["adblue_l"] * f,
-                       movements=r["movements"] * f, year=year, period_fraction=f,
-                       provenance=list(r["provenance"]), inputs=list(r["inputs"]), notes=r["notes"] + note)
-            out.append(rec)
+            out.append({**r, "fuel_l": r["fuel_l"] * f, "hours_h": r["hours_h"] * f,
+                        "adblue_l": r["adblue_l"] * f, "movements": r["movements"] * f,
+                        "year": year, "period_fraction": f, "notes": notes})
     return out
 
 
 # ----------------------------------------------------------------------------- factors
+
+
+# The lists of a record (provenance, inputs, notes) may be shared by the records of one
+# activity in its calendar years: they are replaced, never changed in place.
 
 
 def _entry(fig):
@@ -120,7 +125,7 @@ def _machinery_figures(kg, category):
 def _machinery_factors(rec, kg):
     values, prov = _machinery_figures(kg, rec["category"])
     rec.update(values)
-    rec["provenance"] += prov
+    rec["provenance"] = rec["provenance"] + prov
 
 
 def _road_figures(kg, rec_year, road, vc, stagnating):
@@ -162,10 +167,10 @@ def _road_factors(rec, kg):
     year, note, values, prov = _road_figures(kg, rec["year"], rec["road_type"], rec["category"],
                                              rec["stagnation_fraction"] > 0)
     if note is not None:
-        rec["notes"].append(note)
+        rec["notes"] = rec["notes"] + [note]
     rec["factor_year"] = year
     rec.update(values)
-    rec["provenance"] += prov
+    rec["provenance"] = rec["provenance"] + prov
 
 
 def _heating_figures(kg, category):
@@ -184,7 +189,7 @@ def _heating_figures(kg, category):
 def _heating_factors(rec, kg):
     values, prov = _heating_figures(kg, rec["category"])
     rec.update(values)
-    rec["provenance"] += prov
+    rec["provenance"] = rec["provenance"] + prov
 
 
 def _sector_figures(kg, sid):
@@ -207,14 +212,14 @@ def _characteristics(rec, kg):
     if "height_m" not in rec and "heat_mw" not in rec and "spread_m" not in rec:  # none given
         values, prov = _sector_defaults(kg, rec.get("sector_id"))
         rec.update(values)
-        rec["provenance"] += prov
+        rec["provenance"] = rec["provenance"] + prov
         return
     for key, fig in _sector_figures(kg, rec.get("sector_id")):
         if rec.get(key) is not None and not (isinstance(rec[key], float) and np.isnan(rec[key])):
             continue
         rec[key] = fig.value if fig else np.nan
         if fig:
-            rec["provenance"].append(_entry(fig))
+            rec["provenance"] = rec["provenance"] + [_entry(fig)]
 
 
 # ----------------------------------------------------------------------------- geometry
@@ -276,17 +281,24 @@ def _reference_records(project, year):
 
 
 def project_records(project, kg):
-    """All activity records of one project, per year, with factors looked up."""
+    """All activity records of one project, per year, with factors looked up.
+
+    Machinery (realisation phase only) gets its factors and source characteristics
+    once per activity, before the activity is spread over calendar years: neither
+    depends on the year. Road factors do, so traffic gets them per year.
+    """
     realisation = realisation_activities(project, kg)
     end = max((r["period_end"] for r in realisation), default=project.construction.start)
     year = use_year(project, end)
+    for rec in realisation:
+        if rec["source_kind"] == "machinery":
+            _machinery_factors(rec, kg)
+            _characteristics(rec, kg)
     records = _spread_over_years(realisation, project) + use_activities(project, kg, year)
     for rec in records:
         rec.setdefault("period_fraction", 1.0)
         kind = rec["source_kind"]
-        if kind == "machinery":
-            _machinery_factors(rec, kg)
-        elif kind in ("construction_traffic", "use_traffic"):
+        if kind in ("construction_traffic", "use_traffic"):
             _road_factors(rec, kg)
         elif kind == "heating":
             _heating_factors(rec, kg)
@@ -295,7 +307,8 @@ def project_records(project, kg):
     x, y, edition = project.location.x, project.location.y, kg.edition
     geometry = {}  # of a project row: by route and whether it is machinery
     for rec in records:
-        _characteristics(rec, kg)
+        if rec["source_kind"] != "machinery":
+            _characteristics(rec, kg)
         if rec["source_kind"] != "reference":
             rec["x_m"], rec["y_m"] = x, y
             key = (rec["route"], rec["source_kind"] == "machinery")
@@ -360,20 +373,31 @@ def _texts(records) -> None:
     whether any of them is an estimate or an override. The rows of a chunk share a few
     dozen distinct provenance lists, so each is rendered once.
     """
-    seen = {}
+    seen, same = {}, {}  # by content; by identity of a (shared) list
     for rec in records:
-        prov = tuple(rec["provenance"])
-        done = seen.get(prov)
-        if done is None:
-            statuses = {p[1] for p in prov}
-            worst = next((st for st in reversed(STATUS_ORDER) if st in statuses), None)
-            text = "; ".join(dict.fromkeys(f"{rid} [{st}{', override' if ov else ''}]" for rid, st, ov in prov))
-            done = seen[prov] = (worst, "estimate" in statuses, any(x[2] for x in prov), text)
+        hit = same.get(id(rec["provenance"]))
+        if hit is not None and hit[0] is rec["provenance"]:
+            done = hit[1]
+        else:
+            done = _provenance_text(rec["provenance"], seen)
+            same[id(rec["provenance"])] = (rec["provenance"], done)
         worst, estimate, overridden, text = done
         rec["basis"] = worst if worst is not None else "input" if rec["inputs"] else "verified"
         rec["uses_estimate"], rec["overridden"], rec["provenance"] = estimate, overridden, text
-        rec["inputs"] = "; ".join(dict.fromkeys(rec["inputs"]))
-        rec["notes"] = "; ".join(dict.fromkeys(rec["notes"]))
+        rec["inputs"] = "; ".join(dict.fromkeys(rec["inputs"])) if rec["inputs"] else ""
+        rec["notes"] = "; ".join(dict.fromkeys(rec["notes"])) if rec["notes"] else ""
+
+
+def _provenance_text(prov, seen):
+    """(weakest status or None, any estimate, any override, text) of a provenance list."""
+    prov = tuple(prov)
+    done = seen.get(prov)
+    if done is None:
+        statuses = {p[1] for p in prov}
+        worst = next((st for st in reversed(STATUS_ORDER) if st in statuses), None)
+        text = "; ".join(dict.fromkeys(f"{rid} [{st}{', override' if ov else ''}]" for rid, st, ov in prov))
+        done = seen[prov] = (worst, "estimate" in statuses, any(x[2] for x in prov), text)
+    return done
 
 
 def _frame(records) -> pd.DataFrame:
@@ -413,13 +437,34 @@ def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
         projects = [projects]
     projects = [p if isinstance(p, Project) else read_project(p) for p in projects]
     records, provenance = [], {}
-    for project in projects:
-        kg = kengetallen if kengetallen is not None else kengetallen_for(project)
-        records += project_records(project, kg)
-        provenance[project.name] = kg.provenance()
-    frame = _finish(compute(_frame(records)))
+    with _no_cyclic_gc():
+        for project in projects:
+            kg = kengetallen if kengetallen is not None else kengetallen_for(project)
+            records += project_records(project, kg)
+            provenance[project.name] = kg.provenance()
+        frame = _frame(records)
+        del records  # freed here, before the collector is back
+    frame = _finish(compute(frame))
     frame.attrs["provenance"] = provenance
     return frame
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc():
+    """No cyclic garbage collection while the records of a chunk are built.
+
+    The records are thousands of small dicts and lists, all freed by reference counting
+    once the table is built; left on, the collector promotes them and then sweeps the
+    whole heap for them (about a quarter of the inventory's time in a batch worker).
+    A collector the caller turned off stays off.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def totals(table: pd.DataFrame) -> pd.DataFrame:
