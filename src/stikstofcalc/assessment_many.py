@@ -108,7 +108,7 @@ def emission_tables(projects, kgs) -> list:
                 part = table.iloc[at[0]:at[-1] + 1]
             else:
                 part = table.iloc[at] if len(at) else table.iloc[:0]
-            part = part.reset_index(drop=True)
+            part.index = pd.RangeIndex(len(part))  # as reset_index(drop=True), without its copy
             part.attrs = {"provenance": {name: provenance[name]}}
             out[i] = part
     return out
