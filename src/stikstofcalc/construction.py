@@ -31,6 +31,8 @@ def memo(kg, key, compute):
 
     The tables of a :class:`~stikstofcalc.kengetallen.Kengetallen` never change after
     loading, so what is derived from them can be kept as long as the object lives.
+    A :class:`MemoisedKengetallen` carries its object's store (no weak-reference look-up
+    per call: the inventory asks several times per emission row).
     """
     store = kg._memo if isinstance(kg, MemoisedKengetallen) else _store(kg)
     try:
