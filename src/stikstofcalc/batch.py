@@ -432,11 +432,34 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
     Validation
         ``n_read`` (rows on ``projecten``) == ``len(cases) + len(invalid)``.
     """
-    from .construction import memoised
-    from .project import parse_project
-    from .rules import DEFAULT_REGIME, REGIMES
-    from .sources import check_site
+    g = group_book(book)
+    cases, invalid, problems = [], list(g.invalid), list(g.problems)
+    for builder in g.builders:
+        case = validate_case(builder, regime=regime)
+        if case.problems:
+            invalid.append((case.case_id, case.row))
+            problems.extend(case.problems)
+        else:
+            cases.append(case)
+    return Validation(book, cases, invalid, problems, g.n_read)
 
+
+@dataclass
+class Grouped:
+    """The rows of a book grouped per case (:func:`group_book`), before the per-case checks."""
+
+    builders: list
+    invalid: list
+    problems: list
+    n_read: int
+
+
+def group_book(book: RawBook) -> Grouped:
+    """Check the headers and group every row of every sheet by case id (cell rules applied).
+
+    The cheap first half of :func:`validate_book`; :func:`validate_case` does the rest
+    per case (so the batch can compute the first cases while it checks the later ones).
+    """
     problems: list = []
     bad_sheets = _header_problems(book, problems)
     sheet = book.sheets.get(CASES_SHEET)
@@ -444,7 +467,7 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
         problems.append(problem(sheet=CASES_SHEET, message="sheet missing or empty" if sheet is None
                                 else "sheet has no header row",
                                 expected="a sheet 'projecten' with the template's header rows"))
-        return Validation(book, [], [], problems, 0)
+        return Grouped([], [], problems, 0)
     if "case_id" not in sheet.keys:
         problems.append(problem(sheet=sheet.source_name, row=1, key="case_id",
                                 message="no column case_id (zaak-id)", expected="the template's header rows"))
@@ -504,36 +527,39 @@ def validate_book(book: RawBook, *, regime: str | None = None) -> Validation:
                                                message="the sheet's header is ambiguous",
                                                expected="each column once"))
             b.detail(name, fields, row)
-    cases = []
-    for cid in order:
-        if cid not in builders:
-            continue
-        case = builders[cid].finish()
-        case.regime = case.regime or regime or DEFAULT_REGIME
-        if case.regime not in REGIMES:
-            case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row, key="regime",
-                                         value=case.regime, message=f"unknown regime {case.regime!r}",
-                                         expected=f"one of {', '.join(REGIMES)}"))
-        try:
-            # memoised name lists and labels: parse_project checks every name of every case
-            kg = memoised(_kengetallen(case.document.get("kengetallen")))
-            case.project = parse_project(case.document, kengetallen=kg)
-            if case.project.location.x is not None:
-                check_site(case.project)
-        except StikstofError as exc:
-            case.add_error(exc)
-        except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the batch
-            case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row,
-                                         message=f"interne fout bij het valideren: {type(exc).__name__}: {exc}",
-                                         expected="please report this with the input row"))
-        if case.receptor_rows:
-            case.receptors = _case_receptors(case)
-        if case.problems:
-            invalid.append((cid, case.row))
-            problems.extend(case.problems)
-        else:
-            cases.append(case)
-    return Validation(book, cases, invalid, problems, len(sheet.rows))
+    return Grouped([builders[cid] for cid in order if cid in builders], invalid, problems, len(sheet.rows))
+
+
+def validate_case(builder, *, regime: str | None = None) -> CaseInput:
+    """The per-case half of :func:`validate_book`: project document, regime, project
+    checks (memoised key figures), own receptors. Problems in ``case.problems``."""
+    from .construction import memoised
+    from .project import parse_project
+    from .rules import DEFAULT_REGIME, REGIMES
+    from .sources import check_site
+
+    case = builder.finish()
+    cid = case.case_id
+    case.regime = case.regime or regime or DEFAULT_REGIME
+    if case.regime not in REGIMES:
+        case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row, key="regime",
+                                     value=case.regime, message=f"unknown regime {case.regime!r}",
+                                     expected=f"one of {', '.join(REGIMES)}"))
+    try:
+        # memoised name lists and labels: parse_project checks every name of every case
+        kg = memoised(_kengetallen(case.document.get("kengetallen")))
+        case.project = parse_project(case.document, kengetallen=kg)
+        if case.project.location.x is not None:
+            check_site(case.project)
+    except StikstofError as exc:
+        case.add_error(exc)
+    except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the batch
+        case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row,
+                                     message=f"interne fout bij het valideren: {type(exc).__name__}: {exc}",
+                                     expected="please report this with the input row"))
+    if case.receptor_rows:
+        case.receptors = _case_receptors(case)
+    return case
 
 
 def _kengetallen(edition):
@@ -704,26 +730,89 @@ def compute_cases(cases, *, jobs: int | None = None, chunk_size: int = CHUNK_SIZ
     list of dict
         One :func:`compute_chunk` output per chunk, in case order.
     """
-    payload = [(c.case_id, c.project, c.regime, c.receptors, c.row, c.where) for c in cases]
-    chunks = [payload[i:i + chunk_size] for i in range(0, len(payload), chunk_size)]
-    if jobs is None:
-        jobs = 1 if len(cases) < PARALLEL_MIN_CASES else min(os.cpu_count() or 1, 8)
     out = []
-    if jobs <= 1 or len(chunks) <= 1:
-        for ch in chunks:
-            out.append(compute_chunk(ch))
-            if progress:
-                progress(len(ch))
-        return out
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
-        for ch, res in zip(chunks, ex.map(compute_chunk, chunks)):
+    with _Chunks(len(cases), jobs=jobs, chunk_size=chunk_size) as pool:
+        for c in cases:
+            for ch, res in pool.add(c):
+                out.append(res)
+                if progress:
+                    progress(len(ch))
+        for ch, res in pool.drain():
             out.append(res)
             if progress:
                 progress(len(ch))
     return out
+
+
+class _Chunks:
+    """Cases in, computed chunks out, in case order: work items of ``chunk_size`` cases
+    sent to worker processes as soon as they are full (or computed here with one job).
+
+    :meth:`add` and :meth:`drain` yield ``(payload, compute_chunk output)`` of the
+    chunks finished so far, oldest first; the caller keeps up, so at most the chunks in
+    flight are held.
+    """
+
+    def __init__(self, n_cases: int, *, jobs: int | None, chunk_size: int):
+        if jobs is None:
+            jobs = 1 if n_cases < PARALLEL_MIN_CASES else min(os.cpu_count() or 1, 8)
+        self.parallel = jobs > 1 and n_cases > chunk_size
+        self.jobs, self.chunk_size = jobs, chunk_size
+        self.pending, self.futures, self.executor, self.closing = [], [], None, None
+        self.first = None  # perf_counter of the first work item
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.closing is not None:
+            self.closing.join()
+        elif self.executor is not None:
+            self.executor.shutdown(wait=exc[0] is None, cancel_futures=exc[0] is not None)
+        return False
+
+    def release(self):
+        """Shut the workers down in the background (all chunks received); joined on exit."""
+        if self.executor is not None and self.closing is None:
+            import threading
+
+            self.closing = threading.Thread(target=self.executor.shutdown, name="stikstofcalc-pool-exit")
+            self.closing.start()
+
+    def add(self, case):
+        self.pending.append((case.case_id, case.project, case.regime, case.receptors, case.row, case.where))
+        if len(self.pending) < self.chunk_size:
+            return self._done(block=False)
+        return self._send()
+
+    def _send(self):
+        chunk, self.pending = self.pending, []
+        if self.first is None:
+            self.first = time.perf_counter()
+        if not self.parallel:
+            return [(chunk, compute_chunk(chunk))]
+        if self.executor is None:
+            import multiprocessing as mp
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.executor = ProcessPoolExecutor(max_workers=self.jobs, mp_context=mp.get_context("spawn"))
+        self.futures.append((chunk, self.executor.submit(compute_chunk, chunk)))
+        return self._done(block=False)
+
+    def _done(self, *, block: bool):
+        out = []
+        while self.futures and (block or self.futures[0][1].done()):
+            chunk, fut = self.futures.pop(0)
+            out.append((chunk, fut.result()))
+        return out
+
+    def drain(self):
+        """Send the last (partial) chunk; yield every chunk still to come, in order."""
+        if self.pending:
+            yield from self._send()
+        while self.futures:
+            chunk, fut = self.futures.pop(0)
+            yield chunk, fut.result()
 
 
 def _file_sha256(path) -> str:
@@ -735,8 +824,19 @@ def _file_sha256(path) -> str:
 
 
 def run_batch(path, *, regime: str | None = None, jobs: int | None = None, progress=None,
-              command: str | None = None, book: RawBook | None = None) -> BatchResult:
-    """Read, validate and compute a case workbook or CSV.
+              command: str | None = None, book: RawBook | None = None, output=None,
+              overwrite: bool = False) -> BatchResult:
+    """Read, validate and compute a case workbook or CSV; with ``output``, write the
+    results workbook while computing.
+
+    The cases are checked one by one (:func:`group_book`, then :func:`validate_case`)
+    and sent to the workers in chunks as soon as a chunk is full, so validation overlaps
+    the computation. With ``output`` the rows of every finished chunk go straight to a
+    :class:`~stikstofcalc.excel.results.ResultsWriter` (rendered, compressed, spooled to
+    a temporary file next to ``output``) while the workers compute the next ones; after
+    the last chunk only the small sheets and the copy of the spooled rows remain. The
+    rows are then not kept: ``results`` and ``sources`` of the returned BatchResult are
+    None.
 
     Parameters
     ----------
@@ -745,44 +845,127 @@ def run_batch(path, *, regime: str | None = None, jobs: int | None = None, progr
     regime : str, keyword-only
         Regime for cases without one (default ``post-porthos``).
     jobs : int, keyword-only
-        Worker processes (:func:`compute_cases`).
+        Worker processes (:func:`compute_cases`; the default counts the case rows).
     progress : callable, keyword-only
-        ``progress(total=n)`` once, then ``progress(n_done)`` per chunk.
+        ``progress(total=n)`` once (n case rows to check), then ``progress(k)`` per chunk
+        computed and per case found invalid.
     command : str, keyword-only
         Command line recorded in ``herkomst``.
+    book : RawBook, keyword-only
+        The input, if already read.
+    output : str or Path, keyword-only
+        Results workbook to write (atomically; checked before anything is computed).
+    overwrite : bool, keyword-only
+        Replace ``output`` if it exists.
 
     Returns
     -------
     BatchResult
+        ``timings``: ``read_s``; ``validate_s`` (checking the cases, in this process,
+        overlapped with the computation); ``compute_wall_s`` (first chunk sent to last
+        chunk received); ``emissions_s``, ``deposition_s`` (CPU in the workers, summed);
+        with ``output`` also ``write_rows_s`` (rendering and spooling the rows, in this
+        process, overlapped with the computation). The time after the last chunk (the
+        small sheets, the copy into the package) is not in the workbook it writes.
     """
     timings = {}
+    writer = None
     t = time.perf_counter()
     book = read_book(path) if book is None else book
     timings["read_s"] = time.perf_counter() - t
+    if output is not None:
+        from .excel.results import ResultsWriter
+
+        writer = ResultsWriter(output, overwrite=overwrite, input_path=book.path)
+    try:
+        return _run(path, book, writer, regime=regime, jobs=jobs, progress=progress, command=command,
+                    timings=timings)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+class _Collect:
+    """What the batch keeps of the finished chunks: problems, failed cases, the permit
+    verdict per computed case, and the rows (only without a writer)."""
+
+    def __init__(self, writer, progress):
+        self.writer, self.progress = writer, progress
+        self.problems, self.failed, self.kept, self.permit = [], [], [], {}
+        self.write_s = self.emissions_s = self.deposition_s = 0.0
+
+    def __call__(self, done):
+        for ch, c in done:
+            self.emissions_s += c["emissions_s"]
+            self.deposition_s += c["deposition_s"]
+            self.problems.extend(c["problems"])
+            self.failed.extend(c["failed"])
+            for r in c["results"]:
+                v = r["permit_needed"]
+                known = v is not None and not (isinstance(v, float) and math.isnan(v))  # any() skips NA
+                self.permit[r["case"]] = self.permit.get(r["case"], False) or (known and bool(v))
+            if self.writer is not None:
+                t = time.perf_counter()
+                self.writer.add(c["results"], c["sources"])
+                self.write_s += time.perf_counter() - t
+            else:
+                self.kept.append(c)
+            if self.progress:
+                self.progress(len(ch))
+
+
+def _run(path, book, writer, *, regime, jobs, progress, command, timings):
     t = time.perf_counter()
-    v = validate_book(book, regime=regime)
-    timings["validate_s"] = time.perf_counter() - t
+    g = group_book(book)
+    validate_s = time.perf_counter() - t
     if progress:
-        progress(total=len(v.cases))
-    t = time.perf_counter()
-    chunks = compute_cases(v.cases, jobs=jobs, progress=progress)
-    timings["compute_wall_s"] = time.perf_counter() - t
-    timings["emissions_s"] = sum(c["emissions_s"] for c in chunks)
-    timings["deposition_s"] = sum(c["deposition_s"] for c in chunks)
-    results = pd.DataFrame([r for c in chunks for r in c["results"]], columns=RESULT_COLUMNS)
-    srcs = [c["sources"] for c in chunks if c["sources"] is not None]
-    sources = pd.concat(srcs, ignore_index=True) if srcs else pd.DataFrame(columns=SOURCE_COLUMNS)
-    problems = v.problems + [p for c in chunks for p in c["problems"]]
-    failed = [f for c in chunks for f in c["failed"]]
-    invalid = v.invalid + failed
-    permit = results.groupby("case")["permit_needed"].any() if len(results) else pd.Series(dtype=bool)
-    counts = {"read": v.n_read, "valid": len(v.cases) - len(failed), "computed": int(results["case"].nunique()),
-              "invalid": len(invalid), "permit_needed": int(permit.sum()),
-              "no_permit": int((~permit).sum()), "problems": len(problems),
-              "errors": sum(p["niveau"] == "fout" for p in problems)}
-    prov = batch_provenance(path, regime=regime, command=command, chunks=chunks)
-    return BatchResult(results, sources, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), book, prov,
-                       counts, timings)
+        progress(total=len(g.builders))
+    invalid, problems, n_valid = list(g.invalid), list(g.problems), 0
+    take = _Collect(writer, progress)
+    with _Chunks(len(g.builders), jobs=jobs, chunk_size=CHUNK_SIZE) as pool:
+        for builder in g.builders:  # check a case, send its chunk when full; take what is done
+            t = time.perf_counter()
+            case = validate_case(builder, regime=regime)
+            validate_s += time.perf_counter() - t
+            if case.problems:
+                invalid.append((case.case_id, case.row))
+                problems.extend(case.problems)
+                if progress:
+                    progress(1)
+                continue
+            n_valid += 1
+            take(pool.add(case))
+        timings["validate_s"] = validate_s
+        prov = batch_provenance(path, regime=regime, command=command)
+        if writer is not None:  # the invoer echo while the workers compute
+            t = time.perf_counter()
+            writer.prepare(book)
+            take.write_s += time.perf_counter() - t
+        take(pool.drain())
+        timings["compute_wall_s"] = time.perf_counter() - pool.first if pool.first is not None else 0.0
+        pool.release()  # the workers exit while the workbook is finished
+        timings["emissions_s"] = take.emissions_s
+        timings["deposition_s"] = take.deposition_s
+        if writer is not None:
+            timings["write_rows_s"] = take.write_s
+        problems += take.problems
+        invalid += take.failed
+        if writer is None:
+            results = pd.DataFrame([r for c in take.kept for r in c["results"]], columns=RESULT_COLUMNS)
+            srcs = [c["sources"] for c in take.kept if c["sources"] is not None]
+            sources = pd.concat(srcs, ignore_index=True) if srcs else pd.DataFrame(columns=SOURCE_COLUMNS)
+        else:
+            results = sources = None
+        n_permit = sum(take.permit.values())
+        counts = {"read": g.n_read, "valid": n_valid - len(take.failed), "computed": len(take.permit),
+                  "invalid": len(invalid), "permit_needed": n_permit,
+                  "no_permit": len(take.permit) - n_permit, "problems": len(problems),
+                  "errors": sum(p["niveau"] == "fout" for p in problems)}
+        out = BatchResult(results, sources, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), book, prov,
+                          counts, timings)
+        if writer is not None:
+            writer.finish(out)
+    return out
 
 
 RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt", "max_deposition",

@@ -1,8 +1,8 @@
 """``stikstofcalc template`` and ``stikstofcalc batch``: thin click layers.
 
 Library: :mod:`stikstofcalc.excel.template` writes the template,
-:func:`stikstofcalc.batch.run_batch` reads, validates and computes,
-:func:`stikstofcalc.excel.results.write_results` writes the results workbook.
+:func:`stikstofcalc.batch.run_batch` reads, validates and computes, and writes the results
+workbook per chunk while computing (:class:`stikstofcalc.excel.results.ResultsWriter`).
 
 Exit codes of ``batch``: 0 every case computed; 3 results written but some rows or
 cases have errors (see sheet ``fouten``); 2 nothing written (input unreadable, output
@@ -75,7 +75,6 @@ def batch(cases, output, regime, overwrite, jobs, map_dir=None):
 
     from .batch import run_batch
     from .errors import InputError
-    from .excel.results import write_results
 
     out = Path(output)
     if out.exists() and not overwrite:  # fail before computing
@@ -89,13 +88,14 @@ def batch(cases, output, regime, overwrite, jobs, map_dir=None):
         require_matplotlib()
     progress = _Progress()
     try:
-        result = run_batch(cases, regime=regime, jobs=jobs, progress=progress,
+        # the rows of each chunk are written while the workers compute the next ones
+        result = run_batch(cases, regime=regime, jobs=jobs, progress=progress, output=out,
+                           overwrite=overwrite,
                            command=" ".join(shlex.quote(a) for a in ["stikstofcalc"] + sys.argv[1:]))
     finally:
         progress.close()
-    written = write_results(result, output, overwrite=overwrite)
     click.echo(result.summary())
-    click.echo(f"-> {written}")
+    click.echo(f"-> {out}")
     if map_dir:
         from .maps import write_batch_maps
 

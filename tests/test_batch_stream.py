@@ -1,0 +1,140 @@
+"""Results written per chunk while computing == the whole-table writer; spool, zip and CRC parts."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from stikstofcalc import batch
+from stikstofcalc.excel import stream
+from stikstofcalc.excel.results import write_results
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("batch_speed", ROOT / "benchmarks" / "batch_speed.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as z:
+        assert z.testzip() is None
+        return [i.filename for i in z.infolist()], {i.filename: z.read(i.filename) for i in z.infolist()}
+
+
+def _herkomst(path):
+    wb = openpyxl.load_workbook(path)
+    return {k: v for k, v in wb["herkomst"].iter_rows(min_row=2, values_only=True)
+            if not k.startswith("tijden_s") and k != "created"}
+
+
+@pytest.fixture(scope="module")
+def cases_book(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stream")
+    bench = _bench()
+    cases, extra = bench.make_cases(14, seed=7)
+    cases[3]["location.x"] = None  # invalid: half a location
+    path = tmp / "cases.xlsx"
+    bench.write_workbook(path, cases, extra)
+    return path
+
+
+def test_streamed_equals_whole_table(cases_book, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 4)  # several chunks, a partial last one
+    streamed = tmp_path / "streamed.xlsx"
+    res = batch.run_batch(cases_book, jobs=1, output=streamed)
+    assert res.results is None and res.counts["invalid"] == 1 and res.counts["computed"] == 13
+    assert "write_rows_s" in res.timings
+    whole = batch.run_batch(cases_book, jobs=1)
+    assert whole.counts == res.counts
+    ref = write_results(whole, tmp_path / "whole.xlsx")
+    names_a, a = _parts(streamed)
+    names_b, b = _parts(ref)
+    assert names_a == names_b
+    herkomst = "xl/worksheets/sheet%d.xml" % len([n for n in names_a if n.startswith("xl/worksheets/")])
+    differ = [n for n in names_a if a[n] != b[n] and n not in ("docProps/core.xml", herkomst)]
+    assert differ == []
+    assert _herkomst(streamed) == _herkomst(ref)
+    assert sorted(os.listdir(tmp_path)) == ["streamed.xlsx", "whole.xlsx"]  # no spool or temp left
+
+
+def test_output_checked_before_computing(cases_book, tmp_path):
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(b"x")
+    with pytest.raises(batch.InputError, match="exists already"):
+        batch.run_batch(cases_book, jobs=1, output=out)
+    with pytest.raises(batch.InputError, match="replace the input"):
+        batch.run_batch(cases_book, jobs=1, output=cases_book, overwrite=True)
+    assert out.read_bytes() == b"x"
+
+
+def _spooled(spool):
+    raw = b"".join(_segment(spool, s) for s in spool.segments())
+    return zlib.decompressobj(-15).decompress(raw + zlib.compress(b"", 1)[2:-4])
+
+
+def _segment(spool, seg):
+    spool.file.seek(seg.offset)
+    return spool.file.read(seg.size)
+
+
+@pytest.mark.parametrize("mode", ["records", "concat"])
+def test_chunk_typed_otherwise_is_rerendered(mode):
+    """An all-whole-number chunk of a column that is float in the whole table: ``5.0``."""
+    cols = ["case", "n", "flag", "x"]
+    chunks = [[("a", 5, True, 1.5), ("b", 7, False, 2.0)], [("c", np.nan, True, np.nan)],
+              [("d", 2**40, True, 3.0)]]
+    frames = [pd.DataFrame.from_records(c, columns=cols) for c in chunks]
+    if mode == "records":
+        whole = pd.DataFrame.from_records([r for c in chunks for r in c], columns=cols)
+    else:
+        whole = pd.concat(frames, ignore_index=True)
+    assert whole["n"].dtype == float and frames[0]["n"].dtype == np.int64
+    styles = ["", "3", "", "4"]
+    one = stream.SheetSpool(styles, first_row=3, mode=mode)
+    one.add(whole, list(whole.itertuples(index=False, name=None)))
+    per_chunk = stream.SheetSpool(styles, first_row=3, mode=mode)
+    for f, c in zip(frames, chunks):
+        per_chunk.add(f, c)
+    want, got = _spooled(one), _spooled(per_chunk)
+    assert b'<c r="B3" s="3" t="n"><v>5.0</v></c>' in want
+    assert got == want
+    segs = per_chunk.segments()
+    crc = segs[0].crc
+    for s in segs[1:]:
+        crc = stream.crc32_combine(crc, s.crc, s.length)
+    assert crc == zlib.crc32(want)
+
+
+def test_crc32_combine():
+    rng = np.random.default_rng(1)
+    for n in (0, 1, 5, 64, 1000, 70_000):
+        a, b = rng.bytes(int(rng.integers(0, 500))), rng.bytes(n)
+        assert stream.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+
+
+def test_zip64_records(cases_book, tmp_path, monkeypatch):
+    """Sizes, offsets and counts past the zip limits (lowered here) give zip64 records."""
+    res = batch.run_batch(cases_book, jobs=1)
+    ref = write_results(res, tmp_path / "ref.xlsx")
+    monkeypatch.setattr(stream, "ZIP64_LIMIT", 2_000)
+    monkeypatch.setattr(stream, "ZIP64_COUNT", 5)
+    big = write_results(res, tmp_path / "big.xlsx")
+    names_a, a = _parts(big)
+    names_b, b = _parts(ref)
+    assert names_a == names_b
+    assert all(a[n] == b[n] for n in names_a if n != "docProps/core.xml")
+    with zipfile.ZipFile(big) as z:
+        assert any(i.file_size > 2_000 for i in z.infolist())
+    assert openpyxl.load_workbook(big)["bronnen"].max_row == len(res.sources) + 2
