@@ -510,6 +510,7 @@ def _n2k_grid(n2k, nitrogen_sensitive_only: bool) -> _Grid:
 
 
 _KERNELS: list = []
+_pair_distance2_nb = None  # the compiled _pair_distance2, set by _kernels() before it compiles the callers
 
 
 def _kernels():
@@ -545,8 +546,7 @@ def _pair_distance2(px, py, sx, sy, dx, dy, len2):
             qx = ax - t * dx[s]
             qy = ay - t * dy[s]
             d2 = qx * qx + qy * qy
-        if d2 < best:
-            best = d2
+        best = min(best, d2)
     return best
 
 
