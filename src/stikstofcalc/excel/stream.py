@@ -86,6 +86,9 @@ def _cell_tails(series: pd.Series, style: str) -> list[str]:
         vals = series.to_numpy(float, na_value=np.nan).tolist()
         return [f'{s} t="n"><v>{v!r}</v></c>' if math.isfinite(v) else "" for v in vals]
     if pd.api.types.is_integer_dtype(dtype):
+        if isinstance(dtype, np.dtype) and len(series) and int(np.abs(series.to_numpy()).max()) <= 2**53:
+            # what _object_tail gives a whole number that Excel holds exactly, without the checks
+            return [f'{s} t="n"><v>{v}</v></c>' for v in series.to_numpy().tolist()]
         return [_object_tail(v, s) for v in series.astype(object).tolist()]
     # text and mixed columns: render each distinct value once
     codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
@@ -326,14 +329,14 @@ class SheetSpool:
 
     def _probe(self, frame, records):
         """Per column what decides its type in the whole table (see ``mode``)."""
-        if self.mode == "concat":
-            out = []
-            for j in range(frame.shape[1]):
-                s = frame.iloc[:, j]
-                na = s.isna().to_numpy()
-                take = ([int(np.argmin(na))] if not na.all() else []) + ([int(np.argmax(na))] if na.any() else [])
-                out.append(s.iloc[take].reset_index(drop=True))
-            return out
+        if self.mode == "concat":  # a value and a missing one per column (if any): one take
+            na = frame.isna().to_numpy()
+            picks = [([int(np.argmin(c))] if not c.all() else []) + ([int(np.argmax(c))] if c.any() else [])
+                     for c in na.T]
+            rows = sorted({i for p in picks for i in p})
+            sub = frame.take(rows)
+            at = {r: k for k, r in enumerate(rows)}
+            return [sub.iloc[[at[i] for i in p], j].reset_index(drop=True) for j, p in enumerate(picks)]
         reps = [{} for _ in range(frame.shape[1])]
         for rec in records:
             for j, v in enumerate(rec):
