@@ -715,15 +715,24 @@ class _RowInfo:
                                            self.vehicles_per_year, self.gas_m3, self.uses_estimate)))
 
 
+def _phase_years(table) -> dict:
+    """Rows per (phase, year) in order of first appearance (``groupby(sort=False).indices``)."""
+    out: dict = {}
+    for i, key in enumerate(zip(table["phase"].tolist(), table["year"].tolist())):
+        out.setdefault(key, []).append(i)
+    return {k: np.array(v, dtype=np.intp) for k, v in out.items()}
+
+
 def _nansum(a) -> float:
-    """Sum skipping NaN, as pandas' ``Series.sum`` gives it."""
-    return float(pd.Series(a).sum()) if len(a) else 0.0
+    """Sum skipping NaN, as pandas' ``Series.sum`` gives it (NaN -> 0, then the sum)."""
+    return float(np.nansum(np.asarray(a, float))) if len(a) else 0.0
 
 
 def _group_names(table):
-    kind, cat, comp = table["source_kind"], table["category"], table["component"].fillna("")
+    kind, cat = table["source_kind"].tolist(), table["category"].tolist()
+    comp = ["" if pd.isna(p) else p for p in table["component"].tolist()]
     out = []
-    for k, c, p, lab in zip(kind, cat, comp, table["label"]):
+    for k, c, p, lab in zip(kind, cat, comp, table["label"].tolist()):
         if k == "machinery":
             out.append(f"mobiele werktuigen ({p})" if p else "mobiele werktuigen")
         elif k in ("construction_traffic", "use_traffic"):
@@ -808,11 +817,12 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     n_f = 2 * len(templates)
 
     # scenarios: (measure, phase, year) -> weight vector; rows per scenario for groups
-    scen, scen_rows = [], []
+    scen, scen_rows, plan_info = [], [], None
     for name, t in tables.items():
         w = _weights(t, templates.index(keys[name]), n_f)
         info = _RowInfo.of(t) if name == "plan" else None
-        for (phase, year), idx in t.groupby(["phase", "year"], sort=False).indices.items():
+        plan_info = info if name == "plan" else plan_info
+        for (phase, year), idx in _phase_years(t).items():
             if name != "plan" and phase == "referentie":
                 continue
             scen.append((name, phase, int(year)))
@@ -822,6 +832,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rec, rec_info = _receptor_set(templates, receptors, receptor_margin)
     rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
     relevant = rec["relevant"].to_numpy(bool)
+    rec = _Receptors(rec)
     env = envelope(templates)
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
     thr = reg.threshold_mol_ha_yr
@@ -861,7 +872,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rec_info.update(count=int(len(rec)), relevant=int(relevant.sum()),
                     evaluated=int(search.done.sum()), engine_calls=search.evaluations,
                     pruned=bool(prune))
-    prov = _provenance(__version__, kg, reg, rec_info, tables["plan"], templates)
+    prov = _provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
     return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
 
 
@@ -904,10 +915,33 @@ def _max_of(search, w, rec):
 
 
 def _where(rec, j):
-    r = rec.iloc[j]
+    r = rec.row(j)
     return {"receptor_id": int(r["receptor_id"]), "x": round(float(r["x"]), 2),
             "y": round(float(r["y"]), 2), "area_name": str(r["area_name"]),
             "n2k_number": int(r["n2k_number"]) if pd.notna(r.get("n2k_number")) else None}
+
+
+class _Receptors:
+    """The receptor table with its columns as arrays for :func:`_where` (no pandas row per lookup).
+
+    ``len`` and ``row(j)`` (a dict of the columns :func:`_where` reads) are all the
+    results need of the table.
+    """
+
+    _COLUMNS = ("receptor_id", "x", "y", "area_name", "n2k_number")
+
+    def __init__(self, table: pd.DataFrame):
+        self.table = table
+        self._cols = None
+
+    def __len__(self):
+        return len(self.table)
+
+    def row(self, j) -> dict:
+        if self._cols is None:
+            t = self.table
+            self._cols = {c: t[c].to_numpy() for c in self._COLUMNS if c in t}
+        return {c: a[j] for c, a in self._cols.items()}
 
 
 def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted):
@@ -1006,11 +1040,11 @@ def _data_checksums() -> dict:
     return data_checksums()
 
 
-def _provenance(version, kg, reg, rec_info, plan, templates) -> dict:
+def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
     from .deposition.model import load_model
     from .natura2000 import ATTRIBUTION
 
-    est = plan[plan["uses_estimate"]]
+    est = plan["provenance"].to_numpy(object)[info.uses_estimate] if info.uses_estimate.any() else []
     return {
         "package": "stikstofcalc", "version": version,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -1025,7 +1059,7 @@ def _provenance(version, kg, reg, rec_info, plan, templates) -> dict:
         "receptors": rec_info["notes"],
         "uses_estimate": bool(len(est)),
         "estimates_used": sorted(set(
-            p for s in est["provenance"] for p in str(s).split("; ") if "[estimate" in p)),
+            p for s in est for p in str(s).split("; ") if "[estimate" in p)),
         "sources": [{"template": i, "geometry": lab, "height_m": float(templates.height_m[i]),
                      "heat_mw": float(templates.heat_mw[i]), "spread_m": float(templates.spread_m[i])}
                     for i, lab in enumerate(templates.labels)],
