@@ -107,3 +107,70 @@ def test_kernel_cache_is_bounded(monkeypatch):
         tpl = _random_templates(rng, 5)
         assert np.array_equal(A.envelope(tpl).value, _fresh_envelope(tpl).value)
         assert len(A._KERNEL_PARTS) <= 8
+
+
+def _full_pass_search(weights, bounds, exact, relevant, count_level, seed=A.SEED_PER_SCENARIO):
+    """The pruned search and the headroom loop as before the pools: every pass over every hexagon."""
+    w = np.asarray(weights, float)
+    n = bounds.shape[1]
+    b = w @ bounds
+    b[:, ~relevant] = -np.inf
+    done = np.zeros(n, bool)
+    k = min(seed, n)
+    top = np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()
+    first = np.zeros(n, bool)
+    first[top] = True
+    done |= first & relevant
+    rounds = 1
+    while True:
+        sel = done & relevant
+        mx = (w @ exact[:, sel]).max(axis=1) if sel.any() else np.zeros(w.shape[0])
+        level = np.minimum(mx, count_level)
+        cand = ~done & np.any((b >= level[:, None]) & (b > 0), axis=0)
+        if not cand.any():
+            break
+        done |= cand
+        rounds += 1
+    return done, rounds
+
+
+def _full_pass_headroom(done, bounds, exact, relevant, group_w, other_w, threshold):
+    from stikstofcalc import rules
+
+    gb, ob = group_w @ bounds, other_w @ bounds
+    done = done.copy()
+    while True:
+        sel = done & relevant
+        s = float(rules.group_headroom_factor(group_w @ exact[:, sel], other_w @ exact[:, sel],
+                                              threshold=threshold))
+        if s == 0.0:
+            return s, done
+        with np.errstate(invalid="ignore"):
+            reach = ob + (gb * s if np.isfinite(s) else np.where(gb > 0, np.inf, 0.0))
+        cand = ~done & relevant & (reach >= threshold)
+        if not cand.any():
+            return s, done
+        done |= cand
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_candidate_pools_evaluate_the_same_hexagons(seed):
+    """Pruned search and headroom with candidate pools == one full pass per round (ties included)."""
+    rng = np.random.default_rng(seed)
+    n = 4000
+    exact = rng.lognormal(-7, 2, size=(6, n))
+    # bounds on a few distinct levels (as from the ring tables): many ties
+    bounds = np.round(exact * rng.uniform(1.0, 4.0, size=exact.shape), 4) + exact
+    relevant = rng.random(n) < 0.9
+    w = rng.uniform(0, 3, size=(3, 6))
+    count = np.array([0.02, np.inf, 0.05])
+    ref_done, ref_rounds = _full_pass_search(w, bounds, exact, relevant, count)
+    s = A.pruned_search(w, bounds, lambda idx: exact[:, idx], relevant=relevant, count_level=count)
+    assert np.array_equal(s.done, ref_done)
+    assert s.evaluations == ref_rounds
+    gw = w[0] * (rng.random(6) < 0.5)
+    for thr in (0.005, 0.05, 5.0):
+        ref_s, ref_hdone = _full_pass_headroom(s.done, bounds, exact, relevant, gw, w[0] - gw, thr)
+        got = A.group_headroom(s, gw, w[0] - gw, threshold=thr)
+        assert got == ref_s
+        assert np.array_equal(s.done, ref_hdone)

@@ -394,6 +394,20 @@ class Search:
     evaluations: int = 0
     #: (templates, x, y) that ``evaluate`` computes on, so a driver can batch many searches
     points: tuple | None = None
+    _evaluated: dict = field(default_factory=dict, repr=False)
+
+    def evaluated(self, relevant: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Evaluated hexagons (only the relevant ones unless ``relevant=False``) and their
+        exact values ``exact[:, idx]``, kept until the next evaluation.
+
+        The phase results, the headroom iterations and the maxima all scale the same
+        exact values; gathering them once per round saves a pass over every hexagon.
+        """
+        hit = self._evaluated.get(relevant)
+        if hit is None or hit[0] != self.evaluations:
+            idx = np.flatnonzero(self.done & self.relevant if relevant else self.done)
+            hit = self._evaluated[relevant] = (self.evaluations, idx, self.exact[:, idx])
+        return hit[1], hit[2]
 
     def run_steps(self, mask):
         """Generator form of :meth:`run`: yields ``(self, idx)``, is sent the exact values."""
@@ -408,10 +422,10 @@ class Search:
 
     def maxima(self, weights) -> np.ndarray:
         """Largest exact deposition per scenario over evaluated relevant hexagons."""
-        sel = self.done & self.relevant
-        if not sel.any():
+        sel, ex = self.evaluated()
+        if not sel.size:
             return np.zeros(weights.shape[0])
-        return (weights @ self.exact[:, sel]).max(axis=1)
+        return (weights @ ex).max(axis=1)
 
 
 def drive(steps):
@@ -477,11 +491,23 @@ def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level
     first = np.zeros(n, bool)
     first[top] = True
     yield from s.run_steps(first & rel)
+    # The levels only rise as hexagons are evaluated, so a hexagon that is no candidate
+    # never becomes one again: after the first pass only the remaining pool is checked
+    # (the same comparisons; a full pass again if a level ever fell).
+    pool, last = None, None
     while True:
         level = np.minimum(s.maxima(w), level_cap)
-        cand = ~s.done & np.any((b >= level[:, None]) & (b > 0), axis=0)
-        if not cand.any():
+        if pool is None or np.any(level < last):
+            pool = np.flatnonzero(~s.done & np.any((b >= level[:, None]) & (b > 0), axis=0))
+        else:
+            pool = pool[~s.done[pool]]
+            bp = b[:, pool]
+            pool = pool[np.any((bp >= level[:, None]) & (bp > 0), axis=0)]
+        last = level
+        if not pool.size:
             return s
+        cand = np.zeros(n, bool)
+        cand[pool] = True
         yield from s.run_steps(cand)
 
 
@@ -499,19 +525,30 @@ def group_headroom_steps(search: Search, group_w, other_w, *, threshold: float):
     threshold (:func:`stikstofcalc.rules.group_headroom_factor`).
     """
     gb, ob = group_w @ search.bounds, other_w @ search.bounds
+    # s only falls as hexagons are evaluated (a minimum over more of them), and the bounds
+    # are >= 0, so the candidates only shrink: after the first pass only the remaining
+    # pool is checked (the same comparisons; a full pass again if s ever rose)
+    pool, last = None, None
     while True:
-        sel = search.done & search.relevant
-        if not sel.any():
+        sel, ex = search.evaluated()
+        if not sel.size:
             return float("inf")
-        s = float(rules.group_headroom_factor(group_w @ search.exact[:, sel],
-                                              other_w @ search.exact[:, sel], threshold=threshold))
+        s = float(rules.group_headroom_factor(group_w @ ex, other_w @ ex, threshold=threshold))
         if s == 0.0:
             return s
+        if pool is None or s > last:
+            pool = np.flatnonzero(~search.done & search.relevant)
+        else:
+            pool = pool[~search.done[pool]]
+        g, o = gb[pool], ob[pool]
         with np.errstate(invalid="ignore"):
-            reach = ob + (gb * s if np.isfinite(s) else np.where(gb > 0, np.inf, 0.0))
-        cand = ~search.done & search.relevant & (reach >= threshold)
-        if not cand.any():
+            reach = o + (g * s if np.isfinite(s) else np.where(g > 0, np.inf, 0.0))
+        pool = pool[reach >= threshold]
+        last = s
+        if not pool.size:
             return s
+        cand = np.zeros(search.done.shape, bool)
+        cand[pool] = True
         yield from search.run_steps(cand)
 
 
@@ -896,8 +933,8 @@ def _refine_netted(search, plan_w, ref_w):
     """
     pb = plan_w @ search.bounds
     while True:
-        sel = search.done & search.relevant
-        best = float(((plan_w - ref_w) @ search.exact[:, sel]).max()) if sel.any() else 0.0
+        sel, ex = search.evaluated()
+        best = float(((plan_w - ref_w) @ ex).max()) if sel.size else 0.0
         cand = ~search.done & search.relevant & (pb >= max(best, 0.0)) & (pb > 0)
         if not cand.any():
             return
@@ -906,10 +943,10 @@ def _refine_netted(search, plan_w, ref_w):
 
 def _max_of(search, w, rec):
     """Largest exact deposition of weight vector ``w`` and where (None-safe)."""
-    sel = np.flatnonzero(search.done & search.relevant)
+    sel, ex = search.evaluated()
     if sel.size == 0:
         return 0.0, {"receptor_id": None, "x": None, "y": None, "area_name": None, "n2k_number": None}
-    d = w @ search.exact[:, sel]
+    d = w @ ex
     j = sel[int(np.argmax(d))]
     return float(d.max()), _where(rec, j)
 
@@ -947,9 +984,9 @@ class _Receptors:
 def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted):
     name, phase, year = scen
     rows, rw = rows_w
-    sel = np.flatnonzero(search.done)
-    dep = W[i] @ search.exact[:, sel]
-    ref_dep = None if ref is None else ref @ search.exact[:, sel]
+    sel, ex = search.evaluated(relevant=False)
+    dep = W[i] @ ex
+    ref_dep = None if ref is None else ref @ ex
     v = rules.assess(dep, phase=phase, regime=reg, relevant=search.relevant[sel],
                      reference_deposition=ref_dep, show_netted=netted)
     mx = float(v.max_deposition)
