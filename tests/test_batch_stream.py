@@ -62,7 +62,7 @@ def test_streamed_equals_whole_table(cases_book, tmp_path, monkeypatch):
     names_a, a = _parts(streamed)
     names_b, b = _parts(ref)
     assert names_a == names_b
-    herkomst = "xl/worksheets/sheet%d.xml" % len([n for n in names_a if n.startswith("xl/worksheets/")])
+    herkomst = f"xl/worksheets/sheet{len([n for n in names_a if n.startswith('xl/worksheets/')])}.xml"
     differ = [n for n in names_a if a[n] != b[n] and n not in ("docProps/core.xml", herkomst)]
     assert differ == []
     assert _herkomst(streamed) == _herkomst(ref)

@@ -8,7 +8,8 @@ header and number formats:
 - ``bronnen``: the emission sources per case with provenance;
 
 ``resultaten`` and ``bronnen`` (half a million rows at 10,000 cases) are rendered
-directly as sheet XML and spliced into the saved workbook (:mod:`.stream`);
+directly as sheet XML per chunk of cases while the batch computes, spooled compressed
+and copied into the saved workbook (:class:`ResultsWriter`, :mod:`.stream`);
 - ``fouten``: one row per problem (sheet, row, column, value, message, expected);
 - ``invoer`` (+ ``invoer_<sheet>`` per detail sheet): the cells as read, unknown
   columns included; a results workbook is valid batch input again;

@@ -8,8 +8,9 @@ openpyxl saved, so styles, views, widths and conditional formatting stay openpyx
 
 1. :func:`template_row` appends one row of sample cells with the layout's number
    formats (openpyxl registers the styles and writes their ids);
-2. after ``wb.save``, :func:`splice_rows` replaces that row with the rendered rows
-   (cells carry the template row's style id per column).
+2. the rows are rendered per chunk of cases with the template row's style id per
+   column and spooled compressed (:class:`SheetSpool`); after ``wb.save``,
+   :func:`splice_spools` writes the package with the template row replaced by them.
 
 The values are written as openpyxl writes them (``excel_safe``), except that numbers
 are written as shortest round-trip text (openpyxl cuts them to 15 significant digits), booleans as ``t="b"``, text as inline strings (control characters
@@ -21,11 +22,9 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 import tempfile
 import zipfile
 import zlib
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -47,7 +46,7 @@ def column_letters(n: int) -> list[str]:
 
 
 def template_row(ws, layout) -> None:
-    """Append the style-carrying sample row (replaced by :func:`splice_rows`)."""
+    """Append the style-carrying sample row (replaced by :func:`splice_spools`)."""
     from openpyxl.cell import WriteOnlyCell
 
     row = []
@@ -146,52 +145,6 @@ def _unescape(text: str) -> str:
     from xml.sax.saxutils import unescape
 
     return unescape(text, {"&quot;": '"', "&apos;": "'"})
-
-
-def splice_rows(path, frames: dict) -> None:
-    """Replace each sheet's template row by the rows of its DataFrame, in place.
-
-    Parameters
-    ----------
-    path : str or Path
-        The saved workbook (written by openpyxl with :func:`template_row` rows).
-    frames : dict
-        Sheet name -> DataFrame in the sheet's column order.
-    """
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    import os
-
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as src, \
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
-            parts = _sheet_paths(src)
-            wanted = {parts[name]: frame for name, frame in frames.items()}
-            for info in src.infolist():
-                data = src.read(info.filename)
-                if info.filename not in wanted:
-                    dst.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=6)
-                    continue
-                _write_sheet(dst, info.filename, data, wanted[info.filename])
-        shutil.copymode(path, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_sheet(dst, name, data, frame):
-    mark = escape(_MARK).encode("utf-8")
-    template = next(m for m in _ROW.finditer(data) if mark in m[2])
-    styles = {m[1].decode(): (m[2] or b"").decode() for m in _CELL_STYLE.finditer(template[2])}
-    letters = column_letters(frame.shape[1])
-    first = int(template[1])
-    with dst.open(name, "w", force_zip64=True) as fh:
-        fh.write(data[:template.start()])
-        for block in render_rows(frame, first, [styles.get(c, "") for c in letters]):
-            fh.write(block)
-        fh.write(data[template.end():])
 
 
 # --------------------------------------------------------------------------- spooled rows
