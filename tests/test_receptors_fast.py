@@ -68,3 +68,15 @@ def test_default_receptors_edges(monkeypatch):
     for g, c in zip(got, cases):
         want = default_receptors(*c[:4], radius_m=c[4])
         pd.testing.assert_frame_equal(g, want, check_exact=True)
+
+
+def test_default_receptor_arrays_are_the_frame():
+    for args in (((161_750.0,), (470_200.0,), (163_000.0,), (471_000.0,)), ((121_000.0,), (487_500.0,), None, None)):
+        frame = default_receptors(*args)
+        arrays = receptors.default_receptor_arrays(*args)
+        assert arrays.pop("notes") == frame.attrs["notes"]
+        assert list(arrays) == list(frame.columns)
+        for k, v in arrays.items():
+            assert v.tolist() == frame[k].tolist() and len(v) == len(frame)
+            if k != "area_name":
+                assert v.dtype == frame[k].dtype

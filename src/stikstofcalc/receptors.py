@@ -416,6 +416,11 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
     gathers the columns; the area names come from a cached per-hexagon column. About
     1.2 ms for a site with an access road (numpy path 3.6 ms).
     """
+    return _default_receptors(x, y, x_end, y_end, radius_m=radius_m,
+                              nitrogen_sensitive_only=nitrogen_sensitive_only, arrays=False)
+
+
+def _default_receptors(x, y, x_end, y_end, *, radius_m, nitrogen_sensitive_only, arrays):
     from .natura2000 import ATTRIBUTION, SCREENING_NOTE, load_natura2000
 
     sx, sy = _points(x, y)
@@ -449,10 +454,28 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
         keep = d <= radius_m
         pos, dist = idx[keep], d[keep]
         rid, rx, ry, num = grid.rid[pos], grid.x[pos], grid.y[pos], grid.num64[pos]
+    if arrays:
+        return {"receptor_id": rid, "x": rx, "y": ry, "n2k_number": num, "area_name": grid._hex_names[pos],
+                "distance_m": dist, "notes": [SCREENING_NOTE, grid.missing_note, ATTRIBUTION]}
     out = pd.DataFrame({"receptor_id": rid, "x": rx, "y": ry, "n2k_number": num,
                         "area_name": grid.area_names(pos), "distance_m": dist})
     out.attrs["notes"] = [SCREENING_NOTE, grid.missing_note, ATTRIBUTION]
     return out
+
+
+def default_receptor_arrays(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT_RADIUS_M,
+                            nitrogen_sensitive_only: bool = True) -> dict:
+    """:func:`default_receptors` as plain arrays (no DataFrame; about 0.3 ms less per call).
+
+    Returns
+    -------
+    dict
+        ``receptor_id``, ``x``, ``y``, ``n2k_number`` (int64), ``area_name`` (object
+        array of str), ``distance_m``: the columns of :func:`default_receptors`, same
+        values and order; ``notes``: its ``attrs["notes"]``.
+    """
+    return _default_receptors(x, y, x_end, y_end, radius_m=radius_m,
+                              nitrogen_sensitive_only=nitrogen_sensitive_only, arrays=True)
 
 
 _N2K_GRID: dict = {}
