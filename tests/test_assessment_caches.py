@@ -174,3 +174,28 @@ def test_candidate_pools_evaluate_the_same_hexagons(seed):
         got = A.group_headroom(s, gw, w[0] - gw, threshold=thr)
         assert got == ref_s
         assert np.array_equal(s.done, ref_hdone)
+
+
+def test_envelope_many_equals_one_by_one():
+    """The chunk's envelopes in one pass == each case's envelope alone, bit for bit."""
+    rng = np.random.default_rng(21)
+    sets = [_random_templates(rng, int(rng.integers(1, 7))) for _ in range(30)]
+    together = A.envelope_many(sets)
+    assert len(together) == len(sets)
+    for tpl, env in zip(sets, together):
+        alone, fresh = A.envelope(tpl), _fresh_envelope(tpl)
+        for f in ("value", "area_in", "area_out"):
+            assert np.array_equal(getattr(env, f), getattr(alone, f)), f
+            assert np.array_equal(getattr(env, f), getattr(fresh, f)), f
+
+
+def test_envelope_request_is_answered_by_drive():
+    """drive() answers the envelope request of the steps with the case's own envelope."""
+    tpl = _random_templates(np.random.default_rng(5), 3)
+
+    def steps():
+        env = yield (A.EnvelopeRequest(tpl), None)
+        return env
+
+    env = A.drive(steps())
+    assert np.array_equal(env.value, _fresh_envelope(tpl).value)

@@ -198,33 +198,70 @@ def envelope(templates: Templates, *, landuse: int = 1) -> Envelope:
     assembled by :func:`_source_tables` from per-worker caches of the parts that do not
     depend on the position (the same few templates recur in every case); the same numbers.
     """
+    return envelope_many([templates], landuse=landuse)[0]
+
+
+def envelope_many(templates_list, *, landuse: int = 1) -> list:
+    """:func:`envelope` of many template sets (cases) with one pass over the kernel tables.
+
+    The tables are computed per elementary source (no value depends on the other rows),
+    so each envelope is the one :func:`envelope` gives for its templates alone; the
+    batch's lock step asks for the envelopes of a whole chunk at once.
+    """
     from .deposition import model as _model
 
     m = _model.load_model()
-    e = templates.elementary
-    t = e.parent
-    n_t = len(templates)
-    values, a_in, a_out = [], [], []
-    has_sq = np.zeros(n_t, bool)
-    has_sq[t[e.area_side_m > 0]] = True
+    els = [tp.elementary for tp in templates_list]
+    cols = [np.concatenate(c) if c else np.zeros(0) for c in zip(*(
+        (tp.height_m[e.parent], tp.heat_mw[e.parent], tp.spread_m[e.parent], e.x, e.y)
+        for tp, e in zip(templates_list, els)))]
+    if not cols:
+        return []
+    per_s = []
     for s in (0, 1):
-        logtab, lu1 = _source_tables(m, s, templates.height_m[t], templates.heat_mw[t],
-                                     templates.spread_m[t], e.x, e.y, landuse)
+        logtab, lu1 = _source_tables(m, s, *cols, landuse)
         k = np.exp(logtab.max(axis=2))
         lu = np.exp(lu1)
         per = np.maximum(k[:, :-1], k[:, 1:]) * np.maximum(lu[:, :-1], lu[:, 1:])
-        per = np.maximum.accumulate(per[:, ::-1], axis=1)[:, ::-1]
-        if n_t == len(e) and np.array_equal(t, np.arange(n_t)):
-            tab = per  # one elementary source per template (points): the maximum is the row
-        else:
-            tab = np.zeros((n_t, per.shape[1]))
-            np.maximum.at(tab, t, per)
-        values.append(tab)
-        ac_all, ac_out = _area_factors(m, s)
-        a_in.append(np.where(has_sq, ac_all, 1.0))
-        a_out.append(np.where(has_sq, ac_out, 1.0))
-    value = np.stack(values, axis=1).reshape(2 * n_t, -1)
-    return Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel())
+        per_s.append(np.maximum.accumulate(per[:, ::-1], axis=1)[:, ::-1])
+    out, at = [], 0
+    for tp, e in zip(templates_list, els):
+        t, n_t, rows = e.parent, len(tp), slice(at, at + len(e))
+        at += len(e)
+        has_sq = np.zeros(n_t, bool)
+        has_sq[t[e.area_side_m > 0]] = True
+        values, a_in, a_out = [], [], []
+        for s in (0, 1):
+            per = per_s[s][rows]
+            if n_t == len(e) and np.array_equal(t, np.arange(n_t)):
+                tab = per  # one elementary source per template (points): the row itself
+            else:
+                tab = np.zeros((n_t, per.shape[1]))
+                np.maximum.at(tab, t, per)
+            values.append(tab)
+            ac_all, ac_out = _area_factors(m, s)
+            a_in.append(np.where(has_sq, ac_all, 1.0))
+            a_out.append(np.where(has_sq, ac_out, 1.0))
+        value = np.stack(values, axis=1).reshape(2 * n_t, -1)
+        out.append(Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel()))
+    return out
+
+
+class EnvelopeRequest:
+    """What :func:`assess_project_steps` yields for its kernel envelope: ``(request, None)``.
+
+    :func:`drive` answers it with ``request.evaluate(None)`` (:func:`envelope` of the
+    case's templates); :func:`stikstofcalc.assessment_many.assess_many` answers the
+    requests of a whole chunk with one :func:`envelope_many` call (the same numbers).
+    """
+
+    points = None
+
+    def __init__(self, templates: Templates):
+        self.templates = templates
+
+    def evaluate(self, idx=None) -> Envelope:
+        return envelope(self.templates)
 
 
 #: Cached kernel parts per worker: (substance, kind, characteristics) -> table. The
@@ -287,9 +324,11 @@ def _source_tables(m, s, height_m, heat_mw, spread_m, x, y, landuse):
     uniq = list(pos)
     mid = id(m)
     base = np.array([_kernel_part((mid, s, "base", a, b, DEFAULT_Z0_M), lambda a=a, b=b: _model._base_table(
-        m, s, np.array([a]), np.array([b]), np.array([DEFAULT_Z0_M]))[0]) for a, b, _ in uniq])
+        m, s, np.array([a]), np.array([b]), np.array([DEFAULT_Z0_M]))[0])
+        for a, b, _ in uniq]).reshape(len(uniq), *m.L.shape[-2:])
     spread = np.array([_kernel_part((mid, s, "spread", a, b, c), lambda a=a, b=b, c=c: _model.spread_logratio(
-        m, s, np.array([a]), np.array([b]), np.array([c]))[0]) for a, b, c in uniq])
+        m, s, np.array([a]), np.array([b]), np.array([c]))[0])
+        for a, b, c in uniq]).reshape(len(uniq), m.L.shape[-2])
     out = base[inv]
     out += _model.region_logratio(m, s, xr, yr)
     out += spread[inv][:, :, None]
@@ -870,7 +909,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
     relevant = rec["relevant"].to_numpy(bool)
     rec = _Receptors(rec)
-    env = envelope(templates)
+    env = yield (EnvelopeRequest(templates), None)
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])

@@ -174,10 +174,12 @@ def _drive_all(steps: dict, out: list) -> None:
     with one :func:`~stikstofcalc.assessment.unit_deposition_many` call (one engine
     call for the chunk instead of a few per case); each case's search then decides its
     next request from its own values only, so every case gets exactly the numbers of
-    :func:`~stikstofcalc.assessment.assess_project`. A case that raises is recorded
+    :func:`~stikstofcalc.assessment.assess_project`. The kernel envelopes the cases ask
+    for first (:class:`~stikstofcalc.assessment.EnvelopeRequest`) come from one
+    :func:`~stikstofcalc.assessment.envelope_many` call. A case that raises is recorded
     in ``out`` and leaves the round; the others go on.
     """
-    from .assessment import unit_deposition_many
+    from .assessment import EnvelopeRequest, envelope_many, unit_deposition_many
 
     pending = {}
 
@@ -194,6 +196,22 @@ def _drive_all(steps: dict, out: list) -> None:
     for i in steps:
         advance(i, first=True)
     while pending:
+        envs = [(i, s) for i, (s, _) in pending.items() if isinstance(s, EnvelopeRequest)]
+        if envs:  # the kernel envelopes of the chunk in one pass (the first round)
+            try:
+                values = envelope_many([s.templates for _, s in envs])
+            except Exception:  # noqa: BLE001 - find the failing case(s) one by one
+                values = [None] * len(envs)
+            for (i, s), env in zip(envs, values):
+                if env is None:
+                    try:
+                        env = s.evaluate(None)
+                    except Exception as exc:  # noqa: BLE001 - as if raised in the case's generator
+                        pending.pop(i, None)
+                        out[i].error, out[i].trace = exc, traceback.format_exc(limit=3)
+                        continue
+                advance(i, env)
+            continue
         batch = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is not None]
         other = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is None]
         values = unit_deposition_many([(s.points[0], s.points[1][idx], s.points[2][idx])
