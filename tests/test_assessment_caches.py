@@ -199,3 +199,18 @@ def test_envelope_request_is_answered_by_drive():
 
     env = A.drive(steps())
     assert np.array_equal(env.value, _fresh_envelope(tpl).value)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_upper_bounds_equal_envelope_lookup(seed):
+    """upper_bounds (one ring lookup per geometry) == Envelope.at per field, exactly."""
+    rng = np.random.default_rng(100 + seed)
+    tpl = _random_templates(rng, int(rng.integers(2, 8)))
+    e = tpl.elementary
+    r = np.concatenate([rng.uniform(0, 500, 300), np.geomspace(500, 27_000, 700)])
+    ang = rng.uniform(0, 2 * np.pi, r.size)
+    x, y = float(e.x[0]) + r * np.sin(ang), float(e.y[0]) + r * np.cos(ang)
+    env = A.envelope(tpl)
+    d, inside = A.template_distances(tpl, x, y)
+    ref = env.at(np.repeat(d, 2, axis=0), inside=np.repeat(inside, 2, axis=0))
+    assert np.array_equal(A.upper_bounds(tpl, x, y, env), ref)

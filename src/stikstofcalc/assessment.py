@@ -166,10 +166,15 @@ class Envelope:
 
     def ring_index(self, distance_m) -> np.ndarray:
         """Ring interval whose bound holds at distances ``distance_m`` (int64, same shape)."""
-        d = np.asarray(distance_m, float) * BOUND_DISTANCE_FACTOR
-        nint = self.value.shape[1]
-        i = np.clip(np.floor((np.log(np.maximum(d, 1e-9)) - self.log_d0) / self.dlog), 0, nint - 1)
-        return i.astype(np.int64)
+        # floor((log(max(d * factor, 1e-9)) - log_d0) / dlog) clipped to the rings, in place
+        v = np.multiply(distance_m, BOUND_DISTANCE_FACTOR, dtype=float)
+        np.maximum(v, 1e-9, out=v)
+        np.log(v, out=v)
+        v -= self.log_d0
+        v /= self.dlog
+        np.floor(v, out=v)
+        np.clip(v, 0, self.value.shape[1] - 1, out=v)
+        return v.astype(np.int64)
 
     def at(self, distance_m, *, inside=None) -> np.ndarray:
         """Bound per field at distances ``distance_m`` (n_fields, n) [mol N/ha/yr per kg/yr]."""
@@ -347,7 +352,7 @@ def template_distances(templates: Templates, x, y) -> tuple[np.ndarray, np.ndarr
     inside : ndarray of bool, shape (n_templates, n)
         Receptor inside the template's bounding box (area correction not bounded by u >= 1).
     """
-    geom, d, inside = _geometry_distances(templates, x, y)
+    geom, d, inside, _ = _geometry_distances(templates, x, y)
     return d[geom], inside[geom]
 
 
@@ -360,6 +365,8 @@ def _geometry_distances(templates: Templates, x, y):
         Row of each template's geometry in ``distance`` and ``inside``.
     distance, inside : ndarray, shape (n_geometries, n)
         As :func:`template_distances` (templates sharing a geometry share the rows).
+    area : ndarray of bool, shape (n_geometries,)
+        Area geometries (the only ones with receptors ``inside``).
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     e = templates.elementary
@@ -369,6 +376,7 @@ def _geometry_distances(templates: Templates, x, y):
     out = np.empty((len(pos), x.shape[0]))
     inside = np.zeros(out.shape, bool)
     seg = np.isfinite(e.x_end)
+    area = np.zeros(len(pos), bool)
     for g, i in enumerate(first):  # a few geometries; receptors stay vectorised
         mine = e.parent == i
         if np.any(mine & seg):
@@ -380,10 +388,14 @@ def _geometry_distances(templates: Templates, x, y):
             dy = np.maximum(np.maximum(y0 - y, y - y1), 0.0)
             out[g] = np.hypot(dx, dy)
             inside[g] = (dx == 0) & (dy == 0)
+            area[g] = True
         else:
             k = np.flatnonzero(mine)
-            out[g] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
-    return geom, out, inside
+            if k.size == 1:  # one point: the distance itself (the minimum over one)
+                np.hypot(x - e.x[k[0]], y - e.y[k[0]], out=out[g])
+            else:
+                out[g] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
+    return geom, out, inside, area
 
 
 def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.ndarray:
@@ -397,7 +409,7 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.
     products, formed on the 30 ring values instead of on every hexagon).
     """
     env = envelope(templates) if env is None else env
-    geom, d, inside = _geometry_distances(templates, x, y)
+    geom, d, inside, area = _geometry_distances(templates, x, y)
     nint = env.value.shape[1]
     # per field: [value * area_out * safety | value * area_in * safety | 0 beyond the cut-off]
     zero = np.zeros((env.value.shape[0], 1))
@@ -406,11 +418,12 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.
     out = np.empty((2 * len(templates), d.shape[1]))
     for g in range(d.shape[0]):
         code = env.ring_index(d[g])
-        code[inside[g]] += nint
+        if area[g]:
+            code[inside[g]] += nint
         code[d[g] > DEFAULT_CUTOFF_M] = 2 * nint
         for t in np.flatnonzero(geom == g):
-            out[2 * t] = table[2 * t][code]
-            out[2 * t + 1] = table[2 * t + 1][code]
+            table[2 * t].take(code, out=out[2 * t])
+            table[2 * t + 1].take(code, out=out[2 * t + 1])
     return out
 
 
