@@ -550,7 +550,11 @@ def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level
     while True:
         level = np.minimum(s.maxima(w), level_cap)
         if pool is None or np.any(level < last):
-            pool = np.flatnonzero(~s.done & np.any((b >= level[:, None]) & (b > 0), axis=0))
+            # (b >= level) & (b > 0) per scenario: b >= level alone where level > 0
+            hit = np.zeros(n, bool)
+            for row, lv in zip(b, level):
+                hit |= (row >= lv) if lv > 0 else (row >= lv) & (row > 0)
+            pool = np.flatnonzero(hit & ~s.done)
         else:
             pool = pool[~s.done[pool]]
             bp = b[:, pool]
@@ -589,13 +593,15 @@ def group_headroom_steps(search: Search, group_w, other_w, *, threshold: float):
         if s == 0.0:
             return s
         if pool is None or s > last:
-            pool = np.flatnonzero(~search.done & search.relevant)
+            with np.errstate(invalid="ignore"):
+                reach = ob + (gb * s if np.isfinite(s) else np.where(gb > 0, np.inf, 0.0))
+            pool = np.flatnonzero((reach >= threshold) & search.relevant & ~search.done)
         else:
             pool = pool[~search.done[pool]]
-        g, o = gb[pool], ob[pool]
-        with np.errstate(invalid="ignore"):
-            reach = o + (g * s if np.isfinite(s) else np.where(g > 0, np.inf, 0.0))
-        pool = pool[reach >= threshold]
+            g, o = gb[pool], ob[pool]
+            with np.errstate(invalid="ignore"):
+                reach = o + (g * s if np.isfinite(s) else np.where(g > 0, np.inf, 0.0))
+            pool = pool[reach >= threshold]
         last = s
         if not pool.size:
             return s
