@@ -64,6 +64,24 @@ def test_spatial_order_is_a_permutation_grouped_by_case():
     assert np.median(step) < 0.2 * np.median(rand)
 
 
+def test_spatial_order_single_key_equals_lexsort_and_small_groups_keep_order(monkeypatch):
+    import stikstofcalc.deposition.fast as F
+
+    rng = np.random.default_rng(6)
+    x, y = rng.uniform(0, 3e5, 3000), rng.uniform(3e5, 6e5, 3000)
+    cells = (F._spread_bits(((x - x.min()) / F.ORDER_CELL_M).astype(np.uint64))
+             | (F._spread_bits(((y - y.min()) / F.ORDER_CELL_M).astype(np.uint64)) << np.uint64(1)))
+    for group in (rng.integers(0, 7, 3000) * 1000, np.sort(rng.integers(0, 7, 3000)) * 1000):
+        monkeypatch.setattr(F, "ORDER_MIN_PER_GROUP", 0)  # always order
+        assert np.array_equal(F.spatial_order(x, y, group), np.lexsort((cells, group)))
+    # grouped (ascending) with few receptors per group: their own order
+    monkeypatch.setattr(F, "ORDER_MIN_PER_GROUP", 1000)
+    assert np.array_equal(F.spatial_order(x, y, np.sort(rng.integers(0, 7, 3000))), np.arange(3000))
+    # not grouped: always ordered, cases contiguous
+    g = rng.integers(0, 7, 3000)
+    assert (np.diff(g[F.spatial_order(x, y, g)]) >= 0).all()
+
+
 @pytest.mark.parametrize("substance", [0, 1])
 def test_compiled_base_tables_equal_numpy(substance):
     m = M.load_model()

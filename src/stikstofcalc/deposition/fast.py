@@ -470,24 +470,45 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
 
 #: cell size of the spatial receptor order [m]
 ORDER_CELL_M = 250.0
+#: receptors per group (case) on average below which grouped receptors keep their own
+#: order [-]. A batch's cases (hexagon grids in row order, ~9,000 receptors per case in
+#: a call) evaluated as fast unsorted (0.74 s against 0.76 s for 400 cases) and the sort
+#: cost 0.34-0.50 s; one large set (500 x 200,000) gains from the order (block skipping).
+ORDER_MIN_PER_GROUP = 50_000
 
 
 def spatial_order(x, y, group=None):
     """Permutation that puts receptors in Z (Morton) order of ORDER_CELL_M cells,
-    within each ``group`` value (the case's first source), stable for ties."""
+    within each ``group`` value (the case's first source), stable for ties.
+
+    Grouped receptors (``group`` ascending) of on average fewer than
+    ORDER_MIN_PER_GROUP per group keep their own order."""
     x = np.asarray(x, dtype=np.float64)
     n = x.shape[0]
     if n == 0:
         return np.zeros(0, np.int64)
+    rank = None
+    if group is not None:
+        group = np.asarray(group)
+        step = group[1:] != group[:-1]
+        if np.all(group[1:] >= group[:-1]):  # grouped already (the batch's receptors)
+            if n < ORDER_MIN_PER_GROUP * (1 + np.count_nonzero(step)):
+                return np.arange(n)
+            rank = np.zeros(n, np.uint64)
+            np.cumsum(step, out=rank[1:])
+        else:
+            rank = np.unique(group, return_inverse=True)[1].astype(np.uint64).reshape(n)
     y = np.asarray(y, dtype=np.float64)
     fx = np.nan_to_num(x - np.nanmin(x)) / ORDER_CELL_M
     fy = np.nan_to_num(y - np.nanmin(y)) / ORDER_CELL_M
     cx = np.minimum(fx, 65535).astype(np.uint64)
     cy = np.minimum(fy, 65535).astype(np.uint64)
-    code = _spread_bits(cx) | (_spread_bits(cy) << np.uint64(1))
-    if group is None:
+    code = _spread_bits(cx) | (_spread_bits(cy) << np.uint64(1))  # < 2**32
+    if rank is None:
         return np.argsort(code, kind="stable")
-    return np.lexsort((code, np.asarray(group)))
+    # one key, group rank in the high 32 bits: a stable argsort of it is the lexsort of
+    # (group, code), 5x faster (1.7 M receptors in 186 groups: 0.08 s against 0.39 s)
+    return np.argsort((rank << np.uint64(32)) | code, kind="stable")
 
 
 def _spread_bits(v):
