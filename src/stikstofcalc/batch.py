@@ -686,8 +686,10 @@ def compute_chunk(payload) -> dict:
             failed.append(case_id)
             continue
         results.extend(result_rows(o.assessment))
-        sources.append(o.table[SOURCE_COLUMNS])
-    return {"results": results, "sources": pd.concat(sources, ignore_index=True) if sources else None,
+        sources.append(o.table)
+    # one concatenation, then the columns (64 column selections cost 6x as much)
+    sources = pd.concat(sources, ignore_index=True)[SOURCE_COLUMNS] if sources else None
+    return {"results": results, "sources": sources,
             "problems": problems, "failed": failed, **timings}
 
 

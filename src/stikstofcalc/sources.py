@@ -19,6 +19,7 @@ times the unit deposition of its template (:mod:`stikstofcalc.assessment`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -227,17 +228,22 @@ def row_keys(table: pd.DataFrame, project) -> list:
     point = f"POINT ({loc.x!r} {loc.y!r})"
     small = loc.outline is None or parse_wkt(outline_wkt(loc.outline)).area_m2 < SMALL_SITE_M2
     site = point if small else outline_wkt(loc.outline)
+    fh, fq, fs = FALLBACK_CHARACTERISTICS
+
+    def col(name, fill=np.nan):  # float column as a list, missing values filled
+        v = table[name].to_numpy(dtype=float, na_value=np.nan)
+        return np.where(np.isnan(v), fill, v).tolist()
+
     keys = []
-    for wkt, kind, x, y, h, q, s in zip(table["geometry_wkt"], table["source_kind"], table["x_m"],
-                                        table["y_m"], table["height_m"], table["heat_mw"],
-                                        table["spread_m"]):
+    isnan = math.isnan
+    for wkt, kind, x, y, h, q, s in zip(table["geometry_wkt"].tolist(), table["source_kind"].tolist(),
+                                        col("x_m"), col("y_m"), col("height_m", fh),
+                                        col("heat_mw", fq), col("spread_m", fs)):
         if kind == "machinery":
             wkt = site
         elif not isinstance(wkt, str) or not wkt.startswith("LINESTRING"):
-            wkt = f"POINT ({float(x)!r} {float(y)!r})" if pd.notna(x) else point
-        fh, fq, fs = FALLBACK_CHARACTERISTICS
-        h = fh if pd.isna(h) else float(h)
-        keys.append((wkt, h, fq if pd.isna(q) else float(q), min(fs if pd.isna(s) else float(s), h)))
+            wkt = f"POINT ({x!r} {y!r})" if not isnan(x) else point
+        keys.append((wkt, h, q, min(s, h)))
     return keys
 
 
