@@ -750,15 +750,19 @@ def _to_rd(project):
 
 
 def _receptor_set(templates, receptors, margin):
-    """Default receptors (N2K hexagons within 25 km) or the user's, collapsed per hexagon."""
-    from .natura2000 import load_natura2000
-    from .receptors import collapse_receptors, default_receptors, read_receptor_file
+    """Default receptors (N2K hexagons within 25 km) or the user's, collapsed per hexagon.
 
-    if receptors is None:
+    The default set comes as a dict of column arrays, the user's as a DataFrame (both
+    have ``receptor_id``, ``x``, ``y``, ``n2k_number``, ``area_name``, ``relevant``)."""
+    from .natura2000 import load_natura2000
+    from .receptors import collapse_receptors, default_receptor_arrays, read_receptor_file
+
+    if receptors is None:  # columns as arrays (no DataFrame: 0.3 ms less per case)
         x, y, xe, ye = templates.source_points()
-        rec = default_receptors(x, y, xe, ye)
-        rec["relevant"] = True
-        return rec, {"source": "default", "notes": list(rec.attrs.get("notes", []))}
+        rec = default_receptor_arrays(x, y, xe, ye)
+        notes = rec.pop("notes")
+        rec["relevant"] = np.ones(rec["x"].shape[0], bool)
+        return rec, {"source": "default", "notes": list(notes)}
     path = None
     if not isinstance(receptors, pd.DataFrame):
         path = str(receptors)
@@ -925,8 +929,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     W = np.array([rw.sum(axis=0) for _, rw in scen_rows]).reshape(len(scen), n_f)
 
     rec, rec_info = _receptor_set(templates, receptors, receptor_margin)
-    rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
-    relevant = rec["relevant"].to_numpy(bool)
+    rx, ry = np.asarray(rec["x"], float), np.asarray(rec["y"], float)
+    relevant = np.asarray(rec["relevant"], bool)
     rec = _Receptors(rec)
     env = yield (EnvelopeRequest(templates), None)
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
@@ -1025,17 +1029,18 @@ class _Receptors:
 
     _COLUMNS = ("receptor_id", "x", "y", "area_name", "n2k_number")
 
-    def __init__(self, table: pd.DataFrame):
+    def __init__(self, table):  # DataFrame or dict of column arrays
         self.table = table
         self._cols = None
+        self._n = len(table["x"])
 
     def __len__(self):
-        return len(self.table)
+        return self._n
 
     def row(self, j) -> dict:
         if self._cols is None:
             t = self.table
-            self._cols = {c: t[c].to_numpy() for c in self._COLUMNS if c in t}
+            self._cols = {c: np.asarray(t[c]) for c in self._COLUMNS if c in t}
         return {c: a[j] for c, a in self._cols.items()}
 
 

@@ -269,9 +269,9 @@ def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
                                     kengetallen=kg, receptor_margin=receptor_margin)
     scen, W = scenario_weights(plan, keys, templates)
     rec, _ = _receptor_set(templates, receptors, receptor_margin)
-    rx, ry = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
-    rid = rec["receptor_id"].to_numpy(np.int64)
-    rel = rec["relevant"].to_numpy(bool)
+    rx, ry = np.asarray(rec["x"], float), np.asarray(rec["y"], float)
+    rid = np.asarray(rec["receptor_id"], np.int64)
+    rel = np.asarray(rec["relevant"], bool)
     num = load_natura2000().area_of(rid).astype(np.int64)
     U = unit_deposition(templates, rx, ry)
     thr = assessment.regime.threshold_mol_ha_yr
@@ -279,7 +279,7 @@ def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
         aspect = (MAP_AXES[2] * A4_LANDSCAPE_IN[0]) / (MAP_AXES[3] * A4_LANDSCAPE_IN[1])
     out = []
     for r in assessment.results:
-        dep = W[scen.index((r["phase"], r["year"]))] @ U if len(rec) else np.zeros(0)
+        dep = W[scen.index((r["phase"], r["year"]))] @ U if len(rx) else np.zeros(0)
         shapes = _source_shapes(plan, keys, r["phase"], r["year"], project.location.outline)
         pts = [s.xy for s in shapes] + [np.array([[project.location.x, project.location.y]])]
         if rel.any():
