@@ -116,10 +116,7 @@ def _full_pass_search(weights, bounds, exact, relevant, count_level, seed=A.SEED
     b = w @ bounds
     b[:, ~relevant] = -np.inf
     done = np.zeros(n, bool)
-    k = min(seed, n)
-    top = np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()
-    first = np.zeros(n, bool)
-    first[top] = True
+    first = A.seed_mask(b, min(seed, n))  # the seeds as the search takes them (see below)
     done |= first & relevant
     rounds = 1
     while True:
@@ -214,3 +211,19 @@ def test_upper_bounds_equal_envelope_lookup(seed):
     d, inside = A.template_distances(tpl, x, y)
     ref = env.at(np.repeat(d, 2, axis=0), inside=np.repeat(inside, 2, axis=0))
     assert np.array_equal(A.upper_bounds(tpl, x, y, env), ref)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_compiled_seed_mask_is_a_top_k(seed):
+    """The heap's seeds: the numpy version's where values are distinct, and with ties a
+    valid top k per row (k hexagons, none left out larger than one taken)."""
+    rng = np.random.default_rng(seed)
+    b = rng.lognormal(-5, 2, size=(4, 3000))
+    b[:, rng.random(3000) < 0.1] = -np.inf  # hexagons that do not count
+    for k in (1, 48, 3000):
+        assert np.array_equal(A.seed_mask(b, k), A.seed_mask(b, k, compiled=False))
+    tied = np.round(b, 1)  # many equal values
+    for row in tied:
+        got = A.seed_mask(row[None, :], 48)
+        assert got.sum() == 48
+        assert row[got].min() >= row[~got].max()

@@ -538,10 +538,7 @@ def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level
     s = Search(np.zeros(bounds.shape), np.zeros(n, bool), bounds, rel, evaluate, points=points)
     if n == 0:
         return s
-    k = min(seed, n)
-    top = np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()
-    first = np.zeros(n, bool)
-    first[top] = True
+    first = seed_mask(b, min(seed, n))
     yield from s.run_steps(first & rel)
     # The levels only rise as hexagons are evaluated, so a hexagon that is no candidate
     # never becomes one again: after the first pass only the remaining pool is checked
@@ -565,6 +562,25 @@ def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level
         cand = np.zeros(n, bool)
         cand[pool] = True
         yield from s.run_steps(cand)
+
+
+def seed_mask(b, k: int, *, compiled: bool = True) -> np.ndarray:
+    """Hexagons among the ``k`` largest of some row of ``b`` (n_scenarios, n), as a mask.
+
+    Compiled (``_search_nb``, a heap per row) or with ``numpy.argpartition``; the two
+    differ only in which of equal values they take, which changes no result (the
+    search is exact from any seed)."""
+    b = np.ascontiguousarray(b, dtype=float)
+    out = np.zeros(b.shape[1], bool)
+    if k <= 0 or b.shape[0] == 0:
+        return out
+    if compiled:
+        from ._search_nb import top_k_mask
+
+        top_k_mask(b, int(k), out)
+    else:
+        out[np.argpartition(-b, k - 1, axis=1)[:, :k].ravel()] = True
+    return out
 
 
 def group_headroom(search: Search, group_w, other_w, *, threshold: float) -> float:
