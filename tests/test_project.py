@@ -165,3 +165,21 @@ def test_toml_example_keys_are_documented():
         data = tomllib.load(open(path, "rb"))
         for key in data:
             assert f"`{key}`" in doc, (path, key)
+
+
+def test_remembered_unit_texts_convert_and_fail_as_fresh_ones():
+    """to_magnitude remembers text conversions per unit: same numbers, errors still raised."""
+    from stikstofcalc import units
+    from stikstofcalc.errors import UnitError
+
+    units._MAGNITUDES.clear()
+    assert units.to_magnitude("1,2 km", "m") == pytest.approx(1200.0)
+    assert ("1,2 km", "m") in units._MAGNITUDES
+    assert units.to_magnitude("1,2 km", "m") == pytest.approx(1200.0)  # remembered
+    assert units.to_magnitude("1,2 km", "km") == pytest.approx(1.2)  # per unit
+    with pytest.raises(UnitError) as err:  # a wrong dimension is never remembered
+        units.to_magnitude("1,2 km", "month", field="bouwduur")
+    assert "bouwduur" in str(err.value)
+    with pytest.raises(UnitError):
+        units.to_magnitude("1,2 km", "month", field="bouwduur")
+    assert units.to_magnitude("24", "month") == 24.0  # a bare number in the column's unit

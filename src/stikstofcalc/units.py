@@ -95,6 +95,20 @@ def parse_quantity(text: str, *, field: str = "value"):
                         detail=str(exc) or type(exc).__name__) from exc
 
 
+#: Text -> magnitude of the conversions done so far, per target unit (successes only;
+#: errors are raised afresh, naming their field). Parsing with pint costs about 0.1 ms;
+#: a batch's cells repeat a few dozen texts. Bounded: emptied when full.
+_MAGNITUDES: dict = {}
+_MAGNITUDES_MAX = 4096
+
+
+def _remember(text: str, unit: str, magnitude: float) -> float:
+    if len(_MAGNITUDES) >= _MAGNITUDES_MAX:
+        _MAGNITUDES.clear()
+    _MAGNITUDES[(text, unit)] = magnitude
+    return magnitude
+
+
 def to_magnitude(value, unit: str, *, field: str = "value") -> float:
     """Convert a number or Quantity (or a string such as ``"18 maanden"``) to ``unit``.
 
@@ -106,9 +120,17 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
 
     given = value
     if isinstance(value, str):
+        hit = _MAGNITUDES.get((value, unit))
+        if hit is not None:  # the same text in the same unit (a batch repeats "18 maanden")
+            return hit
         value = parse_quantity(value, field=field)
         if value.unitless and value.units == ureg.dimensionless:
-            return float(value.magnitude)  # a bare number, like a plain float
+            return _remember(given, unit, float(value.magnitude))  # a bare number, like a plain float
+        if isinstance(value, pint.Quantity):
+            try:
+                return _remember(given, unit, float(value.to(unit).magnitude))
+            except pint.DimensionalityError:
+                pass  # reported below
     if isinstance(value, pint.Quantity):
         try:
             return float(value.to(unit).magnitude)
