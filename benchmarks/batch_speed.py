@@ -109,6 +109,8 @@ def main(argv=None):
             if total is None:
                 last[0] = time.perf_counter()
 
+        k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        kids0 = k0.ru_utime + k0.ru_stime
         cpu0 = time.process_time()
         t0 = time.perf_counter()
         res = run_batch(src, jobs=args.jobs, output=out, progress=progress)  # writes while computing
@@ -127,7 +129,10 @@ def main(argv=None):
         total = t2 - t0
         print(f"total       {total:8.2f} s  = {1e3 * total / max(args.cases, 1):.1f} ms/case; "
               f"10,000 cases ~ {total / max(args.cases, 1) * 1e4:.0f} s")
-        print(f"main process CPU {cpu:.1f} s (read, validate, write)")
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        kids_cpu = kids.ru_utime + kids.ru_stime - kids0
+        print(f"main process CPU {cpu:.1f} s (read, validate, write); worker processes CPU "
+              f"{kids_cpu:.1f} s; together {(cpu + kids_cpu) / total:.2f} cores busy on average")
         self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         kids_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"peak memory: main process {self_mb:.0f} MB, largest worker {kids_mb:.0f} MB")

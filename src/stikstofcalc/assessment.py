@@ -36,8 +36,8 @@ import pandas as pd
 from . import rules
 from .deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from .errors import InputError
-from .sources import (DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys,
-                      segment_distance)
+from .receptors import distance_to_sources
+from .sources import DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
 #: approximate distance -> ring mapping) [-].
@@ -381,7 +381,9 @@ def _geometry_distances(templates: Templates, x, y):
         mine = e.parent == i
         if np.any(mine & seg):
             k = np.flatnonzero(mine & seg)
-            out[g] = segment_distance(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k]).min(axis=1)
+            # compiled, one pass (segment_distance(...).min(axis=1) to within rounding:
+            # sqrt of the squared distance instead of hypot; 6x faster)
+            out[g] = distance_to_sources(x, y, e.x[k], e.y[k], e.x_end[k], e.y_end[k])
         elif np.any(mine & (e.area_side_m > 0)):
             x0, y0, x1, y1 = templates.bbox[i]
             dx = np.maximum(np.maximum(x0 - x, x - x1), 0.0)
