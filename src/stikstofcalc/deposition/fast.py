@@ -450,8 +450,9 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     # the cut-off of a source skip it whole. Each receptor's sum runs over the same
     # sources in the same order, so the values do not depend on the ordering.
     perm = spatial_order(receptors.x, receptors.y, rs0)
-    out0 = np.zeros(nrcp)
-    out1 = np.zeros(nrcp)
+    keep = perm.size == nrcp and (nrcp == 0 or (perm[0] == 0 and np.all(perm[1:] > perm[:-1])))
+    if keep:  # the receptors' own order (spatial_order keeps small grouped cases as they are)
+        perm = slice(None)
     rx = _kernel_array(receptors.x[perm], np.float64)
     ry = _kernel_array(receptors.y[perm], np.float64)
     rlu = _kernel_array(receptors.landuse[perm], np.int64)
@@ -463,6 +464,10 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
         _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl], tix, aix,
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
                   *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, o0[sl], o1[sl])
+    if keep:
+        return o0, o1
+    out0 = np.zeros(nrcp)
+    out1 = np.zeros(nrcp)
     out0[perm] = o0
     out1[perm] = o1
     return out0, out1
