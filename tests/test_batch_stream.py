@@ -138,3 +138,48 @@ def test_zip64_records(cases_book, tmp_path, monkeypatch):
     with zipfile.ZipFile(big) as z:
         assert any(i.file_size > 2_000 for i in z.infolist())
     assert openpyxl.load_workbook(big)["bronnen"].max_row == len(res.sources) + 2
+
+
+def test_batch_leaves_the_garbage_collector_as_it_was(cases_book, tmp_path):
+    """run_batch freezes and retunes the cyclic collector while it runs, and undoes both,
+    also when it fails (the output exists already)."""
+    import gc
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    seen = {}
+
+    def progress(done=0, *, total=None):
+        seen.setdefault("threshold", gc.get_threshold())
+        seen.setdefault("frozen", gc.get_freeze_count())
+
+    batch.run_batch(cases_book, jobs=1, output=tmp_path / "r.xlsx", progress=progress)
+    assert seen["threshold"] == batch.BATCH_GC_THRESHOLD and seen["frozen"] > frozen  # it did apply
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+    with pytest.raises(batch.InputError, match="exists already"):
+        batch.run_batch(cases_book, jobs=1, output=tmp_path / "r.xlsx")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+
+
+def _worker_state():
+    import gc
+    import os
+
+    import numba
+    from threadpoolctl import threadpool_info
+
+    return {"numba": numba.get_num_threads(), "env": os.environ.get("NUMBA_NUM_THREADS"),
+            "blas": sorted({p["num_threads"] for p in threadpool_info()}),
+            "frozen": gc.get_freeze_count(), "threshold": gc.get_threshold()}
+
+
+def test_worker_processes_are_single_threaded():
+    """Batch workers fill the cores themselves: one numba/BLAS thread each (pools of N
+    threads per worker made 2,000 cases take 57 s instead of 16 s), modules frozen."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=batch._worker_init) as ex:
+        state = ex.submit(_worker_state).result(timeout=120)
+    assert state["numba"] == 1 and state["env"] == "1"
+    assert state["blas"] in ([], [1])
+    assert state["frozen"] > 10_000 and state["threshold"] == batch.BATCH_GC_THRESHOLD

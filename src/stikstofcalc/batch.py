@@ -754,12 +754,21 @@ WORKER_THREADS = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NU
                   "MKL_NUM_THREADS": "1"}
 
 
+#: Cyclic-GC thresholds while a batch runs (generation 0, 1, 2) [allocations, collections].
+#: Python's default (700, 10, 10) collects every few hundred new containers; a chunk makes
+#: hundreds of thousands of short-lived dicts and lists that reference counting frees
+#: anyway. Measured in a worker: collector time 0.57 -> 0.26 s per 640 cases.
+BATCH_GC_THRESHOLD = (50_000, 20, 100)
+
+
 def _worker_init():
-    """Initialise a worker process: single-threaded numba, OpenMP and BLAS.
+    """Initialise a worker process: single-threaded numba, OpenMP and BLAS; the modules
+    and their data loaded, then frozen out of the cyclic collector, which runs less often.
 
     The environment variables reach numba if it is not loaded yet; BLAS is loaded
     already (numpy came with this module), so its pool is limited at run time with
     threadpoolctl."""
+    import gc
     import sys
 
     from threadpoolctl import threadpool_limits
@@ -770,6 +779,32 @@ def _worker_init():
         import numba
 
         numba.set_num_threads(1)
+    from . import assessment_many, inventory  # noqa: F401 - loaded before the freeze
+    from .deposition import fast  # noqa: F401
+
+    gc.freeze()  # what is loaded now lives as long as the worker: never scan it
+    gc.set_threshold(*BATCH_GC_THRESHOLD)
+
+
+class _BatchGC:
+    """In this process, while a batch runs: what exists already (the workbook read, the
+    modules) frozen out of the cyclic collector and the thresholds of BATCH_GC_THRESHOLD;
+    both undone afterwards (main-process collector time about 7 % of its CPU otherwise)."""
+
+    def __enter__(self):
+        import gc
+
+        self.threshold = gc.get_threshold()
+        gc.freeze()
+        gc.set_threshold(*BATCH_GC_THRESHOLD)
+        return self
+
+    def __exit__(self, *exc):
+        import gc
+
+        gc.set_threshold(*self.threshold)
+        gc.unfreeze()
+        return False
 
 
 class _Chunks:
@@ -907,8 +942,9 @@ def run_batch(path, *, regime: str | None = None, jobs: int | None = None, progr
 
         writer = ResultsWriter(output, overwrite=overwrite, input_path=book.path)
     try:
-        return _run(path, book, writer, regime=regime, jobs=jobs, progress=progress, command=command,
-                    timings=timings)
+        with _BatchGC():
+            return _run(path, book, writer, regime=regime, jobs=jobs, progress=progress, command=command,
+                        timings=timings)
     finally:
         if writer is not None:
             writer.close()
