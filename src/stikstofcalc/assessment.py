@@ -727,7 +727,7 @@ class Assessment:
     measures: list
     reference: dict | None
     receptors: dict
-    provenance: dict
+    provenance: dict | None
     notes: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -872,7 +872,7 @@ def assess_project(project, *, regime=None, receptors=None, netted: bool = False
 
 def assess_project_steps(project, *, regime=None, receptors=None, netted: bool = False,
                          measures: bool = True, prune: bool = True, kengetallen=None,
-                         receptor_margin: float | None = None, plan=None):
+                         receptor_margin: float | None = None, plan=None, provenance: bool = True):
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -897,6 +897,9 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         The project's emission-source table when the caller already has it
         (``inventory.emission_sources(project, kengetallen=...)``, the same key figures);
         default: computed here.
+    provenance : bool, keyword-only
+        Fill ``Assessment.provenance`` (False: ``None``; the batch records its
+        provenance once, in ``herkomst``, and skips this per case).
 
     Returns
     -------
@@ -989,7 +992,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rec_info.update(count=int(len(rec)), relevant=int(relevant.sum()),
                     evaluated=int(search.done.sum()), engine_calls=search.evaluations,
                     pruned=bool(prune))
-    prov = _provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
+    prov = _provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates) if provenance else None
     return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
 
 

@@ -115,7 +115,7 @@ def emission_tables(projects, kgs) -> list:
 
 
 def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, measures: bool = False,
-                timings: dict | None = None) -> list[CaseOutcome]:
+                provenance: bool = True, timings: dict | None = None) -> list[CaseOutcome]:
     """Assess many projects: emission tables for all at once, then each case's verdicts.
 
     Parameters
@@ -130,6 +130,9 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
         Key figures for every project; default: the edition each project names.
     measures : bool, keyword-only
         Also compute the standard measures (slow; the batch does not).
+    provenance : bool, keyword-only
+        Fill each ``Assessment.provenance`` (the batch does not: its provenance is
+        recorded once per workbook).
     timings : dict, keyword-only
         Receives ``emissions_s`` and ``deposition_s`` (seconds in this process).
 
@@ -159,7 +162,7 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
             continue
         out[i] = CaseOutcome(table, None)
         steps[i] = assess_project_steps(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
-                                        plan=table if is_rd else None)
+                                        plan=table if is_rd else None, provenance=provenance)
     _drive_all(steps, out)
     if timings is not None:
         timings["emissions_s"] = timings.get("emissions_s", 0.0) + t1 - t0

@@ -669,7 +669,7 @@ def compute_chunk(payload) -> dict:
     results, sources, problems, failed = [], [], [], []
     timings = {"emissions_s": 0.0, "deposition_s": 0.0}
     outcomes = assess_many([p[1] for p in payload], regime=[p[2] for p in payload],
-                           receptors=[p[3] for p in payload], timings=timings)
+                           receptors=[p[3] for p in payload], provenance=False, timings=timings)
     for (case_id, project, regime, receptors, row, where), o in zip(payload, outcomes):
         if isinstance(o.error, StikstofError):
             c = CaseInput(case_id, row, {}, where, regime)
