@@ -124,10 +124,12 @@ def render_rows(frame: pd.DataFrame, first_row: int, styles: list[str]):
     for start in range(0, len(frame), BLOCK_ROWS):
         part = frame.iloc[start:start + BLOCK_ROWS]
         rows = range(first_row + start, first_row + start + len(part))
+        numbers = [f'{r}"' for r in rows]  # the row numbers formatted once for all columns
         cols = []
         for j, (letter, style) in enumerate(zip(letters, styles)):
             tails = _cell_tails(part.iloc[:, j], style)
-            cols.append([f'<c r="{letter}{r}"{t}' if t else "" for r, t in zip(rows, tails)])
+            head = f'<c r="{letter}'
+            cols.append([f"{head}{r}{t}" if t else "" for r, t in zip(numbers, tails)])
         out = [f'<row r="{r}">{"".join(cells)}</row>' for r, *cells in zip(rows, *cols)]
         yield "".join(out).encode("utf-8")
 
