@@ -289,3 +289,23 @@ def test_in_netherlands_and_route_crossing():
     assert not in_netherlands([40000, 290000, 100000], [480000, 450000, 330000]).any()
     assert polyline_crosses_itself([(0, 0), (10, 0), (10, 10), (5, -5)])
     assert not polyline_crosses_itself([(0, 0), (10, 0), (10, 10), (0, 10)])
+
+
+@pytest.mark.parametrize("tolerance", [1.0, 100.0, 5000.0, 0.0])
+def test_compiled_in_netherlands_equals_numpy(tolerance):
+    """The compiled check of a few points == the numpy reference, also on and near the
+    outline's edges and vertices (tolerance 0 takes the numpy path)."""
+    from stikstofcalc.sources import NL_OUTLINE_RD, _in_netherlands_numpy
+
+    rng = np.random.default_rng(11)
+    r = NL_OUTLINE_RD
+    t, k = rng.random(3000), rng.integers(0, len(r) - 1, 3000)
+    ex, ey = r[k, 0] + t * (r[k + 1, 0] - r[k, 0]), r[k, 1] + t * (r[k + 1, 1] - r[k, 1])
+    xs = np.concatenate([rng.uniform(0, 300000, 3000), ex, ex + rng.normal(0, 3 * tolerance + 1, 3000), r[:, 0]])
+    ys = np.concatenate([rng.uniform(280000, 630000, 3000), ey, ey + rng.normal(0, 3 * tolerance + 1, 3000),
+                         r[:, 1]])
+    got = np.concatenate([in_netherlands(xs[i:i + 10], ys[i:i + 10], tolerance_m=tolerance)
+                          for i in range(0, xs.size, 10)])
+    ref = _in_netherlands_numpy(xs, ys, tolerance)
+    assert np.array_equal(got, ref)
+    assert 0.2 < ref.mean() < 0.9  # both outcomes occur

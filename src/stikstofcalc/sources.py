@@ -87,10 +87,72 @@ def in_netherlands(x, y, *, tolerance_m: float = OUTLINE_TOLERANCE_M) -> np.ndar
     ndarray of bool
     """
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+    if x.shape == y.shape and x.ndim == 1 and x.size <= _FEW_POINTS and tolerance_m >= 1.0:
+        kernel = _in_outline_kernel()
+        if kernel is not None:  # a case's site: compiled, no numpy pass per edge
+            out = np.zeros(x.size, bool)
+            r = NL_OUTLINE_RD
+            kernel(np.ascontiguousarray(x), np.ascontiguousarray(y), r[:-1, 0].copy(), r[:-1, 1].copy(),
+                   r[1:, 0].copy(), r[1:, 1].copy(), float(tolerance_m), out)
+            return out
+    return _in_netherlands_numpy(x, y, tolerance_m)
+
+
+def _in_netherlands_numpy(x, y, tolerance_m):
+    """Reference of :func:`in_netherlands` (numpy over points x edges)."""
     ring = NL_OUTLINE_RD
     inside = points_in_polygon(x, y, [ring], boundary=True)
     d = segment_distance(x, y, ring[:-1, 0], ring[:-1, 1], ring[1:, 0], ring[1:, 1]).min(axis=1)
     return inside | (d <= tolerance_m)
+
+
+#: Up to this many points :func:`in_netherlands` runs compiled, point by point [-]
+#: (one site per case in validation: 0.2 ms of numpy calls -> a few microseconds).
+_FEW_POINTS = 64
+_IN_OUTLINE: list = []
+
+
+def _in_outline_kernel():
+    """Compiled point-in-outline test (numba), or None without numba.
+
+    Per point: inside by the even-odd rule, or within the tolerance of an edge, the
+    distance computed as :func:`segment_distance` does (so the same numbers). A point
+    on an edge, or within rounding of it, is within the tolerance (used from 1 m on) and
+    counts as inside under either boundary rule, so the result equals
+    :func:`_in_netherlands_numpy` (tested).
+    """
+    if not _IN_OUTLINE:
+        try:
+            from numba import njit
+        except ImportError:  # pragma: no cover - numba is a dependency
+            _IN_OUTLINE.append(None)
+            return None
+
+        @njit(cache=True)
+        def kernel(x, y, ax, ay, bx, by, tol, out):
+            for i in range(x.size):
+                px, py = x[i], y[i]
+                inside = False
+                best = np.inf
+                for k in range(ax.size):
+                    x0, y0, x1, y1 = ax[k], ay[k], bx[k], by[k]
+                    if (y0 > py) != (y1 > py):
+                        xc = x0 + (py - y0) * (x1 - x0) / (y1 - y0)
+                        if px < xc:
+                            inside = not inside
+                    dx, dy = x1 - x0, y1 - y0
+                    len2 = dx * dx + dy * dy
+                    if not len2 > 0:
+                        len2 = 1.0
+                    t = ((px - x0) * dx + (py - y0) * dy) / len2
+                    t = min(max(t, 0.0), 1.0)
+                    d = math.hypot(px - x0 - t * dx, py - y0 - t * dy)
+                    if d < best:
+                        best = d
+                out[i] = inside or best <= tol
+
+        _IN_OUTLINE.append(kernel)
+    return _IN_OUTLINE[0]
 
 
 def polyline_crosses_itself(points) -> bool:
