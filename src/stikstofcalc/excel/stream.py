@@ -289,14 +289,14 @@ class SheetSpool:
 
     def _probe(self, frame, records):
         """Per column what decides its type in the whole table (see ``mode``)."""
-        if self.mode == "concat":  # a value and a missing one per column (if any): one take
+        if self.mode == "concat":
+            # rows holding a value and a missing one of every column (if any), as one small
+            # frame: its columns have the chunk's dtypes and are all-missing exactly where
+            # the chunk's are, which is all pandas.concat looks at to type the whole
             na = frame.isna().to_numpy()
-            picks = [([int(np.argmin(c))] if not c.all() else []) + ([int(np.argmax(c))] if c.any() else [])
-                     for c in na.T]
-            rows = sorted({i for p in picks for i in p})
-            sub = frame.take(rows)
-            at = {r: k for k, r in enumerate(rows)}
-            return [sub.iloc[[at[i] for i in p], j].reset_index(drop=True) for j, p in enumerate(picks)]
+            has_value, has_na = ~na.all(axis=0), na.any(axis=0)
+            rows = np.union1d(na.argmin(axis=0)[has_value], na.argmax(axis=0)[has_na])
+            return frame.take(rows).reset_index(drop=True)
         reps = [{} for _ in range(frame.shape[1])]
         for rec in records:
             for j, v in enumerate(rec):
@@ -305,13 +305,12 @@ class SheetSpool:
 
     def _whole_dtypes(self):
         """Type of each column in the single-frame table of all chunks."""
+        if self.mode == "concat":
+            return list(pd.concat([c["probe"] for c in self.chunks], ignore_index=True).dtypes)
         out = []
         for j in range(len(self.styles)):
-            if self.mode == "concat":
-                out.append(pd.concat([c["probe"][j] for c in self.chunks], ignore_index=True).dtype)
-            else:
-                values = [v for c in self.chunks for v in c["probe"][j]]
-                out.append(pd.DataFrame([(v,) for v in values], columns=["v"])["v"].dtype)
+            values = [v for c in self.chunks for v in c["probe"][j]]
+            out.append(pd.DataFrame([(v,) for v in values], columns=["v"])["v"].dtype)
         return out
 
     def segments(self) -> list:
