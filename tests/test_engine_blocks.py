@@ -93,3 +93,25 @@ def test_compiled_base_tables_equal_numpy(substance):
     h[:4], hc[:4], z0[:4] = [0.5, 40.0, 48.0, 0.3], [0.0, 1.5, 1.8, 0.0], [0.03, 2.0, 2.5, 0.02]
     np.testing.assert_allclose(M._base_table(m, substance, h, hc, z0),
                                M._base_table_numpy(m, substance, h, hc, z0), rtol=0, atol=1e-12)
+
+
+def test_table_cache_gives_the_values_of_fresh_tables():
+    """Within table_cache() a second call reuses the first call's source tables (and adds
+    new sources' tables): every value equals a call without the cache."""
+    import stikstofcalc.deposition.fast as F
+
+    src, rcp = _mixed(3, 3000)
+    kw = dict(cutoff_m=25000.0, allow_extrapolation=False, chunk_pairs=4_000_000, method="fast")
+    half = len(src.x) // 2
+    first = SourceArrays(**{k: (v[:half] if isinstance(v, np.ndarray) and v.shape == src.x.shape else v)
+                            for k, v in vars(src).items()})
+    ref_all, ref_half = evaluate(src, rcp, **kw), evaluate(first, rcp, **kw)
+    with F.table_cache():
+        got_half = evaluate(first, rcp, **kw)  # fills the store
+        got_all = evaluate(src, rcp, **kw)  # half from the store, half new
+        store = next(iter(F._TABLE_CACHE[0].values()))
+        assert store.n >= 2  # tables were kept
+    assert F._TABLE_CACHE[0] is None  # closed
+    for got, ref in ((got_half, ref_half), (got_all, ref_all)):
+        np.testing.assert_array_equal(got.nox, ref.nox)
+        np.testing.assert_array_equal(got.nh3, ref.nh3)

@@ -14,7 +14,8 @@ a few hundred random cases to 1e-9 relative on deposition and exactly on verdict
    (``plan=``), so nothing is computed twice.
 
 4. the searches of all cases run in lock step (:func:`_drive_all`): each round's
-   hexagon requests of every case go to the engine in one call with case codes.
+   hexagon requests of every case go to the engine in one call with case codes, and
+   the rounds share the sources' kernel tables (``deposition.fast.table_cache``).
 
 What is still per case (see ``docs/batch.md``, "Speed"): receptor selection, the kernel
 envelope, the bounds and the headroom iterations (apart from their engine calls).
@@ -163,7 +164,10 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
         out[i] = CaseOutcome(table, None)
         steps[i] = assess_project_steps(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
                                         plan=table if is_rd else None, provenance=provenance)
-    _drive_all(steps, out)
+    from .deposition.fast import table_cache
+
+    with table_cache():  # a chunk's rounds of engine calls share the sources' kernel tables
+        _drive_all(steps, out)
     if timings is not None:
         timings["emissions_s"] = timings.get("emissions_s", 0.0) + t1 - t0
         timings["deposition_s"] = timings.get("deposition_s", 0.0) + time.perf_counter() - t1

@@ -435,8 +435,15 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     nu = uniq.shape[0]
     akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
+    stores = _TABLE_CACHE[0]
+    if stores is not None:  # a table_cache() is open: the tables of sources seen before are kept
+        kept = stores.setdefault(id(m), _TableStore(m)).rows(uniq)
+        tix = kept[-1][tix]  # rows in the store
     for s, e in ((0, g["nox_kg_yr"]), (1, g["nh3_kg_yr"])):
-        if np.any(e != 0):
+        if stores is not None:
+            lt, lu = kept[2 * s], kept[2 * s + 1]
+            ac = _area_tables(m, s, akey)
+        elif np.any(e != 0):
             lt, lu = _model.source_tables(m, s, *uniq.T)
             lt, lu = fine_tables(lt, lu)
             ac = _area_tables(m, s, akey)
@@ -471,6 +478,69 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     out0[perm] = o0
     out1[perm] = o1
     return out0, out1
+
+
+#: The open table cache (see :func:`table_cache`): model id -> _TableStore, or None.
+_TABLE_CACHE: list = [None]
+
+
+class _TableStore:
+    """Fine tables of both substances per distinct source (``unique_tables`` row), kept
+    while a :func:`table_cache` is open; rows are appended, never changed."""
+
+    def __init__(self, m):
+        self.m, self.index, self.n = m, {}, 0
+        self.arrays = None  # [lt NOx, lu NOx, lt NH3, lu NH3], capacity >= n rows
+
+    def rows(self, uniq):
+        """(lt0, lu0, lt1, lu1, position of each ``uniq`` row in them)."""
+        keys = [r.tobytes() for r in np.ascontiguousarray(uniq, dtype=float)]
+        at = np.fromiter((self.index.get(k, -1) for k in keys), np.int64, len(keys))
+        miss = np.flatnonzero(at < 0)
+        if miss.size:
+            new = []
+            for s in (0, 1):
+                lt, lu = _model.source_tables(self.m, s, *uniq[miss].T)
+                new += list(fine_tables(lt, lu))
+            self._append(new)
+            for j, i in enumerate(miss.tolist()):
+                at[i] = self.index[keys[i]] = self.n + j
+            self.n += miss.size
+        return (*(a[:self.n] for a in self.arrays), at)
+
+    def _append(self, new):
+        k = new[0].shape[0]
+        if self.arrays is None or self.n + k > self.arrays[0].shape[0]:
+            cap = max(2 * (self.n + k), 256)
+            grown = [np.empty((cap, *a.shape[1:])) for a in new]
+            if self.arrays is not None:
+                for g, a in zip(grown, self.arrays):
+                    g[:self.n] = a[:self.n]
+            self.arrays = grown
+        for a, b in zip(self.arrays, new):
+            a[self.n:self.n + k] = b
+
+
+class table_cache:
+    """Keep the per-source kernel tables between engine calls (a context manager).
+
+    Within it, :func:`evaluate_fast` builds the tables of a source (both substances) the
+    first time it sees its characteristics and position, and reuses them in later
+    calls: the batch's searches call the engine two to four times per chunk of cases
+    with the same sources. The values are those of a call without the cache (each
+    source's tables depend only on its own row). Memory grows with the distinct sources
+    seen (about 90 kB each) until the context closes; not re-entrant across threads.
+    """
+
+    def __enter__(self):
+        self.outer = _TABLE_CACHE[0]
+        if self.outer is None:
+            _TABLE_CACHE[0] = {}
+        return self
+
+    def __exit__(self, *exc):
+        _TABLE_CACHE[0] = self.outer
+        return False
 
 
 #: cell size of the spatial receptor order [m]
