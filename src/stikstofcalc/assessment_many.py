@@ -17,8 +17,9 @@ a few hundred random cases to 1e-9 relative on deposition and exactly on verdict
    hexagon requests of every case go to the engine in one call with case codes, and
    the rounds share the sources' kernel tables (``deposition.fast.table_cache``).
 
-What is still per case (see ``docs/batch.md``, "Speed"): receptor selection, the kernel
-envelope, the bounds and the headroom iterations (apart from their engine calls).
+The kernel envelopes of a chunk come from one pass (:func:`~stikstofcalc.assessment.envelope_many`).
+What is still per case (see ``docs/batch.md``, "Speed"): receptor selection, the bounds,
+the phase results and the headroom iterations (apart from their engine calls).
 """
 
 from __future__ import annotations
