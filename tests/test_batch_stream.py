@@ -158,6 +158,14 @@ def test_batch_leaves_the_garbage_collector_as_it_was(cases_book, tmp_path):
     with pytest.raises(batch.InputError, match="exists already"):
         batch.run_batch(cases_book, jobs=1, output=tmp_path / "r.xlsx")
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
+    # a caller's own frozen objects stay frozen
+    gc.freeze()
+    try:
+        mine = gc.get_freeze_count()
+        batch.run_batch(cases_book, jobs=1, output=tmp_path / "r2.xlsx")
+        assert gc.get_freeze_count() > 0.9 * mine and gc.get_threshold() == before  # not released (0)
+    finally:
+        gc.unfreeze()
 
 
 def _worker_state():

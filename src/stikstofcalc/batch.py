@@ -805,7 +805,11 @@ class _BatchGC:
         import gc
 
         self.threshold = gc.get_threshold()
-        gc.freeze()
+        # a caller that froze objects itself keeps its frozen set as it is (unfreeze
+        # would release its objects too): then only the thresholds change
+        self.freeze = gc.get_freeze_count() == 0
+        if self.freeze:
+            gc.freeze()
         gc.set_threshold(*BATCH_GC_THRESHOLD)
         return self
 
@@ -813,7 +817,8 @@ class _BatchGC:
         import gc
 
         gc.set_threshold(*self.threshold)
-        gc.unfreeze()
+        if self.freeze:
+            gc.unfreeze()
         return False
 
 
