@@ -191,3 +191,39 @@ def test_worker_processes_are_single_threaded():
     assert state["numba"] == 1 and state["env"] == "1"
     assert state["blas"] in ([], [1])
     assert state["frozen"] > 10_000 and state["threshold"] == batch.BATCH_GC_THRESHOLD
+
+
+def test_worker_init_after_numba_was_loaded(tmp_path):
+    """A worker whose main module loaded numba already (a user's script importing the
+    engine) can still compile after _worker_init, also with a cold numba cache: numba's
+    thread count is limited without changing NUMBA_NUM_THREADS under it."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numba\n"
+            "from stikstofcalc.batch import _worker_init\n"
+            "_worker_init()\n"
+            "@numba.njit\n"
+            "def f(x):\n"
+            "    return x + 1\n"
+            "print(f(1), numba.get_num_threads())\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    env.pop("NUMBA_NUM_THREADS", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["2", "1"]
+
+
+def test_overlapping_batches_restore_the_collector_once():
+    """Batches that overlap (threads) and finish out of order leave the collector as it was."""
+    import gc
+
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    a, b = batch._BatchGC(), batch._BatchGC()
+    a.__enter__()
+    b.__enter__()
+    a.__exit__(None, None, None)
+    assert gc.get_threshold() == batch.BATCH_GC_THRESHOLD  # b still runs
+    b.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == frozen

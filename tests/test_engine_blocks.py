@@ -109,9 +109,37 @@ def test_table_cache_gives_the_values_of_fresh_tables():
     with F.table_cache():
         got_half = evaluate(first, rcp, **kw)  # fills the store
         got_all = evaluate(src, rcp, **kw)  # half from the store, half new
-        store = next(iter(F._TABLE_CACHE[0].values()))
+        store = next(iter(F._TABLE_CACHE.get().values()))
         assert store.n >= 2  # tables were kept
-    assert F._TABLE_CACHE[0] is None  # closed
+    assert F._TABLE_CACHE.get() is None  # closed
     for got, ref in ((got_half, ref_half), (got_all, ref_all)):
         np.testing.assert_array_equal(got.nox, ref.nox)
         np.testing.assert_array_equal(got.nh3, ref.nh3)
+
+
+def test_table_cache_belongs_to_its_thread():
+    """A cache opened in one thread is not seen in another, and closes with its context
+    even when contexts of different threads close out of order."""
+    import threading
+
+    import stikstofcalc.deposition.fast as F
+
+    opened, seen = threading.Event(), {}
+    done = threading.Event()
+
+    def other():
+        with F.table_cache():
+            seen["inside"] = F._TABLE_CACHE.get() is not None
+            opened.set()
+            done.wait(10)
+        seen["after"] = F._TABLE_CACHE.get()
+
+    t = threading.Thread(target=other)
+    with F.table_cache():
+        t.start()
+        opened.wait(10)
+        seen["mine"] = F._TABLE_CACHE.get()
+    assert F._TABLE_CACHE.get() is None  # closed here while the other thread's is still open
+    done.set()
+    t.join(10)
+    assert seen["inside"] and seen["after"] is None and seen["mine"] is not None

@@ -899,7 +899,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         default: computed here.
     provenance : bool, keyword-only
         Fill ``Assessment.provenance`` (False: ``None``; the batch records its
-        provenance once, in ``herkomst``, and skips this per case).
+        provenance once, in ``herkomst``, and skips this per case). The report
+        (``report.format_report``) and the maps read it: keep the default for them.
 
     Returns
     -------

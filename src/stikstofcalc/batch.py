@@ -562,21 +562,21 @@ def validate_case(builder, *, regime: str | None = None) -> CaseInput:
     return case
 
 
-#: Editions loaded by this process's batches, by the name a case gives (None: the
-#: default). ``kengetallen.load`` caches the edition itself; this saves finding the
-#: default edition on disk for every case (0.3 ms each: a scan of the data folder).
-_EDITIONS: dict = {}
+#: The name of the default key-figure edition, found once per process: finding it scans
+#: the data folder (0.3 ms, for every case that names none); ``kengetallen.load`` caches
+#: the edition itself.
+_DEFAULT_EDITION: list = []
 
 
 def _kengetallen(edition):
     from . import kengetallen
 
-    hit = _EDITIONS.get(edition)
-    if hit is not None:
-        return hit
     try:
-        kg = _EDITIONS[edition] = kengetallen.load(edition)
-        return kg
+        if edition is None:
+            if not _DEFAULT_EDITION:
+                _DEFAULT_EDITION.append(kengetallen.default_edition())
+            edition = _DEFAULT_EDITION[0]
+        return kengetallen.load(edition)
     except StikstofError as exc:
         raise InputError(f"unknown key-figure edition {edition!r}", field="kengetallen", value=edition,
                          expected=f"one of {', '.join(kengetallen.editions())}") from exc
@@ -783,12 +783,16 @@ def _worker_init():
 
     from threadpoolctl import threadpool_limits
 
-    os.environ.update(WORKER_THREADS)
-    threadpool_limits(limits=1)
+    env = dict(WORKER_THREADS)
     if "numba" in sys.modules:  # loaded by the main module's imports: limit it as far as it goes
         import numba
 
+        # numba read NUMBA_NUM_THREADS when it loaded; a changed value makes its next
+        # compilation fail ("once the threads have been launched"): leave it as it is
+        env.pop("NUMBA_NUM_THREADS")
         numba.set_num_threads(1)
+    os.environ.update(env)
+    threadpool_limits(limits=1)
     from . import assessment_many, inventory  # noqa: F401 - loaded before the freeze
     from .deposition import fast  # noqa: F401
 
@@ -796,29 +800,42 @@ def _worker_init():
     gc.set_threshold(*BATCH_GC_THRESHOLD)
 
 
+_GC_STATE = {"depth": 0, "threshold": None, "freeze": False}
+_GC_LOCK = __import__("threading").Lock()
+
+
 class _BatchGC:
     """In this process, while a batch runs: what exists already (the workbook read, the
     modules) frozen out of the cyclic collector and the thresholds of BATCH_GC_THRESHOLD;
-    both undone afterwards (main-process collector time about 7 % of its CPU otherwise)."""
+    both undone afterwards (main-process collector time about 7 % of its CPU otherwise).
+
+    Batches that overlap (nested, or in threads) share one setting: the first to start
+    applies it, the last to finish restores it. A caller that froze objects itself keeps
+    its frozen set as it is (unfreeze would release its objects too): then only the
+    thresholds change."""
 
     def __enter__(self):
         import gc
 
-        self.threshold = gc.get_threshold()
-        # a caller that froze objects itself keeps its frozen set as it is (unfreeze
-        # would release its objects too): then only the thresholds change
-        self.freeze = gc.get_freeze_count() == 0
-        if self.freeze:
-            gc.freeze()
-        gc.set_threshold(*BATCH_GC_THRESHOLD)
+        with _GC_LOCK:
+            if _GC_STATE["depth"] == 0:
+                _GC_STATE["threshold"] = gc.get_threshold()
+                _GC_STATE["freeze"] = gc.get_freeze_count() == 0
+                if _GC_STATE["freeze"]:
+                    gc.freeze()
+                gc.set_threshold(*BATCH_GC_THRESHOLD)
+            _GC_STATE["depth"] += 1
         return self
 
     def __exit__(self, *exc):
         import gc
 
-        gc.set_threshold(*self.threshold)
-        if self.freeze:
-            gc.unfreeze()
+        with _GC_LOCK:
+            _GC_STATE["depth"] -= 1
+            if _GC_STATE["depth"] == 0:
+                gc.set_threshold(*_GC_STATE["threshold"])
+                if _GC_STATE["freeze"]:
+                    gc.unfreeze()
         return False
 
 

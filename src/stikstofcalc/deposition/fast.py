@@ -9,6 +9,7 @@ numpy reference in ``tests/test_engine_fast.py``.
 
 from __future__ import annotations
 
+import contextvars
 import math
 
 import numpy as np
@@ -435,7 +436,7 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     nu = uniq.shape[0]
     akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
-    stores = _TABLE_CACHE[0]
+    stores = _TABLE_CACHE.get()
     if stores is not None:  # a table_cache() is open: the tables of sources seen before are kept
         kept = stores.setdefault(id(m), _TableStore(m)).rows(uniq)
         tix = kept[-1][tix]  # rows in the store
@@ -480,8 +481,9 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     return out0, out1
 
 
-#: The open table cache (see :func:`table_cache`): model id -> _TableStore, or None.
-_TABLE_CACHE: list = [None]
+#: The open table cache of this thread (see :func:`table_cache`): model id -> _TableStore,
+#: or None. A context variable: each thread (and asyncio task) has its own.
+_TABLE_CACHE: contextvars.ContextVar = contextvars.ContextVar("stikstofcalc_table_cache", default=None)
 
 
 class _TableStore:
@@ -529,17 +531,17 @@ class table_cache:
     calls: the batch's searches call the engine two to four times per chunk of cases
     with the same sources. The values are those of a call without the cache (each
     source's tables depend only on its own row). Memory grows with the distinct sources
-    seen (about 90 kB each) until the context closes; not re-entrant across threads.
+    seen (about 90 kB each) until the context closes. The cache belongs to the thread
+    that opened it (a context variable); nested contexts share the outer one.
     """
 
     def __enter__(self):
-        self.outer = _TABLE_CACHE[0]
-        if self.outer is None:
-            _TABLE_CACHE[0] = {}
+        outer = _TABLE_CACHE.get()
+        self.token = _TABLE_CACHE.set({} if outer is None else outer)
         return self
 
     def __exit__(self, *exc):
-        _TABLE_CACHE[0] = self.outer
+        _TABLE_CACHE.reset(self.token)
         return False
 
 
