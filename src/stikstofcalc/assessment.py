@@ -993,7 +993,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rec_info.update(count=int(len(rec)), relevant=int(relevant.sum()),
                     evaluated=int(search.done.sum()), engine_calls=search.evaluations,
                     pruned=bool(prune))
-    prov = _provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates) if provenance else None
+    prov = (_provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
+            if provenance else None)
     return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
 
 

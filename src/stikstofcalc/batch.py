@@ -31,6 +31,7 @@ import math
 import os
 import re
 import tempfile
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -801,7 +802,7 @@ def _worker_init():
 
 
 _GC_STATE = {"depth": 0, "threshold": None, "freeze": False}
-_GC_LOCK = __import__("threading").Lock()
+_GC_LOCK = threading.Lock()
 
 
 class _BatchGC:

@@ -146,9 +146,7 @@ def _in_outline_kernel():
                         len2 = 1.0
                     t = ((px - x0) * dx + (py - y0) * dy) / len2
                     t = min(max(t, 0.0), 1.0)
-                    d = math.hypot(px - x0 - t * dx, py - y0 - t * dy)
-                    if d < best:
-                        best = d
+                    best = min(best, math.hypot(px - x0 - t * dx, py - y0 - t * dy))
                 out[i] = inside or best <= tol
 
         _IN_OUTLINE.append(kernel)

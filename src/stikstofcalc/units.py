@@ -116,21 +116,23 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
     :func:`parse_quantity` (decimal comma, Dutch unit words). Raises
     :class:`stikstofcalc.errors.UnitError` naming ``field`` on a wrong dimension.
     """
-    from .errors import UnitError
-
-    given = value
     if isinstance(value, str):
         hit = _MAGNITUDES.get((value, unit))
         if hit is not None:  # the same text in the same unit (a batch repeats "18 maanden")
             return hit
+        return _remember(value, unit, _convert(value, unit, field))
+    return _convert(value, unit, field)
+
+
+def _convert(value, unit, field) -> float:
+    """:func:`to_magnitude` without the memo."""
+    from .errors import UnitError
+
+    given = value
+    if isinstance(value, str):
         value = parse_quantity(value, field=field)
         if value.unitless and value.units == ureg.dimensionless:
-            return _remember(given, unit, float(value.magnitude))  # a bare number, like a plain float
-        if isinstance(value, pint.Quantity):
-            try:
-                return _remember(given, unit, float(value.to(unit).magnitude))
-            except pint.DimensionalityError:
-                pass  # reported below
+            return float(value.magnitude)  # a bare number, like a plain float
     if isinstance(value, pint.Quantity):
         try:
             return float(value.to(unit).magnitude)
