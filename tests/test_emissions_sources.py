@@ -41,7 +41,7 @@ def test_table_layout(village):
     assert list(village.columns) == COLUMNS
     assert set(village["phase"]) == {"realisatie", "gebruik"}
     mach = village[village["source_kind"] == "machinery"].iloc[0]
-    assert (mach["height_m"], mach["heat_mw"], mach["spread_m"], mach["sector_id"]) == (2.5, 0.035, 1.3, 3220)
+    assert (mach["height_m"], mach["heat_mw"], mach["spread_m"], mach["sector_id"]) == (2.5, 0.0, 1.3, 3220)
     road = village[village["source_kind"] == "use_traffic"].iloc[0]
     assert (road["height_m"], road["heat_mw"], road["spread_m"]) == (2.5, 0.0, 2.5)
     assert (village["nox_kg_per_yr"] >= 0).all() and (village["nh3_kg_per_yr"] >= 0).all()

@@ -13,13 +13,13 @@ from stikstofcalc.errors import DataError, InputError, MultipleDataErrors, Multi
 # Changing a number in a shipped table must be a visible, reviewed change: update these pins
 # together with the table (sha256 of the file with LF line ends).
 PINNED_2026_1 = {
-    "sources": "99e2ecffe7133089",
+    "sources": "cd95f70f66c4330e",
     "machinery_factors": "639de036f18be826",
     "fuel_use": "7f79dc2f775663d3",
     "road_factors_nox": "dad865b4bb9ac14a",
     "road_factors_nh3": "e40603fb26e64d9c",
-    "source_characteristics": "1c765f5f0ae4f3b9",
-    "general": "bb18015d3d04d6f8",
+    "source_characteristics": "d8c372a409019e56",
+    "general": "145b696df1523aed",
     "project_types": "287e9be3ab436c11",
     "construction_machinery": "ac02887cdd25f81d",
     "construction_traffic": "b15d4432d2d39cb1",
@@ -63,7 +63,9 @@ def test_known_verified_values(kg):
     fig = kg.figure("machinery_factors", "ZUT", "nox_per_hour")
     assert (fig.value, fig.status) == (200.0, "verified")
     assert kg.figure("machinery_factors", "AUB_D", "max_adblue_fuel_ratio").value == 0.07
-    assert kg.figure("source_characteristics", 3220, "heat_content").value == 0.035
+    assert kg.figure("source_characteristics", 3220, "heat_content").value == 0.0  # conservative (issue 12)
+    assert kg.figure("source_characteristics", 3220, "heat_content_instruction").value == 0.035
+    assert kg.figure("source_characteristics", 3210, "heat_content_instruction").value == 0.02
     assert kg.figure("general", "aerius", "days_per_year").value == 365.0
     # IenW 2020 edition, research README: 2030 stad normaal zwaar 4.4918 g/km NOx
     assert kg.figure("road_factors_nox", (2030, "stad_normaal", "zwaar"), "nox_per_vehicle_km").value == 4.4918

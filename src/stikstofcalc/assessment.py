@@ -37,7 +37,17 @@ from . import rules
 from .deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from .errors import InputError
 from .receptors import distance_to_sources
-from .sources import DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys
+from .sources import (
+    DEFAULT_Z0_M,
+    Templates,
+    apply_machinery_heat,
+    build_templates,
+    characteristics_table,
+    check_site,
+    machinery_heat_choice,
+    other_machinery_heat,
+    row_keys,
+)
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
 #: approximate distance -> ring mapping) [-].
@@ -746,6 +756,7 @@ class Assessment:
             flat["dominant_share"] = dom[0]["share"] if dom else None
             for k, v in r["headroom"].items():
                 flat[f"headroom_{k}"] = v
+            flat.update(_check_columns(r))
             rows.append({"case": self.case, "measure": "plan", **flat})
         for m in self.measures:
             rows.append({"case": self.case, **m})
@@ -863,16 +874,19 @@ def _group_names(table):
 
 def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
                    measures: bool = True, prune: bool = True, kengetallen=None,
-                   receptor_margin: float | None = None, plan=None) -> Assessment:
+                   receptor_margin: float | None = None, plan=None, machinery_heat=None,
+                   sensitivity: bool = True) -> Assessment:
     """Assess one project: per phase and calendar year the verdict (:func:`assess_project_steps`)."""
     return drive(assess_project_steps(project, regime=regime, receptors=receptors, netted=netted,
                                       measures=measures, prune=prune, kengetallen=kengetallen,
-                                      receptor_margin=receptor_margin, plan=plan))
+                                      receptor_margin=receptor_margin, plan=plan,
+                                      machinery_heat=machinery_heat, sensitivity=sensitivity))
 
 
 def assess_project_steps(project, *, regime=None, receptors=None, netted: bool = False,
                          measures: bool = True, prune: bool = True, kengetallen=None,
-                         receptor_margin: float | None = None, plan=None, provenance: bool = True):
+                         receptor_margin: float | None = None, plan=None, provenance: bool = True,
+                         machinery_heat=None, sensitivity: bool = True):
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -901,6 +915,13 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         Fill ``Assessment.provenance`` (False: ``None``; the batch records its
         provenance once, in ``herkomst``, and skips this per case). The report
         (``report.format_report``) and the maps read it: keep the default for them.
+    machinery_heat : str, keyword-only
+        Heat content of mobile machinery: ``conservatief`` (0 MW) or ``instructie``
+        (AERIUS instruction table); default the project's ``construction.werktuig_warmte``,
+        else ``conservatief`` (:data:`stikstofcalc.sources.MACHINERY_HEAT`).
+    sensitivity : bool, keyword-only
+        Also compute every phase and year with the other machinery heat content
+        (``result["sensitivity"]``: its largest deposition and whether the verdict differs).
 
     Returns
     -------
@@ -923,6 +944,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     # a view without attrs: pandas deep-copies attrs (the provenance) on every operation
     plan = plan.copy(deep=False)
     plan.attrs = {}
+    heat = machinery_heat_choice(machinery_heat, project)
+    plan = apply_machinery_heat(plan, kg, heat)
     tables = {"plan": plan}
     if measures:
         for name, (_, ptrans, ttrans) in MEASURES.items():
@@ -933,6 +956,12 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
                     continue
             else:
                 tables[name] = _halve_construction_traffic(plan)
+            tables[name] = apply_machinery_heat(tables[name], kg, heat)
+    alt_heat = other_machinery_heat(heat)
+    if sensitivity:  # the same plan with the other machinery heat content (when it differs)
+        alt = apply_machinery_heat(plan, kg, alt_heat)
+        if alt is not plan:
+            tables[SENSITIVITY] = alt
     keys = {name: row_keys(t, project) for name, t in tables.items()}
     templates = build_templates([k for ks in keys.values() for k in ks])
     n_f = 2 * len(templates)
@@ -971,11 +1000,20 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         yield from _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
     eff = effect_distance(env, W, threshold=thr)
     notes = list(templates.notes) + _site_notes(project)
+    band = borderline_band(kg, thr)
+    at = {s: i for i, s in enumerate(scen)}
     results = []
     for i in plan_idx:
-        results.append((yield from _phase_result(
+        r = yield from _phase_result(
             search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
-            ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None), netted=netted)))
+            ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None), netted=netted)
+        _add_borderline(r, band, empty=len(rec) == 0)
+        if sensitivity:
+            alt_i = at.get((SENSITIVITY, scen[i][1], scen[i][2]))
+            if alt_i is not None and np.array_equal(W[alt_i], W[i]):
+                alt_i = None  # no machinery in this phase and year: the same numbers
+            _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band)
+        results.append(r)
     reference = None
     if ref_idx:
         i = ref_idx[0]
@@ -995,6 +1033,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
                     pruned=bool(prune))
     prov = (_provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
             if provenance else None)
+    if prov is not None:
+        prov.update(_verdict_provenance(kg, heat, band))
     return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
 
 
@@ -1141,7 +1181,7 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
 def _measure_rows(search, scen, W, reg, rec, thr):
     out = []
     for i, (name, phase, year) in enumerate(scen):
-        if name == "plan" or phase == "referentie":
+        if name == "plan" or phase == "referentie" or name.startswith("_"):
             continue
         mx, where = _max_of(search, W[i], rec)
         exempt = reg.construction_exempt and phase == "realisatie"
@@ -1189,3 +1229,90 @@ def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
         "method": "deposition per source template for 1 kg/yr (linear in emission), scaled to "
                   "each phase, year and measure; hexagons pruned by distance bounds",
     }
+
+
+# --------------------------------------------------------------------------- verdict checks (issue 12)
+
+#: Scenario name of the plan with the other machinery heat content (sensitivity).
+SENSITIVITY = "_werktuig_warmte"
+#: Verdict text of a borderline case (the largest deposition within the band of the threshold).
+BORDERLINE_TEXT = "grensgeval: reken dit project door in AERIUS Calculator"
+
+
+def borderline_band(kg, threshold: float) -> dict:
+    """The band around the threshold in which the verdict is a *grensgeval*.
+
+    The key figure ``general:model_vs_aerius/borderline_factor`` ``f`` (the measured
+    agreement of the largest deposition per case with AERIUS Calculator, as a factor
+    either way) gives ``threshold / f <= d < threshold * f``: there AERIUS's largest
+    value may lie on the other side of the threshold [mol N/ha/yr].
+    """
+    fig = kg.figure("general", "model_vs_aerius", "borderline_factor")
+    f = float(fig.value)
+    return {"low": threshold / f, "high": threshold * f, "factor": f, "row": fig.row_id,
+            "status": fig.status, "overridden": bool(fig.overridden)}
+
+
+def _add_borderline(r: dict, band: dict, *, empty: bool) -> None:
+    """Mark a phase result as borderline (field ``borderline``, text in ``verdict``)."""
+    mx = r["max_deposition"]
+    hit = (not empty) and (not r["exempt"]) and band["low"] <= mx < band["high"]
+    r["borderline"] = bool(hit)
+    r["borderline_band"] = [band["low"], band["high"]]
+    if hit:
+        side = ("boven de drempel" if r["permit_needed"] else "onder de drempel")
+        r["verdict"] = (f"{BORDERLINE_TEXT} (hoogste depositie {side}, maar binnen de gemeten "
+                        f"modelonzekerheid: {band['low']:.5f} - {band['high']:.5f} mol N/ha/jr); "
+                        f"voortoets: {r['verdict']}")
+
+
+def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> None:
+    """The largest deposition with the other machinery heat content (``r["sensitivity"]``)."""
+    out = {"machinery_heat": heat, "alternative": alt_heat}
+    if alt_i is None:  # no machinery in the project: the same numbers
+        mx, permit = r["max_deposition"], r["permit_needed"]
+        out["applies"] = False
+    else:
+        mx, _ = _max_of(search, W[alt_i], rec)
+        exempt = reg.construction_exempt and r["phase"] == "realisatie"
+        permit = bool(rules.permit_needed(mx, threshold=r["threshold"])) and not exempt and len(rec) > 0
+        out["applies"] = True
+    out.update(max_deposition=float(mx), max_rounded=float(rules.aerius_round(mx)),
+               max_display=str(rules.format_deposition(mx)[0]), permit_needed=bool(permit),
+               verdict_differs=bool(permit) != bool(r["permit_needed"]))
+    r["sensitivity"] = out
+    if out["verdict_differs"]:
+        r["verdict"] = (f"{r['verdict']}; LET OP: met de andere warmte-inhoud van mobiele werktuigen "
+                        f"({alt_heat}) {'wel' if permit else 'geen'} vergunningplicht "
+                        f"({out['max_display']})")
+
+
+def _verdict_provenance(kg, heat: str, band: dict) -> dict:
+    """Provenance of the machinery heat content, the sector characteristics and the band."""
+    return {
+        "machinery_heat": {
+            "choice": heat, "alternative": other_machinery_heat(heat),
+            "note": "conservatief = 0 MW (vergelijking AERIUS 2024.0.1-uitvoer met OPS-LT 5.3.1, status "
+                    "reported); instructie = 0,02 MW (sector 3210) / 0,035 MW (sector 3220) uit de "
+                    "Instructie gegevensinvoer AERIUS Calculator 2024",
+        },
+        "source_characteristics": characteristics_table(kg, heat),
+        "borderline": {"band_mol_ha_yr": [band["low"], band["high"]], "factor": band["factor"],
+                       "row": band["row"], "status": band["status"],
+                       "note": "grensgeval wanneer de hoogste depositie binnen de gemeten "
+                               "modelonzekerheid (factor) van de drempel ligt"},
+    }
+
+
+def _check_columns(r: dict) -> dict:
+    """Flat columns of the borderline band and the machinery heat sensitivity (CSV, batch)."""
+    band = r.get("borderline_band") or [None, None]
+    sens = r.get("sensitivity") or {}
+    return {"borderline": r.get("borderline"), "borderline_band_low": band[0],
+            "borderline_band_high": band[1],
+            "machinery_heat": sens.get("machinery_heat"),
+            "alt_heat": sens.get("alternative"),
+            "alt_heat_max_deposition": sens.get("max_deposition"),
+            "alt_heat_max_display": sens.get("max_display"),
+            "alt_heat_permit_needed": sens.get("permit_needed"),
+            "alt_heat_verdict_differs": sens.get("verdict_differs")}

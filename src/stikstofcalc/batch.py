@@ -619,6 +619,13 @@ SOURCE_COLUMNS = ["case", "phase", "year", "source_kind", "category", "label", "
                   "edition"]
 
 
+def _check_columns(r) -> dict:
+    """Grensgeval and machinery heat sensitivity columns (issue 12; assessment._check_columns)."""
+    from .assessment import _check_columns as cols
+
+    return cols(r)
+
+
 def result_rows(assessment) -> list[dict]:
     """Flat rows (one per phase and calendar year) of an Assessment, for ``resultaten``."""
     out = []
@@ -645,6 +652,7 @@ def result_rows(assessment) -> list[dict]:
             "nox_kg_per_yr": r["nox_kg_per_yr"], "nh3_kg_per_yr": r["nh3_kg_per_yr"],
             "regime": assessment.regime.name, "uses_estimate": r["uses_estimate"],
             "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes))),
+            **_check_columns(r),
         })
     return out
 
@@ -1073,6 +1081,10 @@ RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt",
                   "dominant_share", "headroom_source_current", "headroom_source_allowed",
                   "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
                   "regime", "uses_estimate", "notes"]
+#: issue 12: grensgeval and machinery heat sensitivity (assessment._check_columns)
+RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
+                   "alt_heat", "alt_heat_max_deposition", "alt_heat_max_display",
+                   "alt_heat_permit_needed", "alt_heat_verdict_differs"]
 
 
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
@@ -1101,4 +1113,16 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                   "no measures; the searches of a chunk in lock step, one engine call per "
                   "round, same values as per case); receptors: Natura 2000 hexagons within 25 km unless the case gives "
                   "its own",
+        **_verdict_check_provenance(kg, reg),
     }
+
+
+def _verdict_check_provenance(kg, reg) -> dict:
+    """Machinery heat content, characteristics per sector and the grensgeval band (issue 12)."""
+    from .assessment import _verdict_provenance, borderline_band
+    from .sources import DEFAULT_MACHINERY_HEAT
+
+    out = _verdict_provenance(kg, DEFAULT_MACHINERY_HEAT, borderline_band(kg, reg.threshold_mol_ha_yr))
+    out["machinery_heat"]["note"] += ("; per zaak te kiezen in de kolom construction.werktuig_warmte "
+                                      "(resultaten: machinery_heat)")
+    return out

@@ -27,10 +27,16 @@ from .rules import DEFAULT_REGIME, REGIMES
               help="Also show the use phase netted against the reference situation (information "
                    "for a permit application; does not change the verdict).")
 @click.option("--no-measures", is_flag=True, help="Skip the standard measures.")
+@click.option("--werktuig-warmte", "machinery_heat", type=click.Choice(["conservatief", "instructie"]),
+              default=None, help="Warmte-inhoud van mobiele werktuigen: conservatief = 0 MW (standaard; "
+              "zo reproduceert OPS-LT de AERIUS 2024-uitvoer), instructie = 0,02 MW (sector 3210) / "
+              "0,035 MW (3220) uit de AERIUS-instructie. Standaard: construction.werktuig_warmte van "
+              "het project, anders conservatief. De uitvoer toont ook de andere keuze.")
 @map_option
 @map_dir_option
 @user_errors
-def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None):
+def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None,
+         machinery_heat=None):
     """Assess PROJECT (.toml): per phase and calendar year, is a permit needed?"""
     from . import report
     from .assessment import assess_project
@@ -40,7 +46,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
 
         require_matplotlib()
     result = assess_project(project, regime=regime, receptors=receptors, netted=netted,
-                            measures=not no_measures)
+                            measures=not no_measures, machinery_heat=machinery_heat)
     click.echo(report.format_report(result))
     if output:
         written = report.write_result(result, output)

@@ -76,9 +76,11 @@ SCHEMA: dict[str, TableSpec] = {
         ("road_type", "vehicle_class"), {"nh3_per_vehicle_km": "g/km"},
         description="road traffic NH3 per vehicle-km by road type, vehicle class"),
     "source_characteristics": TableSpec(
-        ("sector_id",), {"height": "m", "heat_content": "MW", "spread": "m"},
+        ("sector_id",), {"height": "m", "heat_content": "MW", "heat_content_instruction": "MW",
+                         "spread": "m"},
         labels=("sector_name",), description="AERIUS default source characteristics per sector"),
-    "general": TableSpec(("name",), {"days_per_year": "day/year"},
+    "general": TableSpec(("name",), {"days_per_year": "day/year",
+                                     "borderline_factor": "dimensionless"},
                          description="conventions (AERIUS days per year)"),
     "project_types": TableSpec(
         ("project_type",), {"duration_fixed": "month", "duration_per_unit": "month"},

@@ -77,6 +77,46 @@ def _result_lines(r) -> list[str]:
     return lines
 
 
+def _check_lines(r) -> list[str]:
+    """Grensgeval en gevoeligheid voor de warmte-inhoud van mobiele werktuigen (issue 12)."""
+    lines = []
+    band = r.get("borderline_band")
+    if r.get("borderline") and band:
+        lines.append(f"  GRENSGEVAL: de hoogste depositie ligt binnen de gemeten modelonzekerheid van de "
+                     f"drempel ({_sig(band[0], 3)} - {_sig(band[1], 3)} mol N/ha/jr): reken dit project "
+                     "door in AERIUS Calculator")
+    s = r.get("sensitivity")
+    if s and s.get("applies"):
+        lines.append(f"  Warmte-inhoud mobiele werktuigen: {s['machinery_heat']}; met {s['alternative']}: "
+                     f"hoogste depositie {_sig(s['max_deposition'], 4)} mol N/ha/jr ({s['max_display']})"
+                     + (", ANDER OORDEEL: " + ("vergunningplichtig" if s["permit_needed"] else
+                                               "geen vergunning nodig") if s["verdict_differs"] else
+                        ", zelfde oordeel"))
+    return lines
+
+
+def _characteristics_lines(prov) -> list[str]:
+    """Bronkenmerken per sector en de keuze voor de warmte-inhoud van werktuigen (herkomst)."""
+    rows = (prov or {}).get("source_characteristics")
+    if not rows:
+        return []
+    heat = prov.get("machinery_heat", {})
+    lines = ["", f"Bronkenmerken (hoogte, warmte-inhoud, spreiding) per sector; warmte-inhoud mobiele "
+                 f"werktuigen: {heat.get('choice')} (andere keuze: --werktuig-warmte {heat.get('alternative')}):"]
+    for r in rows:
+        alt = r.get("heat_mw_alternative")
+        sector = r["sector_id"] if r["sector_id"] is not None else "overig"
+        lines.append(f"  {sector}: {nl(r['height_m'], 1)} m, {nl(r['heat_mw'], 3)} MW"
+                     + (f" (andere keuze {nl(alt, 3)} MW)" if alt is not None else "")
+                     + f", {nl(r['spread_m'], 1)} m - {r['why']}")
+    band = prov.get("borderline")
+    if band:
+        lo, hi = band["band_mol_ha_yr"]
+        lines.append(f"  Grensgeval-band: {_sig(lo, 3)} - {_sig(hi, 3)} mol N/ha/jr (factor "
+                     f"{nl(band['factor'], 2)} rond de drempel; {band['row']} [{band['status']}])")
+    return lines
+
+
 def _measure_lines(assessment) -> list[str]:
     if not assessment.measures:
         return []
@@ -111,13 +151,14 @@ def format_report(assessment) -> str:
              f"{nl(rec['evaluated'], 0)} doorgerekend (de rest valt af op afstandsgrenzen)"
              if rec.get("pruned") else f": {nl(rec['count'], 0)} hexagons, alle doorgerekend", ""]
     for r in a.results:
-        lines += _result_lines(r) + [""]
+        lines += _result_lines(r) + _check_lines(r) + [""]
     if a.reference:
         ref = a.reference
         lines.append(f"Referentiesituatie ({ref['year']}): NOx {_sig(ref['nox_kg_per_yr'])} kg/jr, "
                      f"NH3 {_sig(ref['nh3_kg_per_yr'])} kg/jr, hoogste depositie "
                      f"{_sig(ref['max_deposition'], 4)} mol N/ha/jr ({ref['area_name']}); {ref['note']}")
     lines += _measure_lines(a)
+    lines += _characteristics_lines(prov)
     lines += ["", "Opmerkingen:"]
     for note in a.notes + rec["notes"]:
         lines.append(f"  - {note}")

@@ -70,6 +70,15 @@ RESULT_LAYOUT = [
     ("nox_kg_per_yr", "emissie NOx (kg/jaar)", KG), ("nh3_kg_per_yr", "emissie NH3 (kg/jaar)", KG),
     ("regime", "regime", None), ("uses_estimate", "gebruikt schattingen", None),
     ("notes", "opmerkingen", None),
+    ("borderline", "grensgeval (reken door in AERIUS Calculator)", None),
+    ("borderline_band_low", "grensgeval-band vanaf (mol N/ha/jaar)", DEP),
+    ("borderline_band_high", "grensgeval-band tot (mol N/ha/jaar)", DEP),
+    ("machinery_heat", "warmte-inhoud werktuigen (keuze)", None),
+    ("alt_heat", "andere keuze warmte-inhoud", None),
+    ("alt_heat_max_deposition", "hoogste depositie met andere warmte-inhoud (mol N/ha/jaar)", DEP),
+    ("alt_heat_max_display", "weergave met andere warmte-inhoud", None),
+    ("alt_heat_permit_needed", "vergunning nodig met andere warmte-inhoud", None),
+    ("alt_heat_verdict_differs", "oordeel verschilt met andere warmte-inhoud", None),
 ]
 SOURCE_LAYOUT = [
     ("case", "zaak", None), ("phase", "fase", None), ("year", "jaar", "0"),
