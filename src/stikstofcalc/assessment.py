@@ -739,6 +739,8 @@ class Assessment:
     receptors: dict
     provenance: dict | None
     notes: list = field(default_factory=list)
+    #: deposition per hexagon, phase and year (``per_hexagon=True``; :func:`hexagon_table`)
+    hexagons: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (schema ``stikstofcalc.calc/1``)."""
@@ -867,6 +869,8 @@ def _group_names(table):
             out.append(f"{KIND_LABEL[k]}: {VEHICLE_LABEL.get(c, c)}")
         elif k == "heating":
             out.append(f"verwarming ({p})")
+        elif k == "bron":  # a source read from a source list or an IMAER file
+            out.append(f"bron {lab}")
         else:
             out.append(f"referentie: {lab}")
     return np.array(out, dtype=object)
@@ -875,18 +879,19 @@ def _group_names(table):
 def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
                    measures: bool = True, prune: bool = True, kengetallen=None,
                    receptor_margin: float | None = None, plan=None, machinery_heat=None,
-                   sensitivity: bool = True) -> Assessment:
+                   sensitivity: bool = True, per_hexagon: bool = False) -> Assessment:
     """Assess one project: per phase and calendar year the verdict (:func:`assess_project_steps`)."""
     return drive(assess_project_steps(project, regime=regime, receptors=receptors, netted=netted,
                                       measures=measures, prune=prune, kengetallen=kengetallen,
                                       receptor_margin=receptor_margin, plan=plan,
-                                      machinery_heat=machinery_heat, sensitivity=sensitivity))
+                                      machinery_heat=machinery_heat, sensitivity=sensitivity,
+                                      per_hexagon=per_hexagon))
 
 
 def assess_project_steps(project, *, regime=None, receptors=None, netted: bool = False,
                          measures: bool = True, prune: bool = True, kengetallen=None,
                          receptor_margin: float | None = None, plan=None, provenance: bool = True,
-                         machinery_heat=None, sensitivity: bool = True):
+                         machinery_heat=None, sensitivity: bool = True, per_hexagon: bool = False):
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -922,6 +927,9 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     sensitivity : bool, keyword-only
         Also compute every phase and year with the other machinery heat content
         (``result["sensitivity"]``: its largest deposition and whether the verdict differs).
+    per_hexagon : bool, keyword-only
+        Evaluate every hexagon and keep the deposition per hexagon, phase and year in
+        ``Assessment.hexagons`` (:func:`hexagon_table`).
 
     Returns
     -------
@@ -963,6 +971,23 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         if alt is not plan:
             tables[SENSITIVITY] = alt
     keys = {name: row_keys(t, project) for name, t in tables.items()}
+    return (yield from _assess_tables_steps(
+        project.name, tables, keys, reg=reg, kg=kg, receptors=receptors,
+        receptor_margin=receptor_margin, prune=prune, netted=netted, sensitivity=sensitivity,
+        heat=heat, alt_heat=alt_heat, provenance=provenance, site_notes=lambda: _site_notes(project),
+        per_hexagon=per_hexagon))
+
+
+def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,
+                         sensitivity, heat, alt_heat, provenance, site_notes, per_hexagon=False):
+    """The assessment of emission tables with their template keys (projects and source lists).
+
+    ``tables`` maps ``plan`` (and measures, :data:`SENSITIVITY`) to emission tables with
+    the inventory's columns; ``keys`` gives every row's template key
+    (:func:`stikstofcalc.sources.row_keys` or :func:`stikstofcalc.source_list.row_keys`).
+    """
+    from . import __version__
+
     templates = build_templates([k for ks in keys.values() for k in ks])
     n_f = 2 * len(templates)
 
@@ -990,7 +1015,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     search = yield from pruned_search_steps(
         W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
         relevant=relevant, count_level=count, points=(templates, rx, ry))
-    if not prune:
+    if not prune or per_hexagon:
         yield from search.run_steps(np.ones(len(rec), bool))
 
     plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
@@ -999,7 +1024,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     if ref_idx and use_idx and (netted or reg.netting_avoids_permit):
         yield from _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
     eff = effect_distance(env, W, threshold=thr)
-    notes = list(templates.notes) + _site_notes(project)
+    notes = list(templates.notes) + list(site_notes())
     band = borderline_band(kg, thr)
     at = {s: i for i, s in enumerate(scen)}
     results = []
@@ -1035,7 +1060,11 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
             if provenance else None)
     if prov is not None:
         prov.update(_verdict_provenance(kg, heat, band))
-    return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
+    out = Assessment(case_name, reg, results, measure_rows, reference, rec_info, prov, notes)
+    if per_hexagon:
+        out.hexagons = hexagon_table(search, [scen[i] for i in plan_idx + ref_idx],
+                                     W[plan_idx + ref_idx], rec.table, relevant)
+    return out
 
 
 def _site_notes(project) -> list:
@@ -1169,6 +1198,8 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
         qty, unit = _nansum(rows.gas_m3[mine]), "m3 aardgas per jaar"
     else:
         qty, unit = float("nan"), ""
+    if kind == "bron":  # a source read from a list: no activity units (kg/yr below)
+        dominant = None
     fin = np.isfinite(s)
     f_all = float(rules.margin_factor(mx, threshold=thr))
     return {"source": dominant, "unit": unit, "current": qty,
@@ -1316,3 +1347,27 @@ def _check_columns(r: dict) -> dict:
             "alt_heat_max_display": sens.get("max_display"),
             "alt_heat_permit_needed": sens.get("permit_needed"),
             "alt_heat_verdict_differs": sens.get("verdict_differs")}
+
+
+def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
+    """Deposition per hexagon per phase and year (long format), every hexagon evaluated.
+
+    Columns: ``phase, year, receptor_id, x, y, n2k_number, area_name, relevant,
+    deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr, deposition_total_mol_ha_yr``
+    [mol N/ha/yr].
+    """
+    ex = search.exact
+    n = ex.shape[1]
+    nox = np.asarray(W)[:, 0::2] @ ex[0::2]
+    nh3 = np.asarray(W)[:, 1::2] @ ex[1::2]
+    k = len(scen)
+    cols = {"phase": np.repeat([s[1] for s in scen], n).astype(object),
+            "year": np.repeat([int(s[2]) for s in scen], n)}
+    for c in ("receptor_id", "x", "y", "n2k_number", "area_name"):
+        if c in rec:
+            cols[c] = np.tile(np.asarray(rec[c]), k)
+    cols["relevant"] = np.tile(np.asarray(relevant, bool), k)
+    cols["deposition_nox_mol_ha_yr"] = nox.ravel()
+    cols["deposition_nh3_mol_ha_yr"] = nh3.ravel()
+    cols["deposition_total_mol_ha_yr"] = (nox + nh3).ravel()
+    return pd.DataFrame(cols)

@@ -206,3 +206,53 @@ def write_result(assessment, path) -> list[Path]:
         return [write_csv_atomic(frame, path),
                 write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
     raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
+
+
+# --------------------------------------------------------------------------- issue 12: meer uitvoer
+
+
+def check_hexagon_path(path) -> None:
+    """Refuse a per-hexagon output name that is not ``.csv`` or ``.gpkg`` (before computing)."""
+    if Path(path).suffix.lower() not in (".csv", ".gpkg"):
+        raise InputError(field="--per-hexagon", value=str(path),
+                         expected="een bestandsnaam op .csv of .gpkg")
+
+
+def write_hexagons(assessments, path) -> Path:
+    """Deposition per hexagon per phase and year of one or more assessments (``per_hexagon=True``)
+    as CSV or GeoPackage (hexagon polygons, EPSG:28992), written atomically."""
+    import pandas as pd
+
+    check_hexagon_path(path)
+    frames = [a.hexagons.assign(case=a.case) for a in assessments if a.hexagons is not None]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if "case" in frame:
+        frame = frame[["case"] + [c for c in frame.columns if c != "case"]]
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        from .gpkg import write_gpkg
+
+        return write_gpkg(frame, path)
+    return write_csv_atomic(frame, path)
+
+
+def write_results(assessments, path) -> list[Path]:
+    """Several assessments (the cases of a source list): one JSON with all cases, or one CSV
+    with all rows (provenance beside it); one assessment is :func:`write_result`."""
+    import pandas as pd
+
+    if len(assessments) == 1:
+        return write_result(assessments[0], path)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        doc = {"schema": "stikstofcalc.calc-cases/1", "cases": [a.to_dict() for a in assessments]}
+        return [write_text_atomic(json.dumps(_clean(doc), indent=2, ensure_ascii=False) + "\n", path)]
+    if suffix == ".csv":
+        frame = pd.concat([a.to_frame() for a in assessments], ignore_index=True)
+        side = path.with_name(path.name + ".provenance.json")
+        info = [{"case": a.case, "notes": a.notes, "receptors": a.receptors, "provenance": a.provenance}
+                for a in assessments]
+        return [write_csv_atomic(frame, path),
+                write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
+    raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
