@@ -165,6 +165,11 @@ def _read_table(path, *, default_year=None) -> SourceList:
     dep = df[keep].copy()
     dep.attrs = attrs
     receptor = pd.DataFrame({"receptor_id": ["r"], "x": ["155000"], "y": ["463000"]})
+    if "case_id" in dep:  # one stand-in receptor per case (only the sources are validated here)
+        cases = list(dict.fromkeys(_text(v) for v in dep["case_id"]))
+        receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
+                                 "x": ["155000"] * len(cases), "y": ["463000"] * len(cases),
+                                 "case_id": cases})
     try:
         src, _, _ = check_tables(dep, receptor, sources_file=file, allow_extrapolation=True)
     except MultipleInputErrors as exc:
