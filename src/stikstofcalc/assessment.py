@@ -67,8 +67,13 @@ VEHICLE_LABEL = {"licht": "licht verkeer", "middelzwaar": "middelzwaar vrachtver
 # --------------------------------------------------------------------------- unit deposition
 
 
-def unit_deposition(templates: Templates, x, y) -> np.ndarray:
-    """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptors.
+def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True) -> np.ndarray:
+    """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptor hexagons.
+
+    A hexagon with a source inside it (or within :data:`NEAR_SOURCE_M` of its centre) gets
+    the average over its sub-receptors at least :data:`SUB_RECEPTOR_MIN_M` from every source,
+    as AERIUS does (:func:`near_source_average`); ``sub_receptors=False`` gives the centre
+    values.
 
     Parameters
     ----------
@@ -86,6 +91,12 @@ def unit_deposition(templates: Templates, x, y) -> np.ndarray:
     One engine call: the receptors are repeated once per template with the template's
     index as case code, so every template acts only on its own copy (no loop).
     """
+    u = _unit_deposition_centres(templates, x, y)
+    return near_source_average(templates, x, y, u) if sub_receptors else u
+
+
+def _unit_deposition_centres(templates: Templates, x, y) -> np.ndarray:
+    """:func:`unit_deposition` at the receptor points themselves (no sub-receptors)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     n_t, k = len(templates), x.shape[0]
     if k == 0 or n_t == 0:
@@ -152,7 +163,8 @@ def unit_deposition_many(requests) -> list:
         nox, nh3 = res.nox[at:at + n_t * k], res.nh3[at:at + n_t * k]
         at += n_t * k
         out.append(np.stack([nox.reshape(n_t, k), nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k))
-    return out
+    # hexagons with a source inside: the sub-receptor average (a few points, own engine call)
+    return [near_source_average(tp, x, y, u) for (tp, x, y), u in zip(requests, out)]
 
 
 # --------------------------------------------------------------------------- bounds
@@ -1010,6 +1022,11 @@ def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, recepto
     rec = _Receptors(rec)
     env = yield (EnvelopeRequest(templates), None)
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
+    if prune:
+        near = near_source_hexagons(templates, rx, ry)
+        if near.any():  # sub-receptors may lie nearer to a source than the centre
+            top = env.value[:, 0] * np.maximum(env.area_in, env.area_out) * BOUND_SAFETY  # any distance
+            bounds[:, near] = np.maximum(bounds[:, near], top[:, None])
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
     search = yield from pruned_search_steps(
@@ -1371,3 +1388,112 @@ def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
     cols["deposition_nh3_mol_ha_yr"] = nh3.ravel()
     cols["deposition_total_mol_ha_yr"] = (nox + nh3).ravel()
     return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- sources inside a hexagon
+
+#: A hexagon is averaged over sub-receptors when a source lies within this distance of its
+#: centre [m]: the circumradius of an AERIUS hexagon (62.04 m, so every source inside the
+#: hexagon or on its edge; 100 m away is outside).
+NEAR_SOURCE_M = 62.0403
+#: Sub-receptors nearer than this to a source are left out [m] (RIVM/AERIUS factsheet
+#: "Berekening depositiebijdrage bronnen op korte afstand": average over sub-receptors at
+#: least 20 m from the source; status reported, ../shared/docs/domain.md section 2.4).
+SUB_RECEPTOR_MIN_M = 20.0
+#: Spacing of the sub-receptor lattice inside a hexagon [m] (r / 4: 61 points; an estimate:
+#: the AERIUS sub-receptor levels are not documented in numbers here).
+SUB_RECEPTOR_SPACING_M = NEAR_SOURCE_M / 4
+
+
+def sub_receptor_offsets() -> np.ndarray:
+    """Offsets of the sub-receptors from the hexagon centre, shape (p, 2) [m].
+
+    A triangular lattice of spacing :data:`SUB_RECEPTOR_SPACING_M` (61 points) clipped to the
+    flat-topped hexagon of circumradius :data:`NEAR_SOURCE_M` (points on the edge kept).
+    """
+    r, s = NEAR_SOURCE_M, SUB_RECEPTOR_SPACING_M
+    n = int(np.ceil(r / s)) + 1
+    i, j = np.meshgrid(np.arange(-2 * n, 2 * n + 1), np.arange(-2 * n, 2 * n + 1), indexing="ij")
+    px = (i + 0.5 * j) * s
+    py = j * s * np.sqrt(3) / 2
+    px, py = px.ravel(), py.ravel()
+    # flat-topped hexagon: |y| <= sqrt(3)/2 r and sqrt(3)|x| + |y| <= sqrt(3) r
+    eps = 1e-9 * r
+    inside = (np.abs(py) <= np.sqrt(3) / 2 * r + eps) & (np.sqrt(3) * np.abs(px) + np.abs(py) <= np.sqrt(3) * r + eps)
+    return np.stack([px[inside], py[inside]], axis=1)
+
+
+def _element_distance(templates: Templates, x, y) -> np.ndarray:
+    """Distance from points to the nearest elementary source of any template [m]
+    (points: exact; squares: to the square; segments: to the segment)."""
+    e = templates.elementary
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    best = np.full(x.shape[0], np.inf)
+    seg = np.isfinite(e.x_end)
+    sq = ~seg & (e.area_side_m > 0)
+    pt = ~seg & ~sq
+    if pt.any():
+        best = np.minimum(best, np.hypot(x[:, None] - e.x[pt], y[:, None] - e.y[pt]).min(axis=1))
+    if sq.any():
+        h = e.area_side_m[sq] / 2
+        dx = np.maximum(np.abs(x[:, None] - e.x[sq]) - h, 0.0)
+        dy = np.maximum(np.abs(y[:, None] - e.y[sq]) - h, 0.0)
+        best = np.minimum(best, np.hypot(dx, dy).min(axis=1))
+    if seg.any():
+        from .sources import segment_distance
+
+        best = np.minimum(best, segment_distance(x, y, e.x[seg], e.y[seg], e.x_end[seg], e.y_end[seg]).min(axis=1))
+    return best
+
+
+def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
+    """Receptor hexagons with a source within :data:`NEAR_SOURCE_M` of their centre (bool)."""
+    x = np.asarray(x, float)
+    if x.shape[0] == 0 or len(templates) == 0:
+        return np.zeros(x.shape[0], bool)
+    d, _ = template_distances(templates, x, y)  # lower bound: a cheap first cut
+    cand = np.flatnonzero(d.min(axis=0) <= NEAR_SOURCE_M)
+    out = np.zeros(x.shape[0], bool)
+    if cand.size:
+        out[cand] = _element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M
+    return out
+
+
+def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray:
+    """Replace the columns of hexagons with a source inside by their sub-receptor average.
+
+    Parameters
+    ----------
+    templates : Templates
+    x, y : array_like, shape (k,)
+        Hexagon centres, RD New [m].
+    u : ndarray, shape (n_fields, k)
+        Unit deposition at the centres (:func:`_unit_deposition_centres`).
+
+    Returns
+    -------
+    ndarray, shape (n_fields, k)
+        ``u``, with each near hexagon (:func:`near_source_hexagons`) replaced by the mean
+        over its sub-receptors (:func:`sub_receptor_offsets`) at least
+        :data:`SUB_RECEPTOR_MIN_M` from every source (all of them if none is that far),
+        all hexagons in one engine call. Hexagons farther away are unchanged.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    near = near_source_hexagons(templates, x, y)
+    if not near.any():
+        return u
+    idx = np.flatnonzero(near)
+    off = sub_receptor_offsets()
+    p = off.shape[0]
+    sx = (x[idx, None] + off[None, :, 0]).ravel()
+    sy = (y[idx, None] + off[None, :, 1]).ravel()
+    keep = (_element_distance(templates, sx, sy) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
+    keep[~keep.any(axis=1)] = True
+    sel = keep.ravel()
+    vals = _unit_deposition_centres(templates, sx[sel], sy[sel])
+    full = np.zeros((u.shape[0], idx.size * p))
+    full[:, sel] = vals
+    mean = full.reshape(u.shape[0], idx.size, p).sum(axis=2) / keep.sum(axis=1)
+    out = u.copy()
+    out[:, idx] = mean
+    return out
