@@ -186,3 +186,27 @@ def test_per_hexagon_bad_name_refused_before_computing(tmp_path):
     r = run("calc", ROOT / "examples" / "dorp_ver_van_natuur.toml", "--per-hexagon", tmp_path / "h.shp")
     assert r.exit_code == 2 and ".gpkg" in r.output
     assert not (tmp_path / "h.shp").exists()
+
+
+def test_batch_on_source_list(tmp_path):
+    p = tmp_path / "bronnen.csv"
+    p.write_text(SRC + "X1,120000,480000,2.5,0.035,veel,0,C,TEMPORARY,2028,3220\n", encoding="utf-8")
+    out = tmp_path / "res.xlsx"
+    r = run("batch", p, "-o", out)
+    assert r.exit_code == 3, r.output  # results written, one case invalid
+    assert "2 berekend, 1 ongeldig" in r.output
+    book = pd.read_excel(out, sheet_name=None, header=1)
+    assert {"resultaten", "bronnen", "fouten", "herkomst"} <= set(book)
+    res = book["resultaten"]
+    assert list(res["case"]) == ["A", "A", "B"]
+    for c in ("borderline", "alt_heat_max_deposition", "alt_heat_verdict_differs"):
+        assert c in res
+    f = book["fouten"]
+    assert list(f["zaak"]) == ["C"] and list(f["rij"]) == [5] and list(f["waarde"]) == ["veel"]
+    # the same numbers as calc on the valid cases
+    q = tmp_path / "ok.csv"
+    q.write_text(SRC, encoding="utf-8")
+    direct = [r["max_deposition"] for x in assess_source_list(q) for r in x.results]
+    np.testing.assert_allclose(res["max_deposition"].to_numpy(float), direct, rtol=1e-9)
+    r2 = run("batch", p, "-o", out)
+    assert r2.exit_code == 2  # exists: refused, nothing written

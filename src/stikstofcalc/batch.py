@@ -1126,3 +1126,72 @@ def _verdict_check_provenance(kg, reg) -> dict:
     out["machinery_heat"]["note"] += ("; per zaak te kiezen in de kolom construction.werktuig_warmte "
                                       "(resultaten: machinery_heat)")
     return out
+
+
+# --------------------------------------------------------------------------- source lists (issue 12)
+
+
+def run_source_batch(path, *, regime: str | None = None, output=None, overwrite: bool = False,
+                     command: str | None = None, machinery_heat=None) -> BatchResult:
+    """``batch`` on a source list (CSV/Excel in the ``deposition`` format with ``case_id``).
+
+    Every valid case is assessed (:func:`stikstofcalc.source_list.assess_source_list`);
+    every problem is a row of ``fouten`` and its case is left out. The results workbook
+    has ``resultaten`` (the same columns as for projects), ``bronnen`` (the sources with
+    the characteristics used), ``fouten`` and ``herkomst``; there is no ``invoer`` echo
+    (the source list itself is the input).
+    """
+    from . import rules
+    from .excel.results import write_results
+    from .source_list import assess_source_list, fill_characteristics, read_source_table_cases
+    from .sources import machinery_heat_choice
+
+    t0 = time.perf_counter()
+    sl, errors, invalid = read_source_table_cases(path)
+    problems = [problem(case=None, sheet=Path(str(path)).name, row=e.row, key=e.field, value=e.value,
+                        message=e.message or str(e), expected=e.expected) for e in errors]
+    if problems:  # name the case of each row
+        from .deposition.io import read_table
+        from .source_list import _raw_cases
+
+        cases = _raw_cases(read_table(path), str(path))
+        for p, e in zip(problems, errors):
+            p["zaak"] = cases[e.row - 2] if isinstance(e.row, int) and 2 <= e.row < len(cases) + 2 else None
+    results, srcs = [], []
+    permit = 0
+    n_cases = 0
+    if sl is not None:
+        from . import kengetallen
+
+        kg = kengetallen.load()
+        heat = machinery_heat_choice(machinery_heat)
+        assessments = assess_source_list(sl, regime=regime, machinery_heat=heat, provenance=False)
+        for a in assessments:
+            rows = result_rows(a)
+            results.extend(rows)
+            permit += any(r["permit_needed"] for r in rows)
+        n_cases = len(assessments)
+        t, _ = fill_characteristics(sl.table, kg, heat)
+        srcs.append(t.rename(columns={"source_id": "label_id"}))
+    sources = pd.DataFrame(columns=SOURCE_COLUMNS)
+    if srcs:
+        t = srcs[0]
+        sources = pd.DataFrame({c: (t[c] if c in t else None) for c in SOURCE_COLUMNS})
+        sources["label"] = t["label"].where(t["label"].astype(str) != "", t["label_id"])
+        sources["basis"] = "bronnenlijst"
+        sources["overridden"] = False
+        sources["edition"] = None
+    reg = rules.get_regime(regime)
+    prov = batch_provenance(path, regime=reg.name, command=command)
+    prov["method"] = ("source list: per case the sources as given (characteristics from the sector defaults "
+                      "where empty), deposition per source template and pruned hexagon search "
+                      "(source_list.assess_source_list)")
+    counts = {"read": n_cases + len(invalid), "valid": n_cases, "computed": n_cases, "invalid": len(invalid),
+              "permit_needed": permit, "no_permit": n_cases - permit, "problems": len(problems),
+              "errors": len(problems)}
+    out = BatchResult(pd.DataFrame(results, columns=RESULT_COLUMNS), sources,
+                      pd.DataFrame(problems, columns=PROBLEM_COLUMNS), RawBook(str(path), {}), prov, counts,
+                      {"total_s": time.perf_counter() - t0})
+    if output is not None:
+        write_results(out, output, overwrite=overwrite)
+    return out

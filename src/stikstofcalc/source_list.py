@@ -126,13 +126,54 @@ def _text(v) -> str:
     return str(v).strip()
 
 
-def _read_table(path, *, default_year=None) -> SourceList:
-    from .deposition.api import SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
+def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | None, list, list]:
+    """A source table whose invalid cases are left out (for ``batch``).
+
+    Returns
+    -------
+    (SourceList or None, errors, invalid_cases)
+        The valid cases; every problem (InputError with row and field); the case ids
+        with a problem. Problems that belong to no row (a missing column) make every
+        case invalid.
+    """
     from .deposition.io import read_table
 
     raw = read_table(path)
+    try:
+        return _read_frame(raw, str(path), default_year=default_year), [], []
+    except MultipleInputErrors as exc:
+        errors = list(exc.errors)
+    cases = _raw_cases(raw, str(path))
+    rows = [e.row for e in errors]
+    if any(not isinstance(r, int) or not 2 <= r < len(raw) + 2 for r in rows):
+        return None, errors, list(dict.fromkeys(cases))
+    bad = list(dict.fromkeys(cases[r - 2] for r in rows))
+    keep = ~np.isin(cases, bad)
+    if not keep.any():
+        return None, errors, bad
+    part = raw[keep].reset_index(drop=True)
+    part.attrs = dict(raw.attrs)
+    return _read_frame(part, str(path), default_year=default_year), errors, bad
+
+
+def _raw_cases(raw, file):
+    col = next((c for c in raw.columns if ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) == "case_id"),
+               None)
+    if col is None:
+        return np.full(len(raw), Path(file).stem, object)
+    return np.array([_text(v) or Path(file).stem for v in raw[col]], object)
+
+
+def _read_table(path, *, default_year=None) -> SourceList:
+    from .deposition.io import read_table
+
+    return _read_frame(read_table(path), str(path), default_year=default_year)
+
+
+def _read_frame(raw, file, *, default_year=None) -> SourceList:
+    from .deposition.api import SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
+
     attrs = dict(raw.attrs)
-    file = str(path)
     errors, notes = [], []
     rename = {}
     cols = [str(c) for c in raw.columns]
@@ -177,8 +218,7 @@ def _read_table(path, *, default_year=None) -> SourceList:
         src = None
     if errors:
         raise MultipleInputErrors(errors, file=file)
-    case = (np.array([_text(v) or Path(file).stem for v in df["case_id"]], object)
-            if "case_id" in df else np.full(n, Path(file).stem, object))
+    case = _raw_cases(df, file)
     wkt = [_geometry_text(src, i, _text(df["geometry_wkt"].iloc[i]) if "geometry_wkt" in df else "")
            for i in range(n)]
     label = (df["label"].map(_text).to_numpy(object) if "label" in df
