@@ -13,13 +13,13 @@ from stikstofcalc.errors import DataError, InputError, MultipleDataErrors, Multi
 # Changing a number in a shipped table must be a visible, reviewed change: update these pins
 # together with the table (sha256 of the file with LF line ends).
 PINNED_2026_1 = {
-    "sources": "cd95f70f66c4330e",
+    "sources": "5c71c6df99260422",
     "machinery_factors": "639de036f18be826",
     "fuel_use": "7f79dc2f775663d3",
     "road_factors_nox": "dad865b4bb9ac14a",
     "road_factors_nh3": "e40603fb26e64d9c",
     "source_characteristics": "d8c372a409019e56",
-    "general": "145b696df1523aed",
+    "general": "507330daccdf1752",
     "project_types": "287e9be3ab436c11",
     "construction_machinery": "ac02887cdd25f81d",
     "construction_traffic": "b15d4432d2d39cb1",

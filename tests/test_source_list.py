@@ -210,3 +210,29 @@ def test_batch_on_source_list(tmp_path):
     np.testing.assert_allclose(res["max_deposition"].to_numpy(float), direct, rtol=1e-9)
     r2 = run("batch", p, "-o", out)
     assert r2.exit_code == 2  # exists: refused, nothing written
+
+
+def test_merged_templates_give_the_same_deposition(tmp_path, monkeypatch):
+    """Many sources share templates per (phase, year, characteristics, geometry kind): the same
+    largest deposition and hexagon count as one template per source (linearity)."""
+    import stikstofcalc.source_list as sl_mod
+
+    rows = ["source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase,year,sector_id,area_side_m"]
+    rng = np.random.default_rng(1)
+    for i in range(12):
+        x, y = 172000 + rng.uniform(-800, 800), 458900 + rng.uniform(-800, 800)
+        side = 50 if i % 3 == 0 else ""
+        rows.append(f"S{i},{x:.1f},{y:.1f},2.5,0,{rng.uniform(10, 300):.1f},{rng.uniform(0, 5):.2f},"
+                    f"{'realisatie' if i % 2 else 'gebruik'},2027,3220,{side}")
+    p = tmp_path / "veel.csv"
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    one = assess_source_list(p, sensitivity=False)[0]
+    monkeypatch.setattr(sl_mod, "MERGE_SOURCES_ABOVE", 2)
+    merged = assess_source_list(p, sensitivity=False)[0]
+    assert any("samen gerekend" in n for n in merged.notes)
+    for a, b in zip(one.results, merged.results):
+        assert (a["phase"], a["year"]) == (b["phase"], b["year"])
+        assert b["max_deposition"] == pytest.approx(a["max_deposition"], rel=1e-9)
+        assert b["n_hexagons_above"] == a["n_hexagons_above"]
+        assert b["receptor_id"] == a["receptor_id"]
+        assert b["headroom"]["nox_kg_per_yr"] == pytest.approx(a["headroom"]["nox_kg_per_yr"], rel=1e-9)

@@ -93,15 +93,17 @@ def test_sensitivity_equals_the_other_choice():
     rows = result_rows(b)
     row29 = next(r for r in rows if r["year"] == 2029)
     assert row29["borderline"] is True and row29["alt_heat_verdict_differs"] is True
-    assert row29["borderline_band_low"] == pytest.approx(0.005 / 1.3)
+    f = kengetallen.load().figure("general", "model_vs_aerius", "borderline_factor").value
+    assert row29["borderline_band_low"] == pytest.approx(0.005 / f)
 
 
 def test_borderline_band_from_the_key_figure(kg):
     band = borderline_band(kg, 0.005)
     assert band["row"] == "general:model_vs_aerius/borderline_factor" and band["status"] == "reported"
-    assert band["low"] == pytest.approx(0.005 / 1.3) and band["high"] == pytest.approx(0.005 * 1.3)
-    # the measured agreement -23 % .. +27 % lies inside the factor either way
-    assert band["factor"] >= max(1 / 0.77, 1.27)
+    f = band["factor"]
+    assert band["low"] == pytest.approx(0.005 / f) and band["high"] == pytest.approx(0.005 * f)
+    # the measured agreement (0.747 .. 1.269 of AERIUS, benchmarks/aerius_cases.py) lies inside
+    assert f >= max(1 / 0.747, 1.269)
 
 
 def test_borderline_marks_only_the_band():

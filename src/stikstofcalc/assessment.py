@@ -417,6 +417,8 @@ def _geometry_distances(templates: Templates, x, y):
             k = np.flatnonzero(mine)
             if k.size == 1:  # one point: the distance itself (the minimum over one)
                 np.hypot(x - e.x[k[0]], y - e.y[k[0]], out=out[g])
+            elif k.size > 64:  # many points (merged source lists): compiled, as zero-length segments
+                out[g] = distance_to_sources(x, y, e.x[k], e.y[k], e.x[k], e.y[k])
             else:
                 out[g] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
     return geom, out, inside, area
@@ -991,7 +993,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
 
 
 def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,
-                         sensitivity, heat, alt_heat, provenance, site_notes, per_hexagon=False):
+                         sensitivity, heat, alt_heat, provenance, site_notes, per_hexagon=False,
+                         templates=None):
     """The assessment of emission tables with their template keys (projects and source lists).
 
     ``tables`` maps ``plan`` (and measures, :data:`SENSITIVITY`) to emission tables with
@@ -1000,7 +1003,8 @@ def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, recepto
     """
     from . import __version__
 
-    templates = build_templates([k for ks in keys.values() for k in ks])
+    if templates is None:
+        templates = build_templates([k for ks in keys.values() for k in ks])
     n_f = 2 * len(templates)
 
     # scenarios: (measure, phase, year) -> weight vector; rows per scenario for groups
@@ -1423,11 +1427,19 @@ def sub_receptor_offsets() -> np.ndarray:
     return np.stack([px[inside], py[inside]], axis=1)
 
 
+#: Receptors per block in :func:`_element_distance` (bounds its memory to block x sources).
+_DISTANCE_BLOCK = 2048
+
+
 def _element_distance(templates: Templates, x, y) -> np.ndarray:
     """Distance from points to the nearest elementary source of any template [m]
-    (points: exact; squares: to the square; segments: to the segment)."""
-    e = templates.elementary
+    (points: exact; squares: to the square; segments: to the segment), in blocks of
+    :data:`_DISTANCE_BLOCK` points."""
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape[0] > _DISTANCE_BLOCK:
+        return np.concatenate([_element_distance(templates, x[i:i + _DISTANCE_BLOCK], y[i:i + _DISTANCE_BLOCK])
+                               for i in range(0, x.shape[0], _DISTANCE_BLOCK)])
+    e = templates.elementary
     best = np.full(x.shape[0], np.inf)
     seg = np.isfinite(e.x_end)
     sq = ~seg & (e.area_side_m > 0)
@@ -1451,8 +1463,17 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     x = np.asarray(x, float)
     if x.shape[0] == 0 or len(templates) == 0:
         return np.zeros(x.shape[0], bool)
-    d, _ = template_distances(templates, x, y)  # lower bound: a cheap first cut
-    cand = np.flatnonzero(d.min(axis=0) <= NEAR_SOURCE_M)
+    from scipy.spatial import cKDTree
+
+    e = templates.elementary
+    seg = np.isfinite(e.x_end)
+    reach = np.where(seg, np.hypot(np.where(seg, e.x_end - e.x, 0.0), np.where(seg, e.y_end - e.y, 0.0)),
+                     e.area_side_m * np.sqrt(0.5))  # an element lies within this of its anchor
+    # a first cut: hexagons with an element anchor within NEAR_SOURCE_M + the largest reach
+    tree = cKDTree(np.column_stack([e.x, e.y]))
+    hits = tree.query_ball_point(np.column_stack([x, np.asarray(y, float)]), NEAR_SOURCE_M + float(reach.max()),
+                                 return_length=True)
+    cand = np.flatnonzero(np.asarray(hits) > 0)
     out = np.zeros(x.shape[0], bool)
     if cand.size:
         out[cand] = _element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M

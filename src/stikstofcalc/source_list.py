@@ -469,6 +469,86 @@ def row_keys(table: pd.DataFrame) -> list:
                     np.minimum(table["spread_m"].to_numpy(float), table["height_m"].to_numpy(float)).tolist()))
 
 
+# --------------------------------------------------------------------------- many sources
+
+#: Above this many sources in a case, sources with the same phase, year, characteristics and
+#: kind of geometry share one source template per substance (weights = their share of the
+#: group's NOx or NH3), so a list of thousands of sources costs a few templates instead of one
+#: each (memory and time of the unit deposition scale with the templates). The deposition is
+#: the same (linear in emission); dominant sources and headroom are then per group. An
+#: estimate: below it, per-source results are worth the cost.
+MERGE_SOURCES_ABOVE = 200
+
+
+def merged_tables(tables: dict) -> tuple[dict, dict, object]:
+    """Group the rows of every table into per-substance templates (see :data:`MERGE_SOURCES_ABOVE`).
+
+    Returns
+    -------
+    (tables, keys, Templates)
+        One row per group and substance (``nox`` row: the group's NOx, ``nh3`` row: its NH3),
+        their template keys, and the templates built from all tables' groups.
+    """
+    from .deposition.geometry import Elementary, expand, parse_wkt
+    from .sources import Templates
+
+    geoms: dict = {}
+    out_tables, out_keys, groups = {}, {}, {}
+    for name, t in tables.items():
+        kind = []
+        for w in t["geometry_wkt"].tolist():
+            if w not in geoms:
+                geoms[w] = parse_wkt(w)
+            kind.append(geoms[w].kind)
+        h, q, sp = (t[c].to_numpy(float) for c in ("height_m", "heat_mw", "spread_m"))
+        sp = np.minimum(sp, h)
+        gk = list(zip(t["phase"].tolist(), t["year"].tolist(), h.tolist(), q.tolist(), sp.tolist(), kind))
+        rows = []
+        keys = []
+        by = {}
+        for i, k in enumerate(gk):
+            by.setdefault(k, []).append(i)
+        for k, idx in by.items():
+            sub = t.iloc[idx]
+            for sub_name, col in (("nox", "nox_kg_per_yr"), ("nh3", "nh3_kg_per_yr")):
+                total = float(sub[col].sum())
+                if total <= 0:
+                    continue
+                gkey = (f"bronnen:{k[5]}:{k[0]}:{k[1]}:{sub_name}:{hash(tuple(sub['geometry_wkt']))}",
+                        k[2], k[3], k[4])
+                shares = (sub[col].to_numpy(float) / total)
+                groups.setdefault(gkey, (list(sub["geometry_wkt"]), shares))
+                row = sub.iloc[0].to_dict()
+                row.update(label=f"{len(idx)} bronnen ({k[5]}, {k[2]:g} m, {k[3]:g} MW)",
+                           nox_kg_per_yr=total if sub_name == "nox" else 0.0,
+                           nh3_kg_per_yr=total if sub_name == "nh3" else 0.0,
+                           uses_estimate=bool(sub["uses_estimate"].any()), source_kind="bron")
+                rows.append(row)
+                keys.append(gkey)
+        out_tables[name] = pd.DataFrame(rows, columns=list(t.columns))
+        out_keys[name] = keys
+    uniq = list(groups)
+    parts, bbox, labels = [], np.zeros((len(uniq), 4)), []
+    for g, key in enumerate(uniq):
+        wkts, shares = groups[key]
+        gs = [geoms[w] for w in wkts]
+        n = len(gs)
+        nan = np.full(n, np.nan)
+        el = expand(nan, nan, np.zeros(n), nan, nan, gs)
+        parts.append((el.x, el.y, el.area_side_m, el.x_end, el.y_end, el.weight * shares[el.parent],
+                      np.full(len(el.x), g, np.int64)))
+        b = np.array([gg.bounds for gg in gs])
+        bbox[g] = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        labels.append(f"{n} bronnen ({len(el.x)} elementair)")
+    cols = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 6 + [np.zeros(0, np.int64)]
+    el = Elementary(*cols)
+    arr = np.array([k[1:] for k in uniq], dtype=float).reshape(len(uniq), 3)
+    tp = Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox,
+                   ["bronnen met gelijke fase, jaar, kenmerken en soort geometrie samen gerekend "
+                    f"(meer dan {MERGE_SOURCES_ABOVE} bronnen; dominante bronnen per groep)"])
+    return out_tables, out_keys, tp
+
+
 # --------------------------------------------------------------------------- assessment
 
 
@@ -502,12 +582,17 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
             alt = apply_source_heat(plan, kg, alt_heat)
             if alt is not plan:
                 tables[SENSITIVITY] = alt
-        keys = {name: row_keys(t) for name, t in tables.items()}
+        templates = None
+        if len(part) > MERGE_SOURCES_ABOVE:
+            tables, keys, templates = merged_tables(tables)
+        else:
+            keys = {name: row_keys(t) for name, t in tables.items()}
         extra = [f"bronnen uit {', '.join(Path(f).name for f in sl.files)}"] + list(sl.notes) + notes
         a = drive(_assess_tables_steps(
             str(case), tables, keys, reg=reg, kg=kg, receptors=receptors, receptor_margin=receptor_margin,
             prune=prune, netted=netted, sensitivity=sensitivity, heat=heat, alt_heat=alt_heat,
-            provenance=provenance, site_notes=lambda extra=extra: extra, per_hexagon=per_hexagon))
+            provenance=provenance, site_notes=lambda extra=extra: extra, per_hexagon=per_hexagon,
+            templates=templates))
         if a.provenance is not None:
             a.provenance["source_files"] = list(sl.files)
         out.append(a)
