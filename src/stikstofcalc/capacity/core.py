@@ -42,8 +42,10 @@ REACH_LEVEL = 0.8
 #: Widening rounds when the check finds the evaluated hexagons too few, and the factor [-].
 MAX_WIDEN = 4
 WIDEN_FACTOR = 1.1
-#: Rounds after which the search halves the bracket instead of interpolating [-].
-INTERPOLATE_ROUNDS = 4
+#: Sizes of the shared grid of the first search stage: every count up to this [steps] ...
+GRID_DENSE = 50
+#: ... then geometric with this ratio [-].
+GRID_RATIO = 1.02
 
 
 @dataclass
@@ -150,56 +152,100 @@ def _evaluate(pw, pairs, sites, sizes, *, where=False):
     return (out, col, yr) if where else out
 
 
-def _search(pw, pairs, threshold):
+def size_grid(plan) -> np.ndarray:
+    """The shared sizes of the first search stage, in steps: every count up to
+    :data:`GRID_DENSE`, then geometric with ratio :data:`GRID_RATIO` up to the maximum."""
+    kmax = plan.maximum // plan.step
+    n = int(math.ceil(math.log(max(kmax, 2)) / math.log(GRID_RATIO))) + 1
+    g = np.unique(np.concatenate([np.arange(1, min(GRID_DENSE, kmax) + 1),
+                                  np.round(np.geomspace(1, kmax, n)).astype(np.int64), [kmax]]))
+    return g[(g >= 1) & (g <= kmax)]
+
+
+def _update(lo, glo, hi, ghi, s, k, d, threshold):
+    """Narrow the brackets of sites ``s`` (distinct) with the exact maxima ``d`` at sizes ``k``."""
+    fail = permit_needed(d, threshold=threshold)
+    inside = (k > lo[s]) & (k < hi[s])
+    up, dn = ~fail & inside, fail & inside
+    lo[s[up]], glo[s[up]] = k[up], d[up] / threshold
+    hi[s[dn]], ghi[s[dn]] = k[dn], d[dn] / threshold
+
+
+def _search(pw, pairs, threshold, start=None):
     """Bracketing search on ``k = size / step`` per site of ``pairs``.
+
+    Stage 1 halves the bracket over the shared :func:`size_grid` (the same sizes for every
+    site and chunk: their emission is computed once); stage 2 interpolates inside the last
+    grid interval (at most 2 % wide), probing the estimate and one step above it.
+
+    ``start``: ``(lo, hi)`` of a search on a subset of these pairs (the nearest hexagons):
+    its ``hi`` fails here too (a maximum over more hexagons is not smaller), and its ``lo``
+    is probed first (usually the answer).
 
     Returns ``lo`` (int64, per site): the plan of ``lo * step`` gives < threshold on the
     pairs in every phase-year and (unless ``lo`` is the maximum) the plan of
-    ``(lo + 1) * step`` gives >= threshold; and the number of sizes probed per site.
+    ``(lo + 1) * step`` gives >= threshold; ``hi`` (the smallest size known to fail, or
+    ``maximum + 1``); and the number of sizes probed per site.
     """
     plan = pw.plan
     nc = pairs.counts.size
     kmax = plan.maximum // plan.step
-    kr = plan.reference // plan.step
-    sites = np.arange(nc)
-    d_ref = _evaluate(pw, pairs, sites, np.full(nc, kr * plan.step)).max(axis=1)
+    grid = size_grid(plan)
     lo = np.zeros(nc, np.int64)
     glo = np.zeros(nc)
-    hi_k = np.full(nc, kmax + 1, np.int64)  # kmax + 1: not (yet) known to fail
+    hi = np.full(nc, kmax + 1, np.int64)  # kmax + 1: not (yet) known to fail
     ghi = np.full(nc, np.inf)
-    ok = ~permit_needed(d_ref, threshold=threshold)
-    lo[ok], glo[ok] = kr, d_ref[ok] / threshold
-    hi_k[~ok], ghi[~ok] = kr, d_ref[~ok] / threshold
-    probes = np.ones(nc, np.int64)
-    rounds = 0
-    while True:
-        todo = np.flatnonzero((hi_k > lo + 1) & (lo < kmax))
-        if not todo.size:
-            return lo, probes
-        l, h, gl, gh = lo[todo], hi_k[todo], glo[todo], ghi[todo]
-        known = np.isfinite(gh)
+    probes = np.zeros(nc, np.int64)
+    sites = np.arange(nc)
+    # stage 1: the reference size (or the subset's answer), then bisection over the grid
+    # indices inside the bracket
+    if start is None:
+        kr = np.full(nc, plan.reference // plan.step)
+    else:
+        hi[:], ghi[:] = start[1], np.where(start[1] <= kmax, 1.0, np.inf)
+        kr = start[0]
+    s0 = sites[kr > 0]
+    d = _evaluate(pw, pairs, s0, kr[s0] * plan.step).max(axis=1)
+    probes[s0] += 1
+    _update(lo, glo, hi, ghi, s0, kr[s0], d, threshold)
+
+    def probe_estimates(todo, *, middle):
+        """Probe the interpolated boundary, one step above it (and the middle of the bracket)."""
+        l, h, gl, gh = lo[todo], hi[todo], glo[todo], ghi[todo]
         with np.errstate(divide="ignore", invalid="ignore"):
-            # boundary estimate: interpolate inside a known bracket, else a secant through (0, 0)
-            est = np.where(known, l + (1.0 - gl) / (gh - gl) * (h - l),
+            # inside a known bracket: interpolate; above everything known: a secant through 0
+            est = np.where(np.isfinite(gh), l + (1.0 - gl) / (gh - gl) * (h - l),
                            np.where(gl > 0, l / gl, kmax + 1.0))
-            if rounds >= INTERPOLATE_ROUNDS:
-                est = np.where(known, (l + h) / 2.0, np.minimum(2.0 * np.maximum(l, 1), kmax + 1.0))
-        kstar = np.floor(np.nan_to_num(est, nan=float(kmax), posinf=kmax + 1.0)).astype(np.int64)
+        kstar = np.floor(np.nan_to_num(est, nan=0.0, posinf=kmax + 1.0)).astype(np.int64)
         kstar = np.clip(kstar, l, np.minimum(h - 1, kmax))
-        a = np.where(kstar > l, kstar, l + 1)                # probe the estimate ...
-        b = np.minimum(kstar + 1, np.minimum(h - 1, kmax))   # ... and one step above it
-        ps = np.concatenate([todo, todo[b > a]])
-        pk = np.concatenate([a, b[b > a]])
-        d = _evaluate(pw, pairs, ps, pk * plan.step).max(axis=1)
-        g, fail = d / threshold, permit_needed(d, threshold=threshold)
-        np.add.at(probes, ps, 1)
-        for s, kk, gg, ff in zip(*(np.split(v, [len(todo)]) for v in (ps, pk, g, fail))):
-            # first the estimates, then the steps above them (each part has distinct sites)
-            inside = (kk > lo[s]) & (kk < hi_k[s])
-            up, dn = ~ff & inside, ff & inside
-            lo[s[up]], glo[s[up]] = kk[up], gg[up]
-            hi_k[s[dn]], ghi[s[dn]] = kk[dn], gg[dn]
-        rounds += 1
+        p1 = np.where(kstar > l, kstar, l + 1)
+        p2 = np.minimum(kstar + 1, np.minimum(h - 1, kmax))
+        for k in (p1, p2) + (((l + h) // 2,) if middle else ()):
+            keep = (k > lo[todo]) & (k < hi[todo]) & (k <= kmax)
+            if keep.any():
+                s = todo[keep]
+                d = _evaluate(pw, pairs, s, k[keep] * plan.step).max(axis=1)
+                probes[s] += 1
+                _update(lo, glo, hi, ghi, s, k[keep], d, threshold)
+
+    # the linear estimate from what is known (exact for key figures linear in the size)
+    probe_estimates(np.flatnonzero((hi > lo + 1) & (lo < kmax)), middle=False)
+    while True:
+        a = np.searchsorted(grid, lo, side="right")        # first grid index above lo
+        b = np.searchsorted(grid, hi, side="left") - 1     # last grid index below hi
+        todo = np.flatnonzero(b >= a)
+        if not todo.size:
+            break
+        k = grid[(a[todo] + b[todo]) // 2]
+        d = _evaluate(pw, pairs, todo, k * plan.step).max(axis=1)
+        probes[todo] += 1
+        _update(lo, glo, hi, ghi, todo, k, d, threshold)
+    # stage 2: inside one grid interval
+    while True:
+        todo = np.flatnonzero((hi > lo + 1) & (lo < kmax))
+        if not todo.size:
+            return lo, hi, probes
+        probe_estimates(todo, middle=True)
 
 
 def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
@@ -269,14 +315,14 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     _, seed = tree.query(pts, k=k)
     sci, shi = np.repeat(np.arange(nc), k), np.asarray(seed).reshape(-1)
     seeds = _Pairs(_unit_pairs(tp, moved, hx, hy, sci, shi), sci, shi, nc)
-    lo_seed, probes = _search(pw, seeds, threshold)
+    lo_seed, hi_seed, probes = _search(pw, seeds, threshold)
     kmax = plan.maximum // plan.step
     # 2. every hexagon where the plan of one step above that bound can reach the threshold
     radius = _reach_for(pw, dx, dy, np.minimum(lo_seed + 1, kmax) * plan.step,
                         np.full(nc, REACH_LEVEL * threshold)) + extent
     for _ in range(MAX_WIDEN + 1):
         pairs = pairs_within(radius)
-        lo, pr = _search(pw, pairs, threshold)
+        lo, _, pr = _search(pw, pairs, threshold, start=(lo_seed, hi_seed))
         probes += pr
         cap = lo * plan.step
         at_max = lo >= kmax

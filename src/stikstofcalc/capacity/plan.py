@@ -263,6 +263,7 @@ class PlanWeights:
 
         projects = [self.plan.project(n) for n in sizes]
         table = inventory.emission_sources(projects, kengetallen=self.kengetallen)
+        table.attrs = {}  # pandas deep-copies attrs (every case's provenance) on each operation
         self.inventory_calls += 1
         n_f = 2 * len(self.templates)
         for n, p, (_, sub) in zip(sizes, projects, _by_case(table, [q.name for q in projects])):
