@@ -24,7 +24,7 @@ import pandas as pd
 from ..errors import InputError, StikstofError
 
 #: Hexagon-years in the workbook's sum sheet: sum at or above this share of the threshold [-].
-SUM_SHEET_FRACTION = 0.1
+SUM_SHEET_FRACTION = 1.0
 #: Contributions listed per cumulative hexagon-year: at least this share of the sum [-].
 SHARE_FLOOR = 0.01
 
