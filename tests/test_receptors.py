@@ -306,7 +306,7 @@ def test_read_bad_cells_all_reported(tmp_path):
     assert len(exc.value.errors) == 3
     assert "rij 2" in msg and "veld kdw" in msg and "'abc'" in msg and "a number" in msg
     assert "rij 3" in msg and "coordinates" in msg
-    assert "row 4" in msg and "RD New" in msg
+    assert "rij 4" in msg and "RD New" in msg
     assert str(p) in msg
 
 
