@@ -49,7 +49,7 @@ class Range:
 _DUTCH_UNITS = {"month": "maanden", "m**2": "m²", "m**3/year": "m³/jaar", "L": "liter", "h": "uur",
                 "kW": "kW", "m": "m", "1/day": "per dag", "kg/year": "kg/jaar", "MW": "MW",
                 "dimensionless": "", "year": "", "degree": "graden", "homes": "woningen",
-                "movements": "bewegingen"}
+                "movements": "bewegingen", "km/h": "km/uur", "mol/ha/yr": "mol N/ha/jaar"}
 
 
 def _fmt(v: float) -> str:
@@ -88,6 +88,11 @@ RANGES = {
     "y": Range(289000, 629000, "m", "geldigheidsgebied van RD New (EPSG:28992)"),
     "lat": Range(50.5, 54.0, "degree", "Nederland ligt tussen 50,5 en 54 graden noorderbreedte"),
     "lon": Range(3.0, 7.5, "degree", "Nederland ligt tussen 3 en 7,5 graden oosterlengte"),
+    # IMAER files (check-imaer): per time unit / factors / results
+    "vehicles": Range(0, 1e9, "dimensionless", "een miljard voertuigen per tijdseenheid"),
+    "speed": Range(0, 300, "km/h", "een maximumsnelheid in km/uur"),
+    "factor": Range(0, 1e9, "dimensionless", "een emissiefactor"),
+    "deposition": Range(-1e7, 1e7, "mol/ha/yr", "10 miljoen mol N/ha/jaar"),
     # command-line options
     "tolerance": Range(0, 10, "dimensionless", "een relatief verschil: 0,01 = 1 %; boven 1000 % zegt het niets"),
     "min_route": Range(0, 100_000, "m", "100 km: langer is geen toegangsroute"),
