@@ -30,6 +30,7 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import write_csv_atomic
+from .ranges import YEAR_RANGE
 from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError, hint
 from .units import ureg
 
@@ -246,6 +247,21 @@ def _unit_factor(unit_text, target):
     return _convert_exact(1.0, unit_text, target)
 
 
+#: Key figures that may be negative (AdBlue lowers the NOx of SCR engines).
+NEGATIVE_ALLOWED = {("machinery_factors", "nox_per_adblue")}
+#: Largest key figure in its canonical unit: a plausibility limit, far above every shipped value.
+MAX_FIGURE = 1e9
+
+
+def value_range(table: str, quantity: str) -> tuple[float, float]:
+    """Allowed values of a key figure in its canonical unit (shares 0..1, days 1..366)."""
+    if quantity == "share":
+        return 0.0, 1.0
+    if quantity == "days_per_year":
+        return 1.0, 366.0
+    return (-MAX_FIGURE if (table, quantity) in NEGATIVE_ALLOWED else 0.0), MAX_FIGURE
+
+
 def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet=None):
     """Check one table's rows; return a clean DataFrame (canonical values) of the good rows."""
     spec = SCHEMA[name]
@@ -276,6 +292,8 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         for k, v in zip(spec.keys, keys):
             if not v:
                 bad("lege sleutel", k, expected="een waarde")
+            elif k == "year" and not (v.isdigit() and YEAR_RANGE[0] <= int(v) <= YEAR_RANGE[1]):
+                bad(f"{v!r} is geen jaar", k, v, f"een jaar van {YEAR_RANGE[0]} tot en met {YEAR_RANGE[1]}")
         quantity = str(rec.get("quantity", "")).strip()
         if quantity not in spec.quantities:
             bad(f"onbekende grootheid {quantity!r}{hint(quantity, spec.quantities)}", "quantity",
@@ -322,6 +340,11 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
                     f"een eenheid om te rekenen naar {target}", unit_problem=True)
             if not math.isfinite(value) and ok:
                 bad("waarde is niet eindig", "value", value_text, "een eindig getal")
+            elif ok:
+                lo, hi = value_range(name, quantity)
+                if not lo <= value <= hi:
+                    bad(f"waarde {value_text} {unit_text} ligt buiten het toegestane bereik", "value",
+                        value_text, f"{lo:g} tot en met {hi:g} {target}")
         ident = row_id(name, keys, quantity)
         if ident in seen:
             bad(f"dubbele rij {ident} (eerst op regel {seen[ident]})", "quantity",
