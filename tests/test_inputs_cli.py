@@ -108,3 +108,21 @@ def test_deposition_refuses_z0_and_an_empty_first_line(tmp_path):
     r = run("deposition", empty, rec, "-o", tmp_path / "out.csv")
     clean(r)
     assert "eerste regel is leeg" in r.output
+
+
+def test_export_imaer_of_a_workbook_with_a_lat_lon_case(tmp_path):
+    """A lat/lon case broke the whole batch export (every case lost)."""
+    keys = ["case_id", "location.lat", "location.lon", "construction.start", "construction.duration",
+            "component.type", "component.count", "component.home_type", "route.road_type", "route.length",
+            "route.bearing"]
+    rows = [["LL", "52,08", "5,9", "2027-03", "10 maanden", "grondgebonden_woningen", "16", "tussen_hoek",
+             "stad_normaal", "900 m", "200"],
+            ["NOLINE", "52,08", "5,9", "2027-03", "10 maanden", "grondgebonden_woningen", "16", "tussen_hoek",
+             "stad_normaal", "900 m", ""]]
+    path = tmp_path / "z.csv"
+    text = ";".join(keys) + "\n" + "\n".join(";".join(r) for r in rows) + "\n"
+    path.write_text(text, encoding="utf-8")
+    r = run("export-imaer", path, "-o", tmp_path / "out")
+    clean(r, code=3)  # NOLINE cannot be exported (no route line): listed; LL still exported
+    assert "NOLINE" in r.output
+    assert list((tmp_path / "out").rglob("*.gml")) and {p.name for p in (tmp_path / "out").iterdir()} == {"ll"}

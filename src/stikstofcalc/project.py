@@ -594,10 +594,12 @@ def _reference(c, data):
             c.add(f"{f}.sector_id", f"{_short(sid)} is geen AERIUS-sectornummer", value=_short(sid),
                   expected="een geheel getal zoals 4110")
             sid = None
+        x = _quantity(c, s, "x", "m", f"{f}.x", "x")
+        y = _quantity(c, s, "y", "m", f"{f}.y", "y")
+        if ("x" in s) != ("y" in s):
+            c.add(f, "onvolledige locatie", expected="x en y samen (RD New, m), of geen van beide (de projectlocatie)")
         sources.append(ReferenceSource(
-            _text(c, s, "name", f"{f}.name") or f"reference {i + 1}", nox, nh3,
-            _quantity(c, s, "x", "m", f"{f}.x", "x"),
-            _quantity(c, s, "y", "m", f"{f}.y", "y"), sid,
+            _text(c, s, "name", f"{f}.name") or f"reference {i + 1}", nox, nh3, x, y, sid,
             _quantity(c, s, "height", "m", f"{f}.height", "height"),
             _quantity(c, s, "heat", "MW", f"{f}.heat", "heat"),
             _quantity(c, s, "spread", "m", f"{f}.spread", "spread")))
