@@ -418,7 +418,8 @@ def _header_problems(book, problems):
         filled = set()
         if sh.unknown:  # one pass over the rows for all unknown columns (20,000 columns: linear)
             for _, c in sh.rows:
-                filled.update(i for i in sh.unknown if i < len(c) and c[i] not in (None, ""))
+                filled.update(i for i in sh.unknown if i < len(c) and not (
+                    c[i] is None or (isinstance(c[i], str) and not c[i].strip())))
         listed = 0
         for i, k in enumerate(sh.keys):
             if k is None:

@@ -385,27 +385,27 @@ def _check_consistency(tables, problems, file):
         for rec in _records(t.drop_duplicates(["project_type", "basis"])):
             pt = rec["project_type"]
             if pt not in types:
-                problems.add(f"project type {pt!r} is not in project_types", file=f"{file}/{tname}",
+                problems.add(f"projecttype {pt!r} staat niet in project_types{hint(pt, list(types))}", file=f"{file}/{tname}",
                              row=rec["line"], column="project_type",
-                             expected=f"one of {', '.join(types)}")
+                             expected=f"een van {', '.join(types)}")
             elif rec["basis"] != types[pt]:
-                problems.add(f"basis {rec['basis']!r} differs from project_types ({types[pt]!r})",
+                problems.add(f"basis {rec['basis']!r} wijkt af van project_types ({types[pt]!r})",
                              file=f"{file}/{tname}", row=rec["line"], column="basis")
     for rec in _records(tables["construction_machinery"]):
         if rec["category"] != "DIESEL" and rec["category"] not in machines:
-            problems.add(f"machine category {rec['category']!r} is not in machinery_factors",
+            problems.add(f"werktuigcategorie {rec['category']!r} staat niet in machinery_factors",
                          file=f"{file}/construction_machinery", row=rec["line"], column="category",
-                         expected="DIESEL (fleet choice) or a category of machinery_factors")
+                         expected="DIESEL (keuze van de vloot) of een categorie uit machinery_factors")
     for rec in _records(tables["fleet_mix"]):
         if rec["category"] not in machines:
-            problems.add(f"category {rec['category']!r} is not in machinery_factors",
+            problems.add(f"categorie {rec['category']!r} staat niet in machinery_factors",
                          file=f"{file}/fleet_mix", row=rec["line"], column="category")
     for tname, group in (("fleet_mix", "fleet"), ("traffic_vehicle_shares", "function")):
         sums = tables[tname].groupby(group)["value"].sum()
         for key, total in sums.items():
             if abs(total - 1.0) > 1e-9:
-                problems.add(f"shares of {key!r} sum to {total:.6g}", file=f"{file}/{tname}",
-                             column="value", expected="shares summing to 1")
+                problems.add(f"de aandelen van {key!r} tellen op tot {total:.6g}", file=f"{file}/{tname}",
+                             column="value", expected="aandelen die samen 1 zijn")
 
 
 # ----------------------------------------------------------------------------- the object

@@ -212,9 +212,9 @@ def read_xlsx(path) -> RawBook:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError("cannot be read as an Excel workbook", file=str(path),
-                         expected="an .xlsx file (Excel 2007 or later) or a .csv file",
-                         detail=str(exc) or type(exc).__name__) from exc
+        raise InputError("kan niet worden gelezen als Excel-werkmap", file=str(path),
+                         expected="een .xlsx-bestand (Excel 2007 of later) of een .csv-bestand",
+                         detail=type(exc).__name__) from exc
     try:
         titles = wb.sheetnames
         wanted = {t: _schema_name(t, titles) for t in titles}
@@ -227,9 +227,9 @@ def read_xlsx(path) -> RawBook:
                 continue
             if name in book.sheets:
                 book.problems.append(InputError(
-                    f"sheet {title!r} stands for {name!r}, which was already read from "
+                    f"blad {title!r} staat voor {name!r}, dat al is gelezen uit "
                     f"{book.sheets[name].source_name!r}", sheet=title,
-                    expected="one sheet per kind"))
+                    expected="één blad per soort"))
                 continue
             rows = _sheet_rows(wb[title], formulas.get(title))
             book.sheets[name] = split_header(name, title, rows)
@@ -276,11 +276,11 @@ def read_book(path) -> RawBook:
     """Read a case workbook (.xlsx/.xlsm) or CSV; raise InputError if it cannot be read."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("file not found", file=str(path), expected="an existing .xlsx or .csv file")
+        raise InputError("bestand niet gevonden", file=str(path), expected="een bestaand .xlsx- of .csv-bestand")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
     if suffix in (".csv", ".txt"):
         return read_csv(path)
-    raise InputError(f"unsupported file type {suffix!r}", file=str(path),
-                     expected="an .xlsx workbook or a .csv file")
+    raise InputError(f"bestandstype {suffix!r} wordt niet gelezen", file=str(path),
+                     expected="een .xlsx-werkmap of een .csv-bestand")
