@@ -123,7 +123,7 @@ def test_explicit_input_wins():
 def test_machine_needs_fuel_or_power():
     data = copy.deepcopy(BASE)
     data["components"][0]["machines"] = [{"category": "AUB_D", "hours": 100}]
-    with pytest.raises(InputError, match=r"field components\[0\].machines\[0\].fuel: category AUB_D needs the fuel"):
+    with pytest.raises(InputError, match=r"veld components\[0\].machines\[0\].fuel: categorie AUB_D heeft het brandstofverbruik nodig"):
         emission_sources(parse_project(data))
 
 

@@ -106,10 +106,10 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
     with pytest.raises(MultipleDataErrors) as info:
         kengetallen.validate_folder(_broken_edition(tmp_path))
     text = str(info.value)
-    assert "2099.1/fuel_use.csv (row 2), field unit: unit 'kg' has dimension [mass]" in text
-    assert "(row 3), field source_id: unknown source_id 'NO_SUCH_SOURCE'" in text
-    assert "duplicate row fuel_use:aub_generiek/fuel_per_hour_base" in text
-    assert "field value: missing value" in text
+    assert "2099.1/fuel_use.csv (rij 2), veld unit: eenheid 'kg' heeft dimensie [mass]" in text
+    assert "(rij 3), veld source_id: onbekende source_id 'NO_SUCH_SOURCE'" in text
+    assert "dubbele rij fuel_use:aub_generiek/fuel_per_hour_base" in text
+    assert "veld value: waarde ontbreekt" in text
     assert len(info.value.errors) >= 4
     # consistency checks run once the rows are clean
 
@@ -117,7 +117,7 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
 def test_shares_must_sum_to_one(tmp_path):
     folder = _broken_edition(tmp_path)
     shutil.copy(kengetallen.data_root() / "2026.1" / "fuel_use.csv", folder / "fuel_use.csv")
-    with pytest.raises(MultipleDataErrors, match="shares of 'huidig' sum to 1.1"):
+    with pytest.raises(MultipleDataErrors, match="de aandelen van 'huidig' tellen op tot 1.1"):
         kengetallen.validate_folder(folder)
 
 
@@ -157,9 +157,9 @@ def test_override_without_source_and_wrong_unit_is_rejected(kg, tmp_path):
     with pytest.raises(MultipleInputErrors) as info:
         kg.with_overrides(path)
     text = str(info.value)
-    assert "(row 2), field unit: unit 'g/h' has dimension [mass] / [time]; expected a unit convertible to g/L" in text
-    assert "(row 3), field source: no source given" in text
-    assert "(row 4), field table: unknown table 'no_table'" in text
+    assert "(rij 2), veld unit: eenheid 'g/h' heeft dimensie [mass] / [time]; verwacht: een eenheid om te rekenen naar g/L" in text
+    assert "(rij 3), veld source: geen bron opgegeven" in text
+    assert "(rij 4), veld table: onbekende tabel 'no_table'" in text
 
 
 def test_overrides_from_excel(kg, tmp_path):

@@ -237,8 +237,12 @@ def _row_fields(sheet_name, raw_sheet, cells, row, sink):
     """{key: converted value} of one row; cell problems go to ``sink``."""
     schema = SHEET_BY_NAME[sheet_name]
     out = {}
-    for key, raw in zip(raw_sheet.keys, cells):
+    unknown = []
+    for i, (key, raw) in enumerate(zip(raw_sheet.keys, cells)):
         if key is None:
+            if i in raw_sheet.unknown and not raw_sheet.unknown[i][1] and not (
+                    raw is None or (isinstance(raw, str) and not raw.strip())):
+                unknown.append(i)  # a value in an unknown column would be dropped silently
             continue
         col = schema.column(key)
         try:
@@ -248,6 +252,15 @@ def _row_fields(sheet_name, raw_sheet, cells, row, sink):
             continue
         if v is not _ABSENT:
             out[key] = v
+    if unknown:
+        from .excel.reader import suggestion
+
+        names = "; ".join(f"{raw_sheet.unknown[i][0]!r}{suggestion(raw_sheet, i)}" for i in unknown[:5])
+        more = f" en nog {len(unknown) - 5}" if len(unknown) > 5 else ""
+        sink.append((None, cells[unknown[0]], CellError(
+            f"waarde in onbekende kolom: {names}{more}",
+            "alleen kolommen van de sjabloon (zie toelichting); eigen notities in een kolom "
+            "'opmerking ...'")))
     return out
 
 
@@ -398,16 +411,33 @@ def _header_problems(book, problems):
         problems.append(problem(sheet=name, message="sheet not used (unknown name)", level="waarschuwing",
                                 expected=f"one of {', '.join(SHEET_BY_NAME)} (or toelichting)"))
     bad_sheets = set()
+    from .excel.reader import suggestion
+
     for name, sh in book.sheets.items():
         seen = {}
+        filled = set()
+        if sh.unknown:  # one pass over the rows for all unknown columns (20,000 columns: linear)
+            for _, c in sh.rows:
+                filled.update(i for i in sh.unknown if i < len(c) and not (
+                    c[i] is None or (isinstance(c[i], str) and not c[i].strip())))
+        listed = 0
         for i, k in enumerate(sh.keys):
             if k is None:
-                head = " / ".join(str(h[i]) for h in sh.header if i < len(h) and h[i] is not None)
-                if head and name in SHEET_BY_NAME and any(
-                        i < len(c) and c[i] not in (None, "") for _, c in sh.rows):
-                    problems.append(problem(sheet=sh.source_name, row=1, value=head, level="waarschuwing",
-                                            message="unknown column: kept in invoer, not used",
-                                            expected="a column of the template (see toelichting)"))
+                if i in filled and listed == 20:
+                    listed += 1
+                    rest = sum(1 for j in filled if j > i and not sh.unknown[j][1])
+                    problems.append(problem(sheet=sh.source_name, row=1, level="fout",
+                                            message=f"en nog {rest + 1} onbekende kolommen met waarden",
+                                            expected="alleen kolommen van de sjabloon (zie toelichting)"))
+                elif i in filled and listed < 20:
+                    listed += 1
+                    head, note = sh.unknown[i]
+                    problems.append(problem(
+                        sheet=sh.source_name, row=1, value=head, level="waarschuwing" if note else "fout",
+                        message="eigen notitiekolom: bewaard in invoer, niet gebruikt" if note else
+                        f"onbekende kolom{suggestion(sh, i)}: de zaken met een waarde erin zijn ongeldig",
+                        expected="een kolom van de sjabloon (zie toelichting); eigen notities in een "
+                                 "kolom 'opmerking ...'"))
             elif k in seen:
                 problems.append(problem(sheet=sh.source_name, row=1, key=k,
                                         message=f"column {k!r} appears twice (columns {seen[k] + 1} and {i + 1})",

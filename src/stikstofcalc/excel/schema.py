@@ -229,9 +229,9 @@ def choice_lists(kg) -> dict[str, list[str]]:
     """The fixed lists behind the dropdowns, from the key-figure edition and the rules."""
     from ..rules import REGIMES
 
-    tg = kg.tables["traffic_generation"][["function", "urbanisation"]]
-    homes = list(dict.fromkeys(tg.loc[tg["urbanisation"] != "alle", "function"]))
-    functions = list(dict.fromkeys(tg.loc[tg["urbanisation"] == "alle", "function"]))
+    from ..project import use_names
+
+    homes, functions = use_names(kg, "woning"), use_names(kg, "m2")  # the same lists the check uses
     return {
         "project_type": kg.values("project_types", "project_type"),
         "home_type": homes,
