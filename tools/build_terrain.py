@@ -37,6 +37,8 @@ OUT = ROOT / "src/stikstofcalc/deposition/data/ops531_terrain.npz"
 CENTRE_INDEX = 48
 REGION_SCALE_M = 10_000.0
 REGION_POWER = 2.0
+#: z0 knots [m] of the receptor-surface function g (hat functions in ln z0)
+TA_Z = np.array([0.01, 0.03, 0.06, 0.1, 0.2, 0.35, 0.6, 1.0, 1.6])
 
 
 def region_field(ops: Path):
@@ -72,8 +74,10 @@ def region_field(ops: Path):
 def build(shared: Path):
     ops = shared / "reference/ops"
     data = region_field(ops)
-    for k in ("TA", "TS", "TW", "TWR"):
-        data[k] = np.zeros((2, 30))
+    data["TA_Z"] = TA_Z
+    data["TA"] = np.zeros((2, len(TA_Z), 3, 30))
+    for k in ("TS", "TW", "TWR"):
+        data[k] = np.zeros((2, 3, 30))
     digest = hashlib.sha256((ops / "kernel_locations.npz").read_bytes()).hexdigest()[:16]
     data["provenance"] = np.array(
         "OPS-LT 5.3.1.0 (L-5.3.1.0 19 dec 2024), RIVM, GPL-3 model; stikstofcalc reference "

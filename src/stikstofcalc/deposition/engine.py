@@ -243,7 +243,7 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
     ty = np.where(kind[parent] == 2, py, yr0[parent])
     lzs = np.log(_terrain.cell_z0(xr0, yr0))
     z0r, frac = _terrain.receptor_surface_resolved(receptors, "map", receptor_terrain)
-    lzr = _model.clamp_ln(np.log(z0r), _model.RECEPTOR_Z0_RANGE)
+    jr, wr = _model.z0_hats(tm, np.log(z0r))
     emis = (sources.nox_kg_yr, sources.nh3_kg_yr)
     h, hc = sources.height_m, sources.heat_mw
     lnZ, lnRZ = np.log(m.Z), np.log(tm.RG_Z)
@@ -255,8 +255,9 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
             sp = _model.spread_logratio(m, s, h, hc, sources.spread_m)  # (n, 30)
             lzs_k = _model.clamp_ln(lzs, _model.KERNEL_Z0_RANGE)
             lut = _model.landuse_logratio(m, s, h, np.exp(lzs_k))
-            lut[:, 5, :] += tm.TWR[s][None, :]
-            parts[s] = (base6, reg, sp, lzs_k, lut) + _model.terrain_coefficients(tm, s)
+            coef = _model.terrain_coefficients(tm, s, h, hc)
+            lut[:, 5, :] += coef[3]
+            parts[s] = (base6, reg, sp, lzs_k, lut) + coef
     npts = parent.size
     step = max(1, int(chunk_pairs) // max(1, npts))
     nr = m.D.shape[0]
@@ -284,9 +285,7 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
             return ((1 - t) * ((1 - u) * tab[src, kz, i, j] + u * tab[src, kz, i, j1])
                     + t * ((1 - u) * tab[src, kz, i + 1, j] + u * tab[src, kz, i + 1, j1]))
 
-        def ring(arr):  # per-ring coefficient array (30,) or (n, 30) at the pairs
-            if arr.ndim == 1:
-                return (1 - t) * arr[i] + t * arr[np.minimum(i + 1, nr - 1)]
+        def ring(arr):  # per-source per-ring array (n, 30) at the pairs
             return (1 - t) * arr[src, i] + t * arr[src, i + 1]
 
         iz, tz = _model.z0_axis(lnZ, lzk)
@@ -294,12 +293,19 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
         for s in (0, 1):
             if parts[s] is None:
                 continue
-            base6, reg, sp, lzs_k, lut, TA, TS, TW, TWR = parts[s]
+            base6, reg, sp, lzs_k, lut, G, TS, TW, TWR = parts[s]
             v = (1 - tz) * bil(base6, iz) + tz * bil(base6, iz + 1)
             v += (1 - uz) * bil(reg, jz) + uz * bil(reg, jz + 1)
             v += ring(sp)
             v += ring(TS) * (lzs_k[src] - lzk)
-            v += ring(TA) * (lzr[rs][ri] - _model.clamp_ln(lzt, _model.RECEPTOR_Z0_RANGE))
+            jt, wtz = _model.z0_hats(tm, lzt)
+
+            def g_at(jj, ww):  # receptor-surface function at the pairs
+                ga = (1 - t) * G[src, jj, i] + t * G[src, jj, i + 1]
+                gb = (1 - t) * G[src, jj + 1, i] + t * G[src, jj + 1, i + 1]
+                return (1 - ww) * ga + ww * gb
+
+            v += g_at(jr[rs][ri], wr[rs][ri]) - g_at(jt, wtz)
             v += ring(TW) * wt
             fr = frac[rs][ri]
             luf = np.zeros_like(v)

@@ -95,8 +95,17 @@ def load_model() -> Model:
         raise DataError(f"model data {MODEL_FILE} missing from the package") from exc
     for k in ("AC_U", "AC_H", "AC_S", "AC", "TR"):
         arrs.setdefault(k, None)
-    arrs["provenance"] = str(arrs["provenance"])
+    arrs["provenance"] = str(arrs["provenance"]) + DEFAULT_TERRAIN_PROVENANCE
     return Model(**arrs)
+
+
+#: appended to the model provenance: the terrain every caller of the default engine gets
+DEFAULT_TERRAIN_PROVENANCE = (
+    "; terrain (default): 250 m roughness map z0_jr_250_lgn7 (RIVM, OPS; derived from LGN7, "
+    "Hazeu et al., WENR, 4TU.ResearchData doi 10.4121/e2971c99-f4f2-4786-b7ba-2d16a24bcd83, "
+    "CC BY-SA 4.0; data/z0_250m.npz) at source, along the 21-point trajectory and at the "
+    "receptor (6.25 ha mean), receptor land use water (map z0 <= 1 mm) or grass; terrain "
+    "model data/ops531_terrain.npz (A12 region field, terrain terms fitted on A16/A17)")
 
 
 @lru_cache(maxsize=1)
@@ -377,10 +386,11 @@ class TerrainModel:
     RG_CENTRE: int
     region_scale_m: float
     region_power: float
-    TA: np.ndarray  # (2, 30)
-    TS: np.ndarray  # (2, 30)
-    TW: np.ndarray  # (2, 30)
-    TWR: np.ndarray  # (2, 30)
+    TA: np.ndarray  # (2, n z0 knots, N_SOURCE_BASIS, 30): receptor-surface g(ln z0)
+    TA_Z: np.ndarray  # z0 knots [m] of g (hat functions in ln z0)
+    TS: np.ndarray  # (2, N_SOURCE_BASIS, 30)
+    TW: np.ndarray
+    TWR: np.ndarray
     provenance: str
 
 
@@ -480,9 +490,33 @@ def _gather_z(tab, i, t):
     return (1 - t) * a + t * b
 
 
-def terrain_coefficients(tm: TerrainModel, substance: int):
-    """(TA, TS, TW, TWR) per ring for one substance."""
-    return tm.TA[substance], tm.TS[substance], tm.TW[substance], tm.TWR[substance]
+#: number of source-dependent basis functions of the terrain coefficients
+N_SOURCE_BASIS = 3
+
+
+def source_basis(height_m, heat_mw):
+    """Basis of the terrain coefficients' dependence on the source, (n, 3):
+    1, heat**0.25 (heat in MW, clamped to 1.5) and ln(height / 5 m) (clamped to 0.5-40 m).
+
+    The receptor and source z0 act through u* and the Obukhov length on the plume; how
+    that changes the deposition depends on how high the plume is (a ground-level plume
+    is diluted more over a rougher receptor, an elevated, buoyant one is brought down)."""
+    h = np.clip(np.asarray(height_m, float), 0.5, 40.0)
+    hc = np.clip(np.asarray(heat_mw, float), 0.0, 1.5)
+    return np.column_stack([np.ones_like(h), hc ** HEAT_EXPONENT, np.log(h / 5.0)])
+
+
+def terrain_coefficients(tm: TerrainModel, substance: int, height_m, heat_mw):
+    """(G, TS, TW, TWR) per source: G (n, z0 knots, 30) the receptor-surface function at
+    the z0 knots, the others (n, 30)."""
+    B = source_basis(height_m, heat_mw)
+    G = np.einsum("nb,jbr->njr", B, tm.TA[substance])
+    return (G,) + tuple(np.einsum("nb,br->nr", B, T[substance]) for T in (tm.TS, tm.TW, tm.TWR))
+
+
+def z0_hats(tm: TerrainModel, lnz):
+    """Lower knot and fraction of ln z0 on the receptor-surface knots (clamped)."""
+    return _clamped_axis(np.log(tm.TA_Z), lnz)
 
 
 def clamp_ln(lnz, lo_hi):
@@ -518,13 +552,16 @@ def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, 
     jz, uz = z0_axis(np.log(tm.RG_Z), lzk)
     out += _gather_z(reg, jz, uz)
     out += spread_logratio(m, substance, h, hc, spread_m)[:, :, None]
-    TA, TS, TW, TWR = terrain_coefficients(tm, substance)
+    TA, TS, TW, TWR = terrain_coefficients(tm, substance, h, hc)
     lzs = clamp_ln(np.asarray(lnz0_src, float), KERNEL_Z0_RANGE)
-    out += (TS[None, :, None] * (lzs[:, None, None] - lzk)
-            - TA[None, :, None] * clamp_ln(lnz_node, RECEPTOR_Z0_RANGE)
-            + TW[None, :, None] * water_node)
+    jz, wz = z0_hats(tm, lnz_node)  # (n, 30, 36)
+    r = np.arange(lnz_node.shape[1])[None, :, None]
+    k = np.arange(n)[:, None, None]
+    out += (TS[:, :, None] * (lzs[:, None, None] - lzk)
+            - ((1 - wz) * TA[k, jz, r] + wz * TA[k, jz + 1, r])
+            + TW[:, :, None] * water_node)
     lut = landuse_logratio(m, substance, h, np.exp(lzs))
-    lut[:, 5, :] += TWR[None, :]
+    lut[:, 5, :] += TWR
     return out, lut
 
 

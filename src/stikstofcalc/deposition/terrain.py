@@ -287,9 +287,9 @@ def receptor_surface_resolved(receptors, terrain="map", receptor_terrain="hexago
 
 def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=slice(None)):
     """The compiled kernel's receptor arrays, in the order ``perm``: land-use mixture as
-    CSR (pointer (n+1), class index 0-8, weight) and the clamped ln receptor z0 (0 without
-    terrain)."""
-    from .model import RECEPTOR_Z0_RANGE
+    CSR (pointer (n+1), class index 0-8, weight), and the receptor z0 as knot fraction and
+    lower knot of the receptor-surface function (fraction -1 without terrain)."""
+    from .model import load_terrain_model, z0_hats
 
     lu = np.asarray(receptors.landuse, dtype=np.int64)
     pure = terrain == "uniform" and getattr(receptors, "lu_pct", None) is None
@@ -297,7 +297,8 @@ def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=sl
         # one class per receptor (0 = grass without terrain): today's engine
         cls = np.where(lu >= 1, lu - 1, 0)[perm]
         return (np.arange(cls.shape[0] + 1, dtype=np.int64), cls.astype(np.int64),
-                np.ones(cls.shape[0]), np.zeros(cls.shape[0]))
+                np.ones(cls.shape[0]), np.full(cls.shape[0], -1.0),
+                np.zeros(cls.shape[0], np.int64))
     z0, frac = receptor_surface_resolved(receptors, terrain, receptor_terrain)
     frac = frac[perm]
     z0 = z0[perm]
@@ -305,6 +306,8 @@ def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=sl
     ptr = np.zeros(frac.shape[0] + 1, np.int64)
     np.cumsum(nnz.sum(1), out=ptr[1:])
     rr, cc = np.nonzero(nnz)
-    rz = np.zeros(frac.shape[0]) if terrain == "uniform" else np.clip(
-        np.log(z0), np.log(RECEPTOR_Z0_RANGE[0]), np.log(RECEPTOR_Z0_RANGE[1]))
-    return ptr, cc.astype(np.int64), frac[rr, cc], rz
+    if terrain == "uniform":
+        rz, rj = np.full(frac.shape[0], -1.0), np.zeros(frac.shape[0], np.int64)
+    else:
+        rj, rz = z0_hats(load_terrain_model(), np.log(z0))
+    return ptr, cc.astype(np.int64), frac[rr, cc], rz, rj
