@@ -164,7 +164,7 @@ KEYS = {
     "": ("name", "description", "municipality", "kengetallen", "overrides", "location",
          "construction", "use", "components", "routes", "reference"),
     "location": ("x", "y", "lat", "lon", "outline"),
-    "construction": ("start", "end", "duration", "fleet", "electric_share", "year_split"),
+    "construction": ("start", "end", "duration", "fleet", "electric_share", "year_split", "werktuig_warmte"),
     "use": ("year", "urbanisation"),
     "components[]": ("name", "type", "count", "floor_area", "area", "home_type", "function",
                      "urbanisation", "gas_use", "machines", "construction_traffic", "use_traffic"),
