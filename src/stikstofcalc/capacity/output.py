@@ -26,7 +26,7 @@ SCREENING_NOTE = ("Voortoets met stikstofcalc (OPS-LT-emulator), geen AERIUS-ber
 
 #: Capacity classes of the map and their colours (0 red ... large green) [plan units].
 CLASSES = (0, 1, 10, 25, 50, 100, 250, 500, 1000)
-CLASS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#92c5de", "#4393c3",
+CLASS_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#fee090", "#d1e5f0", "#92c5de", "#4393c3",
                  "#2166ac", "#053061")
 
 
@@ -230,7 +230,7 @@ def capacity_raster(res) -> tuple:
     """
     g = res.sites.grid
     if g is None:
-        raise InputError("een GeoTIFF kan alleen bij een raster (--bbox/--gebied met --stap)",
+        raise InputError("een GeoTIFF kan alleen bij een raster (--bbox/--region met --step)",
                          field="--geotiff", expected="rasterinvoer, of laat --geotiff weg")
     x0, y0, step, nx, ny, col, row = g
     f = res.to_frame()
