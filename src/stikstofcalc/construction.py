@@ -81,7 +81,8 @@ def memoised(kg):
     return kg if isinstance(kg, MemoisedKengetallen) else MemoisedKengetallen(kg)
 
 
-def _labels(kg, table, keys) -> dict:
+def label_info(kg, table, keys) -> dict:
+    """The label row ``keys`` of key-figure table ``table`` (memoised per edition)."""
     return memo(kg, ("labels", table, keys), lambda: kg.labels(table, keys))
 
 
@@ -92,7 +93,7 @@ def _type_durations(kg, project_type):
     for every component of every case.
     """
     def compute():
-        info = _labels(kg, "project_types", project_type)
+        info = label_info(kg, "project_types", project_type)
         return (info["basis"], info["stage"],
                 kg.figure("project_types", project_type, "duration_fixed"),
                 kg.figure("project_types", project_type, "duration_per_unit"))
@@ -318,7 +319,7 @@ def realisation_activities(project, kg):
     periods = schedule(project, kg)
     out = []
     for comp in project.components:
-        basis = _labels(kg, "project_types", comp.type)["basis"]
+        basis = label_info(kg, "project_types", comp.type)["basis"]
         period = periods[comp.index]
         if comp.machines is not None:
             out += _user_machine_records(project, comp, period, kg)

@@ -46,7 +46,8 @@ COLUMNS = [
 ]
 
 
-def _stagnation_type(road_type: str) -> str:
+def stagnation_type(road_type: str) -> str:
+    """The road type whose emission factors hold in congestion on ``road_type``."""
     if road_type.startswith("snelweg"):
         return "snelweg_file"
     return STAGNATION_ROAD_TYPE.get(road_type, road_type)
@@ -140,7 +141,7 @@ def _road_figures(kg, rec_year, road, vc, stagnating):
         note = None
         if year != rec_year:
             note = f"road factors for {rec_year} not tabulated ({years[0]}-{years[-1]}): {year} used"
-        stag = _stagnation_type(road)
+        stag = stagnation_type(road)
         values, prov = {}, []
         pairs = (("factor_nox_per_vehicle_km", "road_factors_nox", (year, road, vc), "nox_per_vehicle_km"),
                  ("factor_nh3_per_vehicle_km", "road_factors_nh3", (road, vc), "nh3_per_vehicle_km"))

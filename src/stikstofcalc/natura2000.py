@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError
+from .geo.hexgrid import xy_to_receptor_id
 
 #: Attribution required by CC BY 4.0; print it with every result that uses the areas.
 ATTRIBUTION = ("Natura 2000 boundaries: RVO via PDOK; directive status and nitrogen flag: "
@@ -85,8 +86,6 @@ class Natura2000:
         The point is taken to be in an area when the centre of its AERIUS hexagon is; near
         a boundary this can be off by up to one hexagon (62 m). Points off the grid give 0.
         """
-        from .receptors import xy_to_receptor_id
-
         rid = xy_to_receptor_id(x, y, outside="zero")
         return np.where(rid > 0, self.area_of(np.maximum(rid, 1)), 0).astype(np.int16)
 

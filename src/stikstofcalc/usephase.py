@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .construction import _labels, memo, route_records, unit_size
+from .construction import label_info, memo, route_records, unit_size
 
 SECTOR_HOMES = 8200  # AERIUS sector: Wonen en werken, Woningen
 SECTOR_OFFICES_SHOPS = 8640  # AERIUS sector: Wonen en werken, Kantoren en winkels
@@ -68,7 +68,7 @@ def use_activities(project, kg, year):
     days = kg.figure("general", "aerius", "days_per_year")
     out = []
     for comp in project.components:
-        info = _labels(kg, "project_types", comp.type)
+        info = label_info(kg, "project_types", comp.type)
         basis, stage = info["basis"], info["stage"]
         if stage != "bouw":
             continue

@@ -118,7 +118,7 @@ def _machine_emission(m, kg):
 
 
 def _vehicle_emission(src, v, year, length_m, kg):
-    from ..inventory import _stagnation_type
+    from ..inventory import stagnation_type
 
     vc = model.VEHICLE_CLASSES.get(v.vehicle_type) if v.kind == "standard" else None
     road = model.our_road_type(src.road_type or "", v.max_speed, v.strict)
@@ -128,9 +128,9 @@ def _vehicle_emission(src, v, year, length_m, kg):
     y = min(max(year, years[0]), years[-1])
     stag = v.stagnation or 0.0
     nox, nox_s = (kg.figure("road_factors_nox", (y, r, vc), "nox_per_vehicle_km").value
-                  for r in (road, _stagnation_type(road)))
+                  for r in (road, stagnation_type(road)))
     nh3, nh3_s = (kg.figure("road_factors_nh3", (r, vc), "nh3_per_vehicle_km").value
-                  for r in (road, _stagnation_type(road)))
+                  for r in (road, stagnation_type(road)))
     out = tuple(float(emissions.road_emission(v.per_year, length_m, a, stagnated_factor_per_vehicle_km=b,
                                               stagnation_fraction=stag)) for a, b in ((nox, nox_s), (nh3, nh3_s)))
     return out, None if y == year else f"road factors of {y} used for {year}"

@@ -1,0 +1,1 @@
+"""Geography: the AERIUS hexagon grid (:mod:`.hexgrid`)."""
