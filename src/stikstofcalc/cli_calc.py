@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from .cli import user_errors
+from .cli_options import csv_format_option, guard, overwrite_option
 from .cli_maps import map_dir_option, map_option
 from .rules import DEFAULT_REGIME, REGIMES
 
@@ -29,8 +30,13 @@ from .rules import DEFAULT_REGIME, REGIMES
 @click.option("--no-measures", is_flag=True, help="Skip the standard measures.")
 @map_option
 @map_dir_option
+@overwrite_option
+@csv_format_option
 @user_errors
-def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None):
+@guard(inputs=("project", "receptors"), outputs={"output": (".json", ".csv"), "map_path": (".png",)},
+       folders=("map_dir",), computes=True)
+def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None,
+         overwrite=False, csv_format="standaard"):
     """Assess PROJECT (.toml): per phase and calendar year, is a permit needed?"""
     from . import report
     from .assessment import assess_project
@@ -43,7 +49,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
                             measures=not no_measures)
     click.echo(report.format_report(result))
     if output:
-        written = report.write_result(result, output)
+        written = report.write_result(result, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if map_path or map_dir:
         from .maps import write_deposition_maps

@@ -11,6 +11,7 @@ import sys
 import click
 
 from .cli import user_errors
+from .cli_options import guard, overwrite_option
 
 
 @click.command(name="export-imaer")
@@ -19,8 +20,10 @@ from .cli import user_errors
               help="Folder for the GML files (created if missing).")
 @click.option("--year", type=int, help="Calculation year: that realisation year only, and the use "
                                        "phase and reference computed for it.")
+@overwrite_option
 @user_errors
-def export_imaer(project, outdir, year):
+@guard(inputs=("project",), folders=("outdir",))
+def export_imaer(project, outdir, year, overwrite=False):
     """Write PROJECT (.toml) as IMAER 6.0 GML for AERIUS Calculator, one file per phase and year.
 
     Realisation phase -> TEMPORARY, use phase -> PROPOSED, reference -> REFERENCE.
@@ -73,8 +76,10 @@ def _period(text):
 @click.option("--min-route", "min_route_m", type=float, default=500.0, show_default=True,
               help="Traffic routes shorter than this [m] are flagged.")
 @click.option("--no-deposition", is_flag=True, help="Skip the deposition calculation.")
+@overwrite_option
 @user_errors
-def check_imaer(files, output, tolerance, period, min_route_m, no_deposition):
+@guard(inputs=("files",), outputs={"output": (".xlsx",)})
+def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, overwrite=False):
     """Re-check AERIUS files (IMAER GML, or AERIUS PDF reports with their GML).
 
     Per situation: stated vs recomputed emissions, our deposition (compared with the

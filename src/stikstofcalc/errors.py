@@ -132,3 +132,7 @@ class ImaerFileError(InputError):
             None if self.row is None else f"line {self.row}",
             None if self.field is None else f"element {self.field}") if p)
         return self._finish(head, self.message or "cannot be read")
+
+
+class OutputError(StikstofError):
+    """An output cannot be written (full or read-only disk, a file where a folder belongs)."""

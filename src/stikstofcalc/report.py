@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from .atomic import write_csv_atomic, write_text_atomic
+from .atomic import AtomicGroup, write_text_atomic
 from .errors import InputError
 
 
@@ -148,10 +148,12 @@ def to_json(assessment) -> str:
     return json.dumps(_clean(assessment.to_dict()), indent=2, ensure_ascii=False)
 
 
-def write_result(assessment, path) -> list[Path]:
+def write_result(assessment, path, *, dialect: str = "standaard") -> list[Path]:
     """Write the result as ``.json`` or ``.csv`` (atomically); returns the files written.
 
-    A CSV gets its provenance in ``PATH.provenance.json`` beside it.
+    A CSV gets its provenance in ``PATH.provenance.json`` beside it; the two are written
+    as one unit (:class:`~stikstofcalc.atomic.AtomicGroup`). ``dialect="excel-nl"``
+    writes the CSV with ``;`` and a decimal comma (Excel with Dutch settings).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -162,6 +164,9 @@ def write_result(assessment, path) -> list[Path]:
         side = path.with_name(path.name + ".provenance.json")
         info = {"case": assessment.case, "notes": assessment.notes,
                 "receptors": assessment.receptors, "provenance": assessment.provenance}
-        return [write_csv_atomic(frame, path),
-                write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
-    raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
+        with AtomicGroup() as group:
+            group.write_csv(path, frame, dialect="excel-nl" if dialect == "excel-nl" else "standard")
+            group.write_text(side, json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n")
+        return [path, side]
+    raise InputError("onbekend uitvoertype", field="--output", value=str(path),
+                     expected="een bestandsnaam op .json of .csv")

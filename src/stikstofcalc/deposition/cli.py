@@ -15,6 +15,7 @@ from __future__ import annotations
 import click
 
 from ..cli import user_errors
+from ..cli_options import guard, overwrite_option
 
 
 @click.command()
@@ -27,8 +28,9 @@ from ..cli import user_errors
 @click.option("--allow-extrapolation", is_flag=True,
               help="Compute with heights, heat, z0, spread or area sides outside the calibrated "
                    "range; the output then has an 'extrapolated' column.")
-@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@overwrite_option
 @user_errors
+@guard(inputs=("sources", "receptors"), outputs={"output": (".csv", ".xlsx")}, computes=True)
 def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite):
     """Deposition of SOURCES on RECEPTORS in mol N/ha/yr.
 

@@ -19,10 +19,10 @@ and copied into the saved workbook (:class:`ResultsWriter`, :mod:`.stream`);
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
-import os
 import re
 import tempfile
 import zipfile
@@ -116,19 +116,123 @@ def excel_safe(value):
     if len(text) > EXCEL_CELL_MAX:
         text = text[:EXCEL_CELL_MAX]
         changed = True
-    if text.startswith("="):  # never write a formula: text that looks like one stays text
-        return text, changed
     return text, changed
+
+
+def text_cell(ws, value, *, font=None, number_format=None):
+    """A write-only cell for ``value`` that is never a formula.
+
+    openpyxl takes any text starting with ``=`` for a formula; the cell is typed as text
+    instead (``t="s"``), so the value is kept exactly (the ``invoer`` sheets re-run to the
+    same results) and no spreadsheet evaluates it. ``+``, ``-`` and ``@`` are text in
+    an .xlsx file anyway (only CSV needs a prefix, see :func:`stikstofcalc.atomic.defuse`).
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    c = WriteOnlyCell(ws, value)
+    if c.data_type == "f":
+        c.data_type = "s"
+    if font is not None:
+        c.font = font
+    if number_format is not None:
+        c.number_format = number_format
+    return c
+
+
+def _plain(ws, value):
+    """``value`` as appended to a write-only sheet (a text cell if it looks like a formula)."""
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return text_cell(ws, value)
+    return value
+
+
+#: Column widths [characters] of long text columns (write-only sheets get no content-based widths).
+WIDE = {"melding": 70, "verwacht": 40, "waarde": 24, "zaak": 28, "notes": 40, "provenance": 40,
+        "inputs": 40, "label": 30, "area_name": 28, "verdict": 26, "dominant_source": 28, "veld": 24}
+
+
+def print_setup(ws, *, title_rows: str | None = "1:2", landscape: bool = True) -> None:
+    """A4, fit to the page width (any number of pages down), header rows on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if title_rows:
+        ws.print_title_rows = title_rows
+
+
+def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
+    """Make a workbook written in normal mode (pandas ``to_excel``) fit to read and print.
+
+    Per sheet: text that looks like a formula stays text (``t="s"``); column widths from
+    the content (at most ``max_width`` characters; longer text wraps, rows grow); a bold,
+    frozen header; print set-up fit to the page width.
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for ws in wb.worksheets:
+        widths: dict[int, int] = {}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                if c.data_type == "f":
+                    c.data_type = "s"
+                n = max((len(part) for part in str(v).split("\n")), default=0) if isinstance(v, str) \
+                    else len(f"{v:.6g}" if isinstance(v, float) else str(v))
+                widths[c.column] = max(widths.get(c.column, 0), n)
+                if isinstance(v, str) and len(v) > max_width:
+                    c.alignment = wrap
+        for col, n in widths.items():
+            ws.column_dimensions[get_column_letter(col)].width = min(max(n + 2, 8), max_width)
+        for c in ws[header_rows] if ws.max_row >= header_rows else []:
+            c.font, c.alignment = Font(bold=True), wrap
+        ws.freeze_panes = ws.cell(header_rows + 1, 1)
+        print_setup(ws, title_rows=f"1:{header_rows}")
+
+
+@contextlib.contextmanager
+def openpyxl_temp_files():
+    """openpyxl's write-only temporary files named after this process (``.openpyxl.stikstofcalc-PID-*.tmp``).
+
+    openpyxl spools each write-only sheet to ``/tmp/openpyxl.*`` and removes the files at
+    exit; a killed run leaves them behind. Named after the process, the next run removes
+    those of runs that no longer exist (:func:`stikstofcalc.atomic.sweep_stale`).
+    """
+    import openpyxl.worksheet._writer as writer
+
+    from ..atomic import sweep_stale, temp_file
+
+    directory = tempfile.gettempdir()
+    sweep_stale(directory)
+
+    def create(suffix=""):
+        name = str(temp_file(directory, "openpyxl"))
+        writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    real = writer.create_temporary_file
+    writer.create_temporary_file = create
+    try:
+        yield
+    finally:
+        writer.create_temporary_file = real
 
 
 def _header(ws, layout, styles):
     from openpyxl.cell import WriteOnlyCell
 
+    from openpyxl.utils import get_column_letter
+
     ws.freeze_panes = "B3"  # write-only sheets: views and widths before the first row
     for i, (key, label, _) in enumerate(layout, start=1):
-        from openpyxl.utils import get_column_letter
-
-        ws.column_dimensions[get_column_letter(i)].width = min(max(len(label) * 0.9, 10), 45)
+        width = max(min(len(label) * 0.9, 30), 10, WIDE.get(key, 0))
+        ws.column_dimensions[get_column_letter(i)].width = width
+    print_setup(ws)
     row1, row2 = [], []
     for key, label, _ in layout:
         c = WriteOnlyCell(ws, label)
@@ -151,11 +255,11 @@ def _rows(ws, layout, records, convert=None):
         if convert:
             rec = convert(rec)
         if not has_fmt:
-            ws.append([excel_safe(v)[0] for v in rec])
+            ws.append([_plain(ws, excel_safe(v)[0]) for v in rec])
             continue
         row = []
         for v, f in zip(rec, fmts):
-            v = excel_safe(v)[0]
+            v = _plain(ws, excel_safe(v)[0])
             if f and isinstance(v, (int, float)) and not isinstance(v, bool):
                 c = WriteOnlyCell(ws, v)
                 c.number_format = f
@@ -212,9 +316,7 @@ def _echo_sheet(wb, name, raw, styles):
     for i, h in enumerate(header[:2]):
         cells = []
         for v in list(h) + [None] * (width - len(h)):
-            c = WriteOnlyCell(ws, excel_safe(v)[0])
-            c.font = styles["bold"] if i == 0 else styles["key"]
-            cells.append(c)
+            cells.append(text_cell(ws, excel_safe(v)[0], font=styles["bold"] if i == 0 else styles["key"]))
         ws.append(cells)
     changed = []
     for row, cells in raw.rows:
@@ -224,10 +326,8 @@ def _echo_sheet(wb, name, raw, styles):
             if ch:
                 changed.append((row, j))
             if isinstance(safe, (dt.datetime, dt.date)):
-                c = WriteOnlyCell(ws, safe)
-                c.number_format = "yyyy-mm-dd"
-                safe = c
-            out.append(safe)
+                safe = text_cell(ws, safe, number_format="yyyy-mm-dd")
+            out.append(_plain(ws, safe))
         ws.append(out)
     return changed
 
@@ -313,23 +413,21 @@ class ResultsWriter:
 
         from openpyxl import Workbook
 
-        from ..errors import InputError
+        from ..atomic import check_output_path, write_error
 
-        path = Path(path)
-        if input_path is not None and Path(input_path).resolve() == path.resolve():
-            raise InputError("the output would replace the input", file=str(path),
-                             expected="another output file (-o); the input is never changed")
-        if path.exists() and not overwrite:
-            raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
-        if path.suffix.lower() != ".xlsx":
-            raise InputError(f"unsupported output type {path.suffix!r}", file=str(path), expected="RESULTS.xlsx")
-        self.path, self.overwrite = path, overwrite
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
+                                 overwrite=overwrite, suffixes=(".xlsx",))
+        self.path, self.overwrite, self.input_path = path, overwrite, input_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, path) from None
         # the template rows' style ids, from the same calls as the final workbook
-        probe = Workbook(write_only=True)
-        _begin(probe, _styles(), sources=True)
-        buf = io.BytesIO()
-        probe.save(buf)
+        with openpyxl_temp_files():
+            probe = Workbook(write_only=True)
+            _begin(probe, _styles(), sources=True)
+            buf = io.BytesIO()
+            probe.save(buf)
         with zipfile.ZipFile(buf) as z:
             parts = _sheet_paths(z)
             found = {name: template_styles(z.read(parts[name])) for name in ("resultaten", "bronnen")}
@@ -373,6 +471,10 @@ class ResultsWriter:
         self._workbook = self._start(book, sources=True)
 
     def _start(self, book, *, sources: bool):
+        with openpyxl_temp_files():
+            return self._start_sheets(book, sources=sources)
+
+    def _start_sheets(self, book, *, sources: bool):
         from openpyxl import Workbook
 
         styles = _styles()
@@ -396,7 +498,11 @@ class ResultsWriter:
 
     def finish(self, result) -> Path:
         """Write the workbook (``result``: problems, book, counts, timings, provenance)."""
-        from ..errors import InputError
+        with openpyxl_temp_files():
+            return self._finish(result)
+
+    def _finish(self, result) -> Path:
+        from ..atomic import AtomicGroup, temp_file, write_policy
 
         path = self.path
         started = getattr(self, "_workbook", None)
@@ -417,29 +523,22 @@ class ResultsWriter:
         for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
                                                                        result.timings.items()},
                               **result.provenance}):
-            ws.append([k, excel_safe(v)[0]])
+            ws.append([_plain(ws, k), _plain(ws, excel_safe(v)[0])])
 
         spools = {"resultaten": self.spools["resultaten"]}
         if self.source_rows:
             spools["bronnen"] = self.spools["bronnen"]
-        fd, saved = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
+        inputs = [self.input_path] if self.input_path is not None else []
+        saved = None
         try:
-            wb.save(saved)
-            splice_spools(saved, spools, tmp)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            if path.exists() and not self.overwrite:  # appeared while we computed
-                raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
+                tmp = group.path(path)  # refused again if it appeared while we computed
+                saved = temp_file(path.parent, path.name)
+                wb.save(saved)
+                splice_spools(saved, spools, tmp)
         finally:
-            Path(saved).unlink(missing_ok=True)
+            if saved is not None:
+                saved.unlink(missing_ok=True)
         return path
 
     def close(self) -> None:

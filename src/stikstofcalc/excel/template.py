@@ -12,8 +12,6 @@ so the template doubles as a check that Excel and TOML give identical results).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .schema import FIRST_DATA_ROW, HELP_SHEET, KEY_ROW, LABEL_ROW, LISTS_SHEET, SHEETS, choice_lists
@@ -181,25 +179,11 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
 
 def write_template(path, *, overwrite: bool = False, kg=None) -> Path:
     """Write the template workbook to ``path`` atomically (refuses to replace without ``overwrite``)."""
-    from ..errors import InputError
+    from ..atomic import atomic_path, check_output_path
 
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise InputError(f"unsupported file type {path.suffix!r}", file=str(path), expected="CASES.xlsx")
-    if path.exists() and not overwrite:
-        raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
+    path = check_output_path(path, overwrite=overwrite, suffixes=(".xlsx",))
     wb = build_template(kg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         wb.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 

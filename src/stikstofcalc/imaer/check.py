@@ -20,8 +20,6 @@ A file that cannot be read is listed with its error; the others are still checke
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,20 +76,16 @@ class CheckReport:
 
     def write_excel(self, path) -> Path:
         """Write the report as an Excel workbook (atomically)."""
+        from ..atomic import atomic_path
+        from ..excel.results import finish_sheets
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-        os.close(fd)
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
-                                    ("signalen", self.flags), ("fouten", self.errors),
-                                    ("toelichting", pd.DataFrame({"note": self.notes}))):
-                    frame.to_excel(xw, sheet_name=name, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
+                                ("signalen", self.flags), ("fouten", self.errors),
+                                ("toelichting", pd.DataFrame({"toelichting": self.notes}))):
+                frame.to_excel(xw, sheet_name=name, index=False)
+            finish_sheets(xw.book)  # text stays text, widths, frozen header, print set-up
         return path
 
 
