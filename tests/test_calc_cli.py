@@ -100,7 +100,7 @@ def test_bad_input_exit_codes(tmp_path):
     r = run("calc", VER, "--regime", "nonsense")
     assert r.exit_code == 2
     r = run("calc", VER, "--no-measures", "-o", tmp_path / "r.txt")
-    assert r.exit_code == 2 and "--output" in r.output and ".json or .csv" in r.output
+    assert r.exit_code == 2 and "--output" in r.output and ".json of .csv" in r.output
     rec = tmp_path / "rec.csv"
     rec.write_text("gebied\nVeluwe\n", encoding="utf-8")
     r = run("calc", VER, "--receptors", rec)

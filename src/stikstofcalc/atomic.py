@@ -337,14 +337,39 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
+def _formula_like(text: str) -> bool:
+    body = text.lstrip("'")
+    return len(body) > 1 and body.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(body)
+
+
 def defuse(text: str) -> str:
     """``text`` that a spreadsheet will not run: a ``'`` before a formula-like start.
 
-    A plain number such as ``-12.5`` is left as it is. See OWASP "CSV Injection".
+    ``=1+1`` -> ``'=1+1``. A plain number such as ``-12.5`` and a lone ``-`` are left as
+    they are. Text that already starts with quotes before such a start gets one more, so
+    :func:`restore` gives back the exact text (``'=x`` -> ``''=x`` -> ``'=x``).
+    See OWASP "CSV Injection".
     """
-    if text and text.startswith(FORMULA_START) and not _PLAIN_NUMBER.match(text):
-        return "'" + text
-    return text
+    return "'" + text if _formula_like(text) else text
+
+
+def restore(text: str) -> str:
+    """The text before :func:`defuse` (readers of our CSV outputs use it)."""
+    return text[1:] if text.startswith("'") and _formula_like(text) else text
+
+
+def restore_frame(cells):
+    """:func:`restore` on every text cell of a frame of strings (only cells starting with ``'``)."""
+    out = None
+    for col in cells.columns:
+        s = cells[col]
+        if not (s.dtype == object or str(s.dtype) in ("str", "string")):
+            continue
+        mask = s.map(lambda v: isinstance(v, str) and v.startswith("'"))
+        if mask.any():
+            out = cells.copy() if out is None else out
+            out.loc[mask, col] = s[mask].map(restore)
+    return cells if out is None else out
 
 
 def defuse_frame(frame):

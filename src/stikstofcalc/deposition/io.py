@@ -97,6 +97,9 @@ def _read_csv(path):
                              file=str(path), row=int(m.group(2)),
                              expected="one value per column") from None
         raise InputError(f"cannot read the CSV ({str(exc).strip()})", file=str(path)) from None
+    from ..atomic import restore_frame
+
+    cells = restore_frame(cells)  # text our CSV writer protected against formulas (atomic.defuse)
     header = cells.iloc[0].tolist()
     return header, cells.iloc[1:].reset_index(drop=True), "," if sep == ";" else "."
 

@@ -153,7 +153,7 @@ WIDE = {"melding": 70, "verwacht": 40, "waarde": 24, "zaak": 28, "notes": 40, "p
 
 def print_setup(ws, *, title_rows: str | None = "1:2", landscape: bool = True) -> None:
     """A4, fit to the page width (any number of pages down), header rows on every page."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = 9  # A4 (ECMA-376 paper size code)
     ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
