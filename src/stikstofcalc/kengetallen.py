@@ -542,6 +542,9 @@ def _read_override_file(path, data, problems):
 
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            from .limits import check_xlsx
+
+            check_xlsx(BytesIO(data), file=path)  # decompression bombs: refused before unpacking
             sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]

@@ -114,6 +114,9 @@ def _read_bytes(path):
 def _read_xlsx(path):
     from openpyxl import load_workbook
 
+    from ..limits import check_xlsx
+
+    check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
