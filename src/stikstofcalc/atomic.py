@@ -176,10 +176,12 @@ def check_output_path(path, *, inputs=(), overwrite: bool = False, suffixes=None
         ``path`` is an output folder (it must not be a file).
     """
     path = Path(path)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise InputError(f"onbekend uitvoertype {path.suffix or '(geen extensie)'!r}", field=option,
-                         value=str(path), expected="een bestandsnaam op " + " of ".join(suffixes))
     with write_policy(inputs=inputs, overwrite=overwrite):
+        if not folder:
+            check_target(path, overwrite=True)  # an input first: the most important refusal
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise InputError(f"onbekend uitvoertype {path.suffix or '(geen extensie)'!r}", field=option,
+                             value=str(path), expected="een bestandsnaam op " + " of ".join(suffixes))
         if folder:
             if path.exists() and not path.is_dir():
                 raise OutputError("is een bestand, geen map", file=str(path), expected="een map")
