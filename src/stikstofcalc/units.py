@@ -92,7 +92,22 @@ def parse_quantity(text: str, *, field: str = "value"):
     except Exception as exc:  # pint and float() raise several unrelated types
         raise UnitError(field=field, value=raw,
                         expected='a number with a unit, e.g. "18 maanden", "1,2 km", "10000 L"',
-                        detail=str(exc) or type(exc).__name__) from exc
+                        detail=_reason(exc)) from exc
+
+
+def _reason(exc) -> str:
+    """Why a text is not a quantity, in Dutch and without Python internals."""
+    if isinstance(exc, pint.errors.UndefinedUnitError):
+        names = ", ".join(repr(u) for u in getattr(exc, "unit_names", ()) or ())
+        return f"onbekende eenheid {names}".strip()
+    text = str(exc)
+    if "could not convert" in text or "invalid literal" in text:
+        return "geen getal"
+    if text.startswith("ambiguous"):
+        return "dubbelzinnig: '.' kan duizendtallen scheiden of decimalen aangeven"
+    if "decimal comma" in text:
+        return "meer dan één decimaalkomma"
+    return "niet te lezen als getal met eenheid"
 
 
 #: Text -> magnitude of the conversions done so far, per target unit (successes only;

@@ -147,19 +147,50 @@ def _plain(ws, value):
 
 
 #: Column widths [characters] of long text columns (write-only sheets get no content-based widths).
-WIDE = {"melding": 70, "verwacht": 40, "waarde": 24, "zaak": 28, "notes": 40, "provenance": 40,
-        "inputs": 40, "label": 30, "area_name": 28, "verdict": 26, "dominant_source": 28, "veld": 24}
+WIDE = {"melding": 70, "verwacht": 40, "waarde": 24, "zaak": 28, "kolom": 22, "sleutel": 22, "veld": 24,
+        "case": 28, "phase": 14, "verdict": 36, "notes": 40, "provenance": 40, "inputs": 40, "label": 30,
+        "area_name": 28, "dominant_source": 28, "component": 20, "category": 14, "regime": 14}
 
 
-def print_setup(ws, *, title_rows: str | None = "1:2", landscape: bool = True) -> None:
-    """A4, fit to the page width (any number of pages down), header rows on every page."""
+#: Column-width characters that fit on one A4 landscape page at a readable scale (about 65 %).
+PAGE_CHARS = 190
+
+
+def print_setup(ws, widths=(), *, title_rows: str | None = "1:2") -> None:
+    """A4 landscape, narrow margins, fit to the page width, header rows on every page.
+
+    ``widths``: the column widths [characters]; a sheet wider than :data:`PAGE_CHARS`
+    is fitted to as many pages side by side as keep the text readable (with column A
+    repeated on each), never shrunk to an unreadable single page.
+    """
     ws.page_setup.paperSize = 9  # A4 (ECMA-376 paper size code)
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
+    ws.page_setup.orientation = "landscape"
+    pages = max(1, math.ceil(sum(widths) / PAGE_CHARS)) if widths else 1
+    ws.page_setup.fitToWidth = pages
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
     if title_rows:
         ws.print_title_rows = title_rows
+    if pages > 1:
+        ws.print_title_cols = "A:A"
+
+
+def row_heights(ws, widths: dict, *, first_row: int = 1, line_pt: float = 15.0) -> None:
+    """Heights of rows with wrapped text (normal-mode sheets): lines needed x ``line_pt``.
+
+    ``widths``: column number -> width [characters]. Excel does not grow a row for wrapped
+    text that was written by a program, so the height is set from the text length.
+    """
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for c in row:
+            if isinstance(c.value, str) and c.alignment is not None and c.alignment.wrap_text:
+                w = max(widths.get(c.column, 10) - 1, 1)
+                lines = max(lines, sum(max(1, math.ceil(len(part) / w)) for part in c.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = lines * line_pt
 
 
 def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
@@ -187,12 +218,14 @@ def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
                 widths[c.column] = max(widths.get(c.column, 0), n)
                 if isinstance(v, str) and len(v) > max_width:
                     c.alignment = wrap
-        for col, n in widths.items():
-            ws.column_dimensions[get_column_letter(col)].width = min(max(n + 2, 8), max_width)
+        final = {col: min(max(n + 2, 8), max_width) for col, n in widths.items()}
+        for col, w in final.items():
+            ws.column_dimensions[get_column_letter(col)].width = w
         for c in ws[header_rows] if ws.max_row >= header_rows else []:
             c.font, c.alignment = Font(bold=True), wrap
+        row_heights(ws, final)
         ws.freeze_panes = ws.cell(header_rows + 1, 1)
-        print_setup(ws, title_rows=f"1:{header_rows}")
+        print_setup(ws, list(final.values()), title_rows=f"1:{header_rows}")
 
 
 @contextlib.contextmanager
@@ -229,10 +262,12 @@ def _header(ws, layout, styles):
     from openpyxl.utils import get_column_letter
 
     ws.freeze_panes = "B3"  # write-only sheets: views and widths before the first row
+    widths = []
     for i, (key, label, _) in enumerate(layout, start=1):
         width = max(min(len(label) * 0.9, 30), 10, WIDE.get(key, 0))
         ws.column_dimensions[get_column_letter(i)].width = width
-    print_setup(ws)
+        widths.append(width)
+    print_setup(ws, widths)
     row1, row2 = [], []
     for key, label, _ in layout:
         c = WriteOnlyCell(ws, label)
@@ -245,28 +280,56 @@ def _header(ws, layout, styles):
     ws.append(row2)
 
 
-def _rows(ws, layout, records, convert=None):
-    """Append records (iterable of tuples in layout order) with number formats."""
+def _rows(ws, layout, records, convert=None, *, first_row: int = 3):
+    """Append records (iterable of tuples in layout order) with number formats.
+
+    Long text in the :data:`WIDE` columns wraps; its row gets the height of its lines
+    (write-only: set before the row is appended; ``first_row`` is the first record's row).
+    """
     from openpyxl.cell import WriteOnlyCell
 
     fmts = [f for _, _, f in layout]
     has_fmt = any(fmts)
-    for rec in records:
+    wide = [WIDE.get(k) for k, _, _ in layout]
+    wrap = _styles()["wrap"]
+    for r, rec in enumerate(records, start=first_row):
         if convert:
             rec = convert(rec)
         if not has_fmt:
             ws.append([_plain(ws, excel_safe(v)[0]) for v in rec])
             continue
-        row = []
-        for v, f in zip(rec, fmts):
+        row, lines = [], 1
+        for v, f, w in zip(rec, fmts, wide):
             v = _plain(ws, excel_safe(v)[0])
-            if f and isinstance(v, (int, float)) and not isinstance(v, bool):
+            if w and isinstance(v, str) and len(v) > w:  # long text wraps (the row grows)
+                c = text_cell(ws, v)
+                c.alignment = wrap
+                row.append(c)
+                lines = max(lines, math.ceil(len(v) / (w - 1)))
+            elif f and isinstance(v, (int, float)) and not isinstance(v, bool):
                 c = WriteOnlyCell(ws, v)
                 c.number_format = f
                 row.append(c)
             else:
                 row.append(v)
+        if lines > 1:
+            ws.row_dimensions[r].height = min(15.0 * lines, 409.0)  # Excel's largest row height
+            row = [_top(ws, v, wrap) for v in row]  # the row's other cells at the top as well
         ws.append(row)
+
+
+def _top(ws, value, align):
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, WriteOnlyCell):
+        value.alignment = align
+        return value
+    return _aligned(text_cell(ws, value), align)
+
+
+def _aligned(cell, align):
+    cell.alignment = align
+    return cell
 
 
 def _styles():
@@ -307,16 +370,27 @@ def _echo_sheet(wb, name, raw, styles):
     """Verbatim copy of one input sheet: its header rows and every data row."""
     from openpyxl.cell import WriteOnlyCell
 
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(name)
     ws.freeze_panes = "B3"
     header = list(raw.header)
     width = max([len(h) for h in header] + [len(c) for _, c in raw.rows] + [len(raw.keys)])
     if len(header) == 1:  # a one-row header (CSV): add the canonical keys as row 2
         header.append([k if k is not None else None for k in raw.keys])
+    widths = []
+    for j in range(width):  # from the labels and keys (write-only: before the first row)
+        n = max([len(str(h[j])) for h in header[:2] if j < len(h) and h[j] is not None] + [6])
+        widths.append(min(n + 2, 30))
+        ws.column_dimensions[get_column_letter(j + 1)].width = widths[-1]
+    print_setup(ws, widths)
     for i, h in enumerate(header[:2]):
         cells = []
         for v in list(h) + [None] * (width - len(h)):
-            cells.append(text_cell(ws, excel_safe(v)[0], font=styles["bold"] if i == 0 else styles["key"]))
+            c = text_cell(ws, excel_safe(v)[0], font=styles["bold"] if i == 0 else styles["key"])
+            if i == 0:
+                c.alignment = styles["wrap"]
+            cells.append(c)
         ws.append(cells)
     changed = []
     for row, cells in raw.rows:
@@ -508,6 +582,8 @@ class ResultsWriter:
         started = getattr(self, "_workbook", None)
         if started is None or started[5] is not result.book or not self.source_rows:
             # no early start, or it has a bronnen template row and there are no sources
+            if started is not None:
+                _discard(started[0])
             started = self._start(result.book, sources=self.source_rows > 0)
         wb, _, ws, wsf, echo_notes, _ = started
         self._workbook = None
@@ -518,12 +594,22 @@ class ResultsWriter:
         ws = wb.create_sheet("herkomst")
         ws.freeze_panes = "A2"
         ws.column_dimensions["A"].width = 38
-        ws.column_dimensions["B"].width = 110
-        ws.append(["onderdeel", "waarde"])
+        ws.column_dimensions["B"].width = 120
+        print_setup(ws, [38, 120], title_rows="1:1")
+        bold, wrap = _styles()["bold"], _styles()["wrap"]
+        ws.append([text_cell(ws, "onderdeel", font=bold), text_cell(ws, "waarde", font=bold)])
+        row = 2
         for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
                                                                        result.timings.items()},
                               **result.provenance}):
-            ws.append([_plain(ws, k), _plain(ws, excel_safe(v)[0])])
+            v = excel_safe(v)[0]
+            if isinstance(v, str) and len(v) > 120:  # long provenance text wraps (the row grows)
+                ws.row_dimensions[row].height = min(15.0 * math.ceil(len(v) / 115), 409.0)
+                c = text_cell(ws, v)
+                c.alignment = wrap
+                v = c
+            ws.append([_plain(ws, k), _plain(ws, v)])
+            row += 1
 
         spools = {"resultaten": self.spools["resultaten"]}
         if self.source_rows:
@@ -545,6 +631,23 @@ class ResultsWriter:
         """Drop the spooled rows (temporary files)."""
         for spool in self.spools.values():
             spool.close()
+
+
+def _discard(wb) -> None:
+    """Close and remove the sheets of a write-only workbook that will not be saved.
+
+    Dropped unclosed, each sheet's row generator is closed by the garbage collector after
+    its file, and Python prints an "Exception ignored" traceback per sheet.
+    """
+    import os
+
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            ws.close()
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                os.remove(writer.out)
 
 
 def _flatten(d, prefix=""):
