@@ -56,6 +56,14 @@ class StikstofError(Exception):
             text += f" ({self.detail})"
         return text
 
+    def reason(self) -> str:
+        """The message without where (file, case, row, field) and without ``expected``:
+        for a table whose other columns hold those (the batch's ``fouten`` sheet)."""
+        body = self.message
+        if body is None:
+            body = "invalid value" if self.value is None else f"{self.value!r} is not valid"
+        return f"{body} ({self.detail})" if self.detail else body
+
     def as_record(self) -> dict:
         """The error as a flat dict (for an error table)."""
         rec = {k: getattr(self, k) for k in _FIELDS}

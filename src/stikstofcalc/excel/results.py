@@ -319,9 +319,7 @@ def _rows(ws, layout, records, convert=None, *, first_row: int = 3):
 
 
 def _top(ws, value, align):
-    from openpyxl.cell import WriteOnlyCell
-
-    if isinstance(value, WriteOnlyCell):
+    if hasattr(value, "alignment"):  # a cell already
         value.alignment = align
         return value
     return _aligned(text_cell(ws, value), align)

@@ -157,7 +157,7 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
     ]
     from .results import print_setup, row_heights
 
-    widths = (11, 24, 24, 8, 10, 8, 14, 26, 50, 30)  # [characters]: one A4 landscape page wide
+    widths = (10, 22, 22, 8, 10, 8, 12, 24, 48, 26)  # [characters]: one A4 landscape page wide
     for i, text in enumerate(intro, start=1):
         c = ws.cell(i, 1, text)
         if i == 1:
