@@ -65,6 +65,11 @@ def _period(text):
     return first, last
 
 
+#: AERIUS situation types as the user reads them.
+_SITUATION_NL = {"TEMPORARY": "realisatiefase (TEMPORARY)", "PROPOSED": "gebruiksfase (PROPOSED)",
+                 "REFERENCE": "referentie (REFERENCE)"}
+
+
 @click.command(name="check-imaer")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -90,23 +95,30 @@ def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, ov
 
     report = check_files(files, tolerance=tolerance, with_deposition=not no_deposition,
                          construction_period=_period(period), min_route_m=min_route_m)
+    from .report import nl
+
+    def num(v, digits=4):
+        return f"{v:.{digits}g}".replace(".", ",")
+
     for _, s in report.situations.iterrows():
-        line = (f"{s['file']}: {s['situation_type'] or '?'} {s['year']}, {s['sources']} sources, "
-                f"NOx {s['nox_stated']:.4g} kg/yr, NH3 {s['nh3_stated']:.4g} kg/yr, "
-                f"{s['emission_differences']} emission differences, {s['flags']} flags")
+        line = (f"{s['file']}: {_SITUATION_NL.get(s['situation_type'], s['situation_type'] or '?')} "
+                f"{s['year']}, {s['sources']} bronnen, NOx {num(s['nox_stated'])} kg/jaar, "
+                f"NH3 {num(s['nh3_stated'])} kg/jaar, {s['emission_differences']} emissieverschil(len), "
+                f"{s['flags']} signaal/signalen")
         if "max_ours" in s and s.get("max_ours") == s.get("max_ours"):
-            line += f", max deposition {s['max_ours']:.3g} mol/ha/yr"
+            line += f", hoogste depositie {num(s['max_ours'], 3)} mol N/ha/jaar"
             if s.get("max_file") == s.get("max_file") and s.get("max_file") is not None:
-                line += f" (file: {s['max_file']:.3g})"
+                line += f" (bestand: {num(s['max_file'], 3)})"
         click.echo(line)
     for _, f in report.flags.iterrows():
-        where = f["source"] if isinstance(f["source"], str) else "situation"
+        where = f"bron {f['source']}" if isinstance(f["source"], str) else "situatie"
         click.echo(f"  {f['flag']}: {f['file']} {where}: {f['message']}")
     for _, e in report.errors.iterrows():
-        click.echo(f"error: {e['message']}", err=True)
+        click.echo(f"fout: {e['message']}", err=True)
     if output:
         report.write_excel(output)
-        click.echo(f"report -> {output}")
-    click.echo(f"{len(report.situations)} situation(s) checked, {len(report.errors)} file(s) failed")
+        click.echo(f"rapport -> {output}")
+    click.echo(f"{nl(len(report.situations), 0)} situatie(s) gecontroleerd, "
+               f"{nl(len(report.errors), 0)} bestand(en) niet te lezen")
     if report.failed:
         sys.exit(2)

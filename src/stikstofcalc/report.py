@@ -103,7 +103,7 @@ def format_report(assessment) -> str:
     prov = a.provenance
     rec = a.receptors
     lines = [f'stikstofcalc {prov["version"]}: voortoets stikstofdepositie "{a.case}"',
-             f"Regime: {a.regime.note}",
+             f"Regime: {a.regime.note.removeprefix('regime ')}",
              f"Kengetallen: editie {prov['kengetallen']['edition']}; rekenkern: OPS-LT-emulator "
              f"({prov['model'].split(';')[0]})",
              f"Receptoren: {'standaard (Natura 2000-hexagons binnen 25 km)' if rec['source'] == 'default' else rec['source']}"
@@ -123,7 +123,7 @@ def format_report(assessment) -> str:
         lines.append(f"  - {note}")
     if prov["uses_estimate"]:
         lines.append("  - De emissies steunen op GESCHATTE kengetallen "
-                     f"({len(prov['estimates_used'])} rijen, zie provenance): een voortoets, "
+                     f"({len(prov['estimates_used'])} rijen, zie herkomst): een voortoets, "
                      "geen vergunningberekening.")
     lines.append("  - Een voortoets is geen AERIUS-berekening; de uitkomst kan afwijken van AERIUS "
                  "Calculator.")

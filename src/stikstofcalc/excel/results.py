@@ -193,7 +193,7 @@ def row_heights(ws, widths: dict, *, first_row: int = 1, line_pt: float = 15.0) 
             ws.row_dimensions[row[0].row].height = lines * line_pt
 
 
-def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
+def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, skip=()) -> None:
     """Make a workbook written in normal mode (pandas ``to_excel``) fit to read and print.
 
     Per sheet: text that looks like a formula stays text (``t="s"``); column widths from
@@ -204,7 +204,10 @@ def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
     from openpyxl.utils import get_column_letter
 
     wrap = Alignment(wrap_text=True, vertical="top")
+    key_font = Font(italic=True, color="808080", size=8)
     for ws in wb.worksheets:
+        if (only is not None and ws.title not in only) or ws.title in skip:
+            continue
         widths: dict[int, int] = {}
         for row in ws.iter_rows():
             for c in row:
@@ -215,14 +218,19 @@ def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60) -> None:
                     c.data_type = "s"
                 n = max((len(part) for part in str(v).split("\n")), default=0) if isinstance(v, str) \
                     else len(f"{v:.6g}" if isinstance(v, float) else str(v))
+                if c.row == 1:  # the label row wraps: it does not set the width alone
+                    n = min(n, 16)
                 widths[c.column] = max(widths.get(c.column, 0), n)
                 if isinstance(v, str) and len(v) > max_width:
                     c.alignment = wrap
         final = {col: min(max(n + 2, 8), max_width) for col, n in widths.items()}
         for col, w in final.items():
             ws.column_dimensions[get_column_letter(col)].width = w
-        for c in ws[header_rows] if ws.max_row >= header_rows else []:
+        for c in ws[1]:
             c.font, c.alignment = Font(bold=True), wrap
+        for r in range(2, header_rows + 1):  # the key rows below the labels
+            for c in ws[r]:
+                c.font = key_font
         row_heights(ws, final)
         ws.freeze_panes = ws.cell(header_rows + 1, 1)
         print_setup(ws, list(final.values()), title_rows=f"1:{header_rows}")
