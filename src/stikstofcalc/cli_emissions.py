@@ -53,18 +53,18 @@ def emissions(projects, output, explain_, case, overrides, edition, overwrite=Fa
             group.write_text(f"{output}.provenance.json",
                              json.dumps(table.attrs["provenance"], indent=2, default=str))
         click.echo(summary)
-        click.echo(f"{len(table)} sources -> {output}")
+        click.echo(f"{len(table)} bronnen -> {output}")
     else:
         from .atomic import csv_text
 
         click.echo(csv_text(table, dialect="excel-nl" if csv_format == "excel-nl" else "standard"), nl=False)
         click.echo(summary, err=True)
     if table["uses_estimate"].any():
-        click.echo("note: results depend on ESTIMATED key figures (column uses_estimate); "
-                   "a precheck, not a permit calculation", err=True)
+        click.echo("let op: de uitkomst steunt op GESCHATTE kengetallen (kolom uses_estimate); "
+                   "een voortoets, geen vergunningberekening", err=True)
     overridden = sum(len(p["overrides"]) for p in table.attrs["provenance"].values())
     if overridden:
-        click.echo(f"note: {overridden} key-figure row(s) overridden (see provenance)", err=True)
+        click.echo(f"let op: {overridden} kengetal-rij(en) overschreven (zie herkomst)", err=True)
     if explain_:
         cases = [case] if case else list(dict.fromkeys(table["case"]))
         text = "\n\n".join(inventory.explain(table, c) for c in cases)
