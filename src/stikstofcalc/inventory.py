@@ -483,6 +483,12 @@ _KIND_NL = {"machinery": "werktuig", "construction_traffic": "bouwverkeer", "use
             "heating": "verwarming", "custom": "eigen bron"}
 
 
+def unit_nl(unit):
+    from .units import unit_nl as nl
+
+    return nl(unit)
+
+
 def _fmt(x, unit=""):
     """A number in Dutch notation (``1.234,5``, 4 significant digits) with its unit."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
@@ -525,7 +531,7 @@ def explain(table: pd.DataFrame, case: str | None = None) -> str:
         lines.append(f"    {name}: sha256 {digest[:16]}")
     for o in prov.get("overrides", []):
         old = "nieuwe rij" if o["old_value"] is None else f"was {_fmt(o['old_value'])}"
-        lines.append(f"  OVERRIDE {o['row_id']} = {_fmt(o['new_value'])} {o['unit']} ({old}; "
+        lines.append(f"  OVERRIDE {o['row_id']} = {_fmt(o['new_value'])} {unit_nl(o['unit'])} ({old}; "
                      f"{o['file']} regel {o['line']})")
     if rows["uses_estimate"].any():
         lines.append("  LET OP: deze uitkomst steunt op GESCHATTE kengetallen (hieronder [estimate]); "

@@ -156,3 +156,22 @@ def _convert(value, unit, field) -> float:
             raise UnitError(field=field, value=shown, expected=f"a quantity in {unit}",
                             detail=f"it is {value.dimensionality}") from exc
     return float(value)
+
+
+#: Unit words as a Dutch reader writes them.
+_UNIT_WORDS_NL = {"year": "jaar", "day": "dag", "month": "maand", "hour": "uur", "h": "uur", "week": "week",
+                  "minute": "minuut", "second": "s", "dimensionless": "-", "": "-"}
+_SUPERSCRIPTS = {"2": "\u00b2", "3": "\u00b3"}
+
+
+def unit_nl(unit: str) -> str:
+    """A pint unit text in Dutch notation: ``m**2`` -> ``m²``, ``m**3/year`` -> ``m³/jaar``,
+    ``1/day`` -> ``per dag``, ``dimensionless`` -> ``-`` (for labels and explanations)."""
+    text = str(unit).strip()
+    if text in _UNIT_WORDS_NL:
+        return _UNIT_WORDS_NL[text]
+    text = re.sub(r"\*\*\s*([23])\b", lambda m: _SUPERSCRIPTS[m.group(1)], text)
+    text = re.sub(r"\^([23])\b", lambda m: _SUPERSCRIPTS[m.group(1)], text)
+    text = re.sub(r"[A-Za-z_]+", lambda m: _UNIT_WORDS_NL.get(m.group(0), m.group(0)), text)
+    text = text.replace(" * ", "\u00b7")
+    return re.sub(r"^1\s*/\s*", "per ", text)

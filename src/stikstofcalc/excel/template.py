@@ -155,6 +155,7 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         "kengetallen, modeldata en regels.",
         "",
     ]
+    from ..units import unit_nl
     from .results import print_setup, row_heights
 
     widths = (10, 22, 22, 8, 10, 8, 12, 24, 48, 26)  # [characters]: one A4 landscape page wide
@@ -177,7 +178,7 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         ws.cell(r, 9, sheet.help)
         r += 1
         for col in sheet.columns:
-            values = [sheet.name, col.label, col.key, col.kind, col.unit.replace("**", "^") or "-",
+            values = [sheet.name, col.label, col.key, col.kind, unit_nl(col.unit),
                       "ja" if col.required else "nee", col.default, col.source, col.help,
                       ", ".join(lists[col.choices]) if col.choices else ""]
             for j, v in enumerate(values, start=1):
