@@ -61,7 +61,7 @@ class StikstofError(Exception):
         for a table whose other columns hold those (the batch's ``fouten`` sheet)."""
         body = self.message
         if body is None:
-            body = "invalid value" if self.value is None else f"{self.value!r} is not valid"
+            body = "ongeldige waarde" if self.value is None else f"{self.value!r} is niet geldig"
         return f"{body} ({self.detail})" if self.detail else body
 
     def as_record(self) -> dict:
