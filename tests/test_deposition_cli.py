@@ -32,7 +32,7 @@ def test_shipped_examples(tmp_path):
     out = tmp_path / "deposition.csv"
     res = invoke(EXAMPLES / "sources.csv", EXAMPLES / "receptors.csv", "-o", out)
     assert res.exit_code == 0, res.output
-    assert "5 sources" in res.stdout and "200 receptors" in res.stdout
+    assert "5 bronnen" in res.stdout and "200 rekenpunten" in res.stdout
     assert "mol N/ha/yr" in res.stdout
     df = pd.read_csv(out, dtype=str)
     rec = pd.read_csv(EXAMPLES / "receptors.csv", dtype=str)

@@ -147,4 +147,4 @@ def export_tables(directory, edition, overrides, overwrite=False):
     if overrides:
         kg = kg.with_overrides(overrides)
     written = kengetallen.export(kg, directory)
-    click.echo(f"{len(written)} files of edition {kg.edition} -> {directory}")
+    click.echo(f"{len(written)} bestanden van editie {kg.edition} -> {directory}")

@@ -36,19 +36,21 @@ def export_imaer(project, outdir, year, overwrite=False):
     if str(project).lower().endswith((".xlsx", ".csv")):
         per_case, problems = write_workbook(project, outdir, year=year)
         n = sum(len(v) for v in per_case.values())
-        click.echo(f"{len(per_case)} cases, {n} GML files -> {outdir}")
+        click.echo(f"{len(per_case)} zaken, {n} GML-bestanden -> {outdir}")
         for p in problems:
-            click.echo(f"{p['niveau']}: case {p['zaak']!r} (sheet {p['blad']}, row {p['rij']}, "
-                       f"column {p['kolom']}): {p['melding']}", err=True)
+            where = ", ".join(f"{k} {p[v]}" for k, v in (("blad", "blad"), ("rij", "rij"), ("kolom", "kolom"))
+                              if p[v] is not None)
+            click.echo(f"{p['niveau']}: zaak {p['zaak']!r}" + (f" ({where})" if where else "")
+                       + f": {p['melding']}", err=True)
         if any(p["niveau"] == "fout" for p in problems):
             sys.exit(3)
         return
     for f in write_project(project, outdir, year=year):
-        click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} sources"
-                   + (f", {f.skipped} zero-emission rows left out" if f.skipped else "")
+        click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} bronnen"
+                   + (f", {f.skipped} rijen zonder emissie weggelaten" if f.skipped else "")
                    + f"  -> {f.path}")
         for note in f.notes:
-            click.echo(f"  note: {note}", err=True)
+            click.echo(f"  let op: {note}", err=True)
 
 
 def _period(text):
