@@ -74,8 +74,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale(directory) -> int:
-    """Remove temporary files of killed stikstofcalc runs from ``directory``; returns the count."""
+_SWEPT: set = set()
+
+
+def sweep_stale(directory, *, once: bool = False) -> int:
+    """Remove temporary files of killed stikstofcalc runs from ``directory``; returns the count.
+
+    ``once``: only the first time this process writes into ``directory`` (a folder of
+    thousands of maps is listed once, not per file).
+    """
+    if once:
+        key = os.path.abspath(directory)
+        if key in _SWEPT:
+            return 0
+        _SWEPT.add(key)
     removed = 0
     try:
         names = os.listdir(directory)
@@ -232,7 +244,7 @@ class AtomicGroup:
         target = check_target(target, overwrite=self.overwrite)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            sweep_stale(target.parent)
+            sweep_stale(target.parent, once=True)
             tmp = temp_file(target.parent, target.name)
         except OSError as exc:
             raise write_error(exc, target) from None

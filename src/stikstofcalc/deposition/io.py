@@ -255,7 +255,9 @@ def _write_xlsx(df, fh, notes, provenance=None):
                     for k, v in provenance.items()]
             pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name="herkomst",
                                                                   index=False)
-        finish_sheets(xw.book)  # text stays text (no formulas), widths, frozen header, print set-up
+        # text stays text (no formulas), widths, frozen header, print set-up; deposition shown
+        # with 6 decimals (stored exactly)
+        finish_sheets(xw.book, float_formats={"deposition": ("deposition_", "0.000000")})
 
 
 def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> dict:

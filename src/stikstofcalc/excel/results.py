@@ -193,12 +193,15 @@ def row_heights(ws, widths: dict, *, first_row: int = 1, line_pt: float = 15.0) 
             ws.row_dimensions[row[0].row].height = lines * line_pt
 
 
-def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, skip=()) -> None:
+def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, skip=(),
+                  float_formats: dict | None = None) -> None:
     """Make a workbook written in normal mode (pandas ``to_excel``) fit to read and print.
 
     Per sheet: text that looks like a formula stays text (``t="s"``); column widths from
     the content (at most ``max_width`` characters; longer text wraps, rows grow); a bold,
-    frozen header; print set-up fit to the page width.
+    frozen header; print set-up fit to the page width. ``float_formats``: sheet name ->
+    (column-name prefix, number format) for the numbers of those columns (display only:
+    the stored value is exact).
     """
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -209,6 +212,8 @@ def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, s
         if (only is not None and ws.title not in only) or ws.title in skip:
             continue
         widths: dict[int, int] = {}
+        prefix, fmt = (float_formats or {}).get(ws.title, (None, None))
+        formatted = {c.column for c in ws[1] if prefix and str(c.value or "").startswith(prefix)}
         for row in ws.iter_rows():
             for c in row:
                 v = c.value
@@ -216,8 +221,11 @@ def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, s
                     continue
                 if c.data_type == "f":
                     c.data_type = "s"
+                if c.column in formatted and isinstance(v, float) and c.row > header_rows:
+                    c.number_format = fmt
+                    v = round(v, 6)
                 n = max((len(part) for part in str(v).split("\n")), default=0) if isinstance(v, str) \
-                    else len(f"{v:.6g}" if isinstance(v, float) else str(v))
+                    else len(f"{v:.10g}" if isinstance(v, float) else str(v))
                 if c.row == 1:  # the label row wraps: it does not set the width alone
                     n = min(n, 16)
                 widths[c.column] = max(widths.get(c.column, 0), n)
