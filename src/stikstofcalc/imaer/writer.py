@@ -365,18 +365,27 @@ def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
 
     from ..atomic import AtomicGroup, unique_names
     from ..batch import problem
+    from ..errors import OutputError, StikstofError
 
     validation = validate_book(read_book(path))
     problems = list(validation.problems)
     slugs = [_slug(c.case_id) for c in validation.cases]
     folders = unique_names(slugs)
     files = {}
-    with AtomicGroup() as group:  # the whole export, or nothing
+    with AtomicGroup() as group:  # every exportable case, or nothing (a write error aborts all)
         for case, slug, folder in zip(validation.cases, slugs, folders):
             if folder != slug:
                 first = validation.cases[slugs.index(slug)].case_id
                 problems.append(problem(case=case.case_id, level="waarschuwing",
                                         message=f"zaak-id geeft dezelfde mapnaam als zaak {first!r} "
                                                 f"({slug}); geschreven naar map {folder}"))
-            files[case.case_id] = write_project(case.project, Path(outdir) / folder, year=year, group=group)
+            try:  # one case that cannot be exported is listed; the others are still written
+                files[case.case_id] = write_project(case.project, Path(outdir) / folder, year=year,
+                                                    group=group)
+            except OutputError:
+                raise
+            except StikstofError as exc:
+                case.problems = []
+                case.add_error(exc)
+                problems.extend(case.problems)
     return files, problems
