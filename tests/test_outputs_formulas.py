@@ -100,11 +100,9 @@ def evil_batch(tmp_path_factory):
     _text(ws.cell(3, keys["municipality"]), EVIL[0])
     _text(ws.cell(3, keys["component.name"]), EVIL[2])
     _text(ws.cell(4, keys["municipality"]), EVIL[1])
-    col = ws.max_column + 1  # an unknown column, echoed verbatim
-    ws.cell(1, col, "eigen kolom")
-    ws.cell(2, col, "eigen_kolom")
-    _text(ws.cell(3, col), EVIL[4])
-    _text(ws.cell(4, col), EVIL[5])
+    # free text echoed verbatim (unknown columns are refused since issue 13's key schemas)
+    _text(ws.cell(3, keys["description"]), EVIL[4])
+    _text(ws.cell(4, keys["description"]), EVIL[5])
     wo = wb["onderdelen"]
     okeys = {wo.cell(2, j).value: j for j in range(1, wo.max_column + 1)}
     _text(wo.cell(3, okeys["name"]), EVIL[3])

@@ -112,7 +112,7 @@ def test_fouten_messages_without_python_internals(bad_batch):
     messages = [row[keys.index("melding")] for row in ws.iter_rows(min_row=3, values_only=True)]
     assert messages and not [m for m in messages if "registry" in m or "could not convert" in m
                              or "Error" in m]
-    assert any("'achttien maandjes' is niet geldig (onbekende eenheid 'achttien')" in m for m in messages), \
+    assert any("'achttien maandjes' is geen getal met een eenheid (onbekende eenheid 'achttien')" in m for m in messages), \
         messages
     # the reason only: zaak and verwacht have their own columns
     assert not [m for m in messages if m.startswith("case ") or "; expected" in m], messages
