@@ -253,3 +253,20 @@ def test_kernel_cache_is_found_after_a_run():
         pytest.skip("numba not installed")
     assert run("calc", DORP, "--no-measures").exit_code == 0
     assert cli_options._kernel_cached()
+
+
+def test_deposition_xlsx_shows_six_decimals_and_stores_exact_values(tmp_path):
+    """The deposition sheet shows deposition_* numbers with 6 decimals (display only): the
+    stored value is the computed float, other columns keep their general format."""
+    from stikstofcalc.deposition.io import write_table
+
+    value = 0.000123456789123
+    frame = pd.DataFrame({"receptor_id": [1, 2], "deposition_total": [value, 12.5],
+                          "x": [155000.25, 155001.0]})
+    out = write_table(frame, tmp_path / "d.xlsx")
+    ws = openpyxl.load_workbook(out)["deposition"]
+    head = [c.value for c in ws[1]]
+    dep, x = head.index("deposition_total") + 1, head.index("x") + 1
+    assert ws.cell(2, dep).value == value and ws.cell(2, dep).number_format == "0.000000"
+    assert ws.cell(2, x).number_format == "General"
+    assert ws.column_dimensions[openpyxl.utils.get_column_letter(dep)].width >= 8
