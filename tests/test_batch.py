@@ -48,9 +48,9 @@ def test_template_examples_equal_toml(run):
 def test_input_unchanged_and_output_refused(run, tmp_path):
     tpl, digest, res, out = run
     assert hashlib.sha256(tpl.read_bytes()).hexdigest() == digest
-    with pytest.raises(batch.InputError, match="exists already"):
+    with pytest.raises(batch.InputError, match="bestaat al"):
         write_results(res, out)
-    with pytest.raises(batch.InputError, match="replace the input"):
+    with pytest.raises(batch.InputError, match="invoerbestand"):
         write_results(res, tpl, overwrite=True)
 
 

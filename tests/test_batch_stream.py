@@ -72,9 +72,9 @@ def test_streamed_equals_whole_table(cases_book, tmp_path, monkeypatch):
 def test_output_checked_before_computing(cases_book, tmp_path):
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"x")
-    with pytest.raises(batch.InputError, match="exists already"):
+    with pytest.raises(batch.InputError, match="bestaat al"):
         batch.run_batch(cases_book, jobs=1, output=out)
-    with pytest.raises(batch.InputError, match="replace the input"):
+    with pytest.raises(batch.InputError, match="invoerbestand"):
         batch.run_batch(cases_book, jobs=1, output=cases_book, overwrite=True)
     assert out.read_bytes() == b"x"
 
@@ -155,7 +155,7 @@ def test_batch_leaves_the_garbage_collector_as_it_was(cases_book, tmp_path):
     batch.run_batch(cases_book, jobs=1, output=tmp_path / "r.xlsx", progress=progress)
     assert seen["threshold"] == batch.BATCH_GC_THRESHOLD and seen["frozen"] > frozen  # it did apply
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
-    with pytest.raises(batch.InputError, match="exists already"):
+    with pytest.raises(batch.InputError, match="bestaat al"):
         batch.run_batch(cases_book, jobs=1, output=tmp_path / "r.xlsx")
     assert gc.get_threshold() == before and gc.get_freeze_count() == frozen
     # a caller's own frozen objects stay frozen

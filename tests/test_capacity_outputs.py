@@ -170,3 +170,23 @@ def test_cli_woondeal(tmp_path):
     assert n > 0
     r2 = _run(["woondeal", "examples/wijk_300_woningen_veluwe.toml", "-o", str(out)])
     assert r2.exit_code == 2 and "bestaat al" in r2.output
+
+
+def test_capacity_and_woondeal_never_write_over_an_input(tmp_path):
+    """The common output guard (cli_options.guard): an input reached through a hard link is
+    refused even with --overwrite, before anything is computed (exit 2, input unchanged)."""
+    import os
+
+    project = tmp_path / "p.toml"
+    shutil.copy("examples/dorp_ver_van_natuur.toml", project)
+    before = project.read_bytes()
+    link = tmp_path / "w.xlsx"
+    os.link(project, link)
+    r = _run(["woondeal", str(project), "-o", str(link), "--overwrite", "--quiet"])
+    assert r.exit_code == 2, r.output
+    assert "invoer" in r.output and project.read_bytes() == before
+    sites = tmp_path / "s.csv"
+    sites.write_text("x,y\n172500,452500\n", encoding="utf-8")
+    r = _run(["capacity", str(sites), "-o", str(tmp_path / "c.xlsx"), "--gpkg", str(sites), "--overwrite"])
+    assert r.exit_code == 2 and "invoerbestand" in r.output and sites.read_text(encoding="utf-8").startswith("x,y")
+    assert not (tmp_path / "c.xlsx").exists()

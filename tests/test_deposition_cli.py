@@ -32,8 +32,8 @@ def test_shipped_examples(tmp_path):
     out = tmp_path / "deposition.csv"
     res = invoke(EXAMPLES / "sources.csv", EXAMPLES / "receptors.csv", "-o", out)
     assert res.exit_code == 0, res.output
-    assert "5 sources" in res.stdout and "200 receptors" in res.stdout
-    assert "mol N/ha/yr" in res.stdout
+    assert "5 bronnen" in res.stdout and "200 rekenpunten" in res.stdout
+    assert "mol N/ha/jaar" in res.stdout
     df = pd.read_csv(out, dtype=str)
     rec = pd.read_csv(EXAMPLES / "receptors.csv", dtype=str)
     assert list(df.columns) == [*rec.columns, *OUTPUT_COLUMNS]
@@ -62,7 +62,7 @@ def test_existing_output_needs_overwrite(files):
     out.write_text("keep me\n")
     res = invoke(s, r, "-o", out)
     assert res.exit_code == 2
-    assert "exists" in res.stderr and "--overwrite" in res.stderr and "Traceback" not in res.output
+    assert "bestaat al" in res.stderr and "--overwrite" in res.stderr and "Traceback" not in res.output
     assert out.read_text() == "keep me\n"
     assert invoke(s, r, "-o", out, "--overwrite").exit_code == 0
     assert out.read_text().startswith("receptor_id,")
@@ -71,7 +71,7 @@ def test_existing_output_needs_overwrite(files):
 def test_never_overwrites_an_input(files):
     s, r, _ = files
     res = invoke(s, r, "-o", r, "--overwrite")
-    assert res.exit_code == 2 and "overwrite an input" in res.stderr
+    assert res.exit_code == 2 and "invoerbestand" in res.stderr
     assert r.read_text() == REC
 
 
@@ -111,7 +111,7 @@ def test_xlsx_in_and_out(files, tmp_path):
 
 @pytest.mark.parametrize("args, fragment", [
     (["missing.csv", "r.csv", "-o", "o.csv"], "not found"),
-    (["s.csv", "r.csv", "-o", "o.txt"], "unsupported output"),
+    (["s.csv", "r.csv", "-o", "o.txt"], "onbekend uitvoertype"),
     (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "folder does not exist"),
 ])
 def test_file_errors(files, args, fragment):

@@ -164,7 +164,7 @@ def test_totals_and_explain(village):
     tot = totals(village)
     assert tot["nox_kg_per_yr"].sum() == pytest.approx(village["nox_kg_per_yr"].sum())
     text = explain(village)
-    assert "depends on ESTIMATED key figures" in text and "realisatie 2027" in text
+    assert "steunt op GESCHATTE kengetallen" in text and "realisatie 2027" in text
     assert "NOx = 33 g/L x" in text and "sha256" in text
 
 
@@ -177,7 +177,7 @@ def test_cli_writes_atomically_with_provenance(tmp_path):
     assert len(table) > 10 and table["nox_kg_per_yr"].sum() > 0
     prov = json.loads((tmp_path / "sources.csv.provenance.json").read_text())
     assert prov["Ede-West fase 1 (300 woningen)"]["edition"] == "2026.1"
-    assert "override" in res.output and "Case" in res.output
+    assert "overschreven" in res.output and "Zaak" in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["sources.csv", "sources.csv.provenance.json"]
 
 
@@ -203,7 +203,7 @@ def test_project_overrides_file_from_the_cli(tmp_path):
                         "machinery_factors,ZUT,nox_per_hour,100,g/h,own measurement\n")
     res = CliRunner().invoke(main, ["emissions", "examples/dorp_kleine_uitbreiding.toml",
                                     "--overrides", str(override), "-o", str(tmp_path / "s.csv")])
-    assert res.exit_code == 0 and "1 key-figure row(s) overridden" in res.output
+    assert res.exit_code == 0 and "1 kengetal-rij(en) overschreven" in res.output
     table = pd.read_csv(tmp_path / "s.csv")
     zut = table[table["category"] == "ZUT"]
     assert zut["nox_kg_per_yr"].to_numpy() == pytest.approx(zut["hours_h"].to_numpy() * 0.1)

@@ -128,11 +128,11 @@ def test_cli_batch_with_bad_files(tmp_path):
         str(tmp_path / "missing.pdf"), "-o", str(out), "--no-deposition"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    assert "1 situation(s) checked, 4 file(s) failed" in result.output
+    assert "1 situatie(s) gecontroleerd, 4 bestand(en) niet te lezen" in result.output
     for words in ("Z1980", "regel 69", "missing imaer:year", "EPSG::4326", "missing.pdf"):
         assert words in result.output
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["situaties", "bronnen", "signalen", "fouten", "toelichting"]
-    assert wb["fouten"].max_row == 5
+    assert wb["fouten"].max_row == 6  # labels, keys, four files
     ok = CliRunner().invoke(main, ["check-imaer", str(FIXTURES / "offroad_non_idle.gml"), "--no-deposition"])
     assert ok.exit_code == 0, ok.output

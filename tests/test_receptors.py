@@ -215,7 +215,7 @@ def test_default_receptors_near_nijkerk():
     assert 57 in set(df["n2k_number"])  # Veluwe lies within 25 km of Nijkerk
     assert (df.loc[df.n2k_number == 57, "area_name"] == "Veluwe").all()
     notes = " ".join(df.attrs["notes"])
-    assert "screening" in notes and "Waddenzee (1)" in notes and "CC BY 4.0" in notes
+    assert "voortoets" in notes and "Waddenzee (1)" in notes and "CC BY 4.0" in notes
     # coordinates are the grid centres of the ids
     x, y = receptor_id_to_xy(df["receptor_id"].to_numpy())
     np.testing.assert_allclose(df["x"], x) and np.testing.assert_allclose(df["y"], y)

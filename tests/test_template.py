@@ -95,7 +95,7 @@ def test_cli_template_refuses_overwrite(tmp_path):
     r = CliRunner().invoke(main, ["template", str(out)])
     assert r.exit_code == 0 and out.exists()
     r = CliRunner().invoke(main, ["template", str(out)])
-    assert r.exit_code == 2 and "exists already" in r.output
+    assert r.exit_code == 2 and "bestaat al" in r.output
     r = CliRunner().invoke(main, ["template", str(out), "--overwrite"])
     assert r.exit_code == 0
     r = CliRunner().invoke(main, ["template", str(tmp_path / "z.csv")])

@@ -820,10 +820,10 @@ def _receptor_set(templates, receptors, margin):
     rec["area_name"] = rec["area_name"].fillna("").astype(str)
     empty = rec["area_name"] == ""
     rec.loc[empty, "area_name"] = n2k.area_names(rec.loc[empty, "n2k_number"].to_numpy())
-    notes = [f"receptors from the user's file {path}" if path else "receptors given by the caller"]
+    notes = [f"rekenpunten uit het bestand {path}" if path else "rekenpunten van de aanroeper"]
     if not rec["relevant"].all():
-        notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) not (nearly) overloaded "
-                     "(background <= KDW - 70): shown, not counted for the verdict")
+        notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) niet (bijna) overbelast "
+                     "(achtergrond <= KDW - 70): getoond, telt niet mee voor het oordeel")
     return rec, {"source": path or "table", "notes": notes}
 
 

@@ -230,7 +230,7 @@ class CaseInput:
                 sheet, row = e.sheet, e.row
             self.problems.append(problem(
                 case=self.case_id, sheet=sheet, row=row, key=key, value=e.value,
-                message=e.message or str(e), expected=e.expected, field_=e.field))
+                message=e.reason(), expected=e.expected, field_=e.field))
 
 
 def _row_fields(sheet_name, raw_sheet, cells, row, sink):
@@ -634,7 +634,7 @@ def _case_receptors(case):
                 sheet_row = case.receptor_rows[e.row - 2][1] if isinstance(e.row, int) and 2 <= e.row < len(
                     rows) + 2 else None
                 case.problems.append(problem(case=case.case_id, sheet="receptoren", row=sheet_row,
-                                             key=e.field, value=e.value, message=e.message or str(e),
+                                             key=e.field, value=e.value, message=e.reason(),
                                              expected=e.expected))
             return None
 

@@ -17,6 +17,7 @@ import sys
 import click
 
 from .cli import user_errors
+from .cli_options import guard, overwrite_option
 from .rules import DEFAULT_REGIME, REGIMES
 
 #: Show a progress bar from this many cases on (and only on a terminal).
@@ -26,8 +27,9 @@ EXIT_SOME_INVALID = 3
 
 @click.command(name="template")
 @click.argument("output", type=click.Path(dir_okay=False))
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@overwrite_option
 @user_errors
+@guard(outputs={"output": (".xlsx",)})
 def template(output, overwrite):
     """Write an empty case workbook (OUTPUT.xlsx) with dropdowns, explanations and two examples."""
     from .excel.template import write_template
@@ -62,26 +64,21 @@ class _Progress:
               help="Results workbook RESULTS.xlsx (resultaten, bronnen, fouten, invoer, herkomst).")
 @click.option("--regime", type=click.Choice(list(REGIMES)), default=None,
               help=f"Regime for cases whose 'regime' cell is empty [default: {DEFAULT_REGIME}].")
-@click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+@overwrite_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
               help="Worker processes (default: all CPUs from 200 cases on, else 1).")
 @click.option("--map-dir", type=click.Path(file_okay=False), default=None,
               help="Also draw one deposition map per case, phase and year into DIR (PNG). "
                    "Needs: pip install 'stikstofcalc[maps]'.")
 @user_errors
+@guard(inputs=("cases",), outputs={"output": (".xlsx",)}, folders=("map_dir",), computes=True)
 def batch(cases, output, regime, overwrite, jobs, map_dir=None):
     """Compute every case of CASES (.xlsx from 'stikstofcalc template', or .csv)."""
     from pathlib import Path
 
     from .batch import run_batch
-    from .errors import InputError
 
-    out = Path(output)
-    if out.exists() and not overwrite:  # fail before computing
-        raise InputError("exists already", file=str(out), expected="another name, or --overwrite")
-    if Path(cases).resolve() == out.resolve():
-        raise InputError("the output would replace the input", file=str(out),
-                         expected="another output file (-o); the input is never changed")
+    out = Path(output)  # checked before computing (cli_options.guard)
     from .source_list import is_source_file
 
     if is_source_file(cases):  # a source list with case_id (issue 12): its own, simpler path
@@ -105,7 +102,7 @@ def batch(cases, output, regime, overwrite, jobs, map_dir=None):
 
         drawn, failed = write_batch_maps(cases, map_dir, regime=regime, book=result.book)
         click.echo(f"-> {len(drawn)} kaarten in {map_dir}"
-                   + "".join(f"\n   geen kaart voor {c}: {msg}" for c, msg in failed))
+                   + "".join(f"\n   zaak {c}: {msg}" for c, msg in failed))
     if result.counts["errors"]:
         sys.exit(EXIT_SOME_INVALID)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import click
 
 from .cli import user_errors
+from .cli_options import csv_format_option, guard, overwrite_option
 from .cli_maps import map_dir_option, map_option
 from .rules import DEFAULT_REGIME, REGIMES
 
@@ -37,9 +38,14 @@ from .rules import DEFAULT_REGIME, REGIMES
                    "(GeoPackage met hexagonen in EPSG:28992); rekent dan alle hexagons door.")
 @map_option
 @map_dir_option
+@overwrite_option
+@csv_format_option
 @user_errors
+@guard(inputs=("project", "receptors"),
+       outputs={"output": (".json", ".csv"), "map_path": (".png",), "per_hexagon": (".csv", ".gpkg")},
+       folders=("map_dir",), computes=True)
 def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None,
-         machinery_heat=None, per_hexagon=None):
+         machinery_heat=None, per_hexagon=None, overwrite=False, csv_format="standaard"):
     """Assess PROJECT (.toml), or a source list (CSV/Excel in the deposition format, or IMAER
     GML files: TEMPORARY = realisatiefase, PROPOSED = gebruiksfase, REFERENCE = referentie):
     per phase and calendar year, is a permit needed?"""
@@ -51,7 +57,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
         report.check_hexagon_path(per_hexagon)
     if len(project) > 1 or is_source_file(project[0]):
         return _calc_sources(project, regime, receptors, output, netted, machinery_heat, per_hexagon,
-                             map_path or map_dir)
+                             map_path or map_dir, csv_format)
     project = project[0]
 
     if map_path or map_dir:  # fail before computing when matplotlib is missing
@@ -63,7 +69,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
                             per_hexagon=bool(per_hexagon))
     click.echo(report.format_report(result))
     if output:
-        written = report.write_result(result, output)
+        written = report.write_result(result, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if per_hexagon:
         click.echo("-> " + str(report.write_hexagons([result], per_hexagon)))
@@ -75,7 +81,8 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
         click.echo("-> " + ", ".join(str(p) for p in drawn))
 
 
-def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_hexagon, maps):
+def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_hexagon, maps,
+                  csv_format="standaard"):
     """``calc`` on a source list or IMAER files: the full report per case (no measures)."""
     from . import report
     from .errors import InputError
@@ -88,7 +95,7 @@ def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_
                                  machinery_heat=machinery_heat, per_hexagon=bool(per_hexagon))
     click.echo("\n\n".join(report.format_report(a) for a in results))
     if output:
-        written = report.write_results(results, output)
+        written = report.write_results(results, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if per_hexagon:
         click.echo("-> " + str(report.write_hexagons(results, per_hexagon)))

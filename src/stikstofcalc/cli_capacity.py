@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from .cli import user_errors
+from .cli_options import guard, overwrite_option
 from .rules import DEFAULT_REGIME, REGIMES
 
 EXIT_SOME_INVALID = 3
@@ -98,8 +99,11 @@ def _report_errors(errors):
 @click.option("--scheduler", default=None, help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786.")
 @click.option("--chunk-size", type=click.IntRange(1, 100_000), default=256, show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
-@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@overwrite_option
 @user_errors
+@guard(inputs=("sites", "region", "overrides", "plan_type"),
+       outputs={"output": (".xlsx",), "gpkg": (".gpkg",), "geotiff": (".tif", ".tiff"), "map_path": (".png",)},
+       computes=True)
 def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gpkg, geotiff, map_path,
              use_dask, workers, scheduler, chunk_size, quiet, overwrite):
     """Per candidate site: how many homes (or m2) fit while every phase stays at 0,00."""
@@ -173,8 +177,9 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
               help="Also write a GeoPackage: hexagons with the summed deposition per year (polygons, "
                    "EPSG:28992) and the projects (points).")
 @click.option("--quiet", is_flag=True, help="No progress on stderr.")
-@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+@overwrite_option
 @user_errors
+@guard(inputs=("projects",), outputs={"output": (".xlsx",), "gpkg": (".gpkg",)}, computes=True)
 def woondeal(projects, output, regime, gpkg, quiet, overwrite):
     """Sum the deposition of the planned PROJECTS (TOML files or a batch workbook) per hexagon and year.
 

@@ -12,6 +12,7 @@ import json
 import click
 
 from .cli import user_errors
+from .cli_options import csv_format_option, guard, overwrite_option
 
 
 @click.command()
@@ -25,8 +26,12 @@ from .cli import user_errors
 @click.option("--overrides", type=click.Path(dir_okay=False),
               help="CSV or Excel file of key figures replacing or extending the edition for this run.")
 @click.option("--edition", help="kengetallen edition (default: the project's, else the newest).")
+@overwrite_option
+@csv_format_option
 @user_errors
-def emissions(projects, output, explain_, case, overrides, edition):
+@guard(inputs=("projects", "overrides"), outputs={"output": (".csv",)})
+def emissions(projects, output, explain_, case, overrides, edition, overwrite=False,
+              csv_format="standaard"):
     """Emission sources (NOx, NH3 kg/yr per phase, year and source) of PROJECTS (.toml)."""
     from . import inventory, kengetallen
     from .project import kengetallen_for, read_project
@@ -41,20 +46,25 @@ def emissions(projects, output, explain_, case, overrides, edition):
     table = tables[0] if len(tables) == 1 else _concat(tables)
     summary = inventory.totals(table).to_string(index=False, float_format=lambda v: f"{v:.4g}")
     if output:
-        inventory.write_csv_atomic(table, output)
-        inventory.write_text_atomic(json.dumps(table.attrs["provenance"], indent=2, default=str),
-                                    f"{output}.provenance.json")
+        from .atomic import AtomicGroup
+
+        with AtomicGroup() as group:  # the table and its provenance: one unit
+            group.write_csv(output, table, dialect="excel-nl" if csv_format == "excel-nl" else "standard")
+            group.write_text(f"{output}.provenance.json",
+                             json.dumps(table.attrs["provenance"], indent=2, default=str))
         click.echo(summary)
-        click.echo(f"{len(table)} sources -> {output}")
+        click.echo(f"{len(table)} bronnen -> {output}")
     else:
-        click.echo(table.to_csv(index=False, lineterminator="\n"), nl=False)
+        from .atomic import csv_text
+
+        click.echo(csv_text(table, dialect="excel-nl" if csv_format == "excel-nl" else "standard"), nl=False)
         click.echo(summary, err=True)
     if table["uses_estimate"].any():
-        click.echo("note: results depend on ESTIMATED key figures (column uses_estimate); "
-                   "a precheck, not a permit calculation", err=True)
+        click.echo("let op: de uitkomst steunt op GESCHATTE kengetallen (kolom uses_estimate); "
+                   "een voortoets, geen vergunningberekening", err=True)
     overridden = sum(len(p["overrides"]) for p in table.attrs["provenance"].values())
     if overridden:
-        click.echo(f"note: {overridden} key-figure row(s) overridden (see provenance)", err=True)
+        click.echo(f"let op: {overridden} kengetal-rij(en) overschreven (zie herkomst)", err=True)
     if explain_:
         cases = [case] if case else list(dict.fromkeys(table["case"]))
         text = "\n\n".join(inventory.explain(table, c) for c in cases)
@@ -126,8 +136,10 @@ def show_table(name, edition, status, overrides):
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("--edition", help="Edition (default: the newest).")
 @click.option("--overrides", type=click.Path(dir_okay=False), help="Apply this override file first.")
+@overwrite_option
 @user_errors
-def export_tables(directory, edition, overrides):
+@guard(inputs=("overrides",), folders=("directory",))
+def export_tables(directory, edition, overrides, overwrite=False):
     """Write every table of an edition (overrides applied) as CSV into DIRECTORY."""
     from . import kengetallen
 
@@ -135,4 +147,4 @@ def export_tables(directory, edition, overrides):
     if overrides:
         kg = kg.with_overrides(overrides)
     written = kengetallen.export(kg, directory)
-    click.echo(f"{len(written)} files of edition {kg.edition} -> {directory}")
+    click.echo(f"{len(written)} bestanden van editie {kg.edition} -> {directory}")

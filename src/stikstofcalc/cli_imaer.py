@@ -11,6 +11,7 @@ import sys
 import click
 
 from .cli import user_errors
+from .cli_options import guard, overwrite_option
 from .ranges import click_range
 
 
@@ -20,8 +21,10 @@ from .ranges import click_range
               help="Folder for the GML files (created if missing).")
 @click.option("--year", type=int, callback=click_range("year"), help="Calculation year: that realisation year only, and the use "
                                        "phase and reference computed for it.")
+@overwrite_option
 @user_errors
-def export_imaer(project, outdir, year):
+@guard(inputs=("project",), folders=("outdir",))
+def export_imaer(project, outdir, year, overwrite=False):
     """Write PROJECT (.toml) as IMAER 6.0 GML for AERIUS Calculator, one file per phase and year.
 
     Realisation phase -> TEMPORARY, use phase -> PROPOSED, reference -> REFERENCE.
@@ -34,19 +37,21 @@ def export_imaer(project, outdir, year):
     if str(project).lower().endswith((".xlsx", ".csv")):
         per_case, problems = write_workbook(project, outdir, year=year)
         n = sum(len(v) for v in per_case.values())
-        click.echo(f"{len(per_case)} cases, {n} GML files -> {outdir}")
+        click.echo(f"{len(per_case)} zaken, {n} GML-bestanden -> {outdir}")
         for p in problems:
-            click.echo(f"{p['niveau']}: case {p['zaak']!r} (sheet {p['blad']}, row {p['rij']}, "
-                       f"column {p['kolom']}): {p['melding']}", err=True)
+            where = ", ".join(f"{k} {p[v]}" for k, v in (("blad", "blad"), ("rij", "rij"), ("kolom", "kolom"))
+                              if p[v] is not None)
+            click.echo(f"{p['niveau']}: zaak {p['zaak']!r}" + (f" ({where})" if where else "")
+                       + f": {p['melding']}", err=True)
         if any(p["niveau"] == "fout" for p in problems):
             sys.exit(3)
         return
     for f in write_project(project, outdir, year=year):
-        click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} sources"
-                   + (f", {f.skipped} zero-emission rows left out" if f.skipped else "")
+        click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} bronnen"
+                   + (f", {f.skipped} rijen zonder emissie weggelaten" if f.skipped else "")
                    + f"  -> {f.path}")
         for note in f.notes:
-            click.echo(f"  note: {note}", err=True)
+            click.echo(f"  let op: {note}", err=True)
 
 
 def _period(text):
@@ -71,6 +76,11 @@ def _period(text):
     return first, last
 
 
+#: AERIUS situation types as the user reads them.
+_SITUATION_NL = {"TEMPORARY": "realisatiefase (TEMPORARY)", "PROPOSED": "gebruiksfase (PROPOSED)",
+                 "REFERENCE": "referentie (REFERENCE)"}
+
+
 @click.command(name="check-imaer")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
@@ -83,8 +93,10 @@ def _period(text):
               callback=click_range("min_route"),
               help="Traffic routes shorter than this [m] are flagged.")
 @click.option("--no-deposition", is_flag=True, help="Skip the deposition calculation.")
+@overwrite_option
 @user_errors
-def check_imaer(files, output, tolerance, period, min_route_m, no_deposition):
+@guard(inputs=("files",), outputs={"output": (".xlsx",)})
+def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, overwrite=False):
     """Re-check AERIUS files (IMAER GML, or AERIUS PDF reports with their GML).
 
     Per situation: stated vs recomputed emissions, our deposition (compared with the
@@ -95,23 +107,30 @@ def check_imaer(files, output, tolerance, period, min_route_m, no_deposition):
 
     report = check_files(files, tolerance=tolerance, with_deposition=not no_deposition,
                          construction_period=_period(period), min_route_m=min_route_m)
+    from .report import nl
+
+    def num(v, digits=4):
+        return f"{v:.{digits}g}".replace(".", ",")
+
     for _, s in report.situations.iterrows():
-        line = (f"{s['file']}: {s['situation_type'] or '?'} {s['year']}, {s['sources']} sources, "
-                f"NOx {s['nox_stated']:.4g} kg/yr, NH3 {s['nh3_stated']:.4g} kg/yr, "
-                f"{s['emission_differences']} emission differences, {s['flags']} flags")
+        line = (f"{s['file']}: {_SITUATION_NL.get(s['situation_type'], s['situation_type'] or '?')} "
+                f"{s['year']}, {s['sources']} bronnen, NOx {num(s['nox_stated'])} kg/jaar, "
+                f"NH3 {num(s['nh3_stated'])} kg/jaar, {s['emission_differences']} emissieverschil(len), "
+                f"{s['flags']} signaal/signalen")
         if "max_ours" in s and s.get("max_ours") == s.get("max_ours"):
-            line += f", max deposition {s['max_ours']:.3g} mol/ha/yr"
+            line += f", hoogste depositie {num(s['max_ours'], 3)} mol N/ha/jaar"
             if s.get("max_file") == s.get("max_file") and s.get("max_file") is not None:
-                line += f" (file: {s['max_file']:.3g})"
+                line += f" (bestand: {num(s['max_file'], 3)})"
         click.echo(line)
     for _, f in report.flags.iterrows():
-        where = f["source"] if isinstance(f["source"], str) else "situation"
+        where = f"bron {f['source']}" if isinstance(f["source"], str) else "situatie"
         click.echo(f"  {f['flag']}: {f['file']} {where}: {f['message']}")
     for _, e in report.errors.iterrows():
-        click.echo(f"error: {e['message']}", err=True)
+        click.echo(f"fout: {e['message']}", err=True)
     if output:
         report.write_excel(output)
-        click.echo(f"report -> {output}")
-    click.echo(f"{len(report.situations)} situation(s) checked, {len(report.errors)} file(s) failed")
+        click.echo(f"rapport -> {output}")
+    click.echo(f"{nl(len(report.situations), 0)} situatie(s) gecontroleerd, "
+               f"{nl(len(report.errors), 0)} bestand(en) niet te lezen")
     if report.failed:
         sys.exit(2)

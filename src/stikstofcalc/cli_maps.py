@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from .cli import user_errors
+from .cli_options import guard, overwrite_option
 from .rules import DEFAULT_REGIME, REGIMES
 
 #: ``--map`` and ``--map-dir`` for ``calc``.
@@ -48,8 +49,10 @@ def _metres(ctx, param, value):
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
               help="Also write the grid (one row per candidate site) to CSV.")
 @click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+@overwrite_option
 @user_errors
-def headroom_map(project, output, radius, step, unit, phase, regime, csv_path, dpi):
+@guard(inputs=("project",), outputs={"output": (".png",), "csv_path": (".csv",)}, computes=True)
+def headroom_map(project, output, radius, step, unit, phase, regime, csv_path, dpi, overwrite=False):
     """Map the largest project size that still gives 0,00 around PROJECT's location."""
     from . import maps
 

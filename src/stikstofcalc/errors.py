@@ -56,6 +56,14 @@ class StikstofError(Exception):
             text += f" ({self.detail})"
         return text
 
+    def reason(self) -> str:
+        """The message without where (file, case, row, field) and without ``expected``:
+        for a table whose other columns hold those (the batch's ``fouten`` sheet)."""
+        body = self.message
+        if body is None:
+            body = "ongeldige waarde" if self.value is None else f"{self.value!r} is niet geldig"
+        return f"{body} ({self.detail})" if self.detail else body
+
     def as_record(self) -> dict:
         """The error as a flat dict (for an error table)."""
         rec = {k: getattr(self, k) for k in _FIELDS}
@@ -132,6 +140,10 @@ class ImaerFileError(InputError):
             None if self.row is None else f"regel {self.row}",
             None if self.field is None else f"element {self.field}") if p)
         return self._finish(head, self.message or "kan niet worden gelezen")
+
+
+class OutputError(StikstofError):
+    """An output cannot be written (full or read-only disk, a file where a folder belongs)."""
 
 
 def closest(name, candidates, *, aliases=None, min_prefix: int = 3):

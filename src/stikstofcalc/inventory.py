@@ -479,10 +479,23 @@ def totals(table: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- explain
 
 
+#: Source kinds as ``--explain`` names them.
+_KIND_NL = {"machinery": "werktuig", "construction_traffic": "bouwverkeer", "use_traffic": "verkeer gebruiksfase",
+            "heating": "verwarming", "custom": "eigen bron"}
+
+
+def unit_nl(unit):
+    from .units import unit_nl as nl
+
+    return nl(unit)
+
+
 def _fmt(x, unit=""):
+    """A number in Dutch notation (``1.234,5``, 4 significant digits) with its unit."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "-"
     text = f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+    text = text.replace(",", "_").replace(".", ",").replace("_", ".")
     return f"{text} {unit}".strip()
 
 
@@ -493,20 +506,20 @@ def _formula(row) -> str:
         if row["factor_nox_per_fuel"]:
             parts.append(f"{_fmt(row['factor_nox_per_fuel'], 'g/L')} x {_fmt(row['fuel_l'], 'L')}")
         if row["factor_nox_per_hour"]:
-            parts.append(f"{_fmt(row['factor_nox_per_hour'], 'g/h')} x {_fmt(row['hours_h'], 'h')}")
+            parts.append(f"{_fmt(row['factor_nox_per_hour'], 'g/uur')} x {_fmt(row['hours_h'], 'uur')}")
         if row["factor_nox_per_adblue"]:
             parts.append(f"{_fmt(row['factor_nox_per_adblue'], 'g/L')} x min({_fmt(row['adblue_l'], 'L')} AdBlue, "
                          f"{_fmt(row['max_adblue_fuel_ratio'])} x {_fmt(row['fuel_l'], 'L')})")
-        return "NOx = " + (" + ".join(parts) if parts else "0") + " (clipped at 0)"
+        return "NOx = " + (" + ".join(parts) if parts else "0") + " (niet onder 0)"
     if kind in ("construction_traffic", "use_traffic"):
-        stag = f", {row['stagnation_fraction']:.0%} stagnating" if row["stagnation_fraction"] else ""
-        return (f"NOx = {_fmt(row['vehicles_per_year'])} vehicles/yr x {_fmt(row['length_m'], 'm')} x "
+        stag = f", {row['stagnation_fraction']:.0%} stagnerend" if row["stagnation_fraction"] else ""
+        return (f"NOx = {_fmt(row['vehicles_per_year'])} voertuigbewegingen/jaar x {_fmt(row['length_m'], 'm')} x "
                 f"{_fmt(row['factor_nox_per_vehicle_km'], 'g/km')} ({row['road_type']}, "
-                f"{int(row['factor_year'])}{stag}); NH3 with {_fmt(row['factor_nh3_per_vehicle_km'], 'g/km')}")
+                f"{int(row['factor_year'])}{stag}); NH3 met {_fmt(row['factor_nh3_per_vehicle_km'], 'g/km')}")
     if kind == "heating":
-        return ("gas boiler: gas volume x energy content x NOx per energy" if row["category"] == "gasketel"
-                else "gasless building: no on-site combustion")
-    return "given by the user"
+        return ("gasketel: gasvolume x energie-inhoud x NOx per energie" if row["category"] == "gasketel"
+                else "gasloos gebouw: geen verbranding op de locatie")
+    return "opgegeven door de gebruiker"
 
 
 def explain(table: pd.DataFrame, case: str | None = None) -> str:
@@ -514,33 +527,33 @@ def explain(table: pd.DataFrame, case: str | None = None) -> str:
     case = case if case is not None else table["case"].iloc[0]
     rows = table[table["case"] == case]
     prov = table.attrs.get("provenance", {}).get(case, {})
-    lines = [f'Case "{case}"', f"  kengetallen edition {prov.get('edition', rows['edition'].iloc[0])}"]
+    lines = [f'Zaak "{case}"', f"  kengetallen editie {prov.get('edition', rows['edition'].iloc[0])}"]
     for name, digest in sorted(prov.get("hashes", {}).items()):
         lines.append(f"    {name}: sha256 {digest[:16]}")
     for o in prov.get("overrides", []):
-        old = "new row" if o["old_value"] is None else f"was {o['old_value']:g}"
-        lines.append(f"  OVERRIDE {o['row_id']} = {o['new_value']:g} {o['unit']} ({old}; "
-                     f"{o['file']} line {o['line']})")
+        old = "nieuwe rij" if o["old_value"] is None else f"was {_fmt(o['old_value'])}"
+        lines.append(f"  OVERRIDE {o['row_id']} = {_fmt(o['new_value'])} {unit_nl(o['unit'])} ({old}; "
+                     f"{o['file']} regel {o['line']})")
     if rows["uses_estimate"].any():
-        lines.append("  NOTE: this result depends on ESTIMATED key figures (marked [estimate] below); "
-                     "it is a precheck, not a permit calculation.")
+        lines.append("  LET OP: deze uitkomst steunt op GESCHATTE kengetallen (hieronder [estimate]); "
+                     "een voortoets, geen vergunningberekening.")
     for (phase, year), grp in rows.groupby(["phase", "year"], sort=False):
         lines.append("")
-        lines.append(f"{phase} {year}: NOx {_fmt(grp['nox_kg_per_yr'].sum(), 'kg/yr')}, "
-                     f"NH3 {_fmt(grp['nh3_kg_per_yr'].sum(), 'kg/yr')}"
-                     + ("  [depends on estimates]" if grp["uses_estimate"].any() else ""))
+        lines.append(f"{phase} {year}: NOx {_fmt(grp['nox_kg_per_yr'].sum(), 'kg/jaar')}, "
+                     f"NH3 {_fmt(grp['nh3_kg_per_yr'].sum(), 'kg/jaar')}"
+                     + ("  [steunt op schattingen]" if grp["uses_estimate"].any() else ""))
         for _, r in grp.iterrows():
-            share = f", {r['period_fraction']:.0%} of its period" if phase == "realisatie" else ""
-            lines.append(f"  - {r['source_kind']} {r['category']}: {r['label']} "
+            share = f", {r['period_fraction']:.0%} van zijn periode" if phase == "realisatie" else ""
+            lines.append(f"  - {_KIND_NL.get(r['source_kind'], r['source_kind'])} {r['category']}: {r['label']} "
                          f"[{r['component'] if isinstance(r['component'], str) else '-'}{share}]")
-            lines.append(f"      NOx {_fmt(r['nox_kg_per_yr'], 'kg/yr')}, NH3 {_fmt(r['nh3_kg_per_yr'], 'kg/yr')}; "
-                         f"sector {r['sector_id']}: height {_fmt(r['height_m'], 'm')}, heat "
-                         f"{_fmt(r['heat_mw'], 'MW')}, spread {_fmt(r['spread_m'], 'm')}")
+            lines.append(f"      NOx {_fmt(r['nox_kg_per_yr'], 'kg/jaar')}, NH3 {_fmt(r['nh3_kg_per_yr'], 'kg/jaar')}; "
+                         f"sector {r['sector_id']}: hoogte {_fmt(r['height_m'], 'm')}, warmte "
+                         f"{_fmt(r['heat_mw'], 'MW')}, spreiding {_fmt(r['spread_m'], 'm')}")
             lines.append(f"      {_formula(r)}")
             if r["provenance"]:
-                lines.append(f"      key figures: {r['provenance']}")
+                lines.append(f"      kengetallen: {r['provenance']}")
             if r["inputs"]:
-                lines.append(f"      your input: {r['inputs']}")
+                lines.append(f"      uw invoer: {r['inputs']}")
             if r["notes"]:
-                lines.append(f"      note: {r['notes']}")
+                lines.append(f"      opmerking: {r['notes']}")
     return "\n".join(lines)

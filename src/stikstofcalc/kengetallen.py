@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from .atomic import write_csv_atomic
 from .ranges import YEAR_RANGE
 from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError, hint
 from .units import ureg
@@ -568,6 +567,9 @@ def _read_override_file(path, data, problems):
 
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+            from .limits import check_xlsx
+
+            check_xlsx(BytesIO(data), file=path)  # decompression bombs: refused before unpacking
             sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]
@@ -690,17 +692,18 @@ def validate_folder(folder) -> Kengetallen:
 
 def export(kg: Kengetallen, directory) -> list[Path]:
     """Write every table (as loaded, overrides applied) and sources.csv to ``directory``."""
+    from .atomic import AtomicGroup
+
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, frame in kg.tables.items():
-        spec = SCHEMA[name]
-        out = frame.copy()
-        out["value"], out["unit"] = out["value_as_given"], out["unit_as_given"]
-        cols = list(spec.keys) + list(spec.labels) + list(STANDARD_COLUMNS) + ["overridden"]
-        written.append(write_csv_atomic(out[cols], directory / f"{name}.csv"))
-    written.append(write_csv_atomic(kg.sources, directory / "sources.csv"))
-    return written
+    with AtomicGroup() as group:  # all tables or none (no half export)
+        for name, frame in kg.tables.items():
+            spec = SCHEMA[name]
+            out = frame.copy()
+            out["value"], out["unit"] = out["value_as_given"], out["unit_as_given"]
+            cols = list(spec.keys) + list(spec.labels) + list(STANDARD_COLUMNS) + ["overridden"]
+            group.write_csv(directory / f"{name}.csv", out[cols])
+        group.write_csv(directory / "sources.csv", kg.sources)
+    return group.committed
 
 
 def summary(kg: Kengetallen) -> pd.DataFrame:

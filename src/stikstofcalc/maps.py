@@ -938,17 +938,14 @@ def _save(fig, path, dpi, *, palette: bool = True) -> Path:
     the maps have a few flat colours, so this is visually lossless and about 3x smaller.
     """
     import io
-    import os
-    import tempfile
+
+    from .atomic import atomic_path
 
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise InputError(file=str(path), value=path.suffix or "(no extension)",
-                         expected="a .png file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+        raise InputError("onbekend uitvoertype", file=str(path), value=path.suffix or "(geen extensie)",
+                         expected="een bestandsnaam op .png")
+    with atomic_path(path) as tmp:
         if palette:
             from PIL import Image
 
@@ -959,13 +956,6 @@ def _save(fig, path, dpi, *, palette: bool = True) -> Path:
             img.quantize(colors=256, dither=Image.Dither.NONE).save(tmp, format="PNG", optimize=True)
         else:
             fig.savefig(tmp, dpi=dpi, format="png")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 
@@ -1090,14 +1080,21 @@ def write_batch_maps(cases, directory, *, regime=None, dpi: int = DEFAULT_DPI,
     written : list of Path
     failed : list of (case_id, message)
         Cases whose maps could not be drawn (their errors are in the batch's ``fouten``
-        sheet already, or are listed here); the other cases are still drawn.
+        sheet already, or are listed here); the other cases are still drawn. A case whose
+        id gives the same file name as an earlier one (``zaak/1``, ``zaak:1``) is drawn
+        under a unique name (``zaak_1_2_...``) and listed here with a note.
     """
+    from .atomic import unique_names
     from .batch import read_book, validate_book
 
     require_matplotlib()
     v = validate_book(read_book(cases) if book is None else book, regime=regime)
     written, failed = [], []
-    for case in v.cases:
+    slugs = [_slug(c.case_id) for c in v.cases]
+    for case, slug, name in zip(v.cases, slugs, unique_names(slugs)):
+        if name != slug:
+            failed.append((case.case_id, f"zelfde bestandsnaam als zaak "
+                                         f"{v.cases[slugs.index(slug)].case_id!r}; kaarten heten {name}_*.png"))
         try:
             maps = deposition_maps(case.project, regime=case.regime, receptors=case.receptors)
         except StikstofError as exc:
@@ -1107,5 +1104,5 @@ def write_batch_maps(cases, directory, *, regime=None, dpi: int = DEFAULT_DPI,
         d.mkdir(parents=True, exist_ok=True)
         for mm in maps:
             written.append(_save(plot_deposition_map(mm, dpi=dpi),
-                                 d / f"{_slug(case.case_id)}_{mm.phase}_{mm.year}.png", dpi))
+                                 d / f"{name}_{mm.phase}_{mm.year}.png", dpi))
     return written, failed

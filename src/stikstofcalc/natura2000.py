@@ -32,11 +32,11 @@ ATTRIBUTION = ("Natura 2000 boundaries: RVO via PDOK; directive status and nitro
 #: Licence of the shipped area data.
 LICENCE = "CC BY 4.0"
 #: Screening caveat of the default receptor set (issue 4): say it in every output.
-SCREENING_NOTE = ("Default receptors: all AERIUS hexagon centres inside Natura 2000 areas "
-                  "flagged nitrogen-sensitive (RCE). This is a screening approximation: it "
-                  "does not know which hexagons hold a nitrogen-sensitive habitat whose "
-                  "critical deposition value (KDW) is (nearly) exceeded, so it can only "
-                  "overstate the largest relevant deposition.")
+SCREENING_NOTE = ("Standaard rekenpunten: alle middelpunten van AERIUS-hexagons in Natura 2000-gebieden "
+                  "die als stikstofgevoelig zijn aangemerkt (RCE). Dit is een benadering voor een "
+                  "voortoets: niet bekend is welke hexagons een stikstofgevoelig habitat bevatten "
+                  "waarvan de kritische depositiewaarde (KDW) (bijna) wordt overschreden, dus de "
+                  "hoogste relevante depositie kan alleen worden overschat.")
 
 _PKG = "stikstofcalc"
 _DIR = ("data", "natura2000")
@@ -72,7 +72,7 @@ class Natura2000:
     def missing_note(self) -> str:
         """One sentence naming the missing areas, for reports."""
         names = ", ".join(f"{r.name} ({r.n2k_number})" for r in self.missing.itertuples())
-        return f"Natura 2000 areas not in the data (not assessed): {names}."
+        return f"Natura 2000-gebieden die niet in de gegevens staan (niet beoordeeld): {names}."
 
     def area_of(self, receptor_id) -> np.ndarray:
         """Area number of each receptor id, 0 where the hexagon centre is in no area."""

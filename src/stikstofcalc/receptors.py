@@ -661,6 +661,9 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
         return _read_aerius_receptors(path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
+            from .limits import check_xlsx
+
+            check_xlsx(path)  # decompression bombs: refused before anything is unpacked
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         if suffix in (".csv", ".txt"):
             with open(path, encoding="utf-8-sig") as fh:

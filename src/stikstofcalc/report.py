@@ -11,7 +11,7 @@ import json
 import math
 from pathlib import Path
 
-from .atomic import write_csv_atomic, write_text_atomic
+from .atomic import AtomicGroup, write_csv_atomic, write_text_atomic
 from .errors import InputError
 
 
@@ -143,7 +143,7 @@ def format_report(assessment) -> str:
     prov = a.provenance
     rec = a.receptors
     lines = [f'stikstofcalc {prov["version"]}: voortoets stikstofdepositie "{a.case}"',
-             f"Regime: {a.regime.note}",
+             f"Regime: {a.regime.note.removeprefix('regime ')}",
              f"Kengetallen: editie {prov['kengetallen']['edition']}; rekenkern: OPS-LT-emulator "
              f"({prov['model'].split(';')[0]})",
              f"Receptoren: {'standaard (Natura 2000-hexagons binnen 25 km)' if rec['source'] == 'default' else rec['source']}"
@@ -164,7 +164,7 @@ def format_report(assessment) -> str:
         lines.append(f"  - {note}")
     if prov["uses_estimate"]:
         lines.append("  - De emissies steunen op GESCHATTE kengetallen "
-                     f"({len(prov['estimates_used'])} rijen, zie provenance): een voortoets, "
+                     f"({len(prov['estimates_used'])} rijen, zie herkomst): een voortoets, "
                      "geen vergunningberekening.")
     lines.append("  - Een voortoets is geen AERIUS-berekening; de uitkomst kan afwijken van AERIUS "
                  "Calculator.")
@@ -189,10 +189,12 @@ def to_json(assessment) -> str:
     return json.dumps(_clean(assessment.to_dict()), indent=2, ensure_ascii=False)
 
 
-def write_result(assessment, path) -> list[Path]:
+def write_result(assessment, path, *, dialect: str = "standaard") -> list[Path]:
     """Write the result as ``.json`` or ``.csv`` (atomically); returns the files written.
 
-    A CSV gets its provenance in ``PATH.provenance.json`` beside it.
+    A CSV gets its provenance in ``PATH.provenance.json`` beside it; the two are written
+    as one unit (:class:`~stikstofcalc.atomic.AtomicGroup`). ``dialect="excel-nl"``
+    writes the CSV with ``;`` and a decimal comma (Excel with Dutch settings).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -203,9 +205,12 @@ def write_result(assessment, path) -> list[Path]:
         side = path.with_name(path.name + ".provenance.json")
         info = {"case": assessment.case, "notes": assessment.notes,
                 "receptors": assessment.receptors, "provenance": assessment.provenance}
-        return [write_csv_atomic(frame, path),
-                write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
-    raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
+        with AtomicGroup() as group:
+            group.write_csv(path, frame, dialect="excel-nl" if dialect == "excel-nl" else "standard")
+            group.write_text(side, json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n")
+        return [path, side]
+    raise InputError("onbekend uitvoertype", field="--output", value=str(path),
+                     expected="een bestandsnaam op .json of .csv")
 
 
 # --------------------------------------------------------------------------- issue 12: meer uitvoer
@@ -236,13 +241,13 @@ def write_hexagons(assessments, path) -> Path:
     return write_csv_atomic(frame, path)
 
 
-def write_results(assessments, path) -> list[Path]:
+def write_results(assessments, path, *, dialect: str = "standaard") -> list[Path]:
     """Several assessments (the cases of a source list): one JSON with all cases, or one CSV
-    with all rows (provenance beside it); one assessment is :func:`write_result`."""
+    with all rows (provenance beside it, one atomic unit); one assessment is :func:`write_result`."""
     import pandas as pd
 
     if len(assessments) == 1:
-        return write_result(assessments[0], path)
+        return write_result(assessments[0], path, dialect=dialect)
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".json":
@@ -253,6 +258,9 @@ def write_results(assessments, path) -> list[Path]:
         side = path.with_name(path.name + ".provenance.json")
         info = [{"case": a.case, "notes": a.notes, "receptors": a.receptors, "provenance": a.provenance}
                 for a in assessments]
-        return [write_csv_atomic(frame, path),
-                write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
-    raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
+        with AtomicGroup() as group:
+            group.write_csv(path, frame, dialect="excel-nl" if dialect == "excel-nl" else "standard")
+            group.write_text(side, json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n")
+        return [path, side]
+    raise InputError("onbekend uitvoertype", field="--output", value=str(path),
+                     expected="een bestandsnaam op .json of .csv")

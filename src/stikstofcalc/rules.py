@@ -130,23 +130,34 @@ class Regime:
     def note(self) -> str:
         """A sentence for reports on the status of the regime."""
         if not self.in_force:
-            return f"Regime {self.name!r} is NOT in force: {self.description}"
-        span = f"{self.valid_from or ''} - {self.valid_until or 'today'}"
-        return f"Regime {self.name!r} ({span}): {self.description}"
+            return f"regime {self.name!r} is NIET van kracht: {self.description}"
+        start, end = self.valid_from, self.valid_until
+        span = (f"van {_nl_date(start)} tot {_nl_date(end)}" if start and end else
+                f"sinds {_nl_date(start)}" if start else f"tot {_nl_date(end)}" if end else "zonder einddatum")
+        return f"regime {self.name!r} ({span}): {self.description}"
+
+
+_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+              "oktober", "november", "december")
+
+
+def _nl_date(d) -> str:
+    """``2024-12-18`` -> ``18 december 2024``."""
+    return f"{d.day} {_MONTHS_NL[d.month - 1]} {d.year}"
 
 
 #: The selectable regimes; ``post-porthos`` is the default.
 REGIMES: dict[str, Regime] = {r.name: r for r in (
-    Regime("post-porthos", "current rules: both phases count, threshold 0,00, no intern "
-           "salderen to avoid a permit (since 18 Dec 2024)", THRESHOLD_MOL_HA_YR, False, False, True, _PORTHOS,
+    Regime("post-porthos", "huidige regels: beide fasen tellen, drempel 0,00; intern salderen "
+           "voorkomt geen vergunningplicht (sinds 18 december 2024)", THRESHOLD_MOL_HA_YR, False, False, True, _PORTHOS,
            None, ("threshold", "rounding", "phases", "calendar_year", "cutoff_25km",
                   "intern_salderen", "relevance")),
-    Regime("bouwvrijstelling", "1 Jul 2021 - 2 Nov 2022: construction phase exempt (art. 2.9a "
-           "Wnb), intern salderen still allowed; for comparing old decisions",
+    Regime("bouwvrijstelling", "realisatiefase vrijgesteld (art. 2.9a "
+           "Wnb), intern salderen nog toegestaan; om oude besluiten te vergelijken",
            THRESHOLD_MOL_HA_YR, True, True, True, _dt.date(2021, 7, 1), _PORTHOS,
            ("threshold", "rounding", "cutoff_25km", "bouwvrijstelling", "relevance")),
-    Regime("ondergrens-1mol", "proposed calculative lower bound of 1 mol/ha/yr (status open, "
-           "called legally vulnerable by the Raad van State, May 2025)", 1.0, False, False,
+    Regime("ondergrens-1mol", "voorgestelde rekenkundige ondergrens van 1 mol/ha/jaar (status open; "
+           "door de Raad van State juridisch kwetsbaar genoemd, mei 2025)", 1.0, False, False,
            False, None, None, ("ondergrens_1mol", "rounding", "phases", "calendar_year",
                                "cutoff_25km", "intern_salderen", "relevance")),
 )}
@@ -469,16 +480,16 @@ def assess(deposition, *, phase: str, regime: str | Regime | None = None, releva
     basis = d
     if netted is not None and reg.netting_avoids_permit:
         basis = d - np.asarray(reference_deposition, dtype=float)
-        notes.append("intern salderen applied: verdict on plan minus reference (allowed "
-                     "before 18 Dec 2024)")
+        notes.append("intern salderen toegepast: oordeel op plan min referentie (toegestaan "
+                     "vóór 18 december 2024)")
     elif netted is not None:
-        notes.append("netted difference shown for information; since 18 Dec 2024 intern "
-                     "salderen does not avoid the permit obligation")
+        notes.append("gesaldeerd verschil ter informatie; sinds 18 december 2024 voorkomt intern "
+                     "salderen de vergunningplicht niet")
     mx, idx = largest_deposition(basis, rel)
     above = (basis >= thr) if rel is None else ((basis >= thr) & rel)
     exempt = reg.construction_exempt and phase == "realisatie"
     if exempt:
-        notes.append("realisation phase exempt under the bouwvrijstelling (art. 2.9a Wnb)")
+        notes.append("realisatiefase vrijgesteld onder de bouwvrijstelling (art. 2.9a Wnb)")
     need = permit_needed(mx, threshold=thr) & (not exempt)
     return Verdict(phase=phase, regime=reg.name, max_deposition=mx, max_rounded=aerius_round(mx),
                    index=idx, n_hexagons_above=np.sum(above, axis=-1), permit_needed=need,

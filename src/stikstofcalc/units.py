@@ -96,13 +96,18 @@ def parse_quantity(text: str, *, field: str = "value"):
 
 
 def _reason(exc) -> str:
-    """Why a text is no quantity, in words (no Python internals such as 'could not convert')."""
+    """Why a text is no quantity, in Dutch and without Python internals."""
+    if isinstance(exc, pint.errors.UndefinedUnitError):
+        names = ", ".join(repr(u) for u in getattr(exc, "unit_names", ()) or ())
+        return f"onbekende eenheid {names}".strip()
     text = str(exc)
     if isinstance(exc, ValueError) and ("dubbelzinnig" in text or "komma" in text):
         return text
     if "not defined in the unit registry" in text:
         word = text.split("'")[1] if "'" in text else text
         return f"onbekende eenheid {word!r}"
+    if "could not convert" in text or "invalid literal" in text:
+        return "geen getal"
     return "niet te lezen als getal met eenheid"
 
 
@@ -153,3 +158,22 @@ def _convert(value, unit, field) -> float:
                             expected=f"een hoeveelheid in {unit}",
                             detail=f"het is {value.dimensionality}") from exc
     return float(value)
+
+
+#: Unit words as a Dutch reader writes them.
+_UNIT_WORDS_NL = {"year": "jaar", "day": "dag", "month": "maand", "hour": "uur", "h": "uur", "week": "week",
+                  "minute": "minuut", "second": "s", "dimensionless": "-", "": "-"}
+_SUPERSCRIPTS = {"2": "\u00b2", "3": "\u00b3"}
+
+
+def unit_nl(unit: str) -> str:
+    """A pint unit text in Dutch notation: ``m**2`` -> ``m²``, ``m**3/year`` -> ``m³/jaar``,
+    ``1/day`` -> ``per dag``, ``dimensionless`` -> ``-`` (for labels and explanations)."""
+    text = str(unit).strip()
+    if text in _UNIT_WORDS_NL:
+        return _UNIT_WORDS_NL[text]
+    text = re.sub(r"\*\*\s*([23])\b", lambda m: _SUPERSCRIPTS[m.group(1)], text)
+    text = re.sub(r"\^([23])\b", lambda m: _SUPERSCRIPTS[m.group(1)], text)
+    text = re.sub(r"[A-Za-z_]+", lambda m: _UNIT_WORDS_NL.get(m.group(0), m.group(0)), text)
+    text = text.replace(" * ", "\u00b7")
+    return re.sub(r"^1\s*/\s*", "per ", text)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import click
 
 from ..cli import user_errors
+from ..cli_options import guard, overwrite_option
 
 
 @click.command()
@@ -27,8 +28,9 @@ from ..cli import user_errors
 @click.option("--allow-extrapolation", is_flag=True,
               help="Compute with heights, heat, z0, spread or area sides outside the calibrated "
                    "range; the output then has an 'extrapolated' column.")
-@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists.")
+@overwrite_option
 @user_errors
+@guard(inputs=("sources", "receptors"), outputs={"output": (".csv", ".xlsx")}, computes=True)
 def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite):
     """Deposition of SOURCES on RECEPTORS in mol N/ha/yr.
 
@@ -41,9 +43,9 @@ def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overw
     run = deposition_files(sources, receptors, output, cutoff=not no_cutoff,
                            allow_extrapolation=allow_extrapolation, overwrite=overwrite)
     for note in run.notes:
-        click.echo(f"note: {note}", err=True)
-    where = f" at receptor {run.max_receptor_id}" if run.max_receptor_id is not None else ""
-    click.echo(f"{run.n_sources} sources ({run.n_elementary_sources} elementary), "
-               f"{run.n_receptors} receptors; max total deposition "
-               f"{run.max_total_mol_ha_yr:.4g} mol N/ha/yr{where}; "
-               f"{run.seconds:.2f} s -> {run.output}")
+        click.echo(f"let op: {note}", err=True)
+    where = f" op rekenpunt {run.max_receptor_id}" if run.max_receptor_id is not None else ""
+    top = f"{run.max_total_mol_ha_yr:.4g}".replace(".", ",")
+    click.echo(f"{run.n_sources} bronnen ({run.n_elementary_sources} deelbronnen), "
+               f"{run.n_receptors} rekenpunten; hoogste totale depositie "
+               f"{top} mol N/ha/jaar{where}; {run.seconds:.2f} s -> {run.output}")

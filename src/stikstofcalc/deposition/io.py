@@ -19,7 +19,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 import zipfile
 from collections import Counter
@@ -102,6 +101,9 @@ def _read_csv(path):
                              file=str(path), row=int(m.group(2)),
                              expected="one value per column") from None
         raise InputError(f"cannot read the CSV ({str(exc).strip()})", file=str(path)) from None
+    from ..atomic import restore_frame
+
+    cells = restore_frame(cells)  # text our CSV writer protected against formulas (atomic.defuse)
     header = cells.iloc[0].tolist()
     return header, cells.iloc[1:].reset_index(drop=True), "," if sep == ";" else "."
 
@@ -116,6 +118,9 @@ def _read_bytes(path):
 def _read_xlsx(path):
     from openpyxl import load_workbook
 
+    from ..limits import check_xlsx
+
+    check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
@@ -235,32 +240,28 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
         Written as a ``herkomst`` sheet (xlsx) or as ``PATH.provenance.json`` beside a
         CSV (also atomically).
     """
+    from ..atomic import AtomicGroup, csv_text, write_policy
+
     path = check_output(path, inputs=inputs, overwrite=overwrite)
-    if provenance is not None and path.suffix.lower() == ".csv":
-        side = path.with_name(path.name + ".provenance.json")
-        _atomic_bytes(side, json.dumps(provenance, indent=2, ensure_ascii=False).encode("utf-8"))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if path.suffix.lower() == ".csv":
-                fh.write(df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
-            else:
+    # the table and its provenance are one unit: both renamed into place, or neither
+    with write_policy(inputs=inputs, overwrite=overwrite), AtomicGroup() as group:
+        if path.suffix.lower() == ".csv":
+            group.write_text(path, csv_text(df))
+            if provenance is not None:
+                group.write_text(path.with_name(path.name + ".provenance.json"),
+                                 json.dumps(provenance, indent=2, ensure_ascii=False))
+        else:
+            tmp = group.path(path)
+            with open(tmp, "wb") as fh:
                 _write_xlsx(df, fh, notes or [], provenance)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        _remove(tmp)
-        raise InputError(f"cannot write the output ({exc.strerror or exc})",
-                         file=str(path)) from None
-    except BaseException:
-        _remove(tmp)
-        raise
+                fh.flush()
+                os.fsync(fh.fileno())
     return path
 
 
 def _write_xlsx(df, fh, notes, provenance=None):
+    from ..excel.results import finish_sheets
+
     with pd.ExcelWriter(fh, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="deposition", index=False)
         if notes:
@@ -270,19 +271,9 @@ def _write_xlsx(df, fh, notes, provenance=None):
                     for k, v in provenance.items()]
             pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name="herkomst",
                                                                   index=False)
-
-
-def _atomic_bytes(path: Path, data: bytes):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
+        # text stays text (no formulas), widths, frozen header, print set-up; deposition shown
+        # with 6 decimals (stored exactly)
+        finish_sheets(xw.book, float_formats={"deposition": ("deposition_", "0.000000")})
 
 
 def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> dict:
@@ -304,19 +295,6 @@ def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> di
         "caveat": "Screening precheck with an OPS-LT 5.3.1 emulator, not an AERIUS calculation; "
                   "accuracy in docs/engine.md.",
     }
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _remove(tmp):
-    try:
-        os.remove(tmp)
-    except OSError:
-        pass
 
 
 # ----------------------------------------------------------------- the file job

@@ -169,10 +169,21 @@ def _sheet_rows(ws, formulas=None):
     return out
 
 
+def _has_formula(zf, name, block: int = 2**20) -> bool:
+    """Whether a sheet part holds ``<f``; read in blocks (bounded memory, see :mod:`..limits`)."""
+    with zf.open(name) as fh:
+        tail = b""
+        while chunk := fh.read(block):
+            if b"<f" in tail + chunk:
+                return True
+            tail = chunk[-1:]
+    return False
+
+
 def _formula_cells(path, sheet_names) -> dict:
     """{sheet: {row: [col, ...]}} of formula cells (only read when the file has formulas)."""
     with zipfile.ZipFile(path) as zf:
-        has = any(b"<f" in zf.read(n) for n in zf.namelist()
+        has = any(_has_formula(zf, n) for n in zf.namelist()
                   if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     if not has:
         return {}
@@ -208,7 +219,10 @@ def read_xlsx(path) -> RawBook:
     """Read every case sheet of a workbook (cached formula values, never evaluated)."""
     import openpyxl
 
+    from ..limits import check_xlsx
+
     path = Path(path)
+    check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

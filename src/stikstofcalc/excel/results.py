@@ -19,10 +19,10 @@ and copied into the saved workbook (:class:`ResultsWriter`, :mod:`.stream`);
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import math
-import os
 import re
 import tempfile
 import zipfile
@@ -125,19 +125,174 @@ def excel_safe(value):
     if len(text) > EXCEL_CELL_MAX:
         text = text[:EXCEL_CELL_MAX]
         changed = True
-    if text.startswith("="):  # never write a formula: text that looks like one stays text
-        return text, changed
     return text, changed
+
+
+def text_cell(ws, value, *, font=None, number_format=None):
+    """A write-only cell for ``value`` that is never a formula.
+
+    openpyxl takes any text starting with ``=`` for a formula; the cell is typed as text
+    instead (``t="s"``), so the value is kept exactly (the ``invoer`` sheets re-run to the
+    same results) and no spreadsheet evaluates it. ``+``, ``-`` and ``@`` are text in
+    an .xlsx file anyway (only CSV needs a prefix, see :func:`stikstofcalc.atomic.defuse`).
+    """
+    from openpyxl.cell import WriteOnlyCell
+
+    c = WriteOnlyCell(ws, value)
+    if c.data_type == "f":
+        c.data_type = "s"
+    if font is not None:
+        c.font = font
+    if number_format is not None:
+        c.number_format = number_format
+    return c
+
+
+def _plain(ws, value):
+    """``value`` as appended to a write-only sheet (a text cell if it looks like a formula)."""
+    if isinstance(value, str) and value.startswith("=") and len(value) > 1:
+        return text_cell(ws, value)
+    return value
+
+
+#: Column widths [characters] of long text columns (write-only sheets get no content-based widths).
+WIDE = {"melding": 70, "verwacht": 40, "waarde": 24, "zaak": 28, "kolom": 22, "sleutel": 22, "veld": 24,
+        "case": 28, "phase": 14, "verdict": 36, "notes": 40, "provenance": 40, "inputs": 40, "label": 30,
+        "area_name": 28, "dominant_source": 28, "component": 20, "category": 14, "regime": 14}
+
+
+#: Column-width characters that fit on one A4 landscape page at a readable scale (about 65 %).
+PAGE_CHARS = 190
+
+
+def print_setup(ws, widths=(), *, title_rows: str | None = "1:2") -> None:
+    """A4 landscape, narrow margins, fit to the page width, header rows on every page.
+
+    ``widths``: the column widths [characters]; a sheet wider than :data:`PAGE_CHARS`
+    is fitted to as many pages side by side as keep the text readable (with column A
+    repeated on each), never shrunk to an unreadable single page.
+    """
+    ws.page_setup.paperSize = 9  # A4 (ECMA-376 paper size code)
+    ws.page_setup.orientation = "landscape"
+    pages = max(1, math.ceil(sum(widths) / PAGE_CHARS)) if widths else 1
+    ws.page_setup.fitToWidth = pages
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
+    if title_rows:
+        ws.print_title_rows = title_rows
+    if pages > 1:
+        ws.print_title_cols = "A:A"
+
+
+def row_heights(ws, widths: dict, *, first_row: int = 1, line_pt: float = 15.0) -> None:
+    """Heights of rows with wrapped text (normal-mode sheets): lines needed x ``line_pt``.
+
+    ``widths``: column number -> width [characters]. Excel does not grow a row for wrapped
+    text that was written by a program, so the height is set from the text length.
+    """
+    for row in ws.iter_rows(min_row=first_row):
+        lines = 1
+        for c in row:
+            if isinstance(c.value, str) and c.alignment is not None and c.alignment.wrap_text:
+                w = max(widths.get(c.column, 10) - 1, 1)
+                lines = max(lines, sum(max(1, math.ceil(len(part) / w)) for part in c.value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = lines * line_pt
+
+
+def finish_sheets(wb, *, header_rows: int = 1, max_width: int = 60, only=None, skip=(),
+                  float_formats: dict | None = None) -> None:
+    """Make a workbook written in normal mode (pandas ``to_excel``) fit to read and print.
+
+    Per sheet: text that looks like a formula stays text (``t="s"``); column widths from
+    the content (at most ``max_width`` characters; longer text wraps, rows grow); a bold,
+    frozen header; print set-up fit to the page width. ``float_formats``: sheet name ->
+    (column-name prefix, number format) for the numbers of those columns (display only:
+    the stored value is exact).
+    """
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    key_font = Font(italic=True, color="808080", size=8)
+    for ws in wb.worksheets:
+        if (only is not None and ws.title not in only) or ws.title in skip:
+            continue
+        widths: dict[int, int] = {}
+        prefix, fmt = (float_formats or {}).get(ws.title, (None, None))
+        formatted = {c.column for c in ws[1] if prefix and str(c.value or "").startswith(prefix)}
+        for row in ws.iter_rows():
+            for c in row:
+                v = c.value
+                if v is None:
+                    continue
+                if c.data_type == "f":
+                    c.data_type = "s"
+                if c.column in formatted and isinstance(v, float) and c.row > header_rows:
+                    c.number_format = fmt
+                    v = round(v, 6)
+                n = max((len(part) for part in str(v).split("\n")), default=0) if isinstance(v, str) \
+                    else len(f"{v:.10g}" if isinstance(v, float) else str(v))
+                if c.row == 1:  # the label row wraps: it does not set the width alone
+                    n = min(n, 16)
+                widths[c.column] = max(widths.get(c.column, 0), n)
+                if isinstance(v, str) and len(v) > max_width:
+                    c.alignment = wrap
+        final = {col: min(max(n + 2, 8), max_width) for col, n in widths.items()}
+        for col, w in final.items():
+            ws.column_dimensions[get_column_letter(col)].width = w
+        for c in ws[1]:
+            c.font, c.alignment = Font(bold=True), wrap
+        for r in range(2, header_rows + 1):  # the key rows below the labels
+            for c in ws[r]:
+                c.font = key_font
+        row_heights(ws, final)
+        ws.freeze_panes = ws.cell(header_rows + 1, 1)
+        print_setup(ws, list(final.values()), title_rows=f"1:{header_rows}")
+
+
+@contextlib.contextmanager
+def openpyxl_temp_files():
+    """openpyxl's write-only temporary files named after this process (``.openpyxl.stikstofcalc-PID-*.tmp``).
+
+    openpyxl spools each write-only sheet to ``/tmp/openpyxl.*`` and removes the files at
+    exit; a killed run leaves them behind. Named after the process, the next run removes
+    those of runs that no longer exist (:func:`stikstofcalc.atomic.sweep_stale`).
+    """
+    import openpyxl.worksheet._writer as writer
+
+    from ..atomic import sweep_stale, temp_file
+
+    directory = tempfile.gettempdir()
+    sweep_stale(directory)
+
+    def create(suffix=""):
+        name = str(temp_file(directory, "openpyxl"))
+        writer.ALL_TEMP_FILES.append(name)
+        return name
+
+    real = writer.create_temporary_file
+    writer.create_temporary_file = create
+    try:
+        yield
+    finally:
+        writer.create_temporary_file = real
 
 
 def _header(ws, layout, styles):
     from openpyxl.cell import WriteOnlyCell
 
-    ws.freeze_panes = "B3"  # write-only sheets: views and widths before the first row
-    for i, (key, label, _) in enumerate(layout, start=1):
-        from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter
 
-        ws.column_dimensions[get_column_letter(i)].width = min(max(len(label) * 0.9, 10), 45)
+    ws.freeze_panes = "B3"  # write-only sheets: views and widths before the first row
+    widths = []
+    for i, (key, label, _) in enumerate(layout, start=1):
+        width = max(min(len(label) * 0.9, 30), 10, WIDE.get(key, 0))
+        ws.column_dimensions[get_column_letter(i)].width = width
+        widths.append(width)
+    print_setup(ws, widths)
     row1, row2 = [], []
     for key, label, _ in layout:
         c = WriteOnlyCell(ws, label)
@@ -150,28 +305,54 @@ def _header(ws, layout, styles):
     ws.append(row2)
 
 
-def _rows(ws, layout, records, convert=None):
-    """Append records (iterable of tuples in layout order) with number formats."""
+def _rows(ws, layout, records, convert=None, *, first_row: int = 3):
+    """Append records (iterable of tuples in layout order) with number formats.
+
+    Long text in the :data:`WIDE` columns wraps; its row gets the height of its lines
+    (write-only: set before the row is appended; ``first_row`` is the first record's row).
+    """
     from openpyxl.cell import WriteOnlyCell
 
     fmts = [f for _, _, f in layout]
     has_fmt = any(fmts)
-    for rec in records:
+    wide = [WIDE.get(k) for k, _, _ in layout]
+    wrap = _styles()["wrap"]
+    for r, rec in enumerate(records, start=first_row):
         if convert:
             rec = convert(rec)
         if not has_fmt:
-            ws.append([excel_safe(v)[0] for v in rec])
+            ws.append([_plain(ws, excel_safe(v)[0]) for v in rec])
             continue
-        row = []
-        for v, f in zip(rec, fmts):
-            v = excel_safe(v)[0]
-            if f and isinstance(v, (int, float)) and not isinstance(v, bool):
+        row, lines = [], 1
+        for v, f, w in zip(rec, fmts, wide):
+            v = _plain(ws, excel_safe(v)[0])
+            if w and isinstance(v, str) and len(v) > w:  # long text wraps (the row grows)
+                c = text_cell(ws, v)
+                c.alignment = wrap
+                row.append(c)
+                lines = max(lines, math.ceil(len(v) / (w - 1)))
+            elif f and isinstance(v, (int, float)) and not isinstance(v, bool):
                 c = WriteOnlyCell(ws, v)
                 c.number_format = f
                 row.append(c)
             else:
                 row.append(v)
+        if lines > 1:
+            ws.row_dimensions[r].height = min(15.0 * lines, 409.0)  # Excel's largest row height
+            row = [_top(ws, v, wrap) for v in row]  # the row's other cells at the top as well
         ws.append(row)
+
+
+def _top(ws, value, align):
+    if hasattr(value, "alignment"):  # a cell already
+        value.alignment = align
+        return value
+    return _aligned(text_cell(ws, value), align)
+
+
+def _aligned(cell, align):
+    cell.alignment = align
+    return cell
 
 
 def _styles():
@@ -212,17 +393,26 @@ def _echo_sheet(wb, name, raw, styles):
     """Verbatim copy of one input sheet: its header rows and every data row."""
     from openpyxl.cell import WriteOnlyCell
 
+    from openpyxl.utils import get_column_letter
+
     ws = wb.create_sheet(name)
     ws.freeze_panes = "B3"
     header = list(raw.header)
     width = max([len(h) for h in header] + [len(c) for _, c in raw.rows] + [len(raw.keys)])
     if len(header) == 1:  # a one-row header (CSV): add the canonical keys as row 2
         header.append([k if k is not None else None for k in raw.keys])
+    widths = []
+    for j in range(width):  # from the labels and keys (write-only: before the first row)
+        n = max([len(str(h[j])) for h in header[:2] if j < len(h) and h[j] is not None] + [6])
+        widths.append(min(n + 2, 30))
+        ws.column_dimensions[get_column_letter(j + 1)].width = widths[-1]
+    print_setup(ws, widths)
     for i, h in enumerate(header[:2]):
         cells = []
         for v in list(h) + [None] * (width - len(h)):
-            c = WriteOnlyCell(ws, excel_safe(v)[0])
-            c.font = styles["bold"] if i == 0 else styles["key"]
+            c = text_cell(ws, excel_safe(v)[0], font=styles["bold"] if i == 0 else styles["key"])
+            if i == 0:
+                c.alignment = styles["wrap"]
             cells.append(c)
         ws.append(cells)
     changed = []
@@ -233,10 +423,8 @@ def _echo_sheet(wb, name, raw, styles):
             if ch:
                 changed.append((row, j))
             if isinstance(safe, (dt.datetime, dt.date)):
-                c = WriteOnlyCell(ws, safe)
-                c.number_format = "yyyy-mm-dd"
-                safe = c
-            out.append(safe)
+                safe = text_cell(ws, safe, number_format="yyyy-mm-dd")
+            out.append(_plain(ws, safe))
         ws.append(out)
     return changed
 
@@ -336,23 +524,21 @@ class ResultsWriter:
 
         from openpyxl import Workbook
 
-        from ..errors import InputError
+        from ..atomic import check_output_path, write_error
 
-        path = Path(path)
-        if input_path is not None and Path(input_path).resolve() == path.resolve():
-            raise InputError("the output would replace the input", file=str(path),
-                             expected="another output file (-o); the input is never changed")
-        if path.exists() and not overwrite:
-            raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
-        if path.suffix.lower() != ".xlsx":
-            raise InputError(f"unsupported output type {path.suffix!r}", file=str(path), expected="RESULTS.xlsx")
-        self.path, self.overwrite = path, overwrite
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
+                                 overwrite=overwrite, suffixes=(".xlsx",))
+        self.path, self.overwrite, self.input_path = path, overwrite, input_path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(exc, path) from None
         # the template rows' style ids, from the same calls as the final workbook
-        probe = Workbook(write_only=True)
-        _begin(probe, _styles(), sources=True)
-        buf = io.BytesIO()
-        probe.save(buf)
+        with openpyxl_temp_files():
+            probe = Workbook(write_only=True)
+            _begin(probe, _styles(), sources=True)
+            buf = io.BytesIO()
+            probe.save(buf)
         with zipfile.ZipFile(buf) as z:
             parts = _sheet_paths(z)
             found = {name: template_styles(z.read(parts[name])) for name in ("resultaten", "bronnen")}
@@ -396,6 +582,10 @@ class ResultsWriter:
         self._workbook = self._start(book, sources=True)
 
     def _start(self, book, *, sources: bool):
+        with openpyxl_temp_files():
+            return self._start_sheets(book, sources=sources)
+
+    def _start_sheets(self, book, *, sources: bool):
         from openpyxl import Workbook
 
         styles = _styles()
@@ -419,7 +609,11 @@ class ResultsWriter:
 
     def finish(self, result) -> Path:
         """Write the workbook (``result``: problems, book, counts, timings, provenance)."""
-        from ..errors import InputError
+        with openpyxl_temp_files():
+            return self._finish(result)
+
+    def _finish(self, result) -> Path:
+        from ..atomic import AtomicGroup, temp_file, write_policy
 
         path = self.path
         started = getattr(self, "_workbook", None)
@@ -437,40 +631,60 @@ class ResultsWriter:
         ws = wb.create_sheet("herkomst")
         ws.freeze_panes = "A2"
         ws.column_dimensions["A"].width = 38
-        ws.column_dimensions["B"].width = 110
-        ws.append(["onderdeel", "waarde"])
+        ws.column_dimensions["B"].width = 120
+        print_setup(ws, [38, 120], title_rows="1:1")
+        bold, wrap = _styles()["bold"], _styles()["wrap"]
+        ws.append([text_cell(ws, "onderdeel", font=bold), text_cell(ws, "waarde", font=bold)])
+        row = 2
         for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
                                                                        result.timings.items()},
                               **result.provenance}):
-            ws.append([k, excel_safe(v)[0]])
+            v = excel_safe(v)[0]
+            if isinstance(v, str) and len(v) > 120:  # long provenance text wraps (the row grows)
+                ws.row_dimensions[row].height = min(15.0 * math.ceil(len(v) / 115), 409.0)
+                c = text_cell(ws, v)
+                c.alignment = wrap
+                v = c
+            ws.append([_plain(ws, k), _plain(ws, v)])
+            row += 1
 
         spools = {"resultaten": self.spools["resultaten"]}
         if self.source_rows:
             spools["bronnen"] = self.spools["bronnen"]
-        fd, saved = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
+        inputs = [self.input_path] if self.input_path is not None else []
+        saved = None
         try:
-            wb.save(saved)
-            splice_spools(saved, spools, tmp)
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-            if path.exists() and not self.overwrite:  # appeared while we computed
-                raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
+                tmp = group.path(path)  # refused again if it appeared while we computed
+                saved = temp_file(path.parent, path.name)
+                wb.save(saved)
+                splice_spools(saved, spools, tmp)
         finally:
-            Path(saved).unlink(missing_ok=True)
+            if saved is not None:
+                saved.unlink(missing_ok=True)
         return path
 
     def close(self) -> None:
         """Drop the spooled rows (temporary files)."""
         for spool in self.spools.values():
             spool.close()
+
+
+def _discard(wb) -> None:
+    """Close and remove the sheets of a write-only workbook that will not be saved.
+
+    Dropped unclosed, each sheet's row generator is closed by the garbage collector after
+    its file, and Python prints an "Exception ignored" traceback per sheet.
+    """
+    import os
+
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            ws.close()
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                os.remove(writer.out)
 
 
 def _flatten(d, prefix=""):

@@ -12,8 +12,6 @@ so the template doubles as a check that Excel and TOML give identical results).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from .schema import FIRST_DATA_ROW, HELP_SHEET, KEY_ROW, LABEL_ROW, LISTS_SHEET, SHEETS, choice_lists
@@ -96,14 +94,18 @@ def build_template(kg=None):
         _define(wb, DefinedName, f"lijst_{name}", ref)
     lst.sheet_state = "hidden"
 
+    from .results import print_setup
+
     for sheet in SHEETS:
         ws = wb.create_sheet(sheet.name)
+        widths = []
         for j, col in enumerate(sheet.columns, start=1):
             letter = get_column_letter(j)
             c = ws.cell(LABEL_ROW, j, col.label)
             c.font, c.fill, c.alignment = bold, need if col.required else head, wrap
             ws.cell(KEY_ROW, j, col.key).font = keyfont
             ws.column_dimensions[letter].width = min(max(len(col.label) * 0.85, 11), 34)
+            widths.append(ws.column_dimensions[letter].width)
             _define(wb, DefinedName, f"col_{sheet.name}_{_name(col.key)}",
                     f"{quote_sheetname(sheet.name)}!${letter}${FIRST_DATA_ROW}:${letter}${VALIDATION_ROWS}")
             if col.choices:
@@ -117,6 +119,7 @@ def build_template(kg=None):
                     ws.cell(r, j).number_format = "@"  # text: "2027-03" must stay text
         ws.row_dimensions[LABEL_ROW].height = 45
         ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 2)
+        print_setup(ws, widths, title_rows=f"{LABEL_ROW}:{KEY_ROW}")
         for i, example in enumerate(EXAMPLES.get(sheet.name, []), start=FIRST_DATA_ROW):
             for j, col in enumerate(sheet.columns, start=1):
                 if col.key in example:
@@ -152,10 +155,17 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         "kengetallen, modeldata en regels.",
         "",
     ]
+    from ..units import unit_nl
+    from .results import print_setup, row_heights
+
+    widths = (10, 22, 22, 8, 10, 8, 12, 24, 48, 26)  # [characters]: one A4 landscape page wide
     for i, text in enumerate(intro, start=1):
         c = ws.cell(i, 1, text)
         if i == 1:
             c.font = bold
+        elif text:  # the intro spans the table's width and wraps
+            ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=len(widths))
+            c.alignment = wrap
     r0 = len(intro) + 1
     cols = ["blad", "kolom (label)", "sleutel", "soort", "eenheid", "verplicht", "standaard",
             "bron", "uitleg", "keuzes"]
@@ -168,38 +178,29 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         ws.cell(r, 9, sheet.help)
         r += 1
         for col in sheet.columns:
-            values = [sheet.name, col.label, col.key, col.kind, col.unit.replace("**", "^") or "-",
+            values = [sheet.name, col.label, col.key, col.kind, unit_nl(col.unit),
                       "ja" if col.required else "nee", col.default, col.source, col.help,
                       ", ".join(lists[col.choices]) if col.choices else ""]
             for j, v in enumerate(values, start=1):
                 ws.cell(r, j, v).alignment = wrap
             r += 1
-    for letter, w in zip("ABCDEFGHIJ", (12, 30, 30, 9, 11, 9, 24, 34, 60, 50)):
+    for letter, w in zip("ABCDEFGHIJ", widths):
         ws.column_dimensions[letter].width = w
+    row_heights(ws, dict(enumerate(widths, start=1)), first_row=r0 + 1)
+    for i, text in enumerate(intro[1:], start=2):  # merged intro rows: the width of the table
+        if text:
+            ws.row_dimensions[i].height = 15.0 * max(1, -(-len(text) // (sum(widths) - 4)))
     ws.freeze_panes = ws.cell(r0 + 1, 1)
+    print_setup(ws, widths, title_rows=f"{r0}:{r0}")
 
 
 def write_template(path, *, overwrite: bool = False, kg=None) -> Path:
     """Write the template workbook to ``path`` atomically (refuses to replace without ``overwrite``)."""
-    from ..errors import InputError
+    from ..atomic import atomic_path, check_output_path
 
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise InputError(f"unsupported file type {path.suffix!r}", file=str(path), expected="CASES.xlsx")
-    if path.exists() and not overwrite:
-        raise InputError("exists already", file=str(path), expected="another name, or --overwrite")
+    path = check_output_path(path, overwrite=overwrite, suffixes=(".xlsx",))
     wb = build_template(kg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         wb.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 

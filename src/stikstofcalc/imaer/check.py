@@ -20,8 +20,6 @@ A file that cannot be read is listed with its error; the others are still checke
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,12 +52,44 @@ def read_any(path) -> list:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImaerFileError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+        raise ImaerFileError(f"kan niet worden gelezen ({exc.strerror})", file=str(path)) from None
     if data.startswith(b"%PDF"):
         from .pdf import gml_from_pdf
 
         return [read_gml(gml, name=label) for label, gml in gml_from_pdf(data, name=str(path))]
     return [read_gml(data, name=str(path))]
+
+
+#: Dutch column labels of the report workbook (row 1; row 2 keeps the key).
+LABELS = {
+    "file": "bestand", "situation": "situatie", "situation_type": "soort situatie", "year": "rekenjaar",
+    "version": "IMAER-versie", "aerius_version": "AERIUS-versie", "gml_creator": "gemaakt met",
+    "sources": "bronnen", "points": "rekenpunten", "nox_stated": "NOx opgegeven (kg/jaar)",
+    "nh3_stated": "NH3 opgegeven (kg/jaar)", "emission_differences": "emissieverschillen",
+    "flags": "signalen", "receptors": "rekenpunten doorgerekend",
+    "max_ours": "hoogste depositie stikstofcalc (mol N/ha/jaar)", "max_at": "op rekenpunt",
+    "max_at_x": "x (RD, m)", "max_at_y": "y (RD, m)",
+    "max_file": "hoogste depositie in bestand (mol N/ha/jaar)", "max_file_at": "op rekenpunt (bestand)",
+    "ours_at_file_max": "stikstofcalc op dat rekenpunt (mol N/ha/jaar)",
+    "ratio_p05": "verhouding stikstofcalc/bestand P5", "ratio_p50": "verhouding P50 (mediaan)",
+    "ratio_p95": "verhouding P95", "max_abs_diff": "grootste verschil (mol N/ha/jaar)",
+    "notes": "opmerkingen", "source": "bron-id", "feature": "soort object", "label": "omschrijving",
+    "sector_id": "AERIUS-sector", "nox_recomputed": "NOx herberekend (kg/jaar)",
+    "nh3_recomputed": "NH3 herberekend (kg/jaar)", "status": "status", "flag": "signaal",
+    "message": "melding", "line": "regel", "element": "element"}
+#: Dutch status words of the ``bronnen`` sheet.
+STATUS_NL = {"ok": "ok", "differs": "wijkt af", "not recomputed": "niet herberekend"}
+
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A report table as shown: Dutch labels in row 1, the keys in row 2, Dutch status words."""
+    frame = frame.copy()
+    if "status" in frame.columns:
+        frame["status"] = frame["status"].map(lambda s: STATUS_NL.get(s, s))
+    keys = pd.DataFrame([list(frame.columns)], columns=frame.columns)
+    out = pd.concat([keys, frame.astype(object)], ignore_index=True)
+    out.columns = [LABELS.get(c, c) for c in frame.columns]
+    return out
 
 
 @dataclass
@@ -78,30 +108,32 @@ class CheckReport:
 
     def write_excel(self, path) -> Path:
         """Write the report as an Excel workbook (atomically)."""
+        from ..atomic import atomic_path
+        from ..excel.results import finish_sheets
+
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".xlsx", dir=path.parent)
-        os.close(fd)
-        try:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
-                                    ("signalen", self.flags), ("fouten", self.errors),
-                                    ("toelichting", pd.DataFrame({"note": self.notes}))):
-                    frame.to_excel(xw, sheet_name=name, index=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
+            for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
+                                ("signalen", self.flags), ("fouten", self.errors)):
+                _shown(frame).to_excel(xw, sheet_name=name, index=False)
+            pd.DataFrame({"toelichting": self.notes}).to_excel(xw, sheet_name="toelichting", index=False)
+            finish_sheets(xw.book, header_rows=2, skip=("toelichting",))
+            finish_sheets(xw.book, header_rows=1, only=("toelichting",))
         return path
 
 
 # --------------------------------------------------------------------------- emissions
 
 
+def _nl(value) -> str:
+    """A number with 4 significant digits and a Dutch decimal comma."""
+    return f"{value:.4g}".replace(".", ",")
+
+
 def _machine_emission(m, kg):
     """(nox, nh3) [kg/yr] of one Standard machine, or a reason it cannot be recomputed."""
     if m.code not in kg.values("machinery_factors", "category"):
-        return None, f"no factors for {m.code} in edition {kg.edition}"
+        return None, f"geen emissiefactoren voor {m.code} in editie {kg.edition}"
 
     def f(q):
         fig = kg.figure("machinery_factors", m.code, q, required=False)
@@ -123,7 +155,7 @@ def _vehicle_emission(src, v, year, length_m, kg):
     vc = model.VEHICLE_CLASSES.get(v.vehicle_type) if v.kind == "standard" else None
     road = model.our_road_type(src.road_type or "", v.max_speed, v.strict)
     if vc is None or road is None:
-        return None, f"{v.kind} vehicle {v.vehicle_type} on {src.road_type}: no factors"
+        return None, f"voertuig {v.vehicle_type} ({v.kind}) op {src.road_type}: geen emissiefactoren"
     years = sorted(int(y) for y in kg.values("road_factors_nox", "year"))
     y = min(max(year, years[0]), years[-1])
     stag = v.stagnation or 0.0
@@ -133,7 +165,7 @@ def _vehicle_emission(src, v, year, length_m, kg):
                   for r in (road, stagnation_type(road)))
     out = tuple(float(emissions.road_emission(v.per_year, length_m, a, stagnated_factor_per_vehicle_km=b,
                                               stagnation_fraction=stag)) for a, b in ((nox, nox_s), (nh3, nh3_s)))
-    return out, None if y == year else f"road factors of {y} used for {year}"
+    return out, None if y == year else f"wegverkeersfactoren van {y} gebruikt voor {year}"
 
 
 def recompute(src, year, kg):
@@ -141,7 +173,7 @@ def recompute(src, year, kg):
     from ..deposition.geometry import parse_wkt
 
     if not src.machines and not src.vehicles:
-        return None, ["stated only (no activity data)"]
+        return None, ["alleen opgegeven (geen activiteitsgegevens)"]
     total, notes = np.zeros(2), []
     for m in src.machines:
         if m.kind == "custom":
@@ -198,25 +230,25 @@ def plausibility(sit, kg, *, min_route_m=MIN_ROUTE_M, site_radius_m=SITE_RADIUS_
         centres[src.gml_id] = ((xmin + xmax) / 2, (ymin + ymax) / 2)
         if not (RD_X_RANGE[0] <= xmin and xmax <= RD_X_RANGE[1] and RD_Y_RANGE[0] <= ymin
                 and ymax <= RD_Y_RANGE[1]):
-            add(src, "outside_netherlands", "geometry lies outside the RD New domain of the Netherlands")
+            add(src, "outside_netherlands", "geometrie ligt buiten het RD-gebied van Nederland")
         if src.vehicles and g.kind == "linestring" and g.length_m < min_route_m:
-            add(src, "short_route", f"traffic modelled over {g.length_m:.0f} m only: it has probably "
-                f"not merged into general traffic (rule of thumb >= {min_route_m:.0f} m)")
+            add(src, "short_route", f"verkeer over maar {g.length_m:.0f} m gemodelleerd: het is "
+                f"waarschijnlijk nog niet opgegaan in het heersende verkeersbeeld (vuistregel >= {min_route_m:.0f} m)")
         for m in src.machines:
             stage = model.STAGE_CODE.match(m.code or "")
             if stage and stage.group(3) == "J" and not m.adblue_l:
-                add(src, "adblue_missing", f"{m.code} ({m.description}) is an SCR stage class "
-                    "(code ends in J) but no AdBlue is given: AERIUS then credits none")
+                add(src, "adblue_missing", f"{m.code} ({m.description}) is een SCR-klasse "
+                    "(code eindigt op J) maar er is geen AdBlue opgegeven: AERIUS rekent dan geen reductie")
             if m.adblue_l and m.fuel_l and m.adblue_l / m.fuel_l > MAX_ADBLUE_RATIO:
-                add(src, "adblue_above_cap", f"{m.code}: AdBlue {m.adblue_l / m.fuel_l:.0%} of the fuel; "
-                    f"AERIUS credits at most {MAX_ADBLUE_RATIO:.0%}")
+                add(src, "adblue_above_cap", f"{m.code}: AdBlue {m.adblue_l / m.fuel_l:.0%} van de brandstof; "
+                    f"AERIUS rekent hoogstens {MAX_ADBLUE_RATIO:.0%}")
         default = _sector_default(kg, src.sector_id)
         own = [(src.height_m, src.heat_mw, src.label)] + [
             (m.height_m, m.heat_mw, m.description) for m in src.machines if m.kind == "custom"]
         for height, heat, what in own if default else ():
             if _far(height, default[0], FAR_HEIGHT_M) or _far(heat, default[1], FAR_HEAT_MW):
-                add(src, "characteristics", f"{what}: height {height} m, heat {heat} MW, far from the "
-                    f"default of sector {src.sector_id} ({default[0]} m, {default[1]} MW)")
+                add(src, "characteristics", f"{what}: hoogte {height} m, warmte {heat} MW, ver van de "
+                    f"standaard van sector {src.sector_id} ({default[0]} m, {default[1]} MW)")
     site = [c for s in sit.sources if not s.vehicles for c in [centres[s.gml_id]]]
     if len(site) >= 2:
         mx, my = np.median(np.array(site), axis=0)
@@ -224,19 +256,19 @@ def plausibility(sit, kg, *, min_route_m=MIN_ROUTE_M, site_radius_m=SITE_RADIUS_
             cx, cy = centres[src.gml_id]
             d = float(np.hypot(cx - mx, cy - my))
             if not src.vehicles and d > site_radius_m:
-                add(src, "outside_site", f"{d:.0f} m from the middle of the other sources "
-                    f"(> {site_radius_m:.0f} m): a source outside the site?")
+                add(src, "outside_site", f"{d:.0f} m van het midden van de andere bronnen "
+                    f"(> {site_radius_m:.0f} m): een bron buiten het terrein?")
     today_year = today_year or dt.date.today().year
     if construction_period is not None:
         first, last = construction_period
         if sit.situation_type == "TEMPORARY" and not first <= sit.year <= last:
-            add(None, "year", f"calculation year {sit.year} lies outside the construction period "
+            add(None, "year", f"rekenjaar {sit.year} ligt buiten de bouwperiode "
                 f"{first}-{last}")
         if sit.situation_type == "PROPOSED" and sit.year <= last:
-            add(None, "year", f"use phase calculated for {sit.year}, before the construction ends ({last})")
+            add(None, "year", f"gebruiksfase berekend voor {sit.year}, voordat de bouw klaar is ({last})")
     elif sit.situation_type in ("TEMPORARY", "PROPOSED") and sit.year < today_year:
-        add(None, "year", f"calculation year {sit.year} lies in the past: the realisation or use "
-            "phase is calculated for the year it takes place")
+        add(None, "year", f"rekenjaar {sit.year} ligt in het verleden: de realisatie- of gebruiksfase "
+            "wordt berekend voor het jaar waarin zij plaatsvindt")
     return flags
 
 
@@ -247,8 +279,9 @@ def _characteristics(src, kg, notes):
     default = _sector_default(kg, src.sector_id)
     if default is None:
         default = FALLBACK_CHARACTERISTICS
-        notes.append(f"sector {src.sector_id}: no default characteristics in the key figures; "
-                     f"{FALLBACK_CHARACTERISTICS} (height m, heat MW, spread m) used where the file gives none")
+        notes.append(f"sector {src.sector_id}: geen standaardkenmerken in de kengetallen; "
+                     f"{FALLBACK_CHARACTERISTICS} (hoogte m, warmte MW, spreiding m) gebruikt waar het bestand "
+                     "ze niet geeft")
     h = src.height_m if src.height_m is not None else default[0]
     q = src.heat_mw if src.heat_mw is not None else default[1]
     s = src.spread_m if src.spread_m is not None else default[2]
@@ -273,7 +306,7 @@ def deposition(sit, kg):
     notes = []
     srcs = [s for s in sit.sources if s.nox > 0 or s.nh3 > 0]
     if not srcs:
-        return {"receptors": 0, "notes": "no emission"}
+        return {"receptors": 0, "notes": "geen emissie"}
     geoms = [parse_wkt(s.wkt) for s in srcs]
     n = len(srcs)
     nan = np.full(n, np.nan)
@@ -291,7 +324,7 @@ def deposition(sit, kg):
         table = default_receptors(el.x, el.y, el.x_end, el.y_end)
         ids, rx, ry = list(table["receptor_id"]), table["x"].to_numpy(), table["y"].to_numpy()
     if len(ids) == 0:
-        return {"receptors": 0, "notes": "no Natura 2000 receptor within 25 km"}
+        return {"receptors": 0, "notes": "geen Natura 2000-rekenpunt binnen 25 km"}
     result = deposition_arrays(sources, ReceptorArrays(rx, ry), allow_extrapolation=True)
     ours = result.total
     k = int(np.argmax(ours))
@@ -331,8 +364,8 @@ def check_situation(sit, kg, *, tolerance=0.01, with_deposition=True, **flag_opt
                 if abs(again - stated) > max(tolerance * abs(stated), 1e-3):
                     status = "differs"
                     flags.append(dict(base, source=src.gml_id, label=src.label, flag="emission",
-                                      message=f"{sub} stated {stated:.4g} kg/yr, recomputed "
-                                              f"{again:.4g} kg/yr with edition {kg.edition}"))
+                                      message=f"{sub} opgegeven {_nl(stated)} kg/jaar, herberekend "
+                                              f"{_nl(again)} kg/jaar met editie {kg.edition}"))
         row["status"] = status
         rows.append(row)
     flags += [dict(base, **f) for f in plausibility(sit, kg, **flag_options)]
@@ -381,10 +414,10 @@ def check_files(paths, *, kengetallen=None, tolerance=0.01, with_deposition=True
         except StikstofError as exc:
             errors.append({"file": str(path), "line": getattr(exc, "row", None),
                            "element": getattr(exc, "field", None), "message": str(exc)})
-    notes = [f"emissions recomputed with kengetallen edition {kg.edition}; road factors: IenW 2020 "
-             "edition NOx, test-fixture NH3 (estimates), so road differences are expected",
-             "deposition: stikstofcalc's OPS emulator on grass (land use 1), z0 0.2 m; a precheck, "
-             "not AERIUS"]
+    notes = [f"emissies herberekend met kengetallen-editie {kg.edition}; wegverkeersfactoren: NOx editie "
+             "IenW 2020, NH3 uit testgegevens (schattingen), dus verschillen bij wegverkeer zijn te verwachten",
+             "depositie: de OPS-emulator van stikstofcalc op gras (landgebruik 1), z0 0,2 m; een voortoets, "
+             "geen AERIUS-berekening"]
     flag_cols = ["file", "situation", "situation_type", "year", "source", "label", "flag", "message"]
     return CheckReport(pd.DataFrame(situations), pd.DataFrame(sources), pd.DataFrame(flags, columns=flag_cols),
                        pd.DataFrame(errors, columns=["file", "line", "element", "message"]), notes)

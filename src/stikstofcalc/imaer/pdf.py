@@ -23,6 +23,7 @@ import zipfile
 import zlib
 
 from ..errors import ImaerFileError
+from ..limits import Inflater
 
 _STREAM = re.compile(rb"stream\r?\n")
 _OBJ = re.compile(rb"\d+\s+\d+\s+obj\b")
@@ -33,8 +34,12 @@ _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f",
             b"(": b"(", b")": b")", b"\\": b"\\"}
 
 
-def _streams(data: bytes):
-    """(dictionary bytes, decoded content) of every stream object that can be decoded."""
+def _streams(data: bytes, inflate=None):
+    """(dictionary bytes, decoded content) of every stream object that can be decoded.
+
+    ``inflate`` unpacks a Flate stream under a cap (:class:`stikstofcalc.limits.Inflater`).
+    """
+    inflate = inflate or Inflater(error=ImaerFileError)
     for m in _STREAM.finditer(data):
         head = data[max(0, m.start() - 4096):m.start()]
         objs = list(_OBJ.finditer(head))
@@ -51,7 +56,7 @@ def _streams(data: bytes):
             if not re.search(rb"/Filter\s*\[?\s*/FlateDecode\s*\]?", info):
                 continue
             try:
-                raw = zlib.decompressobj().decompress(raw)
+                raw = inflate(raw)
             except zlib.error:
                 continue
         yield info, raw
@@ -79,10 +84,11 @@ def _text_gml(blob: bytes):
         yield _unescape(blob[m.start():end.end()])
 
 
-def _zip_gml(blob: bytes):
+def _zip_gml(blob: bytes, inflate):
     with zipfile.ZipFile(io.BytesIO(blob)) as zf:
         for info in zf.infolist():
             if info.filename.lower().endswith(".gml"):
+                inflate.allow(info.file_size)  # zipfile stops at the declared size
                 yield info.filename, zf.read(info)
 
 
@@ -105,10 +111,11 @@ def gml_from_pdf(data: bytes, *, name: str = "<pdf>") -> list[tuple[str, bytes]]
     if not data.startswith(b"%PDF"):
         raise ImaerFileError("not a PDF file (no %PDF header)", file=name, expected="an AERIUS PDF report")
     found = []
-    for blob in [data] + [raw for _, raw in _streams(data)]:
+    inflate = Inflater(file=name, error=ImaerFileError)
+    for blob in [data] + [raw for _, raw in _streams(data, inflate)]:
         if blob.startswith(b"PK\x03\x04"):
             try:
-                found += [(f"{name}:{fn}", gml) for fn, gml in _zip_gml(blob)]
+                found += [(f"{name}:{fn}", gml) for fn, gml in _zip_gml(blob, inflate)]
             except zipfile.BadZipFile:
                 pass
             continue

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from ..atomic import write_text_atomic
 from ..deposition.geometry import parse_wkt
 from ..errors import InputError
 from . import model
@@ -309,7 +308,7 @@ def export_project(project, *, year=None, kengetallen=None):
     return out
 
 
-def write_project(project, outdir, *, year=None, kengetallen=None) -> list[ExportedFile]:
+def write_project(project, outdir, *, year=None, kengetallen=None, group=None) -> list[ExportedFile]:
     """Write one IMAER 6.0 GML file per phase and calculation year of a project.
 
     Parameters
@@ -327,13 +326,23 @@ def write_project(project, outdir, *, year=None, kengetallen=None) -> list[Expor
     -------
     list of ExportedFile
     """
+    from ..atomic import AtomicGroup
     from ..project import Project, read_project
 
     if not isinstance(project, Project):
         project = read_project(project)
     files = export_project(project, year=year, kengetallen=kengetallen)
-    for f in files:
-        f.path = write_text_atomic(f.text, Path(outdir) / f"{_slug(project.name)}_{f.phase}_{f.year}.gml")
+    own = group is None
+    group = AtomicGroup() if own else group
+    try:  # every file of the project, or none
+        for f in files:
+            f.path = group.write_text(Path(outdir) / f"{_slug(project.name)}_{f.phase}_{f.year}.gml", f.text)
+    except BaseException:
+        if own:
+            group.abort()
+        raise
+    if own:
+        group.commit()
     return files
 
 
@@ -354,16 +363,29 @@ def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
     from ..batch import validate_book
     from ..excel.reader import read_book
 
-    from ..errors import StikstofError
+    from ..atomic import AtomicGroup, unique_names
+    from ..batch import problem
+    from ..errors import OutputError, StikstofError
 
     validation = validate_book(read_book(path))
-    files, problems = {}, list(validation.problems)
-    for case in validation.cases:
-        try:  # one case that cannot be exported is listed; the others are still written
-            files[case.case_id] = write_project(case.project, Path(outdir) / _slug(case.case_id),
-                                                year=year)
-        except StikstofError as exc:
-            case.problems = []
-            case.add_error(exc)
-            problems.extend(case.problems)
+    problems = list(validation.problems)
+    slugs = [_slug(c.case_id) for c in validation.cases]
+    folders = unique_names(slugs)
+    files = {}
+    with AtomicGroup() as group:  # every exportable case, or nothing (a write error aborts all)
+        for case, slug, folder in zip(validation.cases, slugs, folders):
+            if folder != slug:
+                first = validation.cases[slugs.index(slug)].case_id
+                problems.append(problem(case=case.case_id, level="waarschuwing",
+                                        message=f"zaak-id geeft dezelfde mapnaam als zaak {first!r} "
+                                                f"({slug}); geschreven naar map {folder}"))
+            try:  # one case that cannot be exported is listed; the others are still written
+                files[case.case_id] = write_project(case.project, Path(outdir) / folder, year=year,
+                                                    group=group)
+            except OutputError:
+                raise
+            except StikstofError as exc:
+                case.problems = []
+                case.add_error(exc)
+                problems.extend(case.problems)
     return files, problems
