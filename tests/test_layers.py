@@ -25,7 +25,7 @@ def graph():
 
 #: import cycles still open (each a set of modules)
 KNOWN_CYCLES = [
-    {"batch", "excel.results", "excel.stream"},
+    {"batch", "excel.results"},
     {"cli", "cli_batch", "cli_calc", "cli_capacity", "cli_commands", "cli_emissions", "cli_imaer",
      "cli_maps", "deposition.cli"},
     {"deposition.core", "deposition.engine", "deposition.fast"},

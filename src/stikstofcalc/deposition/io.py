@@ -260,7 +260,7 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
 
 
 def _write_xlsx(df, fh, notes, provenance=None):
-    from ..excel.results import finish_sheets
+    from ..excel.cells import finish_sheets
 
     with pd.ExcelWriter(fh, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="deposition", index=False)

@@ -60,7 +60,7 @@ def template_row(ws, layout) -> None:
 
 def _text_tail(value) -> str:
     """Inline-string tail of a text cell (after ``<c r="..."``), as ``excel_safe`` writes it."""
-    from .results import excel_safe
+    from .cells import excel_safe
 
     text = excel_safe(value)[0]
     if not text:  # openpyxl leaves a cell with empty text empty
@@ -101,7 +101,7 @@ def _cell_tails(series: pd.Series, style: str) -> list[str]:
 
 
 def _object_tail(value, s: str) -> str:
-    from .results import excel_safe
+    from .cells import excel_safe
 
     if value is pd.NA or value is pd.NaT:
         return ""

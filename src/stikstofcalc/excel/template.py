@@ -94,7 +94,7 @@ def build_template(kg=None):
         _define(wb, DefinedName, f"lijst_{name}", ref)
     lst.sheet_state = "hidden"
 
-    from .results import print_setup
+    from .cells import print_setup
 
     for sheet in SHEETS:
         ws = wb.create_sheet(sheet.name)
@@ -156,7 +156,7 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         "",
     ]
     from ..units import unit_nl
-    from .results import print_setup, row_heights
+    from .cells import print_setup, row_heights
 
     widths = (10, 22, 22, 8, 10, 8, 12, 24, 48, 26)  # [characters]: one A4 landscape page wide
     for i, text in enumerate(intro, start=1):

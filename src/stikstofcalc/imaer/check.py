@@ -109,7 +109,7 @@ class CheckReport:
     def write_excel(self, path) -> Path:
         """Write the report as an Excel workbook (atomically)."""
         from ..atomic import atomic_path
-        from ..excel.results import finish_sheets
+        from ..excel.cells import finish_sheets
 
         path = Path(path)
         with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
