@@ -155,7 +155,7 @@ def aerius_sets(args):
     rows = []
     for case, s in src.groupby("case"):
         h = hexa[hexa.case == case]
-        sources = pd.DataFrame({"source_id": s.source_id.astype(str), "x": np.nan, "y": np.nan,
+        sources = pd.DataFrame({"source_id": s.source_id.astype(str), "x": s.x, "y": s.y,
                                 "height_m": s.height_m, "heat_mw": s.heat_mw,
                                 "nox_kg_yr": s.nox_kg_yr, "nh3_kg_yr": s.nh3_kg_yr,
                                 "spread_m": s.spread_m, "geometry_wkt": s.geometry_wkt})

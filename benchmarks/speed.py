@@ -49,35 +49,26 @@ def main(argv=None):
     ap.add_argument("--sources", type=int, default=500)
     ap.add_argument("--receptors", type=int, default=200_000)
     ap.add_argument("--method", default="auto")
-    ap.add_argument("--terrain", default="map", choices=["map", "uniform", "both"],
-                    help="both: the uniform-terrain run right after the map run, to compare "
-                         "in the same moment on a shared machine")
     args = ap.parse_args(argv)
-    if args.terrain == "both":
-        for t in ("map", "uniform"):
-            main([*(a for a in (argv or __import__("sys").argv[1:]) if not a.startswith("--terrain")),
-                  f"--terrain={t}"])
-        return
     src, rcp = make_problem(args.sources, args.receptors)
     from stikstofcalc.deposition.engine import evaluate
 
     small_s, small_r = make_problem(5, 100)
     evaluate(small_s, small_r, cutoff_m=25000.0, allow_extrapolation=False,
-             chunk_pairs=4_000_000, method=args.method, terrain=args.terrain)  # compile / warm up
+             chunk_pairs=4_000_000, method=args.method)  # compile / warm up
     t0 = time.perf_counter()
     c0 = time.process_time()
     if args.method == "auto":
-        res = deposition_arrays(src, rcp, terrain=args.terrain)
+        res = deposition_arrays(src, rcp)
     else:
         res = evaluate(src, rcp, cutoff_m=25000.0, allow_extrapolation=False,
-                       chunk_pairs=4_000_000, method=args.method, terrain=args.terrain)
+                       chunk_pairs=4_000_000, method=args.method)
     dt = time.perf_counter() - t0
     cpu = time.process_time() - c0
     pairs = args.sources * args.receptors
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{args.sources} sources x {args.receptors} receptors = {pairs / 1e6:.0f} M pairs "
-          f"in {dt:.2f} s: {pairs / dt / 1e6:.1f} M pairs/s ({args.method}, terrain "
-          f"{args.terrain}); "
+          f"in {dt:.2f} s: {pairs / dt / 1e6:.1f} M pairs/s ({args.method}); "
           f"peak RSS {rss:.0f} MB; max total deposition {res.total.max():.3g} mol N/ha/yr")
     # CPU seconds over all threads: on a shared machine the wall time varies with the
     # load, the CPU figure much less (it is the throughput per core)

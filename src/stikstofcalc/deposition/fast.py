@@ -467,10 +467,9 @@ def terrain_reference(x, y, x_end, y_end, kind):
             np.where(seg, 0.5 * (y + np.where(seg, y_end, 0.0)), y))
 
 
-def build_tables(m, s, uniq, terrain="uniform", node=None):
+def build_tables(m, s, uniq, terrain="uniform"):
     """Fine (linear-value) tables of the ``uniq`` rows of :func:`table_keys`, and the
-    receptor-surface factor per fine ring (:func:`receptor_z0_coefficients`). ``node``:
-    the rows' node terrain (:func:`node_terrain_of`) when computed already."""
+    receptor-z0 exponent per fine ring (:func:`receptor_z0_coefficients`)."""
     taf = receptor_z0_coefficients(m, s, uniq, terrain)
     if terrain == "uniform":
         lt, lu = _model.source_tables(m, s, *uniq.T)
@@ -479,17 +478,10 @@ def build_tables(m, s, uniq, terrain="uniform", node=None):
 
     tm = _model.load_terrain_model()
     h, hc, sp, x, y = uniq.T
-    lnz_node, w_node = node_terrain_of(m, uniq) if node is None else node
+    lnz_node, w_node = _terrain.node_terrain(x, y, m.D, np.arange(36) * 10.0)
     lzs = np.log(_terrain.cell_z0(x, y))
     lt, lu = _model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node, w_node)
     return (*fine_tables(lt, lu), taf)
-
-
-def node_terrain_of(m, uniq):
-    """Trajectory terrain to the table nodes of map-mode table rows ``uniq``."""
-    from . import terrain as _terrain
-
-    return _terrain.node_terrain(uniq[:, 3], uniq[:, 4], m.D, np.arange(36) * 10.0)
 
 
 def receptor_z0_coefficients(m, s, uniq, terrain):
@@ -532,9 +524,6 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
     nu = uniq.shape[0]
     akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
-    node = None
-    if terrain != "uniform" and nu and (g["nox_kg_yr"] != 0).any() and (g["nh3_kg_yr"] != 0).any():
-        node = node_terrain_of(m, uniq)  # once for both substances
     stores = _TABLE_CACHE.get()
     if stores is not None:  # a table_cache() is open: the tables of sources seen before are kept
         kept = stores.setdefault((id(m), terrain), _TableStore(m, terrain)).rows(uniq)
@@ -544,7 +533,7 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
             lt, lu, taf = kept[3 * s], kept[3 * s + 1], kept[3 * s + 2]
             ac = _area_tables(m, s, akey)
         elif np.any(e != 0):
-            lt, lu, taf = build_tables(m, s, uniq, terrain, node)
+            lt, lu, taf = build_tables(m, s, uniq, terrain)
             ac = _area_tables(m, s, akey)
         else:
             lt, lu, ac = np.zeros((nu, 2, 37)), np.zeros((nu, 9, 2)), np.ones((1, 2))
@@ -604,9 +593,8 @@ class _TableStore:
         miss = np.flatnonzero(at < 0)
         if miss.size:
             new = []
-            node = None if self.terrain == "uniform" else node_terrain_of(self.m, uniq[miss])
             for s in (0, 1):
-                new += list(build_tables(self.m, s, uniq[miss], self.terrain, node))
+                new += list(build_tables(self.m, s, uniq[miss], self.terrain))
             self._append(new)
             for j, i in enumerate(miss.tolist()):
                 at[i] = self.index[keys[i]] = self.n + j

@@ -420,59 +420,48 @@ def terrain_model_info() -> dict:
             "source": load_terrain_model().provenance}
 
 
-#: the regional field of a source uses its nearest A12 locations only (weights renormalised;
-#: beyond them the inverse-distance weights are below ~5 % of the nearest)
-REGION_NEAREST = 8
-
-
 def region_weights(tm: TerrainModel, x, y):
-    """Inverse-distance weights of the REGION_NEAREST nearest A12 locations at the source
-    positions: (index (n, k), weight (n, k))."""
+    """Inverse-distance weights (n, 54) of the A12 locations at the source positions."""
     d2 = (np.asarray(x, float)[:, None] - tm.RG_XY[None, :, 0]) ** 2 + \
          (np.asarray(y, float)[:, None] - tm.RG_XY[None, :, 1]) ** 2
-    k = min(REGION_NEAREST, d2.shape[1])
-    idx = np.argpartition(d2, k - 1, axis=1)[:, :k]
-    w = 1.0 / (np.take_along_axis(d2, idx, 1) + tm.region_scale_m ** 2) ** tm.region_power
-    return idx, w / w.sum(1, keepdims=True)
+    w = 1.0 / (d2 + tm.region_scale_m ** 2) ** tm.region_power
+    return w / w.sum(1, keepdims=True)
 
 
-@lru_cache(maxsize=4)
-def _remap_matrices(nd, nb, d_key, rg_d_key):
-    """Linear maps from the A12 rings/bearings to the engine's (30, 20) and (36, 24):
-    linear in log distance (ends held), periodic linear in bearing."""
-    D = np.array(d_key)
-    ld = np.log(np.array(rg_d_key))
-    i, t = _clamped_axis(ld, np.log(D))
-    Mr = np.zeros((D.shape[0], nd))
-    Mr[np.arange(D.shape[0]), i] = 1 - t
-    Mr[np.arange(D.shape[0]), i + 1] += t
-    bb = np.arange(36) * 10.0 / (360.0 / nb)
-    j = np.floor(bb).astype(int) % nb
+def _remap_rings_bearings(tm: TerrainModel, m: Model, a):
+    """(..., nd, nb) on the A12 rings/bearings -> (..., 30, 36) on the engine's: linear in
+    log distance (ends held), periodic linear in bearing."""
+    ld = np.log(tm.RG_D)
+    i, t = _clamped_axis(ld, np.log(m.D))
+    a = (1 - t)[:, None] * a[..., i, :] + t[:, None] * a[..., i + 1, :]
+    step = 360.0 / tm.RG_B.shape[0]
+    bb = np.arange(36) * 10.0 / step
+    j = np.floor(bb).astype(int) % tm.RG_B.shape[0]
     u = bb - np.floor(bb)
-    Mb = np.zeros((36, nb))
-    Mb[np.arange(36), j] = 1 - u
-    Mb[np.arange(36), (j + 1) % nb] += u
-    return Mr, Mb
+    j1 = (j + 1) % tm.RG_B.shape[0]
+    return (1 - u) * a[..., j] + u * a[..., j1]
 
 
 def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, heat_mw, x, y):
     """Regional log ratio (A12) at the RG_Z z0 nodes, (n, nz, 30, 36).
 
-    Inverse-distance weighted over the nearest A12 locations; linear in log height and
-    heat**p between the A12 nodes (held beyond them)."""
+    Linear in log height and heat**p between the A12 nodes (held beyond them)."""
     h = np.asarray(height_m, float)
     hc = np.asarray(heat_mw, float)
-    idx, w = region_weights(tm, x, y)  # (n, k)
+    w = region_weights(tm, x, y)  # (n, 54)
     ih, th = _clamped_axis(np.log(tm.RG_H), np.log(h))
     ic, tc = _clamped_axis(tm.RG_HC ** HEAT_EXPONENT, hc ** HEAT_EXPONENT)
     G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
-    acc = 0.0
+    nl, nh, nhc = G.shape[:3]
+    W = np.zeros((h.shape[0], nl, nh, nhc))
+    rows = np.arange(h.shape[0])
     for a, wa in ((0, 1 - th), (1, th)):
         for c, wc in ((0, 1 - tc), (1, tc)):
-            sl = G[idx, (ih + a)[:, None], (ic + c)[:, None]]  # (n, k, nz, nd, nb)
-            acc = acc + np.einsum("nk,nkzdb->nzdb", w * (wa * wc)[:, None], sl)
-    Mr, Mb = _remap_matrices(G.shape[-2], G.shape[-1], tuple(m.D), tuple(tm.RG_D))
-    return np.einsum("rd,nzdb,cb->nzrc", Mr, acc, Mb, optimize=True)
+            W[rows[:, None], np.arange(nl)[None, :], (ih + a)[:, None], (ic + c)[:, None]] += \
+                (wa * wc)[:, None] * w
+    out = W.reshape(h.shape[0], -1) @ G.reshape(nl * nh * nhc, -1)
+    out = out.reshape(h.shape[0], *G.shape[3:])
+    return _remap_rings_bearings(tm, m, out)
 
 
 def base_tables_all_z0(m: Model, substance: int, height_m, heat_mw):
@@ -535,7 +524,7 @@ def clamp_ln(lnz, lo_hi):
 
 
 def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, heat_mw,
-                          spread_m, x, y, lnz0_src, lnz_node, water_node):  # noqa: PLR0913
+                          spread_m, x, y, lnz0_src, lnz_node, water_node):
     """Per-source log tables in map mode, evaluated at each node's trajectory terrain.
 
     Parameters
