@@ -229,12 +229,12 @@ def test_half_a_location_is_reported_not_a_crash(tmp_path):
            "routes": [{"road_type": "stad_normaal", "length": "0,9 km", "bearing": 200}]}
     with pytest.raises(InputError) as exc:
         parse_project(doc)
-    assert "incomplete" in str(exc.value) and "TypeError" not in str(exc.value)
+    assert "onvolledig" in str(exc.value) and "TypeError" not in str(exc.value)
     path = _book(tmp_path, [{**BASE, "location.y": None}])
     v = batch.validate_book(read_book(path))
     assert not v.cases and len(v.invalid) == 1
     (p,) = v.problems
-    assert (p["veld"], p["melding"], p["rij"]) == ("location", "incomplete", 3)
+    assert (p["veld"], p["melding"], p["rij"]) == ("location", "onvolledig", 3)
     assert "interne fout" not in p["melding"]
 
 

@@ -91,7 +91,7 @@ def test_csv_output_with_provenance(tmp_path):
 
 def test_bad_input_exit_codes(tmp_path):
     r = run("calc", tmp_path / "missing.toml")
-    assert r.exit_code == 2 and "file not found" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "bestand niet gevonden" in r.output and "Traceback" not in r.output
     bad = tmp_path / "sea.toml"
     bad.write_text(VER.read_text(encoding="utf-8").replace("x = 172400", "x = 50000")
                    .replace("y = 406800", "y = 480000"), encoding="utf-8")

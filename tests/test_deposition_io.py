@@ -178,7 +178,7 @@ def test_text_nan_inf_and_missing_numbers(tmp_path, column, value, fragment):
     src = replace_cell(SRC, 3, column, f'"{value}"' if "," in value else value)
     e = one(problems(tmp_path, src), column, 3)
     assert fragment in str(e) and e.file == "sources.csv" and e.row == 3
-    assert "row 3" in str(e) and f"field {column}" in str(e)
+    assert "rij 3" in str(e) and f"veld {column}" in str(e)
     if value:
         assert e.value == value and f'"{value}"' in str(e)
 

@@ -41,7 +41,7 @@ def test_table_layout(village):
     assert list(village.columns) == COLUMNS
     assert set(village["phase"]) == {"realisatie", "gebruik"}
     mach = village[village["source_kind"] == "machinery"].iloc[0]
-    assert (mach["height_m"], mach["heat_mw"], mach["spread_m"], mach["sector_id"]) == (2.5, 0.035, 1.3, 3220)
+    assert (mach["height_m"], mach["heat_mw"], mach["spread_m"], mach["sector_id"]) == (2.5, 0.0, 1.3, 3220)
     road = village[village["source_kind"] == "use_traffic"].iloc[0]
     assert (road["height_m"], road["heat_mw"], road["spread_m"]) == (2.5, 0.0, 2.5)
     assert (village["nox_kg_per_yr"] >= 0).all() and (village["nh3_kg_per_yr"] >= 0).all()
@@ -123,7 +123,7 @@ def test_explicit_input_wins():
 def test_machine_needs_fuel_or_power():
     data = copy.deepcopy(BASE)
     data["components"][0]["machines"] = [{"category": "AUB_D", "hours": 100}]
-    with pytest.raises(InputError, match=r"field components\[0\].machines\[0\].fuel: category AUB_D needs the fuel"):
+    with pytest.raises(InputError, match=r"veld components\[0\].machines\[0\].fuel: categorie AUB_D heeft het brandstofverbruik nodig"):
         emission_sources(parse_project(data))
 
 

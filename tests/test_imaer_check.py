@@ -129,7 +129,7 @@ def test_cli_batch_with_bad_files(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "1 situation(s) checked, 4 file(s) failed" in result.output
-    for words in ("Z1980", "line 69", "missing imaer:year", "EPSG::4326", "missing.pdf"):
+    for words in ("Z1980", "regel 69", "missing imaer:year", "EPSG::4326", "missing.pdf"):
         assert words in result.output
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["situaties", "bronnen", "signalen", "fouten", "toelichting"]

@@ -57,7 +57,7 @@ def test_invalid_fixtures_name_file_element_line(name):
         read_gml(FIXTURES / name)
     err = info.value
     assert (err.row, err.field) == (line, element)
-    assert name in str(err) and words in str(err) and f"line {line}" in str(err)
+    assert name in str(err) and words in str(err) and f"regel {line}" in str(err)
     assert isinstance(err, InputError)
 
 

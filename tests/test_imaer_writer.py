@@ -253,7 +253,7 @@ def test_cli_export(tmp_path):
     for p in written:
         read_gml(p)
     bad = CliRunner().invoke(main, ["export-imaer", str(tmp_path / "missing.toml"), "-o", str(out)])
-    assert bad.exit_code == 2 and "not found" in bad.output
+    assert bad.exit_code == 2 and "niet gevonden" in bad.output
 
 
 def test_write_project_writes_files(mixed, tmp_path):

@@ -13,13 +13,13 @@ from stikstofcalc.errors import DataError, InputError, MultipleDataErrors, Multi
 # Changing a number in a shipped table must be a visible, reviewed change: update these pins
 # together with the table (sha256 of the file with LF line ends).
 PINNED_2026_1 = {
-    "sources": "99e2ecffe7133089",
+    "sources": "5c71c6df99260422",
     "machinery_factors": "639de036f18be826",
     "fuel_use": "7f79dc2f775663d3",
     "road_factors_nox": "dad865b4bb9ac14a",
     "road_factors_nh3": "e40603fb26e64d9c",
-    "source_characteristics": "1c765f5f0ae4f3b9",
-    "general": "bb18015d3d04d6f8",
+    "source_characteristics": "d8c372a409019e56",
+    "general": "507330daccdf1752",
     "project_types": "287e9be3ab436c11",
     "construction_machinery": "ac02887cdd25f81d",
     "construction_traffic": "b15d4432d2d39cb1",
@@ -63,7 +63,9 @@ def test_known_verified_values(kg):
     fig = kg.figure("machinery_factors", "ZUT", "nox_per_hour")
     assert (fig.value, fig.status) == (200.0, "verified")
     assert kg.figure("machinery_factors", "AUB_D", "max_adblue_fuel_ratio").value == 0.07
-    assert kg.figure("source_characteristics", 3220, "heat_content").value == 0.035
+    assert kg.figure("source_characteristics", 3220, "heat_content").value == 0.0  # conservative (issue 12)
+    assert kg.figure("source_characteristics", 3220, "heat_content_instruction").value == 0.035
+    assert kg.figure("source_characteristics", 3210, "heat_content_instruction").value == 0.02
     assert kg.figure("general", "aerius", "days_per_year").value == 365.0
     # IenW 2020 edition, research README: 2030 stad normaal zwaar 4.4918 g/km NOx
     assert kg.figure("road_factors_nox", (2030, "stad_normaal", "zwaar"), "nox_per_vehicle_km").value == 4.4918
@@ -104,10 +106,10 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
     with pytest.raises(MultipleDataErrors) as info:
         kengetallen.validate_folder(_broken_edition(tmp_path))
     text = str(info.value)
-    assert "2099.1/fuel_use.csv (row 2), field unit: unit 'kg' has dimension [mass]" in text
-    assert "(row 3), field source_id: unknown source_id 'NO_SUCH_SOURCE'" in text
-    assert "duplicate row fuel_use:aub_generiek/fuel_per_hour_base" in text
-    assert "field value: missing value" in text
+    assert "2099.1/fuel_use.csv (rij 2), veld unit: eenheid 'kg' heeft dimensie [mass]" in text
+    assert "(rij 3), veld source_id: onbekende source_id 'NO_SUCH_SOURCE'" in text
+    assert "dubbele rij fuel_use:aub_generiek/fuel_per_hour_base" in text
+    assert "veld value: waarde ontbreekt" in text
     assert len(info.value.errors) >= 4
     # consistency checks run once the rows are clean
 
@@ -115,7 +117,7 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
 def test_shares_must_sum_to_one(tmp_path):
     folder = _broken_edition(tmp_path)
     shutil.copy(kengetallen.data_root() / "2026.1" / "fuel_use.csv", folder / "fuel_use.csv")
-    with pytest.raises(MultipleDataErrors, match="shares of 'huidig' sum to 1.1"):
+    with pytest.raises(MultipleDataErrors, match="de aandelen van 'huidig' tellen op tot 1.1"):
         kengetallen.validate_folder(folder)
 
 
@@ -155,9 +157,9 @@ def test_override_without_source_and_wrong_unit_is_rejected(kg, tmp_path):
     with pytest.raises(MultipleInputErrors) as info:
         kg.with_overrides(path)
     text = str(info.value)
-    assert "(row 2), field unit: unit 'g/h' has dimension [mass] / [time]; expected a unit convertible to g/L" in text
-    assert "(row 3), field source: no source given" in text
-    assert "(row 4), field table: unknown table 'no_table'" in text
+    assert "(rij 2), veld unit: eenheid 'g/h' heeft dimensie [mass] / [time]; verwacht: een eenheid om te rekenen naar g/L" in text
+    assert "(rij 3), veld source: geen bron opgegeven" in text
+    assert "(rij 4), veld table: onbekende tabel 'no_table'" in text
 
 
 def test_overrides_from_excel(kg, tmp_path):

@@ -81,7 +81,7 @@ def test_invalid_override_file_is_reported_every_time(tmp_path):
     for _ in range(2):
         with pytest.raises(MultipleInputErrors):
             kg.with_overrides(path)
-    with pytest.raises(MultipleInputErrors, match="file not found"):
+    with pytest.raises(MultipleInputErrors, match="bestand niet gevonden"):
         kg.with_overrides(tmp_path / "missing.csv")
 
 

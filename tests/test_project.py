@@ -65,36 +65,41 @@ def test_fields_for_the_assessment_step_are_carried_through():
 
 def test_lat_lon_location_is_accepted():
     p = parse_project(_with(location={"lat": 52.04, "lon": 5.66}))
-    assert (p.location.lat, p.location.x) == (52.04, None)
+    assert p.location.lat == 52.04  # converted to RD New once, here: every later step works in RD
+    from stikstofcalc.receptors import wgs84_to_rd
+
+    x, y = wgs84_to_rd(52.04, 5.66)
+    assert (p.location.x, p.location.y) == (float(x), float(y))  # near Ede: x 173.7 km, y 450.2 km
+    assert p.location.x == pytest.approx(173717, abs=5) and p.location.y == pytest.approx(450221, abs=5)
 
 
 def test_unknown_project_type_lists_the_known_ones():
     text, _ = _errors(_with(components__0__type="villa"))
-    assert 'case "Test", field components[0].type: unknown project type \'villa\'' in text
-    assert "expected one of bouwrijp_maken, gestapelde_woningen, grondgebonden_woningen, sloop, utiliteitsbouw" in text
+    assert 'zaak "Test", veld components[0].type: onbekend projecttype \'villa\'' in text
+    assert "verwacht: een van bouwrijp_maken, gestapelde_woningen, grondgebonden_woningen, sloop, utiliteitsbouw" in text
 
 
-@pytest.mark.parametrize("count, words", [(-5, "not a positive count"), (12.5, "not a whole number"),
-                                          ("12", "not a whole number"), (True, "not a whole number")])
+@pytest.mark.parametrize("count, words", [(-5, "ligt buiten het toegestane bereik"), (12.5, "is geen geheel getal"),
+                                          ("12", "is geen geheel getal"), (True, "is geen geheel getal")])
 def test_bad_home_counts(count, words):
     text, _ = _errors(_with(components__0__count=count))
-    assert f"field components[0].count: {count!r} is {words}" in text
-    assert "expected a whole number of homes >= 1" in text
+    assert f"veld components[0].count: {count!r} {words}" in text
+    assert "verwacht: een eindig getal van 1 tot en met 100.000 woningen" in text
 
 
 def test_end_before_start():
     data = _with()
     data["construction"] = {"start": "2027-03", "end": "2026-12"}
     text, _ = _errors(data)
-    assert "field construction.end: '2026-12' is not after the start '2027-03'" in text
+    assert "veld construction.end: '2026-12' ligt niet na de start '2027-03'" in text
 
 
-@pytest.mark.parametrize("duration, expected", [("18 kg", "a quantity in month"),
+@pytest.mark.parametrize("duration, expected", [("18 kg", "een hoeveelheid in month"),
                                                 ("achttien maanden", '"18 maanden"'),
-                                                ("0 maanden", "> 0 month")])
+                                                ("0 maanden", "meer dan 0 tot en met 240 maanden")])
 def test_bad_durations(duration, expected):
     text, errors = _errors(_with(construction__duration=duration))
-    assert "field construction.duration" in text and expected in text
+    assert "veld construction.duration" in text and expected in text
 
 
 def test_unknown_machine_category_and_vehicle_class():
@@ -102,9 +107,9 @@ def test_unknown_machine_category_and_vehicle_class():
     data["components"][0]["machines"] = [{"category": "STAGE_X", "fuel": "100 L", "hours": 5}]
     data["components"][0]["construction_traffic"] = {"vrachtwagen": 10}
     text, errors = _errors(data)
-    assert "field components[0].construction_traffic.vrachtwagen: unknown vehicle class 'vrachtwagen'" in text
-    assert "expected one of licht, middelzwaar, zwaar, bus" in text
-    assert "field components[0].machines[0].category: unknown machine category 'STAGE_X'" in text
+    assert "veld components[0].construction_traffic.vrachtwagen: onbekende voertuigklasse 'vrachtwagen'" in text
+    assert "verwacht: een van licht, middelzwaar, zwaar, bus" in text
+    assert "veld components[0].machines[0].category: onbekende werktuigcategorie 'STAGE_X'" in text
     assert "AUB_D" in text and "ELEKTRISCH" in text
 
 
@@ -124,20 +129,20 @@ def test_route_shares_must_sum_to_one():
     data["routes"] = [{"road_type": "buitenweg", "length": 500, "share": 0.5},
                       {"road_type": "buitenweg", "length": 500, "share": 0.4}]
     text, _ = _errors(data)
-    assert "field routes: shares sum to 0.9; expected route shares summing to 1" in text
+    assert "veld routes: de aandelen tellen op tot 0.9; verwacht: aandelen van de routes die samen 1 zijn" in text
 
 
 def test_unknown_road_type_after_structure_is_valid():
     text, _ = _errors(_with(routes__0__road_type="snelweg"))
-    assert "field routes[0].road_type: unknown road type 'snelweg'" in text and "snelweg_100" in text
+    assert "veld routes[0].road_type: onbekend wegtype 'snelweg'" in text and "snelweg_100" in text
 
 
 def test_invalid_toml_and_missing_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("name = \n")
-    with pytest.raises(InputError, match="not valid TOML"):
+    with pytest.raises(InputError, match="geen geldige TOML"):
         read_project(bad)
-    with pytest.raises(InputError, match="file not found"):
+    with pytest.raises(InputError, match="bestand niet gevonden"):
         read_project(tmp_path / "none.toml")
 
 
@@ -155,7 +160,7 @@ def test_dutch_quantity_strings():
 
 
 def test_ambiguous_thousands_separator_is_refused():
-    with pytest.raises(UnitError, match="ambiguous"):
+    with pytest.raises(UnitError, match="dubbelzinnig"):
         to_magnitude("10.000 L", "L")
 
 

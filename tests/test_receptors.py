@@ -304,9 +304,9 @@ def test_read_bad_cells_all_reported(tmp_path):
         read_receptor_file(p)
     msg = str(exc.value)
     assert len(exc.value.errors) == 3
-    assert "row 2" in msg and "field kdw" in msg and "'abc'" in msg and "a number" in msg
-    assert "row 3" in msg and "coordinates" in msg
-    assert "row 4" in msg and "RD New" in msg
+    assert "rij 2" in msg and "veld kdw" in msg and "'abc'" in msg and "a number" in msg
+    assert "rij 3" in msg and "coordinates" in msg
+    assert "rij 4" in msg and "RD New" in msg
     assert str(p) in msg
 
 

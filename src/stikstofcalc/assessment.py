@@ -37,7 +37,17 @@ from . import rules
 from .deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from .errors import InputError
 from .receptors import distance_to_sources
-from .sources import DEFAULT_Z0_M, Templates, build_templates, check_site, row_keys
+from .sources import (
+    DEFAULT_Z0_M,
+    Templates,
+    apply_machinery_heat,
+    build_templates,
+    characteristics_table,
+    check_site,
+    machinery_heat_choice,
+    other_machinery_heat,
+    row_keys,
+)
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
 #: approximate distance -> ring mapping) [-].
@@ -57,8 +67,13 @@ VEHICLE_LABEL = {"licht": "licht verkeer", "middelzwaar": "middelzwaar vrachtver
 # --------------------------------------------------------------------------- unit deposition
 
 
-def unit_deposition(templates: Templates, x, y) -> np.ndarray:
-    """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptors.
+def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True) -> np.ndarray:
+    """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptor hexagons.
+
+    A hexagon with a source inside it (or within :data:`NEAR_SOURCE_M` of its centre) gets
+    the average over its sub-receptors at least :data:`SUB_RECEPTOR_MIN_M` from every source,
+    as AERIUS does (:func:`near_source_average`); ``sub_receptors=False`` gives the centre
+    values.
 
     Parameters
     ----------
@@ -76,6 +91,12 @@ def unit_deposition(templates: Templates, x, y) -> np.ndarray:
     One engine call: the receptors are repeated once per template with the template's
     index as case code, so every template acts only on its own copy (no loop).
     """
+    u = _unit_deposition_centres(templates, x, y)
+    return near_source_average(templates, x, y, u) if sub_receptors else u
+
+
+def _unit_deposition_centres(templates: Templates, x, y) -> np.ndarray:
+    """:func:`unit_deposition` at the receptor points themselves (no sub-receptors)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     n_t, k = len(templates), x.shape[0]
     if k == 0 or n_t == 0:
@@ -142,7 +163,8 @@ def unit_deposition_many(requests) -> list:
         nox, nh3 = res.nox[at:at + n_t * k], res.nh3[at:at + n_t * k]
         at += n_t * k
         out.append(np.stack([nox.reshape(n_t, k), nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k))
-    return out
+    # hexagons with a source inside: the sub-receptor average (a few points, own engine call)
+    return [near_source_average(tp, x, y, u) for (tp, x, y), u in zip(requests, out)]
 
 
 # --------------------------------------------------------------------------- bounds
@@ -395,6 +417,8 @@ def _geometry_distances(templates: Templates, x, y):
             k = np.flatnonzero(mine)
             if k.size == 1:  # one point: the distance itself (the minimum over one)
                 np.hypot(x - e.x[k[0]], y - e.y[k[0]], out=out[g])
+            elif k.size > 64:  # many points (merged source lists): compiled, as zero-length segments
+                out[g] = distance_to_sources(x, y, e.x[k], e.y[k], e.x[k], e.y[k])
             else:
                 out[g] = np.hypot(x[:, None] - e.x[k], y[:, None] - e.y[k]).min(axis=1)
     return geom, out, inside, area
@@ -729,6 +753,8 @@ class Assessment:
     receptors: dict
     provenance: dict | None
     notes: list = field(default_factory=list)
+    #: deposition per hexagon, phase and year (``per_hexagon=True``; :func:`hexagon_table`)
+    hexagons: pd.DataFrame | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dict (schema ``stikstofcalc.calc/1``)."""
@@ -746,6 +772,7 @@ class Assessment:
             flat["dominant_share"] = dom[0]["share"] if dom else None
             for k, v in r["headroom"].items():
                 flat[f"headroom_{k}"] = v
+            flat.update(_check_columns(r))
             rows.append({"case": self.case, "measure": "plan", **flat})
         for m in self.measures:
             rows.append({"case": self.case, **m})
@@ -856,6 +883,8 @@ def _group_names(table):
             out.append(f"{KIND_LABEL[k]}: {VEHICLE_LABEL.get(c, c)}")
         elif k == "heating":
             out.append(f"verwarming ({p})")
+        elif k == "bron":  # a source read from a source list or an IMAER file
+            out.append(f"bron {lab}")
         else:
             out.append(f"referentie: {lab}")
     return np.array(out, dtype=object)
@@ -863,16 +892,20 @@ def _group_names(table):
 
 def assess_project(project, *, regime=None, receptors=None, netted: bool = False,
                    measures: bool = True, prune: bool = True, kengetallen=None,
-                   receptor_margin: float | None = None, plan=None) -> Assessment:
+                   receptor_margin: float | None = None, plan=None, machinery_heat=None,
+                   sensitivity: bool = True, per_hexagon: bool = False) -> Assessment:
     """Assess one project: per phase and calendar year the verdict (:func:`assess_project_steps`)."""
     return drive(assess_project_steps(project, regime=regime, receptors=receptors, netted=netted,
                                       measures=measures, prune=prune, kengetallen=kengetallen,
-                                      receptor_margin=receptor_margin, plan=plan))
+                                      receptor_margin=receptor_margin, plan=plan,
+                                      machinery_heat=machinery_heat, sensitivity=sensitivity,
+                                      per_hexagon=per_hexagon))
 
 
 def assess_project_steps(project, *, regime=None, receptors=None, netted: bool = False,
                          measures: bool = True, prune: bool = True, kengetallen=None,
-                         receptor_margin: float | None = None, plan=None, provenance: bool = True):
+                         receptor_margin: float | None = None, plan=None, provenance: bool = True,
+                         machinery_heat=None, sensitivity: bool = True, per_hexagon: bool = False):
     """Assess one project: per phase and calendar year the verdict, margin and headroom.
 
     Parameters
@@ -901,6 +934,16 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         Fill ``Assessment.provenance`` (False: ``None``; the batch records its
         provenance once, in ``herkomst``, and skips this per case). The report
         (``report.format_report``) and the maps read it: keep the default for them.
+    machinery_heat : str, keyword-only
+        Heat content of mobile machinery: ``conservatief`` (0 MW) or ``instructie``
+        (AERIUS instruction table); default the project's ``construction.werktuig_warmte``,
+        else ``conservatief`` (:data:`stikstofcalc.sources.MACHINERY_HEAT`).
+    sensitivity : bool, keyword-only
+        Also compute every phase and year with the other machinery heat content
+        (``result["sensitivity"]``: its largest deposition and whether the verdict differs).
+    per_hexagon : bool, keyword-only
+        Evaluate every hexagon and keep the deposition per hexagon, phase and year in
+        ``Assessment.hexagons`` (:func:`hexagon_table`).
 
     Returns
     -------
@@ -923,6 +966,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     # a view without attrs: pandas deep-copies attrs (the provenance) on every operation
     plan = plan.copy(deep=False)
     plan.attrs = {}
+    heat = machinery_heat_choice(machinery_heat, project)
+    plan = apply_machinery_heat(plan, kg, heat)
     tables = {"plan": plan}
     if measures:
         for name, (_, ptrans, ttrans) in MEASURES.items():
@@ -933,8 +978,33 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
                     continue
             else:
                 tables[name] = _halve_construction_traffic(plan)
+            tables[name] = apply_machinery_heat(tables[name], kg, heat)
+    alt_heat = other_machinery_heat(heat)
+    if sensitivity:  # the same plan with the other machinery heat content (when it differs)
+        alt = apply_machinery_heat(plan, kg, alt_heat)
+        if alt is not plan:
+            tables[SENSITIVITY] = alt
     keys = {name: row_keys(t, project) for name, t in tables.items()}
-    templates = build_templates([k for ks in keys.values() for k in ks])
+    return (yield from _assess_tables_steps(
+        project.name, tables, keys, reg=reg, kg=kg, receptors=receptors,
+        receptor_margin=receptor_margin, prune=prune, netted=netted, sensitivity=sensitivity,
+        heat=heat, alt_heat=alt_heat, provenance=provenance, site_notes=lambda: _site_notes(project),
+        per_hexagon=per_hexagon))
+
+
+def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,
+                         sensitivity, heat, alt_heat, provenance, site_notes, per_hexagon=False,
+                         templates=None):
+    """The assessment of emission tables with their template keys (projects and source lists).
+
+    ``tables`` maps ``plan`` (and measures, :data:`SENSITIVITY`) to emission tables with
+    the inventory's columns; ``keys`` gives every row's template key
+    (:func:`stikstofcalc.sources.row_keys` or :func:`stikstofcalc.source_list.row_keys`).
+    """
+    from . import __version__
+
+    if templates is None:
+        templates = build_templates([k for ks in keys.values() for k in ks])
     n_f = 2 * len(templates)
 
     # scenarios: (measure, phase, year) -> weight vector; rows per scenario for groups
@@ -956,12 +1026,17 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     rec = _Receptors(rec)
     env = yield (EnvelopeRequest(templates), None)
     bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
+    if prune:
+        near = near_source_hexagons(templates, rx, ry)
+        if near.any():  # sub-receptors may lie nearer to a source than the centre
+            top = env.value[:, 0] * np.maximum(env.area_in, env.area_out) * BOUND_SAFETY  # any distance
+            bounds[:, near] = np.maximum(bounds[:, near], top[:, None])
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
     search = yield from pruned_search_steps(
         W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
         relevant=relevant, count_level=count, points=(templates, rx, ry))
-    if not prune:
+    if not prune or per_hexagon:
         yield from search.run_steps(np.ones(len(rec), bool))
 
     plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
@@ -970,12 +1045,21 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     if ref_idx and use_idx and (netted or reg.netting_avoids_permit):
         yield from _refine_netted(search, W[use_idx[0]], W[ref_idx[0]])
     eff = effect_distance(env, W, threshold=thr)
-    notes = list(templates.notes) + _site_notes(project)
+    notes = list(templates.notes) + list(site_notes())
+    band = borderline_band(kg, thr)
+    at = {s: i for i, s in enumerate(scen)}
     results = []
     for i in plan_idx:
-        results.append((yield from _phase_result(
+        r = yield from _phase_result(
             search, scen[i], scen_rows[i], W, i, reg, rec, eff[i], thr,
-            ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None), netted=netted)))
+            ref=(W[ref_idx[0]] if ref_idx and scen[i][1] == "gebruik" else None), netted=netted)
+        _add_borderline(r, band, empty=len(rec) == 0)
+        if sensitivity:
+            alt_i = at.get((SENSITIVITY, scen[i][1], scen[i][2]))
+            if alt_i is not None and np.array_equal(W[alt_i], W[i]):
+                alt_i = None  # no machinery in this phase and year: the same numbers
+            _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band)
+        results.append(r)
     reference = None
     if ref_idx:
         i = ref_idx[0]
@@ -995,7 +1079,13 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
                     pruned=bool(prune))
     prov = (_provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
             if provenance else None)
-    return Assessment(project.name, reg, results, measure_rows, reference, rec_info, prov, notes)
+    if prov is not None:
+        prov.update(_verdict_provenance(kg, heat, band))
+    out = Assessment(case_name, reg, results, measure_rows, reference, rec_info, prov, notes)
+    if per_hexagon:
+        out.hexagons = hexagon_table(search, [scen[i] for i in plan_idx + ref_idx],
+                                     W[plan_idx + ref_idx], rec.table, relevant)
+    return out
 
 
 def _site_notes(project) -> list:
@@ -1129,6 +1219,8 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
         qty, unit = _nansum(rows.gas_m3[mine]), "m3 aardgas per jaar"
     else:
         qty, unit = float("nan"), ""
+    if kind == "bron":  # a source read from a list: no activity units (kg/yr below)
+        dominant = None
     fin = np.isfinite(s)
     f_all = float(rules.margin_factor(mx, threshold=thr))
     return {"source": dominant, "unit": unit, "current": qty,
@@ -1141,7 +1233,7 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
 def _measure_rows(search, scen, W, reg, rec, thr):
     out = []
     for i, (name, phase, year) in enumerate(scen):
-        if name == "plan" or phase == "referentie":
+        if name == "plan" or phase == "referentie" or name.startswith("_"):
             continue
         mx, where = _max_of(search, W[i], rec)
         exempt = reg.construction_exempt and phase == "realisatie"
@@ -1189,3 +1281,240 @@ def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
         "method": "deposition per source template for 1 kg/yr (linear in emission), scaled to "
                   "each phase, year and measure; hexagons pruned by distance bounds",
     }
+
+
+# --------------------------------------------------------------------------- verdict checks (issue 12)
+
+#: Scenario name of the plan with the other machinery heat content (sensitivity).
+SENSITIVITY = "_werktuig_warmte"
+#: Verdict text of a borderline case (the largest deposition within the band of the threshold).
+BORDERLINE_TEXT = "grensgeval: reken dit project door in AERIUS Calculator"
+
+
+def borderline_band(kg, threshold: float) -> dict:
+    """The band around the threshold in which the verdict is a *grensgeval*.
+
+    The key figure ``general:model_vs_aerius/borderline_factor`` ``f`` (the measured
+    agreement of the largest deposition per case with AERIUS Calculator, as a factor
+    either way) gives ``threshold / f <= d < threshold * f``: there AERIUS's largest
+    value may lie on the other side of the threshold [mol N/ha/yr].
+    """
+    fig = kg.figure("general", "model_vs_aerius", "borderline_factor")
+    f = float(fig.value)
+    return {"low": threshold / f, "high": threshold * f, "factor": f, "row": fig.row_id,
+            "status": fig.status, "overridden": bool(fig.overridden)}
+
+
+def _add_borderline(r: dict, band: dict, *, empty: bool) -> None:
+    """Mark a phase result as borderline (field ``borderline``, text in ``verdict``)."""
+    mx = r["max_deposition"]
+    hit = (not empty) and (not r["exempt"]) and band["low"] <= mx < band["high"]
+    r["borderline"] = bool(hit)
+    r["borderline_band"] = [band["low"], band["high"]]
+    if hit:
+        side = ("boven de drempel" if r["permit_needed"] else "onder de drempel")
+        r["verdict"] = (f"{BORDERLINE_TEXT} (hoogste depositie {side}, maar binnen de gemeten "
+                        f"modelonzekerheid: {band['low']:.5f} - {band['high']:.5f} mol N/ha/jr); "
+                        f"voortoets: {r['verdict']}")
+
+
+def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> None:
+    """The largest deposition with the other machinery heat content (``r["sensitivity"]``)."""
+    out = {"machinery_heat": heat, "alternative": alt_heat}
+    if alt_i is None:  # no machinery in the project: the same numbers
+        mx, permit = r["max_deposition"], r["permit_needed"]
+        out["applies"] = False
+    else:
+        mx, _ = _max_of(search, W[alt_i], rec)
+        exempt = reg.construction_exempt and r["phase"] == "realisatie"
+        permit = bool(rules.permit_needed(mx, threshold=r["threshold"])) and not exempt and len(rec) > 0
+        out["applies"] = True
+    out.update(max_deposition=float(mx), max_rounded=float(rules.aerius_round(mx)),
+               max_display=str(rules.format_deposition(mx)[0]), permit_needed=bool(permit),
+               verdict_differs=bool(permit) != bool(r["permit_needed"]))
+    r["sensitivity"] = out
+    if out["verdict_differs"]:
+        r["verdict"] = (f"{r['verdict']}; LET OP: met de andere warmte-inhoud van mobiele werktuigen "
+                        f"({alt_heat}) {'wel' if permit else 'geen'} vergunningplicht "
+                        f"({out['max_display']})")
+
+
+def _verdict_provenance(kg, heat: str, band: dict) -> dict:
+    """Provenance of the machinery heat content, the sector characteristics and the band."""
+    return {
+        "machinery_heat": {
+            "choice": heat, "alternative": other_machinery_heat(heat),
+            "note": "conservatief = 0 MW (vergelijking AERIUS 2024.0.1-uitvoer met OPS-LT 5.3.1, status "
+                    "reported); instructie = 0,02 MW (sector 3210) / 0,035 MW (sector 3220) uit de "
+                    "Instructie gegevensinvoer AERIUS Calculator 2024",
+        },
+        "source_characteristics": characteristics_table(kg, heat),
+        "borderline": {"band_mol_ha_yr": [band["low"], band["high"]], "factor": band["factor"],
+                       "row": band["row"], "status": band["status"],
+                       "note": "grensgeval wanneer de hoogste depositie binnen de gemeten "
+                               "modelonzekerheid (factor) van de drempel ligt"},
+    }
+
+
+def _check_columns(r: dict) -> dict:
+    """Flat columns of the borderline band and the machinery heat sensitivity (CSV, batch)."""
+    band = r.get("borderline_band") or [None, None]
+    sens = r.get("sensitivity") or {}
+    return {"borderline": r.get("borderline"), "borderline_band_low": band[0],
+            "borderline_band_high": band[1],
+            "machinery_heat": sens.get("machinery_heat"),
+            "alt_heat": sens.get("alternative"),
+            "alt_heat_max_deposition": sens.get("max_deposition"),
+            "alt_heat_max_display": sens.get("max_display"),
+            "alt_heat_permit_needed": sens.get("permit_needed"),
+            "alt_heat_verdict_differs": sens.get("verdict_differs")}
+
+
+def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
+    """Deposition per hexagon per phase and year (long format), every hexagon evaluated.
+
+    Columns: ``phase, year, receptor_id, x, y, n2k_number, area_name, relevant,
+    deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr, deposition_total_mol_ha_yr``
+    [mol N/ha/yr].
+    """
+    ex = search.exact
+    n = ex.shape[1]
+    nox = np.asarray(W)[:, 0::2] @ ex[0::2]
+    nh3 = np.asarray(W)[:, 1::2] @ ex[1::2]
+    k = len(scen)
+    cols = {"phase": np.repeat([s[1] for s in scen], n).astype(object),
+            "year": np.repeat([int(s[2]) for s in scen], n)}
+    for c in ("receptor_id", "x", "y", "n2k_number", "area_name"):
+        if c in rec:
+            cols[c] = np.tile(np.asarray(rec[c]), k)
+    cols["relevant"] = np.tile(np.asarray(relevant, bool), k)
+    cols["deposition_nox_mol_ha_yr"] = nox.ravel()
+    cols["deposition_nh3_mol_ha_yr"] = nh3.ravel()
+    cols["deposition_total_mol_ha_yr"] = (nox + nh3).ravel()
+    return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- sources inside a hexagon
+
+#: A hexagon is averaged over sub-receptors when a source lies within this distance of its
+#: centre [m]: the circumradius of an AERIUS hexagon (62.04 m, so every source inside the
+#: hexagon or on its edge; 100 m away is outside).
+NEAR_SOURCE_M = 62.0403
+#: Sub-receptors nearer than this to a source are left out [m] (RIVM/AERIUS factsheet
+#: "Berekening depositiebijdrage bronnen op korte afstand": average over sub-receptors at
+#: least 20 m from the source; status reported, ../shared/docs/domain.md section 2.4).
+SUB_RECEPTOR_MIN_M = 20.0
+#: Spacing of the sub-receptor lattice inside a hexagon [m] (r / 4: 61 points; an estimate:
+#: the AERIUS sub-receptor levels are not documented in numbers here).
+SUB_RECEPTOR_SPACING_M = NEAR_SOURCE_M / 4
+
+
+def sub_receptor_offsets() -> np.ndarray:
+    """Offsets of the sub-receptors from the hexagon centre, shape (p, 2) [m].
+
+    A triangular lattice of spacing :data:`SUB_RECEPTOR_SPACING_M` (61 points) clipped to the
+    flat-topped hexagon of circumradius :data:`NEAR_SOURCE_M` (points on the edge kept).
+    """
+    r, s = NEAR_SOURCE_M, SUB_RECEPTOR_SPACING_M
+    n = int(np.ceil(r / s)) + 1
+    i, j = np.meshgrid(np.arange(-2 * n, 2 * n + 1), np.arange(-2 * n, 2 * n + 1), indexing="ij")
+    px = (i + 0.5 * j) * s
+    py = j * s * np.sqrt(3) / 2
+    px, py = px.ravel(), py.ravel()
+    # flat-topped hexagon: |y| <= sqrt(3)/2 r and sqrt(3)|x| + |y| <= sqrt(3) r
+    eps = 1e-9 * r
+    inside = (np.abs(py) <= np.sqrt(3) / 2 * r + eps) & (np.sqrt(3) * np.abs(px) + np.abs(py) <= np.sqrt(3) * r + eps)
+    return np.stack([px[inside], py[inside]], axis=1)
+
+
+#: Receptors per block in :func:`_element_distance` (bounds its memory to block x sources).
+_DISTANCE_BLOCK = 2048
+
+
+def _element_distance(templates: Templates, x, y) -> np.ndarray:
+    """Distance from points to the nearest elementary source of any template [m]
+    (points: exact; squares: to the square; segments: to the segment), in blocks of
+    :data:`_DISTANCE_BLOCK` points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape[0] > _DISTANCE_BLOCK:
+        return np.concatenate([_element_distance(templates, x[i:i + _DISTANCE_BLOCK], y[i:i + _DISTANCE_BLOCK])
+                               for i in range(0, x.shape[0], _DISTANCE_BLOCK)])
+    e = templates.elementary
+    best = np.full(x.shape[0], np.inf)
+    seg = np.isfinite(e.x_end)
+    sq = ~seg & (e.area_side_m > 0)
+    pt = ~seg & ~sq
+    if pt.any():
+        best = np.minimum(best, np.hypot(x[:, None] - e.x[pt], y[:, None] - e.y[pt]).min(axis=1))
+    if sq.any():
+        h = e.area_side_m[sq] / 2
+        dx = np.maximum(np.abs(x[:, None] - e.x[sq]) - h, 0.0)
+        dy = np.maximum(np.abs(y[:, None] - e.y[sq]) - h, 0.0)
+        best = np.minimum(best, np.hypot(dx, dy).min(axis=1))
+    if seg.any():
+        from .sources import segment_distance
+
+        best = np.minimum(best, segment_distance(x, y, e.x[seg], e.y[seg], e.x_end[seg], e.y_end[seg]).min(axis=1))
+    return best
+
+
+def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
+    """Receptor hexagons with a source within :data:`NEAR_SOURCE_M` of their centre (bool)."""
+    x = np.asarray(x, float)
+    if x.shape[0] == 0 or len(templates) == 0:
+        return np.zeros(x.shape[0], bool)
+    from scipy.spatial import cKDTree
+
+    e = templates.elementary
+    seg = np.isfinite(e.x_end)
+    reach = np.where(seg, np.hypot(np.where(seg, e.x_end - e.x, 0.0), np.where(seg, e.y_end - e.y, 0.0)),
+                     e.area_side_m * np.sqrt(0.5))  # an element lies within this of its anchor
+    # a first cut: hexagons with an element anchor within NEAR_SOURCE_M + the largest reach
+    tree = cKDTree(np.column_stack([e.x, e.y]))
+    hits = tree.query_ball_point(np.column_stack([x, np.asarray(y, float)]), NEAR_SOURCE_M + float(reach.max()),
+                                 return_length=True)
+    cand = np.flatnonzero(np.asarray(hits) > 0)
+    out = np.zeros(x.shape[0], bool)
+    if cand.size:
+        out[cand] = _element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M
+    return out
+
+
+def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray:
+    """Replace the columns of hexagons with a source inside by their sub-receptor average.
+
+    Parameters
+    ----------
+    templates : Templates
+    x, y : array_like, shape (k,)
+        Hexagon centres, RD New [m].
+    u : ndarray, shape (n_fields, k)
+        Unit deposition at the centres (:func:`_unit_deposition_centres`).
+
+    Returns
+    -------
+    ndarray, shape (n_fields, k)
+        ``u``, with each near hexagon (:func:`near_source_hexagons`) replaced by the mean
+        over its sub-receptors (:func:`sub_receptor_offsets`) at least
+        :data:`SUB_RECEPTOR_MIN_M` from every source (all of them if none is that far),
+        all hexagons in one engine call. Hexagons farther away are unchanged.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    near = near_source_hexagons(templates, x, y)
+    if not near.any():
+        return u
+    idx = np.flatnonzero(near)
+    off = sub_receptor_offsets()
+    p = off.shape[0]
+    sx = (x[idx, None] + off[None, :, 0]).ravel()
+    sy = (y[idx, None] + off[None, :, 1]).ravel()
+    keep = (_element_distance(templates, sx, sy) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
+    keep[~keep.any(axis=1)] = True
+    sel = keep.ravel()
+    vals = _unit_deposition_centres(templates, sx[sel], sy[sel])
+    full = np.zeros((u.shape[0], idx.size * p))
+    full[:, sel] = vals
+    mean = full.reshape(u.shape[0], idx.size, p).sum(axis=2) / keep.sum(axis=1)
+    out = u.copy()
+    out[:, idx] = mean
+    return out

@@ -237,8 +237,12 @@ def _row_fields(sheet_name, raw_sheet, cells, row, sink):
     """{key: converted value} of one row; cell problems go to ``sink``."""
     schema = SHEET_BY_NAME[sheet_name]
     out = {}
-    for key, raw in zip(raw_sheet.keys, cells):
+    unknown = []
+    for i, (key, raw) in enumerate(zip(raw_sheet.keys, cells)):
         if key is None:
+            if i in raw_sheet.unknown and not raw_sheet.unknown[i][1] and not (
+                    raw is None or (isinstance(raw, str) and not raw.strip())):
+                unknown.append(i)  # a value in an unknown column would be dropped silently
             continue
         col = schema.column(key)
         try:
@@ -248,6 +252,15 @@ def _row_fields(sheet_name, raw_sheet, cells, row, sink):
             continue
         if v is not _ABSENT:
             out[key] = v
+    if unknown:
+        from .excel.reader import suggestion
+
+        names = "; ".join(f"{raw_sheet.unknown[i][0]!r}{suggestion(raw_sheet, i)}" for i in unknown[:5])
+        more = f" en nog {len(unknown) - 5}" if len(unknown) > 5 else ""
+        sink.append((None, cells[unknown[0]], CellError(
+            f"waarde in onbekende kolom: {names}{more}",
+            "alleen kolommen van de sjabloon (zie toelichting); eigen notities in een kolom "
+            "'opmerking ...'")))
     return out
 
 
@@ -398,16 +411,33 @@ def _header_problems(book, problems):
         problems.append(problem(sheet=name, message="sheet not used (unknown name)", level="waarschuwing",
                                 expected=f"one of {', '.join(SHEET_BY_NAME)} (or toelichting)"))
     bad_sheets = set()
+    from .excel.reader import suggestion
+
     for name, sh in book.sheets.items():
         seen = {}
+        filled = set()
+        if sh.unknown:  # one pass over the rows for all unknown columns (20,000 columns: linear)
+            for _, c in sh.rows:
+                filled.update(i for i in sh.unknown if i < len(c) and not (
+                    c[i] is None or (isinstance(c[i], str) and not c[i].strip())))
+        listed = 0
         for i, k in enumerate(sh.keys):
             if k is None:
-                head = " / ".join(str(h[i]) for h in sh.header if i < len(h) and h[i] is not None)
-                if head and name in SHEET_BY_NAME and any(
-                        i < len(c) and c[i] not in (None, "") for _, c in sh.rows):
-                    problems.append(problem(sheet=sh.source_name, row=1, value=head, level="waarschuwing",
-                                            message="unknown column: kept in invoer, not used",
-                                            expected="a column of the template (see toelichting)"))
+                if i in filled and listed == 20:
+                    listed += 1
+                    rest = sum(1 for j in filled if j > i and not sh.unknown[j][1])
+                    problems.append(problem(sheet=sh.source_name, row=1, level="fout",
+                                            message=f"en nog {rest + 1} onbekende kolommen met waarden",
+                                            expected="alleen kolommen van de sjabloon (zie toelichting)"))
+                elif i in filled and listed < 20:
+                    listed += 1
+                    head, note = sh.unknown[i]
+                    problems.append(problem(
+                        sheet=sh.source_name, row=1, value=head, level="waarschuwing" if note else "fout",
+                        message="eigen notitiekolom: bewaard in invoer, niet gebruikt" if note else
+                        f"onbekende kolom{suggestion(sh, i)}: de zaken met een waarde erin zijn ongeldig",
+                        expected="een kolom van de sjabloon (zie toelichting); eigen notities in een "
+                                 "kolom 'opmerking ...'"))
             elif k in seen:
                 problems.append(problem(sheet=sh.source_name, row=1, key=k,
                                         message=f"column {k!r} appears twice (columns {seen[k] + 1} and {i + 1})",
@@ -619,6 +649,13 @@ SOURCE_COLUMNS = ["case", "phase", "year", "source_kind", "category", "label", "
                   "edition"]
 
 
+def _check_columns(r) -> dict:
+    """Grensgeval and machinery heat sensitivity columns (issue 12; assessment._check_columns)."""
+    from .assessment import _check_columns as cols
+
+    return cols(r)
+
+
 def result_rows(assessment) -> list[dict]:
     """Flat rows (one per phase and calendar year) of an Assessment, for ``resultaten``."""
     out = []
@@ -645,6 +682,7 @@ def result_rows(assessment) -> list[dict]:
             "nox_kg_per_yr": r["nox_kg_per_yr"], "nh3_kg_per_yr": r["nh3_kg_per_yr"],
             "regime": assessment.regime.name, "uses_estimate": r["uses_estimate"],
             "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes))),
+            **_check_columns(r),
         })
     return out
 
@@ -1073,6 +1111,10 @@ RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt",
                   "dominant_share", "headroom_source_current", "headroom_source_allowed",
                   "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
                   "regime", "uses_estimate", "notes"]
+#: issue 12: grensgeval and machinery heat sensitivity (assessment._check_columns)
+RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
+                   "alt_heat", "alt_heat_max_deposition", "alt_heat_max_display",
+                   "alt_heat_permit_needed", "alt_heat_verdict_differs"]
 
 
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
@@ -1101,4 +1143,85 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                   "no measures; the searches of a chunk in lock step, one engine call per "
                   "round, same values as per case); receptors: Natura 2000 hexagons within 25 km unless the case gives "
                   "its own",
+        **_verdict_check_provenance(kg, reg),
     }
+
+
+def _verdict_check_provenance(kg, reg) -> dict:
+    """Machinery heat content, characteristics per sector and the grensgeval band (issue 12)."""
+    from .assessment import _verdict_provenance, borderline_band
+    from .sources import DEFAULT_MACHINERY_HEAT
+
+    out = _verdict_provenance(kg, DEFAULT_MACHINERY_HEAT, borderline_band(kg, reg.threshold_mol_ha_yr))
+    out["machinery_heat"]["note"] += ("; per zaak te kiezen in de kolom construction.werktuig_warmte "
+                                      "(resultaten: machinery_heat)")
+    return out
+
+
+# --------------------------------------------------------------------------- source lists (issue 12)
+
+
+def run_source_batch(path, *, regime: str | None = None, output=None, overwrite: bool = False,
+                     command: str | None = None, machinery_heat=None) -> BatchResult:
+    """``batch`` on a source list (CSV/Excel in the ``deposition`` format with ``case_id``).
+
+    Every valid case is assessed (:func:`stikstofcalc.source_list.assess_source_list`);
+    every problem is a row of ``fouten`` and its case is left out. The results workbook
+    has ``resultaten`` (the same columns as for projects), ``bronnen`` (the sources with
+    the characteristics used), ``fouten`` and ``herkomst``; there is no ``invoer`` echo
+    (the source list itself is the input).
+    """
+    from . import rules
+    from .excel.results import write_results
+    from .source_list import assess_source_list, fill_characteristics, read_source_table_cases
+    from .sources import machinery_heat_choice
+
+    t0 = time.perf_counter()
+    sl, errors, invalid = read_source_table_cases(path)
+    problems = [problem(case=None, sheet=Path(str(path)).name, row=e.row, key=e.field, value=e.value,
+                        message=e.message or str(e), expected=e.expected) for e in errors]
+    if problems:  # name the case of each row
+        from .deposition.io import read_table
+        from .source_list import _raw_cases
+
+        cases = _raw_cases(read_table(path), str(path))
+        for p, e in zip(problems, errors):
+            p["zaak"] = cases[e.row - 2] if isinstance(e.row, int) and 2 <= e.row < len(cases) + 2 else None
+    results, srcs = [], []
+    permit = 0
+    n_cases = 0
+    if sl is not None:
+        from . import kengetallen
+
+        kg = kengetallen.load()
+        heat = machinery_heat_choice(machinery_heat)
+        assessments = assess_source_list(sl, regime=regime, machinery_heat=heat, provenance=False)
+        for a in assessments:
+            rows = result_rows(a)
+            results.extend(rows)
+            permit += any(r["permit_needed"] for r in rows)
+        n_cases = len(assessments)
+        t, _ = fill_characteristics(sl.table, kg, heat)
+        srcs.append(t.rename(columns={"source_id": "label_id"}))
+    sources = pd.DataFrame(columns=SOURCE_COLUMNS)
+    if srcs:
+        t = srcs[0]
+        sources = pd.DataFrame({c: (t[c] if c in t else None) for c in SOURCE_COLUMNS})
+        sources["label"] = t["label"].where(t["label"].astype(str) != "", t["label_id"])
+        sources["basis"] = "bronnenlijst"
+        sources["overridden"] = False
+        sources["edition"] = None
+    reg = rules.get_regime(regime)
+    prov = batch_provenance(path, regime=reg.name, command=command)
+    prov["method"] = ("source list: per case the sources as given (characteristics from the sector defaults "
+                      "where empty), deposition per source template and pruned hexagon search "
+                      "(source_list.assess_source_list)")
+    counts = {"read": n_cases + len(invalid), "valid": n_cases, "computed": n_cases, "invalid": len(invalid),
+              "permit_needed": permit, "no_permit": n_cases - permit, "problems": len(problems),
+              "errors": len(problems)}
+    out = BatchResult(pd.DataFrame(results, columns=RESULT_COLUMNS), sources,
+                      pd.DataFrame(problems, columns=PROBLEM_COLUMNS), RawBook(str(path), {}), prov, counts,
+                      {"total_s": time.perf_counter() - t0})
+    if output is not None:
+        write_results(out, output, overwrite=overwrite)
+    return out

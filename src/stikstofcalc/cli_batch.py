@@ -82,6 +82,10 @@ def batch(cases, output, regime, overwrite, jobs, map_dir=None):
     if Path(cases).resolve() == out.resolve():
         raise InputError("the output would replace the input", file=str(out),
                          expected="another output file (-o); the input is never changed")
+    from .source_list import is_source_file
+
+    if is_source_file(cases):  # a source list with case_id (issue 12): its own, simpler path
+        return _batch_sources(cases, out, regime, overwrite, map_dir)
     if map_dir:  # fail before computing when matplotlib is missing
         from .maps import require_matplotlib
 
@@ -102,5 +106,21 @@ def batch(cases, output, regime, overwrite, jobs, map_dir=None):
         drawn, failed = write_batch_maps(cases, map_dir, regime=regime, book=result.book)
         click.echo(f"-> {len(drawn)} kaarten in {map_dir}"
                    + "".join(f"\n   geen kaart voor {c}: {msg}" for c, msg in failed))
+    if result.counts["errors"]:
+        sys.exit(EXIT_SOME_INVALID)
+
+
+def _batch_sources(cases, out, regime, overwrite, map_dir):
+    """``batch`` on a source list: every valid case assessed, every problem in ``fouten``."""
+    from .batch import run_source_batch
+    from .errors import InputError
+
+    if map_dir:
+        raise InputError("kaarten zijn er alleen voor projecten", field="--map-dir",
+                         expected="een werkmap met projecten, of laat --map-dir weg")
+    result = run_source_batch(cases, regime=regime, output=out, overwrite=overwrite,
+                              command=" ".join(shlex.quote(a) for a in ["stikstofcalc"] + sys.argv[1:]))
+    click.echo(result.summary())
+    click.echo(f"-> {out}")
     if result.counts["errors"]:
         sys.exit(EXIT_SOME_INVALID)

@@ -31,3 +31,8 @@ def register(group):
     from . import cli_maps
 
     group.add_command(cli_maps.headroom_map)
+
+    from . import cli_capacity
+
+    group.add_command(cli_capacity.capacity)
+    group.add_command(cli_capacity.woondeal)

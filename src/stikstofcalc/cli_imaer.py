@@ -11,13 +11,14 @@ import sys
 import click
 
 from .cli import user_errors
+from .ranges import click_range
 
 
 @click.command(name="export-imaer")
 @click.argument("project", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
               help="Folder for the GML files (created if missing).")
-@click.option("--year", type=int, help="Calculation year: that realisation year only, and the use "
+@click.option("--year", type=int, callback=click_range("year"), help="Calculation year: that realisation year only, and the use "
                                        "phase and reference computed for it.")
 @user_errors
 def export_imaer(project, outdir, year):
@@ -53,12 +54,20 @@ def _period(text):
         return None
     from .errors import InputError
 
+    from .ranges import YEAR_RANGE
+
+    lo, hi = YEAR_RANGE
+    expected = f'een periode zoals "2027-2028" of "2027", jaren van {lo} tot en met {hi}, het eerste niet na het laatste'
     parts = text.replace(":", "-").split("-")
     try:
+        if len(parts) > 2:
+            raise ValueError
         first, last = int(parts[0]), int(parts[-1])
     except ValueError:
-        raise InputError(f"{text!r} is not a period of years", field="--period",
-                         expected='e.g. "2027-2028" or "2027"') from None
+        raise InputError(f"{text!r} is geen periode van jaren", field="--period", expected=expected) from None
+    if not (lo <= first <= last <= hi):
+        raise InputError(f"{text!r} is geen bruikbare periode", field="--period", value=text,
+                         expected=expected)
     return first, last
 
 
@@ -66,11 +75,12 @@ def _period(text):
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Write the report workbook (situaties, bronnen, signalen, fouten) to this .xlsx.")
-@click.option("--tolerance", type=float, default=0.01, show_default=True,
+@click.option("--tolerance", type=float, default=0.01, show_default=True, callback=click_range("tolerance"),
               help="Relative emission difference that is flagged.")
 @click.option("--period", help='Construction period in years, e.g. "2027-2028", to check the '
                                "calculation year against.")
 @click.option("--min-route", "min_route_m", type=float, default=500.0, show_default=True,
+              callback=click_range("min_route"),
               help="Traffic routes shorter than this [m] are flagged.")
 @click.option("--no-deposition", is_flag=True, help="Skip the deposition calculation.")
 @user_errors

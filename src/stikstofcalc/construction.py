@@ -264,11 +264,11 @@ def _user_machine_records(project, comp, period, kg):
                           kg.figure("machinery_factors", m.category, q).value != 0
                           for q in ("nox_per_hour", "nh3_per_hour"))
         if needs_fuel and fuel is None:
-            raise InputError(f"category {m.category} needs the fuel use", case=project.name,
-                             field=f"{m.field}.fuel", expected="fuel (L), or hours and power (kW)")
+            raise InputError(f"categorie {m.category} heeft het brandstofverbruik nodig", case=project.name,
+                             field=f"{m.field}.fuel", expected="fuel (L), of hours en power (kW)")
         if needs_hours and hours is None:
-            raise InputError(f"category {m.category} needs operating hours", case=project.name,
-                             field=f"{m.field}.hours", expected="hours (h), or fuel and power (kW)")
+            raise InputError(f"categorie {m.category} heeft de draaiuren nodig", case=project.name,
+                             field=f"{m.field}.hours", expected="hours (uur), of fuel en power (kW)")
         adblue = m.adblue_l
         if adblue is None:
             typical = kg.figure("machinery_factors", m.category, "typical_adblue_fuel_ratio",
@@ -299,8 +299,8 @@ def route_records(project, per_class, make, kind, field):
     out = []
     total = sum(v[0] for v in per_class.values())
     if total > 0 and not project.routes:
-        raise InputError("traffic but no access route", case=project.name, field="routes",
-                         expected="at least one [[routes]] table (road_type, length or geometry, share)")
+        raise InputError("verkeer maar geen toegangsroute", case=project.name, field="routes",
+                         expected="minstens één tabel [[routes]] (road_type, length of geometry, share)")
     for vc, (movements, prov, inputs) in per_class.items():
         for i, route in enumerate(project.routes):
             rec = make(source_kind=kind, category=vc, label=f"{vc} via {route.name}",

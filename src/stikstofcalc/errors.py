@@ -29,29 +29,29 @@ class StikstofError(Exception):
     def _compose(self) -> str:
         where = []
         if self.file is not None:
-            where.append(f"file {self.file}")
+            where.append(f"bestand {self.file}")
         if self.case is not None:
-            where.append(f'case "{self.case}"')
+            where.append(f'zaak "{self.case}"')
         loc = []
         if self.sheet is not None:
-            loc.append(f"sheet {self.sheet}")
+            loc.append(f"blad {self.sheet}")
         if self.row is not None:
-            loc.append(f"row {self.row}")
+            loc.append(f"rij {self.row}")
         head = ", ".join(where)
         if loc:
             head = f"{head} ({', '.join(loc)})" if head else ", ".join(loc)
         if self.field is not None:
-            head = f"{head}, field {self.field}" if head else f"field {self.field}"
+            head = f"{head}, veld {self.field}" if head else f"veld {self.field}"
         body = self.message
         if body is None:
-            body = "invalid value" if self.value is None else f"{self.value!r} is not valid"
+            body = "ongeldige waarde" if self.value is None else f"{self.value!r} is niet geldig"
         return self._finish(head, body)
 
     def _finish(self, head: str, body: str) -> str:
         """``head: body; expected ... (detail)``, the common tail of every message."""
         text = f"{head}: {body}" if head else body
         if self.expected is not None:
-            text += f"; expected {self.expected}"
+            text += f"; verwacht: {self.expected}"
         if self.detail:
             text += f" ({self.detail})"
         return text
@@ -89,9 +89,9 @@ class DataError(StikstofError, RuntimeError):
 def _summary(errors, what: str, shown: int = 50) -> str:
     """One message listing the first ``shown`` of several errors."""
     lines = [str(e) for e in errors[:shown]]
-    msg = f"{len(errors)} problem(s) in {what}:\n  " + "\n  ".join(lines)
+    msg = f"{len(errors)} {'probleem' if len(errors) == 1 else 'problemen'} in {what}:\n  " + "\n  ".join(lines)
     if len(errors) > len(lines):
-        msg += f"\n  ... and {len(errors) - len(lines)} more"
+        msg += f"\n  ... en nog {len(errors) - len(lines)}"
     return msg
 
 
@@ -100,7 +100,7 @@ class MultipleInputErrors(InputError):
 
     def __init__(self, errors, *, file=None):
         self.errors = list(errors)
-        super().__init__(_summary(self.errors, "the input"), file=None)
+        super().__init__(_summary(self.errors, "de invoer"), file=None)
         self.file = file
 
     def __reduce__(self):
@@ -112,7 +112,7 @@ class MultipleDataErrors(DataError):
 
     def __init__(self, errors, *, file=None):
         self.errors = list(errors)
-        super().__init__(_summary(self.errors, "the reference data"))
+        super().__init__(_summary(self.errors, "de referentiegegevens"))
         self.file = file
 
     def __reduce__(self):
@@ -128,7 +128,40 @@ class ImaerFileError(InputError):
 
     def _compose(self) -> str:
         head = ", ".join(p for p in (
-            None if self.file is None else f"file {self.file}",
-            None if self.row is None else f"line {self.row}",
+            None if self.file is None else f"bestand {self.file}",
+            None if self.row is None else f"regel {self.row}",
             None if self.field is None else f"element {self.field}") if p)
-        return self._finish(head, self.message or "cannot be read")
+        return self._finish(head, self.message or "kan niet worden gelezen")
+
+
+def closest(name, candidates, *, aliases=None, min_prefix: int = 3):
+    """The candidate that ``name`` most likely misspells (typo, case, unit left off), or None.
+
+    ``aliases`` maps other words (Dutch labels: ``aantal`` -> ``count``) to candidates.
+    Used for every "bedoelt u ...?" hint: unknown keys in project files, unknown columns
+    in workbooks and tables.
+    """
+    import difflib
+
+    key = str(name).strip().lower().replace(" ", "_").replace("-", "_")
+    if not key:
+        return None
+    low = {str(c).strip().lower(): c for c in candidates}
+    if aliases and key in aliases and aliases[key] in candidates:
+        return aliases[key]
+    if key in low:
+        return low[key]
+    m = difflib.get_close_matches(key, list(low), n=1, cutoff=0.75)
+    if m:
+        return low[m[0]]
+    for c in sorted(low, key=len):
+        short, long_ = sorted((key, c), key=len)
+        if long_.startswith(short + "_") or (len(short) >= min_prefix and long_.startswith(short)):
+            return low[c]  # "z0" for "z0_m": the unit left off
+    return None
+
+
+def hint(name, candidates, **kw) -> str:
+    """`` (bedoelt u 'x'?)`` for the closest candidate, else an empty string."""
+    near = closest(name, candidates, **kw)
+    return f" (bedoelt u {near!r}?)" if near is not None else ""

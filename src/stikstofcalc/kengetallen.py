@@ -30,7 +30,8 @@ from pathlib import Path
 import pandas as pd
 
 from .atomic import write_csv_atomic
-from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError
+from .ranges import YEAR_RANGE
+from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError, hint
 from .units import ureg
 
 STATUSES = ("verified", "reported", "estimate")
@@ -76,9 +77,11 @@ SCHEMA: dict[str, TableSpec] = {
         ("road_type", "vehicle_class"), {"nh3_per_vehicle_km": "g/km"},
         description="road traffic NH3 per vehicle-km by road type, vehicle class"),
     "source_characteristics": TableSpec(
-        ("sector_id",), {"height": "m", "heat_content": "MW", "spread": "m"},
+        ("sector_id",), {"height": "m", "heat_content": "MW", "heat_content_instruction": "MW",
+                         "spread": "m"},
         labels=("sector_name",), description="AERIUS default source characteristics per sector"),
-    "general": TableSpec(("name",), {"days_per_year": "day/year"},
+    "general": TableSpec(("name",), {"days_per_year": "day/year",
+                                     "borderline_factor": "dimensionless"},
                          description="conventions (AERIUS days per year)"),
     "project_types": TableSpec(
         ("project_type",), {"duration_fixed": "month", "duration_per_unit": "month"},
@@ -246,6 +249,21 @@ def _unit_factor(unit_text, target):
     return _convert_exact(1.0, unit_text, target)
 
 
+#: Key figures that may be negative (AdBlue lowers the NOx of SCR engines).
+NEGATIVE_ALLOWED = {("machinery_factors", "nox_per_adblue")}
+#: Largest key figure in its canonical unit: a plausibility limit, far above every shipped value.
+MAX_FIGURE = 1e9
+
+
+def value_range(table: str, quantity: str) -> tuple[float, float]:
+    """Allowed values of a key figure in its canonical unit (shares 0..1, days 1..366)."""
+    if quantity == "share":
+        return 0.0, 1.0
+    if quantity == "days_per_year":
+        return 1.0, 366.0
+    return (-MAX_FIGURE if (table, quantity) in NEGATIVE_ALLOWED else 0.0), MAX_FIGURE
+
+
 def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet=None):
     """Check one table's rows; return a clean DataFrame (canonical values) of the good rows."""
     spec = SCHEMA[name]
@@ -253,11 +271,11 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         ["quantity", "value", "unit"] if user else list(STANDARD_COLUMNS))
     missing = [c for c in required if c not in frame.columns]
     for col in missing:
-        problems.add("missing column", file=file, sheet=sheet, column=col,
-                     expected=f"columns {', '.join(required)}")
+        problems.add("kolom ontbreekt", file=file, sheet=sheet, column=col,
+                     expected=f"de kolommen {', '.join(required)}")
     if not any("source" in c for c in frame.columns):
-        problems.add("no source column", file=file, sheet=sheet, column="source_id",
-                     expected="a column whose name contains 'source'")
+        problems.add("geen bronkolom", file=file, sheet=sheet, column="source_id",
+                     expected="een kolom met 'source' in de naam")
     if missing:
         return None
     allowed_status = OVERRIDE_STATUSES if user else STATUSES
@@ -275,33 +293,35 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         keys = tuple(str(rec.get(k, "")).strip() for k in spec.keys)
         for k, v in zip(spec.keys, keys):
             if not v:
-                bad("empty key", k, expected="a value")
+                bad("lege sleutel", k, expected="een waarde")
+            elif k == "year" and not (v.isdigit() and YEAR_RANGE[0] <= int(v) <= YEAR_RANGE[1]):
+                bad(f"{v!r} is geen jaar", k, v, f"een jaar van {YEAR_RANGE[0]} tot en met {YEAR_RANGE[1]}")
         quantity = str(rec.get("quantity", "")).strip()
         if quantity not in spec.quantities:
-            bad(f"unknown quantity {quantity!r}", "quantity",
-                expected=f"one of {', '.join(spec.quantities)}")
+            bad(f"onbekende grootheid {quantity!r}{hint(quantity, spec.quantities)}", "quantity",
+                expected=f"een van {', '.join(spec.quantities)}")
         basis = str(rec.get("basis", "")).strip() or None
         if spec.per_basis and basis is not None and basis not in BASES:
-            bad(f"unknown basis {basis!r}", "basis", expected=f"one of {', '.join(BASES)}")
+            bad(f"onbekende basis {basis!r}", "basis", expected=f"een van {', '.join(BASES)}")
         status = str(rec.get("status", "")).strip() or ("user" if user else "")
         if status not in allowed_status:
-            bad(f"status {status!r} is not allowed", "status",
-                expected=f"one of {', '.join(allowed_status)}")
+            bad(f"status {status!r} is niet toegestaan", "status",
+                expected=f"een van {', '.join(allowed_status)}")
         src = str(rec.get("source_id", "")).strip()
         free_source = str(rec.get("source", "")).strip()
         if user and not (src or free_source):
-            bad("no source given", "source", expected="a source_id of sources.csv or a free-text source")
+            bad("geen bron opgegeven", "source", expected="een source_id uit sources.csv of een bron als vrije tekst")
         elif src and src not in source_ids and not (user and free_source):
-            bad(f"unknown source_id {src!r}", "source_id",
-                expected="an id listed in sources.csv" + (" or a free-text 'source' column" if user else ""))
+            bad(f"onbekende source_id {src!r}", "source_id",
+                expected="een id uit sources.csv" + (" of een kolom 'source' met vrije tekst" if user else ""))
         elif not src and not user:
-            bad("empty source_id", "source_id", expected="an id listed in sources.csv")
+            bad("lege source_id", "source_id", expected="een id uit sources.csv")
         value_text, unit_text = str(rec.get("value", "")).strip(), str(rec.get("unit", "")).strip()
         value = math.nan
         if not value_text or value_text.lower() == "nan":
-            bad("missing value", "value", expected="a number")
+            bad("waarde ontbreekt", "value", expected="een getal")
         elif not unit_text:
-            bad("missing unit", "unit", expected="a pint unit such as g/L (use 'dimensionless' for ratios)")
+            bad("eenheid ontbreekt", "unit", expected="een eenheid zoals g/L ('dimensionless' voor verhoudingen)")
         elif quantity in spec.quantities and (not spec.per_basis or basis in BASES or basis is None):
             target = canonical_unit(name, quantity, basis)
             try:
@@ -309,23 +329,28 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
             except ValueError:
                 try:
                     ureg.parse_expression(unit_text)
-                    bad(f"{value_text!r} is not a number", "value", value_text, "a number")
+                    bad(f"{value_text!r} is geen getal", "value", value_text, "een getal")
                 except Exception:
-                    bad(f"unit {unit_text!r} cannot be parsed", "unit", unit_text,
-                        "a pint unit such as g/L", unit_problem=True)
+                    bad(f"eenheid {unit_text!r} is onbekend", "unit", unit_text,
+                        "een eenheid zoals g/L", unit_problem=True)
             except Exception:
                 try:
                     got = str(ureg.parse_expression(unit_text).dimensionality)
                 except Exception:
                     got = "unparseable"
-                bad(f"unit {unit_text!r} has dimension {got}", "unit", unit_text,
-                    f"a unit convertible to {target}", unit_problem=True)
+                bad(f"eenheid {unit_text!r} heeft dimensie {got}", "unit", unit_text,
+                    f"een eenheid om te rekenen naar {target}", unit_problem=True)
             if not math.isfinite(value) and ok:
-                bad("value is not finite", "value", value_text, "a finite number")
+                bad("waarde is niet eindig", "value", value_text, "een eindig getal")
+            elif ok:
+                lo, hi = value_range(name, quantity)
+                if not lo <= value <= hi:
+                    bad(f"waarde {value_text} {unit_text} ligt buiten het toegestane bereik", "value",
+                        value_text, f"{lo:g} tot en met {hi:g} {target}")
         ident = row_id(name, keys, quantity)
         if ident in seen:
-            bad(f"duplicate row {ident} (first on line {seen[ident]})", "quantity",
-                expected="one row per keys and quantity")
+            bad(f"dubbele rij {ident} (eerst op regel {seen[ident]})", "quantity",
+                expected="één rij per sleutels en grootheid")
         else:
             seen[ident] = line
         if not ok:
@@ -362,27 +387,27 @@ def _check_consistency(tables, problems, file):
         for rec in _records(t.drop_duplicates(["project_type", "basis"])):
             pt = rec["project_type"]
             if pt not in types:
-                problems.add(f"project type {pt!r} is not in project_types", file=f"{file}/{tname}",
+                problems.add(f"projecttype {pt!r} staat niet in project_types{hint(pt, list(types))}", file=f"{file}/{tname}",
                              row=rec["line"], column="project_type",
-                             expected=f"one of {', '.join(types)}")
+                             expected=f"een van {', '.join(types)}")
             elif rec["basis"] != types[pt]:
-                problems.add(f"basis {rec['basis']!r} differs from project_types ({types[pt]!r})",
+                problems.add(f"basis {rec['basis']!r} wijkt af van project_types ({types[pt]!r})",
                              file=f"{file}/{tname}", row=rec["line"], column="basis")
     for rec in _records(tables["construction_machinery"]):
         if rec["category"] != "DIESEL" and rec["category"] not in machines:
-            problems.add(f"machine category {rec['category']!r} is not in machinery_factors",
+            problems.add(f"werktuigcategorie {rec['category']!r} staat niet in machinery_factors",
                          file=f"{file}/construction_machinery", row=rec["line"], column="category",
-                         expected="DIESEL (fleet choice) or a category of machinery_factors")
+                         expected="DIESEL (keuze van de vloot) of een categorie uit machinery_factors")
     for rec in _records(tables["fleet_mix"]):
         if rec["category"] not in machines:
-            problems.add(f"category {rec['category']!r} is not in machinery_factors",
+            problems.add(f"categorie {rec['category']!r} staat niet in machinery_factors",
                          file=f"{file}/fleet_mix", row=rec["line"], column="category")
     for tname, group in (("fleet_mix", "fleet"), ("traffic_vehicle_shares", "function")):
         sums = tables[tname].groupby(group)["value"].sum()
         for key, total in sums.items():
             if abs(total - 1.0) > 1e-9:
-                problems.add(f"shares of {key!r} sum to {total:.6g}", file=f"{file}/{tname}",
-                             column="value", expected="shares summing to 1")
+                problems.add(f"de aandelen van {key!r} tellen op tot {total:.6g}", file=f"{file}/{tname}",
+                             column="value", expected="aandelen die samen 1 zijn")
 
 
 # ----------------------------------------------------------------------------- the object
@@ -487,8 +512,8 @@ class Kengetallen:
             for name, part in groups:
                 if name not in SCHEMA:
                     line = int(part.index[0]) + 2
-                    problems.add(f"unknown table {name!r}", file=str(path), sheet=sheet,
-                                 row=line, column="table", expected=f"one of {', '.join(SCHEMA)}")
+                    problems.add(f"onbekende tabel {name!r}{hint(name, list(SCHEMA))}", file=str(path), sheet=sheet,
+                                 row=line, column="table", expected=f"een van {', '.join(SCHEMA)}")
                     continue
                 if SCHEMA[name].per_basis:
                     part = _fill_basis(part, tables[name], SCHEMA[name].keys[0], problems,
@@ -521,8 +546,8 @@ def _fill_basis(part, base, key, problems, *, file, sheet):
             if part.at[idx, key] in known:
                 part.at[idx, "basis"] = known[part.at[idx, key]]
             else:
-                problems.add(f"no basis for new {key} {part.at[idx, key]!r}", file=file, sheet=sheet,
-                             row=int(idx) + 2, column="basis", expected=f"one of {', '.join(BASES)}")
+                problems.add(f"geen basis voor nieuwe {key} {part.at[idx, key]!r}", file=file, sheet=sheet,
+                             row=int(idx) + 2, column="basis", expected=f"een van {', '.join(BASES)}")
     return part
 
 
@@ -531,9 +556,9 @@ def _read_bytes(path, problems) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        problems.add("file not found", file=str(path), expected="an existing CSV or Excel file")
+        problems.add("bestand niet gevonden", file=str(path), expected="een bestaand CSV- of Excel-bestand")
     except OSError as exc:
-        problems.add(f"cannot read the file ({exc})", file=str(path), expected="CSV (UTF-8) or .xlsx")
+        problems.add(f"kan het bestand niet lezen ({exc})", file=str(path), expected="CSV (UTF-8) of .xlsx")
     return b""
 
 
@@ -547,8 +572,16 @@ def _read_override_file(path, data, problems):
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]
         return [(None, pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False))]
+    except UnicodeDecodeError:
+        problems.add("is geen UTF-8-tekst", file=str(path), expected="een CSV opgeslagen als 'CSV UTF-8', of .xlsx")
+        return []
+    except pd.errors.EmptyDataError:
+        problems.add("het bestand is leeg", file=str(path), expected="een kopregel met table, de sleutels, "
+                     "quantity, value, unit en source")
+        return []
     except Exception as exc:  # unreadable file: report, do not crash
-        problems.add(f"cannot read the file ({exc})", file=str(path), expected="CSV (UTF-8) or .xlsx")
+        problems.add(f"kan het bestand niet lezen ({type(exc).__name__})", file=str(path),
+                     expected="CSV (UTF-8) of .xlsx")
         return []
 
 

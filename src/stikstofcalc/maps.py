@@ -421,7 +421,27 @@ def _unit_pairs(templates, moved, hx, hy, ci, hi):
     rec = ReceptorArrays(x=np.tile(hx[hi], n_t), y=np.tile(hy[hi], n_t),
                          case=np.tile(ci, n_t) * n_t + np.repeat(np.arange(n_t), m))
     res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
-    return np.stack([res.nox.reshape(n_t, m), res.nh3.reshape(n_t, m)], axis=1).reshape(2 * n_t, m)
+    u = np.stack([res.nox.reshape(n_t, m), res.nh3.reshape(n_t, m)], axis=1).reshape(2 * n_t, m)
+    return _near_source_pairs(templates, moved, hx, hy, ci, hi, u)
+
+
+def _near_source_pairs(templates, moved, hx, hy, ci, hi, u):
+    """Hexagons with a moved site's source inside: the sub-receptor average, as the assessment
+    (:func:`stikstofcalc.assessment.near_source_average`, issue 12); per site with such pairs."""
+    from .assessment import near_source_average
+    from .deposition.geometry import Elementary
+
+    x, y, xe, ye, t, c = moved
+    e = templates.elementary
+    for site in np.unique(ci):
+        pick = np.flatnonzero(ci == site)
+        mine = c == site
+        el = Elementary(x=x[mine], y=y[mine], area_side_m=e.area_side_m, x_end=xe[mine], y_end=ye[mine],
+                        weight=e.weight, parent=t[mine])
+        shift = np.array([x[mine][0] - e.x[0], y[mine][0] - e.y[0]] * 2)
+        tp = replace(templates, elementary=el, bbox=templates.bbox + shift)
+        u[:, pick] = near_source_average(tp, hx[hi[pick]], hy[hi[pick]], u[:, pick])
+    return u
 
 
 def _reach(templates, moved, W, level):

@@ -788,6 +788,8 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
     if not path.exists():
         raise InputError(file=str(path), value="file not found", expected="an existing CSV or Excel file")
     suffix = path.suffix.lower()
+    if suffix in (".gml", ".xml", ".gpkg"):
+        return _read_aerius_receptors(path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
@@ -801,6 +803,29 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
                          detail=str(exc)) from exc
     raise InputError(file=str(path), value=suffix or "(no extension)",
                      expected="a .csv or .xlsx file")
+
+
+def _read_aerius_receptors(path: Path) -> pd.DataFrame:
+    """AERIUS's receptor sets: IMAER GML ``ReceptorPoint``s (their ``receptorPointId``) or a
+    GeoPackage of receptor hexagons (its ``receptor_id`` column and other attributes).
+
+    Only the ids are taken from GML (the hexagon centre follows from the id), as text
+    cells, so the usual validation applies with the file's own row numbers (point or
+    feature order + 2).
+    """
+    if path.suffix.lower() == ".gpkg":
+        from .gpkg import read_gpkg_receptors
+
+        table = read_gpkg_receptors(path)
+        return table.astype(object).where(table.notna(), "")
+    from .imaer.reader import read_gml
+
+    sit = read_gml(path)
+    ids = [p.receptor_id for p in sit.points if p.feature == "ReceptorPoint" and p.receptor_id is not None]
+    if not ids:
+        raise InputError("geen ReceptorPoint met receptorPointId in het IMAER-bestand", file=str(path),
+                         expected="een AERIUS-resultaatbestand (IMAER GML) met ReceptorPoints")
+    return pd.DataFrame({"receptor_id": [str(int(i)) for i in ids]}, dtype=object)
 
 
 def _map_columns(raw: pd.DataFrame, path: Path) -> dict[str, str]:

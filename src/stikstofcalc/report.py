@@ -77,6 +77,46 @@ def _result_lines(r) -> list[str]:
     return lines
 
 
+def _check_lines(r) -> list[str]:
+    """Grensgeval en gevoeligheid voor de warmte-inhoud van mobiele werktuigen (issue 12)."""
+    lines = []
+    band = r.get("borderline_band")
+    if r.get("borderline") and band:
+        lines.append(f"  GRENSGEVAL: de hoogste depositie ligt binnen de gemeten modelonzekerheid van de "
+                     f"drempel ({_sig(band[0], 3)} - {_sig(band[1], 3)} mol N/ha/jr): reken dit project "
+                     "door in AERIUS Calculator")
+    s = r.get("sensitivity")
+    if s and s.get("applies"):
+        lines.append(f"  Warmte-inhoud mobiele werktuigen: {s['machinery_heat']}; met {s['alternative']}: "
+                     f"hoogste depositie {_sig(s['max_deposition'], 4)} mol N/ha/jr ({s['max_display']})"
+                     + (", ANDER OORDEEL: " + ("vergunningplichtig" if s["permit_needed"] else
+                                               "geen vergunning nodig") if s["verdict_differs"] else
+                        ", zelfde oordeel"))
+    return lines
+
+
+def _characteristics_lines(prov) -> list[str]:
+    """Bronkenmerken per sector en de keuze voor de warmte-inhoud van werktuigen (herkomst)."""
+    rows = (prov or {}).get("source_characteristics")
+    if not rows:
+        return []
+    heat = prov.get("machinery_heat", {})
+    lines = ["", f"Bronkenmerken (hoogte, warmte-inhoud, spreiding) per sector; warmte-inhoud mobiele "
+                 f"werktuigen: {heat.get('choice')} (andere keuze: --werktuig-warmte {heat.get('alternative')}):"]
+    for r in rows:
+        alt = r.get("heat_mw_alternative")
+        sector = r["sector_id"] if r["sector_id"] is not None else "overig"
+        lines.append(f"  {sector}: {nl(r['height_m'], 1)} m, {nl(r['heat_mw'], 3)} MW"
+                     + (f" (andere keuze {nl(alt, 3)} MW)" if alt is not None else "")
+                     + f", {nl(r['spread_m'], 1)} m - {r['why']}")
+    band = prov.get("borderline")
+    if band:
+        lo, hi = band["band_mol_ha_yr"]
+        lines.append(f"  Grensgeval-band: {_sig(lo, 3)} - {_sig(hi, 3)} mol N/ha/jr (factor "
+                     f"{nl(band['factor'], 2)} rond de drempel; {band['row']} [{band['status']}])")
+    return lines
+
+
 def _measure_lines(assessment) -> list[str]:
     if not assessment.measures:
         return []
@@ -111,13 +151,14 @@ def format_report(assessment) -> str:
              f"{nl(rec['evaluated'], 0)} doorgerekend (de rest valt af op afstandsgrenzen)"
              if rec.get("pruned") else f": {nl(rec['count'], 0)} hexagons, alle doorgerekend", ""]
     for r in a.results:
-        lines += _result_lines(r) + [""]
+        lines += _result_lines(r) + _check_lines(r) + [""]
     if a.reference:
         ref = a.reference
         lines.append(f"Referentiesituatie ({ref['year']}): NOx {_sig(ref['nox_kg_per_yr'])} kg/jr, "
                      f"NH3 {_sig(ref['nh3_kg_per_yr'])} kg/jr, hoogste depositie "
                      f"{_sig(ref['max_deposition'], 4)} mol N/ha/jr ({ref['area_name']}); {ref['note']}")
     lines += _measure_lines(a)
+    lines += _characteristics_lines(prov)
     lines += ["", "Opmerkingen:"]
     for note in a.notes + rec["notes"]:
         lines.append(f"  - {note}")
@@ -162,6 +203,56 @@ def write_result(assessment, path) -> list[Path]:
         side = path.with_name(path.name + ".provenance.json")
         info = {"case": assessment.case, "notes": assessment.notes,
                 "receptors": assessment.receptors, "provenance": assessment.provenance}
+        return [write_csv_atomic(frame, path),
+                write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
+    raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")
+
+
+# --------------------------------------------------------------------------- issue 12: meer uitvoer
+
+
+def check_hexagon_path(path) -> None:
+    """Refuse a per-hexagon output name that is not ``.csv`` or ``.gpkg`` (before computing)."""
+    if Path(path).suffix.lower() not in (".csv", ".gpkg"):
+        raise InputError(field="--per-hexagon", value=str(path),
+                         expected="een bestandsnaam op .csv of .gpkg")
+
+
+def write_hexagons(assessments, path) -> Path:
+    """Deposition per hexagon per phase and year of one or more assessments (``per_hexagon=True``)
+    as CSV or GeoPackage (hexagon polygons, EPSG:28992), written atomically."""
+    import pandas as pd
+
+    check_hexagon_path(path)
+    frames = [a.hexagons.assign(case=a.case) for a in assessments if a.hexagons is not None]
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if "case" in frame:
+        frame = frame[["case"] + [c for c in frame.columns if c != "case"]]
+    path = Path(path)
+    if path.suffix.lower() == ".gpkg":
+        from .gpkg import write_gpkg
+
+        return write_gpkg(frame, path)
+    return write_csv_atomic(frame, path)
+
+
+def write_results(assessments, path) -> list[Path]:
+    """Several assessments (the cases of a source list): one JSON with all cases, or one CSV
+    with all rows (provenance beside it); one assessment is :func:`write_result`."""
+    import pandas as pd
+
+    if len(assessments) == 1:
+        return write_result(assessments[0], path)
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".json":
+        doc = {"schema": "stikstofcalc.calc-cases/1", "cases": [a.to_dict() for a in assessments]}
+        return [write_text_atomic(json.dumps(_clean(doc), indent=2, ensure_ascii=False) + "\n", path)]
+    if suffix == ".csv":
+        frame = pd.concat([a.to_frame() for a in assessments], ignore_index=True)
+        side = path.with_name(path.name + ".provenance.json")
+        info = [{"case": a.case, "notes": a.notes, "receptors": a.receptors, "provenance": a.provenance}
+                for a in assessments]
         return [write_csv_atomic(frame, path),
                 write_text_atomic(json.dumps(_clean(info), indent=2, ensure_ascii=False) + "\n", side)]
     raise InputError(field="--output", value=str(path), expected="a file name ending in .json or .csv")

@@ -333,3 +333,145 @@ def build_templates(keys) -> Templates:
         notes.append("some reference sources have no characteristics in the edition: height "
                      "5 m, heat 0 MW, spread 2.5 m assumed (AERIUS default of sector 4110)")
     return Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox, notes)
+
+
+# --------------------------------------------------------------------------- characteristics per sector
+
+#: Choice of the heat content of mobile machinery (CLI ``--werktuig-warmte``, project field
+#: ``construction.werktuig_warmte``, batch column of the same key) -> quantity of the key-figure
+#: table ``source_characteristics``. ``conservatief`` (default): 0 MW, the reading of five real
+#: AERIUS 2024.0.1 results that OPS-LT reproduces only with 0 MW (status reported);
+#: ``instructie``: the AERIUS instruction table (0.02 MW sector 3210, 0.035 MW sector 3220).
+MACHINERY_HEAT = {"conservatief": "heat_content", "instructie": "heat_content_instruction"}
+DEFAULT_MACHINERY_HEAT = "conservatief"
+
+#: Why each sector default is used (the table in ``docs/assessment.md``; in every provenance).
+SECTOR_WHY = {
+    3100: "bouwverkeer en verkeer gebruiksfase (lijnbron langs de route): AERIUS-standaard "
+          "bronkenmerken van rijdend verkeer",
+    3210: "landbouw mobiele werktuigen: alleen voor ingelezen bronnen (IMAER, bronnenlijst); "
+          "warmte-inhoud volgens --werktuig-warmte",
+    3220: "mobiele werktuigen bouw (vlakbron over het terrein, of punt bij een klein terrein); "
+          "warmte-inhoud volgens --werktuig-warmte",
+    8200: "verwarming van woningen (puntbron op de locatie): AERIUS-standaard van de sector woningen",
+    8640: "verwarming van kantoren en winkels (puntbron op de locatie): AERIUS-standaard",
+}
+
+
+def machinery_heat_choice(value=None, project=None) -> str:
+    """The machinery heat-content choice: ``value``, else the project's
+    ``construction.werktuig_warmte``, else :data:`DEFAULT_MACHINERY_HEAT`.
+
+    Raises
+    ------
+    InputError
+        For an unknown choice, naming the case and the field.
+    """
+    field_ = "--werktuig-warmte"
+    if value is None and project is not None:
+        raw = (getattr(project, "raw", None) or {}).get("construction") or {}
+        value = raw.get("werktuig_warmte") if isinstance(raw, dict) else None
+        field_ = "construction.werktuig_warmte"
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return DEFAULT_MACHINERY_HEAT
+    key = str(value).strip().lower()
+    if key not in MACHINERY_HEAT:
+        raise InputError(f"onbekende keuze voor de warmte-inhoud van mobiele werktuigen {value!r}",
+                         case=getattr(project, "name", None), file=getattr(project, "file", None),
+                         field=field_, value=value, expected=" of ".join(MACHINERY_HEAT))
+    return key
+
+
+def other_machinery_heat(choice: str) -> str:
+    """The alternative of a machinery heat-content choice (for the sensitivity)."""
+    return next(k for k in MACHINERY_HEAT if k != choice)
+
+
+def apply_machinery_heat(table: pd.DataFrame, kg, choice: str) -> pd.DataFrame:
+    """The emission table with the heat content of its machinery rows set by ``choice``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Emission-source table (``source_kind``, ``sector_id``, ``heat_mw``, ``provenance``).
+    kg : Kengetallen
+    choice : str
+        A key of :data:`MACHINERY_HEAT`.
+
+    Returns
+    -------
+    DataFrame
+        ``table`` itself when nothing changes (the default choice: the inventory fills
+        ``heat_content``), else a copy with ``heat_mw`` [MW] of the machinery rows from
+        the chosen quantity of their sector, its row id added to ``provenance``. Sectors
+        without that quantity keep their value.
+    """
+    if "source_kind" not in table or not len(table):
+        return table
+    kind = table["source_kind"].to_numpy(object)
+    mach = kind == "machinery"
+    if not mach.any():
+        return table
+    quantity = MACHINERY_HEAT[choice]
+    sid = table["sector_id"].to_numpy(object)
+    heat = table["heat_mw"].to_numpy(float, na_value=np.nan).copy()
+    prov = table["provenance"].to_numpy(object).copy() if "provenance" in table else None
+    changed = False
+    for s in dict.fromkeys(sid[mach].tolist()):
+        if s is None or (isinstance(s, float) and math.isnan(s)):
+            continue
+        fig = kg.figure("source_characteristics", int(s), quantity, required=False)
+        if fig is None:
+            continue
+        rows = mach & (sid == s)
+        if not np.all(heat[rows] == fig.value):
+            changed = True
+            heat[rows] = fig.value
+            if prov is not None:
+                tag = f"{fig.row_id} [{fig.status}{', override' if fig.overridden else ''}]"
+                prov[rows] = [f"{p}; {tag}" if isinstance(p, str) and p else tag for p in prov[rows]]
+    if not changed:
+        return table
+    out = table.copy()
+    out["heat_mw"] = heat
+    if prov is not None:
+        out["provenance"] = prov
+    return out
+
+
+def characteristics_table(kg, machinery_heat: str = DEFAULT_MACHINERY_HEAT) -> list[dict]:
+    """Per sector the characteristics the assessment uses and why (for provenance and docs).
+
+    Returns
+    -------
+    list of dict
+        ``sector_id, sector_name, height_m, heat_mw, spread_m`` (heat of machinery
+        sectors by ``machinery_heat``; ``heat_mw_alternative`` the other choice), the
+        row ids with status, and ``why``; last the fallback for a sector without defaults.
+    """
+    frame = kg.tables["source_characteristics"]
+    rows = []
+    for sid in dict.fromkeys(frame["sector_id"].tolist()):
+        s = int(sid)
+        heat_q = "heat_content"
+        alt = None
+        if kg.has("source_characteristics", s, "heat_content_instruction"):
+            heat_q = MACHINERY_HEAT[machinery_heat]
+            alt = kg.figure("source_characteristics", s, MACHINERY_HEAT[other_machinery_heat(machinery_heat)])
+        figs = {k: kg.figure("source_characteristics", s, q, required=False)
+                for k, q in (("height_m", "height"), ("heat_mw", heat_q), ("spread_m", "spread"))}
+        name = frame.loc[frame["sector_id"] == sid, "sector_name"].iloc[0] if "sector_name" in frame else ""
+        row = {"sector_id": s, "sector_name": str(name)}
+        row.update({k: (f.value if f else None) for k, f in figs.items()})
+        row["rows"] = [f"{f.row_id} [{f.status}]" for f in figs.values() if f]
+        if alt is not None:
+            row["heat_mw_alternative"] = alt.value
+            row["rows_alternative"] = [f"{alt.row_id} [{alt.status}]"]
+        row["why"] = SECTOR_WHY.get(s, "AERIUS-standaard van de sector")
+        rows.append(row)
+    h, q, sp = FALLBACK_CHARACTERISTICS
+    rows.append({"sector_id": None, "sector_name": "sector zonder standaard in de editie",
+                 "height_m": h, "heat_mw": q, "spread_m": sp, "rows": [],
+                 "why": "referentiebronnen of ingelezen bronnen zonder kenmerken: AERIUS-standaard "
+                        "van sector 4110 (dierhuisvesting), genoteerd in de uitvoer"})
+    return rows

@@ -57,10 +57,10 @@ def _normalise_number(text: str) -> str:
         return text.replace(".", "").replace(",", ".")
     if "," in text:
         if text.count(",") > 1:
-            raise ValueError("more than one decimal comma")
+            raise ValueError("meer dan één decimale komma")
         return text.replace(",", ".")
     if _THOUSANDS_ONLY.match(text):
-        raise ValueError("ambiguous: '.' may group thousands (Dutch) or mark decimals")
+        raise ValueError("dubbelzinnig: een punt kan duizendtallen scheiden of decimalen")
     return text
 
 
@@ -76,7 +76,7 @@ def parse_quantity(text: str, *, field: str = "value"):
     from .errors import UnitError
 
     raw = str(text).strip()
-    match = re.match(r"^\s*([+-]?[\d.,]+)\s*(.*)$", raw)
+    match = re.match(r"^\s*([+-]?[\d.,]+(?:[eE][+-]?\d+)?)\s*(.*)$", raw)
     try:
         if match:
             number, unit_text = _normalise_number(match.group(1)), match.group(2)
@@ -90,9 +90,20 @@ def parse_quantity(text: str, *, field: str = "value"):
         unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)
         return float(number) * unit
     except Exception as exc:  # pint and float() raise several unrelated types
-        raise UnitError(field=field, value=raw,
-                        expected='a number with a unit, e.g. "18 maanden", "1,2 km", "10000 L"',
-                        detail=str(exc) or type(exc).__name__) from exc
+        raise UnitError(f"{raw!r} is geen getal met een eenheid", field=field, value=raw,
+                        expected='een getal met een eenheid, bijv. "18 maanden", "1,2 km", "10000 L"',
+                        detail=_reason(exc)) from exc
+
+
+def _reason(exc) -> str:
+    """Why a text is no quantity, in words (no Python internals such as 'could not convert')."""
+    text = str(exc)
+    if isinstance(exc, ValueError) and ("dubbelzinnig" in text or "komma" in text):
+        return text
+    if "not defined in the unit registry" in text:
+        word = text.split("'")[1] if "'" in text else text
+        return f"onbekende eenheid {word!r}"
+    return "niet te lezen als getal met eenheid"
 
 
 #: Text -> magnitude of the conversions done so far, per target unit (successes only;
@@ -138,6 +149,7 @@ def _convert(value, unit, field) -> float:
             return float(value.to(unit).magnitude)
         except pint.DimensionalityError as exc:
             shown = given if isinstance(given, str) else str(value)
-            raise UnitError(field=field, value=shown, expected=f"a quantity in {unit}",
-                            detail=f"it is {value.dimensionality}") from exc
+            raise UnitError(f"{shown!r} heeft de verkeerde eenheid", field=field, value=shown,
+                            expected=f"een hoeveelheid in {unit}",
+                            detail=f"het is {value.dimensionality}") from exc
     return float(value)

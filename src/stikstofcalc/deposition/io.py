@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from collections import Counter
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,9 @@ def _read_csv(path):
     if not text.strip():
         raise InputError("the file is empty", file=str(path), expected="a header row")
     first = text.split("\n", 1)[0]
+    if not first.strip():
+        raise InputError("de eerste regel is leeg", file=str(path), row=1,
+                         expected="de kolomnamen op regel 1 (verwijder de lege regel)")
     sep = max((";", ",", "\t"), key=first.count)
     try:
         cells = pd.read_csv(_io.StringIO(text), sep=sep, header=None, dtype=str,
@@ -144,28 +148,40 @@ def _frame(header, cells, path):
         if h.strip() == "":
             raise InputError(f"column {j + 1} has no name", file=file, row=1,
                              expected="a name for every column")
-    dups = sorted({h for h in names if names.count(h) > 1})
+    dups = sorted(h for h, n in Counter(names).items() if n > 1)  # linear in the columns
     if dups:
         raise InputError(f"duplicate column name(s): {', '.join(dups)}", file=file, row=1,
                          expected="each column once")
     width = len(names)
-    blank = np.ones(len(cells), dtype=bool)
-    for c in cells.columns:
-        blank &= (cells[c].astype(str).str.strip() == "").to_numpy()
+    blank = _blank_rows(cells)
     n = len(blank) - int(np.argmax(~blank[::-1])) if (~blank).any() else 0
     cells, blank = cells.iloc[:n], blank[:n]          # trailing empty rows are not data
     if blank.any():
         raise InputError("empty row between data rows", file=file, row=int(np.argmax(blank)) + 2,
                          expected="no empty rows (delete it or fill it)")
     if cells.shape[1] > width:
-        extra = cells.iloc[:, width:].astype(str).apply(lambda c: c.str.strip() != "").any(axis=1)
+        extra = ~_blank_rows(cells.iloc[:, width:])
         if extra.any():
-            i = int(np.argmax(extra.to_numpy()))
+            i = int(np.argmax(extra))
             raise InputError(f"more cells than the {width} column names", file=file, row=i + 2,
                              expected="one value per column")
     df = cells.iloc[:, :width].copy()
     df.columns = names
     return df.reset_index(drop=True).astype(object)
+
+
+def _blank_rows(cells) -> np.ndarray:
+    """True for the rows whose cells are all empty or spaces.
+
+    Column by column for ordinary tables; cell by cell when there are more columns than
+    rows (20,000 columns cost a minute column by column)."""
+    if cells.shape[1] <= max(64, len(cells)):
+        blank = np.ones(len(cells), dtype=bool)
+        for c in cells.columns:
+            blank &= (cells[c].astype(str).str.strip() == "").to_numpy()
+        return blank
+    return np.array([all(not str(v).strip() for v in row) for row in cells.to_numpy(dtype=object)],
+                    dtype=bool)
 
 
 # ----------------------------------------------------------------- writing
@@ -269,7 +285,7 @@ def _atomic_bytes(path: Path, data: bytes):
         raise
 
 
-def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terrain=None) -> dict:
+def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> dict:
     """What produced a deposition output: package and model data versions, inputs, settings."""
     from .. import __version__
     from .fast import HAVE_NUMBA
@@ -281,7 +297,6 @@ def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terra
         "command": " ".join(sys.argv),
         "model": model_info(),
         "engine_path": "numba (fast)" if HAVE_NUMBA else "numpy (reference)",
-        "terrain": terrain,
         "cutoff_m": cutoff_m,
         "allow_extrapolation": allow_extrapolation,
         "inputs": {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in inputs},
@@ -322,8 +337,7 @@ class RunSummary:
 
 def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                      allow_extrapolation: bool = False, overwrite: bool = False,
-                     chunk_pairs: int | None = None, terrain: str = "map",
-                     receptor_terrain: str = "hexagon") -> RunSummary:
+                     chunk_pairs: int | None = None) -> RunSummary:
     """Read SOURCES and RECEPTORS files, compute deposition, write OUTPUT atomically.
 
     The output is checked before anything is computed (type, not an input, exists
@@ -344,14 +358,12 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                              expected="at least one row below the header")
     out = deposition(sources, receptors, cutoff=cutoff, allow_extrapolation=allow_extrapolation,
                      chunk_pairs=chunk_pairs, sources_file=sources.attrs["file"],
-                     receptors_file=receptors.attrs["file"], terrain=terrain,
-                     receptor_terrain=receptor_terrain)
+                     receptors_file=receptors.attrs["file"])
     notes = list(out.attrs.get("notes", []))
     if str(output_path).lower().endswith(".xlsx"):
         out = _numbers_for_excel(out, ("x", "y", "landuse"))
     prov = deposition_provenance(inputs, cutoff_m=out.attrs.get("cutoff_m"),
-                                 allow_extrapolation=allow_extrapolation, notes=notes,
-                                 terrain=out.attrs.get("terrain"))
+                                 allow_extrapolation=allow_extrapolation, notes=notes)
     path = write_table(out, output_path, overwrite=overwrite, inputs=inputs, notes=notes,
                        provenance=prov)
     total = out[OUTPUT_COLUMNS[2]].to_numpy(dtype=float)

@@ -18,13 +18,14 @@ does that with explicit rules. What this module guarantees:
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import zipfile
 from itertools import zip_longest
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, closest
 from .schema import CASES_SHEET, SHEET_BY_NAME
 
 #: Marker for a formula cell whose workbook holds no cached value.
@@ -33,6 +34,11 @@ NO_CACHED_VALUE = type("NoCachedValue", (), {"__repr__": lambda self: "<formule 
 INVOER_PREFIX = "invoer"
 #: Sheets that are read without comment and not used: the template's and a results workbook's own.
 IGNORED_SHEETS = {"toelichting", "lijsten", "resultaten", "bronnen", "fouten", "herkomst"}
+#: A column whose header starts with one of these is the user's own note: kept in ``invoer``,
+#: never used, reported once as a warning. Every other unknown column is an error.
+COMMENT_PREFIXES = ("#", "opmerking", "notitie", "commentaar", "toelichting", "note", "comment")
+#: Most columns a sheet may have (Excel's limit: the batch echoes every input column in ``invoer``).
+MAX_COLUMNS = 16384
 
 
 @dataclass
@@ -46,6 +52,8 @@ class RawSheet:
     header : header cells as given (list of lists: one or two header rows)
     keys : canonical key per column (None where unrecognised)
     rows : list of (row number, list of cell values), empty rows left out
+    unknown : {column index: (header text, is a note column)} of the columns whose header
+        names no key
     """
 
     name: str
@@ -53,6 +61,7 @@ class RawSheet:
     header: list
     keys: list
     rows: list = field(default_factory=list)
+    unknown: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -98,7 +107,44 @@ def split_header(name, source_name, rows) -> RawSheet:
     width = max([len(h) for h in header] + [len(r[1]) for r in body] + [0])
     keys = list(keys) + [None] * (width - len(keys))
     body = [(n, list(c) + [None] * (width - len(c))) for n, c in body]
-    return RawSheet(name, source_name, header, keys, body)
+    return RawSheet(name, source_name, header, keys, body, _unknown(header, keys, schema_sheet))
+
+
+def _unknown(header, keys, schema_sheet) -> dict:
+    """The columns whose header names no key: {index: (header text, is a note column)}."""
+    out = {}
+    for i, k in enumerate(keys):
+        if k is not None:
+            continue
+        text = " / ".join(str(h[i]).strip() for h in header if i < len(h) and not _empty(h[i]))
+        if text:
+            out[i] = (text, text.lower().startswith(COMMENT_PREFIXES))
+    return out
+
+
+@functools.lru_cache(maxsize=16)
+def _names(sheet_name: str) -> dict:
+    """Key, Dutch label and the key's last part (``count``) -> key, for the hints."""
+    names = {}
+    for c in SHEET_BY_NAME[sheet_name].columns:
+        for alias in (c.key, c.label, c.key.rsplit(".", 1)[-1]):
+            names.setdefault(alias.strip().lower(), c.key)
+    return names
+
+
+def suggestion(raw_sheet: RawSheet, i: int) -> str:
+    """`` (bedoelt u 'key' (label)?)`` for unknown column ``i``, else '' (computed when asked:
+    a sheet may have thousands of unknown columns)."""
+    text, note = raw_sheet.unknown.get(i, ("", True))
+    if note:
+        return ""
+    names = _names(raw_sheet.name)
+    near = closest(text.split(" / ")[0], list(names))
+    if near is None:
+        return ""
+    key = names[near.lower()]
+    label = SHEET_BY_NAME[raw_sheet.name].column(key).label
+    return f" (bedoelt u {key!r} ({label})?)"
 
 
 def _trim(cells):
@@ -166,9 +212,9 @@ def read_xlsx(path) -> RawBook:
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputError("cannot be read as an Excel workbook", file=str(path),
-                         expected="an .xlsx file (Excel 2007 or later) or a .csv file",
-                         detail=str(exc) or type(exc).__name__) from exc
+        raise InputError("kan niet worden gelezen als Excel-werkmap", file=str(path),
+                         expected="een .xlsx-bestand (Excel 2007 of later) of een .csv-bestand",
+                         detail=type(exc).__name__) from exc
     try:
         titles = wb.sheetnames
         wanted = {t: _schema_name(t, titles) for t in titles}
@@ -181,9 +227,9 @@ def read_xlsx(path) -> RawBook:
                 continue
             if name in book.sheets:
                 book.problems.append(InputError(
-                    f"sheet {title!r} stands for {name!r}, which was already read from "
+                    f"blad {title!r} staat voor {name!r}, dat al is gelezen uit "
                     f"{book.sheets[name].source_name!r}", sheet=title,
-                    expected="one sheet per kind"))
+                    expected="één blad per soort"))
                 continue
             rows = _sheet_rows(wb[title], formulas.get(title))
             book.sheets[name] = split_header(name, title, rows)
@@ -196,17 +242,33 @@ def read_csv(path) -> RawBook:
     """Read a CSV as the ``projecten`` sheet (UTF-8; ``;`` or ``,`` separated)."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"kan niet worden gelezen ({exc.strerror or type(exc).__name__})", file=str(path),
+                         expected="een leesbaar .csv-bestand") from None
+    if data[:4] == b"PK\x03\x04":
+        raise InputError("dit is een werkmap (zip), geen CSV", file=str(path),
+                         expected="de werkmap met de extensie .xlsx, of een CSV-tekstbestand")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError("is not UTF-8 text", file=str(path),
-                         expected="a CSV saved as 'CSV UTF-8'", detail=str(exc)) from exc
-    first_line = text.split("\n", 1)[0]
+        raise InputError(f"is geen UTF-8-tekst (byte {exc.start + 1})", file=str(path),
+                         expected="een CSV opgeslagen als 'CSV UTF-8 (door komma's gescheiden)'") from None
+    if "\x00" in text:
+        raise InputError("bevat NUL-tekens: geen tekstbestand", file=str(path), expected="een CSV-tekstbestand")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")  # the header line
     delimiter = ";" if ";" in first_line else ","
     rows = []
-    for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-        cells = _trim([c if c.strip() else None for c in cells])
-        if cells:
-            rows.append((n, cells))
+    try:
+        for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            if len(cells) > MAX_COLUMNS:
+                raise InputError(f"rij {n} heeft {len(cells)} kolommen", file=str(path), row=n,
+                                 expected=f"hoogstens {MAX_COLUMNS} kolommen (de grens van Excel)")
+            cells = _trim([c if c.strip() else None for c in cells])
+            if cells:
+                rows.append((n, cells))
+    except csv.Error as exc:
+        raise InputError(f"geen leesbare CSV ({exc})", file=str(path), expected="een CSV-tekstbestand") from None
     return RawBook(str(path), {CASES_SHEET: split_header(CASES_SHEET, path.name, rows)})
 
 
@@ -214,11 +276,11 @@ def read_book(path) -> RawBook:
     """Read a case workbook (.xlsx/.xlsm) or CSV; raise InputError if it cannot be read."""
     path = Path(path)
     if not path.is_file():
-        raise InputError("file not found", file=str(path), expected="an existing .xlsx or .csv file")
+        raise InputError("bestand niet gevonden", file=str(path), expected="een bestaand .xlsx- of .csv-bestand")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return read_xlsx(path)
     if suffix in (".csv", ".txt"):
         return read_csv(path)
-    raise InputError(f"unsupported file type {suffix!r}", file=str(path),
-                     expected="an .xlsx workbook or a .csv file")
+    raise InputError(f"bestandstype {suffix!r} wordt niet gelezen", file=str(path),
+                     expected="een .xlsx-werkmap of een .csv-bestand")

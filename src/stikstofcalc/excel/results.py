@@ -70,6 +70,15 @@ RESULT_LAYOUT = [
     ("nox_kg_per_yr", "emissie NOx (kg/jaar)", KG), ("nh3_kg_per_yr", "emissie NH3 (kg/jaar)", KG),
     ("regime", "regime", None), ("uses_estimate", "gebruikt schattingen", None),
     ("notes", "opmerkingen", None),
+    ("borderline", "grensgeval (reken door in AERIUS Calculator)", None),
+    ("borderline_band_low", "grensgeval-band vanaf (mol N/ha/jaar)", DEP),
+    ("borderline_band_high", "grensgeval-band tot (mol N/ha/jaar)", DEP),
+    ("machinery_heat", "warmte-inhoud werktuigen (keuze)", None),
+    ("alt_heat", "andere keuze warmte-inhoud", None),
+    ("alt_heat_max_deposition", "hoogste depositie met andere warmte-inhoud (mol N/ha/jaar)", DEP),
+    ("alt_heat_max_display", "weergave met andere warmte-inhoud", None),
+    ("alt_heat_permit_needed", "vergunning nodig met andere warmte-inhoud", None),
+    ("alt_heat_verdict_differs", "oordeel verschilt met andere warmte-inhoud", None),
 ]
 SOURCE_LAYOUT = [
     ("case", "zaak", None), ("phase", "fase", None), ("year", "jaar", "0"),
@@ -288,6 +297,20 @@ def _begin(wb, styles, *, sources: bool):
     return ws
 
 
+
+def _discard(wb) -> None:
+    """Close a write-only workbook that is not saved: its sheets' generators are finished and
+    their temporary files removed (else every sheet prints "Exception ignored ... I/O operation
+    on closed file" when it is collected, and /tmp/openpyxl.* files stay behind)."""
+    for ws in list(getattr(wb, "_sheets", ())):
+        try:
+            if not ws.closed:
+                ws.close()
+            if getattr(ws, "_writer", None) is not None:
+                ws._writer.cleanup()
+        except Exception:  # noqa: BLE001 - best effort: the workbook is thrown away
+            pass
+
 class ResultsWriter:
     """The results workbook, fed per chunk of cases, written atomically at :meth:`finish`.
 
@@ -402,6 +425,8 @@ class ResultsWriter:
         started = getattr(self, "_workbook", None)
         if started is None or started[5] is not result.book or not self.source_rows:
             # no early start, or it has a bronnen template row and there are no sources
+            if started is not None:
+                _discard(started[0])
             started = self._start(result.book, sources=self.source_rows > 0)
         wb, _, ws, wsf, echo_notes, _ = started
         self._workbook = None

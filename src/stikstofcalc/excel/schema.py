@@ -171,6 +171,11 @@ PROJECTEN = Sheet(CASES_SHEET, "één rij per zaak (project)", (
     Column("construction.year_split", "verdeling over kalenderjaren", "choice", choices="year_split",
            default="aerius", source="stikstofcalc.rules: calendar_year",
            help="aerius: bouw <= 1 jaar in het startjaar, langer naar rato; kalenderjaar; een_jaar"),
+    Column("construction.werktuig_warmte", "warmte-inhoud mobiele werktuigen", "choice",
+           choices="werktuig_warmte", default="conservatief",
+           source="kengetallen: source_characteristics (heat_content / heat_content_instruction)",
+           help="conservatief = 0 MW (zo reproduceert OPS-LT de AERIUS 2024-uitvoer); instructie = "
+           "0,035 MW (sector 3220) uit de AERIUS-instructie"),
     Column("use.year", "rekenjaar gebruiksfase", "year", default="het jaar na het einde van de bouw",
            help="kalenderjaar van de gebruiksfase"),
     Column("use.urbanisation", "stedelijkheid", "choice", choices="urbanisation",
@@ -224,9 +229,9 @@ def choice_lists(kg) -> dict[str, list[str]]:
     """The fixed lists behind the dropdowns, from the key-figure edition and the rules."""
     from ..rules import REGIMES
 
-    tg = kg.tables["traffic_generation"][["function", "urbanisation"]]
-    homes = list(dict.fromkeys(tg.loc[tg["urbanisation"] != "alle", "function"]))
-    functions = list(dict.fromkeys(tg.loc[tg["urbanisation"] == "alle", "function"]))
+    from ..project import use_names
+
+    homes, functions = use_names(kg, "woning"), use_names(kg, "m2")  # the same lists the check uses
     return {
         "project_type": kg.values("project_types", "project_type"),
         "home_type": homes,
@@ -234,6 +239,7 @@ def choice_lists(kg) -> dict[str, list[str]]:
         "urbanisation": [u for u in kg.values("traffic_generation", "urbanisation") if u != "alle"],
         "fleet": kg.values("fleet_mix", "fleet"),
         "year_split": list(YEAR_SPLITS),
+        "werktuig_warmte": ["conservatief", "instructie"],
         "road_type": kg.values("road_factors_nox", "road_type"),
         "category": kg.values("machinery_factors", "category"),
         "regime": list(REGIMES),

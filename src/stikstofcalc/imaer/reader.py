@@ -15,9 +15,11 @@ geometry in another reference system than RD New (5225 ``GML_SRS_NAME_UNSUPPORTE
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
+from .. import ranges
 from ..errors import ImaerFileError
 from . import model, xmltree
 from .model import Machine, ResultPoint, Situation, Source, Vehicle
@@ -46,14 +48,24 @@ class _Doc:
         c = self.child(elem, name)
         return default if c is None or c.text is None else c.text.strip()
 
-    def number(self, elem, name, default=None, *, kind=float):
+    def number(self, elem, name, default=None, *, kind=float, rng=None):
+        """The number in child ``name``; outside range ``rng`` (:data:`~stikstofcalc.ranges.RANGES`)
+        an error naming the element and line (``-1e308`` vehicles must not reach the model)."""
         c = self.child(elem, name)
         if c is None or c.text is None or not c.text.strip():
             return default
+        text = c.text.strip()
         try:
-            return kind(c.text.strip())
-        except ValueError:
-            raise self.error(c, f"{c.text.strip()!r} is not a number", "a number") from None
+            value = kind(text)
+        except (ValueError, OverflowError):
+            raise self.error(c, f"{text!r} is geen getal", "een getal" if kind is float
+                             else "een geheel getal") from None
+        if not math.isfinite(value):
+            raise self.error(c, f"{text!r} is geen eindig getal", "een eindig getal")
+        if rng is not None and not ranges.RANGES[rng].contains(value):
+            r = ranges.RANGES[rng]
+            raise self.error(c, f"{text!r} ligt buiten het toegestane bereik", f"{r.describe()} ({r.why})")
+        return value
 
 
 def _prefixed(tag: str) -> str:
@@ -141,7 +153,7 @@ def _metadata(doc, root, version):
     if pm is None:
         raise doc.error(calc, "missing imaer:project/ProjectMetadata with the calculation year",
                         "imaer:ProjectMetadata with imaer:year")
-    year = doc.number(pm, "year", kind=int)
+    year = doc.number(pm, "year", kind=int, rng="year")
     if year is None:
         raise doc.error(pm, "missing imaer:year (the calculation year)",
                         "imaer:year as the first child of imaer:ProjectMetadata, e.g. 2027")
@@ -174,6 +186,8 @@ def _coords(doc, elem, text):
         values = [float(v) for v in text.split()]
     except ValueError:
         raise doc.error(elem, "coordinates are not numbers", "x y pairs in metres") from None
+    if not all(math.isfinite(v) and abs(v) < 1e7 for v in values):
+        raise doc.error(elem, "coordinates are not finite RD metres", "x y pairs in RD New metres")
     if len(values) % 2 or not values:
         raise doc.error(elem, f"{len(values)} coordinate values", "x y pairs (2 dimensions)")
     return list(zip(values[::2], values[1::2]))
@@ -228,7 +242,7 @@ def _emissions(doc, elem):
         if e is None:
             continue
         sub = e.get("substance")
-        out[sub] = out.get(sub, 0.0) + doc.number(e, "value", 0.0)
+        out[sub] = out.get(sub, 0.0) + doc.number(e, "value", 0.0, rng="emission")
     return out
 
 
@@ -242,17 +256,17 @@ def _characteristics(doc, elem):
     if hc is not None:
         spec = doc.child(hc, "SpecifiedHeatContent")
         if spec is not None:
-            heat = doc.number(spec, "value")
+            heat = doc.number(spec, "value", rng="heat")
         elif hc.text and hc.text.strip():   # IMAER 4.0: heatContent as a number
-            heat = doc.number(ch, "heatContent")
-    return doc.number(ch, "emissionHeight"), heat, doc.number(ch, "spread")
+            heat = doc.number(ch, "heatContent", rng="heat")
+    return doc.number(ch, "emissionHeight", rng="height"), heat, doc.number(ch, "spread", rng="spread")
 
 
 def _source(doc, feature) -> Source:
     gid = feature.get(f"{{{model.NS_GML}}}id", "")
     try:
         sector = int(feature.get("sectorId"))
-    except ValueError:
+    except (TypeError, ValueError):
         raise doc.error(feature, f"sectorId {feature.get('sectorId')!r} is not an integer",
                         "an AERIUS sector id such as 3220") from None
     geom = doc.child(feature, "geometry")
@@ -288,8 +302,9 @@ def _machine(doc, m, gid) -> Machine:
             raise doc.error(m, f"unknown off-road category code {code!r} in source {gid}",
                             "an AERIUS code such as B4T, MUT or SV560DSJ (IMAER-java error 5208)")
         return Machine("standard", code, doc.text(m, "description", "") or "",
-                       doc.number(m, "literFuelPerYear"), doc.number(m, "operatingHoursPerYear"),
-                       doc.number(m, "literAdBluePerYear"), line=line)
+                       doc.number(m, "literFuelPerYear", rng="fuel"),
+                       doc.number(m, "operatingHoursPerYear", rng="hours"),
+                       doc.number(m, "literAdBluePerYear", rng="adblue"), line=line)
     height, heat, spread = _characteristics(doc, m)
     return Machine("custom", None, doc.text(m, "description", "") or "",
                    emissions=_emissions(doc, m), height_m=height, heat_mw=heat, spread_m=spread,
@@ -306,9 +321,10 @@ def _vehicle(doc, v) -> Vehicle:
     for ef in v.findall(doc.q("emissionFactor")):
         e = doc.child(ef, "Emission")
         if e is not None:
-            factors[e.get("substance")] = doc.number(e, "value", 0.0)
-    return Vehicle(kind, v.get("vehicleType"), doc.number(v, "vehiclesPerTimeUnit", 0.0), unit,
-                   doc.number(v, "stagnationFactor"), doc.number(v, "maximumSpeed", kind=int),
+            factors[e.get("substance")] = doc.number(e, "value", 0.0, rng="factor")
+    return Vehicle(kind, v.get("vehicleType"), doc.number(v, "vehiclesPerTimeUnit", 0.0, rng="vehicles"), unit,
+                   doc.number(v, "stagnationFactor", rng="share"),
+                   doc.number(v, "maximumSpeed", kind=int, rng="speed"),
                    None if strict is None else strict == "true", doc.text(v, "description"),
                    factors, line=doc.tree.line(v))
 
@@ -326,7 +342,10 @@ def _point(doc, feature) -> ResultPoint:
     for r in feature.findall(doc.q("result")):
         cr = doc.child(r, "CalculationResult")
         if cr is not None:
-            results[(cr.get("resultType"), cr.get("substance"))] = doc.number(cr, "value", 0.0)
+            results[(cr.get("resultType"), cr.get("substance"))] = doc.number(cr, "value", 0.0,
+                                                                               rng="deposition")
+    if rid is not None and not rid.strip().isdigit():
+        raise doc.error(feature, f"receptorPointId {rid!r} is not a whole number", "an AERIUS receptor id")
     return ResultPoint(xmltree.local(feature.tag), feature.get(f"{{{g}}}id", ""), x, y,
                        None if rid is None else int(rid), doc.text(feature, "label"), results,
                        line=doc.tree.line(feature))

@@ -354,9 +354,16 @@ def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
     from ..batch import validate_book
     from ..excel.reader import read_book
 
+    from ..errors import StikstofError
+
     validation = validate_book(read_book(path))
-    files = {}
+    files, problems = {}, list(validation.problems)
     for case in validation.cases:
-        files[case.case_id] = write_project(case.project, Path(outdir) / _slug(case.case_id),
-                                            year=year)
-    return files, validation.problems
+        try:  # one case that cannot be exported is listed; the others are still written
+            files[case.case_id] = write_project(case.project, Path(outdir) / _slug(case.case_id),
+                                                year=year)
+        except StikstofError as exc:
+            case.problems = []
+            case.add_error(exc)
+            problems.extend(case.problems)
+    return files, problems

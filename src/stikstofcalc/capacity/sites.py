@@ -1,0 +1,324 @@
+"""Candidate sites: a CSV/Excel list, a GeoJSON of points or polygons, or a grid over a region.
+
+Every site gets an id, RD New coordinates (EPSG:28992, m) and a plan type. Bad rows are
+reported all at once, in Dutch, with file, sheet, row, column, value and what was
+expected; the valid rows are still computed (the caller decides on the exit code).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+#: RD New domain of the project format [m] (``docs/project_format.md``).
+RD_X = (-7_000.0, 300_000.0)
+RD_Y = (289_000.0, 629_000.0)
+#: Largest grid the command builds at once [-] (a province on 250 m is ~80,000).
+MAX_GRID_SITES = 2_000_000
+
+_ID = ("locatie", "site_id", "site", "id", "naam", "name", "locatie_id")
+_PLAN = ("plantype", "plan_type", "type", "plan")
+_X, _Y = ("x", "rd_x", "x_rd"), ("y", "rd_y", "y_rd")
+_LAT, _LON = ("lat", "latitude", "breedtegraad"), ("lon", "lng", "longitude", "lengtegraad")
+
+
+@dataclass
+class Sites:
+    """Candidate sites (parallel arrays) and the rows that could not be read.
+
+    ``grid`` is ``(x0, y0, step, n_cols, n_rows, col, row)`` for sites on a regular grid
+    (GeoTIFF output), else None. ``errors`` lists :class:`InputError` per bad row.
+    """
+
+    site_id: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    plan: np.ndarray
+    source: str
+    errors: list = field(default_factory=list)
+    grid: tuple | None = None
+    notes: list = field(default_factory=list)
+
+    def __len__(self):
+        return int(self.x.size)
+
+
+def _col(frame, names):
+    low = {str(c).strip().lower(): c for c in frame.columns}
+    for n in names:
+        if n in low:
+            return low[n]
+    return None
+
+
+def _numbers(frame, col, *, file, sheet, errors, label):
+    raw = frame[col]
+    out = np.full(len(frame), np.nan)
+    for i, v in enumerate(raw.tolist()):
+        if isinstance(v, str):
+            t = v.strip().replace(" ", "")
+            if t.count(",") == 1 and "." not in t:
+                t = t.replace(",", ".")
+            try:
+                out[i] = float(t)
+            except ValueError:
+                errors.append(InputError(f"{v!r} is geen getal", file=file, sheet=sheet, row=i + 2, field=label,
+                                         value=v, expected="een getal (RD in m, of graden WGS84)"))
+        elif v is None or (isinstance(v, float) and math.isnan(v)):
+            errors.append(InputError("leeg", file=file, sheet=sheet, row=i + 2, field=label,
+                                     expected="een getal"))
+        else:
+            out[i] = float(v)
+    return out
+
+
+def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=None) -> Sites:
+    """Read candidate sites from CSV, Excel (``.xlsx``) or GeoJSON.
+
+    Parameters
+    ----------
+    path : path
+        CSV/Excel with columns ``x, y`` (RD New, m) or ``lat, lon`` (WGS84, degrees), and
+        optionally ``locatie`` (site id) and ``plantype``; or a GeoJSON FeatureCollection
+        of points or polygons (a polygon's site is its centroid; coordinates WGS84 unless
+        the file names EPSG:28992 in ``crs``), properties as the columns.
+    plan_type : str, keyword-only
+        Plan type for rows without one.
+    known_plans : iterable of str, keyword-only
+        Plan types the caller can compute (rows naming another are errors).
+    sheet : str, keyword-only
+        Excel sheet (default the first).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError("bestand niet gevonden", file=str(path), expected="een bestaand CSV-, Excel- of GeoJSON-bestand")
+    suffix = path.suffix.lower()
+    sheet_name = None
+    notes = []
+    if suffix in (".geojson", ".json"):
+        frame, rd, notes = _geojson_frame(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        sheet_name = sheet if sheet is not None else 0
+        frame = pd.read_excel(path, sheet_name=sheet_name, dtype=object)
+        sheet_name = sheet if sheet is not None else pd.ExcelFile(path).sheet_names[0]
+        rd = None
+    elif suffix in (".csv", ".txt"):
+        text = path.read_text(encoding="utf-8-sig")
+        sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+        frame = pd.read_csv(path, sep=sep, dtype=object, encoding="utf-8-sig")
+        rd = None
+    else:
+        raise InputError(file=str(path), value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
+    file = str(path)
+    errors: list = []
+    cx, cy, clat, clon = _col(frame, _X), _col(frame, _Y), _col(frame, _LAT), _col(frame, _LON)
+    if rd is None:
+        rd = cx is not None and cy is not None
+        if not rd and (clat is None or clon is None):
+            raise InputError("geen coordinaatkolommen", file=file, sheet=sheet_name,
+                             value=", ".join(map(str, frame.columns)),
+                             expected="kolommen x en y (RD New, m) of lat en lon (WGS84, graden)")
+    if rd:
+        x = _numbers(frame, cx, file=file, sheet=sheet_name, errors=errors, label=str(cx))
+        y = _numbers(frame, cy, file=file, sheet=sheet_name, errors=errors, label=str(cy))
+    else:
+        from ..receptors import wgs84_to_rd
+
+        lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat))
+        lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon))
+        bad = ~((lat >= 50.5) & (lat <= 53.8) & (lon >= 3.0) & (lon <= 7.4))
+        for i in np.flatnonzero(bad & np.isfinite(lat) & np.isfinite(lon)):
+            errors.append(InputError("buiten Nederland", file=file, sheet=sheet_name, row=int(i) + 2,
+                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}",
+                                     expected="WGS84 in Nederland: lat 50,5-53,8 en lon 3,0-7,4 graden"))
+        x, y = np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
+        fin = np.isfinite(lat) & np.isfinite(lon) & ~bad
+        if fin.any():
+            x[fin], y[fin] = wgs84_to_rd(lat[fin], lon[fin])
+    cid = _col(frame, _ID)
+    ids = (frame[cid].astype(str).str.strip().to_numpy(object) if cid is not None
+           else np.array([f"locatie {i + 1}" for i in range(len(frame))], dtype=object))
+    cplan = _col(frame, _PLAN)
+    plans = np.array([plan_type] * len(frame), dtype=object)
+    if cplan is not None:
+        given = frame[cplan].tolist()
+        plans = np.array([str(v).strip() if isinstance(v, str) and v.strip() else plan_type for v in given],
+                         dtype=object)
+    ok = np.isfinite(x) & np.isfinite(y)
+    for i in range(len(frame)):
+        if not ok[i]:
+            continue
+        row = i + 2
+        if not (RD_X[0] <= x[i] <= RD_X[1] and RD_Y[0] <= y[i] <= RD_Y[1]):
+            errors.append(InputError(f"{x[i]:g}, {y[i]:g} ligt buiten het RD-gebied", file=file, sheet=sheet_name, row=row,
+                                     field=f"{cx}, {cy}", value=f"{x[i]:g}, {y[i]:g}",
+                                     expected="RD New in m: x -7.000..300.000, y 289.000..629.000 "
+                                              "(of lat/lon-kolommen voor WGS84)"))
+            ok[i] = False
+        elif plans[i] is None:
+            errors.append(InputError("plantype ontbreekt", file=file, sheet=sheet_name, row=row,
+                                     field="plantype", expected="een plantype in de kolom of --plantype"))
+            ok[i] = False
+        elif known_plans is not None and plans[i] not in known_plans:
+            errors.append(InputError(f"onbekend plantype {plans[i]!r}", file=file, sheet=sheet_name, row=row,
+                                     field="plantype", value=plans[i],
+                                     expected=f"een van {', '.join(sorted(known_plans))}"))
+            ok[i] = False
+    from ..sources import in_netherlands
+
+    nl = np.zeros(len(frame), bool)
+    nl[ok] = in_netherlands(x[ok], y[ok])
+    for i in np.flatnonzero(ok & ~nl):
+        errors.append(InputError(f"{x[i]:.0f}, {y[i]:.0f} ligt buiten Nederland of in zee", file=file, sheet=sheet_name, row=int(i) + 2,
+                                 field="x, y", value=f"{x[i]:.0f}, {y[i]:.0f}",
+                                 expected="een locatie op Nederlands land (RD New, m)"))
+    ok &= nl
+    errors.sort(key=lambda e: (e.row or 0))
+    return Sites(ids[ok], x[ok], y[ok], plans[ok], source=file, errors=errors, notes=notes)
+
+
+def _geojson_frame(path):
+    """GeoJSON features -> a frame with x, y (or lat, lon) and the properties."""
+    from ..deposition.geometry import points_in_polygon  # noqa: F401  (same package layer)
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"geen geldige JSON ({exc})", file=str(path)) from exc
+    crs = json.dumps(data.get("crs", "")).upper()
+    rd = "28992" in crs
+    rows, notes, n_poly = [], [], 0
+    for i, f in enumerate(data.get("features", []) if isinstance(data, dict) else []):
+        g = (f or {}).get("geometry") or {}
+        props = dict((f or {}).get("properties") or {})
+        kind, coords = g.get("type"), g.get("coordinates")
+        if kind == "Point":
+            px, py = coords[0], coords[1]
+        elif kind in ("Polygon", "MultiPolygon"):
+            rings = [coords[0]] if kind == "Polygon" else [p[0] for p in coords]
+            px, py = _centroid(rings)
+            n_poly += 1
+        else:
+            raise InputError("geometrie niet ondersteund", file=str(path), row=i + 1, field="geometry.type",
+                             value=kind, expected="Point, Polygon of MultiPolygon")
+        props.pop("x", None), props.pop("y", None), props.pop("lat", None), props.pop("lon", None)
+        rows.append({**props, **({"x": px, "y": py} if rd else {"lat": py, "lon": px})})
+    if not rows:
+        raise InputError("geen features", file=str(path), expected="een GeoJSON FeatureCollection met punten of vlakken")
+    if n_poly:
+        notes.append(f"{n_poly} vlak(ken): de locatie is het zwaartepunt van het vlak (het plan als punt)")
+    return pd.DataFrame(rows), rd, notes
+
+
+def _centroid(rings):
+    """Area-weighted centroid of outer rings (shoelace) [same units as the input]."""
+    a_sum = cx = cy = 0.0
+    for r in rings:
+        p = np.asarray(r, float)[:, :2]
+        x, y = p[:, 0], p[:, 1]
+        x1, y1 = np.roll(x, -1), np.roll(y, -1)
+        cross = x * y1 - x1 * y
+        a = cross.sum() / 2
+        if a == 0:
+            continue
+        a_sum += a
+        cx += ((x + x1) * cross).sum() / 6
+        cy += ((y + y1) * cross).sum() / 6
+    if a_sum == 0:
+        p = np.asarray(rings[0], float)
+        return float(p[:, 0].mean()), float(p[:, 1].mean())
+    return cx / a_sum, cy / a_sum
+
+
+def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
+    """Sites at the centres of a square grid over a bounding box (RD New, m).
+
+    Parameters
+    ----------
+    bbox : (xmin, ymin, xmax, ymax)
+        [m], RD New.
+    step_m : float
+        Cell size [m].
+    plan_type : str
+    region : list of rings, keyword-only
+        Keep only cells whose centre lies inside these polygons (RD New, m).
+
+    Cells on the sea or abroad (the coarse national outline, ``sources.in_netherlands``)
+    are left out and counted in ``notes``.
+    """
+    from ..sources import in_netherlands
+
+    xmin, ymin, xmax, ymax = (float(v) for v in bbox)
+    if not (step_m > 0 and xmax > xmin and ymax > ymin):
+        raise InputError(field="--bbox, --step", value=f"{bbox}, {step_m:g} m",
+                         expected="xmin < xmax, ymin < ymax (RD, m) en een stap > 0")
+    if not (RD_X[0] <= xmin and xmax <= RD_X[1] and RD_Y[0] <= ymin and ymax <= RD_Y[1]):
+        raise InputError("buiten het RD-gebied", field="--bbox", value=f"{bbox}",
+                         expected="RD New in m: x -7.000..300.000, y 289.000..629.000")
+    nx = int(math.floor((xmax - xmin) / step_m + 1e-9))
+    ny = int(math.floor((ymax - ymin) / step_m + 1e-9))
+    if nx * ny > MAX_GRID_SITES:
+        raise InputError("te veel rastercellen", field="--step", value=f"{step_m:g} m ({nx * ny:,} cellen)",
+                         expected=f"hoogstens {MAX_GRID_SITES:,} cellen: een grotere stap of een kleiner gebied")
+    col, row = np.meshgrid(np.arange(nx), np.arange(ny))
+    col, row = col.ravel(), row.ravel()
+    x = xmin + (col + 0.5) * step_m
+    y = ymax - (row + 0.5) * step_m
+    keep = in_netherlands(x, y) if x.size else np.zeros(0, bool)
+    notes = []
+    if region is not None:
+        from ..deposition.geometry import points_in_polygon
+
+        inside = points_in_polygon(x, y, [np.asarray(r, float) for r in region], boundary=True)
+        notes.append(f"{int((~inside).sum())} rastercel(len) buiten het gebied weggelaten")
+        keep &= inside
+    n_out = int((~keep).sum()) - (int((~inside).sum()) if region is not None else 0)
+    if n_out > 0:
+        notes.append(f"{n_out} rastercel(len) buiten Nederland of in zee weggelaten")
+    ids = np.array([f"r{r}k{c}" for r, c in zip(row[keep], col[keep])], dtype=object)
+    return Sites(ids, x[keep], y[keep], np.array([plan_type] * int(keep.sum()), dtype=object),
+                 source=f"raster {_nl(step_m)} m over x {xmin:.0f}-{xmax:.0f}, y {ymin:.0f}-{ymax:.0f}",
+                 grid=(xmin, ymax, float(step_m), nx, ny, col[keep], row[keep]), notes=notes)
+
+
+def read_region(path) -> tuple[tuple, list]:
+    """Bounding box and outer rings (RD New, m) of the polygons in a GeoJSON file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(f"niet leesbaar ({exc})", file=str(path), expected="een GeoJSON-bestand met vlakken") from exc
+    rd = "28992" in json.dumps(data.get("crs", "")).upper()
+    rings = []
+    feats = data.get("features", [data] if data.get("type") in ("Polygon", "MultiPolygon", "Feature") else [])
+    for f in feats:
+        g = f.get("geometry", f) if isinstance(f, dict) else {}
+        if g.get("type") == "Polygon":
+            rings.append(g["coordinates"][0])
+        elif g.get("type") == "MultiPolygon":
+            rings += [p[0] for p in g["coordinates"]]
+    if not rings:
+        raise InputError("geen vlakken", file=str(path), expected="een GeoJSON met Polygon of MultiPolygon")
+    out = []
+    for r in rings:
+        p = np.asarray(r, float)[:, :2]
+        if not rd:
+            from ..receptors import wgs84_to_rd
+
+            px, py = wgs84_to_rd(p[:, 1], p[:, 0])
+            p = np.column_stack([px, py])
+        out.append(p)
+    allp = np.concatenate(out)
+    return (float(allp[:, 0].min()), float(allp[:, 1].min()), float(allp[:, 0].max()),
+            float(allp[:, 1].max())), out
+
+
+def _nl(v) -> str:
+    return f"{v:g}".replace(".", ",")

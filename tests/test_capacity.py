@@ -1,0 +1,181 @@
+"""Capacity per site: equal to the per-project assessment at the found size and one more.
+
+For each of the shipped plan types, at sites near and far from the Veluwe (including a
+nonlinear case: a size whose default construction period spans several calendar years,
+and a case bound by the use phase), ``assess_project`` on the plan of the found capacity
+moved to the site gives 0,00 in every phase-year and the plan of one unit (step) more
+needs a permit; the phase and hexagon named are where it does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stikstofcalc.assessment import assess_project
+from stikstofcalc.capacity import PlanWeights, Sites, compute_capacity, grid_sites, load_plan_type, read_sites
+from stikstofcalc.capacity.core import capacity_chunk
+from stikstofcalc.errors import InputError
+
+# Ede-West (1 km from the Veluwe), Renkum, Wageningen, Oost-Brabant (21 km from nature: the
+# capacity is 670 homes (1406 with the 0.035 MW machinery heat of before issue 12), spread over 8 calendar years, bound by the construction phase)
+SITES = np.array([[172500.0, 452500.0], [180000.0, 440000.0], [165000.0, 445000.0],
+                  [172400.0, 406800.0]])
+
+
+@pytest.fixture(scope="module")
+def grond():
+    plan = load_plan_type("grondgebonden")
+    pw = PlanWeights(plan)
+    return plan, pw, capacity_chunk(pw, SITES[:, 0], SITES[:, 1], threshold=0.005)
+
+
+def _check(plan, x, y, cap, binding, receptor):
+    """calc at cap: 0,00 everywhere; at cap + step: a permit, in the named phase and hexagon."""
+    if cap > 0:
+        a = assess_project(plan.project(cap, x, y), measures=False)
+        assert not any(r["permit_needed"] for r in a.results), (cap, a.results)
+        assert all(r["max_display"] == "0,00" for r in a.results)
+    b = assess_project(plan.project(cap + plan.step, x, y), measures=False)
+    over = [r for r in b.results if r["permit_needed"]]
+    assert over, (cap + plan.step, b.results)
+    worst = max(over, key=lambda r: r["max_deposition"])
+    assert worst["phase"] == binding
+    assert receptor in {r["receptor_id"] for r in over if r["phase"] == binding}
+    return a.results if cap > 0 else None, b.results
+
+
+@pytest.mark.slow
+def test_capacity_equals_calc_grondgebonden(grond):
+    plan, pw, r = grond
+    assert r.capacity.tolist() == [1, 3, 6, 670]  # pinned: engine as committed 2026-12-03, machinery heat 0 MW (issue 12)
+    for i, (x, y) in enumerate(SITES):
+        binding = ["realisatie", "gebruik"][r.binding[i]]
+        at, over = _check(plan, x, y, int(r.capacity[i]), binding, int(r.receptor_id[i]))
+        # the largest deposition per phase equals calc's (rtol 1e-9)
+        for p in (0, 1):
+            calc = max(x_["max_deposition"] for x_ in at if x_["phase"] == ["realisatie", "gebruik"][p])
+            assert r.dep_cap[i, p] == pytest.approx(calc, rel=1e-9)
+            calc1 = max(x_["max_deposition"] for x_ in over if x_["phase"] == ["realisatie", "gebruik"][p])
+            assert r.dep_next[i, p] == pytest.approx(calc1, rel=1e-9)
+    assert r.binding[3] == 0  # the far site: realisation binds since machinery heat is 0 MW (issue 12)
+    assert not pw.is_linear([100, 101])  # the default duration crosses a year boundary
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gestapeld", "utiliteit"])
+def test_capacity_equals_calc_other_plan_types(name):
+    plan = load_plan_type(name)
+    pw = PlanWeights(plan)
+    xy = SITES[[1, 3]]
+    r = capacity_chunk(pw, xy[:, 0], xy[:, 1], threshold=0.005)
+    for i, (x, y) in enumerate(xy):
+        cap = int(r.capacity[i])
+        assert cap % plan.step == 0 and 0 <= cap < plan.maximum
+        _check(plan, x, y, cap, ["realisatie", "gebruik"][r.binding[i]], int(r.receptor_id[i]))
+
+
+@pytest.mark.slow
+def test_search_equals_plain_bisection(grond):
+    """The interpolating search gives the same integer as a plain bisection on calc's verdict
+    at the nonlinear far site (brute force over the verdict of assess_project)."""
+    plan, pw, r = grond
+    x, y = SITES[3]
+
+    def ok(n):
+        return not any(q["permit_needed"] for q in assess_project(plan.project(n, x, y), measures=False).results)
+
+    lo, hi = 500, 1000
+    assert ok(lo) and not ok(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    assert lo == r.capacity[3]
+
+
+def test_linear_plan_capacity_is_the_scaled_count(tmp_path):
+    """A plan whose key figures are linear in the count (fixed duration within one year, fixed
+    use year): the capacity is the largest n with n x (deposition of the reference / reference)
+    below the threshold, the same integer as the search."""
+    src = load_plan_type("grondgebonden").file
+    text = open(src, encoding="utf-8").read().replace('start = "2027-01"',
+                                                      'start = "2027-01"\nduration = "12 maanden"')
+    text = text.replace('urbanisation = "matig_stedelijk"', 'urbanisation = "matig_stedelijk"\nyear = 2029')
+    p = tmp_path / "lineair.toml"
+    p.write_text(text, encoding="utf-8")
+    plan = load_plan_type(p)
+    pw = PlanWeights(plan)
+    assert pw.is_linear([1, 100, 4000, 10000])
+    r = capacity_chunk(pw, SITES[:, 0], SITES[:, 1], threshold=0.005)
+    per = np.nanmax(r.dep_next, axis=1) / (r.capacity + 1)  # deposition per home
+    expect = np.ceil(0.005 / per) - 1
+    assert r.capacity.tolist() == expect.astype(int).tolist()
+    assert (r.probes <= 6).all()  # linear: reference + estimate + one above, for seeds and pairs
+
+
+def test_read_sites_reports_every_bad_row(tmp_path):
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plantype\nA;172500;452500;grondgebonden\nB;abc;452500;grondgebonden\n"
+                 "C;172500;452500;villa\nD;500000;452500;gestapeld\nE;20000;560000;gestapeld\n"
+                 "F;165000;445000;\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld", known_plans={"grondgebonden", "gestapeld", "utiliteit"})
+    assert s.site_id.tolist() == ["A", "F"]
+    assert s.plan.tolist() == ["grondgebonden", "gestapeld"]
+    rows = [e.row for e in s.errors]
+    assert rows == [3, 4, 5, 6]
+    msgs = [str(e) for e in s.errors]
+    assert "geen getal" in msgs[0] and "'abc'" in msgs[0]
+    assert "onbekend plantype" in msgs[1] and "villa" in msgs[1]
+    assert "buiten het RD-gebied" in msgs[2]
+    assert "buiten Nederland of in zee" in msgs[3]
+
+
+def test_read_sites_wgs84_and_geojson(tmp_path):
+    from stikstofcalc.receptors import rd_to_wgs84
+
+    lat, lon = rd_to_wgs84(np.array([172500.0]), np.array([452500.0]))
+    p = tmp_path / "l.csv"
+    p.write_text(f"naam,lat,lon\nEde,{lat[0]:.9f},{lon[0]:.9f}\n", encoding="utf-8")
+    s = read_sites(p, plan_type="grondgebonden")
+    assert s.x[0] == pytest.approx(172500.0, abs=0.01) and s.y[0] == pytest.approx(452500.0, abs=0.01)
+    g = tmp_path / "l.geojson"
+    g.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": '
+                 '"urn:ogc:def:crs:EPSG::28992"}}, "features": [{"type": "Feature", "properties": '
+                 '{"locatie": "vlak", "plantype": "gestapeld"}, "geometry": {"type": "Polygon", '
+                 '"coordinates": [[[172000, 452000], [173000, 452000], [173000, 453000], [172000, 453000], '
+                 '[172000, 452000]]]}}]}', encoding="utf-8")
+    s = read_sites(g)
+    assert (s.site_id[0], s.plan[0], s.x[0], s.y[0]) == ("vlak", "gestapeld", 172500.0, 452500.0)
+    assert "zwaartepunt" in s.notes[0]
+
+
+def test_grid_sites_and_bad_grid():
+    s = grid_sites((170000, 450000, 172000, 451000), 500, plan_type="grondgebonden")
+    assert len(s) == 8 and s.x.min() == 170250 and s.y.max() == 450750
+    with pytest.raises(InputError, match="stap"):
+        grid_sites((170000, 450000, 169000, 451000), 500, plan_type="grondgebonden")
+    with pytest.raises(InputError, match="te veel rastercellen"):
+        grid_sites((0, 300000, 290000, 620000), 10, plan_type="grondgebonden")
+
+
+def test_plan_type_errors(tmp_path):
+    with pytest.raises(InputError, match="plantype"):
+        load_plan_type("villa")
+    p = tmp_path / "eigen.toml"
+    p.write_text('name = "x"\n[location]\nx = 172500\ny = 452500\n[construction]\nstart = "2027-01"\n'
+                 '[[components]]\nname = "w"\ntype = "grondgebonden_woningen"\ncount = 10\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"\[capacity\]"):
+        load_plan_type(p)
+    p.write_text(p.read_text() + '[capacity]\ncomponent = "nope"\n', encoding="utf-8")
+    with pytest.raises(InputError, match="onderdeel niet gevonden"):
+        load_plan_type(p)
+
+
+def test_compute_capacity_keeps_input_order():
+    s = Sites(np.array(["b", "a"], object), SITES[[2, 0], 0], SITES[[2, 0], 1],
+              np.array(["grondgebonden"] * 2, object), source="test")
+    f = compute_capacity(s).to_frame()
+    assert f["locatie"].tolist() == ["b", "a"]
+    assert f["capaciteit"].tolist() == [6.0, 1.0]
+    assert f["bindende_fase"].tolist() == ["realisatie", "realisatie"]
+    assert (f["depositie_realisatie"] < 0.005).all() and (f["depositie_realisatie_een_meer"] >= 0.005).all()
