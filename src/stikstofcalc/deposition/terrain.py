@@ -111,6 +111,48 @@ def cell_index(g: Z0Grid, x, y):
             np.clip(np.nan_to_num(col), 0, nc - 1).astype(np.int64))
 
 
+def disk_lnz0_range(x, y, extra_m, radii_m):
+    """Smallest and largest map ln z0 [ln m] within each radius of each point, (n, k) each.
+
+    Every cell with a part within ``radius + extra_m`` of (x, y) counts (``extra_m`` per
+    point, e.g. the half length of a line; the cell half diagonal is added here); cells
+    beyond the grid edge are the edge cells, as :func:`cell_index` clamps. Any point
+    within ``radius + extra_m`` of (x, y), so the mean ln z0 over any 21-point trajectory
+    inside that disk, lies in the range. Used by the pruned search's bound
+    (:mod:`stikstofcalc.assessment`). Points sharing a 250 m cell share the work.
+    """
+    g = load_grid()
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    extra = np.broadcast_to(np.asarray(extra_m, float), x.shape)
+    radii = np.asarray(radii_m, float)
+    nr, nc = g.shape
+    r0, c0 = cell_index(g, x, y)
+    half = g.cell / np.sqrt(2.0)
+    out_lo = np.empty((x.shape[0], radii.shape[0]))
+    out_hi = np.empty_like(out_lo)
+    key = np.column_stack([r0, c0, extra])
+    uniq, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    for u, (rr, cc, ex) in enumerate(uniq):  # a few distinct source cells per case
+        reach = radii[-1] + ex + 2 * half
+        k = int(np.ceil(reach / g.cell)) + 1
+        dr, dc = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1), indexing="ij")
+        # distance from the source cell's centre to each cell's centre, less both half
+        # diagonals (the point anywhere in its cell, the trajectory point anywhere in the other)
+        dist = np.hypot(dr, dc).ravel() * g.cell - 2 * half
+        rows = np.clip(int(rr) + dr.ravel(), 0, nr - 1)
+        cols = np.clip(int(cc) + dc.ravel(), 0, nc - 1)
+        order = np.argsort(dist, kind="stable")
+        v = g.lnz0[rows[order], cols[order]]
+        lo, hi = np.minimum.accumulate(v), np.maximum.accumulate(v)
+        n_in = np.searchsorted(dist[order], radii + ex, side="right")
+        n_in = np.maximum(n_in, 1)
+        out_lo[inv == u] = lo[n_in - 1]
+        out_hi[inv == u] = hi[n_in - 1]
+    return out_lo, out_hi
+
+
 def cell_z0(x, y) -> np.ndarray:
     """Map z0 [m] of the cell holding each point (the OPS source z0)."""
     g = load_grid()
