@@ -234,9 +234,10 @@ def test_out_of_range_refused_unless_extrapolation_allowed(field, value):
               nh3_kg_yr=[1.0], z0_m=[0.2])
     kw[field] = [value]
     rcp = ReceptorArrays(x=[156000.0], y=[463000.0])
+    # uniform terrain: the source's z0_m is only used there (the roughness map supplies z0 by default)
     with pytest.raises(RangeError, match=field):
-        deposition_arrays(SourceArrays(**kw), rcp)
-    res = deposition_arrays(SourceArrays(**kw), rcp, allow_extrapolation=True)
+        deposition_arrays(SourceArrays(**kw), rcp, terrain="uniform")
+    res = deposition_arrays(SourceArrays(**kw), rcp, allow_extrapolation=True, terrain="uniform")
     assert any("EXTRAPOLATED" in n for n in res.notes)
     assert np.isfinite(res.total).all()
 
