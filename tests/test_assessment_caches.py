@@ -17,6 +17,16 @@ from stikstofcalc.deposition import model as M
 from stikstofcalc.sources import DEFAULT_Z0_M, build_templates
 
 
+@pytest.fixture(autouse=True)
+def _uniform_terrain(monkeypatch):
+    """These tests check the uniform-terrain envelope and its caches against the model's own
+    tables; with the roughness map the bound is assessment._source_tables_map_bound (tested
+    in test_assessment.py: true bound on sampled hexagons, pruned == brute force)."""
+    import functools
+
+    monkeypatch.setattr(A, "deposition_arrays", functools.partial(A.deposition_arrays, terrain="uniform"))
+
+
 def _fresh_envelope(templates, *, landuse=1):
     """The envelope as computed before the caches (model tables per call)."""
     m = M.load_model()
@@ -70,7 +80,10 @@ def _random_templates(rng, n):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_cached_envelope_equals_fresh(seed):
-    """Envelope from the cached kernel parts == from the model's tables, exactly, twice over."""
+    """Envelope from the cached kernel parts == from the model's tables, exactly, twice over.
+
+    The cached parts serve the uniform-terrain envelope (with the roughness map the bound is
+    assessment._source_tables_map_bound, tested in test_assessment.py), so uniform here."""
     rng = np.random.default_rng(seed)
     tpl = _random_templates(rng, int(rng.integers(1, 9)))
     fresh = _fresh_envelope(tpl)

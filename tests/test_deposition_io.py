@@ -457,7 +457,9 @@ def test_check_tables_is_usable_on_its_own():
                         "heat_mw": [0.0], "nox_kg_yr": [100.0], "nh3_kg_yr": [1.0]})
     rec = pd.DataFrame({"receptor_id": [1], "x": [173000], "y": [460000]})
     s, r, notes = check_tables(src, rec)
-    assert s.z0_m.tolist() == [DEFAULT_Z0_M] and r.landuse.tolist() == [1]
+    # land use 0 = from the terrain (roughness map by default: water where it shows water,
+    # else grass; issue 11); it was 1 (grass) before the terrain model
+    assert s.z0_m.tolist() == [DEFAULT_Z0_M] and r.landuse.tolist() == [0]
     assert r.receptor_id.tolist() == ["1"] and notes == []
 
 

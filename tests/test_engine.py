@@ -41,7 +41,7 @@ def predict(df: pd.DataFrame, method="auto") -> np.ndarray:
     rcp = ReceptorArrays(x=df.rcp_x, y=df.rcp_y, landuse=df.receptor_landuse,
                          case=df.run_id.map(code).to_numpy())
     res = evaluate(src, rcp, cutoff_m=None, allow_extrapolation=False, chunk_pairs=2_000_000,
-                   method=method)
+                   method=method, terrain="uniform")  # these OPS runs have one fixed z0
     return np.where(df.substance.to_numpy() == "NOx", res.nox, res.nh3)
 
 
@@ -76,10 +76,11 @@ def test_headline_values():
     rcp = ReceptorArrays(x=155000 + 1000 * np.sin(b), y=463000 + 1000 * np.cos(b))
     src = SourceArrays(x=[155000], y=[463000], height_m=[4.0], heat_mw=[0.0],
                        nox_kg_yr=[1000.0], nh3_kg_yr=[0.0], z0_m=[0.2])
-    assert deposition_arrays(src, rcp).nox.mean() == pytest.approx(0.407, rel=0.05)
+    kw = {"terrain": "uniform"}  # the reference runs have one fixed z0 = 0.2 m
+    assert deposition_arrays(src, rcp, **kw).nox.mean() == pytest.approx(0.407, rel=0.05)
     src.nox_kg_yr[:] = 0.0
     src.nh3_kg_yr[:] = 1000.0
-    assert deposition_arrays(src, rcp).nh3.mean() == pytest.approx(4.10, rel=0.05)
+    assert deposition_arrays(src, rcp, **kw).nh3.mean() == pytest.approx(4.10, rel=0.05)
 
 
 def test_fast_path_matches_reference(sample):
@@ -167,8 +168,9 @@ def test_small_area_far_away_approaches_point(substance):
     rcp = ReceptorArrays(x=155000 + d * np.sin(bb), y=463000 + d * np.cos(bb))
     kw = dict(x=[155000], y=[463000], height_m=[4.0], heat_mw=[0.0], z0_m=[0.2],
               nox_kg_yr=[1000.0 * (substance == "nox")], nh3_kg_yr=[1000.0 * (substance == "nh3")])
-    point = getattr(deposition_arrays(SourceArrays(**kw), rcp), substance)
-    area = getattr(deposition_arrays(SourceArrays(**kw, area_side_m=[20.0]), rcp), substance)
+    point = getattr(deposition_arrays(SourceArrays(**kw), rcp, terrain="uniform"), substance)
+    area = getattr(deposition_arrays(SourceArrays(**kw, area_side_m=[20.0]), rcp,
+                                     terrain="uniform"), substance)
     ratio = area / point
     assert 0.98 < np.median(ratio) < 1.10
     assert ratio.min() > 0.85 and ratio.max() < 1.20
@@ -182,8 +184,9 @@ def test_bearing_mean_decreases_with_distance(height, heat):
     rcp = ReceptorArrays(x=(155000 + d * np.sin(bb)).ravel(), y=(463000 + d * np.cos(bb)).ravel())
     src = SourceArrays(x=[155000], y=[463000], height_m=[height], heat_mw=[heat],
                        nox_kg_yr=[1000.0], nh3_kg_yr=[1000.0], z0_m=[0.3])
-    mean = deposition_arrays(src, rcp).total.reshape(d.shape).mean(1)
-    assert (np.diff(mean) < 0).all()
+    for terrain in ("uniform", "map"):
+        mean = deposition_arrays(src, rcp, terrain=terrain).total.reshape(d.shape).mean(1)
+        assert (np.diff(mean) < 0).all(), terrain
 
 
 def test_cutoff_25_km():
@@ -231,9 +234,10 @@ def test_out_of_range_refused_unless_extrapolation_allowed(field, value):
               nh3_kg_yr=[1.0], z0_m=[0.2])
     kw[field] = [value]
     rcp = ReceptorArrays(x=[156000.0], y=[463000.0])
+    # uniform terrain: the source's z0_m is only used there (the roughness map supplies z0 by default)
     with pytest.raises(RangeError, match=field):
-        deposition_arrays(SourceArrays(**kw), rcp)
-    res = deposition_arrays(SourceArrays(**kw), rcp, allow_extrapolation=True)
+        deposition_arrays(SourceArrays(**kw), rcp, terrain="uniform")
+    res = deposition_arrays(SourceArrays(**kw), rcp, allow_extrapolation=True, terrain="uniform")
     assert any("EXTRAPOLATED" in n for n in res.notes)
     assert np.isfinite(res.total).all()
 

@@ -185,6 +185,13 @@ class Envelope:
     dlog: float
     area_in: np.ndarray
     area_out: np.ndarray
+    #: roughness map only: ``value`` without the receptor-surface factor, and that factor's
+    #: bound per field, receptor-z0 knot and ring interval (log; suffix maximum), so
+    #: :func:`upper_bounds` can use each receptor's own z0 (None with uniform terrain)
+    value_src: np.ndarray | None = None
+    rcp_log: np.ndarray | None = None
+    #: roughness map only: log land-use ratio bound per field, class and ring interval
+    lu_log: np.ndarray | None = None
 
     def ring_index(self, distance_m) -> np.ndarray:
         """Ring interval whose bound holds at distances ``distance_m`` (int64, same shape)."""
@@ -244,33 +251,61 @@ def envelope_many(templates_list, *, landuse: int = 1) -> list:
         for tp, e in zip(templates_list, els)))]
     if not cols:
         return []
-    per_s = []
+    geo = [np.concatenate(c) for c in zip(*((e.x_end, e.y_end, e.area_side_m) for e in els))]
+    per_s, rcp_s, lu_s = [], [], []
+    terrain_map = _default_terrain() == "map"
+
+    def suffix_max(a):
+        return np.maximum.accumulate(a[..., ::-1], axis=-1)[..., ::-1]
+
     for s in (0, 1):
-        logtab, lu1 = _source_tables(m, s, *cols, landuse)
-        k = np.exp(logtab.max(axis=2))
-        lu = np.exp(lu1)
-        per = np.maximum(k[:, :-1], k[:, 1:]) * np.maximum(lu[:, :-1], lu[:, 1:])
-        per_s.append(np.maximum.accumulate(per[:, ::-1], axis=1)[:, ::-1])
+        if terrain_map:
+            kint, lu1, g = _source_tables_map_bound(m, s, *cols, *geo)
+            rcp_s.append(suffix_max(np.maximum(g[..., :-1], g[..., 1:])))  # (n, knots, nint)
+            lu_s.append(suffix_max(np.maximum(lu1[..., :-1], lu1[..., 1:])))  # (n, 9, nint)
+            per = np.exp(kint)
+        else:
+            logtab, lu1 = _source_tables(m, s, *cols, landuse)
+            k = np.exp(logtab.max(axis=2))
+            lu = np.exp(lu1)
+            per = np.maximum(k[:, :-1], k[:, 1:]) * np.maximum(lu[:, :-1], lu[:, 1:])
+        per_s.append(suffix_max(per))
     out, at = [], 0
     for tp, e in zip(templates_list, els):
         t, n_t, rows = e.parent, len(tp), slice(at, at + len(e))
         at += len(e)
         has_sq = np.zeros(n_t, bool)
         has_sq[t[e.area_side_m > 0]] = True
-        values, a_in, a_out = [], [], []
+        values, a_in, a_out, rcps, lus = [], [], [], [], []
+        one = n_t == len(e) and np.array_equal(t, np.arange(n_t))
         for s in (0, 1):
             per = per_s[s][rows]
-            if n_t == len(e) and np.array_equal(t, np.arange(n_t)):
+            if one:
                 tab = per  # one elementary source per template (points): the row itself
             else:
                 tab = np.zeros((n_t, per.shape[1]))
                 np.maximum.at(tab, t, per)
             values.append(tab)
+            if terrain_map:
+                for src_l, dst in ((rcp_s, rcps), (lu_s, lus)):
+                    g = src_l[s][rows]
+                    if not one:
+                        gt = np.full((n_t,) + g.shape[1:], -np.inf)
+                        np.maximum.at(gt, t, g)
+                        g = gt
+                    dst.append(g)
             ac_all, ac_out = _area_factors(m, s)
             a_in.append(np.where(has_sq, ac_all, 1.0))
             a_out.append(np.where(has_sq, ac_out, 1.0))
         value = np.stack(values, axis=1).reshape(2 * n_t, -1)
-        out.append(Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel()))
+        value_src = rcp_log = lu_log = None
+        if terrain_map:
+            rcp_log = np.stack(rcps, axis=1).reshape(2 * n_t, *rcps[0].shape[1:])
+            lu_log = np.stack(lus, axis=1).reshape(2 * n_t, *lus[0].shape[1:])
+            value_src = value
+            value = value_src * np.exp(rcp_log.max(axis=1) + lu_log.max(axis=1))
+        out.append(Envelope(value, m.log_d0, m.dlog, np.stack(a_in, 1).ravel(), np.stack(a_out, 1).ravel(),
+                            value_src, rcp_log, lu_log))
     return out
 
 
@@ -317,6 +352,120 @@ def _area_factors(m, s):
         ac = np.exp(m.AC[s])
         return float(ac.max()), float(ac[..., np.searchsorted(m.AC_U, np.log(2.0) - 1e-9):].max())
     return _kernel_part((id(m), s, "area"), make)
+
+
+def _default_terrain() -> str:
+    """Terrain the engine call of :func:`unit_deposition` uses (its default)."""
+    import inspect
+
+    return inspect.signature(deposition_arrays).parameters["terrain"].default
+
+
+def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_end, side_m):
+    """Upper bound over the terrain of the map-mode tables, per ring interval.
+
+    With the roughness map the log deposition of a pair is (see
+    :func:`~stikstofcalc.deposition.model.source_tables_terrain` and the reference path)
+
+        base(zk) + region(zk) + spread + TS (zs - zk) - G(zt) + G(zr) + TW w
+
+    with zt the trajectory ln z0, zk = zt clamped to ``KERNEL_Z0_RANGE``, zs the source's
+    clamped ln z0, zr the receptor's ln z0 and w the water share along the path, times
+    the land-use factor sum_c f_c exp(lut_c(zs)) (fractions summing to 1).
+
+    - zt is a mean of ln z0 over points within the receptor's distance of the source, so
+      it lies between the smallest and largest map ln z0 within that distance
+      (:func:`~stikstofcalc.deposition.terrain.disk_lnz0_range`, per ring interval). The zt
+      terms are piecewise linear in zt (linear between the nodes of the kernel, the region
+      field and the receptor-surface knots, held beyond the ends), so their supremum over
+      that range is their maximum over the nodes inside it and its two ends.
+    - zs: the source's own map z0 (its reference point, as the engine); w in [0, 1]:
+      max(TW, 0).
+    - The land-use factor: per class its largest value over the source z0 nodes;
+      :func:`upper_bounds` takes the largest class present at each receptor.
+    - G(zr) is returned apart per knot, so :func:`upper_bounds` takes each receptor's own
+      z0 (G(zr) is the hat interpolation of the knots: at most the larger of the two
+      around zr).
+
+    The ring/bearing interpolation weights are the same for every term, so for a pair in
+    ring interval i the larger of rings i and i+1 (each at the worst zt of the interval)
+    bounds it, as in the uniform case. Receptor overrides (``z0_m``, ``lu_*``) are covered
+    by the largest knot / class.
+
+    Returns
+    -------
+    logint : ndarray, shape (n, nint)
+        log bound per ring interval (largest bearing), without G(zr) and land use
+    lu : ndarray, shape (n, 9, 30)
+        Largest log land-use ratio per class over the source z0, per ring.
+    g : ndarray, shape (n, knots, 30)
+        The receptor-surface function G at its z0 knots (``TA_Z``).
+    """
+    from .deposition import model as _model
+    from .deposition import terrain as _terrain
+    from .deposition.fast import terrain_reference
+
+    tm = _model.load_terrain_model()
+    h = np.asarray(height_m, float)
+    hc = np.asarray(heat_mw, float)
+    sp = np.asarray(spread_m, float)
+    xe, ye, side = (np.asarray(v, float) for v in (x_end, y_end, side_m))
+    seg = np.isfinite(xe) & np.isfinite(ye)
+    kind = np.where(seg, 2, np.where(side > 0, 1, 0))
+    cx, cy = terrain_reference(np.asarray(x, float), np.asarray(y, float), xe, ye, kind)
+    extra = np.where(seg, 0.5 * np.hypot(np.where(seg, xe, 0) - x, np.where(seg, ye, 0) - y),
+                     np.where(side > 0, side / np.sqrt(2.0), 0.0))
+    key, inv = np.unique(np.column_stack([h, hc, sp, cx, cy, extra]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    kh, khc, ksp, kx, ky, kex = key.T
+    n = key.shape[0]
+    nr, nb = m.L.shape[-2:]
+    nint = nr - 1
+    lo, hi = np.log(_model.KERNEL_Z0_RANGE[0]), np.log(_model.KERNEL_Z0_RANGE[1])
+    radii = np.exp(m.log_d0 + m.dlog * np.arange(1, nr)) / BOUND_DISTANCE_FACTOR
+    radii[-1] = max(radii[-1], DEFAULT_CUTOFF_M)
+    zlo, zhi = _terrain.disk_lnz0_range(kx, ky, kex, radii)  # (n, nint)
+    nodes = np.unique(np.concatenate([np.log(m.Z), np.log(tm.RG_Z), np.log(tm.TA_Z), [lo, hi]]))
+    hk, pk = np.unique(np.column_stack([kh, khc]), axis=0, return_inverse=True)
+    pk = pk.reshape(-1)
+    base6 = _model.base_tables_all_z0(m, s, hk[:, 0], hk[:, 1])
+    reg = _model.region_map_logratio(m, tm, s, kh, khc, kx, ky)
+    TA, TS, TW, TWR = _model.terrain_coefficients(tm, s, kh, khc)
+    kk = np.arange(n)[:, None]
+    rr = np.arange(nr)[None, :]
+
+    def F(z):  # zt terms at trajectory ln z0 z (n, 30) per ring node -> (n, 30), max bearing
+        zk = np.clip(z, lo, hi)
+        z3 = np.broadcast_to(zk[:, :, None], (n, nr, nb))
+        iz, tz = _model.z0_axis(np.log(m.Z), z3)
+        v = _model._gather_rows(base6, pk, iz, tz)
+        jz, uz = _model.z0_axis(np.log(tm.RG_Z), z3)
+        v += _model._gather_z(reg, jz, uz)
+        jt, wt = _model.z0_hats(tm, z)
+        g = (1 - wt) * TA[kk, jt, rr] + wt * TA[kk, jt + 1, rr]
+        return v.max(axis=2) - TS * zk - g
+
+    best = np.full((n, nint), -np.inf)
+    cands = [zlo, zhi] + [np.where((zlo <= b) & (b <= zhi), b, np.nan) for b in nodes]
+    for zc in cands:  # (n, nint): candidate zt per interval (NaN: not in the range)
+        ok = np.isfinite(zc)
+        if not ok.any():
+            continue
+        z = np.where(ok, zc, lo)
+        fa = F(np.concatenate([z, z[:, -1:]], axis=1))[:, :nint]  # ring i of interval i
+        fb = F(np.concatenate([z[:, :1], z], axis=1))[:, 1:]  # ring i+1 of interval i
+        np.maximum(best, np.where(ok, np.maximum(fa, fb), -np.inf), out=best)
+    sp_r = _model.spread_logratio(m, s, kh, khc, ksp)
+    zsrc = np.clip(np.log(_terrain.cell_z0(kx, ky)), lo, hi)  # the source's own map z0
+    extra_r = TS * zsrc[:, None] + np.maximum(TW, 0.0) + sp_r  # (n, 30)
+    best += np.maximum(extra_r[:, :-1], extra_r[:, 1:])
+    zs = np.unique(np.clip(np.concatenate([np.log(m.LU_Z), [lo, hi]]), lo, hi))
+    lu = np.full((n, 9, nr), -np.inf)
+    for z in zs:
+        lut = _model.landuse_logratio(m, s, kh, np.full(n, np.exp(z)))
+        lut[:, 5, :] += TWR
+        np.maximum(lu, lut, out=lu)
+    return best[inv], lu[inv], TA[inv]
 
 
 def _source_tables(m, s, height_m, heat_mw, spread_m, x, y, landuse):
@@ -442,15 +591,50 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.
     table = np.concatenate([env.value * env.area_out[:, None] * BOUND_SAFETY,
                             env.value * env.area_in[:, None] * BOUND_SAFETY, zero], axis=1)
     out = np.empty((2 * len(templates), d.shape[1]))
+    rcp = None
+    if env.rcp_log is not None:
+        # roughness map: the source part of the bound times the receptor-surface factor at
+        # each receptor's own z0 (the larger of its two knots); hexagons that may be
+        # averaged over sub-receptors (near a source) take the largest knot
+        vs = env.value_src
+        table = np.concatenate([vs * env.area_out[:, None] * BOUND_SAFETY,
+                                vs * env.area_in[:, None] * BOUND_SAFETY, zero], axis=1)
+        rcp, classes = _receptor_knots(x, y, env.rcp_log.shape[1])
+        near = d.min(axis=0) < 2.0 * NEAR_SOURCE_M + 1.0
     for g in range(d.shape[0]):
         code = env.ring_index(d[g])
+        ring = code.copy() if rcp is not None else None
         if area[g]:
             code[inside[g]] += nint
         code[d[g] > DEFAULT_CUTOFF_M] = 2 * nint
         for t in np.flatnonzero(geom == g):
-            table[2 * t].take(code, out=out[2 * t])
-            table[2 * t + 1].take(code, out=out[2 * t + 1])
+            for f in (2 * t, 2 * t + 1):
+                table[f].take(code, out=out[f])
+                if rcp is not None:
+                    gl = env.rcp_log[f]  # (knots, nint)
+                    fac = np.maximum(gl[rcp, ring], gl[np.minimum(rcp + 1, gl.shape[0] - 1), ring])
+                    fac[near] = gl.max(axis=0)[ring[near]]
+                    ll = env.lu_log[f]  # (9, nint)
+                    luf = np.full(fac.shape, -np.inf)
+                    for c in np.flatnonzero(classes.any(axis=0)):
+                        np.maximum(luf, np.where(classes[:, c], ll[c, ring], -np.inf), out=luf)
+                    luf[near] = ll.max(axis=0)[ring[near]]
+                    out[f] *= np.exp(fac + luf)
     return out
+
+
+def _receptor_knots(x, y, n_knots):
+    """Lower receptor-surface knot of the z0 each hexagon centre gets from the map
+    (as the engine derives it for receptors without ``z0_m``), int64 (n,), and the
+    land-use classes present there, bool (n, 9)."""
+    from .deposition import model as _model
+    from .deposition import terrain as _terrain
+
+    tm = _model.load_terrain_model()
+    rec = ReceptorArrays(x=np.asarray(x, float), y=np.asarray(y, float))
+    z0r, frac = _terrain.receptor_surface_resolved(rec, "map", "hexagon")
+    j, _ = _model.z0_hats(tm, np.log(z0r))
+    return np.clip(np.asarray(j, np.int64), 0, n_knots - 1), frac > 0
 
 
 # --------------------------------------------------------------------------- search

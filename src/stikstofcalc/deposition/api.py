@@ -29,7 +29,9 @@ SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "n
 SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
                    "geometry_wkt")
 RECEPTOR_REQUIRED = ("receptor_id", "x", "y")
-RECEPTOR_OPTIONAL = ("landuse", "case_id")
+#: receptor land-use percentages of OPS classes 1-9 (override ``landuse`` and the map)
+LANDUSE_PCT_COLUMNS = tuple(f"lu_{k}" for k in range(1, 10))
+RECEPTOR_OPTIONAL = ("landuse", "case_id", "z0_m") + LANDUSE_PCT_COLUMNS
 #: Output columns [mol N/ha/yr], appended to the receptor table in this order.
 OUTPUT_COLUMNS = ("deposition_nox_mol_ha_yr", "deposition_nh3_mol_ha_yr",
                   "deposition_total_mol_ha_yr")
@@ -39,8 +41,10 @@ EXTRAPOLATED_COLUMN = "extrapolated"
 #: Roughness length when ``z0_m`` is absent or empty [m]: the base value of the OPS
 #: reference runs (``../shared/reference/ops/README.md``, sets A1-A5) and of the core.
 DEFAULT_Z0_M = 0.2
-#: Receptor land-use class when ``landuse`` is absent or empty: 1 (grass), as in OPS.
-DEFAULT_LANDUSE = 1
+#: Receptor land-use class when ``landuse`` is absent or empty: 0 = from the terrain (with
+#: the roughness map: water (6) where the map shows open water, else grass (1); with
+#: uniform terrain grass, as in OPS).
+DEFAULT_LANDUSE = 0
 #: Plausible RD New (EPSG:28992) coordinates [m]: the Netherlands with a wide margin.
 #: Catches WGS84 degrees and swapped x/y; not a statement about the meteo domain.
 RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
@@ -313,6 +317,8 @@ class ReceptorTable:
     y: np.ndarray
     landuse: np.ndarray
     case_id: np.ndarray | None
+    z0_m: np.ndarray | None = None
+    lu_pct: np.ndarray | None = None
 
     def __len__(self):
         return self.x.shape[0]
@@ -447,11 +453,28 @@ def _parse_receptors(df, problems):
     problems.add(p, "landuse", lu[p], "is not a land-use class",
                  "an OPS class 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
     landuse = np.where(empty | bad | ~valid, DEFAULT_LANDUSE, lu).astype(np.int64)
+    z0 = None
+    if "z0_m" in df.columns:
+        z0, _ = _numbers(df, "z0_m", problems, required=False, unit="m")
+        _check_min(z0, "z0_m", problems, lo=0.0, strict=True, unit="m")
+        p = np.flatnonzero(z0 > 10.0)
+        problems.add(p, "z0_m", z0[p], "is not a roughness length", "0 < z0_m <= 10 m")
+    pct = None
+    if any(c in df.columns for c in LANDUSE_PCT_COLUMNS):
+        pct = np.column_stack([_numbers(df, c, problems, required=False, unit="%")[0]
+                               for c in LANDUSE_PCT_COLUMNS])
+        for k, c in enumerate(LANDUSE_PCT_COLUMNS):
+            _check_min(pct[:, k], c, problems, lo=0.0, unit="%")
+        given = np.isfinite(pct).any(axis=1)
+        tot = np.nansum(pct, axis=1)
+        p = np.flatnonzero(given & ~((tot >= 99.0) & (tot <= 101.0)))
+        problems.add(p, "lu_1", tot[p], ": land-use percentages lu_1..lu_9 do not add up to 100",
+                     "percentages of the 9 OPS classes summing to 100 (+-1)")
     case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "receptor_id", problems)
     if not usable:
         return None
-    return ReceptorTable(ids, x, y, landuse, case)
+    return ReceptorTable(ids, x, y, landuse, case, z0, pct)
 
 
 def _check_cases(src, rec, sp, rp, notes):
@@ -524,7 +547,8 @@ def to_arrays(src: SourceTable, rec: ReceptorTable, *,
                       nh3_kg_yr=src.nh3_kg_yr[p] * el.weight,
                       spread_m=src.spread_m[p], area_side_m=el.area_side_m, x_end=el.x_end,
                       y_end=el.y_end, z0_m=src.z0_m[p], case=s_case)
-    ra = ReceptorArrays(x=rec.x, y=rec.y, landuse=rec.landuse, case=r_case)
+    ra = ReceptorArrays(x=rec.x, y=rec.y, landuse=rec.landuse, case=r_case, z0_m=rec.z0_m,
+                        lu_pct=rec.lu_pct)
     return sa, ra, el
 
 
@@ -542,7 +566,8 @@ def _cutoff_m(cutoff):
 def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool | float = True,
                allow_extrapolation: bool = False, chunk_pairs: int | None = None,
                area_tolerance: float = geo.AREA_TOLERANCE, sources_file=None,
-               receptors_file=None) -> pd.DataFrame:
+               receptors_file=None, terrain: str = "map",
+               receptor_terrain: str = "hexagon") -> pd.DataFrame:
     """Deposition of a table of sources on a table of receptors [mol N/ha/yr].
 
     Parameters
@@ -553,8 +578,10 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
         on x, y), ``x_end, y_end`` [m] (straight line), ``z0_m`` [m] (default 0.2),
         ``case_id``, ``geometry_wkt`` (POINT, LINESTRING, POLYGON, MULTIPOLYGON in RD New).
     receptors : DataFrame
-        Columns ``receptor_id, x, y`` [m] and optionally ``landuse`` (OPS class 1-9,
-        default 1) and ``case_id``; any other columns are passed through.
+        Columns ``receptor_id, x, y`` [m] and optionally ``landuse`` (OPS class 1-9;
+        empty: from the terrain), ``z0_m`` [m] (receptor roughness; empty: from the map),
+        ``lu_1`` ... ``lu_9`` (land-use percentages, summing to 100; they win over
+        ``landuse``) and ``case_id``; any other columns are passed through.
     cutoff : bool or float, keyword-only
         True: sources act up to 25 km (AERIUS rekenafstand); False: no cut-off; a number:
         that distance [m].
@@ -568,6 +595,14 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
         Polygon coverage tolerance, see :func:`.geometry.polygon_squares`.
     sources_file, receptors_file : str, keyword-only
         File names used in error messages.
+    terrain : {"map", "uniform"}, keyword-only
+        ``"map"`` (default, as AERIUS): roughness and water along the path and at the
+        receptor from the shipped 250 m roughness map (sources' ``z0_m`` not used);
+        ``"uniform"``: the sources' ``z0_m`` (default 0.2 m) everywhere, grass receptors
+        unless given (the engine before the terrain model).
+    receptor_terrain : {"hexagon", "cell"}, keyword-only
+        Receptor z0 and water share from the map: mean over 6.25 ha (a 250 m square)
+        around the receptor, as AERIUS per hexagon, or the one map cell holding it.
 
     Returns
     -------
@@ -590,7 +625,7 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
     if len(sa) and len(ra):
         kw = {} if chunk_pairs is None else {"chunk_pairs": int(chunk_pairs)}
         res = deposition_arrays(sa, ra, cutoff_m=cutoff_m, allow_extrapolation=allow_extrapolation,
-                                **kw)
+                                terrain=terrain, receptor_terrain=receptor_terrain, **kw)
         nox, nh3, engine_notes = res.nox, res.nh3, list(res.notes)
         if src.extrapolated.any():  # ours name rows; the core's name elementary indices
             engine_notes = [n for n in engine_notes if not n.startswith("EXTRAPOLATED")]
@@ -602,9 +637,39 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
     out[OUTPUT_COLUMNS[2]] = nox + nh3
     if src.extrapolated.any():
         out[EXTRAPOLATED_COLUMN] = _extrapolated_receptors(src, rec)
+    notes = notes + terrain_notes(terrain, receptor_terrain, "z0_m" in sources.columns,
+                                  rec)
     out.attrs = {"notes": notes + [n for n in engine_notes if n not in notes],
                  "n_sources": len(src), "n_elementary_sources": len(sa),
-                 "cutoff_m": cutoff_m}
+                 "cutoff_m": cutoff_m, "terrain": terrain_description(terrain, receptor_terrain)}
+    return out
+
+
+def terrain_description(terrain: str, receptor_terrain: str = "hexagon") -> dict:
+    """What terrain a result was computed with (for provenance)."""
+    if terrain == "uniform":
+        return {"terrain": "uniform", "z0": "the sources' z0_m (default 0.2 m) at source, "
+                "along the path and at the receptor", "landuse": "given, else grass (class 1)"}
+    from .model import terrain_model_info
+    from .terrain import terrain_info
+
+    return {"terrain": "map", "map": terrain_info(), "terrain_model": terrain_model_info(),
+            "receptor": ("z0 and water share: mean over the 250 m square (6.25 ha) around the "
+                         "receptor, as AERIUS per hexagon" if receptor_terrain == "hexagon"
+                         else "z0 and water of the 250 m map cell holding the receptor"),
+            "landuse": "given (lu_1..lu_9, landuse), else from the map: water (class 6) where "
+                       "the map z0 <= 1 mm, grass (class 1) elsewhere (no land-use map)"}
+
+
+def terrain_notes(terrain, receptor_terrain, sources_have_z0, rec) -> list:
+    if terrain == "uniform":
+        return ["terrain: uniform (the sources' z0_m everywhere, grass unless given)"]
+    out = ["terrain: 250 m roughness map z0_jr_250_lgn7 (RIVM, from LGN7, CC BY-SA 4.0) at the "
+           "source, along each trajectory and at the receptor; receptor land use without a "
+           "land-use map: water (class 6) where the map shows open water, else grass"]
+    if sources_have_z0:
+        out.append("z0_m of the sources is not used with the roughness map (use --terrain uniform "
+                   "to impose it)")
     return out
 
 

@@ -4,6 +4,7 @@ Contract (fixed; other tools call it)::
 
     stikstofcalc deposition SOURCES.csv RECEPTORS.csv -o OUT.csv [--no-cutoff]
                             [--allow-extrapolation] [--overwrite]
+                            [--terrain map|uniform] [--receptor-terrain hexagon|cell]
 
 Exit codes: 0 success; 2 bad input or usage (message on stderr, no traceback; the
 output file is not written). An existing output is refused unless ``--overwrite``;
@@ -28,10 +29,18 @@ from ..cli_options import guard, overwrite_option
 @click.option("--allow-extrapolation", is_flag=True,
               help="Compute with heights, heat, z0, spread or area sides outside the calibrated "
                    "range; the output then has an 'extrapolated' column.")
+@click.option("--terrain", type=click.Choice(["map", "uniform"]), default="map", show_default=True,
+              help="map: the 250 m roughness map at the source, along each path and at the "
+                   "receptor (as AERIUS); uniform: the sources' z0_m everywhere (grass receptors).")
+@click.option("--receptor-terrain", type=click.Choice(["hexagon", "cell"]), default="hexagon",
+              show_default=True,
+              help="Receptor z0/water from the map: mean over 6.25 ha around it (AERIUS hexagon) "
+                   "or the one 250 m cell holding it.")
 @overwrite_option
 @user_errors
 @guard(inputs=("sources", "receptors"), outputs={"output": (".csv", ".xlsx")}, computes=True)
-def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite):
+def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite, terrain,
+               receptor_terrain):
     """Deposition of SOURCES on RECEPTORS in mol N/ha/yr.
 
     SOURCES and RECEPTORS are .csv or .xlsx tables (columns in docs/deposition_io.md);
@@ -41,7 +50,8 @@ def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overw
     from .io import deposition_files
 
     run = deposition_files(sources, receptors, output, cutoff=not no_cutoff,
-                           allow_extrapolation=allow_extrapolation, overwrite=overwrite)
+                           allow_extrapolation=allow_extrapolation, overwrite=overwrite,
+                           terrain=terrain, receptor_terrain=receptor_terrain)
     for note in run.notes:
         click.echo(f"let op: {note}", err=True)
     where = f" op rekenpunt {run.max_receptor_id}" if run.max_receptor_id is not None else ""

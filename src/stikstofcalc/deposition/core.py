@@ -96,14 +96,23 @@ class ReceptorArrays:
     Attributes
     ----------
     x, y : RD New coordinates [m]
-    landuse : OPS land-use class 1-9 (1 grass ... 9 bare soil) of the receptor
+    landuse : OPS land-use class 1-9 (1 grass ... 9 bare soil) of the receptor; 0 = from
+              the terrain (the roughness map: water where it shows water, else grass;
+              grass with uniform terrain)
     case : integer case code matching :attr:`SourceArrays.case` (or ``None``)
+    z0_m : receptor roughness [m] overriding the map (NaN = from the map); ``None`` = all
+           from the map. Not used with uniform terrain.
+    lu_pct : (n, 9) land-use percentages of classes 1-9 overriding ``landuse`` and the map
+             (a row of NaN = not given); the deposition velocity is their weighted mean,
+             as OPS does with land-use percentages
     """
 
     x: np.ndarray
     y: np.ndarray
-    landuse: np.ndarray | int = 1
+    landuse: np.ndarray | int = 0
     case: np.ndarray | None = None
+    z0_m: np.ndarray | None = None
+    lu_pct: np.ndarray | None = None
 
     def __post_init__(self):
         self.x = _f(self.x)
@@ -113,6 +122,10 @@ class ReceptorArrays:
         self.landuse = np.full(n, int(lu), dtype=np.int64) if lu.ndim == 0 else lu.astype(np.int64)
         if self.case is not None:
             self.case = np.asarray(self.case, dtype=np.int64)
+        if self.z0_m is not None:
+            self.z0_m = _f(self.z0_m, n)
+        if self.lu_pct is not None:
+            self.lu_pct = np.asarray(self.lu_pct, dtype=float).reshape(n, 9)
 
     def __len__(self):
         return self.x.shape[0]
@@ -134,7 +147,8 @@ class DepositionResult:
 def deposition_arrays(sources: SourceArrays, receptors: ReceptorArrays, *,
                       cutoff_m: float | None = DEFAULT_CUTOFF_M,
                       allow_extrapolation: bool = False,
-                      chunk_pairs: int = 4_000_000) -> DepositionResult:
+                      chunk_pairs: int = 4_000_000, terrain: str = "map",
+                      receptor_terrain: str = "hexagon", method: str = "auto") -> DepositionResult:
     """Deposition of all sources on all receptors [mol N/ha/yr].
 
     Parameters
@@ -148,6 +162,18 @@ def deposition_arrays(sources: SourceArrays, receptors: ReceptorArrays, *,
         Accept source parameters outside the calibrated range (a note is added).
     chunk_pairs : int, keyword-only
         Memory bound: number of source-receptor pairs evaluated at once.
+    terrain : {"map", "uniform"}, keyword-only
+        ``"map"`` (default, as AERIUS): source, trajectory and receptor roughness and the
+        water along the path and at the receptor from the shipped 250 m roughness map
+        (:mod:`.terrain`); the sources' ``z0_m`` is then not used. ``"uniform"``: one z0
+        per source (``z0_m``) everywhere and grass unless a land use is given: the engine
+        before the terrain model, value for value.
+    receptor_terrain : {"hexagon", "cell"}, keyword-only
+        Receptor z0 and water share from the map: mean over the 250 m square around the
+        receptor (AERIUS's 6.25 ha per hexagon) or the one map cell holding it (as the OPS
+        reference runs were given).
+    method : {"auto", "fast", "reference"}, keyword-only
+        Compiled path (default) or the numpy reference that defines the model.
 
     Returns
     -------
@@ -157,4 +183,5 @@ def deposition_arrays(sources: SourceArrays, receptors: ReceptorArrays, *,
     from .engine import evaluate
 
     return evaluate(sources, receptors, cutoff_m=cutoff_m,
-                    allow_extrapolation=allow_extrapolation, chunk_pairs=chunk_pairs)
+                    allow_extrapolation=allow_extrapolation, chunk_pairs=chunk_pairs,
+                    terrain=terrain, receptor_terrain=receptor_terrain, method=method)

@@ -35,12 +35,16 @@ AREA_SPACING_M = 4.0
 AREA_MAX_M = 200
 
 
-def check_ranges(sources, *, allow_extrapolation: bool) -> list[str]:
-    """Refuse source parameters outside the calibrated range (or note them)."""
+def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform") -> list[str]:
+    """Refuse source parameters outside the calibrated range (or note them). With the
+    roughness map the sources' ``z0_m`` is not used (the map's z0 is, clamped to the
+    kernel's range), so it is not checked."""
     from .core import CALIBRATED_RANGES
 
     notes = []
     for name, (lo, hi, unit) in CALIBRATED_RANGES.items():
+        if name == "z0_m" and terrain != "uniform":
+            continue
         v = getattr(sources, name)
         bad = np.flatnonzero(~((v >= lo) & (v <= hi)))
         if name == "spread_m":
@@ -104,10 +108,13 @@ def _take_sources(s, idx):
 def _take_receptors(r, idx):
     from .core import ReceptorArrays
 
-    return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=r.landuse[idx])
+    return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=r.landuse[idx],
+                          z0_m=None if r.z0_m is None else r.z0_m[idx],
+                          lu_pct=None if r.lu_pct is None else r.lu_pct[idx])
 
 
-def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs):
+def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="uniform",
+                       receptor_terrain="hexagon"):
     """numpy reference: full quadrature, all pairs (in chunks).
 
     With case codes on both sides, each case is evaluated on its own (a loop over
@@ -122,9 +129,28 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs):
             if ri.size == 0:
                 continue
             a, b = evaluate_reference(_take_sources(sources, si), _take_receptors(receptors, ri),
-                                      cutoff_m=cutoff_m, chunk_pairs=chunk_pairs)
+                                      cutoff_m=cutoff_m, chunk_pairs=chunk_pairs,
+                                      terrain=terrain, receptor_terrain=receptor_terrain)
             nox[ri] += a
             nh3[ri] += b
+        return nox, nh3
+    if terrain != "uniform":
+        return _reference_terrain(sources, receptors, cutoff_m=cutoff_m, chunk_pairs=chunk_pairs,
+                                  receptor_terrain=receptor_terrain)
+    if receptors.lu_pct is not None:  # land-use mixtures: one pass per class, weighted
+        from .terrain import receptor_surface_resolved
+
+        _, frac = receptor_surface_resolved(receptors, "uniform")
+        nox = np.zeros(len(receptors))
+        nh3 = np.zeros(len(receptors))
+        for c in range(9):
+            ri = np.flatnonzero(frac[:, c] > 0)
+            if ri.size == 0:
+                continue
+            rc = ReceptorArrays_like(receptors, ri, c + 1)
+            a, b = evaluate_reference(sources, rc, cutoff_m=cutoff_m, chunk_pairs=chunk_pairs)
+            nox[ri] += frac[ri, c] * a
+            nh3[ri] += frac[ri, c] * b
         return nox, nh3
     m = _model.load_model()
     nrcp = len(receptors)
@@ -147,7 +173,7 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs):
         ri, pi = np.nonzero(keep)
         src = parent[pi]
         bearing = np.degrees(np.arctan2(dx[ri, pi], dy[ri, pi]))
-        lu = receptors.landuse[rs][ri]
+        lu = np.where(receptors.landuse[rs][ri] >= 1, receptors.landuse[rs][ri], 1)
         for s in (0, 1):
             if tabs[s] is None:
                 continue
@@ -165,16 +191,138 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs):
     return out[0], out[1]
 
 
-def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto"):
+def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto",
+             terrain="map", receptor_terrain="hexagon"):
     """Validate, then evaluate with the fast path when available (see module doc)."""
     from .core import DepositionResult
+    from .terrain import RECEPTOR_MODES, TERRAIN_MODES
 
-    notes = check_ranges(sources, allow_extrapolation=allow_extrapolation)
+    if terrain not in TERRAIN_MODES:
+        raise ValueError(f"terrain {terrain!r}: expected one of {TERRAIN_MODES}")
+    if receptor_terrain not in RECEPTOR_MODES:
+        raise ValueError(f"receptor_terrain {receptor_terrain!r}: expected one of {RECEPTOR_MODES}")
+    notes = check_ranges(sources, allow_extrapolation=allow_extrapolation, terrain=terrain)
     from .fast import HAVE_NUMBA, evaluate_fast
 
     if method == "reference" or (method == "auto" and not HAVE_NUMBA):
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
-                                      chunk_pairs=chunk_pairs)
+                                      chunk_pairs=chunk_pairs, terrain=terrain,
+                                      receptor_terrain=receptor_terrain)
     else:
-        nox, nh3 = evaluate_fast(sources, receptors, cutoff_m=cutoff_m)
+        nox, nh3 = evaluate_fast(sources, receptors, cutoff_m=cutoff_m, terrain=terrain,
+                                 receptor_terrain=receptor_terrain)
     return DepositionResult(nox=nox, nh3=nh3, notes=notes)
+
+
+def ReceptorArrays_like(r, idx, landuse):
+    """Receptors ``idx`` of ``r`` with one land-use class and no percentages."""
+    from .core import ReceptorArrays
+
+    return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=landuse,
+                          case=None if r.case is None else r.case[idx])
+
+
+def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_terrain):
+    """numpy reference with the roughness map: per pair the exact 21-point trajectory
+    terrain, the kernel at that trajectory z0 (linear in ln z0 between the model's z0
+    nodes, as the uniform tables), the regional ratio at that z0, and the receptor
+    factor (see :func:`.model.source_tables_terrain`)."""
+    from . import terrain as _terrain
+    from .fast import terrain_reference
+
+    m = _model.load_model()
+    tm = _model.load_terrain_model()
+    nrcp = len(receptors)
+    out = [np.zeros(nrcp), np.zeros(nrcp)]
+    parent, px, py, w = quadrature(sources)
+    seg = np.isfinite(sources.x_end) & np.isfinite(sources.y_end)
+    kind = np.where(seg, 2, np.where(sources.area_side_m > 0, 1, 0))
+    xr0, yr0 = terrain_reference(sources.x, sources.y, sources.x_end, sources.y_end, kind)
+    # trajectories start at the source's reference point; a line's at each of its points
+    tx = np.where(kind[parent] == 2, px, xr0[parent])
+    ty = np.where(kind[parent] == 2, py, yr0[parent])
+    lzs = np.log(_terrain.cell_z0(xr0, yr0))
+    z0r, frac = _terrain.receptor_surface_resolved(receptors, "map", receptor_terrain)
+    jr, wr = _model.z0_hats(tm, np.log(z0r))
+    emis = (sources.nox_kg_yr, sources.nh3_kg_yr)
+    h, hc = sources.height_m, sources.heat_mw
+    lnZ, lnRZ = np.log(m.Z), np.log(tm.RG_Z)
+    parts = [None, None]
+    for s in (0, 1):
+        if np.any(emis[s] != 0):
+            base6 = _model.base_tables_all_z0(m, s, h, hc)  # (n, 6, 30, 36)
+            reg = _model.region_map_logratio(m, tm, s, h, hc, xr0, yr0)  # (n, 3, 30, 36)
+            sp = _model.spread_logratio(m, s, h, hc, sources.spread_m)  # (n, 30)
+            lzs_k = _model.clamp_ln(lzs, _model.KERNEL_Z0_RANGE)
+            lut = _model.landuse_logratio(m, s, h, np.exp(lzs_k))
+            coef = _model.terrain_coefficients(tm, s, h, hc)
+            lut[:, 5, :] += coef[3]
+            parts[s] = (base6, reg, sp, lzs_k, lut) + coef
+    npts = parent.size
+    step = max(1, int(chunk_pairs) // max(1, npts))
+    nr = m.D.shape[0]
+    for r0 in range(0, nrcp, step):
+        rs = slice(r0, min(nrcp, r0 + step))
+        dx = receptors.x[rs, None] - px[None, :]
+        dy = receptors.y[rs, None] - py[None, :]
+        d = np.hypot(dx, dy)
+        keep = np.ones(d.shape, bool) if cutoff_m is None else d <= cutoff_m
+        ri, pi = np.nonzero(keep)
+        src = parent[pi]
+        dd = d[ri, pi]
+        bearing = np.degrees(np.arctan2(dx[ri, pi], dy[ri, pi]))
+        lzt, wt = _terrain.trajectory(tx[pi], ty[pi], receptors.x[rs][ri], receptors.y[rs][ri])
+        lzk = _model.clamp_ln(lzt, _model.KERNEL_Z0_RANGE)
+        x = (np.log(np.maximum(dd, m.D[0])) - m.log_d0) / m.dlog
+        i = np.minimum(x.astype(np.int64), nr - 2)
+        t = x - i
+        y = np.mod(bearing, 360.0) / 10.0
+        j = y.astype(np.int64) % 36
+        u = y - np.floor(y)
+        j1 = (j + 1) % 36
+
+        def bil(tab, kz):  # bilinear in (ring, bearing) of tab[src, kz] at the pairs
+            return ((1 - t) * ((1 - u) * tab[src, kz, i, j] + u * tab[src, kz, i, j1])
+                    + t * ((1 - u) * tab[src, kz, i + 1, j] + u * tab[src, kz, i + 1, j1]))
+
+        def ring(arr):  # per-source per-ring array (n, 30) at the pairs
+            return (1 - t) * arr[src, i] + t * arr[src, i + 1]
+
+        iz, tz = _model.z0_axis(lnZ, lzk)
+        jz, uz = _model.z0_axis(lnRZ, lzk)
+        for s in (0, 1):
+            if parts[s] is None:
+                continue
+            base6, reg, sp, lzs_k, lut, G, TS, TW, TWR = parts[s]
+            v = (1 - tz) * bil(base6, iz) + tz * bil(base6, iz + 1)
+            v += (1 - uz) * bil(reg, jz) + uz * bil(reg, jz + 1)
+            v += ring(sp)
+            v += ring(TS) * (lzs_k[src] - lzk)
+            jt, wtz = _model.z0_hats(tm, lzt)
+
+            def g_at(jj, ww):  # receptor-surface function at the pairs
+                ga = (1 - t) * G[src, jj, i] + t * G[src, jj, i + 1]
+                gb = (1 - t) * G[src, jj + 1, i] + t * G[src, jj + 1, i + 1]
+                return (1 - ww) * ga + ww * gb
+
+            v += g_at(jr[rs][ri], wr[rs][ri]) - g_at(jt, wtz)
+            v += ring(TW) * wt
+            fr = frac[rs][ri]
+            luf = np.zeros_like(v)
+            for c in range(9):
+                nzc = fr[:, c] > 0
+                if nzc.any():
+                    luf[nzc] += fr[nzc, c] * np.exp((1 - t[nzc]) * lut[src[nzc], c, i[nzc]]
+                                                    + t[nzc] * lut[src[nzc], c, i[nzc] + 1])
+            val = np.exp(v) * luf
+            side = sources.area_side_m[src]
+            isq = side > 0
+            if isq.any() and m.AC is not None:
+                cx, cy = sources.x[src[isq]], sources.y[src[isq]]
+                uu = np.maximum(np.abs(receptors.x[rs][ri[isq]] - cx),
+                                np.abs(receptors.y[rs][ri[isq]] - cy)) / (0.5 * side[isq])
+                val[isq] *= np.exp(_model.area_logcorr(m, s, sources.height_m[src[isq]],
+                                                        side[isq], uu))
+            contrib = val * w[pi] * emis[s][src]
+            out[s][rs] += np.bincount(ri, weights=contrib, minlength=rs.stop - rs.start)
+    return out[0], out[1]

@@ -93,21 +93,49 @@ if HAVE_NUMBA:
         return i, x - i, j, y - j
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _val(tab, lut, k, lu, i, t, j, u):
+    def _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj):
+        """Receptor factor of receptor r: land-use ratio (mixture of classes: the
+        deposition-velocity average, as OPS with land-use percentages) times the
+        receptor-surface factor of the terrain model, interpolated between the z0 knots
+        (rz < 0: none, without terrain)."""
+        p0 = rp[r]
+        if t > 1.0:  # beyond the last ring: hold the last ring's ratio
+            i = i + 1
+            t = 0.0
+            i1 = i
+        else:
+            i1 = i + 1
+        if rp[r + 1] - p0 == 1:
+            c = rc[p0]
+            f = rw[p0] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
+        else:
+            f = 0.0
+            for q in range(p0, rp[r + 1]):
+                c = rc[q]
+                f += rw[q] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
+        if rz[r] >= 0.0:  # receptor-surface factor (terrain): z0 knot rj[r] + fraction rz[r]
+            jz = rj[r]
+            f *= ((1.0 - rz[r]) * ((1.0 - t) * taf[k, jz, i] + t * taf[k, jz, i1])
+                  + rz[r] * ((1.0 - t) * taf[k, jz + 1, i] + t * taf[k, jz + 1, i1]))
+        return f
+
+    @njit(cache=True, fastmath=True, inline="always")
+    def _val(tab, lut, k, r, i, t, j, u, rp, rc, rw, taf, rz, rj):
         if t > 1.0:  # beyond the last ring (no cut-off): log-linear extrapolation
             va = (1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1]
             vb = (1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]
-            return vb * (vb / va) ** (t - 1.0) * lut[k, lu, i + 1]
+            return vb * (vb / va) ** (t - 1.0) * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
         v = ((1.0 - t) * ((1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1])
              + t * ((1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]))
-        return v * ((1.0 - t) * lut[k, lu, i] + t * lut[k, lu, i + 1])
+        return v * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x):
-        """(NOx, NH3) deposition of source k's emission at one offset."""
+    def _both(k, kt, d2, dx, dy, r, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x, rp, rc, rw,
+              taf0, taf1, rz, rj):
+        """(NOx, NH3) deposition of source k's emission at one offset on receptor r."""
         i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, max(tab0.shape[1], tab1.shape[1]))
-        v0 = e0[k] * _val(tab0, lut0, kt, lu, i, t, j, u) if e0[k] != 0.0 else 0.0
-        v1 = e1[k] * _val(tab1, lut1, kt, lu, i, t, j, u) if e1[k] != 0.0 else 0.0
+        v0 = e0[k] * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj) if e0[k] != 0.0 else 0.0
+        v1 = e1[k] * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj) if e1[k] != 0.0 else 0.0
         return v0, v1
 
     @njit(cache=True, fastmath=True, inline="always")
@@ -123,7 +151,7 @@ if HAVE_NUMBA:
 
     @njit(cache=True, fastmath=True, inline="always")
     def _pair(k, kt, ka, kind, sx, sy, ex, ey, side, rx, ry, lu, e0, tab0, lut0, ac0,
-              e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2):
+              e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj):
         """(NOx, NH3) deposition of source k on one receptor (adaptive quadrature)."""
         if kind[k] == 0:
             dx = rx - sx[k]
@@ -131,7 +159,8 @@ if HAVE_NUMBA:
             d2 = dx * dx + dy * dy
             if d2 > cut2:
                 return 0.0, 0.0
-            return _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x)
+            return _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x,
+                         rp, rc, rw, taf0, taf1, rz, rj)
         a0 = 0.0
         a1 = 0.0
         if kind[k] == 1:
@@ -164,7 +193,7 @@ if HAVE_NUMBA:
                             d2 = dx * dx + dy * dy
                             if d2 <= cut2:
                                 v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1,
-                                               lut1, sq_nodes, sq_x)
+                                               lut1, sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
                                 a0 += w * v0
                                 a1 += w * v1
             u = max(abs(dxc), abs(dyc)) / (0.5 * a)
@@ -190,14 +219,14 @@ if HAVE_NUMBA:
             d2 = dx * dx + dy * dy
             if d2 <= cut2:
                 v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1,
-                               sq_nodes, sq_x)
+                               sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
                 a0 += v0
                 a1 += v1
         return a0 / n, a1 / n
 
     @njit(cache=True, fastmath=True, inline="always")
-    def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
-                    sq_x, s0, sinv, nr, cut2, out0, out1):
+    def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
+                    sq_x, s0, sinv, nr, cut2, out0, out1, rp, rc, rw, taf0, taf1, rz, rj):
         """Point source k on receptors r0..r1 (all within the table's 30 km): the hot loop,
         kept free of the quadrature code so that it stays small."""
         xmax = sq_x.shape[0] - 1.000001
@@ -218,15 +247,14 @@ if HAVE_NUMBA:
             y = _bearing_frac(dx, dy)
             j = int(y)
             u = y - j
-            lu = rlu[r] - 1
             if e0k != 0.0:
-                out0[r] += e0k * _val(tab0, lut0, kt, lu, i, t, j, u)
+                out0[r] += e0k * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
             if e1k != 0.0:
-                out1[r] += e1k * _val(tab1, lut1, kt, lu, i, t, j, u)
+                out1[r] += e1k * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
 
     @njit(cache=True, parallel=True, fastmath=True)
-    def _evaluate(rx, ry, rlu, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
-                  e0, tab0, lut0, ac0, e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2,
+    def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
+                  e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_nodes, sq_x, cut2,
                   out0, out1):
         """Receptor blocks in parallel; per block, sources outer so that a source's
         tables stay in cache while the block's receptors stream past.
@@ -290,8 +318,9 @@ if HAVE_NUMBA:
                 has0 = e0[k] != 0.0
                 has1 = e1[k] != 0.0
                 if kk == 0 and within_table:
-                    _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rlu, rs0, rs1, e0[k], tab0, lut0,
-                                e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1)
+                    _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rs0, rs1, e0[k], tab0, lut0,
+                                e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1,
+                                rp, rc, rw, taf0, taf1, rz, rj)
                     continue
                 for r in range(r0, r1):
                     if k < rs0[r] or k >= rs1[r]:
@@ -300,25 +329,24 @@ if HAVE_NUMBA:
                     dy = ry[r] - cy
                     d2 = dx * dx + dy * dy
                     if d2 < far2 or (kk == 2 and far2 == 0.0):
-                        v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r], ry[r], rlu[r] - 1,
+                        v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r], ry[r], r,
                                        e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
-                                       sq_nodes, sq_x, cut2)
+                                       sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj)
                         out0[r] += v0
                         out1[r] += v1
                         continue
                     if d2 > cut2:
                         continue
                     i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
-                    lu = rlu[r] - 1
                     c = 1.0
                     if kk == 1:
                         c = _acorr(ac0, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
                     if has0:
-                        out0[r] += e0[k] * c * _val(tab0, lut0, tix[k], lu, i, t, j, u)
+                        out0[r] += e0[k] * c * _val(tab0, lut0, tix[k], r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
                     if has1:
                         if kk == 1:
                             c = _acorr(ac1, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
-                        out1[r] += e1[k] * c * _val(tab1, lut1, tix[k], lu, i, t, j, u)
+                        out1[r] += e1[k] * c * _val(tab1, lut1, tix[k], r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
 
 
 #: refinement of the ring axis in the fast path's linear tables
@@ -411,8 +439,69 @@ def _kernel_array(a, dtype):
     return np.require(a, dtype=dtype, requirements=("C", "W"))
 
 
-def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
+def table_keys(g, kind, terrain="uniform"):
+    """Distinct tables among the (ordered) sources ``g`` and the table of each source.
+
+    Uniform terrain: :func:`.model.unique_tables` (characteristics, z0 and the position
+    rounded to 1 km). Map terrain: characteristics and the terrain reference point (a
+    point itself, a square's centre, a segment's midpoint) rounded to
+    ``TERRAIN_POSITION_GRID_M``; the source z0 comes from the map there.
+    """
+    if terrain == "uniform":
+        return _model.unique_tables(g["height_m"], g["heat_mw"], g["z0_m"], g["spread_m"],
+                                    g["x"], g["y"])
+    xr, yr = terrain_reference(g["x"], g["y"], g["x_end"], g["y_end"], kind)
+    q = _model.TERRAIN_POSITION_GRID_M
+    key = np.column_stack([np.asarray(g["height_m"], float), np.asarray(g["heat_mw"], float),
+                           np.asarray(g["spread_m"], float), np.round(xr / q) * q,
+                           np.round(yr / q) * q])
+    uniq, index = np.unique(key, axis=0, return_inverse=True)
+    return uniq, np.ascontiguousarray(index.reshape(-1), dtype=np.int64)
+
+
+def terrain_reference(x, y, x_end, y_end, kind):
+    """Point a source's trajectories start from: itself, a square's centre, a segment's
+    midpoint [m]."""
+    seg = kind == 2
+    return (np.where(seg, 0.5 * (x + np.where(seg, x_end, 0.0)), x),
+            np.where(seg, 0.5 * (y + np.where(seg, y_end, 0.0)), y))
+
+
+def build_tables(m, s, uniq, terrain="uniform"):
+    """Fine (linear-value) tables of the ``uniq`` rows of :func:`table_keys`, and the
+    receptor-z0 exponent per fine ring (:func:`receptor_z0_coefficients`)."""
+    taf = receptor_z0_coefficients(m, s, uniq, terrain)
+    if terrain == "uniform":
+        lt, lu = _model.source_tables(m, s, *uniq.T)
+        return (*fine_tables(lt, lu), taf)
+    from . import terrain as _terrain
+
+    tm = _model.load_terrain_model()
+    h, hc, sp, x, y = uniq.T
+    lnz_node, w_node = _terrain.node_terrain(x, y, m.D, np.arange(36) * 10.0)
+    lzs = np.log(_terrain.cell_z0(x, y))
+    lt, lu = _model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node, w_node)
+    return (*fine_tables(lt, lu), taf)
+
+
+def receptor_z0_coefficients(m, s, uniq, terrain):
+    """The receptor-surface factor exp(g) per table, z0 knot and fine ring (log-linear
+    between rings), (n, knots, fine rings); ones without terrain (then unused)."""
+    nf = (m.D.shape[0] - 1) * FINE + 1
+    if terrain == "uniform":
+        return np.ones((uniq.shape[0], 2, nf))
+    G = _model.terrain_coefficients(_model.load_terrain_model(), s, uniq[:, 0], uniq[:, 1])[0]
+    xf = np.arange(nf) / FINE
+    i = np.minimum(xf.astype(int), G.shape[2] - 2)
+    t = xf - i
+    return np.ascontiguousarray(np.exp((1 - t) * G[:, :, i] + t * G[:, :, i + 1]))
+
+
+def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terrain="uniform",
+                  receptor_terrain="hexagon"):
     """Evaluate with the compiled kernel; returns (nox, nh3) per receptor."""
+    from . import terrain as _terrain
+
     m = _model.load_model()
     n = len(sources)
     order = np.arange(n)
@@ -431,27 +520,27 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
     seg = np.isfinite(g["x_end"]) & np.isfinite(g["y_end"])
     kind = np.where(seg, 2, np.where(g["area_side_m"] > 0, 1, 0)).astype(np.int64)
     # sources sharing characteristics and (rounded) position share their tables
-    uniq, tix = _model.unique_tables(g["height_m"], g["heat_mw"], g["z0_m"], g["spread_m"],
-                                     g["x"], g["y"])
+    uniq, tix = table_keys(g, kind, terrain)
     nu = uniq.shape[0]
     akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
     stores = _TABLE_CACHE.get()
     if stores is not None:  # a table_cache() is open: the tables of sources seen before are kept
-        kept = stores.setdefault(id(m), _TableStore(m)).rows(uniq)
+        kept = stores.setdefault((id(m), terrain), _TableStore(m, terrain)).rows(uniq)
         tix = kept[-1][tix]  # rows in the store
     for s, e in ((0, g["nox_kg_yr"]), (1, g["nh3_kg_yr"])):
         if stores is not None:
-            lt, lu = kept[2 * s], kept[2 * s + 1]
+            lt, lu, taf = kept[3 * s], kept[3 * s + 1], kept[3 * s + 2]
             ac = _area_tables(m, s, akey)
         elif np.any(e != 0):
-            lt, lu = _model.source_tables(m, s, *uniq.T)
-            lt, lu = fine_tables(lt, lu)
+            lt, lu, taf = build_tables(m, s, uniq, terrain)
             ac = _area_tables(m, s, akey)
         else:
             lt, lu, ac = np.zeros((nu, 2, 37)), np.zeros((nu, 9, 2)), np.ones((1, 2))
+            taf = np.ones((nu, 2, 2))
         tabs.append((np.ascontiguousarray(e, dtype=float), np.ascontiguousarray(lt),
-                     np.ascontiguousarray(lu), np.ascontiguousarray(ac)))
+                     np.ascontiguousarray(lu), np.ascontiguousarray(ac),
+                     np.ascontiguousarray(taf)))
     cut2 = np.inf if cutoff_m is None else float(cutoff_m) ** 2
     # receptors in spatial order (within their case): a block of receptors then covers a
     # small area, so a source's table is read from a few cache lines and blocks beyond
@@ -463,13 +552,16 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000):
         perm = slice(None)
     rx = _kernel_array(receptors.x[perm], np.float64)
     ry = _kernel_array(receptors.y[perm], np.float64)
-    rlu = _kernel_array(receptors.landuse[perm], np.int64)
+    surf = _terrain.receptor_terms(receptors, terrain, receptor_terrain, perm)
+    rp, rc, rw, rz, rj = (_kernel_array(surf[0], np.int64), _kernel_array(surf[1], np.int64),
+                          _kernel_array(surf[2], np.float64), _kernel_array(surf[3], np.float64),
+                          _kernel_array(surf[4], np.int64))
     rs0, rs1 = _kernel_array(rs0[perm], np.int64), _kernel_array(rs1[perm], np.int64)
     o0 = np.zeros(nrcp)
     o1 = np.zeros(nrcp)
     for r0 in range(0, nrcp, chunk_receptors):
         sl = slice(r0, min(nrcp, r0 + chunk_receptors))
-        _evaluate(rx[sl], ry[sl], rlu[sl], rs0[sl], rs1[sl], tix, aix,
+        _evaluate(rx[sl], ry[sl], rp[r0:sl.stop + 1], rc, rw, rz[sl], rj[sl], rs0[sl], rs1[sl], tix, aix,
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
                   *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, o0[sl], o1[sl])
     if keep:
@@ -490,20 +582,19 @@ class _TableStore:
     """Fine tables of both substances per distinct source (``unique_tables`` row), kept
     while a :func:`table_cache` is open; rows are appended, never changed."""
 
-    def __init__(self, m):
-        self.m, self.index, self.n = m, {}, 0
-        self.arrays = None  # [lt NOx, lu NOx, lt NH3, lu NH3], capacity >= n rows
+    def __init__(self, m, terrain="uniform"):
+        self.m, self.terrain, self.index, self.n = m, terrain, {}, 0
+        self.arrays = None  # [lt, lu, taf of NOx, then of NH3], capacity >= n rows
 
     def rows(self, uniq):
-        """(lt0, lu0, lt1, lu1, position of each ``uniq`` row in them)."""
+        """(lt0, lu0, taf0, lt1, lu1, taf1, position of each ``uniq`` row in them)."""
         keys = [r.tobytes() for r in np.ascontiguousarray(uniq, dtype=float)]
         at = np.fromiter((self.index.get(k, -1) for k in keys), np.int64, len(keys))
         miss = np.flatnonzero(at < 0)
         if miss.size:
             new = []
             for s in (0, 1):
-                lt, lu = _model.source_tables(self.m, s, *uniq[miss].T)
-                new += list(fine_tables(lt, lu))
+                new += list(build_tables(self.m, s, uniq[miss], self.terrain))
             self._append(new)
             for j, i in enumerate(miss.tolist()):
                 at[i] = self.index[keys[i]] = self.n + j

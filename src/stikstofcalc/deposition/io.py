@@ -276,7 +276,7 @@ def _write_xlsx(df, fh, notes, provenance=None):
         finish_sheets(xw.book, float_formats={"deposition": ("deposition_", "0.000000")})
 
 
-def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> dict:
+def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terrain=None) -> dict:
     """What produced a deposition output: package and model data versions, inputs, settings."""
     from .. import __version__
     from .fast import HAVE_NUMBA
@@ -288,6 +288,7 @@ def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes) -> di
         "command": " ".join(sys.argv),
         "model": model_info(),
         "engine_path": "numba (fast)" if HAVE_NUMBA else "numpy (reference)",
+        "terrain": terrain,
         "cutoff_m": cutoff_m,
         "allow_extrapolation": allow_extrapolation,
         "inputs": {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in inputs},
@@ -315,7 +316,8 @@ class RunSummary:
 
 def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                      allow_extrapolation: bool = False, overwrite: bool = False,
-                     chunk_pairs: int | None = None) -> RunSummary:
+                     chunk_pairs: int | None = None, terrain: str = "map",
+                     receptor_terrain: str = "hexagon") -> RunSummary:
     """Read SOURCES and RECEPTORS files, compute deposition, write OUTPUT atomically.
 
     The output is checked before anything is computed (type, not an input, exists
@@ -336,12 +338,14 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                              expected="at least one row below the header")
     out = deposition(sources, receptors, cutoff=cutoff, allow_extrapolation=allow_extrapolation,
                      chunk_pairs=chunk_pairs, sources_file=sources.attrs["file"],
-                     receptors_file=receptors.attrs["file"])
+                     receptors_file=receptors.attrs["file"], terrain=terrain,
+                     receptor_terrain=receptor_terrain)
     notes = list(out.attrs.get("notes", []))
     if str(output_path).lower().endswith(".xlsx"):
         out = _numbers_for_excel(out, ("x", "y", "landuse"))
     prov = deposition_provenance(inputs, cutoff_m=out.attrs.get("cutoff_m"),
-                                 allow_extrapolation=allow_extrapolation, notes=notes)
+                                 allow_extrapolation=allow_extrapolation, notes=notes,
+                                 terrain=out.attrs.get("terrain"))
     path = write_table(out, output_path, overwrite=overwrite, inputs=inputs, notes=notes,
                        provenance=prov)
     total = out[OUTPUT_COLUMNS[2]].to_numpy(dtype=float)

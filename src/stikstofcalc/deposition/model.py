@@ -95,8 +95,17 @@ def load_model() -> Model:
         raise DataError(f"model data {MODEL_FILE} missing from the package") from exc
     for k in ("AC_U", "AC_H", "AC_S", "AC", "TR"):
         arrs.setdefault(k, None)
-    arrs["provenance"] = str(arrs["provenance"])
+    arrs["provenance"] = str(arrs["provenance"]) + DEFAULT_TERRAIN_PROVENANCE
     return Model(**arrs)
+
+
+#: appended to the model provenance: the terrain every caller of the default engine gets
+DEFAULT_TERRAIN_PROVENANCE = (
+    "; terrain (default): 250 m roughness map z0_jr_250_lgn7 (RIVM, OPS; derived from LGN7, "
+    "Hazeu et al., WENR, 4TU.ResearchData doi 10.4121/e2971c99-f4f2-4786-b7ba-2d16a24bcd83, "
+    "CC BY-SA 4.0; data/z0_250m.npz) at source, along the 21-point trajectory and at the "
+    "receptor (6.25 ha mean), receptor land use water (map z0 <= 1 mm) or grass; terrain "
+    "model data/ops531_terrain.npz (A12 region field, terrain terms fitted on A16/A17)")
 
 
 @lru_cache(maxsize=1)
@@ -337,3 +346,229 @@ def area_logcorr(m: Model, substance: int, height_m, side_m, u):
             for c, wc in ((0, 1 - tu), (1, tu)):
                 out = out + wa * wb * wc * A[ih + a, i_s + b, iu + c]
     return out
+
+
+# ===================================================================== terrain (z0 map)
+#
+# With the roughness map (terrain="map", the default) the table of a source is evaluated
+# node by node at the trajectory terrain from the source to that node, and every pair
+# gets a receptor-surface factor. The model data for this are in ``data/ops531_terrain.npz``
+# (``tools/build_terrain.py``):
+#
+# - RG: log ratio of the OPS kernel at 54 locations to the central one (set A12, by
+#   substance, height, heat and z0), inverse-distance weighted on the source position;
+# - TA, TS, TW, TWR: per ring, fitted on sets A16/A17 (training part): the receptor-z0
+#   exponent (deposition ~ (z0_rcp / z0_tra) ** TA), the source-z0 term
+#   TS * ln(z0_src / z0_tra), the depletion over water along the path TW * water share,
+#   and the extra log ratio of a water receptor (class 6) to the A7 water ratio.
+#
+# The kernel itself is taken at the trajectory z0 (OPS corrects u* and L to it) clamped to
+# the A6 range. See docs/engine.md ("Terrain").
+
+TERRAIN_MODEL_FILE = "ops531_terrain.npz"
+#: clamp of the trajectory / source z0 for the kernel tables [m] (range of set A6)
+KERNEL_Z0_RANGE = (0.03, 2.0)
+#: clamp of the receptor z0 in the receptor-surface factor [m]
+RECEPTOR_Z0_RANGE = (0.01, 2.0)
+#: map-mode tables: sources within this distance share a table [m]
+TERRAIN_POSITION_GRID_M = 1.0
+
+
+@dataclass(frozen=True)
+class TerrainModel:
+    RG: np.ndarray  # (54, 2, nh, nhc, nz, nd, nb) log ratio to the central location
+    RG_XY: np.ndarray  # (54, 2) RD [m]
+    RG_H: np.ndarray
+    RG_HC: np.ndarray
+    RG_Z: np.ndarray
+    RG_D: np.ndarray
+    RG_B: np.ndarray
+    RG_CENTRE: int
+    region_scale_m: float
+    region_power: float
+    TA: np.ndarray  # (2, n z0 knots, N_SOURCE_BASIS, 30): receptor-surface g(ln z0)
+    TA_Z: np.ndarray  # z0 knots [m] of g (hat functions in ln z0)
+    TS: np.ndarray  # (2, N_SOURCE_BASIS, 30)
+    TW: np.ndarray
+    TWR: np.ndarray
+    provenance: str
+
+
+@lru_cache(maxsize=1)
+def load_terrain_model() -> TerrainModel:
+    """Load the shipped terrain model data (cached)."""
+    try:
+        ref = resources.files("stikstofcalc.deposition").joinpath("data", TERRAIN_MODEL_FILE)
+        with ref.open("rb") as fh, np.load(fh) as z:
+            arrs = {k: z[k] for k in z.files}
+    except FileNotFoundError as exc:  # pragma: no cover - packaging error
+        raise DataError(f"model data {TERRAIN_MODEL_FILE} missing from the package") from exc
+    arrs["RG"] = arrs["RG"].astype(np.float64)
+    for k in ("region_scale_m", "region_power"):
+        arrs[k] = float(arrs[k])
+    arrs["RG_CENTRE"] = int(arrs["RG_CENTRE"])
+    arrs["provenance"] = str(arrs["provenance"])
+    return TerrainModel(**arrs)
+
+
+@lru_cache(maxsize=1)
+def terrain_model_info() -> dict:
+    import hashlib
+
+    ref = resources.files("stikstofcalc.deposition").joinpath("data", TERRAIN_MODEL_FILE)
+    return {"file": TERRAIN_MODEL_FILE, "sha256": hashlib.sha256(ref.read_bytes()).hexdigest(),
+            "source": load_terrain_model().provenance}
+
+
+def region_weights(tm: TerrainModel, x, y):
+    """Inverse-distance weights (n, 54) of the A12 locations at the source positions."""
+    d2 = (np.asarray(x, float)[:, None] - tm.RG_XY[None, :, 0]) ** 2 + \
+         (np.asarray(y, float)[:, None] - tm.RG_XY[None, :, 1]) ** 2
+    w = 1.0 / (d2 + tm.region_scale_m ** 2) ** tm.region_power
+    return w / w.sum(1, keepdims=True)
+
+
+def _remap_rings_bearings(tm: TerrainModel, m: Model, a):
+    """(..., nd, nb) on the A12 rings/bearings -> (..., 30, 36) on the engine's: linear in
+    log distance (ends held), periodic linear in bearing."""
+    ld = np.log(tm.RG_D)
+    i, t = _clamped_axis(ld, np.log(m.D))
+    a = (1 - t)[:, None] * a[..., i, :] + t[:, None] * a[..., i + 1, :]
+    step = 360.0 / tm.RG_B.shape[0]
+    bb = np.arange(36) * 10.0 / step
+    j = np.floor(bb).astype(int) % tm.RG_B.shape[0]
+    u = bb - np.floor(bb)
+    j1 = (j + 1) % tm.RG_B.shape[0]
+    return (1 - u) * a[..., j] + u * a[..., j1]
+
+
+def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, heat_mw, x, y):
+    """Regional log ratio (A12) at the RG_Z z0 nodes, (n, nz, 30, 36).
+
+    Linear in log height and heat**p between the A12 nodes (held beyond them)."""
+    h = np.asarray(height_m, float)
+    hc = np.asarray(heat_mw, float)
+    w = region_weights(tm, x, y)  # (n, 54)
+    ih, th = _clamped_axis(np.log(tm.RG_H), np.log(h))
+    ic, tc = _clamped_axis(tm.RG_HC ** HEAT_EXPONENT, hc ** HEAT_EXPONENT)
+    G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
+    nl, nh, nhc = G.shape[:3]
+    W = np.zeros((h.shape[0], nl, nh, nhc))
+    rows = np.arange(h.shape[0])
+    for a, wa in ((0, 1 - th), (1, th)):
+        for c, wc in ((0, 1 - tc), (1, tc)):
+            W[rows[:, None], np.arange(nl)[None, :], (ih + a)[:, None], (ic + c)[:, None]] += \
+                (wa * wc)[:, None] * w
+    out = W.reshape(h.shape[0], -1) @ G.reshape(nl * nh * nhc, -1)
+    out = out.reshape(h.shape[0], *G.shape[3:])
+    return _remap_rings_bearings(tm, m, out)
+
+
+def base_tables_all_z0(m: Model, substance: int, height_m, heat_mw):
+    """Grass tables at every z0 node of the model, (n, nz, 30, 36) (same interpolation in
+    height and heat as :func:`_base_table`; linear in log z0 between these)."""
+    h = np.asarray(height_m, float)
+    hc = np.asarray(heat_mw, float)
+    n, nz = h.shape[0], m.Z.shape[0]
+    out = np.empty((n, nz, m.L.shape[-2], m.L.shape[-1]))
+    for k in range(nz):
+        out[:, k] = _base_table(m, substance, h, hc, np.full(n, m.Z[k]))
+    return out
+
+
+def z0_axis(nodes_ln, lnz):
+    """Lower node index and fraction of ln z0 values on ln-z0 nodes, clamped to the ends."""
+    i, t = _clamped_axis(nodes_ln, lnz)
+    return i, t
+
+
+def _gather_z(tab, i, t):
+    """tab (n, nz, ...) at node index i and fraction t of shape (n, ...)."""
+    idx = i[:, None] if i.ndim == 1 else i
+    a = np.take_along_axis(tab, idx[:, None], 1)[:, 0]
+    b = np.take_along_axis(tab, idx[:, None] + 1, 1)[:, 0]
+    return (1 - t) * a + t * b
+
+
+#: number of source-dependent basis functions of the terrain coefficients
+N_SOURCE_BASIS = 3
+
+
+def source_basis(height_m, heat_mw):
+    """Basis of the terrain coefficients' dependence on the source, (n, 3):
+    1, heat**0.25 (heat in MW, clamped to 1.5) and ln(height / 5 m) (clamped to 0.5-40 m).
+
+    The receptor and source z0 act through u* and the Obukhov length on the plume; how
+    that changes the deposition depends on how high the plume is (a ground-level plume
+    is diluted more over a rougher receptor, an elevated, buoyant one is brought down)."""
+    h = np.clip(np.asarray(height_m, float), 0.5, 40.0)
+    hc = np.clip(np.asarray(heat_mw, float), 0.0, 1.5)
+    return np.column_stack([np.ones_like(h), hc ** HEAT_EXPONENT, np.log(h / 5.0)])
+
+
+def terrain_coefficients(tm: TerrainModel, substance: int, height_m, heat_mw):
+    """(G, TS, TW, TWR) per source: G (n, z0 knots, 30) the receptor-surface function at
+    the z0 knots, the others (n, 30)."""
+    B = source_basis(height_m, heat_mw)
+    G = np.einsum("nb,jbr->njr", B, tm.TA[substance])
+    return (G,) + tuple(np.einsum("nb,br->nr", B, T[substance]) for T in (tm.TS, tm.TW, tm.TWR))
+
+
+def z0_hats(tm: TerrainModel, lnz):
+    """Lower knot and fraction of ln z0 on the receptor-surface knots (clamped)."""
+    return _clamped_axis(np.log(tm.TA_Z), lnz)
+
+
+def clamp_ln(lnz, lo_hi):
+    return np.clip(lnz, np.log(lo_hi[0]), np.log(lo_hi[1]))
+
+
+def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, heat_mw,
+                          spread_m, x, y, lnz0_src, lnz_node, water_node):
+    """Per-source log tables in map mode, evaluated at each node's trajectory terrain.
+
+    Parameters
+    ----------
+    lnz0_src : (n,) ln of the source's map z0 [ln m]
+    lnz_node, water_node : (n, 30, 36) trajectory mean ln z0 and water share from the
+        source to each table node (:func:`.terrain.node_terrain`)
+
+    Returns
+    -------
+    logtab : (n, 30, 36) log deposition [mol N/ha/yr per kg/yr] on a receptor of z0 = 1 m
+        and class grass (the receptor factor exp(TA ln z0_rcp) x land-use ratio applies)
+    lutab : (n, 9, 30) log ratio of each land-use class to grass, class 6 including TWR
+    """
+    h = np.asarray(height_m, float)
+    hc = np.asarray(heat_mw, float)
+    n = h.shape[0]
+    key, inv = np.unique(np.column_stack([h, hc]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    base6 = base_tables_all_z0(m, substance, key[:, 0], key[:, 1])
+    lzk = clamp_ln(lnz_node, KERNEL_Z0_RANGE)
+    iz, tz = z0_axis(np.log(m.Z), lzk)
+    out = _gather_rows(base6, inv, iz, tz)
+    reg = region_map_logratio(m, tm, substance, h, hc, x, y)  # (n, 3, 30, 36)
+    jz, uz = z0_axis(np.log(tm.RG_Z), lzk)
+    out += _gather_z(reg, jz, uz)
+    out += spread_logratio(m, substance, h, hc, spread_m)[:, :, None]
+    TA, TS, TW, TWR = terrain_coefficients(tm, substance, h, hc)
+    lzs = clamp_ln(np.asarray(lnz0_src, float), KERNEL_Z0_RANGE)
+    jz, wz = z0_hats(tm, lnz_node)  # (n, 30, 36)
+    r = np.arange(lnz_node.shape[1])[None, :, None]
+    k = np.arange(n)[:, None, None]
+    out += (TS[:, :, None] * (lzs[:, None, None] - lzk)
+            - ((1 - wz) * TA[k, jz, r] + wz * TA[k, jz + 1, r])
+            + TW[:, :, None] * water_node)
+    lut = landuse_logratio(m, substance, h, np.exp(lzs))
+    lut[:, 5, :] += TWR
+    return out, lut
+
+
+def _gather_rows(tab6, inv, iz, tz):
+    """tab6 (u, nz, 30, 36) of each source's row ``inv`` at per-node z0 (iz, tz) (n, 30, 36)."""
+    n, nr, nb = iz.shape
+    r = np.arange(nr)[None, :, None]
+    b = np.arange(nb)[None, None, :]
+    k = inv[:, None, None]
+    return (1 - tz) * tab6[k, iz, r, b] + tz * tab6[k, iz + 1, r, b]
