@@ -1,6 +1,6 @@
 """Largest deposition through the source-list path vs real AERIUS Calculator results.
 
-    python benchmarks/aerius_cases.py [--werktuig-warmte conservatief|instructie] [--per-hexagon]
+    python benchmarks/aerius_cases.py [--werktuig-warmte conservatief|instructie] [--per-hexagon] [--case NAME]
 
 Reads ``../shared/reference/aerius_results/`` at run time (test-time data, never copied into
 the repository): per case the AERIUS sources go into a temporary sources CSV in the
@@ -32,6 +32,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--werktuig-warmte", default=None)
     ap.add_argument("--per-hexagon", action="store_true")
+    ap.add_argument("--case", action="append", default=None, help="only this case (repeatable)")
     args = ap.parse_args()
     src = pd.read_csv(REF / "sources.csv.gz")
     hexes = pd.read_csv(REF / "hexagons.csv.gz")
@@ -40,6 +41,8 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for case, s in src.groupby("case", sort=False):
+            if args.case and case not in args.case:
+                continue
             h = hexes[hexes["case"] == case]
             sp = Path(tmp) / f"{case}_bronnen.csv"
             rp = Path(tmp) / f"{case}_receptoren.csv"
