@@ -150,13 +150,16 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
     progress = cap.Progress(len(s), enabled=not quiet)
     res = cap.compute_capacity(s, plans=plans, regime=regime, chunk_size=chunk_size, progress=progress,
                                scheduler=scheduler, workers=workers, dask=use_dask)
-    written = [out.capacity_workbook(res, output, command=_command())]
-    if gpkg:
-        written.append(out.capacity_geopackage(res, gpkg))
-    if geotiff:
-        written.append(out.capacity_geotiff(res, geotiff))
-    if map_path:
-        written.append(out.capacity_png(res, map_path))
+    from .atomic import AtomicGroup
+
+    with AtomicGroup() as group:  # every output of the run, or none (a write error: exit 2)
+        written = [out.capacity_workbook(res, output, command=_command(), group=group)]
+        if gpkg:
+            written.append(out.capacity_geopackage(res, gpkg, group=group))
+        if geotiff:
+            written.append(out.capacity_geotiff(res, geotiff, group=group))
+        if map_path:
+            written.append(out.capacity_png(res, map_path, group=group))
     f = res.to_frame()
     c = f["capaciteit"]
     t = out._thousands
@@ -201,9 +204,12 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         raise InputError("geen geldig project", expected="ten minste een geldig project")
     res = woondeal_sum(ps, regime=regime, progress=Progress(len(ps), label="woondeal", enabled=not quiet))
     res.errors = problems
-    written = [write_woondeal_workbook(res, output)]
-    if gpkg:
-        written.append(write_woondeal_geopackage(res, gpkg))
+    from .atomic import AtomicGroup
+
+    with AtomicGroup() as group:  # the workbook and the GeoPackage together, or neither
+        written = [write_woondeal_workbook(res, output, group=group)]
+        if gpkg:
+            written.append(write_woondeal_geopackage(res, gpkg, group=group))
     n = int(res.cumulative.sum())
     t = out._thousands
     click.echo(f"{len(ps)} projecten, {t(res.total.shape[1])} hexagons, jaren {', '.join(map(str, res.years))}; "
@@ -214,7 +220,7 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         sys.exit(EXIT_SOME_INVALID)
 
 
-def write_woondeal_workbook(res, path):
+def write_woondeal_workbook(res, path, *, group=None):
     import pandas as pd
 
     from .capacity import output as out
@@ -238,10 +244,10 @@ def write_woondeal_workbook(res, path):
     sheets = [("projecten", res.summary), ("cumulatief", cum), ("aandelen", res.shares_frame()),
               ("som_per_hexagon", summ.head(1_000_000)), ("fouten", out.errors_frame(res.errors)),
               ("toelichting", expl), ("herkomst", prov)]
-    return out.write_workbook(path, sheets)
+    return out.write_workbook(path, sheets, group=group)
 
 
-def write_woondeal_geopackage(res, path):
+def write_woondeal_geopackage(res, path, *, group=None):
     import numpy as np
     import pandas as pd
 
@@ -262,4 +268,4 @@ def write_woondeal_geopackage(res, path):
     pts = res.summary[["x", "y"]].to_numpy(float)
     proj = ("projecten", "POINT", pts, res.summary.drop(columns=["x", "y"]).assign(
         x=pts[:, 0], y=pts[:, 1]), "projecten van de woondeal")
-    return write_geopackage(path, [hexes, proj])
+    return write_geopackage(path, [hexes, proj], group=group)
