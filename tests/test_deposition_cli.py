@@ -82,7 +82,7 @@ def test_bad_input_message_and_exit_code(files):
     res = invoke(s, r, "-o", out)
     assert res.exit_code == 2 and "Traceback" not in res.output
     err = res.stderr
-    assert err.startswith("error: 5 problemen")
+    assert err.startswith("fout: 5 problemen")
     assert 's.csv (rij 2), veld nox_kg_yr: "veel" is not a number' in err
     assert "veld height_m" in err and "calibrated range" in err
     assert "r.csv (rij 4), veld receptor_id" in err and "duplicate" in err

@@ -16,6 +16,11 @@ from . import __version__
 from .errors import StikstofError
 
 
+#: How every error message of the command line starts (the library's and click's own).
+ERROR_PREFIX = "fout:"
+_HELP_NL = "Toon deze hulp en stop."
+
+
 def user_errors(func):
     """Turn library errors into a clean message and a non-zero exit code."""
 
@@ -24,19 +29,55 @@ def user_errors(func):
         try:
             return func(*args, **kwargs)
         except StikstofError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"{ERROR_PREFIX} {exc}", err=True)
             sys.exit(2)
 
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="stikstofcalc")
-def main():
-    """Nitrogen-deposition prechecks for Dutch building projects.
+class _DutchGroup(click.Group):
+    """The ``stikstofcalc`` group: click's own errors (unknown option, bad value) start with
+    :data:`ERROR_PREFIX` like the library's, and ``-h/--help`` is explained in Dutch, for
+    every command (the one place at the edge)."""
 
-    Turns sources (or project key figures) into deposition in mol N/ha/yr on
-    receptors, with an OPS-LT 5.3.1 emulator that runs in milliseconds.
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        self._dutch_help()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True, color=exc.ctx.color)
+                click.echo(f"Zie '{exc.ctx.command_path} --help'.\n", err=True)
+            click.echo(f"{ERROR_PREFIX} {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"{ERROR_PREFIX} {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Afgebroken.", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def _dutch_help(self):
+        todo = [self]
+        while todo:
+            cmd = todo.pop()
+            opt = cmd.get_help_option(click.Context(cmd, help_option_names=["-h", "--help"]))
+            if opt is not None:
+                opt.help = _HELP_NL
+            todo += list(getattr(cmd, "commands", {}).values())
+
+
+@click.group(cls=_DutchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stikstofcalc", help="Toon de versie en stop.")
+def main():
+    """Voortoets stikstofdepositie voor bouwprojecten in Nederland.
+
+    Rekent bronnen (of de kengetallen van een project) om naar depositie in
+    mol N/ha/jr op receptoren, met een emulator van OPS-LT 5.3.1 die in
+    milliseconden rekent. Elke opdracht heeft eigen hulp: stikstofcalc OPDRACHT --help.
     """
 
 
