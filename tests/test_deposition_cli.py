@@ -110,9 +110,9 @@ def test_xlsx_in_and_out(files, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["missing.csv", "r.csv", "-o", "o.csv"], "not found"),
+    (["missing.csv", "r.csv", "-o", "o.csv"], "niet gevonden"),
     (["s.csv", "r.csv", "-o", "o.txt"], "onbekend uitvoertype"),
-    (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "folder does not exist"),
+    (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "map voor de uitvoer bestaat niet"),
 ])
 def test_file_errors(files, args, fragment):
     base = files[0].parent
