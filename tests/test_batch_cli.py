@@ -44,7 +44,7 @@ def test_batch_unreadable_input(tmp_path):
     p = tmp_path / "x.xlsx"
     p.write_text("geen excel")
     r = run("batch", p, "-o", tmp_path / "r.xlsx")
-    assert r.exit_code == 2 and "error:" in r.output and "Traceback" not in r.output
+    assert r.exit_code == 2 and "fout:" in r.output and "Traceback" not in r.output
     r = run("batch", tmp_path / "missing.xlsx", "-o", tmp_path / "r.xlsx")
     assert r.exit_code == 2
     r = run("batch", p.with_suffix(".pdf"), "-o", tmp_path / "r.xlsx")

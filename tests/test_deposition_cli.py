@@ -82,7 +82,7 @@ def test_bad_input_message_and_exit_code(files):
     res = invoke(s, r, "-o", out)
     assert res.exit_code == 2 and "Traceback" not in res.output
     err = res.stderr
-    assert err.startswith("error: 5 problemen")
+    assert err.startswith("fout: 5 problemen")
     assert 's.csv (rij 2), veld nox_kg_yr: "veel" is not a number' in err
     assert "veld height_m" in err and "calibrated range" in err
     assert "r.csv (rij 4), veld receptor_id" in err and "duplicate" in err
@@ -110,9 +110,9 @@ def test_xlsx_in_and_out(files, tmp_path):
 
 
 @pytest.mark.parametrize("args, fragment", [
-    (["missing.csv", "r.csv", "-o", "o.csv"], "not found"),
+    (["missing.csv", "r.csv", "-o", "o.csv"], "niet gevonden"),
     (["s.csv", "r.csv", "-o", "o.txt"], "onbekend uitvoertype"),
-    (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "folder does not exist"),
+    (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "map voor de uitvoer bestaat niet"),
 ])
 def test_file_errors(files, args, fragment):
     base = files[0].parent

@@ -354,14 +354,14 @@ def test_blank_rows(tmp_path):
     assert len(df) == 3  # trailing empty rows are not data
     with pytest.raises(InputError) as info:
         read_table(write(tmp_path, "r.csv", REC.replace("R2,", "\nR2,")))
-    assert info.value.row == 3 and "empty row" in str(info.value)
+    assert info.value.row == 3 and "lege rij" in str(info.value)
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("", "empty"),
-    ("receptor_id,x,x\n1,2,3\n", "duplicate column"),
-    ("receptor_id,,y\n1,2,3\n", "no name"),
-    ("receptor_id,x,y\n1,2,3,4\n", "only 3 column names"),
+    ("", "leeg"),
+    ("receptor_id,x,x\n1,2,3\n", "dubbele kolomnaam"),
+    ("receptor_id,,y\n1,2,3\n", "geen naam"),
+    ("receptor_id,x,y\n1,2,3,4\n", "slechts 3 kolomnamen"),
 ])
 def test_malformed_files(tmp_path, text, fragment):
     with pytest.raises(InputError, match=fragment):
@@ -369,11 +369,11 @@ def test_malformed_files(tmp_path, text, fragment):
 
 
 def test_unreadable_paths(tmp_path):
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="niet gevonden"):
         read_table(tmp_path / "missing.csv")
-    with pytest.raises(InputError, match="save it as .xlsx"):
+    with pytest.raises(InputError, match="sla het op als .xlsx"):
         read_table(write(tmp_path, "old.xls", "x"))
-    with pytest.raises(InputError, match="not a readable .xlsx"):
+    with pytest.raises(InputError, match="geen leesbare .xlsx"):
         read_table(write(tmp_path, "bad.xlsx", "not a zip"))
 
 
@@ -407,13 +407,13 @@ def test_write_is_atomic_and_never_overwrites(tmp_path):
     out = run(tmp_path)
     target = write_table(out, tmp_path / "out.csv")
     first = target.read_bytes()
-    with pytest.raises(InputError, match="exists"):
+    with pytest.raises(InputError, match="bestaat al"):
         write_table(out.head(1), target)
     assert target.read_bytes() == first
     write_table(out.head(1), target, overwrite=True)
     assert len(pd.read_csv(target)) == 1
     src = tmp_path / "sources.csv"
-    with pytest.raises(InputError, match="overwrite an input"):
+    with pytest.raises(InputError, match="invoerbestand overschrijven"):
         write_table(out, src, overwrite=True, inputs=[src])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "receptors.csv", "sources.csv"]
 
@@ -443,11 +443,11 @@ def test_deposition_files_checks_output_before_computing(tmp_path):
     run1 = deposition_files(s, r, tmp_path / "o.csv")
     assert run1.n_sources == 2 and run1.n_receptors == 3
     assert run1.max_receptor_id in {"007", "R2", "R3"}
-    with pytest.raises(InputError, match="exists"):
+    with pytest.raises(InputError, match="bestaat al"):
         deposition_files(s, r, tmp_path / "o.csv")
-    with pytest.raises(InputError, match="overwrite an input"):
+    with pytest.raises(InputError, match="invoerbestand overschrijven"):
         deposition_files(s, r, r, overwrite=True)
-    with pytest.raises(InputError, match="no data rows"):
+    with pytest.raises(InputError, match="geen gegevensrijen"):
         deposition_files(s, write(tmp_path, "e.csv", "receptor_id,x,y\n"), tmp_path / "o2.csv")
     assert not (tmp_path / "o2.csv").exists()
 

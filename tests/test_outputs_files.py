@@ -39,7 +39,7 @@ def run(*args):
 
 
 def _no_traceback(r):
-    assert "Traceback" not in r.output and "Error:" not in r.output.replace("error:", "")
+    assert "Traceback" not in r.output and "Error:" not in r.output and "error:" not in r.output
 
 
 @pytest.fixture

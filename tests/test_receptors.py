@@ -333,7 +333,7 @@ def test_read_bad_flag_and_id(tmp_path):
 
 
 def test_read_missing_file_and_bad_extension(tmp_path):
-    with pytest.raises(InputError, match="not found"):
+    with pytest.raises(InputError, match="niet gevonden"):
         read_receptor_file(tmp_path / "nope.csv")
     with pytest.raises(InputError, match=".csv or .xlsx"):
         read_receptor_file(_write(tmp_path, "x", name="rec.json"))

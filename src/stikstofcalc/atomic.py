@@ -326,9 +326,9 @@ class AtomicGroup:
         if exc is None:
             self.committed = self.commit()
             return False
+        target = self._target_of_error()  # before abort() forgets the files
         self.abort()
         if isinstance(exc, OSError) or (isinstance(exc, ValueError) and isinstance(exc.__context__, OSError)):
-            target = self._target_of_error()
             raise write_error(exc, target) from None
         return False
 

@@ -31,7 +31,7 @@ EXIT_SOME_INVALID = 3
 @user_errors
 @guard(outputs={"output": (".xlsx",)})
 def template(output, overwrite):
-    """Write an empty case workbook (OUTPUT.xlsx) with dropdowns, explanations and two examples."""
+    """Schrijf een lege werkmap voor zaken (OUTPUT.xlsx) met keuzelijsten, uitleg en twee voorbeelden."""
     from .excel.template import write_template
 
     path = write_template(output, overwrite=overwrite)
@@ -61,19 +61,19 @@ class _Progress:
 @click.command(name="batch")
 @click.argument("cases", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Results workbook RESULTS.xlsx (resultaten, bronnen, fouten, invoer, herkomst).")
+              help="Werkmap met resultaten RESULTS.xlsx (resultaten, bronnen, fouten, invoer, herkomst).")
 @click.option("--regime", type=click.Choice(list(REGIMES)), default=None,
-              help=f"Regime for cases whose 'regime' cell is empty [default: {DEFAULT_REGIME}].")
+              help=f"Regime voor zaken met een lege cel 'regime' [standaard: {DEFAULT_REGIME}].")
 @overwrite_option
 @click.option("-j", "--jobs", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: all CPUs from 200 cases on, else 1).")
+              help="Aantal werkprocessen (standaard: alle processoren vanaf 200 zaken, anders 1).")
 @click.option("--map-dir", type=click.Path(file_okay=False), default=None,
-              help="Also draw one deposition map per case, phase and year into DIR (PNG). "
-                   "Needs: pip install 'stikstofcalc[maps]'.")
+              help="Teken ook per zaak, fase en jaar een depositiekaart in DIR (PNG). "
+                   "Nodig: pip install 'stikstofcalc[maps]'.")
 @user_errors
 @guard(inputs=("cases",), outputs={"output": (".xlsx",)}, folders=("map_dir",), computes=True)
 def batch(cases, output, regime, overwrite, jobs, map_dir=None):
-    """Compute every case of CASES (.xlsx from 'stikstofcalc template', or .csv)."""
+    """Bereken elke zaak van CASES (.xlsx van 'stikstofcalc template', of .csv)."""
     from pathlib import Path
 
     from .batch import run_batch

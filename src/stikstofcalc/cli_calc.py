@@ -18,16 +18,16 @@ from .rules import DEFAULT_REGIME, REGIMES
 @click.command(name="calc")
 @click.argument("project", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True,
-              help="Rules for the verdict; bouwvrijstelling and ondergrens-1mol are for comparison.")
+              help="Regels voor het oordeel; bouwvrijstelling en ondergrens-1mol dienen ter vergelijking.")
 @click.option("--receptors", type=click.Path(dir_okay=False),
-              help="Own receptor set (CSV/Excel: receptor_id or x, y or lat, lon; optional KDW, "
-                   "background deposition or exceeding). Default: Natura 2000 hexagons within 25 km.")
+              help="Eigen receptoren (CSV/Excel: receptor_id, of x, y, of lat, lon; eventueel KDW, "
+                   "achtergronddepositie of overschrijding). Standaard: Natura 2000-hexagons binnen 25 km.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the result to RESULT.json or RESULT.csv (CSV: provenance beside it).")
+              help="Schrijf het resultaat naar RESULT.json of RESULT.csv (bij CSV de herkomst ernaast).")
 @click.option("--salderen", "netted", is_flag=True,
-              help="Also show the use phase netted against the reference situation (information "
-                   "for a permit application; does not change the verdict).")
-@click.option("--no-measures", is_flag=True, help="Skip the standard measures.")
+              help="Toon ook de gebruiksfase gesaldeerd met de referentiesituatie (informatie voor "
+                   "een vergunningaanvraag; verandert het oordeel niet).")
+@click.option("--no-measures", is_flag=True, help="Zonder de standaardmaatregelen.")
 @click.option("--werktuig-warmte", "machinery_heat", type=click.Choice(["conservatief", "instructie"]),
               default=None, help="Warmte-inhoud van mobiele werktuigen: conservatief = 0 MW (standaard; "
               "zo reproduceert OPS-LT de AERIUS 2024-uitvoer), instructie = 0,02 MW (sector 3210) / "
@@ -46,9 +46,9 @@ from .rules import DEFAULT_REGIME, REGIMES
        folders=("map_dir",), computes=True)
 def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None,
          machinery_heat=None, per_hexagon=None, overwrite=False, csv_format="standaard"):
-    """Assess PROJECT (.toml), or a source list (CSV/Excel in the deposition format, or IMAER
-    GML files: TEMPORARY = realisatiefase, PROPOSED = gebruiksfase, REFERENCE = referentie):
-    per phase and calendar year, is a permit needed?"""
+    """Toets PROJECT (.toml), of een bronnenlijst (CSV/Excel in het formaat van deposition, of
+    IMAER-GML: TEMPORARY = realisatiefase, PROPOSED = gebruiksfase, REFERENCE = referentie):
+    is per fase en kalenderjaar een vergunning nodig?"""
     from . import report
     from .assessment import assess_project
     from .source_list import is_source_file

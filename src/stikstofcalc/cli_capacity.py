@@ -74,31 +74,33 @@ def _report_errors(errors):
 @click.command(name="capacity")
 @click.argument("sites", required=False, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Results workbook OUT.xlsx (capaciteit, fouten, toelichting, herkomst).")
+              help="Werkmap met resultaten OUT.xlsx (capaciteit, fouten, toelichting, herkomst).")
 @click.option("--plan-type", "plan_type", default="grondgebonden", show_default=True,
-              help="grondgebonden | gestapeld | utiliteit, or a plan file (.toml with [capacity]); "
-                   "for sites without a plantype column.")
+              help="grondgebonden | gestapeld | utiliteit, of een planbestand (.toml met [capacity]); "
+                   "voor locaties zonder kolom plantype.")
 @click.option("--bbox", callback=_bbox, default=None,
-              help="Instead of SITES: a grid over this box, xmin,ymin,xmax,ymax in RD (m).")
+              help="In plaats van SITES: een raster over dit gebied, xmin,ymin,xmax,ymax in RD (m).")
 @click.option("--region", type=click.Path(dir_okay=False), default=None,
-              help="Instead of SITES: a grid over the polygons of this GeoJSON (municipality, province).")
+              help="In plaats van SITES: een raster over de vlakken van deze GeoJSON (gemeente, provincie).")
 @click.option("--step", default="250 m", show_default=True, callback=_metres,
-              help='Grid step for --bbox/--region (e.g. "250 m", "1 km").')
+              help='Rasterstap voor --bbox/--region (bv. "250 m", "1 km").')
 @click.option("--overrides", type=click.Path(dir_okay=False, exists=True), default=None,
-              help="Key-figure overrides (CSV/Excel) for every plan type.")
-@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True)
+              help="Eigen kengetallen (CSV/Excel) voor elk plantype.")
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True,
+              help="Regels voor het oordeel (drempel).")
 @click.option("--gpkg", type=click.Path(dir_okay=False), default=None,
-              help="Also write a GeoPackage (layer locaties: points with the capacity, EPSG:28992).")
+              help="Schrijf ook een GeoPackage (laag locaties: punten met de capaciteit, EPSG:28992).")
 @click.option("--geotiff", type=click.Path(dir_okay=False), default=None,
-              help="Also write the capacity as a GeoTIFF (grid input only).")
+              help="Schrijf de capaciteit ook als GeoTIFF (alleen bij rasterinvoer).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), default=None,
-              help="Also draw a PNG map (capacity classes, Natura 2000 outlines). Needs stikstofcalc[maps].")
-@click.option("--dask", "use_dask", is_flag=True, help="Run the chunks on a local Dask cluster.")
+              help="Teken ook een kaart (PNG: capaciteitsklassen, grenzen van Natura 2000). Nodig: stikstofcalc[maps].")
+@click.option("--dask", "use_dask", is_flag=True, help="Reken de blokken op een lokaal Dask-cluster.")
 @click.option("--workers", type=click.IntRange(1, 256), default=None,
-              help="Workers of the local Dask cluster [default: 2].")
-@click.option("--scheduler", default=None, help="Address of a Dask scheduler, e.g. tcp://10.0.0.5:8786.")
-@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=256, show_default=True)
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+              help="Werkers van het lokale Dask-cluster [standaard: 2].")
+@click.option("--scheduler", default=None, help="Adres van een Dask-scheduler, bv. tcp://10.0.0.5:8786.")
+@click.option("--chunk-size", type=click.IntRange(1, 100_000), default=256, show_default=True,
+              help="Locaties per rekenblok.")
+@click.option("--quiet", is_flag=True, help="Geen voortgang op stderr.")
 @overwrite_option
 @user_errors
 @guard(inputs=("sites", "region", "overrides", "plan_type"),
@@ -106,7 +108,7 @@ def _report_errors(errors):
        computes=True)
 def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gpkg, geotiff, map_path,
              use_dask, workers, scheduler, chunk_size, quiet, overwrite):
-    """Per candidate site: how many homes (or m2) fit while every phase stays at 0,00."""
+    """Per kandidaatlocatie: hoeveel woningen (of m²) passen terwijl elke fase 0,00 blijft."""
     from . import capacity as cap
     from .capacity import output as out
     from .errors import InputError
@@ -150,13 +152,16 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
     progress = cap.Progress(len(s), enabled=not quiet)
     res = cap.compute_capacity(s, plans=plans, regime=regime, chunk_size=chunk_size, progress=progress,
                                scheduler=scheduler, workers=workers, dask=use_dask)
-    written = [out.capacity_workbook(res, output, command=_command())]
-    if gpkg:
-        written.append(out.capacity_geopackage(res, gpkg))
-    if geotiff:
-        written.append(out.capacity_geotiff(res, geotiff))
-    if map_path:
-        written.append(out.capacity_png(res, map_path))
+    from .atomic import AtomicGroup
+
+    with AtomicGroup() as group:  # every output of the run, or none (a write error: exit 2)
+        written = [out.capacity_workbook(res, output, command=_command(), group=group)]
+        if gpkg:
+            written.append(out.capacity_geopackage(res, gpkg, group=group))
+        if geotiff:
+            written.append(out.capacity_geotiff(res, geotiff, group=group))
+        if map_path:
+            written.append(out.capacity_png(res, map_path, group=group))
     f = res.to_frame()
     c = f["capaciteit"]
     t = out._thousands
@@ -171,19 +176,20 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
 @click.command(name="woondeal")
 @click.argument("projects", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Workbook OUT.xlsx (projecten, cumulatief, aandelen, som_per_hexagon, toelichting, herkomst).")
-@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True)
+              help="Werkmap OUT.xlsx (projecten, cumulatief, aandelen, som_per_hexagon, toelichting, herkomst).")
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True,
+              help="Regels voor het oordeel (drempel).")
 @click.option("--gpkg", type=click.Path(dir_okay=False), default=None,
-              help="Also write a GeoPackage: hexagons with the summed deposition per year (polygons, "
-                   "EPSG:28992) and the projects (points).")
-@click.option("--quiet", is_flag=True, help="No progress on stderr.")
+              help="Schrijf ook een GeoPackage: hexagons met de opgetelde depositie per jaar (vlakken, "
+                   "EPSG:28992) en de projecten (punten).")
+@click.option("--quiet", is_flag=True, help="Geen voortgang op stderr.")
 @overwrite_option
 @user_errors
 @guard(inputs=("projects",), outputs={"output": (".xlsx",), "gpkg": (".gpkg",)}, computes=True)
 def woondeal(projects, output, regime, gpkg, quiet, overwrite):
-    """Sum the deposition of the planned PROJECTS (TOML files or a batch workbook) per hexagon and year.
+    """Tel de depositie van de geplande PROJECTS (TOML-bestanden of een batchwerkmap) op per hexagon en jaar.
 
-    Planning information: the legal test stays per project.
+    Planningsinformatie: de wettelijke toets blijft per project.
     """
     from .capacity import output as out
     from .capacity.run import Progress
@@ -201,9 +207,12 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         raise InputError("geen geldig project", expected="ten minste een geldig project")
     res = woondeal_sum(ps, regime=regime, progress=Progress(len(ps), label="woondeal", enabled=not quiet))
     res.errors = problems
-    written = [write_woondeal_workbook(res, output)]
-    if gpkg:
-        written.append(write_woondeal_geopackage(res, gpkg))
+    from .atomic import AtomicGroup
+
+    with AtomicGroup() as group:  # the workbook and the GeoPackage together, or neither
+        written = [write_woondeal_workbook(res, output, group=group)]
+        if gpkg:
+            written.append(write_woondeal_geopackage(res, gpkg, group=group))
     n = int(res.cumulative.sum())
     t = out._thousands
     click.echo(f"{len(ps)} projecten, {t(res.total.shape[1])} hexagons, jaren {', '.join(map(str, res.years))}; "
@@ -214,7 +223,7 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         sys.exit(EXIT_SOME_INVALID)
 
 
-def write_woondeal_workbook(res, path):
+def write_woondeal_workbook(res, path, *, group=None):
     import pandas as pd
 
     from .capacity import output as out
@@ -238,10 +247,10 @@ def write_woondeal_workbook(res, path):
     sheets = [("projecten", res.summary), ("cumulatief", cum), ("aandelen", res.shares_frame()),
               ("som_per_hexagon", summ.head(1_000_000)), ("fouten", out.errors_frame(res.errors)),
               ("toelichting", expl), ("herkomst", prov)]
-    return out.write_workbook(path, sheets)
+    return out.write_workbook(path, sheets, group=group)
 
 
-def write_woondeal_geopackage(res, path):
+def write_woondeal_geopackage(res, path, *, group=None):
     import numpy as np
     import pandas as pd
 
@@ -262,4 +271,4 @@ def write_woondeal_geopackage(res, path):
     pts = res.summary[["x", "y"]].to_numpy(float)
     proj = ("projecten", "POINT", pts, res.summary.drop(columns=["x", "y"]).assign(
         x=pts[:, 0], y=pts[:, 1]), "projecten van de woondeal")
-    return write_geopackage(path, [hexes, proj])
+    return write_geopackage(path, [hexes, proj], group=group)

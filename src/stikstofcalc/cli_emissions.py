@@ -18,21 +18,21 @@ from .cli_options import csv_format_option, guard, overwrite_option
 @click.command()
 @click.argument("projects", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the emission-source table to this CSV (default: CSV on stdout). "
-                   "A provenance file OUTPUT.provenance.json is written beside it.")
+              help="Schrijf de tabel met emissiebronnen naar deze CSV (standaard: CSV op stdout); "
+                   "ernaast komt het herkomstbestand OUTPUT.provenance.json.")
 @click.option("--explain", "explain_", is_flag=True,
-              help="Print the plain-language trace of every number (to stderr with no -o).")
-@click.option("--case", help="Explain only this case (default: every case).")
+              help="Toon de herleiding van elk getal in gewone taal (naar stderr zonder -o).")
+@click.option("--case", help="Licht alleen deze zaak toe (standaard: elke zaak).")
 @click.option("--overrides", type=click.Path(dir_okay=False),
-              help="CSV or Excel file of key figures replacing or extending the edition for this run.")
-@click.option("--edition", help="kengetallen edition (default: the project's, else the newest).")
+              help="CSV- of Excel-bestand met kengetallen die de editie voor deze run vervangen of aanvullen.")
+@click.option("--edition", help="Editie van de kengetallen (standaard: die van het project, anders de nieuwste).")
 @overwrite_option
 @csv_format_option
 @user_errors
 @guard(inputs=("projects", "overrides"), outputs={"output": (".csv",)})
 def emissions(projects, output, explain_, case, overrides, edition, overwrite=False,
               csv_format="standaard"):
-    """Emission sources (NOx, NH3 kg/yr per phase, year and source) of PROJECTS (.toml)."""
+    """Emissiebronnen (NOx, NH3 in kg/jr per fase, jaar en bron) van PROJECTS (.toml)."""
     from . import inventory, kengetallen
     from .project import kengetallen_for, read_project
 
@@ -81,15 +81,15 @@ def _concat(tables):
 
 @click.group(name="kengetallen")
 def kengetallen_group():
-    """Inspect and export the key-figure tables (kengetallen)."""
+    """Tabellen met kengetallen bekijken en exporteren."""
 
 
 @kengetallen_group.command(name="list")
-@click.option("--edition", help="Edition (default: the newest).")
-@click.option("--overrides", type=click.Path(dir_okay=False), help="Apply this override file first.")
+@click.option("--edition", help="Editie (standaard: de nieuwste).")
+@click.option("--overrides", type=click.Path(dir_okay=False), help="Pas eerst dit bestand met eigen kengetallen toe.")
 @user_errors
 def list_tables(edition, overrides):
-    """List the tables of an edition with row counts per status and hashes."""
+    """Toon de tabellen van een editie met het aantal rijen per status en de controlegetallen."""
     from . import kengetallen
 
     kg = kengetallen.load(edition)
@@ -101,13 +101,13 @@ def list_tables(edition, overrides):
 
 @kengetallen_group.command(name="show")
 @click.argument("name")
-@click.option("--edition", help="Edition (default: the newest).")
+@click.option("--edition", help="Editie (standaard: de nieuwste).")
 @click.option("--status", type=click.Choice(["verified", "reported", "estimate", "user"]),
-              help="Only rows with this status.")
-@click.option("--overrides", type=click.Path(dir_okay=False), help="Apply this override file first.")
+              help="Alleen rijen met deze status.")
+@click.option("--overrides", type=click.Path(dir_okay=False), help="Pas eerst dit bestand met eigen kengetallen toe.")
 @user_errors
 def show_table(name, edition, status, overrides):
-    """Print table NAME (as given in the file, with status and source), or 'sources'."""
+    """Toon tabel NAME (zoals in het bestand, met status en bron), of 'sources' (de bronnen)."""
     from . import kengetallen
     from .errors import InputError
 
@@ -134,13 +134,13 @@ def show_table(name, edition, status, overrides):
 
 @kengetallen_group.command(name="export")
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--edition", help="Edition (default: the newest).")
-@click.option("--overrides", type=click.Path(dir_okay=False), help="Apply this override file first.")
+@click.option("--edition", help="Editie (standaard: de nieuwste).")
+@click.option("--overrides", type=click.Path(dir_okay=False), help="Pas eerst dit bestand met eigen kengetallen toe.")
 @overwrite_option
 @user_errors
 @guard(inputs=("overrides",), folders=("directory",))
 def export_tables(directory, edition, overrides, overwrite=False):
-    """Write every table of an edition (overrides applied) as CSV into DIRECTORY."""
+    """Schrijf elke tabel van een editie (eigen kengetallen toegepast) als CSV in DIRECTORY."""
     from . import kengetallen
 
     kg = kengetallen.load(edition)

@@ -18,19 +18,19 @@ from .ranges import click_range
 @click.command(name="export-imaer")
 @click.argument("project", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
-              help="Folder for the GML files (created if missing).")
-@click.option("--year", type=int, callback=click_range("year"), help="Calculation year: that realisation year only, and the use "
-                                       "phase and reference computed for it.")
+              help="Map voor de GML-bestanden (wordt zo nodig gemaakt).")
+@click.option("--year", type=int, callback=click_range("year"), help="Rekenjaar: alleen dat jaar van de realisatie, en gebruiksfase "
+                                       "en referentie voor dat jaar berekend.")
 @overwrite_option
 @user_errors
 @guard(inputs=("project",), folders=("outdir",))
 def export_imaer(project, outdir, year, overwrite=False):
-    """Write PROJECT (.toml) as IMAER 6.0 GML for AERIUS Calculator, one file per phase and year.
+    """Schrijf PROJECT (.toml) als IMAER 6.0-GML voor AERIUS Calculator, een bestand per fase en jaar.
 
-    Realisation phase -> TEMPORARY, use phase -> PROPOSED, reference -> REFERENCE.
-    PROJECT may also be a batch workbook (.xlsx or .csv, see ``stikstofcalc template``):
-    every valid case then gets its own folder in OUTPUT; invalid cases are listed and the
-    exit code is 3.
+    Realisatiefase -> TEMPORARY, gebruiksfase -> PROPOSED, referentie -> REFERENCE.
+    PROJECT mag ook een batchwerkmap zijn (.xlsx of .csv, zie ``stikstofcalc template``):
+    elke geldige zaak krijgt dan een eigen map in OUTPUT; ongeldige zaken worden genoemd en
+    de afsluitcode is 3.
     """
     from .imaer.writer import write_project, write_workbook
 
@@ -84,24 +84,25 @@ _SITUATION_NL = {"TEMPORARY": "realisatiefase (TEMPORARY)", "PROPOSED": "gebruik
 @click.command(name="check-imaer")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="Write the report workbook (situaties, bronnen, signalen, fouten) to this .xlsx.")
+              help="Schrijf de werkmap met het verslag (situaties, bronnen, signalen, fouten) naar deze .xlsx.")
 @click.option("--tolerance", type=float, default=0.01, show_default=True, callback=click_range("tolerance"),
-              help="Relative emission difference that is flagged.")
-@click.option("--period", help='Construction period in years, e.g. "2027-2028", to check the '
-                               "calculation year against.")
+              help="Relatief emissieverschil dat wordt gesignaleerd.")
+@click.option("--period", help='Bouwperiode in jaren, bv. "2027-2028", om het rekenjaar '
+                               "tegen te toetsen.")
 @click.option("--min-route", "min_route_m", type=float, default=500.0, show_default=True,
               callback=click_range("min_route"),
-              help="Traffic routes shorter than this [m] are flagged.")
-@click.option("--no-deposition", is_flag=True, help="Skip the deposition calculation.")
+              help="Verkeersroutes korter dan dit [m] worden gesignaleerd.")
+@click.option("--no-deposition", is_flag=True, help="Zonder depositieberekening.")
 @overwrite_option
 @user_errors
 @guard(inputs=("files",), outputs={"output": (".xlsx",)})
 def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, overwrite=False):
-    """Re-check AERIUS files (IMAER GML, or AERIUS PDF reports with their GML).
+    """Controleer AERIUS-bestanden (IMAER-GML, of AERIUS-pdf-rapporten met hun GML).
 
-    Per situation: stated vs recomputed emissions, our deposition (compared with the
-    file's results in a result file) and plausibility flags. Unreadable files are
-    reported and the others still checked; the exit code is 2 if any file failed.
+    Per situatie: opgegeven tegenover herberekende emissies, onze depositie (vergeleken met
+    de resultaten in een resultaatbestand) en signalen over aannemelijkheid. Onleesbare
+    bestanden worden gemeld en de andere toch gecontroleerd; de afsluitcode is 2 als een
+    bestand niet gelukt is.
     """
     from .imaer.check import check_files
 

@@ -15,12 +15,12 @@ from .rules import DEFAULT_REGIME, REGIMES
 #: ``--map`` and ``--map-dir`` for ``calc``.
 map_option = click.option(
     "--map", "map_path", type=click.Path(dir_okay=False),
-    help="Also draw the deposition map (PNG, A4 landscape) of the phase and year with the largest "
-         "deposition. Needs: pip install 'stikstofcalc[maps]'.")
+    help="Teken ook de depositiekaart (PNG, A4 liggend) van de fase en het jaar met de grootste "
+         "depositie. Nodig: pip install 'stikstofcalc[maps]'.")
 map_dir_option = click.option(
     "--map-dir", type=click.Path(file_okay=False),
-    help="Also draw one deposition map per phase and year into DIR (PNG). "
-         "Needs: pip install 'stikstofcalc[maps]'.")
+    help="Teken ook per fase en jaar een depositiekaart in DIR (PNG). "
+         "Nodig: pip install 'stikstofcalc[maps]'.")
 
 
 def _metres(ctx, param, value):
@@ -36,24 +36,26 @@ def _metres(ctx, param, value):
 @click.command(name="headroom-map")
 @click.argument("project", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="The map, OUT.png (A4 landscape).")
+              help="De kaart, OUT.png (A4 liggend).")
 @click.option("--radius", default="10 km", show_default=True, callback=_metres,
-              help='Candidate sites within this distance of the project location (e.g. "10km", "5 km").')
+              help='Kandidaatlocaties binnen deze afstand van de projectlocatie (bv. "10km", "5 km").')
 @click.option("--step", default="1 km", show_default=True, callback=_metres,
-              help='Grid spacing of the candidate sites (e.g. "1km", "500 m").')
+              help='Afstand tussen de kandidaatlocaties (bv. "1km", "500 m").')
 @click.option("--unit", type=click.Choice(["woningen", "nox"]), default=None,
-              help="Headroom in homes (default when the project has homes) or kg NOx/yr.")
+              help="Ruimte in woningen (standaard als het project woningen heeft) of kg NOx/jr.")
 @click.option("--phase", type=click.Choice(["realisatie", "gebruik"]), default=None,
-              help="Only this phase (default: every phase and year must give 0,00).")
-@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True)
+              help="Alleen deze fase (standaard: elke fase en elk jaar moet 0,00 geven).")
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True,
+              help="Regels voor het oordeel (drempel).")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False),
-              help="Also write the grid (one row per candidate site) to CSV.")
-@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True)
+              help="Schrijf het raster ook naar CSV (een rij per kandidaatlocatie).")
+@click.option("--dpi", type=click.IntRange(50, 600), default=150, show_default=True,
+              help="Resolutie van de kaart [punten per inch].")
 @overwrite_option
 @user_errors
 @guard(inputs=("project",), outputs={"output": (".png",), "csv_path": (".csv",)}, computes=True)
 def headroom_map(project, output, radius, step, unit, phase, regime, csv_path, dpi, overwrite=False):
-    """Map the largest project size that still gives 0,00 around PROJECT's location."""
+    """Kaart van de grootste projectomvang die nog 0,00 geeft rond de locatie van PROJECT."""
     from . import maps
 
     maps.require_matplotlib()

@@ -481,7 +481,28 @@ def totals(table: pd.DataFrame) -> pd.DataFrame:
 
 #: Source kinds as ``--explain`` names them.
 _KIND_NL = {"machinery": "werktuig", "construction_traffic": "bouwverkeer", "use_traffic": "verkeer gebruiksfase",
-            "heating": "verwarming", "custom": "eigen bron"}
+            "heating": "verwarming", "custom": "eigen bron", "reference": "referentie"}
+#: The one table of Dutch labels for the internal values of an emission-source table
+#: (``source_kind``; the few internal English source labels). The code keeps the internal
+#: values; user outputs show these (:func:`dutch_sources`), readers accept both.
+SOURCE_KIND_NL = _KIND_NL
+SOURCE_LABEL_NL = {"gas boiler": "gasketel", "gasless (no on-site combustion)": "gasloos (geen verbranding op de locatie)"}
+
+
+def dutch_sources(table):
+    """A copy of an emission-source table as a person reads it: ``source_kind`` and the
+    internal English labels in Dutch (:data:`SOURCE_KIND_NL`, :data:`SOURCE_LABEL_NL`)."""
+    out = table.copy()
+    for col, names in (("source_kind", SOURCE_KIND_NL), ("label", SOURCE_LABEL_NL)):
+        if col in out:
+            out[col] = out[col].map(lambda v, names=names: names.get(v, v) if isinstance(v, str) else v)
+    return out
+
+
+def internal_source_kind(value):
+    """The internal ``source_kind`` of a Dutch label (``werktuig`` -> ``machinery``), else ``value``."""
+    back = {nl: kind for kind, nl in SOURCE_KIND_NL.items()}
+    return back.get(value, value) if isinstance(value, str) else value
 
 
 def unit_nl(unit):

@@ -931,12 +931,14 @@ def _slug(text) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_")[:60] or "project"
 
 
-def _save(fig, path, dpi, *, palette: bool = True) -> Path:
+def _save(fig, path, dpi, *, palette: bool = True, group=None) -> Path:
     """Write the figure as PNG atomically (a temporary file renamed).
 
     ``palette``: store as a 256-colour palette PNG (Pillow, which matplotlib installs);
     the maps have a few flat colours, so this is visually lossless and about 3x smaller.
+    ``group``: an :class:`~stikstofcalc.atomic.AtomicGroup` the file joins (default its own).
     """
+    import contextlib
     import io
 
     from .atomic import atomic_path
@@ -945,7 +947,7 @@ def _save(fig, path, dpi, *, palette: bool = True) -> Path:
     if path.suffix.lower() != ".png":
         raise InputError("onbekend uitvoertype", file=str(path), value=path.suffix or "(geen extensie)",
                          expected="een bestandsnaam op .png")
-    with atomic_path(path) as tmp:
+    with (contextlib.nullcontext(group.path(path)) if group is not None else atomic_path(path)) as tmp:
         if palette:
             from PIL import Image
 

@@ -655,7 +655,7 @@ def collapse_receptors(receptors: pd.DataFrame) -> pd.DataFrame:
 
 def _read_table(path: Path, sheet) -> pd.DataFrame:
     if not path.exists():
-        raise InputError(file=str(path), value="file not found", expected="an existing CSV or Excel file")
+        raise InputError("bestand niet gevonden", file=str(path), expected="een bestaand CSV- of Excel-bestand")
     suffix = path.suffix.lower()
     if suffix in (".gml", ".xml", ".gpkg"):
         return _read_aerius_receptors(path)

@@ -239,6 +239,9 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         table[c] = pd.to_numeric(table[c], errors="coerce")
     table["uses_estimate"] = table["uses_estimate"].astype(bool)
     if "source_kind" in df:  # emissions output: machinery keeps its kind (group names, sensitivity)
+        from .inventory import internal_source_kind
+
+        table["source_kind"] = table["source_kind"].map(internal_source_kind)  # "werktuig" as well
         table["heat_given"] &= table["source_kind"].to_numpy(object) != "machinery"
     return SourceList(table, [file], notes + src.notes)
 

@@ -13,11 +13,11 @@ Both write atomically (temporary file in the target folder, then a rename).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import math
 import os
 import sqlite3
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -27,22 +27,19 @@ import numpy as np
 RD_EPSG = 28992
 
 
-def _atomic(path, write) -> Path:
-    """Call ``write(tmp_path)``, then rename the temporary file to ``path``."""
+def _atomic(path, write, group=None) -> Path:
+    """Call ``write(tmp_path)`` on a temporary file of ``group`` (an
+    :class:`~stikstofcalc.atomic.AtomicGroup`, default its own), renamed to ``path`` with it."""
+    from ..atomic import AtomicGroup
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        os.remove(tmp)  # sqlite wants to create it
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if group is None:
+        with AtomicGroup() as own:
+            _atomic(path, write, own)
+        return path
+    tmp = group.path(path)
+    os.remove(tmp)  # sqlite wants to create it
+    write(tmp)
     return path
 
 
@@ -81,7 +78,7 @@ def polygon_blob(ring, srs_id: int = RD_EPSG) -> bytes:
 _SQL_TYPE = {"i": "INTEGER", "u": "INTEGER", "b": "BOOLEAN", "f": "DOUBLE"}
 
 
-def write_geopackage(path, layers) -> Path:
+def write_geopackage(path, layers, *, group=None) -> Path:
     """Write feature layers to a GeoPackage (EPSG:28992).
 
     Parameters
@@ -93,14 +90,24 @@ def write_geopackage(path, layers) -> Path:
         DataFrame of attributes (n rows; numbers as DOUBLE/INTEGER, the rest as TEXT).
     """
     def write(tmp):
-        con = sqlite3.connect(tmp)
         try:
-            _write_gpkg(con, layers)
-            con.commit()
-        finally:
-            con.close()
+            con = sqlite3.connect(tmp)
+            try:
+                _write_gpkg(con, layers)
+                con.commit()
+            finally:
+                con.close()
+        except sqlite3.OperationalError as exc:  # "database or disk is full": a write error like any other
+            code = _SQLITE_ERRNO.get((getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF)
+            if code is None:
+                raise
+            raise OSError(code, os.strerror(code), str(path)) from exc
 
-    return _atomic(path, write)
+    return _atomic(path, write, group)
+
+
+#: SQLite primary result codes of a write error -> errno (SQLITE_READONLY, IOERR, FULL, CANTOPEN).
+_SQLITE_ERRNO = {8: errno.EROFS, 10: errno.EIO, 13: errno.ENOSPC, 14: errno.EACCES}
 
 
 def _write_gpkg(con, layers):
@@ -173,7 +180,7 @@ def _sql_value(v):
 
 
 def write_geotiff(path, values, *, x0: float, y0: float, step: float, nodata: float = -9999.0,
-                  description: str = "") -> Path:
+                  description: str = "", group=None) -> Path:
     """Write a float32 raster as a GeoTIFF in EPSG:28992.
 
     Parameters
@@ -235,7 +242,7 @@ def write_geotiff(path, values, *, x0: float, y0: float, step: float, nodata: fl
         with open(tmp, "wb") as fh:
             fh.write(blob)
 
-    return _atomic(path, write)
+    return _atomic(path, write, group)
 
 
 def read_geotiff_values(path) -> np.ndarray:

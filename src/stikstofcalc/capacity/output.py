@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -51,12 +50,20 @@ def check_output(path, suffixes, *, inputs=()) -> Path:
 STREAM_MIN_ROWS = 500
 
 
-def write_workbook(path, sheets) -> Path:
+def write_workbook(path, sheets, *, group=None) -> Path:
     """Write DataFrames as sheets with a frozen, bold header row and column widths from the
     content, atomically. Large sheets are streamed (:data:`STREAM_MIN_ROWS`).
 
     ``sheets``: list of (name, DataFrame). Numbers stay numbers; NaN becomes an empty cell.
+    ``group``: an :class:`~stikstofcalc.atomic.AtomicGroup` the file joins (renamed into
+    place with the other outputs of the run); default: its own.
     """
+    from ..atomic import AtomicGroup, temp_file
+
+    if group is None:
+        with AtomicGroup() as own:
+            write_workbook(path, sheets, group=own)
+        return Path(path)
     import zipfile
 
     from openpyxl import Workbook
@@ -66,7 +73,6 @@ def write_workbook(path, sheets) -> Path:
     from ..excel.stream import SheetSpool, _sheet_paths, splice_spools, template_row, template_styles
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     streamed = {}
@@ -93,13 +99,11 @@ def write_workbook(path, sheets) -> Path:
         arrays = [frame[c].to_numpy(object) for c in cols]
         for i in range(len(frame)):
             ws.append([_cell(a[i]) for a in arrays])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     spools = {}
     try:
+        tmp = group.path(path)
         if streamed:
-            fd, saved = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
+            saved = temp_file(path.parent, path.name)
             try:
                 wb.save(saved)
                 with zipfile.ZipFile(saved) as z:
@@ -113,13 +117,6 @@ def write_workbook(path, sheets) -> Path:
                 Path(saved).unlink(missing_ok=True)
         else:
             wb.save(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     finally:
         for sp in spools.values():
             sp.close()
@@ -178,7 +175,7 @@ def errors_frame(errors) -> pd.DataFrame:
                          for e in errors], columns=["bestand", "blad", "rij", "kolom", "waarde", "melding"])
 
 
-def capacity_workbook(res, path, *, command: str = "") -> Path:
+def capacity_workbook(res, path, *, command: str = "", group=None) -> Path:
     """The capacity results workbook: ``capaciteit``, ``fouten``, ``toelichting``, ``herkomst``."""
     from .run import COLUMN_UNITS
 
@@ -188,7 +185,8 @@ def capacity_workbook(res, path, *, command: str = "") -> Path:
     prov = _provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": command},
                                                 {"sleutel": "rekentijd_s", "waarde": round(res.seconds, 2)}]
     return write_workbook(path, [("capaciteit", frame), ("fouten", errors_frame(res.sites.errors)),
-                                 ("toelichting", pd.DataFrame(expl)), ("herkomst", pd.DataFrame(prov))])
+                                 ("toelichting", pd.DataFrame(expl)), ("herkomst", pd.DataFrame(prov))],
+                          group=group)
 
 
 def _method_lines(res) -> list:
@@ -212,14 +210,14 @@ def _method_lines(res) -> list:
 # --------------------------------------------------------------------------- GeoPackage / GeoTIFF
 
 
-def capacity_geopackage(res, path, *, hexagons=None) -> Path:
+def capacity_geopackage(res, path, *, hexagons=None, group=None) -> Path:
     """Sites as points with their capacity (layer ``locaties``); optional hexagon polygons."""
     f = res.to_frame()
     layers = [("locaties", "POINT", f[["x", "y"]].to_numpy(float), f,
                "capaciteit per locatie (stikstofcalc capacity); " + PLANNING_NOTE)]
     if hexagons is not None:
         layers.append(hexagons)
-    return write_geopackage(path, layers)
+    return write_geopackage(path, layers, group=group)
 
 
 def capacity_raster(res) -> tuple:
@@ -241,10 +239,10 @@ def capacity_raster(res) -> tuple:
     return a, x0, y0, step
 
 
-def capacity_geotiff(res, path) -> Path:
+def capacity_geotiff(res, path, *, group=None) -> Path:
     a, x0, y0, step = capacity_raster(res)
     return write_geotiff(path, a, x0=x0, y0=y0, step=step, nodata=-9999.0,
-                         description="capaciteit (woningen of m2) tot 0,00 - stikstofcalc")
+                         description="capaciteit (woningen of m2) tot 0,00 - stikstofcalc", group=group)
 
 
 def hexagon_layer(receptor_id, frame, name="hexagons", description="") -> tuple:
@@ -338,8 +336,8 @@ def _thousands(n) -> str:
     return f"{int(n):,}".replace(",", ".")
 
 
-def capacity_png(res, path, *, dpi: int = 150, title=None) -> Path:
+def capacity_png(res, path, *, dpi: int = 150, title=None, group=None) -> Path:
     from .. import maps
 
     maps.require_matplotlib()
-    return maps._save(plot_capacity_map(res, dpi=dpi, title=title), path, dpi)
+    return maps._save(plot_capacity_map(res, dpi=dpi, title=title), path, dpi, group=group)

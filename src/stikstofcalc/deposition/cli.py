@@ -23,29 +23,29 @@ from ..cli_options import guard, overwrite_option
 @click.argument("sources", type=click.Path(dir_okay=False))
 @click.argument("receptors", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Output table (.csv or .xlsx): the receptors plus deposition columns.")
+              help="Uitvoertabel (.csv of .xlsx): de receptoren met de depositiekolommen.")
 @click.option("--no-cutoff", is_flag=True,
-              help="Let every source act on every receptor (default: up to 25 km, as AERIUS).")
+              help="Elke bron op elke receptor laten werken (standaard: tot 25 km, zoals AERIUS).")
 @click.option("--allow-extrapolation", is_flag=True,
-              help="Compute with heights, heat, z0, spread or area sides outside the calibrated "
-                   "range; the output then has an 'extrapolated' column.")
+              help="Ook rekenen met hoogte, warmte, z0, spreiding of zijden buiten het gekalibreerde "
+                   "bereik; de uitvoer krijgt dan een kolom 'extrapolated'.")
 @click.option("--terrain", type=click.Choice(["map", "uniform"]), default="map", show_default=True,
-              help="map: the 250 m roughness map at the source, along each path and at the "
-                   "receptor (as AERIUS); uniform: the sources' z0_m everywhere (grass receptors).")
+              help="map: de ruwheidskaart (250 m) bij de bron, langs elk pad en bij de receptor "
+                   "(zoals AERIUS); uniform: overal de z0_m van de bronnen (receptoren in gras).")
 @click.option("--receptor-terrain", type=click.Choice(["hexagon", "cell"]), default="hexagon",
               show_default=True,
-              help="Receptor z0/water from the map: mean over 6.25 ha around it (AERIUS hexagon) "
-                   "or the one 250 m cell holding it.")
+              help="z0/water van de receptor uit de kaart: gemiddeld over 6,25 ha eromheen (AERIUS-hexagon) "
+                   "of de ene cel van 250 m waarin hij ligt.")
 @overwrite_option
 @user_errors
 @guard(inputs=("sources", "receptors"), outputs={"output": (".csv", ".xlsx")}, computes=True)
 def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overwrite, terrain,
                receptor_terrain):
-    """Deposition of SOURCES on RECEPTORS in mol N/ha/yr.
+    """Depositie van SOURCES (bronnen) op RECEPTORS in mol N/ha/jr.
 
-    SOURCES and RECEPTORS are .csv or .xlsx tables (columns in docs/deposition_io.md);
-    the output has the receptor columns, in input order, plus
-    deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr and deposition_total_mol_ha_yr.
+    SOURCES en RECEPTORS zijn tabellen (.csv of .xlsx; kolommen in docs/deposition_io.md);
+    de uitvoer heeft de kolommen van de receptoren, in de volgorde van de invoer, plus
+    deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr en deposition_total_mol_ha_yr.
     """
     from .io import deposition_files
 

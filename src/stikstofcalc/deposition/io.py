@@ -63,11 +63,11 @@ def read_table(path) -> pd.DataFrame:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        hint = " (save it as .xlsx)" if suffix == ".xls" else ""
-        raise InputError(f"unsupported file type {suffix or '(none)'}{hint}", file=str(path),
-                         expected="a .csv or .xlsx file")
+        hint = " (sla het op als .xlsx)" if suffix == ".xls" else ""
+        raise InputError(f"onbekend bestandstype {suffix or '(geen extensie)'}{hint}", file=str(path),
+                         expected="een .csv- of .xlsx-bestand")
     if not path.is_file():
-        raise InputError("file not found" if not path.exists() else "not a file", file=str(path))
+        raise InputError("bestand niet gevonden" if not path.exists() else "geen bestand", file=str(path))
     header, rows, decimal = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
     df = _frame(header, rows, path)
     df.attrs = {"file": str(path), "decimal": decimal}
@@ -82,10 +82,10 @@ def _read_csv(path):
         try:
             text = data.decode("cp1252")
         except UnicodeDecodeError:
-            raise InputError("cannot decode the file", file=str(path),
-                             expected="text in UTF-8 or Windows-1252") from None
+            raise InputError("de tekens van het bestand zijn niet te lezen", file=str(path),
+                             expected="tekst in UTF-8 of Windows-1252") from None
     if not text.strip():
-        raise InputError("the file is empty", file=str(path), expected="a header row")
+        raise InputError("het bestand is leeg", file=str(path), expected="een rij met kolomnamen")
     first = text.split("\n", 1)[0]
     if not first.strip():
         raise InputError("de eerste regel is leeg", file=str(path), row=1,
@@ -97,10 +97,10 @@ def _read_csv(path):
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if m:
-            raise InputError(f"{m.group(3)} cells but only {m.group(1)} column names",
+            raise InputError(f"{m.group(3)} cellen maar slechts {m.group(1)} kolomnamen",
                              file=str(path), row=int(m.group(2)),
-                             expected="one value per column") from None
-        raise InputError(f"cannot read the CSV ({str(exc).strip()})", file=str(path)) from None
+                             expected="een waarde per kolom") from None
+        raise InputError(f"de CSV is niet te lezen ({str(exc).strip()})", file=str(path)) from None
     from ..atomic import restore_frame
 
     cells = restore_frame(cells)  # text our CSV writer protected against formulas (atomic.defuse)
@@ -112,7 +112,7 @@ def _read_bytes(path):
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", file=str(path)) from None
+        raise InputError(f"het bestand is niet te lezen ({exc.strerror})", file=str(path)) from None
 
 
 def _read_xlsx(path):
@@ -124,7 +124,7 @@ def _read_xlsx(path):
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError("not a readable .xlsx workbook", file=str(path),
+        raise InputError("geen leesbare .xlsx-werkmap", file=str(path),
                          detail=type(exc).__name__) from None
     try:
         rows = [["" if v is None else v for v in r]
@@ -132,7 +132,7 @@ def _read_xlsx(path):
     finally:
         wb.close()
     if not rows:
-        raise InputError("the first sheet is empty", file=str(path), expected="a header row")
+        raise InputError("het eerste blad is leeg", file=str(path), expected="een rij met kolomnamen")
     width = max(len(r) for r in rows)
     header = list(rows[0]) + [""] * (width - len(rows[0]))
     while len(header) > 1 and header[-1] == "":
@@ -148,28 +148,28 @@ def _frame(header, cells, path):
     file = str(path)
     names = [str(h) for h in header]
     if all(h.strip() == "" for h in names):
-        raise InputError("no header row", file=file, row=1, expected="column names in row 1")
+        raise InputError("geen rij met kolomnamen", file=file, row=1, expected="kolomnamen in rij 1")
     for j, h in enumerate(names):
         if h.strip() == "":
-            raise InputError(f"column {j + 1} has no name", file=file, row=1,
-                             expected="a name for every column")
+            raise InputError(f"kolom {j + 1} heeft geen naam", file=file, row=1,
+                             expected="een naam voor elke kolom")
     dups = sorted(h for h, n in Counter(names).items() if n > 1)  # linear in the columns
     if dups:
-        raise InputError(f"duplicate column name(s): {', '.join(dups)}", file=file, row=1,
-                         expected="each column once")
+        raise InputError(f"dubbele kolomnaam: {', '.join(dups)}", file=file, row=1,
+                         expected="elke kolom een keer")
     width = len(names)
     blank = _blank_rows(cells)
     n = len(blank) - int(np.argmax(~blank[::-1])) if (~blank).any() else 0
     cells, blank = cells.iloc[:n], blank[:n]          # trailing empty rows are not data
     if blank.any():
-        raise InputError("empty row between data rows", file=file, row=int(np.argmax(blank)) + 2,
-                         expected="no empty rows (delete it or fill it)")
+        raise InputError("lege rij tussen de gegevens", file=file, row=int(np.argmax(blank)) + 2,
+                         expected="geen lege rijen (verwijder of vul de rij)")
     if cells.shape[1] > width:
         extra = ~_blank_rows(cells.iloc[:, width:])
         if extra.any():
             i = int(np.argmax(extra))
-            raise InputError(f"more cells than the {width} column names", file=file, row=i + 2,
-                             expected="one value per column")
+            raise InputError(f"meer cellen dan de {width} kolomnamen", file=file, row=i + 2,
+                             expected="een waarde per kolom")
     df = cells.iloc[:, :width].copy()
     df.columns = names
     return df.reset_index(drop=True).astype(object)
@@ -195,20 +195,20 @@ def check_output(path, *, inputs=(), overwrite: bool = False) -> Path:
     """Refuse an output path that is unsupported, an input, or exists (without overwrite)."""
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
-        raise InputError(f"unsupported output type {path.suffix or '(none)'}", file=str(path),
-                         expected="a .csv or .xlsx file name")
+        raise InputError(f"onbekend uitvoertype {path.suffix or '(geen extensie)'}", file=str(path),
+                         expected="een bestandsnaam op .csv of .xlsx")
     for inp in inputs:
         if _same_file(inp, path):
-            raise InputError("the output would overwrite an input file", file=str(path),
-                             expected="another output file name")
+            raise InputError("de uitvoer zou een invoerbestand overschrijven", file=str(path),
+                             expected="een andere uitvoernaam")
     if path.is_dir():
-        raise InputError("the output is a folder", file=str(path), expected="a file name")
+        raise InputError("de uitvoer is een map", file=str(path), expected="een bestandsnaam")
     if path.exists() and not overwrite:
-        raise InputError("the output file exists", file=str(path),
-                         expected="a new file name, or --overwrite (overwrite=True) to replace it")
+        raise InputError("het uitvoerbestand bestaat al", file=str(path),
+                         expected="een nieuwe naam, of --overwrite (overwrite=True) om het te vervangen")
     if not path.parent.is_dir():
-        raise InputError("the output folder does not exist", file=str(path),
-                         expected="an existing folder")
+        raise InputError("de map voor de uitvoer bestaat niet", file=str(path),
+                         expected="een bestaande map")
     return path
 
 
@@ -334,8 +334,9 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
     sources, receptors = read_table(sources_path), read_table(receptors_path)
     for df, name in ((sources, "sources"), (receptors, "receptors")):
         if len(df) == 0:
-            raise InputError(f"the {name} file has no data rows", file=df.attrs["file"],
-                             expected="at least one row below the header")
+            what = {"sources": "bronnen", "receptors": "receptoren"}[name]
+            raise InputError(f"het bestand met {what} heeft geen gegevensrijen", file=df.attrs["file"],
+                             expected="ten minste een rij onder de kolomnamen")
     out = deposition(sources, receptors, cutoff=cutoff, allow_extrapolation=allow_extrapolation,
                      chunk_pairs=chunk_pairs, sources_file=sources.attrs["file"],
                      receptors_file=receptors.attrs["file"], terrain=terrain,

@@ -107,6 +107,14 @@ PROBLEM_LAYOUT = [
     ("verwacht", "verwacht", None), ("veld", "veld (projectformaat)", None), ("niveau", "niveau", None),
 ]
 PHASE_NL = {"realisatie": "realisatiefase", "gebruik": "gebruiksfase"}
+#: ``resultaten`` columns whose text wraps in its column width (the row grows to fit).
+RESULT_WRAP = ("case", "verdict", "area_name", "dominant_source")
+
+
+def _wrap_widths(layout, keys) -> dict:
+    """Column index -> width [characters] (as :func:`_header` sets it) of the ``keys`` columns."""
+    return {i: max(min(len(label) * 0.9, 30), 10, WIDE.get(key, 0))
+            for i, (key, label, _) in enumerate(layout) if key in keys}
 
 
 @contextlib.contextmanager
@@ -149,6 +157,11 @@ def _header(ws, layout, styles):
         ws.column_dimensions[get_column_letter(i)].width = width
         widths.append(width)
     print_setup(ws, widths)
+    import textwrap
+
+    lines = max(len(textwrap.wrap(label, max(int(w) - 1, 1))) for (_, label, _), w in zip(layout, widths))
+    if lines > 1:  # the wrapped labels would run into the key row below
+        ws.row_dimensions[1].height = min(15.0 * lines, 409.0)
     row1, row2 = [], []
     for key, label, _ in layout:
         c = WriteOnlyCell(ws, label)
@@ -315,7 +328,10 @@ def _result_frame(res):
 
 def _source_frame(src):
     """``bronnen`` in sheet order, as shown (ja/nee, sector ids as whole numbers)."""
+    from ..inventory import dutch_sources
+
     skeys = [k for k, _, _ in SOURCE_LAYOUT]
+    src = dutch_sources(src[skeys])  # "werktuig", not "machinery" (the code keeps the internal values)
     src = src.assign(uses_estimate=src["uses_estimate"].map(_yes_no),
                      overridden=src["overridden"].map(_yes_no),
                      sector_id=src["sector_id"].astype(object).where(src["sector_id"].notna(), None))
@@ -332,7 +348,8 @@ def _begin(wb, styles, *, sources: bool):
     """
     ws = wb.create_sheet("resultaten")
     _header(ws, RESULT_LAYOUT, styles)
-    template_row(ws, RESULT_LAYOUT)  # replaced by the spooled rows (stream.splice_spools)
+    # replaced by the spooled rows (stream.splice_spools); the verdict wraps, its rows grow
+    template_row(ws, RESULT_LAYOUT, wrap=RESULT_WRAP, alignment=styles["wrap"])
     wsb = wb.create_sheet("bronnen")
     _header(wsb, SOURCE_LAYOUT, styles)
     if sources:
@@ -399,7 +416,8 @@ class ResultsWriter:
             found = {name: template_styles(z.read(parts[name])) for name in ("resultaten", "bronnen")}
         self.spools = {
             "resultaten": SheetSpool(found["resultaten"][1], first_row=found["resultaten"][0], mode="records",
-                                     directory=path.parent),
+                                     directory=path.parent,
+                                     wrap_widths=_wrap_widths(RESULT_LAYOUT, RESULT_WRAP)),
             "bronnen": SheetSpool(found["bronnen"][1], first_row=found["bronnen"][0], mode="concat",
                                   directory=path.parent)}
         self.result_rows = 0

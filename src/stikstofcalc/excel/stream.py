@@ -45,20 +45,50 @@ def column_letters(n: int) -> list[str]:
     return [get_column_letter(i) for i in range(1, n + 1)]
 
 
-def template_row(ws, layout) -> None:
-    """Append the style-carrying sample row (replaced by :func:`splice_spools`)."""
-    from openpyxl.cell import WriteOnlyCell
+def template_row(ws, layout, *, wrap=(), alignment=None) -> None:
+    """Append the style-carrying sample row (replaced by :func:`splice_spools`).
 
+    ``wrap``: keys of text columns whose cells wrap (``alignment``, an openpyxl
+    ``Alignment`` with ``wrap_text``); the other cells of the row then get the same
+    vertical alignment, so a row grown by :class:`SheetSpool` (``wrap_widths``) reads
+    from the top.
+    """
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment
+
+    top = Alignment(vertical=alignment.vertical) if alignment is not None else None
     row = []
-    for _, _, fmt in layout:
+    for key, _, fmt in layout:
         c = WriteOnlyCell(ws, 0 if fmt else _MARK)
         if fmt:
             c.number_format = fmt
+        if alignment is not None:
+            c.alignment = alignment if key in wrap else top
         row.append(c)
     ws.append(row)
 
 
-def _text_tail(value) -> str:
+#: Row height per line of wrapped text [pt] and Excel's largest row height [pt].
+LINE_PT, MAX_ROW_PT = 15.0, 409.0
+
+
+def wrapped_lines(frame: pd.DataFrame, wrap_widths: dict) -> np.ndarray:
+    """Lines per row that the wrapped columns need (``wrap_widths``: column index ->
+    width [characters]); at least 1. Vectorised over the rows."""
+    import textwrap
+
+    lines = np.ones(len(frame))
+    for j, width in wrap_widths.items():
+        col = frame.iloc[:, j]
+        texts = col.where(col.map(lambda v: isinstance(v, str)), "").astype(str)
+        codes, uniques = pd.factorize(texts)  # a few distinct texts (verdicts): wrapped once each
+        per = np.array([sum(max(1, len(textwrap.wrap(part, max(width - 1, 1)))) for part in u.split("\n"))
+                        for u in uniques], float)
+        lines = np.maximum(lines, per[codes] if len(per) else 1.0)
+    return lines
+
+
+def _text_tail(value, s: str = "") -> str:
     """Inline-string tail of a text cell (after ``<c r="..."``), as ``excel_safe`` writes it."""
     from .cells import excel_safe
 
@@ -67,7 +97,7 @@ def _text_tail(value) -> str:
         return ""
     text = escape(text)
     space = ' xml:space="preserve"' if text != text.strip() else ""
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    return f'{s} t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
 def _number_text(v) -> str:
@@ -112,14 +142,19 @@ def _object_tail(value, s: str) -> str:
         return f' t="b"><v>{int(v)}</v></c>'
     if isinstance(v, (int, float)):
         return f'{s} t="n"><v>{v!r}</v></c>'
-    if isinstance(v, str):
-        return _text_tail(v)
+    if isinstance(v, str):  # the column's style too (wrapped text, alignment)
+        return _text_tail(v, s)
     # dates and times: let openpyxl's rules apply (rare in these sheets)
     raise TypeError(f"streamed sheets take numbers, booleans and text, not {type(v).__name__}")
 
 
-def render_rows(frame: pd.DataFrame, first_row: int, styles: list[str]):
-    """Yield the ``<row>`` XML of ``frame`` (bytes per block), numbered from ``first_row``."""
+def render_rows(frame: pd.DataFrame, first_row: int, styles: list[str], wrap_widths=None):
+    """Yield the ``<row>`` XML of ``frame`` (bytes per block), numbered from ``first_row``.
+
+    ``wrap_widths`` (column index -> width [characters]): rows whose text in those
+    columns needs more than one line get the height of its lines (Excel does not grow
+    a row for wrapped text a program wrote).
+    """
     letters = column_letters(frame.shape[1])
     for start in range(0, len(frame), BLOCK_ROWS):
         part = frame.iloc[start:start + BLOCK_ROWS]
@@ -130,7 +165,12 @@ def render_rows(frame: pd.DataFrame, first_row: int, styles: list[str]):
             tails = _cell_tails(part.iloc[:, j], style)
             head = f'<c r="{letter}'
             cols.append([f"{head}{r}{t}" if t else "" for r, t in zip(numbers, tails)])
-        out = [f'<row r="{r}">{"".join(cells)}</row>' for r, *cells in zip(rows, *cols)]
+        if wrap_widths:
+            heights = np.minimum(wrapped_lines(part, wrap_widths) * LINE_PT, MAX_ROW_PT)
+            attrs = [f' ht="{h:g}" customHeight="1"' if h > LINE_PT else "" for h in heights.tolist()]
+        else:
+            attrs = [""] * len(part)
+        out = [f'<row r="{r}"{a}>{"".join(cells)}</row>' for r, a, *cells in zip(rows, attrs, *cols)]
         yield "".join(out).encode("utf-8")
 
 
@@ -247,8 +287,9 @@ class SheetSpool:
         sheet is the one the single-frame writer gives.
     """
 
-    def __init__(self, styles, *, first_row: int, mode: str, directory=None):
+    def __init__(self, styles, *, first_row: int, mode: str, directory=None, wrap_widths=None):
         self.styles = list(styles)
+        self.wrap_widths = dict(wrap_widths or {})  # column index -> width: rows grow (render_rows)
         self.letters = column_letters(len(self.styles))
         self.next_row = first_row
         self.mode = mode
@@ -267,7 +308,7 @@ class SheetSpool:
         co = zlib.compressobj(SPOOL_LEVEL, zlib.DEFLATED, -15)
         crc, length, offset = 0, 0, self.file.seek(0, 2)
         size = 0
-        for block in render_rows(frame, self.next_row, self.styles):
+        for block in render_rows(frame, self.next_row, self.styles, self.wrap_widths):
             crc = zlib.crc32(block, crc)
             length += len(block)
             out = co.compress(block)
