@@ -5,7 +5,7 @@
 Reads ``../shared/reference/aerius_results/`` at run time (test-time data, never copied into
 the repository): per case the AERIUS sources go into a temporary sources CSV in the
 ``deposition`` format and AERIUS's hexagons (receptor ids) into a temporary receptor file, and
-``stikstofcalc.source_list.assess_source_list`` gives the verdict as ``calc`` does. Prints per
+``stikstofcalc.assessment.source_list.assess_source_list`` gives the verdict as ``calc`` does. Prints per
 case the largest deposition (ours vs AERIUS, ratio, rounded values) and with ``--per-hexagon``
 the median and 95th percentile of |ln(ours / AERIUS)| over the hexagons.
 """
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.rules import aerius_round
-from stikstofcalc.source_list import assess_source_list
+from stikstofcalc.assessment.source_list import assess_source_list
 
 REF = Path(__file__).resolve().parents[2] / "shared" / "reference" / "aerius_results"
 if not REF.is_dir():

@@ -29,7 +29,7 @@ import numpy as np
 
 def make_cases(n: int, seed: int = 20261128):
     """Rows for the ``projecten`` sheet (canonical keys) and ``onderdelen`` sheet."""
-    from stikstofcalc.sources import in_netherlands
+    from stikstofcalc.emissions.sources import in_netherlands
 
     rng = np.random.default_rng(seed)
     xs, ys = [], []
@@ -76,7 +76,7 @@ def write_workbook(path, cases, extra):
     """A case workbook in the template's layout (write-only: fast for many rows)."""
     from openpyxl import Workbook
 
-    from stikstofcalc.excel.schema import ONDERDELEN, PROJECTEN
+    from stikstofcalc.io.excel.schema import ONDERDELEN, PROJECTEN
 
     wb = Workbook(write_only=True)
     for sheet, rows in ((PROJECTEN, cases), (ONDERDELEN, extra)):
@@ -94,7 +94,7 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=None)
     args = ap.parse_args(argv)
 
-    from stikstofcalc.batch import run_batch
+    from stikstofcalc.batch.run import run_batch
 
     with tempfile.TemporaryDirectory() as tmp:
         src, out = Path(tmp) / "cases.xlsx", Path(tmp) / "results.xlsx"

@@ -27,7 +27,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def cold(project: Path) -> dict:
     """Import, then the first project, in this (fresh) process [s]."""
     t0 = time.perf_counter()
-    from stikstofcalc.assessment import assess_project
+    from stikstofcalc.assessment.core import assess_project
 
     t1 = time.perf_counter()
     a = assess_project(project)
@@ -59,12 +59,12 @@ def main():
     runs = cold_in_fresh_processes(projects[0], args.cold)
     imp = [r["import"] for r in runs]
     first = [r["first"] for r in runs]
-    print(f"import stikstofcalc.assessment: median {statistics.median(imp):.2f} s "
+    print(f"import stikstofcalc.assessment.core: median {statistics.median(imp):.2f} s "
           f"(min {min(imp):.2f}, max {max(imp):.2f}; {len(runs)} fresh processes)")
     print(f"first project after import (cold): median {statistics.median(first):.2f} s "
           f"(min {min(first):.2f}, max {max(first):.2f})  [{runs[0]['case']}]")
 
-    from stikstofcalc.assessment import assess_project
+    from stikstofcalc.assessment.core import assess_project
 
     print(f"{'project':<42}{'median s':>10}{'max s':>8}{'hexagons':>10}{'evaluated':>11}")
     for path in projects:

@@ -13,7 +13,7 @@ import argparse
 import inspect
 from pathlib import Path
 
-from stikstofcalc.assessment import assess_project
+from stikstofcalc.assessment.core import assess_project
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stikstofcalc import batch
-from stikstofcalc.assessment_many import assess_many, emission_tables
-from stikstofcalc.excel.reader import read_book
+from stikstofcalc.batch import run as batch
+from stikstofcalc.assessment.many import assess_many, emission_tables
+from stikstofcalc.io.excel.reader import read_book
 
 N_CASES = int(os.environ.get("STIKSTOFCALC_EQ_CASES", "24"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,8 +71,8 @@ def test_batch_rows_equal_per_case(cases):
 
 
 def test_emission_tables_equal_single_calls(cases):
-    from stikstofcalc import inventory
-    from stikstofcalc.project import kengetallen_for
+    from stikstofcalc.emissions import inventory
+    from stikstofcalc.emissions.project import kengetallen_for
 
     projects = [c.project for c in cases[:12]]
     kgs = [kengetallen_for(p) for p in projects]

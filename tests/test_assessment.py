@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stikstofcalc import assessment as A
+from stikstofcalc.assessment import core as A
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.errors import InputError, MultipleInputErrors
-from stikstofcalc.project import parse_project, read_project
-from stikstofcalc.sources import (DEFAULT_Z0_M, build_templates, in_netherlands,
-                                  polyline_crosses_itself, row_keys)
+from stikstofcalc.emissions.project import parse_project, read_project
+from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, build_templates, in_netherlands,
+    polyline_crosses_itself, row_keys)
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TWEE = EXAMPLES / "twee_natura2000_gebieden.toml"
@@ -105,7 +105,7 @@ def test_pruned_search_equals_brute_force(twee_pruned, twee_brute):
 
 
 def _templates(project):
-    from stikstofcalc import inventory
+    from stikstofcalc.emissions import inventory
 
     table = inventory.emission_sources(project)
     return build_templates(row_keys(table, project)), table
@@ -176,7 +176,7 @@ def test_unit_deposition_times_emission_equals_direct_engine_call():
 
 def _brute(project, phase, year, scale_all=1.0, group=None, scale_group=1.0):
     """Max deposition of one phase-year over all default receptors, brute force."""
-    from stikstofcalc.receptors import default_receptors
+    from stikstofcalc.geo.receptors import default_receptors
 
     tpl, table = _templates(project)
     rows = table[(table["phase"] == phase) & (table["year"] == year)]
@@ -270,7 +270,7 @@ def test_user_receptor_file_relevance(tmp_path):
                  encoding="utf-8")
     a = A.assess_project(TWEE, receptors=f, measures=False)
     assert a.receptors["count"] == 2 and a.receptors["relevant"] == 1
-    from stikstofcalc.receptors import xy_to_receptor_id
+    from stikstofcalc.geo.receptors import xy_to_receptor_id
 
     second = int(xy_to_receptor_id(170000, 450000))
     for r in a.results:   # only the (nearly) overloaded hexagon counts, although the other is nearer
@@ -278,7 +278,7 @@ def test_user_receptor_file_relevance(tmp_path):
 
 
 def test_latlon_location_is_converted():
-    from stikstofcalc.receptors import rd_to_wgs84
+    from stikstofcalc.geo.receptors import rd_to_wgs84
 
     lat, lon = rd_to_wgs84(172400, 406800)
     data = tomllib.loads(VER.read_text(encoding="utf-8"))
@@ -335,7 +335,7 @@ def test_in_netherlands_and_route_crossing():
 def test_compiled_in_netherlands_equals_numpy(tolerance):
     """The compiled check of a few points == the numpy reference, also on and near the
     outline's edges and vertices (tolerance 0 takes the numpy path)."""
-    from stikstofcalc.sources import NL_OUTLINE_RD, _in_netherlands_numpy
+    from stikstofcalc.emissions.sources import NL_OUTLINE_RD, _in_netherlands_numpy
 
     rng = np.random.default_rng(11)
     r = NL_OUTLINE_RD

@@ -12,9 +12,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from stikstofcalc import assessment as A
+from stikstofcalc.assessment import core as A
 from stikstofcalc.deposition import model as M
-from stikstofcalc.sources import DEFAULT_Z0_M, build_templates
+from stikstofcalc.emissions.sources import DEFAULT_Z0_M, build_templates
 
 
 @pytest.fixture(autouse=True)

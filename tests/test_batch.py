@@ -10,12 +10,12 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from stikstofcalc import batch
-from stikstofcalc.assessment import assess_project
-from stikstofcalc.excel.reader import NO_CACHED_VALUE, read_book
-from stikstofcalc.excel.results import write_results
-from stikstofcalc.excel.schema import PROJECTEN, Column
-from stikstofcalc.excel.template import write_template
+from stikstofcalc.batch import run as batch
+from stikstofcalc.assessment.core import assess_project
+from stikstofcalc.io.excel.reader import NO_CACHED_VALUE, read_book
+from stikstofcalc.io.excel.results import write_results
+from stikstofcalc.io.excel.schema import PROJECTEN, Column
+from stikstofcalc.io.excel.template import write_template
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -109,7 +109,7 @@ def test_cell_errors(raw, col):
 
 
 def _book(tmp_path, projecten, **detail):
-    from stikstofcalc.excel.schema import SHEET_BY_NAME
+    from stikstofcalc.io.excel.schema import SHEET_BY_NAME
 
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -221,7 +221,7 @@ def test_half_a_location_is_reported_not_a_crash(tmp_path):
     """x filled, y empty (with a route by length and bearing): "location incomplete" in fouten,
     not an internal TypeError in the route builder."""
     from stikstofcalc.errors import InputError
-    from stikstofcalc.project import parse_project
+    from stikstofcalc.emissions.project import parse_project
 
     doc = {"name": "half", "location": {"x": 201500},
            "construction": {"start": "2027-03", "duration": "10 maanden"},

@@ -7,8 +7,8 @@ import hashlib
 import openpyxl
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
-from stikstofcalc.excel.template import write_template
+from stikstofcalc.cli.main import main
+from stikstofcalc.io.excel.template import write_template
 
 
 def run(*args):

@@ -14,10 +14,10 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stikstofcalc import batch
-from stikstofcalc.excel.reader import read_book
-from stikstofcalc.excel.results import write_results
-from stikstofcalc.excel.schema import ONDERDELEN, PROJECTEN
+from stikstofcalc.batch import run as batch
+from stikstofcalc.io.excel.reader import read_book
+from stikstofcalc.io.excel.results import write_results
+from stikstofcalc.io.excel.schema import ONDERDELEN, PROJECTEN
 
 GOOD = {"location.x": 150000, "location.y": 450000, "construction.start": "2027-03",
         "construction.duration": "12 maanden", "component.type": "grondgebonden_woningen",

@@ -13,9 +13,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from stikstofcalc import batch
-from stikstofcalc.excel import stream
-from stikstofcalc.excel.results import write_results
+from stikstofcalc.batch import run as batch
+from stikstofcalc.io.excel import stream
+from stikstofcalc.io.excel.results import write_results
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -202,7 +202,7 @@ def test_worker_init_after_numba_was_loaded(tmp_path):
     import sys
 
     code = ("import numba\n"
-            "from stikstofcalc.batch import _worker_init\n"
+            "from stikstofcalc.batch.run import _worker_init\n"
             "_worker_init()\n"
             "@numba.njit\n"
             "def f(x):\n"

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
-from stikstofcalc.excel.results import RESULT_LAYOUT, RESULT_WRAP
-from stikstofcalc.excel.stream import wrapped_lines
+from stikstofcalc.cli.main import main
+from stikstofcalc.io.excel.results import RESULT_LAYOUT, RESULT_WRAP
+from stikstofcalc.io.excel.stream import wrapped_lines
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def test_wrapped_lines_counts_words_not_characters():
 
 def test_bronnen_sheet_shows_dutch_labels(book):
     """``bronnen`` shows "werktuig", "bouwverkeer", ... not the internal values of the code."""
-    from stikstofcalc.inventory import SOURCE_KIND_NL, SOURCE_LABEL_NL
+    from stikstofcalc.emissions.inventory import SOURCE_KIND_NL, SOURCE_LABEL_NL
 
     ws = book["bronnen"]
     keys = [c.value for c in ws[2]]
@@ -84,8 +84,8 @@ def test_bronnen_sheet_shows_dutch_labels(book):
 def test_source_list_reads_dutch_kinds_back(tmp_path):
     """An emission-source table with the Dutch kinds is read as the internal one (machinery
     heat rule included): the same sources, the same deposition."""
-    from stikstofcalc.inventory import SOURCE_KIND_NL, emission_sources
-    from stikstofcalc.source_list import read_source_files
+    from stikstofcalc.emissions.inventory import SOURCE_KIND_NL, emission_sources
+    from stikstofcalc.assessment.source_list import read_source_files
 
     table = emission_sources("examples/dorp_kleine_uitbreiding.toml")
     internal, dutch = tmp_path / "a.csv", tmp_path / "b.csv"

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 ALL = sorted(EXAMPLES.glob("*.toml"))

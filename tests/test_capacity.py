@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stikstofcalc.assessment import assess_project
+from stikstofcalc.assessment.core import assess_project
 from stikstofcalc.capacity import PlanWeights, Sites, compute_capacity, grid_sites, load_plan_type, read_sites
 from stikstofcalc.capacity.core import capacity_chunk
 from stikstofcalc.errors import InputError
@@ -134,7 +134,7 @@ def test_read_sites_reports_every_bad_row(tmp_path):
 
 
 def test_read_sites_wgs84_and_geojson(tmp_path):
-    from stikstofcalc.receptors import rd_to_wgs84
+    from stikstofcalc.geo.receptors import rd_to_wgs84
 
     lat, lon = rd_to_wgs84(np.array([172500.0]), np.array([452500.0]))
     p = tmp_path / "l.csv"

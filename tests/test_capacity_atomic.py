@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 BBOX = ["--bbox", "170000,448000,172000,450000", "--step", "1 km"]  # 4 grid sites
 

@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.assessment import assess_project
+from stikstofcalc.assessment.core import assess_project
 from stikstofcalc.capacity import compute_capacity, grid_sites
 from stikstofcalc.capacity.geofiles import read_geotiff_values, write_geotiff
 from stikstofcalc.capacity.woondeal import read_projects, woondeal_sum
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 BBOX = "170000,448000,172000,450000"  # 2 x 2 km south-west of Ede, 1 km step: 4 sites
 

@@ -3,7 +3,7 @@
 from click.testing import CliRunner
 
 from stikstofcalc import __version__
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 
 def test_version():

@@ -16,7 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from stikstofcalc.deposition import deposition
 from stikstofcalc.deposition.api import DEFAULT_Z0_M, OUTPUT_COLUMNS, check_tables
-from stikstofcalc.deposition.io import deposition_files, read_table, write_table
+from stikstofcalc.io.tables import deposition_files, read_table, write_table
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
 
 SRC = ("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\n"
@@ -467,7 +467,7 @@ def test_check_tables_is_usable_on_its_own():
 
 def test_polygon_wiring_matches_its_squares(tmp_path):
     """The table front end hands the core exactly the polygon's squares and shares."""
-    from stikstofcalc.deposition import geometry as geo
+    from stikstofcalc.geo import geometry as geo
     from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
 
     wkt = "POLYGON ((172000 460000, 172300 460050, 172250 460200, 172000 460000))"

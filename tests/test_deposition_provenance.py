@@ -8,7 +8,7 @@ import pandas as pd
 from click.testing import CliRunner
 
 from stikstofcalc import __version__
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.deposition.model import model_info
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stikstofcalc import emissions, kengetallen
+from stikstofcalc.emissions import models as emissions
+from stikstofcalc import kengetallen
 from stikstofcalc.units import to_magnitude
 
 # AERIUS Calculator 2024.0.1 (database 2024_75e59949f9) outputs for off-road sources, read from

@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from stikstofcalc import kengetallen
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.errors import InputError
-from stikstofcalc.inventory import COLUMNS, emission_sources, explain, totals
-from stikstofcalc.project import parse_project, read_project
+from stikstofcalc.emissions.inventory import COLUMNS, emission_sources, explain, totals
+from stikstofcalc.emissions.project import parse_project, read_project
 
 BASE = {
     "name": "Base",

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stikstofcalc.cli import main
-from stikstofcalc.excel.schema import ONDERDELEN, PROJECTEN, ROUTES, WERKTUIGEN
+from stikstofcalc.cli.main import main
+from stikstofcalc.io.excel.schema import ONDERDELEN, PROJECTEN, ROUTES, WERKTUIGEN
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "dorp_kleine_uitbreiding.toml"

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stikstofcalc.deposition import geometry as geo
+from stikstofcalc.geo import geometry as geo
 from stikstofcalc.errors import InputError
 
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

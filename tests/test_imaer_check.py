@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.errors import ImaerFileError
-from stikstofcalc.imaer.check import check_files, read_any
-from stikstofcalc.imaer.pdf import gml_from_pdf, make_pdf
-from stikstofcalc.imaer.writer import export_project
-from stikstofcalc.project import read_project
+from stikstofcalc.io.imaer.check import check_files, read_any
+from stikstofcalc.io.imaer.pdf import gml_from_pdf, make_pdf
+from stikstofcalc.io.imaer.writer import export_project
+from stikstofcalc.emissions.project import read_project
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT.parent / "shared" / "reference" / "imaer"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from stikstofcalc.errors import ImaerFileError, InputError
-from stikstofcalc.imaer import model
-from stikstofcalc.imaer.reader import known_offroad_code, read_gml
+from stikstofcalc.io.imaer import model
+from stikstofcalc.io.imaer.reader import known_offroad_code, read_gml
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "imaer"
 pytestmark = pytest.mark.skipif(not (FIXTURES / "IMAER-6.0.xsd").exists(),

@@ -3,7 +3,7 @@
 import openpyxl
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 
 def test_template_cases_exported(tmp_path):

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.errors import InputError
-from stikstofcalc.imaer import model, xmltree
-from stikstofcalc.imaer.reader import read_gml
-from stikstofcalc.imaer.writer import CREATOR, export_project, write_project
-from stikstofcalc.inventory import emission_sources
-from stikstofcalc.project import parse_project
+from stikstofcalc.io.imaer import model, xmltree
+from stikstofcalc.io.imaer.reader import read_gml
+from stikstofcalc.io.imaer.writer import CREATOR, export_project, write_project
+from stikstofcalc.emissions.inventory import emission_sources
+from stikstofcalc.emissions.project import parse_project
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "reference" / "imaer"
@@ -71,7 +71,7 @@ def mixed_files(mixed):
 def schema():
     if not (FIXTURES / "IMAER-6.0.xsd").exists():
         pytest.skip("../shared/reference/imaer not available")
-    from stikstofcalc.imaer.xsd import Schema
+    from stikstofcalc.io.imaer.xsd import Schema
 
     return Schema(FIXTURES / "IMAER-6.0.xsd")
 
@@ -115,7 +115,7 @@ def test_schema_order_of_every_export(schema, mixed_files, tmp_path):
 
 
 def toml_project(path):
-    from stikstofcalc.project import read_project
+    from stikstofcalc.emissions.project import read_project
 
     return read_project(path)
 

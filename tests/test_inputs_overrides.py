@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stikstofcalc import inventory, kengetallen
+from stikstofcalc.emissions import inventory
+from stikstofcalc import kengetallen
 from stikstofcalc.errors import InputError, StikstofError
-from stikstofcalc.project import read_project
+from stikstofcalc.emissions.project import read_project
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAD = "table,project_type,vehicle_class,quantity,value,unit,source\n"

@@ -11,7 +11,7 @@ import pytest
 
 from stikstofcalc import ranges
 from stikstofcalc.errors import InputError, MultipleInputErrors, closest
-from stikstofcalc.project import KEYS, parse_project, read_project, use_names
+from stikstofcalc.emissions.project import KEYS, parse_project, read_project, use_names
 
 BASE = {
     "name": "T",

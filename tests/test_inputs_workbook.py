@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc import batch
+from stikstofcalc.batch import run as batch
 from stikstofcalc.errors import InputError
-from stikstofcalc.excel.reader import MAX_COLUMNS, read_book
-from stikstofcalc.excel.schema import SHEET_BY_NAME, choice_lists
+from stikstofcalc.io.excel.reader import MAX_COLUMNS, read_book
+from stikstofcalc.io.excel.schema import SHEET_BY_NAME, choice_lists
 
 BASE = {"case_id": "A", "location.x": 201500, "location.y": 455200, "construction.start": "2027-03",
         "construction.duration": "10 maanden", "component.type": "grondgebonden_woningen",
@@ -139,7 +139,7 @@ def test_batch_with_every_case_invalid_prints_no_exception_ignored(tmp_path, mon
     import gc
     import sys
 
-    from stikstofcalc.cli import main
+    from stikstofcalc.cli.main import main
 
     unraisable = []
     monkeypatch.setattr(sys, "unraisablehook", unraisable.append)

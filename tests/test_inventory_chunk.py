@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from stikstofcalc import kengetallen
-from stikstofcalc.assessment_many import _key_figures, emission_tables
+from stikstofcalc.assessment.many import _key_figures, emission_tables
 from stikstofcalc.errors import InputError
-from stikstofcalc.inventory import COLUMNS, emission_sources
-from stikstofcalc.project import parse_project, read_project
+from stikstofcalc.emissions.inventory import COLUMNS, emission_sources
+from stikstofcalc.emissions.project import parse_project, read_project
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = {

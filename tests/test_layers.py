@@ -25,29 +25,29 @@ def graph():
 
 #: import cycles still open (each a set of modules)
 KNOWN_CYCLES = [
-    {"batch", "excel.results"},
-    {"cli", "cli_batch", "cli_calc", "cli_capacity", "cli_commands", "cli_emissions", "cli_imaer",
-     "cli_maps", "deposition.cli"},
+    {"batch.run", "io.excel.results"},
+    {"cli.main", "cli.batch", "cli.calc", "cli.capacity", "cli.commands", "cli.emissions", "cli.imaer",
+     "cli.maps", "cli.deposition"},
     {"deposition.core", "deposition.engine", "deposition.fast"},
 ]
 
 #: (importing module, private name, defining module) still open
 KNOWN_PRIVATE = {
-    ("batch", "_normalise_number", "units"),
-    ("batch", "_check_columns", "assessment"),
-    ("batch", "_verdict_provenance", "assessment"),
-    ("batch", "_raw_cases", "source_list"),
-    ("capacity.core", "_reach", "maps"),
-    ("capacity.core", "_translated", "maps"),
-    ("capacity.core", "_unit_pairs", "maps"),
-    ("capacity.output", "_sheet_paths", "excel.stream"),
-    ("capacity.plan", "_weights", "assessment"),
-    ("capacity.woondeal", "_prepare", "maps"),
-    ("excel.results", "_sheet_paths", "excel.stream"),
-    ("maps", "_to_rd", "assessment"),
-    ("maps", "_weights", "assessment"),
-    ("maps", "_receptor_set", "assessment"),
-    ("source_list", "_assess_tables_steps", "assessment"),
+    ("batch.run", "_normalise_number", "units"),
+    ("batch.run", "_check_columns", "assessment.core"),
+    ("batch.run", "_verdict_provenance", "assessment.core"),
+    ("batch.run", "_raw_cases", "assessment.source_list"),
+    ("capacity.core", "_reach", "maps.draw"),
+    ("capacity.core", "_translated", "maps.draw"),
+    ("capacity.core", "_unit_pairs", "maps.draw"),
+    ("capacity.output", "_sheet_paths", "io.excel.stream"),
+    ("capacity.plan", "_weights", "assessment.core"),
+    ("capacity.woondeal", "_prepare", "maps.draw"),
+    ("io.excel.results", "_sheet_paths", "io.excel.stream"),
+    ("maps.draw", "_to_rd", "assessment.core"),
+    ("maps.draw", "_weights", "assessment.core"),
+    ("maps.draw", "_receptor_set", "assessment.core"),
+    ("assessment.source_list", "_assess_tables_steps", "assessment.core"),
 }
 
 

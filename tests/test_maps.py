@@ -17,11 +17,10 @@ from click.testing import CliRunner
 pytest.importorskip("matplotlib")
 from PIL import Image  # noqa: E402 (installed with matplotlib)
 
-from stikstofcalc import maps  # noqa: E402
-from stikstofcalc.assessment import assess_project  # noqa: E402
-from stikstofcalc.cli import main  # noqa: E402
-from stikstofcalc.receptors import (HEXAGON_AREA_M2, HEXAGON_RADIUS_M, hexagon_vertices,  # noqa: E402
-                                    xy_to_receptor_id)
+from stikstofcalc.maps import draw as maps  # noqa: E402
+from stikstofcalc.assessment.core import assess_project  # noqa: E402
+from stikstofcalc.cli.main import main  # noqa: E402
+from stikstofcalc.geo.receptors import HEXAGON_AREA_M2, HEXAGON_RADIUS_M, hexagon_vertices, xy_to_receptor_id
 
 DORP = "examples/dorp_kleine_uitbreiding.toml"
 DPI = 40  # small files, same layout
@@ -100,7 +99,7 @@ def test_deposition_map_file_and_plotted_values(dorp, tmp_path):
     hexes = _artist(fig, "deposition")
     np.testing.assert_array_equal(hexes.get_array(), m.deposition)
     # hexagons with a source inside show the sub-receptor average (issue 12), the rest the centre
-    from stikstofcalc.assessment import near_source_hexagons
+    from stikstofcalc.assessment.core import near_source_hexagons
 
     far = ~near_source_hexagons(maps._prepare(DORP, None)[4], m.x, m.y)
     assert far.sum() > 0.9 * far.size
@@ -133,7 +132,7 @@ def test_deposition_map_file_and_plotted_values(dorp, tmp_path):
 
 def _moved(dx, dy):
     """The Dorpsrand project moved by (dx, dy) through its own file format."""
-    from stikstofcalc.project import parse_project, read_project
+    from stikstofcalc.emissions.project import parse_project, read_project
 
     p = read_project(DORP)
     raw = copy.deepcopy(p.raw)
@@ -209,7 +208,7 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, tmp_path):
 
 
 def test_batch_map_dir(tmp_path):
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     tpl = tmp_path / "zaken.xlsx"
     write_template(tpl)

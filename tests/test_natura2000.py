@@ -12,21 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stikstofcalc.natura2000 import (
-    ATTRIBUTION,
-    LICENCE,
-    area_outline,
-    data_checksums,
-    load_natura2000,
-    load_outlines,
-)
-from stikstofcalc.receptors import (
-    COLUMN_SPACING_M,
-    HEXAGON_RADIUS_M,
-    HEXAGONS_PER_ROW,
-    ROW_SPACING_M,
-    receptor_id_to_xy,
-)
+from stikstofcalc.geo.natura2000 import (ATTRIBUTION, LICENCE, area_outline, data_checksums,
+    load_natura2000, load_outlines)
+from stikstofcalc.geo.receptors import (COLUMN_SPACING_M, HEXAGON_RADIUS_M, HEXAGONS_PER_ROW,
+    ROW_SPACING_M, receptor_id_to_xy)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_N2K = REPO / ".." / "shared" / "data" / "natura2000"
@@ -211,7 +200,7 @@ def test_wheel_carries_the_data(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
                     "--disable-pip-version-check", "--target", str(target), str(wheel)],
                    check=True, capture_output=True)
-    code = ("import stikstofcalc, stikstofcalc.natura2000 as n; "
+    code = ("import stikstofcalc, stikstofcalc.geo.natura2000 as n; "
             "assert str(stikstofcalc.__file__).startswith(%r); "
             "d = n.load_natura2000(); print(d.receptor_id.size, len(n.load_outlines()['xy']))"
             % str(target))
@@ -222,7 +211,7 @@ def test_wheel_carries_the_data(tmp_path):
 
 
 def test_area_at(n2k):
-    from stikstofcalc.receptors import receptor_id_to_xy
+    from stikstofcalc.geo.receptors import receptor_id_to_xy
 
     rid = n2k.receptor_id[n2k.n2k_number == 57][::5000]
     x, y = receptor_id_to_xy(rid)

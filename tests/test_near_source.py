@@ -6,18 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from stikstofcalc.assessment import (
-    NEAR_SOURCE_M,
-    SUB_RECEPTOR_MIN_M,
-    _unit_deposition_centres,
-    near_source_hexagons,
-    sub_receptor_offsets,
-    unit_deposition,
-    unit_deposition_many,
-)
+from stikstofcalc.assessment.core import (NEAR_SOURCE_M, SUB_RECEPTOR_MIN_M, _unit_deposition_centres,
+    near_source_hexagons, sub_receptor_offsets, unit_deposition, unit_deposition_many)
 from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
-from stikstofcalc.gpkg import hexagon_centres
-from stikstofcalc.sources import build_templates
+from stikstofcalc.io.gpkg import hexagon_centres
+from stikstofcalc.emissions.sources import build_templates
 
 HEX = 4439600
 CX, CY = (float(v[0]) for v in hexagon_centres([HEX]))

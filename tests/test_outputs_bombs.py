@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from stikstofcalc import limits
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 
 def run(*args):
@@ -33,7 +33,7 @@ def _peak_mb() -> float:
 
 def xlsx_bomb(path: Path, *, unpacked_mb: int = 40, part: str = "xl/worksheets/sheet1.xml") -> Path:
     """A workbook whose ``part`` unpacks to ``unpacked_mb`` MB of whitespace (about 1000:1)."""
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     write_template(path)
     with zipfile.ZipFile(path) as zf:
@@ -71,8 +71,8 @@ def test_xlsx_bomb_is_refused_by_every_reader(tmp_path, part):
     before = _peak_mb()
     with pytest.raises(InputError, match="te groot"):
         limits.check_xlsx(bomb)
-    from stikstofcalc.deposition.io import read_table
-    from stikstofcalc.excel.reader import read_book
+    from stikstofcalc.io.tables import read_table
+    from stikstofcalc.io.excel.reader import read_book
 
     for read in (read_book, read_table):
         with pytest.raises(InputError, match="te groot"):
@@ -81,13 +81,13 @@ def test_xlsx_bomb_is_refused_by_every_reader(tmp_path, part):
 
 
 def test_honest_workbooks_pass(tmp_path):
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     limits.check_xlsx(write_template(tmp_path / "t.xlsx"))
 
 
 def _pdf_bomb(unpacked_mb: int) -> bytes:
-    from stikstofcalc.imaer.pdf import make_pdf
+    from stikstofcalc.io.imaer.pdf import make_pdf
 
     pdf = make_pdf(text_gml=b'<?xml version="1.0"?><imaer:FeatureCollectionCalculator>'
                    b'</imaer:FeatureCollectionCalculator>')
@@ -109,7 +109,7 @@ def test_pdf_bomb_is_refused_by_check_imaer(tmp_path):
 
 
 def test_pdf_streams_below_the_cap_are_read(tmp_path, low_caps):
-    from stikstofcalc.imaer.pdf import gml_from_pdf
+    from stikstofcalc.io.imaer.pdf import gml_from_pdf
 
     found = gml_from_pdf(_pdf_bomb(1), name="r.pdf")
     assert found and found[0][1].startswith(b"<?xml")

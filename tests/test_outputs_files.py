@@ -23,7 +23,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -204,7 +204,7 @@ def test_output_and_provenance_are_one_unit(work, monkeypatch, cmd, at):
             "emissions": ["emissions", work / "dorp_kleine_uitbreiding.toml", "-o", out],
             "calc": ["calc", work / "dorp_kleine_uitbreiding.toml", "--no-measures", "-o", out]}[cmd]
     if cmd == "calc":
-        from stikstofcalc.assessment import assess_project
+        from stikstofcalc.assessment.core import assess_project
 
         assess_project(work / "dorp_kleine_uitbreiding.toml", measures=False)  # warm before the patch
     _fail_rename(monkeypatch, at=at)
@@ -231,7 +231,7 @@ def test_export_is_all_or_nothing(work, monkeypatch):
 
 
 def test_failed_replace_keeps_the_old_files(tmp_path, monkeypatch):
-    from stikstofcalc.atomic import AtomicGroup
+    from stikstofcalc.io.atomic import AtomicGroup
     from stikstofcalc.errors import OutputError
 
     a, b = tmp_path / "a.csv", tmp_path / "a.csv.provenance.json"
@@ -257,7 +257,7 @@ def test_failed_replace_keeps_the_old_files(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ unique names
 
 def _two_cases_same_slug(path):
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     write_template(path)
     wb = openpyxl.load_workbook(path)
@@ -285,7 +285,7 @@ def test_case_ids_with_the_same_file_name_stay_apart(work):
 
 
 def test_unique_names_case_insensitive():
-    from stikstofcalc.atomic import unique_names
+    from stikstofcalc.io.atomic import unique_names
 
     assert unique_names(["a_1", "A_1", "a_1_2", "b"]) == ["a_1", "A_1_2", "a_1_2_2", "b"]
 
@@ -295,7 +295,7 @@ def test_unique_names_case_insensitive():
 KILLED = """
 import os, signal, sys
 sys.path.insert(0, {src!r})
-from stikstofcalc.excel.results import openpyxl_temp_files
+from stikstofcalc.io.excel.results import openpyxl_temp_files
 from openpyxl import Workbook
 with openpyxl_temp_files():
     wb = Workbook(write_only=True)
@@ -315,13 +315,13 @@ def test_killed_run_leaves_no_openpyxl_files_behind(tmp_path):
     assert p.returncode == -signal.SIGKILL, p.stderr
     left = os.listdir(tmp)
     assert left and all("stikstofcalc-" in n for n in left), left  # named after the killed process
-    from stikstofcalc.atomic import sweep_stale
+    from stikstofcalc.io.atomic import sweep_stale
 
     assert sweep_stale(tmp) == len(left) and os.listdir(tmp) == []  # the next run removes them
 
 
 def test_stale_temporaries_of_killed_runs_are_swept(tmp_path):
-    from stikstofcalc.atomic import write_text_atomic
+    from stikstofcalc.io.atomic import write_text_atomic
 
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()

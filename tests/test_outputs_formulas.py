@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EVIL = ['=HYPERLINK("http://example.invalid","klik")', "=cmd|' /C calc'!A0", "+1+2", "-2+3", "@SUM(1)",
@@ -74,7 +74,7 @@ def test_deposition_xlsx_has_no_formulas_and_keeps_the_text(dep_files):
 
 
 def test_deposition_csv_is_neutralised_and_reads_back_exactly(dep_files):
-    from stikstofcalc.deposition.io import read_table
+    from stikstofcalc.io.tables import read_table
 
     tmp, rec = dep_files
     r = run("deposition", tmp / "s.csv", tmp / "r.csv", "-o", tmp / "uit.csv")
@@ -88,8 +88,8 @@ def test_deposition_csv_is_neutralised_and_reads_back_exactly(dep_files):
 
 @pytest.fixture(scope="module")
 def evil_batch(tmp_path_factory):
-    from stikstofcalc import batch
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.batch import run as batch
+    from stikstofcalc.io.excel.template import write_template
 
     tmp = tmp_path_factory.mktemp("formulas")
     book = tmp / "zaken.xlsx"
@@ -123,7 +123,7 @@ def test_batch_results_have_no_formulas(evil_batch):
 
 
 def test_invoer_reruns_to_identical_results(evil_batch):
-    from stikstofcalc import batch
+    from stikstofcalc.batch import run as batch
 
     _, out, res, first = evil_batch
     again = batch.run_batch(out, jobs=1)
@@ -165,7 +165,7 @@ def test_check_imaer_workbook_has_no_formulas(evil_project, tmp_path):
 
 
 def test_defuse_is_lossless():
-    from stikstofcalc.atomic import defuse, restore
+    from stikstofcalc.io.atomic import defuse, restore
 
     for text in EVIL + ["'=x", "''+y", "-12.5", "-", "+31", "gewoon", "'gewoon", "=", "@"]:
         assert restore(defuse(text)) == text

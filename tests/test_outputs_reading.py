@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DORP = EXAMPLES / "dorp_kleine_uitbreiding.toml"
@@ -82,7 +82,7 @@ def test_check_imaer_console_and_workbook_are_dutch(tmp_path):
 @pytest.fixture(scope="module")
 def bad_batch(tmp_path_factory):
     """A batch whose two cases are both invalid: a duration in words, x as text."""
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     tmp = tmp_path_factory.mktemp("lezen")
     book = write_template(tmp / "zaken.xlsx")
@@ -124,7 +124,7 @@ def test_no_exception_ignored_when_every_case_is_invalid(bad_batch):
 
 
 def test_units_in_dutch_notation(tmp_path):
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
     from stikstofcalc.units import unit_nl
 
     assert [unit_nl(u) for u in ("m**2", "m**3/year", "1/day", "dimensionless", "h", "kg/year")] == \
@@ -180,7 +180,7 @@ def test_invoer_columns_are_as_wide_as_their_labels(bad_batch):
 
 
 def test_template_toelichting_wraps_with_row_heights_on_one_page_width(tmp_path):
-    from stikstofcalc.excel.template import write_template
+    from stikstofcalc.io.excel.template import write_template
 
     ws = openpyxl.load_workbook(write_template(tmp_path / "t.xlsx"))["toelichting"]
     assert int(ws.page_setup.fitToWidth) == 1 and ws.page_setup.orientation == "landscape"
@@ -234,7 +234,7 @@ def test_emissions_csv_for_dutch_excel(tmp_path):
 # ------------------------------------------------------------------ first run
 
 def test_first_run_says_it_compiles(monkeypatch):
-    from stikstofcalc import cli_options
+    from stikstofcalc.cli import options as cli_options
 
     monkeypatch.setattr(cli_options, "_kernel_cached", lambda: False)
     r = CliRunner().invoke(main, ["calc", str(DORP), "--no-measures"])
@@ -246,7 +246,7 @@ def test_first_run_says_it_compiles(monkeypatch):
 
 
 def test_kernel_cache_is_found_after_a_run():
-    from stikstofcalc import cli_options
+    from stikstofcalc.cli import options as cli_options
     from stikstofcalc.deposition import fast
 
     if not fast.HAVE_NUMBA:
@@ -258,7 +258,7 @@ def test_kernel_cache_is_found_after_a_run():
 def test_deposition_xlsx_shows_six_decimals_and_stores_exact_values(tmp_path):
     """The deposition sheet shows deposition_* numbers with 6 decimals (display only): the
     stored value is the computed float, other columns keep their general format."""
-    from stikstofcalc.deposition.io import write_table
+    from stikstofcalc.io.tables import write_table
 
     value = 0.000123456789123
     frame = pd.DataFrame({"receptor_id": [1, 2], "deposition_total": [value, 12.5],

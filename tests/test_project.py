@@ -9,7 +9,7 @@ import tomllib
 import pytest
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, UnitError
-from stikstofcalc.project import parse_project, read_project
+from stikstofcalc.emissions.project import parse_project, read_project
 from stikstofcalc.units import parse_quantity, to_magnitude
 
 MINIMAL = {
@@ -66,7 +66,7 @@ def test_fields_for_the_assessment_step_are_carried_through():
 def test_lat_lon_location_is_accepted():
     p = parse_project(_with(location={"lat": 52.04, "lon": 5.66}))
     assert p.location.lat == 52.04  # converted to RD New once, here: every later step works in RD
-    from stikstofcalc.receptors import wgs84_to_rd
+    from stikstofcalc.geo.receptors import wgs84_to_rd
 
     x, y = wgs84_to_rd(52.04, 5.66)
     assert (p.location.x, p.location.y) == (float(x), float(y))  # near Ede: x 173.7 km, y 450.2 km

@@ -16,22 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, StikstofError
-from stikstofcalc.receptors import (
-    HEXAGON_AREA_M2,
-    HEXAGON_HEIGHT_M,
-    HEXAGON_RADIUS_M,
-    HEXAGONS_PER_ROW,
-    collapse_receptors,
-    default_receptors,
-    distance_to_sources,
-    hexagon_vertices,
-    rd_to_wgs84,
-    read_receptor_file,
-    receptor_id_to_xy,
-    receptors_within,
-    wgs84_to_rd,
-    xy_to_receptor_id,
-)
+from stikstofcalc.geo.receptors import (HEXAGON_AREA_M2, HEXAGON_HEIGHT_M, HEXAGON_RADIUS_M,
+    HEXAGONS_PER_ROW, collapse_receptors, default_receptors, distance_to_sources, hexagon_vertices,
+    rd_to_wgs84, read_receptor_file, receptor_id_to_xy, receptors_within, wgs84_to_rd, xy_to_receptor_id)
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared"
 VELUWE_KDW = SHARED / "data" / "aerius_clip" / "veluwe_relevant_habitat_types_nijkerk15km.csv"
@@ -222,7 +209,7 @@ def test_default_receptors_near_nijkerk():
 
 
 def test_default_receptors_equals_brute_force():
-    from stikstofcalc.natura2000 import load_natura2000
+    from stikstofcalc.geo.natura2000 import load_natura2000
 
     n2k = load_natura2000()
     px, py, radius = 185_000.0, 465_000.0, 5_000.0

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stikstofcalc import receptors
-from stikstofcalc.receptors import default_receptors, distance_to_sources
+from stikstofcalc.geo import receptors
+from stikstofcalc.geo.receptors import default_receptors, distance_to_sources
 
 pytestmark = pytest.mark.skipif(receptors._kernels() is None, reason="numba not installed")
 

@@ -10,24 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stikstofcalc.errors import InputError
-from stikstofcalc.rules import (
-    CUTOFF_M,
-    NEARLY_EXCEEDED_MARGIN_MOL_HA_YR,
-    REGIMES,
-    RULES,
-    THRESHOLD_MOL_HA_YR,
-    aerius_round,
-    assess,
-    calendar_year_shares,
-    format_deposition,
-    get_regime,
-    group_headroom_factor,
-    headroom_emission,
-    largest_deposition,
-    margin_factor,
-    permit_needed,
-    relevant_hexagons,
-)
+from stikstofcalc.rules import (CUTOFF_M, NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, REGIMES, RULES,
+    THRESHOLD_MOL_HA_YR, aerius_round, assess, calendar_year_shares, format_deposition, get_regime,
+    group_headroom_factor, headroom_emission, largest_deposition, margin_factor, permit_needed,
+    relevant_hexagons)
 
 finite = st.floats(0, 1e4, allow_nan=False)
 

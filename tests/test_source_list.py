@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
+from stikstofcalc.cli.main import main
 from stikstofcalc.errors import MultipleInputErrors
-from stikstofcalc.gpkg import HEX_RADIUS_M, hexagon_centres, hexagon_rings, write_gpkg
-from stikstofcalc.receptors import read_receptor_file
-from stikstofcalc.source_list import assess_source_list, read_source_files
+from stikstofcalc.io.gpkg import HEX_RADIUS_M, hexagon_centres, hexagon_rings, write_gpkg
+from stikstofcalc.geo.receptors import read_receptor_file
+from stikstofcalc.assessment.source_list import assess_source_list, read_source_files
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAER = ROOT.parent / "shared" / "reference" / "imaer"
@@ -72,7 +72,7 @@ def test_calc_on_source_list_equals_direct_engine(tmp_path):
     """The realisation of case A is one point of 300 kg NOx: the largest deposition equals the
     engine on the same receptors (linearity path = direct call)."""
     from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
-    from stikstofcalc.receptors import default_receptors
+    from stikstofcalc.geo.receptors import default_receptors
 
     p = tmp_path / "bronnen.csv"
     p.write_text(SRC, encoding="utf-8")
@@ -104,7 +104,7 @@ def test_calc_on_source_list_equals_direct_engine(tmp_path):
 def test_emissions_output_feeds_calc(tmp_path):
     """`stikstofcalc emissions` output goes straight into calc: same maxima as the project
     where the project's geometry is in the table (a site without outline: a point)."""
-    from stikstofcalc.assessment import assess_project
+    from stikstofcalc.assessment.core import assess_project
 
     proj = ROOT / "examples" / "dorp_ver_van_natuur.toml"
     out = tmp_path / "emissies.csv"
@@ -215,7 +215,7 @@ def test_batch_on_source_list(tmp_path):
 def test_merged_templates_give_the_same_deposition(tmp_path, monkeypatch):
     """Many sources share templates per (phase, year, characteristics, geometry kind): the same
     largest deposition and hexagon count as one template per source (linearity)."""
-    import stikstofcalc.source_list as sl_mod
+    import stikstofcalc.assessment.source_list as sl_mod
 
     rows = ["source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase,year,sector_id,area_side_m"]
     rng = np.random.default_rng(1)

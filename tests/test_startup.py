@@ -13,15 +13,15 @@ import pytest
 from stikstofcalc import kengetallen
 from stikstofcalc.deposition import fast
 from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
-from stikstofcalc.inventory import emission_sources
-from stikstofcalc.project import parse_project, read_project
-from stikstofcalc.sources import SMALL_SITE_M2, outline_wkt, row_keys
+from stikstofcalc.emissions.inventory import emission_sources
+from stikstofcalc.emissions.project import parse_project, read_project
+from stikstofcalc.emissions.sources import SMALL_SITE_M2, outline_wkt, row_keys
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 def test_project_with_overrides_validates_edition_and_override_file_once(monkeypatch):
-    from stikstofcalc.assessment import assess_project
+    from stikstofcalc.assessment.core import assess_project
 
     kengetallen.clear_cache()
     reads = []

@@ -6,9 +6,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from stikstofcalc.cli import main
-from stikstofcalc.excel.schema import SHEETS, choice_lists
-from stikstofcalc.excel.template import EXAMPLES, write_template
+from stikstofcalc.cli.main import main
+from stikstofcalc.io.excel.schema import SHEETS, choice_lists
+from stikstofcalc.io.excel.template import EXAMPLES, write_template
 
 
 @pytest.fixture(scope="module")

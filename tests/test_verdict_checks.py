@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from stikstofcalc import kengetallen
-from stikstofcalc.assessment import BORDERLINE_TEXT, assess_project, borderline_band
-from stikstofcalc.batch import result_rows
-from stikstofcalc.cli import main
+from stikstofcalc.assessment.core import BORDERLINE_TEXT, assess_project, borderline_band
+from stikstofcalc.batch.run import result_rows
+from stikstofcalc.cli.main import main
 from stikstofcalc.errors import InputError
-from stikstofcalc.inventory import emission_sources
-from stikstofcalc.project import read_project
-from stikstofcalc.sources import apply_machinery_heat, characteristics_table, machinery_heat_choice
+from stikstofcalc.emissions.inventory import emission_sources
+from stikstofcalc.emissions.project import read_project
+from stikstofcalc.emissions.sources import apply_machinery_heat, characteristics_table, machinery_heat_choice
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 DC = EXAMPLES / "utiliteit_distributiecentrum.toml"
@@ -109,7 +109,7 @@ def test_borderline_band_from_the_key_figure(kg):
 
 
 def test_borderline_marks_only_the_band():
-    from stikstofcalc.assessment import _add_borderline
+    from stikstofcalc.assessment.core import _add_borderline
 
     band = {"low": 0.004, "high": 0.006}
     for d, hit in ((0.0039, False), (0.004, True), (0.0049, True), (0.005, True), (0.0059, True),

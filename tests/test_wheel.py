@@ -20,7 +20,7 @@ root = Path(str(k.data_root())).resolve()
 assert root.is_relative_to(target), root
 kg = k.load()
 assert kg.figure("machinery_factors", "ZUT", "nox_per_hour").value == 200.0
-from stikstofcalc.inventory import emission_sources
+from stikstofcalc.emissions.inventory import emission_sources
 t = emission_sources(sys.argv[2])
 assert t["nox_kg_per_yr"].sum() > 0
 print("OK", kg.edition, root)

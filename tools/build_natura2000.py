@@ -37,14 +37,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from stikstofcalc.receptors import (  # noqa: E402
-    COLUMN_SPACING_M,
-    GRID_ORIGIN_X_M,
-    GRID_ORIGIN_Y_M,
-    HEXAGON_RADIUS_M,
-    HEXAGONS_PER_ROW,
-    ROW_SPACING_M,
-)
+from stikstofcalc.geo.receptors import (COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M,
+    HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, ROW_SPACING_M)
 
 OUT = REPO / "src" / "stikstofcalc" / "data" / "natura2000"
 MISSING = [

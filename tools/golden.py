@@ -40,7 +40,7 @@ def _strip(obj):
 def _run(args, tmp: Path):
     from click.testing import CliRunner
 
-    from stikstofcalc.cli import main
+    from stikstofcalc.cli.main import main
 
     r = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     if r.exit_code != 0:

@@ -1,5 +1,5 @@
-"""``python -m stikstofcalc``: the command line (:mod:`stikstofcalc.cli`)."""
+"""``python -m stikstofcalc``: the command line (:mod:`stikstofcalc.cli.main`)."""
 
-from .cli import main
+from stikstofcalc.cli.main import main
 
 main(prog_name="stikstofcalc")

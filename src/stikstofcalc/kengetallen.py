@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .ranges import YEAR_RANGE
-from .errors import DataError, InputError, MultipleDataErrors, MultipleInputErrors, UnitError, hint
-from .units import ureg
+from stikstofcalc.ranges import YEAR_RANGE
+from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
+    UnitError, hint)
+from stikstofcalc.units import ureg
 
 STATUSES = ("verified", "reported", "estimate")
 """Statuses of shipped rows, strongest first."""
@@ -567,7 +568,7 @@ def _read_override_file(path, data, problems):
 
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            from .limits import check_xlsx
+            from stikstofcalc.limits import check_xlsx
 
             check_xlsx(BytesIO(data), file=path)  # decompression bombs: refused before unpacking
             sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
@@ -692,7 +693,7 @@ def validate_folder(folder) -> Kengetallen:
 
 def export(kg: Kengetallen, directory) -> list[Path]:
     """Write every table (as loaded, overrides applied) and sources.csv to ``directory``."""
-    from .atomic import AtomicGroup
+    from stikstofcalc.io.atomic import AtomicGroup
 
     directory = Path(directory)
     with AtomicGroup() as group:  # all tables or none (no half export)

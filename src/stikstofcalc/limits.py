@@ -14,7 +14,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 
-from .errors import InputError
+from stikstofcalc.errors import InputError
 
 #: Largest unpacked size of one part of a workbook [bytes].
 MAX_XLSX_PART = 512 * 2**20

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .errors import RangeError
+from stikstofcalc.errors import RangeError
 
 #: Allowed calendar years of every date and year the user gives [year].
 YEAR_RANGE = (2000, 2100)

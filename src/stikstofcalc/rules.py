@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .deposition.core import DEFAULT_CUTOFF_M
-from .errors import InputError
+from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M
+from stikstofcalc.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,7 @@ def parse_quantity(text: str, *, field: str = "value"):
     ``"10.000 L"`` is refused as ambiguous rather than silently read as 10 L.
     Raises :class:`stikstofcalc.errors.UnitError` naming ``field``.
     """
-    from .errors import UnitError
+    from stikstofcalc.errors import UnitError
 
     raw = str(text).strip()
     match = re.match(r"^\s*([+-]?[\d.,]+(?:[eE][+-]?\d+)?)\s*(.*)$", raw)
@@ -142,7 +142,7 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
 
 def _convert(value, unit, field) -> float:
     """:func:`to_magnitude` without the memo."""
-    from .errors import UnitError
+    from stikstofcalc.errors import UnitError
 
     given = value
     if isinstance(value, str):

@@ -13,9 +13,9 @@
 See ``docs/capacity.md``.
 """
 
-from .plan import PLAN_TYPES, PlanType, PlanWeights, load_plan_type
-from .run import CapacityResult, Progress, compute_capacity
-from .sites import Sites, grid_sites, read_region, read_sites
+from stikstofcalc.capacity.plan import PLAN_TYPES, PlanType, PlanWeights, load_plan_type
+from stikstofcalc.capacity.run import CapacityResult, Progress, compute_capacity
+from stikstofcalc.capacity.sites import Sites, grid_sites, read_region, read_sites
 
 __all__ = ["PLAN_TYPES", "PlanType", "PlanWeights", "load_plan_type", "CapacityResult", "Progress",
            "compute_capacity", "Sites", "grid_sites", "read_region", "read_sites"]

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..rules import permit_needed
-from .plan import PHASES, PlanWeights
+from stikstofcalc.rules import permit_needed
+from stikstofcalc.capacity.plan import PHASES, PlanWeights
 
 #: Nearest hexagons per site evaluated first (lower bound of its maximum) [-].
 SEED = 24
@@ -251,7 +251,7 @@ def _search(pw, pairs, threshold, start=None):
 def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
     """Distance from each site beyond which the plan of ``sizes[i]`` stays below ``levels[i]``
     on every hexagon (kernel envelope, ``maps._reach``; 0 for size 0) [m]."""
-    from ..maps import _reach, _translated
+    from stikstofcalc.maps.draw import _reach, _translated
 
     out = np.zeros(len(sizes))
     sizes = np.asarray(sizes, np.int64)
@@ -276,8 +276,8 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     """
     from scipy.spatial import cKDTree
 
-    from ..maps import _translated, _unit_pairs
-    from ..receptors import default_receptors
+    from stikstofcalc.maps.draw import _translated, _unit_pairs
+    from stikstofcalc.geo.receptors import default_receptors
 
     plan, tp = pw.plan, pw.templates
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import StikstofError
+from stikstofcalc.errors import StikstofError
 
 _MISSING = ("Dask is een optionele uitbreiding: pip install 'stikstofcalc[dask]' "
             "(dask[distributed])")

@@ -29,8 +29,8 @@ RD_EPSG = 28992
 
 def _atomic(path, write, group=None) -> Path:
     """Call ``write(tmp_path)`` on a temporary file of ``group`` (an
-    :class:`~stikstofcalc.atomic.AtomicGroup`, default its own), renamed to ``path`` with it."""
-    from ..atomic import AtomicGroup
+    :class:`~stikstofcalc.io.atomic.AtomicGroup`, default its own), renamed to ``path`` with it."""
+    from stikstofcalc.io.atomic import AtomicGroup
 
     path = Path(path)
     if group is None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from .geofiles import write_geopackage, write_geotiff
+from stikstofcalc.errors import InputError
+from stikstofcalc.capacity.geofiles import write_geopackage, write_geotiff
 
 PLANNING_NOTE = ("Planningsinformatie, geen toestemming: de wettelijke toets (vergunningplicht "
                  "stikstof) blijft per project, met AERIUS Calculator.")
@@ -55,10 +55,10 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     content, atomically. Large sheets are streamed (:data:`STREAM_MIN_ROWS`).
 
     ``sheets``: list of (name, DataFrame). Numbers stay numbers; NaN becomes an empty cell.
-    ``group``: an :class:`~stikstofcalc.atomic.AtomicGroup` the file joins (renamed into
+    ``group``: an :class:`~stikstofcalc.io.atomic.AtomicGroup` the file joins (renamed into
     place with the other outputs of the run); default: its own.
     """
-    from ..atomic import AtomicGroup, temp_file
+    from stikstofcalc.io.atomic import AtomicGroup, temp_file
 
     if group is None:
         with AtomicGroup() as own:
@@ -70,7 +70,8 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    from ..excel.stream import SheetSpool, _sheet_paths, splice_spools, template_row, template_styles
+    from stikstofcalc.io.excel.stream import (SheetSpool, _sheet_paths, splice_spools, template_row,
+        template_styles)
 
     path = Path(path)
     wb = Workbook(write_only=True)
@@ -177,7 +178,7 @@ def errors_frame(errors) -> pd.DataFrame:
 
 def capacity_workbook(res, path, *, command: str = "", group=None) -> Path:
     """The capacity results workbook: ``capaciteit``, ``fouten``, ``toelichting``, ``herkomst``."""
-    from .run import COLUMN_UNITS
+    from stikstofcalc.capacity.run import COLUMN_UNITS
 
     frame = res.to_frame()
     expl = [{"kolom": k, "eenheid": u, "betekenis": m} for k, (u, m) in COLUMN_UNITS.items()]
@@ -247,7 +248,7 @@ def capacity_geotiff(res, path, *, group=None) -> Path:
 
 def hexagon_layer(receptor_id, frame, name="hexagons", description="") -> tuple:
     """A POLYGON layer of AERIUS hexagons (the real hexagon shapes)."""
-    from ..receptors import hexagon_vertices
+    from stikstofcalc.geo.receptors import hexagon_vertices
 
     v = hexagon_vertices(np.asarray(receptor_id, np.int64))
     return (name, "POLYGON", list(v), frame, description)
@@ -269,7 +270,7 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    from .. import maps
+    from stikstofcalc.maps import draw as maps
 
     figsize = figsize or maps.A4_LANDSCAPE_IN
     fig = maps._new_figure(figsize, dpi)
@@ -337,7 +338,7 @@ def _thousands(n) -> str:
 
 
 def capacity_png(res, path, *, dpi: int = 150, title=None, group=None) -> Path:
-    from .. import maps
+    from stikstofcalc.maps import draw as maps
 
     maps.require_matplotlib()
     return maps._save(plot_capacity_map(res, dpi=dpi, title=title), path, dpi, group=group)

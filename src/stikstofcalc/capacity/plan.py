@@ -15,7 +15,7 @@ Every key figure comes from the edition the file names, with the user's override
 
 The emission of a plan of ``n`` units does not depend on where the plan is (only its
 geometry does), so :class:`PlanWeights` computes the emission per source template once
-per size, in batched :func:`stikstofcalc.inventory.emission_sources` calls, and memoises it.
+per size, in batched :func:`stikstofcalc.emissions.inventory.emission_sources` calls, and memoises it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from stikstofcalc.errors import InputError
 
 #: Shipped plan types: name -> file in ``stikstofcalc/data/capacity``.
 PLAN_TYPES = {"grondgebonden": "grondgebonden.toml", "gestapeld": "gestapeld.toml",
@@ -93,8 +93,8 @@ class PlanType:
         return raw
 
     def project(self, n: int, x: float | None = None, y: float | None = None):
-        """The validated :class:`~stikstofcalc.project.Project` of ``n`` units (at ``x``, ``y``)."""
-        from ..project import parse_project
+        """The validated :class:`~stikstofcalc.emissions.project.Project` of ``n`` units (at ``x``, ``y``)."""
+        from stikstofcalc.emissions.project import parse_project
 
         return parse_project(self.project_dict(n, x, y), file=self.file)
 
@@ -147,7 +147,7 @@ def load_plan_type(name_or_path, *, overrides=None) -> PlanType:
         data["overrides"] = str(Path(overrides).resolve())
     elif "overrides" in data:
         data["overrides"] = str((path.parent / data["overrides"]).resolve())
-    from ..kengetallen import load
+    from stikstofcalc.kengetallen import load
 
     kg = load(data.get("kengetallen"))
     basis = kg.labels("project_types", comps[idx].get("type", "")).get("basis")
@@ -234,9 +234,9 @@ class PlanWeights:
     inventory_calls: int = 0
 
     def __post_init__(self):
-        from ..project import kengetallen_for
-        from ..sources import build_templates, check_site, row_keys
-        from .. import inventory
+        from stikstofcalc.emissions.project import kengetallen_for
+        from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
+        from stikstofcalc.emissions import inventory
 
         p = self.plan.project(self.plan.reference)
         check_site(p)
@@ -257,9 +257,9 @@ class PlanWeights:
         return [self.memo[n] if n > 0 else None for n in sizes]
 
     def _compute(self, sizes):
-        from .. import inventory
-        from ..assessment import _weights
-        from ..sources import row_keys
+        from stikstofcalc.emissions import inventory
+        from stikstofcalc.assessment.core import _weights
+        from stikstofcalc.emissions.sources import row_keys
 
         projects = [self.plan.project(n) for n in sizes]
         table = inventory.emission_sources(projects, kengetallen=self.kengetallen)

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .core import ChunkResult, capacity_chunk
-from .plan import PHASES, PlanType, PlanWeights, load_plan_type
+from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
+from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
 
 #: Sites per chunk (one engine call each) [-].
 CHUNK_SITES = 256
@@ -182,7 +182,7 @@ def compute_capacity(sites, *, plans=None, regime=None, chunk_size: int = CHUNK_
         ``dask=True`` without ``client``/``scheduler``: a local Dask cluster of ``workers``
         processes (default 2, one thread each).
     """
-    from ..rules import get_regime
+    from stikstofcalc.rules import get_regime
 
     t0 = time.perf_counter()
     reg = get_regime(regime)
@@ -206,7 +206,7 @@ def compute_capacity(sites, *, plans=None, regime=None, chunk_size: int = CHUNK_
     order = np.concatenate(order) if order else np.zeros(0, np.int64)
     chunks = ChunkResult.concat(results) if results else capacity_chunk(
         _weights_for(load_plan_type("grondgebonden")), [], [], threshold=thr)
-    from ..natura2000 import load_natura2000
+    from stikstofcalc.geo.natura2000 import load_natura2000
 
     nums = np.unique(chunks.n2k_number[chunks.n2k_number > 0])
     area = dict(zip(nums.tolist(), load_natura2000().area_names(nums))) if nums.size else {}
@@ -224,16 +224,16 @@ def _run(tasks, *, progress, client, scheduler, workers, dask):
             if progress:
                 progress(len(t[1]))
         return out
-    from .distributed import map_tasks
+    from stikstofcalc.capacity.distributed import map_tasks
 
     return map_tasks(_task, tasks, client=client, scheduler=scheduler, workers=workers,
                      progress=progress)
 
 
 def _provenance(res, plans) -> dict:
-    from .. import __version__
-    from ..deposition.model import load_model
-    from ..natura2000 import ATTRIBUTION
+    from stikstofcalc import __version__
+    from stikstofcalc.deposition.model import load_model
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION
 
     out = {"package": "stikstofcalc", "version": __version__,
            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

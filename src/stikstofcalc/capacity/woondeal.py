@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, StikstofError
+from stikstofcalc.errors import InputError, StikstofError
 
 #: Hexagon-years in the workbook's sum sheet: sum at or above this share of the threshold [-].
 SUM_SHEET_FRACTION = 1.0
@@ -74,7 +74,7 @@ class WoondealResult:
     @property
     def cumulative(self) -> np.ndarray:
         """(n_years, n_hex): the sum reaches the threshold, every project alone stays below it."""
-        from ..rules import permit_needed
+        from stikstofcalc.rules import permit_needed
 
         return permit_needed(self.total, threshold=self.threshold) & ~permit_needed(
             self.single_max, threshold=self.threshold)
@@ -112,7 +112,7 @@ class WoondealResult:
 
 def read_projects(paths, *, regime=None) -> tuple[list, list]:
     """(name, Project) of every valid project in TOML files or batch workbooks, and every problem."""
-    from ..project import read_project
+    from stikstofcalc.emissions.project import read_project
 
     out, problems = [], []
     for path in paths:
@@ -124,7 +124,7 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
             except StikstofError as exc:
                 problems.append(exc)
         elif s.endswith((".xlsx", ".xlsm", ".csv")):
-            from ..batch import read_book, validate_book
+            from stikstofcalc.batch.run import read_book, validate_book
 
             v = validate_book(read_book(path), regime=regime)
             problems += list(v.problems)
@@ -143,11 +143,11 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
 
 def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
     """Summed deposition of ``projects`` (list of (name, Project)) per hexagon and calendar year."""
-    from ..assessment import unit_deposition
-    from ..maps import _prepare, scenario_weights
-    from ..natura2000 import load_natura2000
-    from ..receptors import default_receptor_arrays
-    from ..rules import get_regime, permit_needed
+    from stikstofcalc.assessment.core import unit_deposition
+    from stikstofcalc.maps.draw import _prepare, scenario_weights
+    from stikstofcalc.geo.natura2000 import load_natura2000
+    from stikstofcalc.geo.receptors import default_receptor_arrays
+    from stikstofcalc.rules import get_regime, permit_needed
 
     t0 = time.perf_counter()
     reg = get_regime(regime)
@@ -161,7 +161,7 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
         rec_sets.append(rec)
     ids = np.unique(np.concatenate([r["receptor_id"] for r in rec_sets])) if rec_sets else np.zeros(0, np.int64)
     n2k = load_natura2000()
-    from ..receptors import receptor_id_to_xy
+    from stikstofcalc.geo.receptors import receptor_id_to_xy
 
     hx, hy = receptor_id_to_xy(ids) if ids.size else (np.zeros(0), np.zeros(0))
     num = n2k.area_of(ids).astype(np.int64) if ids.size else np.zeros(0, np.int64)
@@ -224,9 +224,9 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
 
 
 def _provenance(res, prepared) -> dict:
-    from .. import __version__
-    from ..deposition.model import load_model
-    from ..natura2000 import ATTRIBUTION
+    from stikstofcalc import __version__
+    from stikstofcalc.deposition.model import load_model
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION
 
     return {"package": "stikstofcalc", "version": __version__, "regime": res.regime,
             "threshold_mol_ha_yr": res.threshold, "model": load_model().provenance,

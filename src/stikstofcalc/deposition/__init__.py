@@ -11,7 +11,7 @@ Layers:
 - :mod:`.api`: pandas front end :func:`deposition` with validation.
 """
 
-from .api import deposition
-from .core import ReceptorArrays, SourceArrays, deposition_arrays
+from stikstofcalc.deposition.api import deposition
+from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
 
 __all__ = ["ReceptorArrays", "SourceArrays", "deposition", "deposition_arrays"]

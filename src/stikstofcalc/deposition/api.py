@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, MultipleInputErrors, RangeError, closest
-from . import geometry as geo
-from .core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES, ReceptorArrays,
-                   SourceArrays, deposition_arrays)
+from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
+from stikstofcalc.geo import geometry as geo
+from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
+    ReceptorArrays, SourceArrays, deposition_arrays)
 
 SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
 SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
@@ -650,8 +650,8 @@ def terrain_description(terrain: str, receptor_terrain: str = "hexagon") -> dict
     if terrain == "uniform":
         return {"terrain": "uniform", "z0": "the sources' z0_m (default 0.2 m) at source, "
                 "along the path and at the receptor", "landuse": "given, else grass (class 1)"}
-    from .model import terrain_model_info
-    from .terrain import terrain_info
+    from stikstofcalc.deposition.model import terrain_model_info
+    from stikstofcalc.deposition.terrain import terrain_info
 
     return {"terrain": "map", "map": terrain_info(), "terrain_model": terrain_model_info(),
             "receptor": ("z0 and water share: mean over the 250 m square (6.25 ha) around the "

@@ -180,7 +180,7 @@ def deposition_arrays(sources: SourceArrays, receptors: ReceptorArrays, *,
     DepositionResult
         ``nox``, ``nh3`` and ``total`` per receptor, in input order [mol N/ha/yr].
     """
-    from .engine import evaluate
+    from stikstofcalc.deposition.engine import evaluate
 
     return evaluate(sources, receptors, cutoff_m=cutoff_m,
                     allow_extrapolation=allow_extrapolation, chunk_pairs=chunk_pairs,

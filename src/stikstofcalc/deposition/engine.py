@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import RangeError
-from ..units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
-from . import model as _model
+from stikstofcalc.errors import RangeError
+from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
+from stikstofcalc.deposition import model as _model
 
 #: spacing of the quadrature points on a line source [m] (OPS reference set A11 used 10 m)
 LINE_SPACING_M = 10.0
@@ -39,7 +39,7 @@ def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform"
     """Refuse source parameters outside the calibrated range (or note them). With the
     roughness map the sources' ``z0_m`` is not used (the map's z0 is, clamped to the
     kernel's range), so it is not checked."""
-    from .core import CALIBRATED_RANGES
+    from stikstofcalc.deposition.core import CALIBRATED_RANGES
 
     notes = []
     for name, (lo, hi, unit) in CALIBRATED_RANGES.items():
@@ -97,7 +97,7 @@ def quadrature(sources):
 
 
 def _take_sources(s, idx):
-    from .core import SourceArrays
+    from stikstofcalc.deposition.core import SourceArrays
 
     return SourceArrays(x=s.x[idx], y=s.y[idx], height_m=s.height_m[idx], heat_mw=s.heat_mw[idx],
                         nox_kg_yr=s.nox_kg_yr[idx], nh3_kg_yr=s.nh3_kg_yr[idx],
@@ -106,7 +106,7 @@ def _take_sources(s, idx):
 
 
 def _take_receptors(r, idx):
-    from .core import ReceptorArrays
+    from stikstofcalc.deposition.core import ReceptorArrays
 
     return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=r.landuse[idx],
                           z0_m=None if r.z0_m is None else r.z0_m[idx],
@@ -138,7 +138,7 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
         return _reference_terrain(sources, receptors, cutoff_m=cutoff_m, chunk_pairs=chunk_pairs,
                                   receptor_terrain=receptor_terrain)
     if receptors.lu_pct is not None:  # land-use mixtures: one pass per class, weighted
-        from .terrain import receptor_surface_resolved
+        from stikstofcalc.deposition.terrain import receptor_surface_resolved
 
         _, frac = receptor_surface_resolved(receptors, "uniform")
         nox = np.zeros(len(receptors))
@@ -194,15 +194,15 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
 def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto",
              terrain="map", receptor_terrain="hexagon"):
     """Validate, then evaluate with the fast path when available (see module doc)."""
-    from .core import DepositionResult
-    from .terrain import RECEPTOR_MODES, TERRAIN_MODES
+    from stikstofcalc.deposition.core import DepositionResult
+    from stikstofcalc.deposition.terrain import RECEPTOR_MODES, TERRAIN_MODES
 
     if terrain not in TERRAIN_MODES:
         raise ValueError(f"terrain {terrain!r}: expected one of {TERRAIN_MODES}")
     if receptor_terrain not in RECEPTOR_MODES:
         raise ValueError(f"receptor_terrain {receptor_terrain!r}: expected one of {RECEPTOR_MODES}")
     notes = check_ranges(sources, allow_extrapolation=allow_extrapolation, terrain=terrain)
-    from .fast import HAVE_NUMBA, evaluate_fast
+    from stikstofcalc.deposition.fast import HAVE_NUMBA, evaluate_fast
 
     if method == "reference" or (method == "auto" and not HAVE_NUMBA):
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
@@ -216,7 +216,7 @@ def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, 
 
 def ReceptorArrays_like(r, idx, landuse):
     """Receptors ``idx`` of ``r`` with one land-use class and no percentages."""
-    from .core import ReceptorArrays
+    from stikstofcalc.deposition.core import ReceptorArrays
 
     return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=landuse,
                           case=None if r.case is None else r.case[idx])
@@ -227,8 +227,8 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
     terrain, the kernel at that trajectory z0 (linear in ln z0 between the model's z0
     nodes, as the uniform tables), the regional ratio at that z0, and the receptor
     factor (see :func:`.model.source_tables_terrain`)."""
-    from . import terrain as _terrain
-    from .fast import terrain_reference
+    from stikstofcalc.deposition import terrain as _terrain
+    from stikstofcalc.deposition.fast import terrain_reference
 
     m = _model.load_model()
     tm = _model.load_terrain_model()

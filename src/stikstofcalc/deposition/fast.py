@@ -22,8 +22,8 @@ try:  # numba is a dependency, but keep the package importable without it
 except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
-from . import model as _model
-from .engine import LINE_SPACING_M
+from stikstofcalc.deposition import model as _model
+from stikstofcalc.deposition.engine import LINE_SPACING_M
 
 #: a square is one point (its centre) beyond this many sides from the receptor
 AREA_FAR_SIDES = 8.0
@@ -474,7 +474,7 @@ def build_tables(m, s, uniq, terrain="uniform"):
     if terrain == "uniform":
         lt, lu = _model.source_tables(m, s, *uniq.T)
         return (*fine_tables(lt, lu), taf)
-    from . import terrain as _terrain
+    from stikstofcalc.deposition import terrain as _terrain
 
     tm = _model.load_terrain_model()
     h, hc, sp, x, y = uniq.T
@@ -500,7 +500,7 @@ def receptor_z0_coefficients(m, s, uniq, terrain):
 def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terrain="uniform",
                   receptor_terrain="hexagon"):
     """Evaluate with the compiled kernel; returns (nox, nh3) per receptor."""
-    from . import terrain as _terrain
+    from stikstofcalc.deposition import terrain as _terrain
 
     m = _model.load_model()
     n = len(sources)

@@ -23,7 +23,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..errors import DataError
+from stikstofcalc.errors import DataError
 
 MODEL_FILE = "ops531_kernel.npz"
 #: exponent of the heat-content interpolation coordinate hc**p (fitted on A6/A9, see docs)
@@ -215,7 +215,7 @@ def _base_table(m: Model, substance: int, h, hc, z0):
     Compiled (``_tables_nb``) when numba is there, else :func:`_base_table_numpy`.
     """
     try:
-        from ._tables_nb import base_tables
+        from stikstofcalc.deposition._tables_nb import base_tables
     except ImportError:  # pragma: no cover - numba is a dependency
         return _base_table_numpy(m, substance, h, hc, z0)
     lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT

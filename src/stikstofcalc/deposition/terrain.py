@@ -37,7 +37,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..errors import DataError
+from stikstofcalc.errors import DataError
 
 TERRAIN_FILE = "z0_250m.npz"
 #: map z0 at or below which a cell is open water (land-use class 6) [m]: the rule of the
@@ -119,7 +119,7 @@ def disk_lnz0_range(x, y, extra_m, radii_m):
     beyond the grid edge are the edge cells, as :func:`cell_index` clamps. Any point
     within ``radius + extra_m`` of (x, y), so the mean ln z0 over any 21-point trajectory
     inside that disk, lies in the range. Used by the pruned search's bound
-    (:mod:`stikstofcalc.assessment`). Points sharing a 250 m cell share the work.
+    (:mod:`stikstofcalc.assessment.core`). Points sharing a 250 m cell share the work.
     """
     g = load_grid()
     x = np.asarray(x, float)
@@ -371,7 +371,7 @@ def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=sl
     """The compiled kernel's receptor arrays, in the order ``perm``: land-use mixture as
     CSR (pointer (n+1), class index 0-8, weight), and the receptor z0 as knot fraction and
     lower knot of the receptor-surface function (fraction -1 without terrain)."""
-    from .model import load_terrain_model, z0_hats
+    from stikstofcalc.deposition.model import load_terrain_model, z0_hats
 
     lu = np.asarray(receptors.landuse, dtype=np.int64)
     pure = terrain == "uniform" and getattr(receptors, "lu_pct", None) is None

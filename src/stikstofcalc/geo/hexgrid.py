@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ..errors import RangeError
+from stikstofcalc.errors import RangeError
 
 #: Area of one AERIUS hexagon [m2] (1 ha).
 HEXAGON_AREA_M2 = 10_000.0

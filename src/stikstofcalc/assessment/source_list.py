@@ -1,0 +1,602 @@
+"""Assess any source list: a sources CSV/Excel or IMAER GML files -> verdict per phase and year.
+
+An omgevingsdienst receives AERIUS files and source lists, not key figures. This module
+turns them into the emission tables the assessment works on
+(:func:`stikstofcalc.assessment.core._assess_tables_steps`), so they get the full report: the
+largest deposition per phase and year, where, hexagons at or above the threshold, the
+verdict, the margin, the headroom in kg NOx and NH3 and the effect distance.
+
+Inputs (``docs/assessment.md``, "Source lists"):
+
+- a sources table in the ``deposition`` format (``source_id, x, y, height_m, heat_mw,
+  nox_kg_yr, nh3_kg_yr``, optional ``spread_m, area_side_m, x_end, y_end, geometry_wkt,
+  case_id``) plus optional ``phase`` (realisatie / gebruik / referentie, or AERIUS's
+  TEMPORARY / PROPOSED / REFERENCE), ``year`` and ``sector_id``. The names of the
+  ``emissions`` output (``nox_kg_per_yr``, ``nh3_kg_per_yr``, ``x_m``, ``y_m``, ``case``,
+  ``docs/nomenclature.md``) are accepted as aliases, so its output feeds this path
+  directly. Missing characteristics come from the sector's defaults (machinery heat
+  content by the ``--werktuig-warmte`` choice), else 5 m / 0 MW / 2.5 m (noted);
+- IMAER GML files (any version the reader takes): each file one situation, TEMPORARY as
+  realisatiefase, PROPOSED as gebruiksfase, REFERENCE shown as the reference situation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from stikstofcalc.errors import InputError, MultipleInputErrors
+from stikstofcalc.emissions.sources import FALLBACK_CHARACTERISTICS, MACHINERY_HEAT, apply_machinery_heat
+
+#: Column aliases -> the ``deposition`` format's name (the emission table's names, and Dutch).
+ALIASES = {"nox_kg_per_yr": "nox_kg_yr", "nh3_kg_per_yr": "nh3_kg_yr", "x_m": "x", "y_m": "y",
+           "case": "case_id", "fase": "phase", "jaar": "year", "sector": "sector_id"}
+#: Phase names accepted in a source list (lower case) -> the assessment's phase.
+PHASES = {"realisatie": "realisatie", "realisatiefase": "realisatie", "temporary": "realisatie",
+          "bouw": "realisatie", "bouwfase": "realisatie",
+          "gebruik": "gebruik", "gebruiksfase": "gebruik", "proposed": "gebruik",
+          "referentie": "referentie", "referentiesituatie": "referentie", "reference": "referentie"}
+#: IMAER situation types -> phase.
+SITUATION_PHASE = {"TEMPORARY": "realisatie", "PROPOSED": "gebruik", "REFERENCE": "referentie"}
+#: Emission-table columns the assessment reads, with the value of a source-list row.
+_FILL = {"source_kind": "bron", "category": "", "component": None, "hours_h": np.nan,
+         "vehicles_per_year": np.nan, "gas_m3": np.nan, "uses_estimate": False, "provenance": ""}
+
+
+@dataclass
+class SourceList:
+    """Sources read from a file, as emission-table rows (one case or many).
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``case, source_id, phase, year, sector_id, label, geometry_wkt, height_m, heat_mw,
+        spread_m, heat_given, nox_kg_per_yr, nh3_kg_per_yr`` and the emission table's
+        columns the assessment reads (``source_kind``, ``category``, ...). ``heat_mw`` is
+        NaN where neither the file nor a sector default gives it yet (filled by
+        :func:`fill_characteristics`).
+    files : list of str
+    notes : list of str
+    """
+
+    table: pd.DataFrame
+    files: list
+    notes: list = field(default_factory=list)
+
+    @property
+    def cases(self) -> list:
+        return list(dict.fromkeys(self.table["case"].tolist()))
+
+
+def is_source_file(path) -> bool:
+    """Whether ``path`` is read by this module (not a project TOML or a batch workbook)."""
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".gml", ".xml"):
+        return True
+    if suffix not in (".csv", ".xlsx"):
+        return False
+    try:
+        from stikstofcalc.io.tables import read_table
+
+        cols = {ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) for c in read_table(p).columns}
+    except InputError:
+        return False
+    return {"nox_kg_yr", "nh3_kg_yr"} <= cols
+
+
+def read_source_files(paths, *, default_year: int | None = None) -> SourceList:
+    """Read one source table (CSV/Excel) or one or more IMAER GML files.
+
+    Parameters
+    ----------
+    paths : path or sequence of paths
+    default_year : int, optional
+        Calendar year of rows without one (default: the current year; noted).
+
+    Raises
+    ------
+    MultipleInputErrors
+        Every problem, with file, row, column, value and what was expected.
+    """
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    gml = [p for p in paths if Path(p).suffix.lower() in (".gml", ".xml")]
+    if gml and len(gml) != len(paths):
+        raise InputError("GML files and a source table cannot be mixed", field="FILE",
+                         value=", ".join(map(str, paths)), expected="IMAER GML files, or one CSV/Excel")
+    if gml:
+        return _read_imaer(gml)
+    if len(paths) != 1:
+        raise InputError("only one source table per run", field="FILE", value=", ".join(map(str, paths)),
+                         expected="one CSV or Excel file (several cases: a case_id column)")
+    return _read_table(paths[0], default_year=default_year)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _text(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v).strip()
+
+
+def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | None, list, list]:
+    """A source table whose invalid cases are left out (for ``batch``).
+
+    Returns
+    -------
+    (SourceList or None, errors, invalid_cases)
+        The valid cases; every problem (InputError with row and field); the case ids
+        with a problem. Problems that belong to no row (a missing column) make every
+        case invalid.
+    """
+    from stikstofcalc.io.tables import read_table
+
+    raw = read_table(path)
+    try:
+        return _read_frame(raw, str(path), default_year=default_year), [], []
+    except MultipleInputErrors as exc:
+        errors = list(exc.errors)
+    cases = _raw_cases(raw, str(path))
+    rows = [e.row for e in errors]
+    if any(not isinstance(r, int) or not 2 <= r < len(raw) + 2 for r in rows):
+        return None, errors, list(dict.fromkeys(cases))
+    bad = list(dict.fromkeys(cases[r - 2] for r in rows))
+    keep = ~np.isin(cases, bad)
+    if not keep.any():
+        return None, errors, bad
+    part = raw[keep].reset_index(drop=True)
+    part.attrs = dict(raw.attrs)
+    return _read_frame(part, str(path), default_year=default_year), errors, bad
+
+
+def _raw_cases(raw, file):
+    col = next((c for c in raw.columns if ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) == "case_id"),
+               None)
+    if col is None:
+        return np.full(len(raw), Path(file).stem, object)
+    return np.array([_text(v) or Path(file).stem for v in raw[col]], object)
+
+
+def _read_table(path, *, default_year=None) -> SourceList:
+    from stikstofcalc.io.tables import read_table
+
+    return _read_frame(read_table(path), str(path), default_year=default_year)
+
+
+def _read_frame(raw, file, *, default_year=None) -> SourceList:
+    from stikstofcalc.deposition.api import SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
+
+    attrs = dict(raw.attrs)
+    errors, notes = [], []
+    rename = {}
+    cols = [str(c) for c in raw.columns]
+    for c in cols:
+        key = c.strip().lower()
+        target = ALIASES.get(key, key)
+        if target != c:
+            if target in cols:
+                errors.append(InputError(f"columns {c!r} and {target!r} both given", file=file,
+                                         field=c, expected="one of the two (they mean the same)"))
+            rename[c] = target
+    df = raw.rename(columns=rename)
+    df.attrs = attrs
+    n = len(df)
+    if "source_id" not in df:  # the emissions output has no source id: the row number
+        df["source_id"] = [f"rij {i + 2}" for i in range(n)]
+        notes.append("geen kolom source_id: bronnen genoemd naar hun rij")
+    # geometry gives the location: the emissions output carries x_m, y_m beside it
+    if "geometry_wkt" in df and "x" in df:
+        has = np.array([_text(v) != "" for v in df["geometry_wkt"]], bool)
+        for c in ("x", "y"):
+            if c in df:
+                df.loc[has, c] = ""
+    sector = _ints(df, "sector_id", file, errors)
+    phase = _phases(df, file, errors)
+    year = _years(df, file, errors, default_year, notes)
+    heat_given = np.array([_text(v) != "" for v in df["heat_mw"]], bool) if "heat_mw" in df else np.zeros(n, bool)
+    _fill_defaults(df, sector, attrs.get("decimal", "."))
+    keep = [c for c in df.columns if c in SOURCE_REQUIRED or c in SOURCE_OPTIONAL]
+    dep = df[keep].copy()
+    dep.attrs = attrs
+    receptor = pd.DataFrame({"receptor_id": ["r"], "x": ["155000"], "y": ["463000"]})
+    if "case_id" in dep:  # one stand-in receptor per case (only the sources are validated here)
+        cases = list(dict.fromkeys(_text(v) for v in dep["case_id"]))
+        receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
+                                 "x": ["155000"] * len(cases), "y": ["463000"] * len(cases),
+                                 "case_id": cases})
+    try:
+        src, _, _ = check_tables(dep, receptor, sources_file=file, allow_extrapolation=True)
+    except MultipleInputErrors as exc:
+        errors.extend(e for e in exc.errors)
+        src = None
+    if errors:
+        raise MultipleInputErrors(errors, file=file)
+    case = _raw_cases(df, file)
+    wkt = [_geometry_text(src, i, _text(df["geometry_wkt"].iloc[i]) if "geometry_wkt" in df else "")
+           for i in range(n)]
+    label = (df["label"].map(_text).to_numpy(object) if "label" in df
+             else np.asarray(src.source_id, object))
+    table = pd.DataFrame({
+        "case": case, "source_id": np.asarray(src.source_id, object), "phase": phase, "year": year,
+        "sector_id": sector, "label": label, "geometry_wkt": wkt,
+        "height_m": src.height_m, "heat_mw": src.heat_mw, "spread_m": src.spread_m,
+        "heat_given": heat_given, "nox_kg_per_yr": src.nox_kg_yr, "nh3_kg_per_yr": src.nh3_kg_yr})
+    for c, v in _FILL.items():  # the emissions output's own columns are kept
+        if c in df and c not in ("uses_estimate",):
+            table[c] = df[c].map(lambda x: x if _text(x) != "" else v).to_numpy(object)
+        else:
+            table[c] = v
+    if "uses_estimate" in df:
+        table["uses_estimate"] = [(_text(v).lower() in ("true", "1", "ja", "waar")) for v in df["uses_estimate"]]
+    for c in ("hours_h", "vehicles_per_year", "gas_m3"):
+        table[c] = pd.to_numeric(table[c], errors="coerce")
+    table["uses_estimate"] = table["uses_estimate"].astype(bool)
+    if "source_kind" in df:  # emissions output: machinery keeps its kind (group names, sensitivity)
+        from stikstofcalc.emissions.inventory import internal_source_kind
+
+        table["source_kind"] = table["source_kind"].map(internal_source_kind)  # "werktuig" as well
+        table["heat_given"] &= table["source_kind"].to_numpy(object) != "machinery"
+    return SourceList(table, [file], notes + src.notes)
+
+
+def _ints(df, col, file, errors):
+    out = np.zeros(len(df), np.int64)
+    if col not in df:
+        return out
+    for i, v in enumerate(df[col].tolist()):
+        t = _text(v)
+        if t == "":
+            continue
+        try:
+            f = float(t.replace(",", "."))
+            if f != int(f) or f < 0:
+                raise ValueError
+            out[i] = int(f)
+        except ValueError:
+            errors.append(InputError(f"sector {t!r} is not an AERIUS sector id", file=file, row=i + 2,
+                                     field=col, value=t, expected="a whole number such as 3220"))
+    return out
+
+
+def _phases(df, file, errors):
+    n = len(df)
+    if "phase" not in df:
+        return np.full(n, "gebruik", object)
+    out = np.empty(n, object)
+    for i, v in enumerate(df["phase"].tolist()):
+        t = _text(v).lower()
+        if t == "":
+            out[i] = "gebruik"
+        elif t in PHASES:
+            out[i] = PHASES[t]
+        else:
+            errors.append(InputError(f"onbekende fase {v!r}", file=file, row=i + 2, field="phase", value=v,
+                                     expected="realisatie, gebruik of referentie (of TEMPORARY, PROPOSED, "
+                                              "REFERENCE)"))
+            out[i] = "gebruik"
+    return out
+
+
+def _years(df, file, errors, default_year, notes):
+    n = len(df)
+    default = int(default_year or dt.date.today().year)
+    if "year" not in df:
+        notes.append(f"geen kolom year: alle bronnen in rekenjaar {default}")
+        return np.full(n, default, np.int64)
+    out = np.full(n, default, np.int64)
+    missing = 0
+    for i, v in enumerate(df["year"].tolist()):
+        t = _text(v)
+        if t == "":
+            missing += 1
+            continue
+        try:
+            f = float(t)
+            if f != int(f) or not 2000 <= f <= 2100:
+                raise ValueError
+            out[i] = int(f)
+        except ValueError:
+            errors.append(InputError(f"{t!r} is not a calendar year", file=file, row=i + 2, field="year",
+                                     value=t, expected="a year such as 2028"))
+    if missing:
+        notes.append(f"{missing} bron(nen) zonder jaar: rekenjaar {default}")
+    return out
+
+
+def _fill_defaults(df, sector, decimal):
+    """Empty ``height_m``/``spread_m`` cells from the sector's defaults (text, as typed);
+    ``heat_mw`` empty: a placeholder 0 (the real value is set by :func:`fill_characteristics`)."""
+    from stikstofcalc.kengetallen import load
+
+    kg = load()
+    n = len(df)
+    for col, q, fallback in (("height_m", "height", FALLBACK_CHARACTERISTICS[0]),
+                             ("heat_mw", None, 0.0),
+                             ("spread_m", "spread", None)):
+        if col not in df:
+            if col == "spread_m":
+                df[col] = [""] * n
+            else:
+                df[col] = [""] * n
+        vals = df[col].tolist()
+        for i in range(n):
+            if _text(vals[i]) != "":
+                continue
+            fig = kg.figure("source_characteristics", int(sector[i]), q, required=False) if q else None
+            v = fig.value if fig is not None else fallback
+            if v is None:  # spread: sector default or the fallback's, at most the height
+                v = FALLBACK_CHARACTERISTICS[2]
+            text = repr(float(v))
+            vals[i] = text.replace(".", ",") if decimal == "," else text
+        df[col] = vals
+
+
+def _geometry_text(src, i, given):
+    if given:
+        return given
+    x, y = float(src.x[i]), float(src.y[i])
+    if np.isfinite(src.x_end[i]):
+        return f"LINESTRING ({x!r} {y!r}, {float(src.x_end[i])!r} {float(src.y_end[i])!r})"
+    a = float(src.area_side_m[i])
+    if a > 0:
+        h = a / 2
+        ring = [(x - h, y - h), (x + h, y - h), (x + h, y + h), (x - h, y + h), (x - h, y - h)]
+        return "POLYGON ((" + ", ".join(f"{p!r} {q!r}" for p, q in ring) + "))"
+    return f"POINT ({x!r} {y!r})"
+
+
+# --------------------------------------------------------------------------- IMAER
+
+
+def _read_imaer(paths) -> SourceList:
+    from stikstofcalc.errors import ImaerFileError
+    from stikstofcalc.io.imaer.reader import read_gml
+
+    rows, errors, notes, files = [], [], [], []
+    case = None
+    for path in paths:
+        files.append(str(path))
+        try:
+            sit = read_gml(path)
+        except ImaerFileError as exc:
+            errors.append(exc)
+            continue
+        st = (sit.situation_type or "").upper()
+        phase = SITUATION_PHASE.get(st)
+        if phase is None:
+            errors.append(InputError(f"situatietype {sit.situation_type!r} wordt niet beoordeeld",
+                                     file=str(path), field="situationType", value=sit.situation_type,
+                                     expected="TEMPORARY (realisatiefase), PROPOSED (gebruiksfase) of "
+                                              "REFERENCE (referentie)"))
+            continue
+        case = case or sit.project_name or Path(path).stem
+        for s in sit.sources:
+            if s.nox <= 0 and s.nh3 <= 0:
+                continue
+            custom = [m for m in s.machines if m.kind == "custom" and m.height_m is not None]
+            h, q, sp = s.height_m, s.heat_mw, s.spread_m
+            if h is None and custom and len(custom) == len(s.machines):  # only custom machines
+                h, q, sp = custom[0].height_m, custom[0].heat_mw, custom[0].spread_m
+            rows.append({"case": case, "source_id": f"{Path(path).stem}:{s.gml_id}", "phase": phase,
+                         "year": int(sit.year), "sector_id": int(s.sector_id or 0),
+                         "label": s.label or s.gml_id, "geometry_wkt": s.wkt,
+                         "height_m": np.nan if h is None else float(h),
+                         "heat_mw": np.nan if q is None else float(q),
+                         "spread_m": np.nan if sp is None else float(sp),
+                         "heat_given": q is not None,
+                         "nox_kg_per_yr": s.nox, "nh3_kg_per_yr": s.nh3,
+                         "provenance": f"IMAER {sit.version} {Path(path).name} {s.gml_id} "
+                                       f"({sit.situation_type}, {sit.aerius_version or 'AERIUS ?'})"})
+        notes.append(f"{Path(path).name}: {sit.situation_type} {sit.year} -> {phase}, "
+                     f"{len(sit.sources)} bron(nen)")
+    if errors:
+        raise MultipleInputErrors(errors)
+    table = pd.DataFrame(rows, columns=["case", "source_id", "phase", "year", "sector_id", "label",
+                                        "geometry_wkt", "height_m", "heat_mw", "spread_m", "heat_given",
+                                        "nox_kg_per_yr", "nh3_kg_per_yr", "provenance"])
+    for c, v in _FILL.items():
+        if c not in table:
+            table[c] = v
+    table["heat_given"] = table["heat_given"].astype(bool)
+    return SourceList(table, files, notes)
+
+
+# --------------------------------------------------------------------------- characteristics
+
+
+def fill_characteristics(table: pd.DataFrame, kg, machinery_heat: str) -> tuple[pd.DataFrame, list]:
+    """Missing characteristics from the sector defaults; machinery heat by ``machinery_heat``.
+
+    Returns
+    -------
+    (DataFrame, notes)
+        ``height_m``, ``heat_mw``, ``spread_m`` filled [m, MW, m] (spread at most the
+        height); ``_machinery_heat`` marks the rows whose heat content follows the choice
+        (a sector with an instruction-table value and no heat content in the file).
+    """
+    t = table.copy()
+    notes = []
+    sid = t["sector_id"].to_numpy(np.int64)
+    out = {c: t[c].to_numpy(float).copy() for c in ("height_m", "heat_mw", "spread_m")}
+    eligible = np.zeros(len(t), bool)
+    fallback = 0
+    for s in dict.fromkeys(sid.tolist()):
+        rows = sid == s
+        has = kg.has("source_characteristics", int(s), "height")
+        if has and kg.has("source_characteristics", int(s), "heat_content_instruction"):
+            eligible |= rows & ~t["heat_given"].to_numpy(bool)
+        for col, q, fb in (("height_m", "height", FALLBACK_CHARACTERISTICS[0]),
+                           ("heat_mw", "heat_content", FALLBACK_CHARACTERISTICS[1]),
+                           ("spread_m", "spread", FALLBACK_CHARACTERISTICS[2])):
+            miss = rows & np.isnan(out[col])
+            if not miss.any():
+                continue
+            fig = kg.figure("source_characteristics", int(s), q, required=False)
+            out[col][miss] = fig.value if fig is not None else fb
+            fallback += int(miss.sum()) if fig is None else 0
+    if fallback:
+        notes.append("bronnen zonder kenmerken in een sector zonder standaard: hoogte 5 m, warmte 0 MW, "
+                     "spreiding 2,5 m aangenomen (AERIUS-standaard van sector 4110)")
+    for col, v in out.items():
+        t[col] = v
+    t["spread_m"] = np.minimum(t["spread_m"].to_numpy(float), t["height_m"].to_numpy(float))
+    t["_machinery_heat"] = eligible
+    if "source_kind" in t:
+        t["_machinery_heat"] |= t["source_kind"].to_numpy(object) == "machinery"
+    return apply_source_heat(t, kg, machinery_heat), notes
+
+
+def apply_source_heat(t: pd.DataFrame, kg, choice: str) -> pd.DataFrame:
+    """:func:`stikstofcalc.emissions.sources.apply_machinery_heat` on the rows marked ``_machinery_heat``."""
+    kind = t["source_kind"].copy()
+    t2 = t.copy()
+    t2["source_kind"] = np.where(t["_machinery_heat"].to_numpy(bool), "machinery", "_other")
+    out = apply_machinery_heat(t2, kg, choice)
+    if out is t2:
+        return t
+    out["source_kind"] = kind.to_numpy(object)
+    return out
+
+
+def row_keys(table: pd.DataFrame) -> list:
+    """Template key ``(geometry_wkt, height_m, heat_mw, spread_m)`` of every row."""
+    return list(zip(table["geometry_wkt"].tolist(), table["height_m"].astype(float).tolist(),
+                    table["heat_mw"].astype(float).tolist(),
+                    np.minimum(table["spread_m"].to_numpy(float), table["height_m"].to_numpy(float)).tolist()))
+
+
+# --------------------------------------------------------------------------- many sources
+
+#: Above this many sources in a case, sources with the same phase, year, characteristics and
+#: kind of geometry share one source template per substance (weights = their share of the
+#: group's NOx or NH3), so a list of thousands of sources costs a few templates instead of one
+#: each (memory and time of the unit deposition scale with the templates). The deposition is
+#: the same (linear in emission); dominant sources and headroom are then per group. An
+#: estimate: below it, per-source results are worth the cost.
+MERGE_SOURCES_ABOVE = 200
+
+
+def merged_tables(tables: dict) -> tuple[dict, dict, object]:
+    """Group the rows of every table into per-substance templates (see :data:`MERGE_SOURCES_ABOVE`).
+
+    Returns
+    -------
+    (tables, keys, Templates)
+        One row per group and substance (``nox`` row: the group's NOx, ``nh3`` row: its NH3),
+        their template keys, and the templates built from all tables' groups.
+    """
+    from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt
+    from stikstofcalc.emissions.sources import Templates
+
+    geoms: dict = {}
+    out_tables, out_keys, groups = {}, {}, {}
+    for name, t in tables.items():
+        kind = []
+        for w in t["geometry_wkt"].tolist():
+            if w not in geoms:
+                geoms[w] = parse_wkt(w)
+            kind.append(geoms[w].kind)
+        h, q, sp = (t[c].to_numpy(float) for c in ("height_m", "heat_mw", "spread_m"))
+        sp = np.minimum(sp, h)
+        gk = list(zip(t["phase"].tolist(), t["year"].tolist(), h.tolist(), q.tolist(), sp.tolist(), kind))
+        rows = []
+        keys = []
+        by = {}
+        for i, k in enumerate(gk):
+            by.setdefault(k, []).append(i)
+        for k, idx in by.items():
+            sub = t.iloc[idx]
+            for sub_name, col in (("nox", "nox_kg_per_yr"), ("nh3", "nh3_kg_per_yr")):
+                total = float(sub[col].sum())
+                if total <= 0:
+                    continue
+                gkey = (f"bronnen:{k[5]}:{k[0]}:{k[1]}:{sub_name}:{hash(tuple(sub['geometry_wkt']))}",
+                        k[2], k[3], k[4])
+                shares = (sub[col].to_numpy(float) / total)
+                groups.setdefault(gkey, (list(sub["geometry_wkt"]), shares))
+                row = sub.iloc[0].to_dict()
+                row.update(label=f"{len(idx)} bronnen ({k[5]}, {k[2]:g} m, {k[3]:g} MW)",
+                           nox_kg_per_yr=total if sub_name == "nox" else 0.0,
+                           nh3_kg_per_yr=total if sub_name == "nh3" else 0.0,
+                           uses_estimate=bool(sub["uses_estimate"].any()), source_kind="bron")
+                rows.append(row)
+                keys.append(gkey)
+        out_tables[name] = pd.DataFrame(rows, columns=list(t.columns))
+        out_keys[name] = keys
+    uniq = list(groups)
+    parts, bbox, labels = [], np.zeros((len(uniq), 4)), []
+    for g, key in enumerate(uniq):
+        wkts, shares = groups[key]
+        gs = [geoms[w] for w in wkts]
+        n = len(gs)
+        nan = np.full(n, np.nan)
+        el = expand(nan, nan, np.zeros(n), nan, nan, gs)
+        parts.append((el.x, el.y, el.area_side_m, el.x_end, el.y_end, el.weight * shares[el.parent],
+                      np.full(len(el.x), g, np.int64)))
+        b = np.array([gg.bounds for gg in gs])
+        bbox[g] = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+        labels.append(f"{n} bronnen ({len(el.x)} elementair)")
+    cols = [np.concatenate(c) for c in zip(*parts)] if parts else [np.zeros(0)] * 6 + [np.zeros(0, np.int64)]
+    el = Elementary(*cols)
+    arr = np.array([k[1:] for k in uniq], dtype=float).reshape(len(uniq), 3)
+    tp = Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox,
+                   ["bronnen met gelijke fase, jaar, kenmerken en soort geometrie samen gerekend "
+                    f"(meer dan {MERGE_SOURCES_ABOVE} bronnen; dominante bronnen per groep)"])
+    return out_tables, out_keys, tp
+
+
+# --------------------------------------------------------------------------- assessment
+
+
+def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=None, prune: bool = True,
+                       machinery_heat=None, sensitivity: bool = True, kengetallen=None,
+                       provenance: bool = True, netted: bool = False, per_hexagon: bool = False) -> list:
+    """Assess every case of a source list (:func:`read_source_files`, or paths).
+
+    Returns
+    -------
+    list of Assessment
+        One per case, in file order; the same fields as a project's
+        (:func:`stikstofcalc.assessment.core.assess_project`), without the standard measures.
+    """
+    from stikstofcalc import kengetallen as _kg
+    from stikstofcalc import rules
+    from stikstofcalc.assessment.core import SENSITIVITY, _assess_tables_steps, drive
+    from stikstofcalc.emissions.sources import machinery_heat_choice, other_machinery_heat
+
+    sl = sources if isinstance(sources, SourceList) else read_source_files(sources)
+    kg = kengetallen if kengetallen is not None else _kg.load()
+    reg = rules.get_regime(regime)
+    heat = machinery_heat_choice(machinery_heat)
+    alt_heat = other_machinery_heat(heat)
+    out = []
+    for case in sl.cases:
+        part = sl.table[sl.table["case"] == case].reset_index(drop=True)
+        plan, notes = fill_characteristics(part, kg, heat)
+        tables = {"plan": plan}
+        if sensitivity:
+            alt = apply_source_heat(plan, kg, alt_heat)
+            if alt is not plan:
+                tables[SENSITIVITY] = alt
+        templates = None
+        if len(part) > MERGE_SOURCES_ABOVE:
+            tables, keys, templates = merged_tables(tables)
+        else:
+            keys = {name: row_keys(t) for name, t in tables.items()}
+        extra = [f"bronnen uit {', '.join(Path(f).name for f in sl.files)}"] + list(sl.notes) + notes
+        a = drive(_assess_tables_steps(
+            str(case), tables, keys, reg=reg, kg=kg, receptors=receptors, receptor_margin=receptor_margin,
+            prune=prune, netted=netted, sensitivity=sensitivity, heat=heat, alt_heat=alt_heat,
+            provenance=provenance, site_notes=lambda extra=extra: extra, per_hexagon=per_hexagon,
+            templates=templates))
+        if a.provenance is not None:
+            a.provenance["source_files"] = list(sl.files)
+        out.append(a)
+    return out

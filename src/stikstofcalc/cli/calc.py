@@ -1,0 +1,101 @@
+"""``stikstofcalc calc``: one project -> verdict per phase and year (thin layer).
+
+Library: :func:`stikstofcalc.assessment.core.assess_project` computes,
+:mod:`stikstofcalc.io.report` formats and writes. Errors in the input become a message
+and exit code 2 (:func:`stikstofcalc.cli.main.user_errors`).
+"""
+
+from __future__ import annotations
+
+import click
+
+from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import csv_format_option, guard, overwrite_option
+from stikstofcalc.cli.maps import map_dir_option, map_option
+from stikstofcalc.rules import DEFAULT_REGIME, REGIMES
+
+
+@click.command(name="calc")
+@click.argument("project", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--regime", type=click.Choice(list(REGIMES)), default=DEFAULT_REGIME, show_default=True,
+              help="Regels voor het oordeel; bouwvrijstelling en ondergrens-1mol dienen ter vergelijking.")
+@click.option("--receptors", type=click.Path(dir_okay=False),
+              help="Eigen receptoren (CSV/Excel: receptor_id, of x, y, of lat, lon; eventueel KDW, "
+                   "achtergronddepositie of overschrijding). Standaard: Natura 2000-hexagons binnen 25 km.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="Schrijf het resultaat naar RESULT.json of RESULT.csv (bij CSV de herkomst ernaast).")
+@click.option("--salderen", "netted", is_flag=True,
+              help="Toon ook de gebruiksfase gesaldeerd met de referentiesituatie (informatie voor "
+                   "een vergunningaanvraag; verandert het oordeel niet).")
+@click.option("--no-measures", is_flag=True, help="Zonder de standaardmaatregelen.")
+@click.option("--werktuig-warmte", "machinery_heat", type=click.Choice(["conservatief", "instructie"]),
+              default=None, help="Warmte-inhoud van mobiele werktuigen: conservatief = 0 MW (standaard; "
+              "zo reproduceert OPS-LT de AERIUS 2024-uitvoer), instructie = 0,02 MW (sector 3210) / "
+              "0,035 MW (3220) uit de AERIUS-instructie. Standaard: construction.werktuig_warmte van "
+              "het project, anders conservatief. De uitvoer toont ook de andere keuze.")
+@click.option("--per-hexagon", "per_hexagon", type=click.Path(dir_okay=False),
+              help="Schrijf de depositie per hexagon per fase en jaar naar HEX.csv of HEX.gpkg "
+                   "(GeoPackage met hexagonen in EPSG:28992); rekent dan alle hexagons door.")
+@map_option
+@map_dir_option
+@overwrite_option
+@csv_format_option
+@user_errors
+@guard(inputs=("project", "receptors"),
+       outputs={"output": (".json", ".csv"), "map_path": (".png",), "per_hexagon": (".csv", ".gpkg")},
+       folders=("map_dir",), computes=True)
+def calc(project, regime, receptors, output, netted, no_measures, map_path=None, map_dir=None,
+         machinery_heat=None, per_hexagon=None, overwrite=False, csv_format="standaard"):
+    """Toets PROJECT (.toml), of een bronnenlijst (CSV/Excel in het formaat van deposition, of
+    IMAER-GML: TEMPORARY = realisatiefase, PROPOSED = gebruiksfase, REFERENCE = referentie):
+    is per fase en kalenderjaar een vergunning nodig?"""
+    from stikstofcalc.io import report
+    from stikstofcalc.assessment.core import assess_project
+    from stikstofcalc.assessment.source_list import is_source_file
+
+    if per_hexagon:
+        report.check_hexagon_path(per_hexagon)
+    if len(project) > 1 or is_source_file(project[0]):
+        return _calc_sources(project, regime, receptors, output, netted, machinery_heat, per_hexagon,
+                             map_path or map_dir, csv_format)
+    project = project[0]
+
+    if map_path or map_dir:  # fail before computing when matplotlib is missing
+        from stikstofcalc.maps.draw import require_matplotlib
+
+        require_matplotlib()
+    result = assess_project(project, regime=regime, receptors=receptors, netted=netted,
+                            measures=not no_measures, machinery_heat=machinery_heat,
+                            per_hexagon=bool(per_hexagon))
+    click.echo(report.format_report(result))
+    if output:
+        written = report.write_result(result, output, dialect=csv_format)
+        click.echo("-> " + ", ".join(str(p) for p in written))
+    if per_hexagon:
+        click.echo("-> " + str(report.write_hexagons([result], per_hexagon)))
+    if map_path or map_dir:
+        from stikstofcalc.maps.draw import write_deposition_maps
+
+        drawn = write_deposition_maps(project, result, path=map_path, directory=map_dir,
+                                      regime=regime, receptors=receptors)
+        click.echo("-> " + ", ".join(str(p) for p in drawn))
+
+
+def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_hexagon, maps,
+                  csv_format="standaard"):
+    """``calc`` on a source list or IMAER files: the full report per case (no measures)."""
+    from stikstofcalc.io import report
+    from stikstofcalc.errors import InputError
+    from stikstofcalc.assessment.source_list import assess_source_list
+
+    if maps:
+        raise InputError("kaarten zijn er alleen voor projectbestanden (.toml)", field="--map",
+                         expected="een .toml-project, of laat --map/--map-dir weg")
+    results = assess_source_list(files, regime=regime, receptors=receptors, netted=netted,
+                                 machinery_heat=machinery_heat, per_hexagon=bool(per_hexagon))
+    click.echo("\n\n".join(report.format_report(a) for a in results))
+    if output:
+        written = report.write_results(results, output, dialect=csv_format)
+        click.echo("-> " + ", ".join(str(p) for p in written))
+    if per_hexagon:
+        click.echo("-> " + str(report.write_hexagons(results, per_hexagon)))

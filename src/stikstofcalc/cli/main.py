@@ -1,0 +1,131 @@
+"""The ``stikstofcalc`` command line: a thin click layer over the library.
+
+Every command parses its options, calls one library function and turns
+:class:`~stikstofcalc.errors.StikstofError` into a message and exit code 2
+(bad input) or 1 (other failures). No computation happens here.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+
+import click
+
+from stikstofcalc import __version__
+from stikstofcalc.errors import StikstofError
+
+
+#: How every error message of the command line starts (the library's and click's own).
+ERROR_PREFIX = "fout:"
+_HELP_NL = "Toon deze hulp en stop."
+
+
+def user_errors(func):
+    """Turn library errors into a clean message and a non-zero exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except StikstofError as exc:
+            click.echo(f"{ERROR_PREFIX} {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+class _DutchGroup(click.Group):
+    """The ``stikstofcalc`` group: click's own errors (unknown option, bad value) start with
+    :data:`ERROR_PREFIX` like the library's, and ``-h/--help`` is explained in Dutch, for
+    every command (the one place at the edge)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        self._dutch_help()
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if exc.ctx is not None:
+                click.echo(exc.ctx.get_usage(), err=True, color=exc.ctx.color)
+                click.echo(f"Zie '{exc.ctx.command_path} --help'.\n", err=True)
+            click.echo(f"{ERROR_PREFIX} {_dutch_usage(exc)}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"{ERROR_PREFIX} {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Afgebroken.", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def _dutch_help(self):
+        todo = [self]
+        while todo:
+            cmd = todo.pop()
+            opt = cmd.get_help_option(click.Context(cmd, help_option_names=["-h", "--help"]))
+            if opt is not None:
+                opt.help = _HELP_NL
+            todo += list(getattr(cmd, "commands", {}).values())
+
+
+def _dutch_usage(exc) -> str:
+    """click's usage errors in Dutch: unknown option, missing or bad value (the detail of a
+    bad value is the option's own check, Dutch for every range check of the package)."""
+    def hint():
+        if exc.param is not None and exc.ctx is not None:
+            return exc.param.get_error_hint(exc.ctx)
+        h = exc.param_hint
+        return " / ".join(h) if isinstance(h, (list, tuple)) else (h or "")
+
+    if isinstance(exc, click.NoSuchOption):
+        text = f"onbekende optie {exc.option_name}"
+        if exc.possibilities:
+            text += " (bedoelt u " + " of ".join(sorted(exc.possibilities)) + "?)"
+        return text
+    if isinstance(exc, click.MissingParameter):
+        kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "")
+        kind = {"argument": "argument", "option": "optie"}.get(kind, "parameter")
+        return f"{kind} {hint()} ontbreekt".replace("  ", " ")
+    if isinstance(exc, click.BadParameter):
+        detail = exc.message
+        for pattern, dutch in _CLICK_NL:
+            detail = re.sub(pattern, dutch, detail)
+        return f"ongeldige waarde voor {hint()}: {detail}"
+    return re.sub(r"^No such command (.*)\.$", r"onbekende opdracht \1 (zie stikstofcalc --help)",
+                  exc.format_message())
+
+
+#: click's own texts for a bad value of a typed option, in Dutch.
+_CLICK_NL = [(r"^(.*) is not one of (.*)\.$", r"\1 is geen van \2"),
+             (r"^(.*) is not a valid float\.$", r"\1 is geen getal"),
+             (r"^(.*) is not a valid integer\.$", r"\1 is geen geheel getal"),
+             (r"^(.*) is not in the range (.*)\.$", r"\1 ligt niet in het bereik \2"),
+             (r"^File (.*) does not exist\.$", r"bestand \1 bestaat niet"),
+             (r"^File (.*) is a directory\.$", r"\1 is een map, geen bestand"),
+             (r"^Directory (.*) is a file\.$", r"\1 is een bestand, geen map")]
+
+
+@click.group(cls=_DutchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stikstofcalc", help="Toon de versie en stop.")
+def main():
+    """Voortoets stikstofdepositie voor bouwprojecten in Nederland.
+
+    Rekent bronnen (of de kengetallen van een project) om naar depositie in
+    mol N/ha/jr op receptoren, met een emulator van OPS-LT 5.3.1 die in
+    milliseconden rekent. Elke opdracht heeft eigen hulp: stikstofcalc OPDRACHT --help.
+    """
+
+
+def _register():
+    from stikstofcalc.cli.commands import register
+
+    register(main)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
