@@ -25,30 +25,11 @@ def graph():
 
 #: import cycles still open (each a set of modules)
 KNOWN_CYCLES = [
-    {"batch.run", "io.excel.results"},
-    {"cli.main", "cli.batch", "cli.calc", "cli.capacity", "cli.commands", "cli.emissions", "cli.imaer",
-     "cli.maps", "cli.deposition"},
     {"deposition.core", "deposition.engine", "deposition.fast"},
 ]
 
 #: (importing module, private name, defining module) still open
-KNOWN_PRIVATE = {
-    ("batch.run", "_normalise_number", "units"),
-    ("batch.run", "_check_columns", "assessment.core"),
-    ("batch.run", "_verdict_provenance", "assessment.core"),
-    ("batch.run", "_raw_cases", "assessment.source_list"),
-    ("capacity.core", "_reach", "maps.draw"),
-    ("capacity.core", "_translated", "maps.draw"),
-    ("capacity.core", "_unit_pairs", "maps.draw"),
-    ("capacity.output", "_sheet_paths", "io.excel.stream"),
-    ("capacity.plan", "_weights", "assessment.core"),
-    ("capacity.woondeal", "_prepare", "maps.draw"),
-    ("io.excel.results", "_sheet_paths", "io.excel.stream"),
-    ("maps.draw", "_to_rd", "assessment.core"),
-    ("maps.draw", "_weights", "assessment.core"),
-    ("maps.draw", "_receptor_set", "assessment.core"),
-    ("assessment.source_list", "_assess_tables_steps", "assessment.core"),
-}
+KNOWN_PRIVATE: set = set()
 
 
 def _short(name: str) -> str:

@@ -51,7 +51,7 @@ _AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")
 _THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
 
 
-def _normalise_number(text: str) -> str:
+def normalise_number(text: str) -> str:
     """Dutch or English number text -> a Python float literal; raise ValueError if ambiguous."""
     if "," in text and "." in text:  # Dutch "10.000,5": dots group thousands
         return text.replace(".", "").replace(",", ".")
@@ -79,7 +79,7 @@ def parse_quantity(text: str, *, field: str = "value"):
     match = re.match(r"^\s*([+-]?[\d.,]+(?:[eE][+-]?\d+)?)\s*(.*)$", raw)
     try:
         if match:
-            number, unit_text = _normalise_number(match.group(1)), match.group(2)
+            number, unit_text = normalise_number(match.group(1)), match.group(2)
         else:
             number, unit_text = "1", raw
         unit_text = re.sub(r"\bper\b", "/", unit_text)

@@ -948,14 +948,14 @@ class Assessment:
             flat["dominant_share"] = dom[0]["share"] if dom else None
             for k, v in r["headroom"].items():
                 flat[f"headroom_{k}"] = v
-            flat.update(_check_columns(r))
+            flat.update(check_columns(r))
             rows.append({"case": self.case, "measure": "plan", **flat})
         for m in self.measures:
             rows.append({"case": self.case, **m})
         return pd.DataFrame(rows)
 
 
-def _to_rd(project):
+def to_rd(project):
     """A project with RD coordinates (WGS84 location converted, routes rebuilt)."""
     from stikstofcalc.emissions.project import parse_project
     from stikstofcalc.geo.receptors import wgs84_to_rd
@@ -970,7 +970,7 @@ def _to_rd(project):
     return parse_project(raw, file=project.file)
 
 
-def _receptor_set(templates, receptors, margin):
+def receptor_set(templates, receptors, margin):
     """Default receptors (N2K hexagons within 25 km) or the user's, collapsed per hexagon.
 
     The default set comes as a dict of column arrays, the user's as a DataFrame (both
@@ -1003,7 +1003,7 @@ def _receptor_set(templates, receptors, margin):
     return rec, {"source": path or "table", "notes": notes}
 
 
-def _weights(table, tidx, n_fields):
+def template_weights(table, tidx, n_fields):
     """Emission of each field per row -> (n_rows, n_fields)."""
     w = np.zeros((len(table), n_fields))
     r = np.arange(len(table))
@@ -1135,7 +1135,7 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     if not isinstance(project, Project):
         project = read_project(project)
     reg = rules.get_regime(regime)
-    project = _to_rd(project)
+    project = to_rd(project)
     check_site(project)
     kg = kengetallen if kengetallen is not None else kengetallen_for(project)
     if plan is None:
@@ -1162,14 +1162,14 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         if alt is not plan:
             tables[SENSITIVITY] = alt
     keys = {name: row_keys(t, project) for name, t in tables.items()}
-    return (yield from _assess_tables_steps(
+    return (yield from assess_tables_steps(
         project.name, tables, keys, reg=reg, kg=kg, receptors=receptors,
         receptor_margin=receptor_margin, prune=prune, netted=netted, sensitivity=sensitivity,
         heat=heat, alt_heat=alt_heat, provenance=provenance, site_notes=lambda: _site_notes(project),
         per_hexagon=per_hexagon))
 
 
-def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,
+def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,
                          sensitivity, heat, alt_heat, provenance, site_notes, per_hexagon=False,
                          templates=None):
     """The assessment of emission tables with their template keys (projects and source lists).
@@ -1187,7 +1187,7 @@ def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, recepto
     # scenarios: (measure, phase, year) -> weight vector; rows per scenario for groups
     scen, scen_rows, plan_info = [], [], None
     for name, t in tables.items():
-        w = _weights(t, templates.index(keys[name]), n_f)
+        w = template_weights(t, templates.index(keys[name]), n_f)
         info = _RowInfo.of(t) if name == "plan" else None
         plan_info = info if name == "plan" else plan_info
         for (phase, year), idx in _phase_years(t).items():
@@ -1197,7 +1197,7 @@ def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, recepto
             scen_rows.append((None if info is None else info.take(idx), w[idx]))
     W = np.array([rw.sum(axis=0) for _, rw in scen_rows]).reshape(len(scen), n_f)
 
-    rec, rec_info = _receptor_set(templates, receptors, receptor_margin)
+    rec, rec_info = receptor_set(templates, receptors, receptor_margin)
     rx, ry = np.asarray(rec["x"], float), np.asarray(rec["y"], float)
     relevant = np.asarray(rec["relevant"], bool)
     rec = _Receptors(rec)
@@ -1257,7 +1257,7 @@ def _assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, recepto
     prov = (_provenance(__version__, kg, reg, rec_info, plan_info, tables["plan"], templates)
             if provenance else None)
     if prov is not None:
-        prov.update(_verdict_provenance(kg, heat, band))
+        prov.update(verdict_provenance(kg, heat, band))
     out = Assessment(case_name, reg, results, measure_rows, reference, rec_info, prov, notes)
     if per_hexagon:
         out.hexagons = hexagon_table(search, [scen[i] for i in plan_idx + ref_idx],
@@ -1516,7 +1516,7 @@ def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> Non
                         f"({out['max_display']})")
 
 
-def _verdict_provenance(kg, heat: str, band: dict) -> dict:
+def verdict_provenance(kg, heat: str, band: dict) -> dict:
     """Provenance of the machinery heat content, the sector characteristics and the band."""
     return {
         "machinery_heat": {
@@ -1533,7 +1533,7 @@ def _verdict_provenance(kg, heat: str, band: dict) -> dict:
     }
 
 
-def _check_columns(r: dict) -> dict:
+def check_columns(r: dict) -> dict:
     """Flat columns of the borderline band and the machinery heat sensitivity (CSV, batch)."""
     band = r.get("borderline_band") or [None, None]
     sens = r.get("sensitivity") or {}

@@ -143,7 +143,7 @@ def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | No
         return _read_frame(raw, str(path), default_year=default_year), [], []
     except MultipleInputErrors as exc:
         errors = list(exc.errors)
-    cases = _raw_cases(raw, str(path))
+    cases = raw_cases(raw, str(path))
     rows = [e.row for e in errors]
     if any(not isinstance(r, int) or not 2 <= r < len(raw) + 2 for r in rows):
         return None, errors, list(dict.fromkeys(cases))
@@ -156,7 +156,7 @@ def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | No
     return _read_frame(part, str(path), default_year=default_year), errors, bad
 
 
-def _raw_cases(raw, file):
+def raw_cases(raw, file):
     col = next((c for c in raw.columns if ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) == "case_id"),
                None)
     if col is None:
@@ -218,7 +218,7 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         src = None
     if errors:
         raise MultipleInputErrors(errors, file=file)
-    case = _raw_cases(df, file)
+    case = raw_cases(df, file)
     wkt = [_geometry_text(src, i, _text(df["geometry_wkt"].iloc[i]) if "geometry_wkt" in df else "")
            for i in range(n)]
     label = (df["label"].map(_text).to_numpy(object) if "label" in df
@@ -568,7 +568,7 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
     """
     from stikstofcalc import kengetallen as _kg
     from stikstofcalc import rules
-    from stikstofcalc.assessment.core import SENSITIVITY, _assess_tables_steps, drive
+    from stikstofcalc.assessment.core import SENSITIVITY, assess_tables_steps, drive
     from stikstofcalc.emissions.sources import machinery_heat_choice, other_machinery_heat
 
     sl = sources if isinstance(sources, SourceList) else read_source_files(sources)
@@ -591,7 +591,7 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
         else:
             keys = {name: row_keys(t) for name, t in tables.items()}
         extra = [f"bronnen uit {', '.join(Path(f).name for f in sl.files)}"] + list(sl.notes) + notes
-        a = drive(_assess_tables_steps(
+        a = drive(assess_tables_steps(
             str(case), tables, keys, reg=reg, kg=kg, receptors=receptors, receptor_margin=receptor_margin,
             prune=prune, netted=netted, sensitivity=sensitivity, heat=heat, alt_heat=alt_heat,
             provenance=provenance, site_notes=lambda extra=extra: extra, per_hexagon=per_hexagon,

@@ -42,7 +42,7 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
 from stikstofcalc.io.excel.reader import NO_CACHED_VALUE, RawBook, read_book
-from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME, Column
+from stikstofcalc.io.excel.schema import CASES_SHEET, RESULT_COLUMNS, SHEET_BY_NAME, Column
 
 #: Cases per work item sent to a worker process [-].
 CHUNK_SIZE = 64
@@ -101,11 +101,11 @@ def _whole(value):
         if math.isfinite(value) and value == int(value):
             return int(value)
         return value  # the project check names it: "not a whole number"
-    from stikstofcalc.units import _normalise_number
+    from stikstofcalc.units import normalise_number
 
     text = value.strip()
     try:
-        number = float(_normalise_number(text))
+        number = float(normalise_number(text))
     except ValueError as exc:
         raise CellError(f"{text!r} is not a whole number ({exc})", "a whole number such as 24") from exc
     if not math.isfinite(number) or number != int(number):
@@ -649,9 +649,9 @@ SOURCE_COLUMNS = ["case", "phase", "year", "source_kind", "category", "label", "
                   "edition"]
 
 
-def _check_columns(r) -> dict:
+def check_columns(r) -> dict:
     """Grensgeval and machinery heat sensitivity columns (issue 12; assessment._check_columns)."""
-    from stikstofcalc.assessment.core import _check_columns as cols
+    from stikstofcalc.assessment.core import check_columns as cols
 
     return cols(r)
 
@@ -682,7 +682,7 @@ def result_rows(assessment) -> list[dict]:
             "nox_kg_per_yr": r["nox_kg_per_yr"], "nh3_kg_per_yr": r["nh3_kg_per_yr"],
             "regime": assessment.regime.name, "uses_estimate": r["uses_estimate"],
             "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes))),
-            **_check_columns(r),
+            **check_columns(r),
         })
     return out
 
@@ -1105,19 +1105,6 @@ def _run(path, book, writer, *, regime, jobs, progress, command, timings):
     return out
 
 
-RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt", "max_deposition",
-                  "max_rounded", "max_display", "threshold", "area_name", "n2k_number", "receptor_id",
-                  "x", "y", "n_hexagons_above", "hectares_above", "margin_factor",
-                  "headroom_nox_kg_per_yr", "headroom_nh3_kg_per_yr", "dominant_source",
-                  "dominant_share", "headroom_source_current", "headroom_source_allowed",
-                  "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
-                  "regime", "uses_estimate", "notes"]
-#: issue 12: grensgeval and machinery heat sensitivity (assessment._check_columns)
-RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
-                   "alt_heat", "alt_heat_max_deposition", "alt_heat_max_display",
-                   "alt_heat_permit_needed", "alt_heat_verdict_differs"]
-
-
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
     """What the ``herkomst`` sheet records: versions, editions and hashes, model, rules, input."""
     from stikstofcalc import __version__, kengetallen, rules
@@ -1150,10 +1137,10 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
 
 def _verdict_check_provenance(kg, reg) -> dict:
     """Machinery heat content, characteristics per sector and the grensgeval band (issue 12)."""
-    from stikstofcalc.assessment.core import _verdict_provenance, borderline_band
+    from stikstofcalc.assessment.core import verdict_provenance, borderline_band
     from stikstofcalc.emissions.sources import DEFAULT_MACHINERY_HEAT
 
-    out = _verdict_provenance(kg, DEFAULT_MACHINERY_HEAT, borderline_band(kg, reg.threshold_mol_ha_yr))
+    out = verdict_provenance(kg, DEFAULT_MACHINERY_HEAT, borderline_band(kg, reg.threshold_mol_ha_yr))
     out["machinery_heat"]["note"] += ("; per zaak te kiezen in de kolom construction.werktuig_warmte "
                                       "(resultaten: machinery_heat)")
     return out
@@ -1184,9 +1171,9 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
                         message=e.message or str(e), expected=e.expected) for e in errors]
     if problems:  # name the case of each row
         from stikstofcalc.io.tables import read_table
-        from stikstofcalc.assessment.source_list import _raw_cases
+        from stikstofcalc.assessment.source_list import raw_cases
 
-        cases = _raw_cases(read_table(path), str(path))
+        cases = raw_cases(read_table(path), str(path))
         for p, e in zip(problems, errors):
             p["zaak"] = cases[e.row - 2] if isinstance(e.row, int) and 2 <= e.row < len(cases) + 2 else None
     results, srcs = [], []

@@ -251,7 +251,7 @@ def _search(pw, pairs, threshold, start=None):
 def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
     """Distance from each site beyond which the plan of ``sizes[i]`` stays below ``levels[i]``
     on every hexagon (kernel envelope, ``maps._reach``; 0 for size 0) [m]."""
-    from stikstofcalc.maps.draw import _reach, _translated
+    from stikstofcalc.maps.draw import reach_distance, translated_sources
 
     out = np.zeros(len(sizes))
     sizes = np.asarray(sizes, np.int64)
@@ -261,7 +261,7 @@ def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
             continue
         g = np.flatnonzero(inv == u)
         lv = np.maximum(np.asarray(levels, float)[g], 1e-300)
-        out[g] = _reach(pw.templates, _translated(pw.templates, dx[g], dy[g]), sz.W, lv)
+        out[g] = reach_distance(pw.templates, translated_sources(pw.templates, dx[g], dy[g]), sz.W, lv)
     return out
 
 
@@ -276,7 +276,7 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     """
     from scipy.spatial import cKDTree
 
-    from stikstofcalc.maps.draw import _translated, _unit_pairs
+    from stikstofcalc.maps.draw import translated_sources, unit_pairs
     from stikstofcalc.geo.receptors import default_receptors
 
     plan, tp = pw.plan, pw.templates
@@ -302,19 +302,19 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     tree = cKDTree(np.column_stack([hx, hy]))
     full = 25_000.0 + extent
     n_hex = np.asarray(tree.query_ball_point(pts, r=full, return_length=True), np.int64)
-    moved = _translated(tp, dx, dy)
+    moved = translated_sources(tp, dx, dy)
 
     def pairs_within(radius):
         balls = tree.query_ball_point(pts, r=np.minimum(radius, full))
         ci = np.repeat(np.arange(nc), [len(b) for b in balls])
         hi = np.concatenate([np.asarray(b, np.int64) for b in balls]) if ci.size else ci
-        return _Pairs(_unit_pairs(tp, moved, hx, hy, ci, hi), ci, hi, nc)
+        return _Pairs(unit_pairs(tp, moved, hx, hy, ci, hi), ci, hi, nc)
 
     # 1. an upper bound of the capacity from the nearest hexagons
     k = min(SEED, len(rec))
     _, seed = tree.query(pts, k=k)
     sci, shi = np.repeat(np.arange(nc), k), np.asarray(seed).reshape(-1)
-    seeds = _Pairs(_unit_pairs(tp, moved, hx, hy, sci, shi), sci, shi, nc)
+    seeds = _Pairs(unit_pairs(tp, moved, hx, hy, sci, shi), sci, shi, nc)
     lo_seed, hi_seed, probes = _search(pw, seeds, threshold)
     kmax = plan.maximum // plan.step
     # 2. every hexagon where the plan of one step above that bound can reach the threshold

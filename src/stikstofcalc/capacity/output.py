@@ -70,7 +70,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
 
-    from stikstofcalc.io.excel.stream import (SheetSpool, _sheet_paths, splice_spools, template_row,
+    from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,
         template_styles)
 
     path = Path(path)
@@ -108,7 +108,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
             try:
                 wb.save(saved)
                 with zipfile.ZipFile(saved) as z:
-                    parts = _sheet_paths(z)
+                    parts = sheet_paths(z)
                     for name, frame in streamed.items():
                         row, styles, _, _ = template_styles(z.read(parts[name]))
                         spools[name] = SheetSpool(styles, first_row=row, mode="concat", directory=path.parent)

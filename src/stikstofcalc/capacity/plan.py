@@ -258,7 +258,7 @@ class PlanWeights:
 
     def _compute(self, sizes):
         from stikstofcalc.emissions import inventory
-        from stikstofcalc.assessment.core import _weights
+        from stikstofcalc.assessment.core import template_weights
         from stikstofcalc.emissions.sources import row_keys
 
         projects = [self.plan.project(n) for n in sizes]
@@ -274,7 +274,7 @@ class PlanWeights:
                 raise InputError("de bronnen van het plan veranderen met de omvang", case=p.name,
                                  expected="een plantype waarvan de bronnen (geometrie, kenmerken) bij elke "
                                           "omvang dezelfde zijn") from exc
-            w = _weights(sub, tidx, n_f)
+            w = template_weights(sub, tidx, n_f)
             ph, yr = sub["phase"].to_numpy(object), sub["year"].to_numpy(np.int64)
             scen = {}
             for i, key in enumerate(zip(ph.tolist(), yr.tolist())):

@@ -144,7 +144,7 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
 def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
     """Summed deposition of ``projects`` (list of (name, Project)) per hexagon and calendar year."""
     from stikstofcalc.assessment.core import unit_deposition
-    from stikstofcalc.maps.draw import _prepare, scenario_weights
+    from stikstofcalc.maps.draw import project_templates, scenario_weights
     from stikstofcalc.geo.natura2000 import load_natura2000
     from stikstofcalc.geo.receptors import default_receptor_arrays
     from stikstofcalc.rules import get_regime, permit_needed
@@ -154,7 +154,7 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
     thr = reg.threshold_mol_ha_yr
     prepared, rec_sets = [], []
     for name, p in projects:
-        project, kg, plan, keys, templates = _prepare(p, None)
+        project, kg, plan, keys, templates = project_templates(p, None)
         scen, W = scenario_weights(plan, keys, templates)
         rec = default_receptor_arrays(*templates.source_points())
         prepared.append((name, project, kg, scen, W, templates))

@@ -2,14 +2,14 @@
 
 Library: :func:`stikstofcalc.assessment.core.assess_project` computes,
 :mod:`stikstofcalc.io.report` formats and writes. Errors in the input become a message
-and exit code 2 (:func:`stikstofcalc.cli.main.user_errors`).
+and exit code 2 (:func:`stikstofcalc.cli.options.user_errors`).
 """
 
 from __future__ import annotations
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import csv_format_option, guard, overwrite_option
 from stikstofcalc.cli.maps import map_dir_option, map_option
 from stikstofcalc.rules import DEFAULT_REGIME, REGIMES

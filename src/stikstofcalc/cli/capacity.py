@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import guard, overwrite_option
 from stikstofcalc.rules import DEFAULT_REGIME, REGIMES
 

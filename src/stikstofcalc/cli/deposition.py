@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import guard, overwrite_option
 
 

@@ -1,7 +1,7 @@
 """``stikstofcalc emissions`` and ``stikstofcalc kengetallen list|show|export``.
 
 Thin commands over :mod:`.inventory` and :mod:`.kengetallen`; library errors
-become a message and exit code 2 (see :func:`stikstofcalc.cli.main.user_errors`).
+become a message and exit code 2 (see :func:`stikstofcalc.cli.options.user_errors`).
 Files are written atomically (temporary file + rename).
 """
 
@@ -11,7 +11,7 @@ import json
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import csv_format_option, guard, overwrite_option
 
 

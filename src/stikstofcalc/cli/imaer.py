@@ -1,7 +1,7 @@
 """``stikstofcalc export-imaer`` and ``stikstofcalc check-imaer``: AERIUS interchange.
 
 Thin commands over :mod:`stikstofcalc.io.imaer`; library errors become a message and
-exit code 2 (see :func:`stikstofcalc.cli.main.user_errors`).
+exit code 2 (see :func:`stikstofcalc.cli.options.user_errors`).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import guard, overwrite_option
 from stikstofcalc.ranges import click_range
 

@@ -7,33 +7,17 @@ Every command parses its options, calls one library function and turns
 
 from __future__ import annotations
 
-import functools
 import re
 import sys
 
 import click
 
 from stikstofcalc import __version__
-from stikstofcalc.errors import StikstofError
+from stikstofcalc.cli.commands import register
+from stikstofcalc.cli.options import ERROR_PREFIX, user_errors  # noqa: F401 (re-exported)
 
 
-#: How every error message of the command line starts (the library's and click's own).
-ERROR_PREFIX = "fout:"
 _HELP_NL = "Toon deze hulp en stop."
-
-
-def user_errors(func):
-    """Turn library errors into a clean message and a non-zero exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except StikstofError as exc:
-            click.echo(f"{ERROR_PREFIX} {exc}", err=True)
-            sys.exit(2)
-
-    return wrapper
 
 
 class _DutchGroup(click.Group):
@@ -119,13 +103,7 @@ def main():
     """
 
 
-def _register():
-    from stikstofcalc.cli.commands import register
-
-    register(main)
-
-
-_register()
+register(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from stikstofcalc.cli.main import user_errors
+from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import guard, overwrite_option
 from stikstofcalc.rules import DEFAULT_REGIME, REGIMES
 

@@ -18,9 +18,30 @@ from __future__ import annotations
 import functools
 import glob
 import os
+import sys
 from pathlib import Path
 
 import click
+
+from stikstofcalc.errors import StikstofError
+
+#: How every error message of the command line starts (the library's and click's own).
+ERROR_PREFIX = "fout:"
+
+
+def user_errors(func):
+    """Turn library errors into a clean message and a non-zero exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except StikstofError as exc:
+            click.echo(f"{ERROR_PREFIX} {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
 
 #: ``--overwrite``, the same flag and text on every command that writes files.
 overwrite_option = click.option("--overwrite", is_flag=True,

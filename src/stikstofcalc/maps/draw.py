@@ -138,16 +138,16 @@ class DepositionMap:
     area_names: dict = field(default_factory=dict)
 
 
-def _prepare(project, kengetallen):
+def project_templates(project, kengetallen):
     """Project in RD, its key figures, plan emission table, template keys and templates."""
     from stikstofcalc.emissions import inventory
-    from stikstofcalc.assessment.core import _to_rd
+    from stikstofcalc.assessment.core import to_rd
     from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
     from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
 
     if not isinstance(project, Project):
         project = read_project(project)
-    project = _to_rd(project)
+    project = to_rd(project)
     check_site(project)
     kg = kengetallen if kengetallen is not None else kengetallen_for(project)
     plan = inventory.emission_sources(project, kengetallen=kg)
@@ -164,9 +164,9 @@ def scenario_weights(plan, keys, templates) -> tuple[list, np.ndarray]:
     W : ndarray, shape (n_scenarios, 2 n_templates)
         ``W[s, 2t]`` kg NOx/yr and ``W[s, 2t + 1]`` kg NH3/yr of template ``t`` [kg/yr].
     """
-    from stikstofcalc.assessment.core import _weights
+    from stikstofcalc.assessment.core import template_weights
 
-    w = _weights(plan, templates.index(keys), 2 * len(templates))
+    w = template_weights(plan, templates.index(keys), 2 * len(templates))
     groups = plan.groupby(["phase", "year"], sort=False).indices
     scen = [(p, int(y)) for (p, y) in groups if p != "referentie"]
     W = np.array([w[groups[(p, y)]].sum(axis=0) for (p, y) in
@@ -258,17 +258,17 @@ def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
     the unit deposition ``U``); the phase-year's deposition is ``W[s] @ U``. The
     assessment's pruned search finds the same maximum (tested).
     """
-    from stikstofcalc.assessment.core import PHASE_LABEL, _receptor_set, assess_project, unit_deposition
+    from stikstofcalc.assessment.core import PHASE_LABEL, receptor_set, assess_project, unit_deposition
     from stikstofcalc.geo.natura2000 import load_natura2000
     from stikstofcalc.geo.receptors import HEXAGON_RADIUS_M
     from stikstofcalc.rules import format_deposition
 
-    project, kg, plan, keys, templates = _prepare(project, kengetallen)
+    project, kg, plan, keys, templates = project_templates(project, kengetallen)
     if assessment is None:
         assessment = assess_project(project, regime=regime, receptors=receptors, measures=False,
                                     kengetallen=kg, receptor_margin=receptor_margin)
     scen, W = scenario_weights(plan, keys, templates)
-    rec, _ = _receptor_set(templates, receptors, receptor_margin)
+    rec, _ = receptor_set(templates, receptors, receptor_margin)
     rx, ry = np.asarray(rec["x"], float), np.asarray(rec["y"], float)
     rid = np.asarray(rec["receptor_id"], np.int64)
     rel = np.asarray(rec["relevant"], bool)
@@ -391,7 +391,7 @@ def candidate_offsets(radius_m: float, step_m: float) -> tuple[np.ndarray, np.nd
     return dx[keep], dy[keep]
 
 
-def _translated(templates, dx, dy):
+def translated_sources(templates, dx, dy):
     """Elementary sources of every template at every offset: (x, y, x_end, y_end, t, c)."""
     e = templates.elementary
     nc = dx.size
@@ -404,7 +404,7 @@ def _translated(templates, dx, dy):
     return x, y, xe, ye, t, c
 
 
-def _unit_pairs(templates, moved, hx, hy, ci, hi):
+def unit_pairs(templates, moved, hx, hy, ci, hi):
     """Unit deposition (2 n_t, m) of each template moved to site ``ci`` on hexagon ``hi``."""
     from stikstofcalc.assessment.core import DEFAULT_Z0_M
     from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
@@ -444,7 +444,7 @@ def _near_source_pairs(templates, moved, hx, hy, ci, hi, u):
     return u
 
 
-def _reach(templates, moved, W, level):
+def reach_distance(templates, moved, W, level):
     """Distance [m] beyond which no phase-year can reach ``level`` (n_sites,), from the
     kernel envelope of every template at every site (:func:`assessment.envelope`)."""
     from stikstofcalc.assessment.core import BOUND_DISTANCE_FACTOR, BOUND_SAFETY, envelope
@@ -518,7 +518,7 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     from stikstofcalc.rules import get_regime
     from stikstofcalc.emissions.sources import in_netherlands
 
-    project, kg, plan, keys, templates = _prepare(project, kengetallen)
+    project, kg, plan, keys, templates = project_templates(project, kengetallen)
     scen, W = scenario_weights(plan, keys, templates)
     if phase is not None:
         keep = [i for i, s in enumerate(scen) if s[0] == phase]
@@ -550,17 +550,17 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     M = np.zeros((nc, len(scen)))
     evaluated = 0
     if len(rec) and nc:
-        moved = _translated(templates, dx, dy)
+        moved = translated_sources(templates, dx, dy)
         tree = cKDTree(np.column_stack([hx, hy]))
         k = min(HEADROOM_SEED, len(rec))
         _, seed = tree.query(np.column_stack([x0 + dx, y0 + dy]), k=k)
         ci, hi = np.repeat(np.arange(nc), k), np.asarray(seed).reshape(-1)
-        lower = _site_max(W @ _unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc)
-        reach = _reach(templates, moved, W, np.maximum(lower.max(axis=1), 1e-300)) + extent
+        lower = _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc)
+        reach = reach_distance(templates, moved, W, np.maximum(lower.max(axis=1), 1e-300)) + extent
         balls = tree.query_ball_point(np.column_stack([x0 + dx, y0 + dy]), r=reach)
         ci = np.repeat(np.arange(nc), [len(b) for b in balls])
         hi = np.concatenate([np.asarray(b, np.int64) for b in balls]) if ci.size else ci
-        M = np.maximum(lower, _site_max(W @ _unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc))
+        M = np.maximum(lower, _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc))
         evaluated = int(ci.size)
     worst = M.max(axis=1) if M.size else np.zeros(nc)
     with np.errstate(divide="ignore"):

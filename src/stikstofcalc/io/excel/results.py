@@ -33,7 +33,7 @@ from stikstofcalc.io.excel.cells import (EXCEL_CELL_MAX, PAGE_CHARS, WIDE, excel
     print_setup, row_heights, text_cell)
 from stikstofcalc.io.excel.cells import plain_cell as _plain
 from stikstofcalc.io.excel.schema import CASES_SHEET
-from stikstofcalc.io.excel.stream import (SheetSpool, _sheet_paths, splice_spools, template_row,
+from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,
     template_styles)
 
 #: Excel's limit on the characters in one cell.
@@ -399,7 +399,7 @@ class ResultsWriter:
             buf = io.BytesIO()
             probe.save(buf)
         with zipfile.ZipFile(buf) as z:
-            parts = _sheet_paths(z)
+            parts = sheet_paths(z)
             found = {name: template_styles(z.read(parts[name])) for name in ("resultaten", "bronnen")}
         self.spools = {
             "resultaten": SheetSpool(found["resultaten"][1], first_row=found["resultaten"][0], mode="records",
@@ -420,7 +420,7 @@ class ResultsWriter:
         sources : DataFrame or None
             The chunk's ``bronnen`` rows (``batch.SOURCE_COLUMNS``).
         """
-        from stikstofcalc.batch.run import RESULT_COLUMNS
+        from stikstofcalc.io.excel.schema import RESULT_COLUMNS
 
         records = None
         if not isinstance(results, pd.DataFrame):

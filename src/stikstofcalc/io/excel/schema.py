@@ -244,3 +244,20 @@ def choice_lists(kg) -> dict[str, list[str]]:
         "category": kg.values("machinery_factors", "category"),
         "regime": list(REGIMES),
     }
+
+
+# ------------------------------------------------------------------ results
+
+#: The columns of the ``resultaten`` sheet and of the batch's results table, in order
+#: (:func:`stikstofcalc.batch.run.result_rows` fills them).
+RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt", "max_deposition",
+                  "max_rounded", "max_display", "threshold", "area_name", "n2k_number", "receptor_id",
+                  "x", "y", "n_hexagons_above", "hectares_above", "margin_factor",
+                  "headroom_nox_kg_per_yr", "headroom_nh3_kg_per_yr", "dominant_source",
+                  "dominant_share", "headroom_source_current", "headroom_source_allowed",
+                  "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
+                  "regime", "uses_estimate", "notes"]
+#: issue 12: grensgeval and machinery heat sensitivity (:func:`stikstofcalc.assessment.core.check_columns`)
+RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
+                   "alt_heat", "alt_heat_max_deposition", "alt_heat_max_display",
+                   "alt_heat_permit_needed", "alt_heat_verdict_differs"]

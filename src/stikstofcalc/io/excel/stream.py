@@ -174,7 +174,7 @@ def render_rows(frame: pd.DataFrame, first_row: int, styles: list[str], wrap_wid
         yield "".join(out).encode("utf-8")
 
 
-def _sheet_paths(zf: zipfile.ZipFile) -> dict:
+def sheet_paths(zf: zipfile.ZipFile) -> dict:
     """Sheet name -> part name inside the package."""
     wb = zf.read("xl/workbook.xml").decode("utf-8")
     rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
@@ -500,7 +500,7 @@ def splice_spools(path, spools: dict, out_path) -> None:
     by the spooled rows of ``spools`` (sheet name -> :class:`SheetSpool`); the other parts
     are copied as stored."""
     with zipfile.ZipFile(path) as src:
-        parts = _sheet_paths(src)
+        parts = sheet_paths(src)
         wanted = {parts[name]: spool for name, spool in spools.items()}
         infos = src.infolist()
         entries = []
