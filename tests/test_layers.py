@@ -1,11 +1,13 @@
-"""The import graph may only get better (issue 14): no new import cycle, no new private
-name used across modules.
+"""The import contract (issue 14): layers call down only, no import cycle, no private name
+used across modules.
 
-``tools/import_graph.py`` reads the sources with ``ast``. The lists below are the debts
-still open; a change that removes one must remove it here too (the test says so), a
-change that adds one fails.
+``tools/import_graph.py`` reads the sources with ``ast`` (nothing is imported) and holds
+the layer order, :data:`LAYERS`. Any import from a higher layer, any cycle and any
+``_private`` name taken from another module fails the build.
 """
 import importlib.util
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -23,34 +25,41 @@ def graph():
     return mod, mod.build(ROOT / "src")
 
 
-#: import cycles still open (each a set of modules)
-KNOWN_CYCLES = [
-    {"deposition.core", "deposition.engine", "deposition.fast"},
-]
-
-#: (importing module, private name, defining module) still open
-KNOWN_PRIVATE: set = set()
-
-
-def _short(name: str) -> str:
-    return name.removeprefix("stikstofcalc.")
-
-
-def test_no_new_import_cycle(graph):
+def test_no_import_cycle(graph):
     mod, g = graph
-    found = [{_short(m) for m in c} for c in mod.cycles(g)]
-    new = [c for c in found if not any(c <= k for k in KNOWN_CYCLES)]
-    assert not new, f"new import cycle(s): {new}"
-    gone = [k for k in KNOWN_CYCLES if not any(c & k for c in found)]
-    assert not gone, f"cycle(s) removed - take them off KNOWN_CYCLES: {gone}"
+    assert mod.cycles(g) == []
 
 
-def test_no_new_private_import(graph):
+def test_no_private_name_across_modules(graph):
     mod, g = graph
-    found = {(_short(e.src), n, _short(e.dst)) for e in mod.private_imports(g) for n in e.names}
-    assert not (found - KNOWN_PRIVATE), f"private names used across modules: {found - KNOWN_PRIVATE}"
-    assert not (KNOWN_PRIVATE - found), \
-        f"fixed - take them off KNOWN_PRIVATE: {KNOWN_PRIVATE - found}"
+    found = [f"{e.src}:{e.line} takes {e.names} from {e.dst}" for e in mod.private_imports(g)]
+    assert found == []
+
+
+def test_every_module_has_a_layer(graph):
+    mod, g = graph
+    for name in g.modules:
+        mod.layer_of(name)  # raises KeyError for a module outside LAYERS
+
+
+def test_layers_call_down_only(graph):
+    mod, g = graph
+    up = [f"{e.src}:{e.line} imports {e.dst}" for e in mod.upward_imports(g)]
+    assert up == []
+
+
+def test_layer_order_is_the_documented_one(graph):
+    """Spot checks that the table means what the package docstring says."""
+    mod, _ = graph
+    lv = mod.layer_of
+    assert lv("stikstofcalc.errors") < lv("stikstofcalc.geo.receptors") < lv("stikstofcalc.deposition.engine")
+    assert lv("stikstofcalc.deposition.engine") < lv("stikstofcalc.emissions.inventory")
+    assert lv("stikstofcalc.emissions.inventory") < lv("stikstofcalc.io.excel.results")
+    assert lv("stikstofcalc.io.excel.results") < lv("stikstofcalc.assessment.core") < lv("stikstofcalc.batch.run")
+    assert lv("stikstofcalc.batch.run") < lv("stikstofcalc.capacity.core") < lv("stikstofcalc.cli.main")
+    assert lv("stikstofcalc.io.imaer.reader") < lv("stikstofcalc.geo.receptors") < lv("stikstofcalc.io.imaer.writer")
+    assert lv("stikstofcalc.deposition.arrays") == 0
+    assert lv("stikstofcalc") == len(mod.LAYERS) - 1
 
 
 def test_graph_tool_finds_a_cycle(tmp_path, graph):
@@ -65,3 +74,29 @@ def test_graph_tool_finds_a_cycle(tmp_path, graph):
     assert mod.cycles(g) == [["stikstofcalc.a", "stikstofcalc.b"]]
     assert [e.names for e in mod.private_imports(g)] == [("_hidden",)]
     assert mod.cycles(g, top_level_only=True) == []
+
+
+def test_checker_finds_an_upward_import(tmp_path, graph):
+    """The layer check itself: an import of the CLI from the deposition engine is found,
+    also inside a function."""
+    mod, _ = graph
+    pkg = tmp_path / "stikstofcalc"
+    (pkg / "deposition").mkdir(parents=True)
+    (pkg / "cli").mkdir()
+    for d in (pkg, pkg / "deposition", pkg / "cli"):
+        (d / "__init__.py").write_text("")
+    (pkg / "cli" / "main.py").write_text("from stikstofcalc.deposition import engine\n")
+    (pkg / "deposition" / "engine.py").write_text("def f():\n    from stikstofcalc.cli import main\n")
+    g = mod.build(tmp_path)
+    up = mod.upward_imports(g)
+    assert [(e.src, e.dst, e.in_function) for e in up] == \
+        [("stikstofcalc.deposition.engine", "stikstofcalc.cli.main", True)]
+
+
+@pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff not installed (pip install -e '.[test]')")
+def test_ruff_is_clean():
+    """pyflakes/pycodestyle/bugbear as configured in pyproject.toml ([tool.ruff])."""
+    out = subprocess.run(["ruff", "check", "--quiet", "src", "tests", "tools", "benchmarks"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+

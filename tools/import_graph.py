@@ -5,10 +5,9 @@ check is fast and has no side effects) and reports
 
 * strongly connected components of more than one module (import cycles), counting imports
   at module level and inside functions alike;
-* imports placed inside functions (allowed only for optional extras, listed in
-  ``LAZY_ALLOWED``);
+* how many imports are placed inside functions (counted, not yet a rule);
 * ``_private`` names imported from another module;
-* imports that go up the layer order of ``LAYERS`` (``tests/test_layers.py`` holds the
+* imports that go up the layer order of :data:`LAYERS` (``tests/test_layers.py`` holds the
   contract and fails the build on any of these).
 
 Run: ``python tools/import_graph.py`` (prints the report, exit 1 when there are findings).
@@ -22,6 +21,50 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = "stikstofcalc"
+
+
+#: The layer order, lowest first: a module may import from its own layer and the ones below,
+#: never from one above (checked for imports at module level and inside functions alike).
+#: An entry names a module and everything under it; the longest matching entry wins.
+LAYERS: list[tuple[str, list[str]]] = [
+    ("basis", ["_version", "_lazy", "errors", "conventions", "units", "limits", "ranges",
+               "deposition.arrays"]),
+    ("files (low level)", ["io.atomic", "io.gpkg", "io.imaer", "io.imaer.xmltree", "io.imaer.xsd",
+                           "io.imaer.model", "io.imaer.pdf", "io.imaer.reader"]),
+    ("rules and key figures", ["rules", "kengetallen"]),
+    ("geo", ["geo"]),
+    ("deposition", ["deposition"]),
+    ("emissions", ["emissions"]),
+    ("tables, workbooks, AERIUS files", ["io", "io.imaer.check", "io.imaer.writer"]),
+    ("assessment", ["assessment"]),
+    ("batch", ["batch"]),
+    ("maps and capacity", ["maps", "capacity"]),
+    ("front ends", ["cli", "__main__", ""]),
+]
+
+
+def layer_of(module: str) -> int:
+    """Index in :data:`LAYERS` of a module (``stikstofcalc.`` prefix optional)."""
+    name = module.removeprefix(PACKAGE).removeprefix(".")
+    best, level = -1, None
+    for i, (_, entries) in enumerate(LAYERS):
+        for entry in entries:
+            if entry == "" and name == "":
+                match = 0
+            elif entry and (name == entry or name.startswith(entry + ".")):
+                match = len(entry)
+            else:
+                continue
+            if match > best:
+                best, level = match, i
+    if level is None:
+        raise KeyError(f"module {module!r} is in no layer of LAYERS")
+    return level
+
+
+def upward_imports(g: Graph) -> list[Edge]:
+    """Imports of a module from a higher layer than the importer's."""
+    return [e for e in g.edges if layer_of(e.dst) > layer_of(e.src)]
 
 
 @dataclass
@@ -171,10 +214,14 @@ def report(g: Graph) -> str:
     priv = private_imports(g)
     lines.append(f"private names imported across modules: {len(priv)}")
     lines += [f"  {e.src}:{e.line} takes {', '.join(e.names)} from {e.dst}" for e in priv]
+    up = upward_imports(g)
+    lines.append(f"imports from a higher layer: {len(up)}")
+    lines += [f"  {e.src}:{e.line} ({LAYERS[layer_of(e.src)][0]}) imports {e.dst} "
+              f"({LAYERS[layer_of(e.dst)][0]})" for e in up]
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
     graph = build()
     print(report(graph))
-    sys.exit(1 if cycles(graph) or private_imports(graph) else 0)
+    sys.exit(1 if cycles(graph) or private_imports(graph) or upward_imports(graph) else 0)

@@ -7,6 +7,6 @@ Layers (each calls only the ones below it)::
     cli                     a thin click front end
 """
 
-__version__ = "0.1.0"
+from stikstofcalc._version import __version__
 
 __all__ = ["__version__"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M
+from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError
 
 
@@ -87,7 +87,7 @@ DISPLAY_DECIMALS = 2
 #: KDW margin for "nearly overloaded" [mol N/ha/yr] (rule "relevance").
 NEARLY_EXCEEDED_MARGIN_MOL_HA_YR = 70.0
 #: Calculation distance per source [m] (rule "cutoff_25km"); the engine's cut-off.
-CUTOFF_M = DEFAULT_CUTOFF_M
+CUTOFF_M = CALCULATION_DISTANCE_M
 #: Phase names: realisation (construction) and use.
 PHASES = ("realisatie", "gebruik")
 

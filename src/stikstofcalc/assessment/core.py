@@ -1128,7 +1128,6 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         answers them one by one, ``assessment_many`` many cases at once) and returns
         the Assessment.
     """
-    from stikstofcalc import __version__
     from stikstofcalc.emissions import inventory
     from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
 
@@ -1178,7 +1177,7 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     the inventory's columns; ``keys`` gives every row's template key
     (:func:`stikstofcalc.emissions.sources.row_keys` or :func:`stikstofcalc.assessment.source_list.row_keys`).
     """
-    from stikstofcalc import __version__
+    from stikstofcalc._version import __version__
 
     if templates is None:
         templates = build_templates([k for ks in keys.values() for k in ks])

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors
-from stikstofcalc.emissions.sources import FALLBACK_CHARACTERISTICS, MACHINERY_HEAT, apply_machinery_heat
+from stikstofcalc.emissions.sources import FALLBACK_CHARACTERISTICS, apply_machinery_heat
 
 #: Column aliases -> the ``deposition`` format's name (the emission table's names, and Dutch).
 ALIASES = {"nox_kg_per_yr": "nox_kg_yr", "nh3_kg_per_yr": "nh3_kg_yr", "x_m": "x", "y_m": "y",

@@ -33,11 +33,9 @@ import re
 import tempfile
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
@@ -832,7 +830,7 @@ def _worker_init():
         numba.set_num_threads(1)
     os.environ.update(env)
     threadpool_limits(limits=1)
-    from stikstofcalc.assessment import many as assessment_many
+    from stikstofcalc.assessment import many as assessment_many  # noqa: F401 - loaded before the freeze
     from stikstofcalc.emissions import inventory  # noqa: F401 - loaded before the freeze
     from stikstofcalc.deposition import fast  # noqa: F401
 
@@ -1107,7 +1105,8 @@ def _run(path, book, writer, *, regime, jobs, progress, command, timings):
 
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
     """What the ``herkomst`` sheet records: versions, editions and hashes, model, rules, input."""
-    from stikstofcalc import __version__, kengetallen, rules
+    from stikstofcalc import kengetallen, rules
+    from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
     from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.rules import permit_needed
 from stikstofcalc.capacity.plan import PHASES, PlanWeights
 
@@ -292,7 +293,7 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
                         np.zeros(nc, np.int64))
     if nc == 0:
         return empty
-    rec = default_receptors(xs, ys, radius_m=25_000.0 + extent)
+    rec = default_receptors(xs, ys, radius_m=CALCULATION_DISTANCE_M + extent)
     if not len(rec):
         return empty
     hx, hy = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
@@ -300,7 +301,7 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     num = rec["n2k_number"].to_numpy(np.int64)
     pts = np.column_stack([xs, ys])
     tree = cKDTree(np.column_stack([hx, hy]))
-    full = 25_000.0 + extent
+    full = CALCULATION_DISTANCE_M + extent
     n_hex = np.asarray(tree.query_ball_point(pts, r=full, return_length=True), np.int64)
     moved = translated_sources(tp, dx, dy)
 

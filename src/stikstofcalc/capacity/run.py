@@ -231,7 +231,7 @@ def _run(tasks, *, progress, client, scheduler, workers, dask):
 
 
 def _provenance(res, plans) -> dict:
-    from stikstofcalc import __version__
+    from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
     from stikstofcalc.geo.natura2000 import ATTRIBUTION
 

@@ -224,7 +224,7 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
 
 
 def _provenance(res, prepared) -> dict:
-    from stikstofcalc import __version__
+    from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
     from stikstofcalc.geo.natura2000 import ATTRIBUTION
 

@@ -251,7 +251,6 @@ def write_woondeal_workbook(res, path, *, group=None):
 
 
 def write_woondeal_geopackage(res, path, *, group=None):
-    import numpy as np
     import pandas as pd
 
     from stikstofcalc.capacity import output as out

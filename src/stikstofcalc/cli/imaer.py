@@ -32,7 +32,8 @@ def export_imaer(project, outdir, year, overwrite=False):
     elke geldige zaak krijgt dan een eigen map in OUTPUT; ongeldige zaken worden genoemd en
     de afsluitcode is 3.
     """
-    from stikstofcalc.io.imaer.writer import write_project, write_workbook
+    from stikstofcalc.batch.imaer import write_workbook
+    from stikstofcalc.io.imaer.writer import write_project
 
     if str(project).lower().endswith((".xlsx", ".csv")):
         per_case, problems = write_workbook(project, outdir, year=year)

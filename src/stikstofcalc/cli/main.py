@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from stikstofcalc import __version__
+from stikstofcalc._version import __version__
 from stikstofcalc.cli.commands import register
 from stikstofcalc.cli.options import ERROR_PREFIX, user_errors  # noqa: F401 (re-exported)
 

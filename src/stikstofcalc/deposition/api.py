@@ -14,7 +14,6 @@ silently fixed. Column contract and defaults: ``docs/deposition_io.md``.
 from __future__ import annotations
 
 import collections
-import difflib
 from dataclasses import dataclass, field
 
 import numpy as np

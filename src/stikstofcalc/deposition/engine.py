@@ -26,21 +26,14 @@ import numpy as np
 from stikstofcalc.errors import RangeError
 from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
 from stikstofcalc.deposition import model as _model
-
-#: spacing of the quadrature points on a line source [m] (OPS reference set A11 used 10 m)
-LINE_SPACING_M = 10.0
-#: target spacing of the quadrature grid in a square area source [m]
-AREA_SPACING_M = 4.0
-#: most quadrature points per side of a square (2000 m side: 10 m spacing)
-AREA_MAX_M = 200
-
+from stikstofcalc.deposition.arrays import (AREA_MAX_M, AREA_SPACING_M, CALIBRATED_RANGES,
+                                            LINE_SPACING_M, DepositionResult, ReceptorArrays,
+                                            SourceArrays)
 
 def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform") -> list[str]:
     """Refuse source parameters outside the calibrated range (or note them). With the
     roughness map the sources' ``z0_m`` is not used (the map's z0 is, clamped to the
     kernel's range), so it is not checked."""
-    from stikstofcalc.deposition.core import CALIBRATED_RANGES
-
     notes = []
     for name, (lo, hi, unit) in CALIBRATED_RANGES.items():
         if name == "z0_m" and terrain != "uniform":
@@ -97,7 +90,6 @@ def quadrature(sources):
 
 
 def _take_sources(s, idx):
-    from stikstofcalc.deposition.core import SourceArrays
 
     return SourceArrays(x=s.x[idx], y=s.y[idx], height_m=s.height_m[idx], heat_mw=s.heat_mw[idx],
                         nox_kg_yr=s.nox_kg_yr[idx], nh3_kg_yr=s.nh3_kg_yr[idx],
@@ -106,7 +98,6 @@ def _take_sources(s, idx):
 
 
 def _take_receptors(r, idx):
-    from stikstofcalc.deposition.core import ReceptorArrays
 
     return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=r.landuse[idx],
                           z0_m=None if r.z0_m is None else r.z0_m[idx],
@@ -194,7 +185,6 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
 def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto",
              terrain="map", receptor_terrain="hexagon"):
     """Validate, then evaluate with the fast path when available (see module doc)."""
-    from stikstofcalc.deposition.core import DepositionResult
     from stikstofcalc.deposition.terrain import RECEPTOR_MODES, TERRAIN_MODES
 
     if terrain not in TERRAIN_MODES:
@@ -216,7 +206,6 @@ def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, 
 
 def ReceptorArrays_like(r, idx, landuse):
     """Receptors ``idx`` of ``r`` with one land-use class and no percentages."""
-    from stikstofcalc.deposition.core import ReceptorArrays
 
     return ReceptorArrays(x=r.x[idx], y=r.y[idx], landuse=landuse,
                           case=None if r.case is None else r.case[idx])

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 try:  # numba is a dependency, but keep the package importable without it
-    import numba
+    import numba  # noqa: F401 - availability check
     from numba import njit, prange
 
     HAVE_NUMBA = True
@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover
     HAVE_NUMBA = False
 
 from stikstofcalc.deposition import model as _model
-from stikstofcalc.deposition.engine import LINE_SPACING_M
+from stikstofcalc.deposition.arrays import LINE_SPACING_M
 
 #: a square is one point (its centre) beyond this many sides from the receptor
 AREA_FAR_SIDES = 8.0

@@ -279,7 +279,7 @@ def _quantity(c, table, key, unit, field_, rng, *, required=False):
     except StikstofError as exc:
         c.add(field_, None, exc=exc)
         return None
-    except (OverflowError, ValueError) as exc:  # "1e999" and other numbers float() cannot hold
+    except (OverflowError, ValueError):  # "1e999" and other numbers float() cannot hold
         c.add(field_, f"{_short(value)} is geen bruikbaar getal", value=_short(value),
               expected=ranges.RANGES[rng].describe(), exc=None)
         return None

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stikstofcalc.errors import InputError
-from stikstofcalc.deposition.core import CALIBRATED_RANGES
+from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
 
 #: Default coverage tolerance: refine the quadtree until the boundary squares hold at
 #: most this fraction of a polygon's area (the rest sits in squares entirely inside).

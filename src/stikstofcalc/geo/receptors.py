@@ -32,14 +32,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
-from stikstofcalc.geo.hexgrid import (COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M,
-    HEXAGON_AREA_M2, HEXAGON_HEIGHT_M, HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, ROW_SPACING_M,
-    hexagon_vertices, receptor_id_to_xy, xy_to_receptor_id)
+from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
+    COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M, HEXAGON_AREA_M2, HEXAGON_HEIGHT_M,
+    HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, ROW_SPACING_M, hexagon_vertices, receptor_id_to_xy,
+    xy_to_receptor_id)
 
 #: Default selection radius [m]: AERIUS stops at 25 km from each source since 20 Jan 2022,
 #: upheld by ABRvS 5 Apr 2023 (ECLI:NL:RVS:2023:1299); same value as the engine's cut-off.
-DEFAULT_RADIUS_M = 25_000.0
+DEFAULT_RADIUS_M = CALCULATION_DISTANCE_M
 
 RD_NEW_EPSG = 28992
 WGS84_EPSG = 4326

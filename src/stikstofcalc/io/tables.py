@@ -278,7 +278,7 @@ def _write_xlsx(df, fh, notes, provenance=None):
 
 def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terrain=None) -> dict:
     """What produced a deposition output: package and model data versions, inputs, settings."""
-    from stikstofcalc import __version__
+    from stikstofcalc._version import __version__
     from stikstofcalc.deposition.fast import HAVE_NUMBA
     from stikstofcalc.deposition.model import model_info
 

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, StikstofError
 
 #: A4 landscape [in] (297 x 210 mm).
@@ -544,7 +545,7 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     pad = np.where(np.isfinite(e.x_end), np.hypot(e.x_end - e.x, e.y_end - e.y) / 2,
                    e.area_side_m / math.sqrt(2))
     extent = float(np.max(np.hypot(cx - x0, cy - y0) + pad))
-    rec = default_receptors(x0 + dx, y0 + dy, radius_m=25_000.0 + extent)
+    rec = default_receptors(x0 + dx, y0 + dy, radius_m=CALCULATION_DISTANCE_M + extent)
     hx, hy = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
     nc = dx.size
     M = np.zeros((nc, len(scen)))
@@ -592,7 +593,7 @@ def _site_max(dep, ci, nc):
 
 
 def _headroom_footnote(kg, thr, unit, homes, scen) -> str:
-    from stikstofcalc import __version__
+    from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
     from stikstofcalc.geo.natura2000 import ATTRIBUTION
 

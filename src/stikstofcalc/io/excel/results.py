@@ -29,8 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from stikstofcalc.io.excel.cells import (EXCEL_CELL_MAX, PAGE_CHARS, WIDE, excel_safe, finish_sheets,
-    print_setup, row_heights, text_cell)
+from stikstofcalc.io.excel.cells import (WIDE, excel_safe, print_setup, text_cell)
 from stikstofcalc.io.excel.cells import plain_cell as _plain
 from stikstofcalc.io.excel.schema import CASES_SHEET
 from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stikstofcalc import __version__
+from stikstofcalc._version import __version__
 from stikstofcalc.geo.geometry import parse_wkt
 from stikstofcalc.errors import InputError
 from stikstofcalc.io.imaer import model
@@ -277,7 +277,7 @@ def build_document(table, *, project_name, phase, year, description=None):
     return ExportedFile(phase, int(year), situation, None, text, n, skipped, list(dict.fromkeys(notes)))
 
 
-def _slug(name: str) -> str:
+def slug(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").lower() or "project"
 
 
@@ -336,7 +336,7 @@ def write_project(project, outdir, *, year=None, kengetallen=None, group=None) -
     group = AtomicGroup() if own else group
     try:  # every file of the project, or none
         for f in files:
-            f.path = group.write_text(Path(outdir) / f"{_slug(project.name)}_{f.phase}_{f.year}.gml", f.text)
+            f.path = group.write_text(Path(outdir) / f"{slug(project.name)}_{f.phase}_{f.year}.gml", f.text)
     except BaseException:
         if own:
             group.abort()
@@ -344,48 +344,3 @@ def write_project(project, outdir, *, year=None, kengetallen=None, group=None) -
     if own:
         group.commit()
     return files
-
-
-def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
-    """Write IMAER files for every valid case of a batch workbook (or CSV).
-
-    Each case goes to its own folder ``OUTDIR/<case id>/``. The workbook is validated
-    as by ``stikstofcalc batch``: invalid cases are returned as problems, not written.
-
-    Returns
-    -------
-    files : dict
-        case id -> list of ExportedFile
-    problems : list of dict
-        One per problem (case, sheet, row, key, value, message), as in the batch's
-        ``fouten`` sheet.
-    """
-    from stikstofcalc.batch.run import validate_book
-    from stikstofcalc.io.excel.reader import read_book
-
-    from stikstofcalc.io.atomic import AtomicGroup, unique_names
-    from stikstofcalc.batch.run import problem
-    from stikstofcalc.errors import OutputError, StikstofError
-
-    validation = validate_book(read_book(path))
-    problems = list(validation.problems)
-    slugs = [_slug(c.case_id) for c in validation.cases]
-    folders = unique_names(slugs)
-    files = {}
-    with AtomicGroup() as group:  # every exportable case, or nothing (a write error aborts all)
-        for case, slug, folder in zip(validation.cases, slugs, folders):
-            if folder != slug:
-                first = validation.cases[slugs.index(slug)].case_id
-                problems.append(problem(case=case.case_id, level="waarschuwing",
-                                        message=f"zaak-id geeft dezelfde mapnaam als zaak {first!r} "
-                                                f"({slug}); geschreven naar map {folder}"))
-            try:  # one case that cannot be exported is listed; the others are still written
-                files[case.case_id] = write_project(case.project, Path(outdir) / folder, year=year,
-                                                    group=group)
-            except OutputError:
-                raise
-            except StikstofError as exc:
-                case.problems = []
-                case.add_error(exc)
-                problems.extend(case.problems)
-    return files, problems
