@@ -252,7 +252,7 @@ def envelope_many(templates_list, *, landuse: int = 1) -> list:
 
     for s in (0, 1):
         if terrain_map:
-            kint, lu1, g = _source_tables_map_bound(m, s, *cols, *geo)
+            kint, lu1, g = _map_bound_kept(m, s, cols, geo)
             rcp_s.append(suffix_max(np.maximum(g[..., :-1], g[..., 1:])))  # (n, knots, nint)
             lu_s.append(suffix_max(np.maximum(lu1[..., :-1], lu1[..., 1:])))  # (n, 9, nint)
             per = np.exp(kint)
@@ -353,6 +353,28 @@ def _default_terrain() -> str:
     return inspect.signature(deposition_arrays).parameters["terrain"].default
 
 
+def _map_bound_kept(m, s, cols, geo):
+    """:func:`_source_tables_map_bound`, its rows kept while a
+    :func:`~stikstofcalc.deposition.fast.table_cache` is open (each row depends only on its
+    own source: the same numbers; capacity asks for the same moved sources several times)."""
+    from stikstofcalc.deposition.fast import cache_store
+
+    store = cache_store(("map_bound", s))
+    if store is None:
+        return _source_tables_map_bound(m, s, *cols, *geo)
+    rows = np.ascontiguousarray(np.column_stack([*cols, *geo]), dtype=float)
+    uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+    keys = [r.tobytes() for r in uniq]
+    miss = [i for i, k in enumerate(keys) if k not in store]
+    if miss:
+        got = _source_tables_map_bound(m, s, *uniq[miss].T)
+        for j, i in enumerate(miss):
+            store[keys[i]] = tuple(a[j] for a in got)
+    parts = [store[k] for k in keys]
+    inv = inv.reshape(-1)
+    return tuple(np.stack([p[a] for p in parts])[inv] for a in range(3))
+
+
 def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_end, side_m):
     """Upper bound over the terrain of the map-mode tables, per ring interval.
 
@@ -427,12 +449,15 @@ def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_e
     rr = np.arange(nr)[None, :]
 
     def F(z):  # zt terms at trajectory ln z0 z (n, 30) per ring node -> (n, 30), max bearing
-        zk = np.clip(z, lo, hi)
-        z3 = np.broadcast_to(zk[:, :, None], (n, nr, nb))
-        iz, tz = _model.z0_axis(np.log(m.Z), z3)
-        v = _model._gather_rows(base6, pk, iz, tz)
-        jz, uz = _model.z0_axis(np.log(tm.RG_Z), z3)
-        v += _model._gather_z(reg, jz, uz)
+        zk = np.clip(z, lo, hi)  # constant over bearings: node index and weight per ring, broadcast
+
+        def b3(a):
+            return np.broadcast_to(a[:, :, None], (n, nr, nb))
+
+        iz, tz = _model.z0_axis(np.log(m.Z), zk)
+        v = _model._gather_rows(base6, pk, b3(iz), b3(tz))
+        jz, uz = _model.z0_axis(np.log(tm.RG_Z), zk)
+        v += _model._gather_z(reg, b3(jz), b3(uz))
         jt, wt = _model.z0_hats(tm, z)
         g = (1 - wt) * TA[kk, jt, rr] + wt * TA[kk, jt + 1, rr]
         return v.max(axis=2) - TS * zk - g
@@ -1603,17 +1628,17 @@ def sub_receptor_offsets() -> np.ndarray:
     return np.stack([px[inside], py[inside]], axis=1)
 
 
-#: Receptors per block in :func:`_element_distance` (bounds its memory to block x sources).
+#: Receptors per block in :func:`element_distance` (bounds its memory to block x sources).
 _DISTANCE_BLOCK = 2048
 
 
-def _element_distance(templates: Templates, x, y) -> np.ndarray:
+def element_distance(templates: Templates, x, y) -> np.ndarray:
     """Distance from points to the nearest elementary source of any template [m]
     (points: exact; squares: to the square; segments: to the segment), in blocks of
     :data:`_DISTANCE_BLOCK` points."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if x.shape[0] > _DISTANCE_BLOCK:
-        return np.concatenate([_element_distance(templates, x[i:i + _DISTANCE_BLOCK], y[i:i + _DISTANCE_BLOCK])
+        return np.concatenate([element_distance(templates, x[i:i + _DISTANCE_BLOCK], y[i:i + _DISTANCE_BLOCK])
                                for i in range(0, x.shape[0], _DISTANCE_BLOCK)])
     e = templates.elementary
     best = np.full(x.shape[0], np.inf)
@@ -1652,7 +1677,7 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     cand = np.flatnonzero(np.asarray(hits) > 0)
     out = np.zeros(x.shape[0], bool)
     if cand.size:
-        out[cand] = _element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M
+        out[cand] = element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M
     return out
 
 
@@ -1684,7 +1709,7 @@ def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray
     p = off.shape[0]
     sx = (x[idx, None] + off[None, :, 0]).ravel()
     sy = (y[idx, None] + off[None, :, 1]).ravel()
-    keep = (_element_distance(templates, sx, sy) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
+    keep = (element_distance(templates, sx, sy) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
     keep[~keep.any(axis=1)] = True
     sel = keep.ravel()
     vals = _unit_deposition_centres(templates, sx[sel], sy[sel])

@@ -252,7 +252,7 @@ def _search(pw, pairs, threshold, start=None):
 def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
     """Distance from each site beyond which the plan of ``sizes[i]`` stays below ``levels[i]``
     on every hexagon (kernel envelope, ``maps._reach``; 0 for size 0) [m]."""
-    from stikstofcalc.maps.draw import reach_distance, translated_sources
+    from stikstofcalc.assessment.sites import reach_distance, translated_sources
 
     out = np.zeros(len(sizes))
     sizes = np.asarray(sizes, np.int64)
@@ -267,6 +267,15 @@ def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
 
 
 def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
+    """Capacity of the plan at every site of one chunk (:func:`_capacity_chunk`), with the
+    kernel tables of the moved sources built once for all engine calls of the chunk."""
+    from stikstofcalc.deposition.fast import table_cache
+
+    with table_cache():
+        return _capacity_chunk(pw, xs, ys, threshold=threshold)
+
+
+def _capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     """Capacity of the plan at every site ``(xs[i], ys[i])`` (RD New, m) of one chunk.
 
     Steps: an upper bound of the capacity from the 24 nearest hexagons; every hexagon within
@@ -277,7 +286,7 @@ def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     """
     from scipy.spatial import cKDTree
 
-    from stikstofcalc.maps.draw import translated_sources, unit_pairs
+    from stikstofcalc.assessment.sites import translated_sources, unit_pairs
     from stikstofcalc.geo.receptors import default_receptors
 
     plan, tp = pw.plan, pw.templates

@@ -144,7 +144,7 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
 def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
     """Summed deposition of ``projects`` (list of (name, Project)) per hexagon and calendar year."""
     from stikstofcalc.assessment.core import unit_deposition
-    from stikstofcalc.maps.draw import project_templates, scenario_weights
+    from stikstofcalc.assessment.sites import project_templates, scenario_weights
     from stikstofcalc.geo.natura2000 import load_natura2000
     from stikstofcalc.geo.receptors import default_receptor_arrays
     from stikstofcalc.rules import get_regime, permit_needed

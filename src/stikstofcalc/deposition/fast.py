@@ -614,6 +614,13 @@ class _TableStore:
             a[self.n:self.n + k] = b
 
 
+def cache_store(key) -> dict | None:
+    """The dict kept under ``key`` while a :func:`table_cache` is open in this thread (for
+    other per-source tables that depend only on their own source row), else None."""
+    stores = _TABLE_CACHE.get()
+    return None if stores is None else stores.setdefault(key, {})
+
+
 class table_cache:
     """Keep the per-source kernel tables between engine calls (a context manager).
 

@@ -22,11 +22,14 @@ from __future__ import annotations
 import math
 import re
 import textwrap
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from stikstofcalc.assessment.sites import (  # noqa: F401 - compute layer, re-exported for the map callers
+    candidate_offsets, project_templates, reach_distance, scenario_weights, translated_sources, unit_pairs,
+)
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, StikstofError
 
@@ -137,42 +140,6 @@ class DepositionMap:
     sources: list
     footnote: str
     area_names: dict = field(default_factory=dict)
-
-
-def project_templates(project, kengetallen):
-    """Project in RD, its key figures, plan emission table, template keys and templates."""
-    from stikstofcalc.emissions import inventory
-    from stikstofcalc.assessment.core import to_rd
-    from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
-    from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
-
-    if not isinstance(project, Project):
-        project = read_project(project)
-    project = to_rd(project)
-    check_site(project)
-    kg = kengetallen if kengetallen is not None else kengetallen_for(project)
-    plan = inventory.emission_sources(project, kengetallen=kg)
-    keys = row_keys(plan, project)
-    return project, kg, plan, keys, build_templates(keys)
-
-
-def scenario_weights(plan, keys, templates) -> tuple[list, np.ndarray]:
-    """Emission per template field of every plan phase-year (the reference left out).
-
-    Returns
-    -------
-    scenarios : list of (phase, year)
-    W : ndarray, shape (n_scenarios, 2 n_templates)
-        ``W[s, 2t]`` kg NOx/yr and ``W[s, 2t + 1]`` kg NH3/yr of template ``t`` [kg/yr].
-    """
-    from stikstofcalc.assessment.core import template_weights
-
-    w = template_weights(plan, templates.index(keys), 2 * len(templates))
-    groups = plan.groupby(["phase", "year"], sort=False).indices
-    scen = [(p, int(y)) for (p, y) in groups if p != "referentie"]
-    W = np.array([w[groups[(p, y)]].sum(axis=0) for (p, y) in
-                  [(p, y) for (p, y) in groups if p != "referentie"]]).reshape(len(scen), w.shape[1])
-    return scen, W
 
 
 def _source_shapes(plan, keys, phase, year, outline=None) -> list:
@@ -375,96 +342,6 @@ class HeadroomGrid:
         for k, (p, yr) in enumerate(self.scenarios):
             d[f"max_deposition {p} {yr}"] = self.max_deposition[:, k]
         return pd.DataFrame(d)
-
-
-def candidate_offsets(radius_m: float, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Square grid of offsets ``step_m`` apart within ``radius_m`` of (0, 0), centre included [m]."""
-    if not (step_m > 0 and radius_m >= 0):
-        raise InputError(field="step, radius", value=f"{step_m:g} m, {radius_m:g} m",
-                         expected="a step > 0 and a radius >= 0")
-    n = int(math.floor(radius_m / step_m + 1e-9))
-    if (2 * n + 1) ** 2 > 10_000:
-        raise InputError(field="step", value=f"{step_m:g} m",
-                         expected=f"at most about 7,800 sites: a step of at least {radius_m / 50:.0f} m")
-    k = np.arange(-n, n + 1) * step_m
-    dx, dy = np.meshgrid(k, k)
-    keep = np.hypot(dx, dy) <= radius_m + 1e-6
-    return dx[keep], dy[keep]
-
-
-def translated_sources(templates, dx, dy):
-    """Elementary sources of every template at every offset: (x, y, x_end, y_end, t, c)."""
-    e = templates.elementary
-    nc = dx.size
-    x = (e.x[None, :] + dx[:, None]).ravel()
-    y = (e.y[None, :] + dy[:, None]).ravel()
-    xe = (e.x_end[None, :] + dx[:, None]).ravel()
-    ye = (e.y_end[None, :] + dy[:, None]).ravel()
-    t = np.tile(e.parent, nc)
-    c = np.repeat(np.arange(nc), len(e))
-    return x, y, xe, ye, t, c
-
-
-def unit_pairs(templates, moved, hx, hy, ci, hi):
-    """Unit deposition (2 n_t, m) of each template moved to site ``ci`` on hexagon ``hi``."""
-    from stikstofcalc.assessment.core import DEFAULT_Z0_M
-    from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
-
-    e, n_t, m = templates.elementary, len(templates), ci.size
-    if m == 0:
-        return np.zeros((2 * n_t, 0))
-    x, y, xe, ye, t, c = moved
-    w = np.tile(e.weight, int(c.max()) + 1)
-    side = np.tile(e.area_side_m, int(c.max()) + 1)
-    src = SourceArrays(x=x, y=y, height_m=templates.height_m[t], heat_mw=templates.heat_mw[t],
-                       nox_kg_yr=w, nh3_kg_yr=w, spread_m=templates.spread_m[t], area_side_m=side,
-                       x_end=xe, y_end=ye, z0_m=DEFAULT_Z0_M, case=c * n_t + t)
-    rec = ReceptorArrays(x=np.tile(hx[hi], n_t), y=np.tile(hy[hi], n_t),
-                         case=np.tile(ci, n_t) * n_t + np.repeat(np.arange(n_t), m))
-    res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
-    u = np.stack([res.nox.reshape(n_t, m), res.nh3.reshape(n_t, m)], axis=1).reshape(2 * n_t, m)
-    return _near_source_pairs(templates, moved, hx, hy, ci, hi, u)
-
-
-def _near_source_pairs(templates, moved, hx, hy, ci, hi, u):
-    """Hexagons with a moved site's source inside: the sub-receptor average, as the assessment
-    (:func:`stikstofcalc.assessment.core.near_source_average`, issue 12); per site with such pairs."""
-    from stikstofcalc.assessment.core import near_source_average
-    from stikstofcalc.geo.geometry import Elementary
-
-    x, y, xe, ye, t, c = moved
-    e = templates.elementary
-    for site in np.unique(ci):
-        pick = np.flatnonzero(ci == site)
-        mine = c == site
-        el = Elementary(x=x[mine], y=y[mine], area_side_m=e.area_side_m, x_end=xe[mine], y_end=ye[mine],
-                        weight=e.weight, parent=t[mine])
-        shift = np.array([x[mine][0] - e.x[0], y[mine][0] - e.y[0]] * 2)
-        tp = replace(templates, elementary=el, bbox=templates.bbox + shift)
-        u[:, pick] = near_source_average(tp, hx[hi[pick]], hy[hi[pick]], u[:, pick])
-    return u
-
-
-def reach_distance(templates, moved, W, level):
-    """Distance [m] beyond which no phase-year can reach ``level`` (n_sites,), from the
-    kernel envelope of every template at every site (:func:`assessment.envelope`)."""
-    from stikstofcalc.assessment.core import BOUND_DISTANCE_FACTOR, BOUND_SAFETY, envelope
-    from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M
-    from stikstofcalc.geo.geometry import Elementary
-
-    x, y, xe, ye, t, c = moved
-    e = templates.elementary
-    reps = int(c.max()) + 1
-    el = Elementary(x=x, y=y, area_side_m=np.tile(e.area_side_m, reps), x_end=xe, y_end=ye,
-                    weight=np.tile(e.weight, reps), parent=t)
-    env = envelope(replace(templates, elementary=el))
-    ac = np.maximum(env.area_in, env.area_out)[:, None]
-    curve = (W @ (env.value * ac * BOUND_SAFETY)).max(axis=0)  # (n_intervals,)
-    nint = curve.size
-    edges = np.exp(env.log_d0 + env.dlog * np.arange(nint + 1)) / BOUND_DISTANCE_FACTOR
-    above = curve[None, :] >= np.asarray(level, float)[:, None]
-    last = np.where(above.any(axis=1), nint - 1 - np.argmax(above[:, ::-1], axis=1), -1)
-    return np.minimum(np.where(last >= 0, edges[np.minimum(last + 1, nint)], 0.0), DEFAULT_CUTOFF_M)
 
 
 def _project_homes(project, kg) -> int:

@@ -1,0 +1,52 @@
+"""The project moved over sites (assessment.sites): the all-sites-at-once near-source average
+equals the assessment's own per-site sub-receptor average (issue 12 rule), site by site."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from stikstofcalc.assessment.core import _unit_deposition_centres as centres
+from stikstofcalc.assessment.core import near_source_average, near_source_hexagons
+from stikstofcalc.assessment.sites import translated_sources, unit_pairs
+from stikstofcalc.capacity import PlanWeights, load_plan_type
+from stikstofcalc.geo.geometry import Elementary
+from stikstofcalc.geo.receptors import default_receptors
+
+
+@pytest.fixture(scope="module")
+def setup():
+    pw = PlanWeights(load_plan_type("grondgebonden"))
+    tp = pw.templates
+    x0, y0 = pw.project.location.x, pw.project.location.y
+    # sites inside and next to the Veluwe, so that some hexagons have a source inside
+    xs = np.array([186000.0, 186120.0, 190000.0, 172500.0])
+    ys = np.array([455000.0, 455060.0, 460000.0, 452500.0])
+    rec = default_receptors(xs, ys, radius_m=400.0)
+    hx, hy = rec["x"].to_numpy(float), rec["y"].to_numpy(float)
+    d = np.hypot(hx[None, :] - xs[:, None], hy[None, :] - ys[:, None])
+    ci, hi = np.nonzero(d <= 400.0)
+    return tp, xs - x0, ys - y0, hx, hy, ci, hi
+
+
+def test_vectorised_near_source_pairs_equal_the_per_site_average(setup):
+    tp, dx, dy, hx, hy, ci, hi = setup
+    moved = translated_sources(tp, dx, dy)
+    got = unit_pairs(tp, moved, hx, hy, ci, hi)
+    x, y, xe, ye, t, c = moved
+    e = tp.elementary
+    n_near = 0
+    for site in np.unique(ci):  # the reference: one templates object per site, absolute positions
+        pick = np.flatnonzero(ci == site)
+        mine = c == site
+        el = Elementary(x=x[mine], y=y[mine], area_side_m=e.area_side_m, x_end=xe[mine], y_end=ye[mine],
+                        weight=e.weight, parent=t[mine])
+        shift = np.array([x[mine][0] - e.x[0], y[mine][0] - e.y[0]] * 2)
+        ts = replace(tp, elementary=el, bbox=tp.bbox + shift)
+        u = centres(ts, hx[hi[pick]], hy[hi[pick]])
+        want = near_source_average(ts, hx[hi[pick]], hy[hi[pick]], u)
+        n_near += int(near_source_hexagons(ts, hx[hi[pick]], hy[hi[pick]]).sum())
+        np.testing.assert_allclose(got[:, pick], want, rtol=1e-12, atol=0)
+    assert n_near >= 2  # the test covers hexagons with a source inside
