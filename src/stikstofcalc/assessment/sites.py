@@ -155,16 +155,28 @@ def near_source_pairs(templates, moved, hx, hy, ci, hi, u):
     return out
 
 
-def reach_distance(templates, moved, W, level):
-    """Distance [m] beyond which no phase-year can reach ``level`` (n_sites,), from the
-    kernel envelope of every template at every site (:func:`assessment.envelope`)."""
-
+def _moved_templates(templates, moved):
+    """The templates with the elementary sources of every site (for one envelope)."""
     x, y, xe, ye, t, c = moved
     e = templates.elementary
     reps = int(c.max()) + 1
     el = Elementary(x=x, y=y, area_side_m=np.tile(e.area_side_m, reps), x_end=xe, y_end=ye,
                     weight=np.tile(e.weight, reps), parent=t)
-    env = envelope(replace(templates, elementary=el))
+    return replace(templates, elementary=el)
+
+
+def prime_reach(templates, moved) -> None:
+    """Compute the envelope rows of every moved source in one call, so that later
+    :func:`reach_distance` calls on subsets of the sites (one per plan size) find them in
+    the open :class:`~stikstofcalc.deposition.fast.table_cache` (no effect without one)."""
+    if len(moved[0]):
+        envelope(_moved_templates(templates, moved))
+
+
+def reach_distance(templates, moved, W, level):
+    """Distance [m] beyond which no phase-year can reach ``level`` (n_sites,), from the
+    kernel envelope of every template at every site (:func:`assessment.envelope`)."""
+    env = envelope(_moved_templates(templates, moved))
     ac = np.maximum(env.area_in, env.area_out)[:, None]
     curve = (W @ (env.value * ac * BOUND_SAFETY)).max(axis=0)  # (n_intervals,)
     nint = curve.size

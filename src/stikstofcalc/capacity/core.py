@@ -286,7 +286,7 @@ def _capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult
     """
     from scipy.spatial import cKDTree
 
-    from stikstofcalc.assessment.sites import translated_sources, unit_pairs
+    from stikstofcalc.assessment.sites import prime_reach, translated_sources, unit_pairs
     from stikstofcalc.geo.receptors import default_receptors
 
     plan, tp = pw.plan, pw.templates
@@ -313,6 +313,7 @@ def _capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult
     full = CALCULATION_DISTANCE_M + extent
     n_hex = np.asarray(tree.query_ball_point(pts, r=full, return_length=True), np.int64)
     moved = translated_sources(tp, dx, dy)
+    prime_reach(tp, moved)  # the reach of every size below reuses these envelope rows
 
     def pairs_within(radius):
         balls = tree.query_ball_point(pts, r=np.minimum(radius, full))
