@@ -50,6 +50,12 @@ def main():
     _weights_for(plan)  # key figures, templates, first compiled-kernel load
     print(f"import + plan type: {time.perf_counter() - t0:.1f} s (cpus: {os.cpu_count()}, "
           f"load average {os.getloadavg()[0]:.1f})", flush=True)
+    import inspect
+
+    from stikstofcalc.deposition.core import deposition_arrays
+
+    print(f"terrain: {inspect.signature(deposition_arrays).parameters['terrain'].default} "
+          "(the engine default: the 250 m roughness map)", flush=True)
     if not a.no_local:
         s = grid_sites(a.bbox, a.step, plan_type=plan.name)
         print(f"grid: {len(s):,} sites ({a.step:g} m over {a.bbox})", flush=True)

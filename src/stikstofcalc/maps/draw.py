@@ -428,18 +428,21 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     M = np.zeros((nc, len(scen)))
     evaluated = 0
     if len(rec) and nc:
-        moved = translated_sources(templates, dx, dy)
-        tree = cKDTree(np.column_stack([hx, hy]))
-        k = min(HEADROOM_SEED, len(rec))
-        _, seed = tree.query(np.column_stack([x0 + dx, y0 + dy]), k=k)
-        ci, hi = np.repeat(np.arange(nc), k), np.asarray(seed).reshape(-1)
-        lower = _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc)
-        reach = reach_distance(templates, moved, W, np.maximum(lower.max(axis=1), 1e-300)) + extent
-        balls = tree.query_ball_point(np.column_stack([x0 + dx, y0 + dy]), r=reach)
-        ci = np.repeat(np.arange(nc), [len(b) for b in balls])
-        hi = np.concatenate([np.asarray(b, np.int64) for b in balls]) if ci.size else ci
-        M = np.maximum(lower, _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc))
-        evaluated = int(ci.size)
+        from stikstofcalc.deposition.fast import table_cache
+
+        with table_cache():  # both engine calls share the moved sources' tables
+            moved = translated_sources(templates, dx, dy)
+            tree = cKDTree(np.column_stack([hx, hy]))
+            k = min(HEADROOM_SEED, len(rec))
+            _, seed = tree.query(np.column_stack([x0 + dx, y0 + dy]), k=k)
+            ci, hi = np.repeat(np.arange(nc), k), np.asarray(seed).reshape(-1)
+            lower = _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc)
+            reach = reach_distance(templates, moved, W, np.maximum(lower.max(axis=1), 1e-300)) + extent
+            balls = tree.query_ball_point(np.column_stack([x0 + dx, y0 + dy]), r=reach)
+            ci = np.repeat(np.arange(nc), [len(b) for b in balls])
+            hi = np.concatenate([np.asarray(b, np.int64) for b in balls]) if ci.size else ci
+            M = np.maximum(lower, _site_max(W @ unit_pairs(templates, moved, hx, hy, ci, hi), ci, nc))
+            evaluated = int(ci.size)
     worst = M.max(axis=1) if M.size else np.zeros(nc)
     with np.errstate(divide="ignore"):
         factor = np.where(worst > 0, thr / np.where(worst > 0, worst, 1.0), np.inf)
