@@ -50,3 +50,18 @@ def test_vectorised_near_source_pairs_equal_the_per_site_average(setup):
         n_near += int(near_source_hexagons(ts, hx[hi[pick]], hy[hi[pick]]).sum())
         np.testing.assert_allclose(got[:, pick], want, rtol=1e-12, atol=0)
     assert n_near >= 2  # the test covers hexagons with a source inside
+
+
+def test_region_field_of_a_source_does_not_depend_on_the_other_sources_in_the_call():
+    # bitwise: a Dask worker (one BLAS thread, other chunk sizes) must give the local values
+    from stikstofcalc.deposition.model import load_model, load_terrain_model, region_map_logratio
+
+    m, tm = load_model(), load_terrain_model()
+    rng = np.random.default_rng(1)
+    n = 600
+    h, hc = rng.choice([1.5, 3.0, 10.0], n), rng.choice([0.0, 0.02], n)
+    x, y = rng.uniform(150000, 220000, n), rng.uniform(420000, 490000, n)
+    big = region_map_logratio(m, tm, 0, h, hc, x, y)
+    for i in (0, 17, 599):
+        one = region_map_logratio(m, tm, 0, h[i:i + 1], hc[i:i + 1], x[i:i + 1], y[i:i + 1])
+        assert np.array_equal(one[0], big[i])

@@ -452,15 +452,22 @@ def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, he
     ih, th = _clamped_axis(np.log(tm.RG_H), np.log(h))
     ic, tc = _clamped_axis(tm.RG_HC ** HEAT_EXPONENT, hc ** HEAT_EXPONENT)
     G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
-    nl, nh, nhc = G.shape[:3]
-    W = np.zeros((h.shape[0], nl, nh, nhc))
-    rows = np.arange(h.shape[0])
-    for a, wa in ((0, 1 - th), (1, th)):
-        for c, wc in ((0, 1 - tc), (1, tc)):
-            W[rows[:, None], np.arange(nl)[None, :], (ih + a)[:, None], (ic + c)[:, None]] += \
-                (wa * wc)[:, None] * w
-    out = W.reshape(h.shape[0], -1) @ G.reshape(nl * nh * nhc, -1)
-    out = out.reshape(h.shape[0], *G.shape[3:])
+    nl = G.shape[0]
+    n = h.shape[0]
+    out = np.empty((n, int(np.prod(G.shape[3:]))))
+    # per distinct (height, heat): the field of the 54 locations at that source type
+    # (bilinear in the A12 nodes), then the location weights of its sources. einsum
+    # without BLAS: the sums run in a fixed order, so a value does not depend on the
+    # number of sources in the call or the BLAS threads (Dask workers equal the local run).
+    key, inv = np.unique(np.column_stack([ih, ic, th, tc]), axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    for u, (i0, c0, t_h, t_c) in enumerate(key):  # a handful of source types per call
+        i0, c0 = int(i0), int(c0)
+        Gu = ((1 - t_h) * ((1 - t_c) * G[:, i0, c0] + t_c * G[:, i0, c0 + 1])
+              + t_h * ((1 - t_c) * G[:, i0 + 1, c0] + t_c * G[:, i0 + 1, c0 + 1])).reshape(nl, -1)
+        rows = np.flatnonzero(inv == u)
+        out[rows] = np.einsum("nl,lr->nr", w[rows], Gu, optimize=False)
+    out = out.reshape(n, *G.shape[3:])
     return _remap_rings_bearings(tm, m, out)
 
 
