@@ -65,3 +65,13 @@ def test_region_field_of_a_source_does_not_depend_on_the_other_sources_in_the_ca
     for i in (0, 17, 599):
         one = region_map_logratio(m, tm, 0, h[i:i + 1], hc[i:i + 1], x[i:i + 1], y[i:i + 1])
         assert np.array_equal(one[0], big[i])
+
+
+def test_unit_pairs_in_blocks_equal_one_call(setup, monkeypatch):
+    from stikstofcalc.assessment import sites
+
+    tp, dx, dy, hx, hy, ci, hi = setup
+    moved = translated_sources(tp, dx, dy)
+    whole = unit_pairs(tp, moved, hx, hy, ci, hi)
+    monkeypatch.setattr(sites, "BLOCK_PAIRS", max(1, ci.size // 5))
+    np.testing.assert_array_equal(unit_pairs(tp, moved, hx, hy, ci, hi), whole)

@@ -26,6 +26,11 @@ from stikstofcalc.errors import InputError
 from stikstofcalc.geo.geometry import Elementary
 
 
+#: Site-hexagon pairs per engine call of :func:`unit_pairs` (memory: each pair is one receptor
+#: per template with its terrain terms; 250,000 pairs of 3 templates is about 0.3 GB) [-].
+BLOCK_PAIRS = 250_000
+
+
 def project_templates(project, kengetallen):
     """Project in RD, its key figures, plan emission table, template keys and templates."""
     from stikstofcalc.emissions import inventory
@@ -93,6 +98,13 @@ def unit_pairs(templates, moved, hx, hy, ci, hi):
     e, n_t, m = templates.elementary, len(templates), ci.size
     if m == 0:
         return np.zeros((2 * n_t, 0))
+    if m > BLOCK_PAIRS:  # bounded memory: pairs in blocks, the same values (each pair is its own case)
+        out = np.empty((2 * n_t, m))
+        with table_cache():
+            for a in range(0, m, BLOCK_PAIRS):
+                b = min(m, a + BLOCK_PAIRS)
+                out[:, a:b] = unit_pairs(templates, moved, hx, hy, ci[a:b], hi[a:b])
+        return out
     x, y, xe, ye, t, c = moved
     w = np.tile(e.weight, int(c.max()) + 1)
     side = np.tile(e.area_side_m, int(c.max()) + 1)
