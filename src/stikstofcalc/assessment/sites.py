@@ -95,7 +95,7 @@ def translated_sources(templates, dx, dy):
 
 def unit_pairs(templates, moved, hx, hy, ci, hi):
     """Unit deposition (2 n_t, m) of each template moved to site ``ci`` on hexagon ``hi``."""
-    e, n_t, m = templates.elementary, len(templates), ci.size
+    n_t, m = len(templates), ci.size
     if m == 0:
         return np.zeros((2 * n_t, 0))
     if m > BLOCK_PAIRS:  # bounded memory: pairs in blocks, the same values (each pair is its own case)
@@ -105,18 +105,30 @@ def unit_pairs(templates, moved, hx, hy, ci, hi):
                 b = min(m, a + BLOCK_PAIRS)
                 out[:, a:b] = unit_pairs(templates, moved, hx, hy, ci[a:b], hi[a:b])
         return out
-    x, y, xe, ye, t, c = moved
-    w = np.tile(e.weight, int(c.max()) + 1)
-    side = np.tile(e.area_side_m, int(c.max()) + 1)
-    src = SourceArrays(x=x, y=y, height_m=templates.height_m[t], heat_mw=templates.heat_mw[t],
-                       nox_kg_yr=w, nh3_kg_yr=w, spread_m=templates.spread_m[t], area_side_m=side,
-                       x_end=xe, y_end=ye, z0_m=DEFAULT_Z0_M, case=c * n_t + t)
-    rec = ReceptorArrays(x=np.tile(hx[hi], n_t), y=np.tile(hy[hi], n_t),
-                         case=np.tile(ci, n_t) * n_t + np.repeat(np.arange(n_t), m))
     with table_cache():  # the near-source call below reuses these sources' tables
-        res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
-        u = np.stack([res.nox.reshape(n_t, m), res.nh3.reshape(n_t, m)], axis=1).reshape(2 * n_t, m)
+        u = _unit_at(templates, moved, ci, hx[hi], hy[hi])
         return near_source_pairs(templates, moved, hx, hy, ci, hi, u)
+
+
+def _unit_at(templates, moved, site, x, y):
+    """Unit deposition (2 n_t, k) of every template of site ``site[j]`` at point ``(x[j], y[j])``.
+
+    One engine call; each site-template pair is its own case code (the point repeated once
+    per template), so a value is that of the site alone. Only the sources of the sites
+    asked for are passed to the engine."""
+    n_t, k = len(templates), x.size
+    el = _moved_templates(templates, moved).elementary
+    c = moved[5]
+    use = np.isin(c, np.unique(site))
+    tt = el.parent[use]
+    src = SourceArrays(x=el.x[use], y=el.y[use], height_m=templates.height_m[tt], heat_mw=templates.heat_mw[tt],
+                       nox_kg_yr=el.weight[use], nh3_kg_yr=el.weight[use], spread_m=templates.spread_m[tt],
+                       area_side_m=el.area_side_m[use], x_end=el.x_end[use], y_end=el.y_end[use],
+                       z0_m=DEFAULT_Z0_M, case=c[use] * n_t + tt)
+    rec = ReceptorArrays(x=np.tile(x, n_t), y=np.tile(y, n_t),
+                         case=np.tile(site, n_t) * n_t + np.repeat(np.arange(n_t), k))
+    res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
+    return np.stack([res.nox.reshape(n_t, k), res.nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k)
 
 
 def near_source_pairs(templates, moved, hx, hy, ci, hi, u):
@@ -129,7 +141,7 @@ def near_source_pairs(templates, moved, hx, hy, ci, hi, u):
     the sub-receptors of every near pair are then computed in one engine call, each
     site-template pair as its own case (the values of one call per site).
     """
-    x, y, xe, ye, t, c = moved
+    x, y = moved[0], moved[1]
     e = templates.elementary
     n_t, ne = len(templates), len(e.x)
     if ci.size == 0 or n_t == 0:
@@ -148,18 +160,7 @@ def near_source_pairs(templates, moved, hx, hy, ci, hi, u):
     site = ci[idx[pair]]
     sx = hx[hi[idx[pair]]] + off[sub, 0]
     sy = hy[hi[idx[pair]]] + off[sub, 1]
-    use = np.isin(c, np.unique(site))  # only the sources of sites with a near pair
-    w = np.tile(e.weight, int(c.max()) + 1)[use]
-    side = np.tile(e.area_side_m, int(c.max()) + 1)[use]
-    tt = t[use]
-    src = SourceArrays(x=x[use], y=y[use], height_m=templates.height_m[tt], heat_mw=templates.heat_mw[tt],
-                       nox_kg_yr=w, nh3_kg_yr=w, spread_m=templates.spread_m[tt], area_side_m=side,
-                       x_end=xe[use], y_end=ye[use], z0_m=DEFAULT_Z0_M, case=c[use] * n_t + tt)
-    k = sx.size
-    rec = ReceptorArrays(x=np.tile(sx, n_t), y=np.tile(sy, n_t),
-                         case=np.tile(site, n_t) * n_t + np.repeat(np.arange(n_t), k))
-    res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
-    vals = np.stack([res.nox.reshape(n_t, k), res.nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k)
+    vals = _unit_at(templates, moved, site, sx, sy)
     total = np.zeros((u.shape[0], idx.size))
     np.add.at(total.T, pair, vals.T)
     out = u.copy()
