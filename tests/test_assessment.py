@@ -52,7 +52,7 @@ def test_pruned_search_equals_brute_force_uniform(monkeypatch):
     import functools
 
     monkeypatch.setattr(A, "deposition_arrays", functools.partial(A.deposition_arrays, terrain="uniform"))
-    assert A._default_terrain() == "uniform"
+    assert A.engine_terrain() == "uniform"
     p, b = A.assess_project(TWEE), A.assess_project(TWEE, prune=False)
     assert p.receptors["evaluated"] < 0.2 * p.receptors["count"]
     for rp, rb in zip(p.results, b.results, strict=True):
@@ -298,13 +298,13 @@ def test_location_in_the_sea_is_refused():
     data["location"] = {"x": 50000, "y": 480000}
     with pytest.raises(MultipleInputErrors) as e:
         A.assess_project(parse_project(data))
-    assert "location" in str(e.value) and "sea" in str(e.value) and "50000" in str(e.value)
+    assert "location" in str(e.value) and "in zee" in str(e.value) and "50000" in str(e.value)
 
 
 def test_outline_not_containing_location():
     with pytest.raises(MultipleInputErrors) as e:
         A.assess_project(_project(location={"x": 173400}))
-    assert "location.outline" in str(e.value) and "does not contain" in str(e.value)
+    assert "location.outline" in str(e.value) and "bevat de locatie" in str(e.value)
 
 
 def test_self_crossing_route():
@@ -312,7 +312,7 @@ def test_self_crossing_route():
              "geometry": [[172400, 406800], [172800, 406800], [172800, 407200], [172600, 406600]]}
     with pytest.raises(MultipleInputErrors) as e:
         A.assess_project(_project(routes=[route]))
-    assert "routes[0].geometry" in str(e.value) and "crosses itself" in str(e.value)
+    assert "routes[0].geometry" in str(e.value) and "snijdt zichzelf" in str(e.value)
 
 
 def test_receptor_file_without_coordinates(tmp_path):

@@ -181,7 +181,7 @@ def test_missing_and_empty_sheets(tmp_path):
     wb.remove(wb["projecten"])
     wb.save(path)
     v = batch.validate_book(read_book(path))
-    assert any("missing" in p["melding"] for p in v.problems)
+    assert any("ontbreekt" in p["melding"] for p in v.problems)
 
 
 def test_csv_semicolon_dutch(tmp_path):
@@ -202,7 +202,7 @@ def test_formula_without_cached_value(tmp_path):
     path = _book(tmp_path, [{**BASE, "component.count": "=10+6"}])
     v = batch.validate_book(read_book(path))
     assert len(v.invalid) == 1
-    assert v.problems[0]["sleutel"] == "component.count" and "formula" in v.problems[0]["melding"]
+    assert v.problems[0]["sleutel"] == "component.count" and "formule" in v.problems[0]["melding"]
 
 
 def test_label_only_header(tmp_path):

@@ -116,6 +116,15 @@ def test_geotiff_roundtrip_and_nodata(tmp_path):
     assert b.tolist() == [[1.5, -9999.0], [3.0, 4.0]]
 
 
+def test_capacity_map_footnote_names_the_terrain(small):
+    pytest.importorskip("matplotlib")
+    from stikstofcalc.capacity.output import plot_capacity_map
+
+    fig = plot_capacity_map(small)
+    texts = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert "ruwheidskaart" in texts and "CC BY-SA 4.0" in texts and "Drempel" in texts
+
+
 @pytest.mark.slow
 def test_dask_local_cluster_equals_local(small):
     dd = pytest.importorskip("dask.distributed")

@@ -83,9 +83,9 @@ def test_bad_input_message_and_exit_code(files):
     assert res.exit_code == 2 and "Traceback" not in res.output
     err = res.stderr
     assert err.startswith("fout: 5 problemen")
-    assert 's.csv (rij 2), veld nox_kg_yr: "veel" is not a number' in err
-    assert "veld height_m" in err and "calibrated range" in err
-    assert "r.csv (rij 4), veld receptor_id" in err and "duplicate" in err
+    assert 's.csv (rij 2), veld nox_kg_yr: "veel" is geen getal' in err
+    assert "veld height_m" in err and "gekalibreerde bereik" in err
+    assert "r.csv (rij 4), veld receptor_id" in err and "dubbel" in err
     assert not out.exists()
 
 
@@ -94,7 +94,7 @@ def test_allow_extrapolation(files):
     s.write_text(SRC.replace("2.5", "50"))
     res = invoke(s, r, "-o", out, "--allow-extrapolation")
     assert res.exit_code == 0, res.output
-    assert "EXTRAPOLATED" in res.stderr
+    assert "GEËXTRAPOLEERD" in res.stderr
     assert pd.read_csv(out)["extrapolated"].all()
 
 

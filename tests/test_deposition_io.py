@@ -123,7 +123,7 @@ def test_receptor_case_without_sources_is_a_note(tmp_path):
     rec = add_column(REC, "case_id", ["A", "A", "C"])
     out = run(tmp_path, add_column(SRC, "case_id", ["A", "A"]), rec)
     assert out[OUTPUT_COLUMNS[2]].iloc[2] == 0
-    assert any("no sources" in n and "C" in n for n in out.attrs["notes"])
+    assert any("zonder bronnen" in n and "C" in n for n in out.attrs["notes"])
 
 
 def test_geometry_sources(tmp_path):
@@ -142,11 +142,11 @@ def test_notes_and_extrapolated_column(tmp_path):
     with pytest.raises(MultipleInputErrors) as info:
         run(tmp_path, src)
     err = one(info.value.errors, "height_m", 2)
-    assert isinstance(err, RangeError) and "45" in str(err) and "0.5-40 m" in str(err)
+    assert isinstance(err, RangeError) and "45" in str(err) and "0,5 tot en met 40 m" in str(err)
     assert "allow-extrapolation" in str(err)
     out = run(tmp_path, src, allow_extrapolation=True)
     assert out["extrapolated"].tolist() == [True, True, True]
-    assert any("EXTRAPOLATED" in n and "height_m" in n and "row 2" in n for n in out.attrs["notes"])
+    assert any("GEËXTRAPOLEERD" in n and "height_m" in n and "rij 2" in n for n in out.attrs["notes"])
     assert "extrapolated" not in run(tmp_path).columns
 
 
@@ -157,7 +157,7 @@ def test_missing_and_misspelled_columns(tmp_path):
     src = add_column(src, "spread", ["1", "1"])
     errs = problems(tmp_path, src, REC.replace("receptor_id", "Receptor_ID"))
     e = one(errs, "height_m")
-    assert "missing" in str(e) and "heigth_m" in str(e) and e.file == "sources.csv"
+    assert "ontbreekt" in str(e) and "heigth_m" in str(e) and e.file == "sources.csv"
     assert "'nh3'" in str(one(errs, "nh3_kg_yr"))
     assert "spread_m" in str(one(errs, "spread"))
     r = one(errs, "receptor_id")
@@ -165,14 +165,14 @@ def test_missing_and_misspelled_columns(tmp_path):
 
 
 @pytest.mark.parametrize("column, value, fragment", [
-    ("x", "abc", "is not a number"),
-    ("height_m", "2.5 m", "is not a number"),
-    ("nox_kg_yr", "1,5", "decimal comma"),
+    ("x", "abc", "is geen getal"),
+    ("height_m", "2.5 m", "is geen getal"),
+    ("nox_kg_yr", "1,5", "decimale komma"),
     ("x", "nan", "NaN"),
-    ("y", "inf", "not a finite number"),
-    ("x", "-inf", "not a finite number"),
-    ("x", "", "missing value"),
-    ("heat_mw", "", "missing value"),
+    ("y", "inf", "geen eindig getal"),
+    ("x", "-inf", "geen eindig getal"),
+    ("x", "", "ontbreekt"),
+    ("heat_mw", "", "ontbreekt"),
 ])
 def test_text_nan_inf_and_missing_numbers(tmp_path, column, value, fragment):
     src = replace_cell(SRC, 3, column, f'"{value}"' if "," in value else value)
@@ -190,24 +190,24 @@ def test_nan_coordinates_in_a_python_table():
                         "heat_mw": [0.0], "nox_kg_yr": [100.0], "nh3_kg_yr": [1.0]})
     with pytest.raises(MultipleInputErrors) as info:
         deposition(src, rec)
-    assert one(info.value.errors, "x", 3).message == "missing value"
-    assert "not a finite number" in str(one(info.value.errors, "y", 3))
+    assert one(info.value.errors, "x", 3).message == "ontbreekt"
+    assert "geen eindig getal" in str(one(info.value.errors, "y", 3))
 
 
 @pytest.mark.parametrize("column", ["nox_kg_yr", "nh3_kg_yr"])
 def test_negative_emission(tmp_path, column):
     e = one(problems(tmp_path, replace_cell(SRC, 2, column, "-5")), column, 2)
-    assert "negative" in str(e) and e.value == "-5"
+    assert "negatief" in str(e) and e.value == "-5"
 
 
 @pytest.mark.parametrize("column, value, where", [
-    ("height_m", "0.2", "0.5-40 m"),
-    ("height_m", "41", "0.5-40 m"),
-    ("heat_mw", "2", "0-1.5 MW"),
-    ("z0_m", "3", "0.03-2 m"),
-    ("z0_m", "0.01", "0.03-2 m"),
-    ("area_side_m", "2500", "0-2000 m"),
-    ("spread_m", "3", "<= height_m"),
+    ("height_m", "0.2", "0,5 tot en met 40 m"),
+    ("height_m", "41", "0,5 tot en met 40 m"),
+    ("heat_mw", "2", "0 tot en met 1,5 MW"),
+    ("z0_m", "3", "0,03 tot en met 2 m"),
+    ("z0_m", "0.01", "0,03 tot en met 2 m"),
+    ("area_side_m", "2500", "0 tot en met 2000 m"),
+    ("spread_m", "3", "niet meer dan height_m"),
 ])
 def test_outside_calibrated_range(tmp_path, column, value, where):
     src = SRC if column in SRC else add_column(SRC, column, ["", ""])
@@ -218,7 +218,7 @@ def test_outside_calibrated_range(tmp_path, column, value, where):
 
 
 @pytest.mark.parametrize("column, value, fragment", [
-    ("height_m", "-1", "negative"), ("z0_m", "0", "not positive"), ("spread_m", "-1", "negative"),
+    ("height_m", "-1", "negatief"), ("z0_m", "0", "niet positief"), ("spread_m", "-1", "negatief"),
 ])
 def test_impossible_values_refused_even_with_extrapolation(tmp_path, column, value, fragment):
     src = SRC if column in SRC else add_column(SRC, column, ["", ""])
@@ -231,7 +231,7 @@ def test_impossible_values_refused_even_with_extrapolation(tmp_path, column, val
 def test_unknown_landuse(tmp_path, value):
     e = one(problems(tmp_path, rec=replace_cell(REC, 3, "landuse", value)), "landuse", 3)
     assert e.file == "receptors.csv" and e.value == value
-    assert "1-9" in str(e) or "not a number" in str(e)
+    assert "1-9" in str(e) or "geen getal" in str(e)
 
 
 def test_duplicate_ids(tmp_path):
@@ -239,14 +239,14 @@ def test_duplicate_ids(tmp_path):
     rec = replace_cell(REC, 4, "receptor_id", "007")
     errs = problems(tmp_path, src, rec)
     s, r = one(errs, "source_id", 3), one(errs, "receptor_id", 4)
-    assert "duplicate" in str(s) and "row 2" in str(s) and s.value == "S1"
-    assert "duplicate" in str(r) and r.value == "007"
+    assert "dubbel" in str(s) and "rij 2" in str(s) and s.value == "S1"
+    assert "dubbel" in str(r) and r.value == "007"
 
 
 def test_case_id_in_one_file_only(tmp_path):
     errs = problems(tmp_path, add_column(SRC, "case_id", ["A", "A"]), REC)
     e = one(errs, "case_id")
-    assert e.file == "receptors.csv" and "sources table has one" in str(e)
+    assert e.file == "receptors.csv" and "de tabel bronnen heeft die wel" in str(e)
     errs = problems(tmp_path, SRC, add_column(REC, "case_id", ["A", "A", "A"]))
     assert one(errs, "case_id").file == "sources.csv"
 
@@ -255,23 +255,23 @@ def test_source_case_without_receptors(tmp_path):
     errs = problems(tmp_path, add_column(SRC, "case_id", ["A", "Nord"]),
                     add_column(REC, "case_id", ["A", "A", "Noord"]))
     e = one(errs, "case_id", 3)
-    assert "no receptors" in str(e)
+    assert "geen receptoren" in str(e)
 
 
 def test_empty_case_id(tmp_path):
     errs = problems(tmp_path, add_column(SRC, "case_id", ["A", ""]),
                     add_column(REC, "case_id", ["A"] * 3))
-    assert one(errs, "case_id", 3).message == "missing value"
+    assert one(errs, "case_id", 3).message == "ontbreekt"
 
 
 def test_line_columns(tmp_path):
     src = add_column(SRC, "x_end", ["173000", "172100"])
     src = add_column(add_column(src, "y_end", ["", "460050"]), "area_side_m", ["", ""])
     errs = problems(tmp_path, src)
-    assert "x_end is given" in str(one(errs, "y_end", 2))
-    assert "zero length" in str(one(errs, "x_end", 3))
+    assert "x_end is ingevuld" in str(one(errs, "y_end", 2))
+    assert "lengte 0" in str(one(errs, "x_end", 3))
     src2 = replace_cell(replace_cell(src, 2, "y_end", "460000"), 2, "area_side_m", "10")
-    assert "line source" in str(one(problems(tmp_path, src2), "area_side_m", 2))
+    assert "lijnbron" in str(one(problems(tmp_path, src2), "area_side_m", 2))
 
 
 def test_wgs84_and_swapped_coordinates(tmp_path):
@@ -289,15 +289,15 @@ def test_geometry_problems(tmp_path):
                      ",".join(["S2", "", ""] + lines[2].split(",")[3:])
                      + ',"LINESTRING (172000 460000, 172000 460000)"']) + "\n"
     errs = problems(tmp_path, src)
-    assert "not closed" in str(one(errs, "geometry_wkt", 2))
-    assert "given together with geometry_wkt" in str(one(errs, "x", 2))
-    assert "zero length" in str(one(errs, "geometry_wkt", 3))
+    assert "niet gesloten" in str(one(errs, "geometry_wkt", 2))
+    assert "ingevuld naast geometry_wkt" in str(one(errs, "x", 2))
+    assert "lengte 0" in str(one(errs, "geometry_wkt", 3))
 
 
 def test_output_column_clash(tmp_path):
     e = one(problems(tmp_path, rec=add_column(REC, "deposition_total_mol_ha_yr", ["1", "2", "3"])),
             "deposition_total_mol_ha_yr")
-    assert "overwritten" in str(e)
+    assert "overschreven" in str(e)
 
 
 def test_all_problems_reported_at_once(tmp_path):
@@ -317,7 +317,7 @@ def test_many_errors_are_capped_with_a_count():
     with pytest.raises(MultipleInputErrors) as info:
         deposition(src, rec)
     errs = info.value.errors
-    assert len(errs) == 101 and "150 more row(s)" in str(errs[-1])
+    assert len(errs) == 101 and "nog 150 rij(en)" in str(errs[-1])
 
 
 def test_errors_pickle(tmp_path):
@@ -339,7 +339,7 @@ def test_semicolon_csv_with_decimal_commas(tmp_path):
     a, b = run(tmp_path), run(tmp_path, src, rec)
     np.testing.assert_array_equal(a[OUTPUT_COLUMNS[2]], b[OUTPUT_COLUMNS[2]])
     e = one(problems(tmp_path, src.replace("1000", "1.000"), rec), "nox_kg_yr", 2)
-    assert "ambiguous" in str(e)
+    assert "dubbelzinnig" in str(e)
 
 
 def test_bom_and_windows_encoding(tmp_path):
@@ -500,3 +500,53 @@ def test_text_cells_round_trip(tmp_path, ids, suffix):
     back = read_table(path)
     assert back["receptor_id"].tolist() == ids
     assert back.columns.tolist() == df.columns.tolist()
+
+
+@pytest.mark.parametrize("column, value", [
+    ("nox_kg_yr", "1e308"), ("nh3_kg_yr", "2e8"), ("height_m", "5000"), ("heat_mw", "1e6"),
+    ("spread_m", "2000"), ("area_side_m", "50000"), ("z0_m", "40"),
+])
+def test_typing_errors_refused_even_with_extrapolation(tmp_path, column, value):
+    """A value beyond the plausibility range (stikstofcalc.ranges) is refused, also with
+    allow_extrapolation (1e308 kg/yr gave a deposition of 9e303 with exit code 0), and the
+    cell is reported once (not also as outside the calibrated range)."""
+    src = SRC if column in SRC else add_column(SRC, column, ["", ""])
+    with pytest.raises(MultipleInputErrors) as info:
+        run(tmp_path, replace_cell(src, 2, column, value), allow_extrapolation=True)
+    hits = [e for e in info.value.errors if e.field == column and e.row == 2]
+    assert len(hits) == 1 and isinstance(hits[0], RangeError), [str(e) for e in info.value.errors]
+    assert "buiten het toegestane bereik" in str(hits[0])
+    assert len(str(hits[0])) < 300  # the value shown as 1e+308, not as 309 digits
+
+
+def test_geometry_with_too_many_vertices_is_refused(tmp_path):
+    """20,000 vertices took 2.5 GB (a line) or 13 s (a polygon): capped at ranges.MAX_POINTS."""
+    from stikstofcalc.ranges import MAX_POINTS
+
+    n = MAX_POINTS + 1
+    line = "LINESTRING (" + ", ".join(f"{172000 + i} {460000 + i % 2}" for i in range(n)) + ")"
+    src = ("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+           f'L1,,,2.5,0,100,1,"{line}"\n')
+    e = one(problems(tmp_path, src=src), "geometry_wkt", 2)
+    assert f"{n:,}".replace(",", ".") in str(e) and "hoogstens" in str(e)
+    ok = "LINESTRING (" + ", ".join(f"{172000 + i} {460000 + i % 2}" for i in range(50)) + ")"
+    out = run(tmp_path, src=src.replace(line, ok))
+    assert (out["deposition_total_mol_ha_yr"] > 0).all()
+
+
+def test_xlsx_output_too_large_for_a_sheet_is_refused_before_computing(tmp_path, monkeypatch):
+    """More receptor columns (or rows) than an Excel sheet holds: a message before computing,
+    not openpyxl's "This sheet is too large!" traceback after it."""
+    from stikstofcalc.io import tables
+
+    monkeypatch.setattr(tables, "EXCEL_COLUMNS", 6)  # the receptor table has 4 columns, + 3 results
+    s, r = write(tmp_path, "s.csv", SRC), write(tmp_path, "r.csv", REC)
+    called = []
+    monkeypatch.setattr(tables, "deposition", lambda *a, **k: called.append(1))
+    with pytest.raises(InputError, match="te groot voor een Excel-werkblad"):
+        deposition_files(s, r, tmp_path / "out.xlsx")
+    assert not called and not (tmp_path / "out.xlsx").exists()
+    monkeypatch.setattr(tables, "EXCEL_COLUMNS", 7)
+    monkeypatch.setattr(tables, "EXCEL_ROWS", 3)  # 3 receptors + the header
+    with pytest.raises(InputError, match="te groot voor een Excel-werkblad"):
+        deposition_files(s, r, tmp_path / "out.xlsx")

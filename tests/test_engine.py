@@ -238,7 +238,7 @@ def test_out_of_range_refused_unless_extrapolation_allowed(field, value):
     with pytest.raises(RangeError, match=field):
         deposition_arrays(SourceArrays(**kw), rcp, terrain="uniform")
     res = deposition_arrays(SourceArrays(**kw), rcp, allow_extrapolation=True, terrain="uniform")
-    assert any("EXTRAPOLATED" in n for n in res.notes)
+    assert any("GEËXTRAPOLEERD" in n for n in res.notes)
     assert np.isfinite(res.total).all()
 
 

@@ -61,23 +61,23 @@ def test_orientation_normalised():
 
 
 @pytest.mark.parametrize("text, fragment", [
-    ("POLYGON ((0 0, 1 0, 1 1, 0 0.5))", "not closed"),
-    ("POLYGON ((0 0, 1 0, 0 0))", "vertices"),
-    ("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (20 20, 20 30, 30 30, 20 20))", "not inside"),
-    ("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))", "crosses itself"),
-    ("POLYGON ((0 0, 4 0, 4 4, 2 -1, 0 4, 0 0))", "crosses itself"),
-    ("POLYGON ((0 0, 1 0, 2 0, 0 0))", "zero area"),
-    ("LINESTRING (1 1, 1 1)", "zero length"),
-    ("LINESTRING (1 1)", "at least 2"),
-    ("POINT EMPTY", "empty"),
+    ("POLYGON ((0 0, 1 0, 1 1, 0 0.5))", "niet gesloten"),
+    ("POLYGON ((0 0, 1 0, 0 0))", "hoekpunten"),
+    ("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (20 20, 20 30, 30 30, 20 20))", "niet binnen"),
+    ("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))", "snijdt zichzelf"),
+    ("POLYGON ((0 0, 4 0, 4 4, 2 -1, 0 4, 0 0))", "snijdt zichzelf"),
+    ("POLYGON ((0 0, 1 0, 2 0, 0 0))", "oppervlakte 0"),
+    ("LINESTRING (1 1, 1 1)", "lengte 0"),
+    ("LINESTRING (1 1)", "minstens 2"),
+    ("POINT EMPTY", "lege geometrie"),
     ("POINT Z (1 2 3)", "Z"),
-    ("POINT (1 2 3)", "3 coordinates"),
-    ("CIRCLE (1 2)", "not supported"),
-    ("POLYGON ((0 0, 1 0, 1 1, 0 0)", "malformed"),
-    ("POINT (1 2) junk", "unexpected text"),
+    ("POINT (1 2 3)", "3 coördinaten"),
+    ("CIRCLE (1 2)", "niet ondersteund"),
+    ("POLYGON ((0 0, 1 0, 1 1, 0 0)", "onjuiste WKT"),
+    ("POINT (1 2) junk", "onverwachte tekst"),
     ("SRID=4326;POINT (5 52)", "SRID 4326"),
-    ("172000 460000", "must start"),
-    ("POINT (1 2", "malformed"),
+    ("172000 460000", "moet beginnen"),
+    ("POINT (1 2", "onjuiste WKT"),
 ])
 def test_invalid_wkt(text, fragment):
     with pytest.raises(InputError, match=fragment) as info:

@@ -50,9 +50,9 @@ def test_pdf_embedded_zip_file_and_text(exported, tmp_path):
 
 
 def test_pdf_errors(tmp_path):
-    with pytest.raises(ImaerFileError, match="no IMAER GML found"):
+    with pytest.raises(ImaerFileError, match="geen IMAER-GML gevonden"):
         gml_from_pdf(make_pdf([("a.txt", b"hello")]), name="x.pdf")
-    with pytest.raises(ImaerFileError, match="not a PDF"):
+    with pytest.raises(ImaerFileError, match="geen PDF-bestand"):
         gml_from_pdf(b"<xml/>", name="x.pdf")
 
 
@@ -129,7 +129,7 @@ def test_cli_batch_with_bad_files(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "1 situatie(s) gecontroleerd, 4 bestand(en) niet te lezen" in result.output
-    for words in ("Z1980", "regel 69", "missing imaer:year", "EPSG::4326", "missing.pdf"):
+    for words in ("Z1980", "regel 69", "imaer:year (het rekenjaar) ontbreekt", "EPSG::4326", "missing.pdf"):
         assert words in result.output
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["situaties", "bronnen", "signalen", "fouten", "toelichting"]

@@ -36,7 +36,7 @@ VALID = {
 #: invalid file -> (line, element, words in the message) (README of the fixtures)
 INVALID = {
     "invalid_5208_unknown_offroad_code.gml": (69, "imaer:StandardOffRoadMobileSource", "Z1980"),
-    "invalid_xsd_missing_year.gml": (6, "imaer:ProjectMetadata", "missing imaer:year"),
+    "invalid_xsd_missing_year.gml": (6, "imaer:ProjectMetadata", "imaer:year (het rekenjaar) ontbreekt"),
     "invalid_5225_unsupported_srs_epsg4326.gml": (54, "gml:Point", "EPSG::4326"),
 }
 
@@ -100,11 +100,11 @@ def _variant(tmp_path, name, old, new, count=1):
 
 def test_other_namespaces_and_versions(tmp_path):
     old = _variant(tmp_path, "road.gml", "http://imaer.aerius.nl/6.0", "http://imaer.aerius.nl/2.2", -1)
-    with pytest.raises(ImaerFileError, match="IMAER version 2.2 is not read") as info:
+    with pytest.raises(ImaerFileError, match="IMAER-versie 2.2 wordt niet gelezen") as info:
         read_gml(old)
     assert info.value.row == 2
     other = _variant(tmp_path, "road.gml", "http://imaer.aerius.nl/6.0", "http://example.org/x", -1)
-    with pytest.raises(ImaerFileError, match="not an IMAER namespace"):
+    with pytest.raises(ImaerFileError, match="geen IMAER-namespace"):
         read_gml(other)
     v51 = _variant(tmp_path, "offroad_adblue.gml", "http://imaer.aerius.nl/6.0",
                    "http://imaer.aerius.nl/5.1", -1)
@@ -118,21 +118,21 @@ def test_other_namespaces_and_versions(tmp_path):
 def test_not_xml_and_other_roots(tmp_path):
     bad = tmp_path / "kapot.gml"
     bad.write_text("<?xml version='1.0'?>\n<a>\n<b></a>", encoding="utf-8")
-    with pytest.raises(ImaerFileError, match="not well-formed XML") as info:
+    with pytest.raises(ImaerFileError, match="geen geldige XML") as info:
         read_gml(bad)
     assert info.value.row == 3 and "kapot.gml" in str(info.value)
-    with pytest.raises(ImaerFileError, match="cannot be read"):
+    with pytest.raises(ImaerFileError, match="kan niet worden gelezen"):
         read_gml(tmp_path / "missing.gml")
     html = tmp_path / "page.gml"
     html.write_text("<html/>", encoding="utf-8")
-    with pytest.raises(ImaerFileError, match="not an IMAER feature collection"):
+    with pytest.raises(ImaerFileError, match="geen IMAER-featurecollectie"):
         read_gml(html)
 
 
 def test_open_ring_and_other_srs_spellings(tmp_path):
     ring = "62188.06 440188.56 62423.26 439415.76 64385.5 440091.12 64876.06 440689.2 64849.18 440820.24 62188.06 440188.56"
     opened = _variant(tmp_path, "offroad.gml", ring, ring.rsplit(" ", 2)[0])
-    with pytest.raises(ImaerFileError, match="not closed"):
+    with pytest.raises(ImaerFileError, match="niet gesloten"):
         read_gml(opened)
     epsg = _variant(tmp_path, "situation_type_proposed.gml", model.RD_SRS, "EPSG:28992")
     assert read_gml(epsg).sources[0].wkt == "POINT (184080.38 430602.3)"

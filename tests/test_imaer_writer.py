@@ -240,7 +240,7 @@ def test_year_option(mixed):
     files = export_project(mixed, year=2027)
     assert [(f.phase, f.year) for f in files] == [("realisatie", 2027), ("gebruik", 2027),
                                                  ("referentie", 2027)]
-    with pytest.raises(InputError, match="outside the construction period"):
+    with pytest.raises(InputError, match="buiten de bouwperiode"):
         export_project(mixed, year=2031)
 
 

@@ -98,7 +98,7 @@ def test_an_office_home_type_on_homes_is_refused_and_only_home_types_are_offered
 
 def test_a_home_function_on_a_building_is_refused_and_only_functions_are_offered():
     text = one(doc(components=[dict(OFFICE, function="vrijstaand")]), "components[0].function")
-    assert "onbekend functie 'vrijstaand' voor utiliteitsbouw" in text
+    assert "onbekende functie 'vrijstaand' voor utiliteitsbouw" in text
     assert "kantoor" in text and "tussen_hoek" not in text
 
 

@@ -100,7 +100,7 @@ def test_year_records_keep_their_own_notes_and_provenance():
     by_year = traffic.groupby("year")
     notes = by_year["notes"].agg(set)
     assert notes[2030] == {""}
-    assert all("road factors for 2031 not tabulated" in n for n in notes[2031])
+    assert all("wegverkeerfactoren voor 2031 niet in de tabel" in n for n in notes[2031])
     assert set(traffic["factor_year"]) == {2030.0}
     assert by_year["provenance"].agg(set)[2030] == by_year["provenance"].agg(set)[2031]
     machinery = table[(table["phase"] == "realisatie") & (table["source_kind"] == "machinery")]

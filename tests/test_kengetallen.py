@@ -106,7 +106,7 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
     with pytest.raises(MultipleDataErrors) as info:
         kengetallen.validate_folder(_broken_edition(tmp_path))
     text = str(info.value)
-    assert "2099.1/fuel_use.csv (rij 2), veld unit: eenheid 'kg' heeft dimensie [mass]" in text
+    assert "2099.1/fuel_use.csv (rij 2), veld unit: eenheid 'kg' is een massa" in text
     assert "(rij 3), veld source_id: onbekende source_id 'NO_SUCH_SOURCE'" in text
     assert "dubbele rij fuel_use:aub_generiek/fuel_per_hour_base" in text
     assert "veld value: waarde ontbreekt" in text
@@ -122,7 +122,7 @@ def test_shares_must_sum_to_one(tmp_path):
 
 
 def test_unknown_edition_is_an_input_error():
-    with pytest.raises(InputError, match="unknown kengetallen edition '1999.9'"):
+    with pytest.raises(InputError, match="onbekende editie van de kengetallen '1999.9'"):
         kengetallen.load("1999.9")
 
 
@@ -157,7 +157,7 @@ def test_override_without_source_and_wrong_unit_is_rejected(kg, tmp_path):
     with pytest.raises(MultipleInputErrors) as info:
         kg.with_overrides(path)
     text = str(info.value)
-    assert "(rij 2), veld unit: eenheid 'g/h' heeft dimensie [mass] / [time]; verwacht: een eenheid om te rekenen naar g/L" in text
+    assert "(rij 2), veld unit: eenheid 'g/h' is een massa per tijdseenheid; verwacht: een eenheid om te rekenen naar g/L" in text
     assert "(rij 3), veld source: geen bron opgegeven" in text
     assert "(rij 4), veld table: onbekende tabel 'no_table'" in text
 
@@ -181,7 +181,7 @@ def test_cli_list_show_export(tmp_path):
     shown = pd.read_csv(pd.io.common.StringIO(res.output))
     assert set(shown["status"]) == {"verified"} and "ZUT" in set(shown["category"])
     res = runner.invoke(main, ["kengetallen", "show", "nope"])
-    assert res.exit_code == 2 and "unknown table 'nope'" in res.output
+    assert res.exit_code == 2 and "onbekende tabel 'nope'" in res.output
     res = runner.invoke(main, ["kengetallen", "export", str(tmp_path / "out")])
     assert res.exit_code == 0
     exported = kengetallen.validate_folder(tmp_path / "out")

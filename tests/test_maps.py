@@ -128,6 +128,7 @@ def test_deposition_map_file_and_plotted_values(dorp, tmp_path):
     texts = " ".join(t.get_text() for t in fig.texts)
     assert m.case in texts and f"{m.phase_label} {m.year}" in texts
     assert "CC BY 4.0" in texts and "mol N/ha/jr" in texts
+    assert "ruwheidskaart" in texts and "CC BY-SA 4.0" in texts  # the terrain computed with, and its licence
 
 
 def _moved(dx, dy):

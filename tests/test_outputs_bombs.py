@@ -64,7 +64,7 @@ def test_xlsx_bomb_is_refused_by_batch(tmp_path, low_caps):
 
 @pytest.mark.parametrize("part", ["xl/worksheets/sheet1.xml", "xl/sharedStrings.xml"])
 def test_xlsx_bomb_is_refused_by_every_reader(tmp_path, part):
-    """Default caps: a ratio above 200:1 in a part over 8 MB, or shared strings over 64 MB."""
+    """Default caps: a ratio above 50:1 in a part over 8 MB, or shared strings over 64 MB."""
     from stikstofcalc.errors import InputError
 
     bomb = xlsx_bomb(tmp_path / "bom.xlsx", unpacked_mb=70, part=part)
@@ -113,3 +113,65 @@ def test_pdf_streams_below_the_cap_are_read(tmp_path, low_caps):
 
     found = gml_from_pdf(_pdf_bomb(1), name="r.pdf")
     assert found and found[0][1].startswith(b"<?xml")
+
+
+def _repetitive_workbook(path: Path, *, unpacked_mb: int, every: int) -> tuple[Path, float]:
+    """A receptor table of ``unpacked_mb`` MB whose rows repeat, one in ``every`` different:
+    it packs at ``ratio`` (returned), far above honest workbooks (3:1 to 10:1)."""
+    import random
+
+    rnd = random.Random(1)
+    head = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+            b'<row><c t="inlineStr"><is><t>receptor_id</t></is></c><c t="inlineStr"><is><t>x</t></is></c>'
+            b'<c t="inlineStr"><is><t>y</t></is></c></row>')
+    fixed = b'<row><c t="inlineStr"><is><t>r</t></is></c><c><v>172508.78</v></c><c><v>457501.93</v></c></row>'
+    rows, size, i = [head], len(head), 0
+    while size < unpacked_mb * 2**20:
+        row = fixed if i % every else (b'<row><c t="inlineStr"><is><t>r%d</t></is></c><c><v>%.2f</v></c>'
+                                       b'<c><v>%.2f</v></c></row>' % (i, 172000 + rnd.random() * 1000,
+                                                                     457000 + rnd.random() * 1000))
+        rows.append(row)
+        size, i = size + len(row), i + 1
+    rows.append(b"</sheetData></worksheet>")
+    data = b"".join(rows)
+    minimal = {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+                               b'2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+                               b'openxmlformats-package.relationships+xml"/><Default Extension="xml" '
+                               b'ContentType="application/xml"/><Override PartName="/xl/workbook.xml" '
+                               b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+                               b'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                               b'"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                               b'</Types>',
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+                       b'2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                       b'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+                       b'</Relationships>',
+        "xl/workbook.xml": b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                           b'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/'
+                           b'officeDocument/2006/relationships"><sheets><sheet name="receptors" sheetId="1" '
+                           b'r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                                      b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+                                      b'Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                                      b'relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                                      b'</Relationships>',
+        "xl/worksheets/sheet1.xml": data}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        for n, d in minimal.items():
+            zf.writestr(n, d)
+    info = zipfile.ZipFile(path).getinfo("xl/worksheets/sheet1.xml")
+    return path, info.file_size / info.compress_size
+
+
+def test_repetitive_workbook_is_refused_before_reading(tmp_path):
+    """A sheet packed about 100:1 (between the old cap of 200:1 and the cap of 50:1) was read
+    for minutes; it is refused from the zip directory, before anything is unpacked."""
+    from stikstofcalc.errors import InputError
+
+    book, ratio = _repetitive_workbook(tmp_path / "rec.xlsx", unpacked_mb=12, every=80)
+    assert 50 < ratio < 200, ratio
+    with pytest.raises(InputError, match="te groot om veilig te lezen"):
+        limits.check_xlsx(book)
+    r = run("deposition", Path(__file__).parents[1] / "examples" / "sources.csv", book, "-o", tmp_path / "d.csv")
+    assert r.exit_code == 2 and "te groot om veilig te lezen" in r.output, r.output

@@ -255,6 +255,18 @@ def test_kernel_cache_is_found_after_a_run():
     assert cli_options._kernel_cached()
 
 
+def test_kernel_cache_is_looked_up_where_numba_looks(tmp_path, monkeypatch):
+    """With NUMBA_CACHE_DIR set numba uses only that folder: an empty one means compiling,
+    even when the package's own __pycache__ holds the kernel."""
+    from stikstofcalc.cli import options as cli_options
+
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not cli_options._kernel_cached()
+    (tmp_path / "x" / "deposition").mkdir(parents=True)
+    (tmp_path / "x" / "deposition" / "fast._evaluate-123.py311.nbi").write_bytes(b"")
+    assert cli_options._kernel_cached()
+
+
 def test_deposition_xlsx_shows_six_decimals_and_stores_exact_values(tmp_path):
     """The deposition sheet shows deposition_* numbers with 6 decimals (display only): the
     stored value is the computed float, other columns keep their general format."""

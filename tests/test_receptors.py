@@ -291,19 +291,19 @@ def test_read_bad_cells_all_reported(tmp_path):
         read_receptor_file(p)
     msg = str(exc.value)
     assert len(exc.value.errors) == 3
-    assert "rij 2" in msg and "veld kdw" in msg and "'abc'" in msg and "a number" in msg
+    assert "rij 2" in msg and "veld kdw" in msg and "'abc'" in msg and "een getal" in msg
     assert "rij 3" in msg and "coordinates" in msg
     assert "rij 4" in msg and "RD New" in msg
     assert str(p) in msg
 
 
 def test_read_no_coordinate_columns(tmp_path):
-    with pytest.raises(InputError, match="receptor_id, or x and y"):
+    with pytest.raises(InputError, match="receptor_id, of x en y"):
         read_receptor_file(_write(tmp_path, "name,kdw\na,700\n"))
 
 
 def test_read_id_xy_clash(tmp_path):
-    with pytest.raises(MultipleInputErrors, match="which is 4706906"):
+    with pytest.raises(MultipleInputErrors, match="ligt: 4706906"):
         read_receptor_file(_write(tmp_path, "receptor_id,x,y\n1,123279.78,462176.31\n"))
 
 
@@ -316,13 +316,13 @@ def test_read_bad_flag_and_id(tmp_path):
     with pytest.raises(MultipleInputErrors) as exc:
         read_receptor_file(_write(tmp_path, "receptor_id,overbelast\n0,misschien\n"))
     msg = str(exc.value)
-    assert "receptor id >= 1" in msg and "'misschien'" in msg
+    assert "receptornummer >= 1" in msg and "'misschien'" in msg
 
 
 def test_read_missing_file_and_bad_extension(tmp_path):
     with pytest.raises(InputError, match="niet gevonden"):
         read_receptor_file(tmp_path / "nope.csv")
-    with pytest.raises(InputError, match=".csv or .xlsx"):
+    with pytest.raises(InputError, match=".csv- of .xlsx-bestand"):
         read_receptor_file(_write(tmp_path, "x", name="rec.json"))
 
 

@@ -146,6 +146,37 @@ class OutputError(StikstofError):
     """An output cannot be written (full or read-only disk, a file where a folder belongs)."""
 
 
+def read_reason(exc: OSError) -> str:
+    """Why a file cannot be read (an ``OSError``), in Dutch: ``strerror`` is English."""
+    import errno
+
+    reasons = {errno.ENOENT: "bestand niet gevonden", errno.EACCES: "geen leesrechten",
+               errno.EPERM: "geen leesrechten", errno.EISDIR: "dit is een map, geen bestand",
+               errno.EIO: "leesfout van de schijf", errno.ENAMETOOLONG: "de bestandsnaam is te lang",
+               errno.ELOOP: "te veel symbolische koppelingen", errno.ENOTDIR: "een deel van het pad is geen map",
+               errno.EMFILE: "te veel open bestanden", errno.ENXIO: "het apparaat bestaat niet"}
+    return reasons.get(getattr(exc, "errno", None), "leesfout")
+
+
+#: ``tomllib``'s messages (English) in Dutch; others become "fout in de opbouw".
+_TOML_REASONS = {"Invalid value": "ongeldige waarde; staat tekst tussen aanhalingstekens?",
+                 "Expected '=' after a key in a key/value pair": "'=' ontbreekt na een sleutel",
+                 "Cannot overwrite a value": "een sleutel staat er twee keer",
+                 "Unterminated string": "tekst zonder sluitend aanhalingsteken",
+                 "Unclosed array": "lijst zonder sluitend ']'", "Invalid statement": "ongeldige regel",
+                 "Expected newline or end of document after a statement": "onverwachte tekst na een waarde"}
+
+
+def toml_reason(exc) -> str:
+    """Why ``tomllib`` refused a file (a ``TOMLDecodeError``), in Dutch, with line and column."""
+    import re
+
+    text = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    reason = _TOML_REASONS.get(text.split(" (at ")[0].strip(), "fout in de opbouw")
+    return f"regel {m[1]}, kolom {m[2]}: {reason}" if m else reason
+
+
 def closest(name, candidates, *, aliases=None, min_prefix: int = 3):
     """The candidate that ``name`` most likely misspells (typo, case, unit left off), or None.
 

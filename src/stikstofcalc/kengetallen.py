@@ -31,8 +31,8 @@ import pandas as pd
 
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
-    UnitError, hint)
-from stikstofcalc.units import ureg
+    UnitError, hint, read_reason)
+from stikstofcalc.units import dimension_nl, unit_nl, ureg
 
 STATUSES = ("verified", "reported", "estimate")
 """Statuses of shipped rows, strongest first."""
@@ -66,48 +66,48 @@ SCHEMA: dict[str, TableSpec] = {
         {"nox_per_fuel": "g/L", "nh3_per_fuel": "g/L", "nox_per_hour": "g/h",
          "nh3_per_hour": "g/h", "nox_per_adblue": "g/L",
          "max_adblue_fuel_ratio": "dimensionless", "typical_adblue_fuel_ratio": "dimensionless"},
-        labels=("description",), description="AERIUS mobile machinery factors (AUB method)"),
+        labels=("description",), description="AERIUS-factoren van mobiele werktuigen (AUB-methode)"),
     "fuel_use": TableSpec(
         ("relation",), {"fuel_per_hour_per_power": "L/h/kW", "fuel_per_hour_base": "L/h"},
-        description="fuel use per operating hour from rated power (TNO AUB)"),
+        description="brandstofverbruik per draaiuur uit het nominale vermogen (TNO AUB)"),
     "road_factors_nox": TableSpec(
         ("year", "road_type", "vehicle_class"), {"nox_per_vehicle_km": "g/km"},
-        description="road traffic NOx per vehicle-km by year, road type, vehicle class"),
+        description="NOx van wegverkeer per voertuigkilometer naar jaar, wegtype en voertuigklasse"),
     "road_factors_nh3": TableSpec(
         ("road_type", "vehicle_class"), {"nh3_per_vehicle_km": "g/km"},
-        description="road traffic NH3 per vehicle-km by road type, vehicle class"),
+        description="NH3 van wegverkeer per voertuigkilometer naar wegtype en voertuigklasse"),
     "source_characteristics": TableSpec(
         ("sector_id",), {"height": "m", "heat_content": "MW", "heat_content_instruction": "MW",
                          "spread": "m"},
-        labels=("sector_name",), description="AERIUS default source characteristics per sector"),
+        labels=("sector_name",), description="AERIUS-standaardbronkenmerken per sector"),
     "general": TableSpec(("name",), {"days_per_year": "day/year",
                                      "borderline_factor": "dimensionless"},
-                         description="conventions (AERIUS days per year)"),
+                         description="afspraken (AERIUS-dagen per jaar)"),
     "project_types": TableSpec(
         ("project_type",), {"duration_fixed": "month", "duration_per_unit": "month"},
         labels=("basis", "stage"), per_basis=True,
-        description="construction project types: basis, stage, default duration"),
+        description="projecttypen van de bouw: basis, fase, standaardduur"),
     "construction_machinery": TableSpec(
         ("project_type", "machine"), {"fuel_per_unit": "L", "hours_per_unit": "h"},
         labels=("basis", "category"), per_basis=True,
-        description="default construction machinery per unit of a project type"),
+        description="standaardwerktuigen van de bouw per eenheid van een projecttype"),
     "construction_traffic": TableSpec(
         ("project_type", "vehicle_class"), {"movements_per_unit": "dimensionless"},
         labels=("basis",), per_basis=True,
-        description="construction traffic movements per unit of a project type"),
+        description="bouwverkeersbewegingen per eenheid van een projecttype"),
     "fleet_mix": TableSpec(("fleet", "category"), {"share": "dimensionless"},
-                           description="diesel fleet choices as shares of AUB categories"),
+                           description="keuzes voor de dieselvloot als aandelen van AUB-categorieën"),
     "traffic_generation": TableSpec(
         ("function", "urbanisation"), {"movements_per_unit": "1/day"},
         labels=("basis",), per_basis=True,
-        description="use-phase traffic generation per home or per floor area"),
+        description="verkeersgeneratie in de gebruiksfase per woning of per vloeroppervlak"),
     "traffic_vehicle_shares": TableSpec(
         ("function", "vehicle_class"), {"share": "dimensionless"},
-        description="vehicle-class shares of use-phase traffic per function"),
+        description="aandelen per voertuigklasse van het verkeer in de gebruiksfase per functie"),
     "heating_factors": TableSpec(
         ("appliance",), {"nox_per_unit": "kg/year", "nh3_per_unit": "kg/year",
                          "nox_per_energy": "g/kWh", "gas_energy_content": "kWh/m**3"},
-        description="heating emissions (gasless homes, gas boilers)"),
+        description="emissies van verwarming (gasloze woningen, cv-ketels)"),
 }
 SOURCES_COLUMNS = ("source_id", "citation", "publisher", "edition", "date", "url", "copy_read",
                    "licence_note")
@@ -167,8 +167,8 @@ def data_root():
     repo = Path(__file__).resolve().parents[2] / "kengetallen"
     if repo.is_dir():
         return repo
-    raise DataError("the kengetallen folder was not found in the package or the repository",
-                    expected="stikstofcalc/kengetallen/<edition>/ (wheel) or kengetallen/ (checkout)")
+    raise DataError("de map kengetallen staat niet in het pakket of in de repository",
+                    expected="stikstofcalc/kengetallen/<editie>/ (wheel) of kengetallen/ (checkout)")
 
 
 def editions() -> list[str]:
@@ -181,7 +181,7 @@ def default_edition() -> str:
     """The newest edition."""
     found = editions()
     if not found:
-        raise DataError("no kengetallen edition found", expected="a folder such as kengetallen/2026.1")
+        raise DataError("geen editie van de kengetallen gevonden", expected="een map zoals kengetallen/2026.1")
     return found[-1]
 
 
@@ -335,18 +335,18 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
                         "een eenheid zoals g/L", unit_problem=True)
             except Exception:
                 try:
-                    got = str(ureg.parse_expression(unit_text).dimensionality)
+                    got = "is " + dimension_nl(ureg.parse_expression(unit_text).dimensionality)
                 except Exception:
-                    got = "unparseable"
-                bad(f"eenheid {unit_text!r} heeft dimensie {got}", "unit", unit_text,
-                    f"een eenheid om te rekenen naar {target}", unit_problem=True)
+                    got = "is niet te lezen"
+                bad(f"eenheid {unit_text!r} {got}", "unit", unit_text,
+                    f"een eenheid om te rekenen naar {unit_nl(target)}", unit_problem=True)
             if not math.isfinite(value) and ok:
                 bad("waarde is niet eindig", "value", value_text, "een eindig getal")
             elif ok:
                 lo, hi = value_range(name, quantity)
                 if not lo <= value <= hi:
                     bad(f"waarde {value_text} {unit_text} ligt buiten het toegestane bereik", "value",
-                        value_text, f"{lo:g} tot en met {hi:g} {target}")
+                        value_text, f"{lo:g} tot en met {hi:g} {unit_nl(target)}")
         ident = row_id(name, keys, quantity)
         if ident in seen:
             bad(f"dubbele rij {ident} (eerst op regel {seen[ident]})", "quantity",
@@ -453,8 +453,8 @@ class Kengetallen:
         keys = tuple(str(k) for k in keys)
         fig = self._index.get((table, keys + (quantity,)))
         if fig is None and required:
-            raise DataError(f"no key figure {row_id(table, keys, quantity)} in edition {self.edition}",
-                            expected="a row in the kengetallen table or an override")
+            raise DataError(f"kengetal {row_id(table, keys, quantity)} ontbreekt in editie {self.edition}",
+                            expected="een rij in de tabel met kengetallen of een eigen kengetal")
         return fig
 
     def has(self, table: str, keys, quantity: str) -> bool:
@@ -470,7 +470,7 @@ class Kengetallen:
         for col, val in zip(SCHEMA[table].keys, keys):
             mask &= frame[col] == str(val)
         if not mask.any():
-            raise DataError(f"no rows for {keys} in {table} (edition {self.edition})")
+            raise DataError(f"geen rijen voor {keys} in {table} (editie {self.edition})")
         return {lab: frame.loc[mask, lab].iloc[0] for lab in SCHEMA[table].labels}
 
     def values(self, table: str, column: str) -> list[str]:
@@ -558,7 +558,7 @@ def _read_bytes(path, problems) -> bytes:
     except FileNotFoundError:
         problems.add("bestand niet gevonden", file=str(path), expected="een bestaand CSV- of Excel-bestand")
     except OSError as exc:
-        problems.add(f"kan het bestand niet lezen ({exc})", file=str(path), expected="CSV (UTF-8) of .xlsx")
+        problems.add(f"kan het bestand niet lezen ({read_reason(exc)})", file=str(path), expected="CSV (UTF-8) of .xlsx")
     return b""
 
 
@@ -582,8 +582,8 @@ def _read_override_file(path, data, problems):
         problems.add("het bestand is leeg", file=str(path), expected="een kopregel met table, de sleutels, "
                      "quantity, value, unit en source")
         return []
-    except Exception as exc:  # unreadable file: report, do not crash
-        problems.add(f"kan het bestand niet lezen ({type(exc).__name__})", file=str(path),
+    except Exception:  # unreadable file: report, do not crash
+        problems.add("kan het bestand niet lezen (beschadigd, of geen CSV of werkmap)", file=str(path),
                      expected="CSV (UTF-8) of .xlsx")
         return []
 
@@ -643,8 +643,8 @@ def clear_cache() -> None:
 @functools.lru_cache(maxsize=8)
 def _load_edition(edition: str) -> Kengetallen:
     if edition not in editions():
-        raise InputError(f"unknown kengetallen edition {edition!r}", field="edition",
-                         value=edition, expected=f"one of {', '.join(editions())}")
+        raise InputError(f"onbekende editie van de kengetallen {edition!r}", field="edition",
+                         value=edition, expected=f"een van {', '.join(editions())}")
     folder = data_root() / edition
     problems = _Problems()
     hashes = {}
@@ -653,16 +653,16 @@ def _load_edition(edition: str) -> Kengetallen:
     sources = _read_csv_bytes(data)
     for col in SOURCES_COLUMNS:
         if col not in sources.columns:
-            problems.add("missing column", file=f"{edition}/sources.csv", column=col)
+            problems.add("kolom ontbreekt", file=f"{edition}/sources.csv", column=col)
     dup = sources["source_id"][sources["source_id"].duplicated()] if "source_id" in sources else []
     for sid in dup:
-        problems.add(f"duplicate source_id {sid!r}", file=f"{edition}/sources.csv", column="source_id")
+        problems.add(f"dubbele source_id {sid!r}", file=f"{edition}/sources.csv", column="source_id")
     source_ids = set(sources.get("source_id", []))
     tables = {}
     for name in SCHEMA:
         item = folder / f"{name}.csv"
         if not item.is_file():
-            problems.add("table file missing", file=f"{edition}/{name}.csv")
+            problems.add("tabelbestand ontbreekt", file=f"{edition}/{name}.csv")
             continue
         raw = item.read_bytes()
         hashes[name] = file_hash(raw)

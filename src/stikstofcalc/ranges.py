@@ -84,6 +84,10 @@ RANGES = {
     "height": Range(0, 1000, "m", "1 km: boven elke schoorsteen"),
     "heat": Range(0, 10_000, "MW", "10 GW warmte: boven elke bron"),
     "spread": Range(0, 1000, "m", "1 km spreiding van de uitworphoogte"),
+    "area_side": Range(0, 10_000, "m", "een vlakbron van 10 km bij 10 km (100 km²): ruim boven elk "
+                       "bouwterrein"),
+    "z0": Range(0, 10, "m", "de ruwste terreinen (steden, bos) hebben een ruwheid van 1 tot 3 m",
+                lo_open=True),
     "x": Range(-7000, 300000, "m", "geldigheidsgebied van RD New (EPSG:28992)"),
     "y": Range(289000, 629000, "m", "geldigheidsgebied van RD New (EPSG:28992)"),
     "lat": Range(50.5, 54.0, "degree", "Nederland ligt tussen 50,5 en 54 graden noorderbreedte"),

@@ -170,7 +170,7 @@ def get_regime(name: str | Regime | None = None) -> Regime:
         return name
     key = DEFAULT_REGIME if name is None else str(name).strip().lower()
     if key not in REGIMES:
-        raise InputError(field="regime", value=name, expected=" or ".join(REGIMES))
+        raise InputError(f"onbekend regime {name!r}", field="regime", value=name, expected=" of ".join(REGIMES))
     return REGIMES[key]
 
 
@@ -334,8 +334,8 @@ def relevant_hexagons(kdw=None, background=None, exceeding=None, *,
         If ``kdw`` is given without ``background`` (or the reverse).
     """
     if (kdw is None) != (background is None):
-        raise InputError(field="kdw" if background is None else "background_deposition",
-                         value="missing", expected="KDW and background deposition together")
+        raise InputError("ontbreekt", field="kdw" if background is None else "background_deposition",
+                         expected="KDW en achtergronddepositie samen")
     arrays = [np.asarray(a, dtype=float) for a in (kdw, background, exceeding) if a is not None]
     if not arrays:
         return np.ones((), dtype=bool)
@@ -378,7 +378,8 @@ def calendar_year_shares(start, end) -> tuple[np.ndarray, np.ndarray]:
     """
     s, e = _date(start, "start"), _date(end, "end")
     if e < s:
-        raise InputError(field="end", value=str(e), expected=f"a date on or after start {s}")
+        raise InputError(f"{str(e)!r} ligt voor het begin", field="end", value=str(e),
+                         expected=f"een datum op of na het begin {s}")
     days = (e - s).days + 1
     if days <= 365:
         return np.array([s.year]), np.array([1.0])
@@ -396,7 +397,7 @@ def _date(value, name) -> _dt.date:
     try:
         return _dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise InputError(field=name, value=value, expected="a date such as 2026-03-01") from exc
+        raise InputError(field=name, value=value, expected="een datum zoals 2026-03-01") from exc
 
 
 # --------------------------------------------------------------------------- assessment
@@ -468,7 +469,7 @@ def assess(deposition, *, phase: str, regime: str | Regime | None = None, releva
     """
     reg = get_regime(regime)
     if phase not in PHASES:
-        raise InputError(field="phase", value=phase, expected=" or ".join(PHASES))
+        raise InputError(field="phase", value=phase, expected=" of ".join(PHASES))
     thr = reg.threshold_mol_ha_yr if threshold is None else float(threshold)
     d = np.asarray(deposition, dtype=float)
     rel = None if relevant is None else np.broadcast_to(np.asarray(relevant, dtype=bool), d.shape)

@@ -155,13 +155,14 @@ def _convert(value, unit, field) -> float:
         except pint.DimensionalityError as exc:
             shown = given if isinstance(given, str) else str(value)
             raise UnitError(f"{shown!r} heeft de verkeerde eenheid", field=field, value=shown,
-                            expected=f"een hoeveelheid in {unit}",
-                            detail=f"het is {value.dimensionality}") from exc
+                            expected=expected_quantity(unit),
+                            detail=f"het is {dimension_nl(value.dimensionality)}") from exc
     return float(value)
 
 
 #: Unit words as a Dutch reader writes them.
-_UNIT_WORDS_NL = {"year": "jaar", "day": "dag", "month": "maand", "hour": "uur", "h": "uur", "week": "week",
+_UNIT_WORDS_NL = {"year": "jaar", "yr": "jaar", "day": "dag", "month": "maand", "hour": "uur", "h": "uur",
+                  "week": "week",
                   "minute": "minuut", "second": "s", "dimensionless": "-", "": "-"}
 _SUPERSCRIPTS = {"2": "\u00b2", "3": "\u00b3"}
 
@@ -177,3 +178,51 @@ def unit_nl(unit: str) -> str:
     text = re.sub(r"[A-Za-z_]+", lambda m: _UNIT_WORDS_NL.get(m.group(0), m.group(0)), text)
     text = text.replace(" * ", "\u00b7")
     return re.sub(r"^1\s*/\s*", "per ", text)
+
+
+#: Units a message names in the plural (``een hoeveelheid in maanden``), as ranges.py does.
+_PLURAL_NL = {"month": "maanden", "L": "liter", "h": "uur", "year": "jaren", "day": "dagen", "week": "weken",
+              "mol/ha/yr": "mol N/ha/jaar"}
+
+
+def expected_quantity(unit: str) -> str:
+    """What a quantity in ``unit`` is, for "verwacht: ...": ``m**2`` -> ``een hoeveelheid in m²``,
+    ``month`` -> ``... in maanden``, ``1/day`` -> ``een aantal per dag``."""
+    if unit in ("", "dimensionless"):
+        return "een getal zonder eenheid (of %)"
+    words = _PLURAL_NL.get(unit) or unit_nl(unit)
+    return f"een aantal {words}" if words.startswith("per ") else f"een hoeveelheid in {words}"
+
+
+#: Dimensions (pint's ``[length] ** 2``) in words, for "het is een oppervlakte".
+_DIMENSIONS_NL = {
+    (): "een getal zonder eenheid", (("[length]", 1),): "een lengte",
+    (("[length]", 2),): "een oppervlakte", (("[length]", 3),): "een volume",
+    (("[mass]", 1),): "een massa", (("[time]", 1),): "een tijdsduur",
+    (("[time]", -1),): "een aantal per tijdseenheid", (("[mass]", 1), ("[time]", -1)): "een massa per tijdseenheid",
+    (("[length]", 3), ("[time]", -1)): "een volume per tijdseenheid",
+    (("[length]", 1), ("[time]", -1)): "een snelheid", (("[temperature]", 1),): "een temperatuur",
+    (("[length]", 2), ("[mass]", 1), ("[time]", -3)): "een vermogen",
+    (("[length]", 2), ("[mass]", 1), ("[time]", -2)): "een energie",
+    (("[length]", -3), ("[mass]", 1)): "een massa per volume", (("[substance]", 1),): "een stofhoeveelheid (mol)",
+}
+_DIMENSION_WORDS_NL = {"[length]": "lengte", "[mass]": "massa", "[time]": "tijd", "[temperature]": "temperatuur",
+                       "[substance]": "stofhoeveelheid", "[current]": "stroomsterkte",
+                       "[luminosity]": "lichtsterkte", "[currency]": "geld"}
+_POWERS = {1: "", 2: "\u00b2", 3: "\u00b3"}
+
+
+def dimension_nl(dimensionality) -> str:
+    """A pint dimensionality in Dutch words: ``[length] ** 2`` -> ``een oppervlakte``,
+    ``[mass]`` -> ``een massa``; otherwise ``een grootheid in massa/tijd²`` (for messages)."""
+    dims = tuple(sorted((str(k), int(v) if float(v).is_integer() else float(v))
+                        for k, v in dict(dimensionality).items() if v))
+    if dims in _DIMENSIONS_NL:
+        return _DIMENSIONS_NL[dims]
+
+    def part(k, v):
+        return _DIMENSION_WORDS_NL.get(k, k.strip("[]")) + _POWERS.get(abs(v), f"^{abs(v):g}")
+
+    up = "\u00b7".join(part(k, v) for k, v in dims if v > 0) or "1"
+    down = "\u00b7".join(part(k, v) for k, v in dims if v < 0)
+    return f"een grootheid in {up}/{down}" if down else f"een grootheid in {up}"

@@ -245,7 +245,7 @@ def envelope_many(templates_list, *, landuse: int = 1) -> list:
         return []
     geo = [np.concatenate(c) for c in zip(*((e.x_end, e.y_end, e.area_side_m) for e in els))]
     per_s, rcp_s, lu_s = [], [], []
-    terrain_map = _default_terrain() == "map"
+    terrain_map = engine_terrain() == "map"
 
     def suffix_max(a):
         return np.maximum.accumulate(a[..., ::-1], axis=-1)[..., ::-1]
@@ -346,8 +346,20 @@ def _area_factors(m, s):
     return _kernel_part((id(m), s, "area"), make)
 
 
-def _default_terrain() -> str:
-    """Terrain the engine call of :func:`unit_deposition` uses (its default)."""
+def terrain_phrase() -> str:
+    """The terrain the engine computes with, in one Dutch sentence for a map's footnote (the
+    provenance has it in full)."""
+    if engine_terrain() == "uniform":
+        return "Terrein: uniform (z0 van de bronnen)."
+    from stikstofcalc.deposition.terrain import terrain_info
+
+    info = terrain_info()
+    return (f"Terrein: ruwheidskaart {info['map']} (RIVM/OPS, uit LGN7, {info['licence']}) bij de bron, "
+            "langs het pad en per hexagon (gemiddelde over 6,25 ha), zoals AERIUS.")
+
+
+def engine_terrain() -> str:
+    """Terrain the engine call of :func:`unit_deposition` uses (its default): "map" or "uniform"."""
     import inspect
 
     return inspect.signature(deposition_arrays).parameters["terrain"].default

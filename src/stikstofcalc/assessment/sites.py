@@ -69,11 +69,11 @@ def candidate_offsets(radius_m: float, step_m: float) -> tuple[np.ndarray, np.nd
     """Square grid of offsets ``step_m`` apart within ``radius_m`` of (0, 0), centre included [m]."""
     if not (step_m > 0 and radius_m >= 0):
         raise InputError(field="step, radius", value=f"{step_m:g} m, {radius_m:g} m",
-                         expected="a step > 0 and a radius >= 0")
+                         expected="een stap > 0 en een straal >= 0")
     n = int(math.floor(radius_m / step_m + 1e-9))
     if (2 * n + 1) ** 2 > 10_000:
         raise InputError(field="step", value=f"{step_m:g} m",
-                         expected=f"at most about 7,800 sites: a step of at least {radius_m / 50:.0f} m")
+                         expected=f"hoogstens ongeveer 7.800 locaties: een stap van minstens {radius_m / 50:.0f} m")
     k = np.arange(-n, n + 1) * step_m
     dx, dy = np.meshgrid(k, k)
     keep = np.hypot(dx, dy) <= radius_m + 1e-6

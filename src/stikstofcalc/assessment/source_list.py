@@ -107,13 +107,13 @@ def read_source_files(paths, *, default_year: int | None = None) -> SourceList:
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     gml = [p for p in paths if Path(p).suffix.lower() in (".gml", ".xml")]
     if gml and len(gml) != len(paths):
-        raise InputError("GML files and a source table cannot be mixed", field="FILE",
-                         value=", ".join(map(str, paths)), expected="IMAER GML files, or one CSV/Excel")
+        raise InputError("GML-bestanden en een bronnentabel kunnen niet samen", field="FILE",
+                         value=", ".join(map(str, paths)), expected="IMAER-GML-bestanden, of één CSV/Excel")
     if gml:
         return _read_imaer(gml)
     if len(paths) != 1:
-        raise InputError("only one source table per run", field="FILE", value=", ".join(map(str, paths)),
-                         expected="one CSV or Excel file (several cases: a case_id column)")
+        raise InputError("maar één bronnentabel per berekening", field="FILE", value=", ".join(map(str, paths)),
+                         expected="één CSV- of Excel-bestand (meer zaken: een kolom case_id)")
     return _read_table(paths[0], default_year=default_year)
 
 
@@ -182,8 +182,8 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         target = ALIASES.get(key, key)
         if target != c:
             if target in cols:
-                errors.append(InputError(f"columns {c!r} and {target!r} both given", file=file,
-                                         field=c, expected="one of the two (they mean the same)"))
+                errors.append(InputError(f"kolommen {c!r} en {target!r} allebei opgegeven", file=file,
+                                         field=c, expected="een van beide (ze betekenen hetzelfde)"))
             rename[c] = target
     df = raw.rename(columns=rename)
     df.attrs = attrs
@@ -260,8 +260,8 @@ def _ints(df, col, file, errors):
                 raise ValueError
             out[i] = int(f)
         except ValueError:
-            errors.append(InputError(f"sector {t!r} is not an AERIUS sector id", file=file, row=i + 2,
-                                     field=col, value=t, expected="a whole number such as 3220"))
+            errors.append(InputError(f"sector {t!r} is geen AERIUS-sectornummer", file=file, row=i + 2,
+                                     field=col, value=t, expected="een geheel getal zoals 3220"))
     return out
 
 
@@ -303,8 +303,8 @@ def _years(df, file, errors, default_year, notes):
                 raise ValueError
             out[i] = int(f)
         except ValueError:
-            errors.append(InputError(f"{t!r} is not a calendar year", file=file, row=i + 2, field="year",
-                                     value=t, expected="a year such as 2028"))
+            errors.append(InputError(f"{t!r} is geen kalenderjaar", file=file, row=i + 2, field="year",
+                                     value=t, expected="een jaar zoals 2028"))
     if missing:
         notes.append(f"{missing} bron(nen) zonder jaar: rekenjaar {default}")
     return out

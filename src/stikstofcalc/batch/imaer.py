@@ -36,9 +36,10 @@ def write_workbook(path, outdir, *, year=None) -> tuple[dict, list]:
     folders = unique_names(slugs)
     files = {}
     with AtomicGroup() as group:  # every exportable case, or nothing (a write error aborts all)
-        for case, slug, folder in zip(validation.cases, slugs, folders):
-            if folder != slug:
-                first = validation.cases[slugs.index(slug)].case_id
+        for i, (case, slug, folder) in enumerate(zip(validation.cases, slugs, folders)):
+            if folder != slug:  # the earlier case whose folder has this name (also a renamed one)
+                first = next(c.case_id for c, f in zip(validation.cases[:i], folders[:i])
+                             if f.lower() == slug.lower())
                 problems.append(problem(case=case.case_id, level="waarschuwing",
                                         message=f"zaak-id geeft dezelfde mapnaam als zaak {first!r} "
                                                 f"({slug}); geschreven naar map {folder}"))

@@ -92,7 +92,7 @@ class CellError(Exception):
 
 def _whole(value):
     if isinstance(value, bool):
-        raise CellError(f"{value!r} is not a whole number", "a whole number")
+        raise CellError(f"{value!r} is geen geheel getal", "een geheel getal")
     if isinstance(value, int):
         return value
     if isinstance(value, float):
@@ -105,9 +105,10 @@ def _whole(value):
     try:
         number = float(normalise_number(text))
     except ValueError as exc:
-        raise CellError(f"{text!r} is not a whole number ({exc})", "a whole number such as 24") from exc
+        raise CellError(f"{text!r} is geen geheel getal" + ("" if "could not convert" in str(exc) else f" ({exc})"),
+                        "een geheel getal, bijv. 24") from exc
     if not math.isfinite(number) or number != int(number):
-        raise CellError(f"{text!r} is not a whole number", "a whole number such as 24")
+        raise CellError(f"{text!r} is geen geheel getal", "een geheel getal, bijv. 24")
     return int(number)
 
 
@@ -123,17 +124,17 @@ def _date(value):
             try:
                 return dt.date(int(m[3]), int(m[2]), int(m[1]))
             except ValueError as exc:
-                raise CellError(f"{text!r} is not a date ({exc})", "a date such as 15-3-2027") from exc
+                raise CellError(f"{text!r} is geen bestaande datum", "een datum zoals 15-3-2027") from exc
         m = _NL_MONTH.match(text)
         if m:
             return f"{int(m[2]):04d}-{int(m[1]):02d}"
         return text  # ISO forms are checked by the project parser
-    raise CellError(f"{value!r} is not a date", 'a date cell or text such as "2027-03" or "15-3-2027"')
+    raise CellError(f"{value!r} is geen datum", 'een datumcel of tekst zoals "2027-03" of "15-3-2027"')
 
 
 def _points(value):
     if not isinstance(value, str):
-        raise CellError(f"{value!r} is not a list of points", "text 'x y; x y; ...' in RD metres")
+        raise CellError(f"{value!r} is geen lijst van punten", "tekst 'x y; x y; ...' in RD-meters")
     body = _POINT_TEXT.match(value)[1]
     parts = [p for p in re.split(r"[;,]", body) if p.strip()] if ";" in body or "," in body else []
     pts = []
@@ -144,10 +145,10 @@ def _points(value):
                 raise ValueError
             pts.append([float(xy[0]), float(xy[1])])
         except ValueError as exc:
-            raise CellError(f"{p.strip()!r} is not a point 'x y'",
-                            "points 'x y; x y; ...' in RD metres (decimal point)") from exc
+            raise CellError(f"{p.strip()!r} is geen punt 'x y'",
+                            "punten 'x y; x y; ...' in RD-meters (decimale punt)") from exc
     if len(pts) < 2 or not all(math.isfinite(c) for pt in pts for c in pt):
-        raise CellError("fewer than two points", "at least two points 'x y; x y' in RD metres")
+        raise CellError("minder dan twee punten", "minstens twee punten 'x y; x y' in RD-meters")
     return pts
 
 
@@ -163,17 +164,17 @@ def cell_value(raw, column: Column):
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return _ABSENT
     if raw is NO_CACHED_VALUE:
-        raise CellError("formula without a cached value (the file was never saved by Excel)",
-                        "a value, or open and save the workbook in Excel so formulas have values")
+        raise CellError("formule zonder opgeslagen waarde (het bestand is nooit door Excel opgeslagen)",
+                        "een waarde, of open de werkmap in Excel en sla hem op, zodat formules een waarde hebben")
     kind = column.kind
     if isinstance(raw, str):
         raw = raw.strip()
     if kind in ("quantity", "count", "year", "number") and isinstance(raw, (dt.date, dt.time)):
-        raise CellError(f"a date ({_shown(raw)}) where a number belongs",
-                        f"a number{' in ' + column.unit if column.unit else ''} (check the cell format)")
+        raise CellError(f"een datum ({_shown(raw)}) waar een getal hoort",
+                        f"een getal{' in ' + column.unit_nl if column.unit_nl else ''} (controleer de celopmaak)")
     if kind == "quantity":
         if isinstance(raw, float) and not math.isfinite(raw):
-            raise CellError(f"{raw!r} is not a finite number", "a finite number")
+            raise CellError(f"{raw!r} is geen eindig getal", "een eindig getal")
         return raw
     if kind in ("count", "year"):
         return _whole(raw)
@@ -182,9 +183,9 @@ def cell_value(raw, column: Column):
     if kind == "points":
         return _points(raw)
     if isinstance(raw, (dt.date, dt.time)):
-        raise CellError(f"a date ({_shown(raw)}) where text belongs", "text")
+        raise CellError(f"een datum ({_shown(raw)}) waar tekst hoort", "tekst")
     if isinstance(raw, bool):
-        raise CellError(f"{raw!r} where text belongs", "text")
+        raise CellError(f"{raw!r} waar tekst hoort", "tekst")
     if isinstance(raw, float) and math.isfinite(raw) and raw == int(raw):
         return str(int(raw))  # an id or a name typed as a number: 12 -> "12"
     return str(raw)
@@ -354,8 +355,8 @@ class _Builder:
             if not isinstance(nr, int) or not 1 <= nr <= max(len(self.comps), 1) or not self.comps:
                 self.case.problems.append(problem(
                     case=self.case.case_id, sheet="werktuigen", row=row, key="component", value=nr,
-                    message=f"the case has no component number {nr!r}",
-                    expected=f"1..{len(self.comps)} (1 = the component on projecten, then onderdelen)"))
+                    message=f"de zaak heeft geen onderdeel met nummer {nr!r}",
+                    expected=f"1 tot en met {len(self.comps)} (1 = het onderdeel op projecten, daarna die op onderdelen)"))
                 continue
             i = nr - 1
             machines = self.comps[i].setdefault("machines", [])
@@ -406,8 +407,8 @@ def _header_problems(book, problems):
     for e in book.problems:
         problems.append(problem(sheet=e.sheet, message=e.message, expected=e.expected))
     for name in book.unknown_sheets:
-        problems.append(problem(sheet=name, message="sheet not used (unknown name)", level="waarschuwing",
-                                expected=f"one of {', '.join(SHEET_BY_NAME)} (or toelichting)"))
+        problems.append(problem(sheet=name, message="blad niet gebruikt (onbekende naam)", level="waarschuwing",
+                                expected=f"een van {', '.join(SHEET_BY_NAME)} (of toelichting)"))
     bad_sheets = set()
     from stikstofcalc.io.excel.reader import suggestion
 
@@ -438,8 +439,8 @@ def _header_problems(book, problems):
                                  "kolom 'opmerking ...'"))
             elif k in seen:
                 problems.append(problem(sheet=sh.source_name, row=1, key=k,
-                                        message=f"column {k!r} appears twice (columns {seen[k] + 1} and {i + 1})",
-                                        expected="each column once"))
+                                        message=f"kolom {k!r} komt twee keer voor (kolommen {seen[k] + 1} en {i + 1})",
+                                        expected="elke kolom één keer"))
                 bad_sheets.add(name)
             else:
                 seen[k] = i
@@ -493,13 +494,13 @@ def group_book(book: RawBook) -> Grouped:
     bad_sheets = _header_problems(book, problems)
     sheet = book.sheets.get(CASES_SHEET)
     if sheet is None or not sheet.header:
-        problems.append(problem(sheet=CASES_SHEET, message="sheet missing or empty" if sheet is None
-                                else "sheet has no header row",
-                                expected="a sheet 'projecten' with the template's header rows"))
+        problems.append(problem(sheet=CASES_SHEET, message="blad ontbreekt of is leeg" if sheet is None
+                                else "blad heeft geen kopregel",
+                                expected="een blad 'projecten' met de kopregels van de sjabloon"))
         return Grouped([], [], problems, 0)
     if "case_id" not in sheet.keys:
         problems.append(problem(sheet=sheet.source_name, row=1, key="case_id",
-                                message="no column case_id (zaak-id)", expected="the template's header rows"))
+                                message="geen kolom case_id (zaak-id)", expected="de kopregels van de sjabloon"))
     builders, order, invalid = {}, [], []
     first_row = {}
     for row, cells in sheet.rows:
@@ -509,18 +510,18 @@ def group_book(book: RawBook) -> Grouped:
         key = cid if cid is not None else f"(rij {row})"
         if cid is None:
             problems.append(problem(case=key, sheet=sheet.source_name, row=row, key="case_id",
-                                    message="case id missing", expected="a unique zaak-id on every row"))
+                                    message="zaak-id ontbreekt", expected="een unieke zaak-id op elke rij"))
         elif cid in first_row:
             problems.append(problem(case=cid, sheet=sheet.source_name, row=row, key="case_id", value=cid,
-                                    message=f"duplicate case id (also on row {first_row[cid]})",
-                                    expected="a unique zaak-id per row"))
+                                    message=f"dubbele zaak-id (ook op rij {first_row[cid]})",
+                                    expected="een unieke zaak-id per rij"))
             invalid.append((cid, row))
             if cid in builders:
                 builders.pop(cid)
                 invalid.append((cid, first_row[cid]))
                 problems.append(problem(case=cid, sheet=sheet.source_name, row=first_row[cid], key="case_id",
-                                        value=cid, message=f"duplicate case id (also on row {row})",
-                                        expected="a unique zaak-id per row"))
+                                        value=cid, message=f"dubbele zaak-id (ook op rij {row})",
+                                        expected="een unieke zaak-id per rij"))
             continue
         if cid is None:
             invalid.append((key, row))
@@ -531,7 +532,7 @@ def group_book(book: RawBook) -> Grouped:
         b.projecten(fields, row)
         if CASES_SHEET in bad_sheets:
             b.case.problems.append(problem(case=cid, sheet=sheet.source_name, row=1,
-                                           message="the sheet's header is ambiguous", expected="each column once"))
+                                           message="de kopregel van het blad is dubbelzinnig", expected="elke kolom één keer"))
         builders[cid] = b
         order.append(cid)
     for name, sh in book.sheets.items():
@@ -543,9 +544,9 @@ def group_book(book: RawBook) -> Grouped:
             cid = fields.get("case_id")
             if cid is None or cid not in first_row:
                 problems.append(problem(case=cid, sheet=sh.source_name, row=row, key="case_id", value=cid,
-                                        message="case id missing" if cid is None else
-                                        f"no case {cid!r} on sheet projecten",
-                                        expected="the zaak-id of a row on projecten"))
+                                        message="zaak-id ontbreekt" if cid is None else
+                                        f"geen zaak {cid!r} op blad projecten",
+                                        expected="de zaak-id van een rij op projecten"))
                 continue
             b = builders.get(cid)
             if b is None:  # duplicate id: already invalid
@@ -553,8 +554,8 @@ def group_book(book: RawBook) -> Grouped:
             b.cell_problems(sh.source_name, row, sink)
             if name in bad_sheets:
                 b.case.problems.append(problem(case=cid, sheet=sh.source_name, row=row,
-                                               message="the sheet's header is ambiguous",
-                                               expected="each column once"))
+                                               message="de kopregel van het blad is dubbelzinnig",
+                                               expected="elke kolom één keer"))
             b.detail(name, fields, row)
     return Grouped([builders[cid] for cid in order if cid in builders], invalid, problems, len(sheet.rows))
 
@@ -572,8 +573,8 @@ def validate_case(builder, *, regime: str | None = None) -> CaseInput:
     case.regime = case.regime or regime or DEFAULT_REGIME
     if case.regime not in REGIMES:
         case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row, key="regime",
-                                     value=case.regime, message=f"unknown regime {case.regime!r}",
-                                     expected=f"one of {', '.join(REGIMES)}"))
+                                     value=case.regime, message=f"onbekend regime {case.regime!r}",
+                                     expected=f"een van {', '.join(REGIMES)}"))
     try:
         # memoised name lists and labels: parse_project checks every name of every case
         kg = memoised(_kengetallen(case.document.get("kengetallen")))
@@ -585,7 +586,7 @@ def validate_case(builder, *, regime: str | None = None) -> CaseInput:
     except Exception as exc:  # noqa: BLE001 - a parser bug must not stop the batch
         case.problems.append(problem(case=cid, sheet=CASES_SHEET, row=case.row,
                                      message=f"interne fout bij het valideren: {type(exc).__name__}: {exc}",
-                                     expected="please report this with the input row"))
+                                     expected="meld dit, met de invoerrij, bij de beheerder van stikstofcalc"))
     if case.receptor_rows:
         case.receptors = _case_receptors(case)
     return case
@@ -607,8 +608,8 @@ def _kengetallen(edition):
             edition = _DEFAULT_EDITION[0]
         return kengetallen.load(edition)
     except StikstofError as exc:
-        raise InputError(f"unknown key-figure edition {edition!r}", field="kengetallen", value=edition,
-                         expected=f"one of {', '.join(kengetallen.editions())}") from exc
+        raise InputError(f"onbekende kengetallen-editie {edition!r}", field="kengetallen", value=edition,
+                         expected=f"een van {', '.join(kengetallen.editions())}") from exc
 
 
 _RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition")
@@ -728,7 +729,7 @@ def compute_chunk(payload) -> dict:
             exc = o.error
             problems.append(problem(case=case_id, sheet=CASES_SHEET, row=row,
                                     message=f"interne fout: {type(exc).__name__}: {exc}",
-                                    expected="please report this with the input row",
+                                    expected="meld dit, met de invoerrij, bij de beheerder van stikstofcalc",
                                     field_=o.trace[-500:]))
             failed.append(case_id)
             continue

@@ -58,7 +58,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     ``group``: an :class:`~stikstofcalc.io.atomic.AtomicGroup` the file joins (renamed into
     place with the other outputs of the run); default: its own.
     """
-    from stikstofcalc.io.atomic import AtomicGroup, temp_file
+    from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file
 
     if group is None:
         with AtomicGroup() as own:
@@ -106,7 +106,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
         if streamed:
             saved = temp_file(path.parent, path.name)
             try:
-                wb.save(saved)
+                save_to(saved, wb.save)
                 with zipfile.ZipFile(saved) as z:
                     parts = sheet_paths(z)
                     for name, frame in streamed.items():
@@ -117,7 +117,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
             finally:
                 Path(saved).unlink(missing_ok=True)
         else:
-            wb.save(tmp)
+            save_to(tmp, wb.save)
     finally:
         for sp in spools.values():
             sp.close()
@@ -324,10 +324,12 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
            f"{maps._nl_num(med, 4)} {unit}. {PLANNING_NOTE} Geen achtergrondkaart: alleen de meegeleverde "
            f"Natura 2000-grenzen.")
     fig.text(0.70, 0.40, "\n".join(textwrap.wrap(txt, 46)), fontsize=8.5, va="top", linespacing=1.4)
+    from stikstofcalc.assessment.core import terrain_phrase
+
     foot = (f"stikstofcalc {res.provenance.get('version', '')} - {SCREENING_NOTE} Drempel "
             f"{maps._nl_num(res.threshold)} mol N/ha/jr (regime {res.regime}). Kengetallen: "
             + "; ".join(f"{n} editie {v['kengetallen'].get('edition', '')}" for n, v in res.provenance.get(
-                "plans", {}).items()) + f". {res.provenance.get('natura2000', '')}")
+                "plans", {}).items()) + f". {terrain_phrase()} {res.provenance.get('natura2000', '')}")
     fig.text(0.06, 0.012, "\n".join(textwrap.wrap(foot, 200)), fontsize=5.8, color="#444444", va="bottom",
              linespacing=1.3)
     return fig

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, toml_reason
 
 #: Shipped plan types: name -> file in ``stikstofcalc/data/capacity``.
 PLAN_TYPES = {"grondgebonden": "grondgebonden.toml", "gestapeld": "gestapeld.toml",
@@ -128,7 +128,7 @@ def load_plan_type(name_or_path, *, overrides=None) -> PlanType:
         raise InputError("bestand niet gevonden", file=str(path), field="plantype",
                          expected="een bestaand .toml-bestand") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"geen geldige TOML ({exc})", file=str(path)) from exc
+        raise InputError(f"geen geldige TOML ({toml_reason(exc)})", file=str(path)) from None
     cap = data.pop("capacity", None)
     if not isinstance(cap, dict):
         raise InputError("tabel [capacity] ontbreekt", file=str(path), field="capacity",

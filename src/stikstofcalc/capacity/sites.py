@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, read_reason
 
 #: RD New domain of the project format [m] (``docs/project_format.md``).
 RD_X = (-7_000.0, 300_000.0)
@@ -110,19 +110,24 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         sheet_name = sheet if sheet is not None else pd.ExcelFile(path).sheet_names[0]
         rd = None
     elif suffix in (".csv", ".txt"):
-        text = path.read_text(encoding="utf-8-sig")
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"is geen geldige UTF-8-tekst (byte {exc.start + 1})", file=str(path),
+                             expected="een CSV opgeslagen als UTF-8 (in Excel: 'CSV UTF-8')") from None
         sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
         frame = pd.read_csv(path, sep=sep, dtype=object, encoding="utf-8-sig")
         rd = None
     else:
-        raise InputError(file=str(path), value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
+        raise InputError(f"bestandstype {suffix or '(geen extensie)'} wordt niet gelezen", file=str(path),
+                         value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
     file = str(path)
     errors: list = []
     cx, cy, clat, clon = _col(frame, _X), _col(frame, _Y), _col(frame, _LAT), _col(frame, _LON)
     if rd is None:
         rd = cx is not None and cy is not None
         if not rd and (clat is None or clon is None):
-            raise InputError("geen coordinaatkolommen", file=file, sheet=sheet_name,
+            raise InputError("geen coördinaatkolommen", file=file, sheet=sheet_name,
                              value=", ".join(map(str, frame.columns)),
                              expected="kolommen x en y (RD New, m) of lat en lon (WGS84, graden)")
     if rd:
@@ -191,7 +196,7 @@ def _geojson_frame(path):
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"geen geldige JSON ({exc})", file=str(path)) from exc
+        raise InputError(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno})", file=str(path)) from None
     crs = json.dumps(data.get("crs", "")).upper()
     rd = "28992" in crs
     rows, notes, n_poly = [], [], 0
@@ -294,7 +299,9 @@ def read_region(path) -> tuple[tuple, list]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"niet leesbaar ({exc})", file=str(path), expected="een GeoJSON-bestand met vlakken") from exc
+        why = (f"geen geldige JSON, regel {exc.lineno}, kolom {exc.colno}" if isinstance(exc, json.JSONDecodeError)
+               else read_reason(exc))
+        raise InputError(f"niet leesbaar ({why})", file=str(path), expected="een GeoJSON-bestand met vlakken") from None
     rd = "28992" in json.dumps(data.get("crs", "")).upper()
     rings = []
     feats = data.get("features", [data] if data.get("type") in ("Polygon", "MultiPolygon", "Feature") else [])

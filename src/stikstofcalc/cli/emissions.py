@@ -96,7 +96,7 @@ def list_tables(edition, overrides):
     kg = kengetallen.load(edition)
     if overrides:
         kg = kg.with_overrides(overrides)
-    click.echo(f"edition {kg.edition} (available: {', '.join(kengetallen.editions())})")
+    click.echo(f"editie {kg.edition} (beschikbaar: {', '.join(kengetallen.editions())})")
     click.echo(kengetallen.summary(kg).to_string(index=False))
 
 
@@ -119,8 +119,8 @@ def show_table(name, edition, status, overrides):
         click.echo(kg.sources.to_csv(index=False, lineterminator="\n"), nl=False)
         return
     if name not in kg.tables:
-        raise InputError(f"unknown table {name!r}", field="NAME", value=name,
-                         expected=f"one of {', '.join(kg.tables)}, sources")
+        raise InputError(f"onbekende tabel {name!r}", field="NAME", value=name,
+                         expected=f"een van {', '.join(kg.tables)}, sources")
     spec = kengetallen.SCHEMA[name]
     frame = kg.tables[name]
     if status:

@@ -125,16 +125,19 @@ def _option(name: str) -> str:
 
 
 def _kernel_cached() -> bool:
-    """Whether numba's cache holds the deposition kernel (so no compilation is due)."""
+    """Whether numba's cache holds the deposition kernel (so no compilation is due).
+
+    Looked up where numba looks: only ``NUMBA_CACHE_DIR`` when it is set, else the
+    package's ``__pycache__`` and then the user-wide cache (numba's cache locators).
+    """
+    cache_dir = os.environ.get("NUMBA_CACHE_DIR")
+    if cache_dir:
+        return bool(glob.glob(os.path.join(cache_dir, "**", "fast._evaluate-*.nbi"), recursive=True))
     here = Path(__file__).resolve().parents[1] / "deposition"
     if glob.glob(str(here / "__pycache__" / "fast._evaluate-*.nbi")):
         return True
-    cache_dir = os.environ.get("NUMBA_CACHE_DIR")
-    roots = [cache_dir] if cache_dir else [os.path.join(os.path.expanduser("~"), ".cache", "numba")]
-    for root in roots:
-        if root and glob.glob(os.path.join(root, "**", "fast._evaluate-*.nbi"), recursive=True):
-            return True
-    return False
+    root = os.path.join(os.path.expanduser("~"), ".cache", "numba")
+    return bool(glob.glob(os.path.join(root, "**", "fast._evaluate-*.nbi"), recursive=True))
 
 
 def compile_notice(stream=None) -> bool:

@@ -21,8 +21,10 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
 from stikstofcalc.geo import geometry as geo
+from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
+from stikstofcalc.deposition.arrays import EXTRAPOLATED_NOTE
 
 SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
 SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
@@ -50,7 +52,7 @@ RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
 #: At most this many errors are listed per column and kind of problem (then a count).
 MAX_ERRORS_PER_KIND = 100
 
-_RD_EXPECTED = "RD New (EPSG:28992) metres, x {:g}..{:g}, y {:g}..{:g}".format(
+_RD_EXPECTED = "RD New (EPSG:28992) in meter, x van {:g} tot {:g}, y van {:g} tot {:g}".format(
     *RD_BOUNDS["x"], *RD_BOUNDS["y"])
 
 
@@ -84,16 +86,21 @@ class _Problems:
         for (column, message), n in self._count.items():
             if n > MAX_ERRORS_PER_KIND:
                 self.errors.append(InputError(
-                    f"{n - MAX_ERRORS_PER_KIND} more row(s) with the same problem: {message}",
+                    f"nog {n - MAX_ERRORS_PER_KIND} rij(en) met hetzelfde probleem: {message.lstrip(': ')}",
                     file=self.file, field=column))
         return self.errors
+
+
+def _nl(v) -> str:
+    """A number as a Dutch reader writes it in a message: ``0.5`` -> ``0,5``."""
+    return f"{float(v):g}".replace(".", ",")
 
 
 def _show(v):
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return ""
     if isinstance(v, (float, np.floating)):
-        return str(int(v)) if float(v).is_integer() else repr(float(v))
+        return str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else repr(float(v))
     return v if isinstance(v, str) else str(v)
 
 
@@ -133,8 +140,8 @@ def _check_columns(df, required, optional, problems, *, geometry_optional_xy=Fal
     ok = True
     counts = collections.Counter(cols)  # linear: 20,000 columns took a minute with list.count
     for c in sorted(c for c, n in counts.items() if n > 1):
-        problems.table_error(f"column {c!r} appears {counts[c]} times",
-                             "each column once", field=c)
+        problems.table_error(f"kolom {c!r} komt {counts[c]} keer voor",
+                             "elke kolom één keer", field=c)
         ok = False
     known = set(required) | set(optional)
     unknown = [c for c in cols if c not in known]
@@ -142,9 +149,9 @@ def _check_columns(df, required, optional, problems, *, geometry_optional_xy=Fal
         if c in counts:
             continue
         near = _closest(c, unknown)
-        hint = f' (did you mean {near!r}?)' if near else ""
-        problems.table_error(f"required column {c!r} is missing{hint}",
-                             f"columns {', '.join(required)}", field=c)
+        hint = f' (bedoelt u {near!r}?)' if near else ""
+        problems.table_error(f"verplichte kolom {c!r} ontbreekt{hint}",
+                             f"de kolommen {', '.join(required)}", field=c)
         ok = False
     present = set(cols)
     absent = [o for o in optional if o not in present]  # once, not per unknown column
@@ -152,7 +159,7 @@ def _check_columns(df, required, optional, problems, *, geometry_optional_xy=Fal
         near = _closest(c, absent, min_prefix=3) if absent else None
         if near:
             problems.table_error(f"onbekende kolom {c!r} (bedoelt u {near!r}?)",
-                                 f"optional columns {', '.join(optional)}", field=c)
+                                 f"een van de optionele kolommen {', '.join(optional)}", field=c)
             ok = False
     return ok
 
@@ -177,7 +184,7 @@ def _numbers(df, column, problems, *, required, unit, expected=None):
     if column not in df.columns:
         return np.full(n, np.nan), np.ones(n, dtype=bool)
     raw = df[column]
-    expected = expected or (f"a number in {unit}" if unit else "a number")
+    expected = expected or (f"een getal in {unit}" if unit else "een getal")
     if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
         num = raw.to_numpy(dtype=float)
         empty = np.isnan(num)
@@ -186,10 +193,10 @@ def _numbers(df, column, problems, *, required, unit, expected=None):
         num, empty, text = _parse_text_numbers(raw, column, problems, expected,
                                                decimal=df.attrs.get("decimal", "."))
     p = np.flatnonzero(np.isinf(num))
-    problems.add(p, column, num[p], "is not a finite number", expected)
+    problems.add(p, column, num[p], "is geen eindig getal", expected)
     if required is not False:
         p = np.flatnonzero(empty if required is True else empty & required)
-        problems.add(p, column, "", "missing value", expected)
+        problems.add(p, column, "", "ontbreekt", expected)
     return np.where(np.isfinite(num), num, np.nan), empty
 
 
@@ -199,8 +206,8 @@ def _parse_text_numbers(raw, column, problems, expected, *, decimal):
     if decimal == "," and len(text):
         ambiguous = text.str.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+").to_numpy(dtype=bool)
         p = np.flatnonzero(ambiguous)
-        problems.add(p, column, text.to_numpy()[p], "is ambiguous ('.' may group thousands)",
-                     "a decimal comma, e.g. 2,5 or 2500")
+        problems.add(p, column, text.to_numpy()[p], "is dubbelzinnig (een punt kan duizendtallen scheiden)",
+                     "een decimale komma, bijv. 2,5 of 2500")
         text = text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
         text = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
     num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float, copy=True)
@@ -211,14 +218,15 @@ def _parse_text_numbers(raw, column, problems, expected, *, decimal):
         comma = sub.str.fullmatch(r"[-+]?\d+,\d+").to_numpy(dtype=bool)
         vals = sub.to_numpy()
         plain = ~nan_word & ~comma
-        problems.add(bad[plain], column, vals[plain], "is not a number", expected)
-        problems.add(bad[comma], column, vals[comma], "is not a number (decimal comma?)", expected,
-                     detail="use a decimal point, or a ';'-separated CSV file with decimal commas")
-        problems.add(bad[nan_word], column, vals[nan_word], "is not a number (NaN)", expected)
+        problems.add(bad[plain], column, vals[plain], "is geen getal", expected)
+        problems.add(bad[comma], column, vals[comma], "is geen getal (decimale komma?)", expected,
+                     detail="gebruik een decimale punt, of een CSV-bestand met ';' als scheidingsteken "
+                            "en decimale komma's")
+        problems.add(bad[nan_word], column, vals[nan_word], "is geen getal (NaN)", expected)
     inf = np.isinf(num)
     num[inf] = np.nan  # reported with the typed text
     p = np.flatnonzero(inf)
-    problems.add(p, column, text.to_numpy()[p], "is not a finite number", expected)
+    problems.add(p, column, text.to_numpy()[p], "is geen eindig getal", expected)
     return num, empty, text
 
 
@@ -228,7 +236,7 @@ def _texts(df, column, problems, *, what):
         return np.full(len(df), "", dtype=object)
     text = _cell_text(df[column])
     p = np.flatnonzero((text == "").to_numpy())
-    problems.add(p, column, "", "missing value", what)
+    problems.add(p, column, "", "ontbreekt", what)
     return text.to_numpy(dtype=object)
 
 
@@ -240,18 +248,40 @@ def _check_rd(values, column, problems, valid, other=None):
         outside |= (np.abs(values) <= 180) & (np.abs(other) <= 180)
     bad = np.flatnonzero(valid & outside)
     degrees = np.abs(values[bad]) <= 180
-    for flag, detail in ((degrees, "looks like WGS84 degrees; convert to RD New"),
+    for flag, detail in ((degrees, "lijkt op WGS84-graden; reken om naar RD New"),
                          (~degrees, None)):
-        problems.add(bad[flag], column, values[bad[flag]], "is not an RD New coordinate",
+        problems.add(bad[flag], column, values[bad[flag]], "is geen RD New-coördinaat",
                      _RD_EXPECTED, detail=detail)
 
 
 def _check_min(values, column, problems, *, lo, strict=False, unit=""):
     bad = values <= lo if strict else values < lo
     p = np.flatnonzero(bad)
-    rel = ">" if strict else ">="
-    problems.add(p, column, values[p], "is not positive" if strict else "is negative",
-                 f"a value {rel} {lo:g} {unit}".strip())
+    rel = "groter dan" if strict else "van minstens"
+    problems.add(p, column, values[p], "is niet positief" if strict else "is negatief",
+                 f"een waarde {rel} {lo:g} {unit}".strip())
+
+
+#: The plausibility range (:data:`stikstofcalc.ranges.RANGES`) of each number column of
+#: a source table: a value above it is a typing error (``1e308``), refused also with
+#: ``allow_extrapolation`` (which only widens the calibrated ranges below).
+_PLAUSIBLE = {"height_m": "height", "heat_mw": "heat", "nox_kg_yr": "emission", "nh3_kg_yr": "emission",
+              "spread_m": "spread", "area_side_m": "area_side", "z0_m": "z0"}
+
+
+def _check_plausible(values, column, name, problems):
+    """Flag finite values above the plausibility range ``name``; returns ``values`` with them NaN.
+
+    Only the upper limit is checked here (the lower limits have their own messages); the
+    flagged values are set to NaN so that the calibrated-range check does not report the
+    same cell twice.
+    """
+    rng = RANGES[name]
+    bad = np.isfinite(values) & (values > rng.hi)
+    p = np.flatnonzero(bad)
+    problems.add(p, column, values[p], "ligt buiten het toegestane bereik",
+                 f"{rng.describe()} ({rng.why})", cls=RangeError)
+    return np.where(bad, np.nan, values) if p.size else values
 
 
 def _check_calibrated(values, column, problems, notes, ids, *, allow_extrapolation,
@@ -263,15 +293,17 @@ def _check_calibrated(values, column, problems, notes, ids, *, allow_extrapolati
     p = np.flatnonzero(outside)
     if p.size == 0:
         return outside
-    expected = f"{lo:g}-{hi:g} {unit}{extra_text}, the OPS-LT 5.3.1 calibration range"
+    expected = (f"{_nl(lo)} tot en met {_nl(hi)} {unit}{extra_text}, het kalibratiebereik van "
+                "OPS-LT 5.3.1")
     if not allow_extrapolation:
-        problems.add(p, column, values[p], "is outside the calibrated range", expected,
+        problems.add(p, column, values[p], "ligt buiten het gekalibreerde bereik", expected,
                      cls=RangeError,
-                     detail="to compute anyway pass allow_extrapolation=True, "
-                            "or --allow-extrapolation on the command line")
+                     detail="om toch te rekenen: --allow-extrapolation op de opdrachtregel, "
+                            "of allow_extrapolation=True in Python")
     else:
-        shown = ", ".join(f"row {i + 2} ({ids[i]}): {values[i]:g}" for i in p[:5])
-        notes.append(f"EXTRAPOLATED: {p.size} source(s) with {column} outside {expected}: "
+        shown = ", ".join(f"rij {i + 2} ({ids[i]}): {_nl(values[i])}" for i in p[:5])
+        notes.append(f"{EXTRAPOLATED_NOTE} {p.size} {'bron' if p.size == 1 else 'bronnen'} met {column} "
+                     f"buiten {expected}: "
                      f"{shown}{' ...' if p.size > 5 else ''}")
     return outside
 
@@ -341,7 +373,7 @@ def _parse_geometries(df, problems):
 def _parse_sources(df, problems, *, allow_extrapolation):
     """Validate a sources table; returns a SourceTable or None (problems recorded)."""
     usable = _check_columns(df, SOURCE_REQUIRED, SOURCE_OPTIONAL, problems)
-    ids = _texts(df, "source_id", problems, what="a source id")
+    ids = _texts(df, "source_id", problems, what="een bron-id")
     geoms = _parse_geometries(df, problems)
     has_geom = (_cell_text(df["geometry_wkt"]) != "").to_numpy(dtype=bool) \
         if "geometry_wkt" in df.columns else np.zeros(len(df), dtype=bool)
@@ -353,12 +385,14 @@ def _parse_sources(df, problems, *, allow_extrapolation):
     for c in ("height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr", "spread_m", "area_side_m"):
         _check_min(v[c], c, problems, lo=0.0, unit=_unit(c))
     _check_min(v["z0_m"], "z0_m", problems, lo=0.0, strict=True, unit="m")
+    for c, name in _PLAUSIBLE.items():
+        v[c] = _check_plausible(v[c], c, name, problems)
     v["spread_m"] = np.where(empty["spread_m"], 0.0, v["spread_m"])
     v["area_side_m"] = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
     v["z0_m"] = np.where(empty["z0_m"], DEFAULT_Z0_M, v["z0_m"])
     notes = []
     ext = _source_ranges(v, ids, problems, notes, allow_extrapolation=allow_extrapolation)
-    case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
+    case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "source_id", problems)
     if not usable:
         return None
@@ -382,12 +416,12 @@ def _source_ranges(v, ids, problems, notes, *, allow_extrapolation):
         extra = ((v[c] > h) & (h >= 0)) if c == "spread_m" else None
         ext |= _check_calibrated(np.where(v[c] >= 0, v[c], np.nan), c, problems, notes, ids,
                                  allow_extrapolation=allow_extrapolation, extra_bad=extra,
-                                 extra_text=" and <= height_m" if c == "spread_m" else "")
+                                 extra_text=", en niet meer dan height_m" if c == "spread_m" else "")
     return ext
 
 
 def _unit(column):
-    return {"heat_mw": "MW", "nox_kg_yr": "kg/yr", "nh3_kg_yr": "kg/yr"}.get(column, "m")
+    return {"heat_mw": "MW", "nox_kg_yr": "kg/jaar", "nh3_kg_yr": "kg/jaar"}.get(column, "m")
 
 
 def _check_geometry_rows(has_geom, v, empty, problems):
@@ -397,24 +431,24 @@ def _check_geometry_rows(has_geom, v, empty, problems):
         if c == "area_side_m":
             clash &= v[c] != 0
         p = np.flatnonzero(clash)
-        problems.add(p, c, v[c][p], "is given together with geometry_wkt",
-                     "an empty cell (the geometry gives the location and shape)")
+        problems.add(p, c, v[c][p], "is ingevuld naast geometry_wkt",
+                     "een lege cel (de geometrie geeft de ligging en de vorm)")
 
 
 def _check_lines(v, empty, has_geom, problems):
     for c, other in (("x_end", "y_end"), ("y_end", "x_end")):
         p = np.flatnonzero(~empty[c] & empty[other] & ~has_geom)
-        problems.add(p, other, "", f"missing value ({c} is given)",
-                     "both x_end and y_end for a line source, or neither")
+        problems.add(p, other, "", f"ontbreekt ({c} is ingevuld)",
+                     "voor een lijnbron zowel x_end als y_end, of geen van beide")
     line = ~empty["x_end"] & ~empty["y_end"] & ~has_geom
     side = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
     p = np.flatnonzero(line & (side > 0))
-    problems.add(p, "area_side_m", side[p], "is given for a line source (x_end, y_end)",
-                 "0 or empty when x_end, y_end are given")
+    problems.add(p, "area_side_m", side[p], "is ingevuld bij een lijnbron (x_end, y_end)",
+                 "0 of leeg als x_end en y_end zijn ingevuld")
     zero = line & (v["x_end"] == v["x"]) & (v["y_end"] == v["y"])
     p = np.flatnonzero(zero)
-    problems.add(p, "x_end", v["x_end"][p], "gives a line of zero length (x_end, y_end = x, y)",
-                 "an end point different from the start point")
+    problems.add(p, "x_end", v["x_end"][p], "geeft een lijn met lengte 0 (x_end, y_end = x, y)",
+                 "een eindpunt dat van het beginpunt verschilt")
 
 
 def _check_duplicates(ids, case, column, problems):
@@ -423,11 +457,11 @@ def _check_duplicates(ids, case, column, problems):
     if not dup.any():
         return
     first = pd.Series(np.arange(len(key))).groupby(key.to_numpy()).transform("min").to_numpy()
-    scope = " within its case" if case is not None else ""
+    scope = " binnen de zaak" if case is not None else ""
     for i in np.flatnonzero(dup):
         problems.add([i], column, [ids[i]],
-                     f"is a duplicate id{scope} (first in row {first[i] + 2})",
-                     f"a unique {column}{scope}")
+                     f"komt dubbel voor{scope} (eerst in rij {first[i] + 2})",
+                     f"een unieke {column}{scope}")
 
 
 # ----------------------------------------------------------------- receptors
@@ -436,28 +470,28 @@ def _parse_receptors(df, problems):
     usable = _check_columns(df, RECEPTOR_REQUIRED, RECEPTOR_OPTIONAL, problems)
     clash = [c for c in (*OUTPUT_COLUMNS, EXTRAPOLATED_COLUMN) if c in df.columns]
     for c in clash:
-        problems.table_error(f"column {c!r} would be overwritten by the result",
-                             "no output column in the receptor table (rename or remove it)",
+        problems.table_error(f"kolom {c!r} zou door het resultaat worden overschreven",
+                             "geen uitvoerkolom in de receptortabel (hernoem of verwijder de kolom)",
                              field=c)
-    ids = _texts(df, "receptor_id", problems, what="a receptor id")
+    ids = _texts(df, "receptor_id", problems, what="een receptor-id")
     x, ex = _numbers(df, "x", problems, required=True, unit="m")
     y, ey = _numbers(df, "y", problems, required=True, unit="m")
     _check_rd(x, "x", problems, np.isfinite(x), y)
     _check_rd(y, "y", problems, np.isfinite(y))
     lu, empty = _numbers(df, "landuse", problems, required=False, unit="",
-                         expected="an OPS land-use class 1-9")
+                         expected="een OPS-landgebruiksklasse 1-9")
     valid = ~np.isnan(lu)
     bad = valid & ~np.isin(lu, list(LANDUSE_CLASSES))
     p = np.flatnonzero(bad)
-    problems.add(p, "landuse", lu[p], "is not a land-use class",
-                 "an OPS class 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
+    problems.add(p, "landuse", lu[p], "is geen landgebruiksklasse",
+                 "een OPS-klasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
     landuse = np.where(empty | bad | ~valid, DEFAULT_LANDUSE, lu).astype(np.int64)
     z0 = None
     if "z0_m" in df.columns:
         z0, _ = _numbers(df, "z0_m", problems, required=False, unit="m")
         _check_min(z0, "z0_m", problems, lo=0.0, strict=True, unit="m")
         p = np.flatnonzero(z0 > 10.0)
-        problems.add(p, "z0_m", z0[p], "is not a roughness length", "0 < z0_m <= 10 m")
+        problems.add(p, "z0_m", z0[p], "is geen ruwheidslengte", "0 < z0_m <= 10 m")
     pct = None
     if any(c in df.columns for c in LANDUSE_PCT_COLUMNS):
         pct = np.column_stack([_numbers(df, c, problems, required=False, unit="%")[0]
@@ -467,9 +501,9 @@ def _parse_receptors(df, problems):
         given = np.isfinite(pct).any(axis=1)
         tot = np.nansum(pct, axis=1)
         p = np.flatnonzero(given & ~((tot >= 99.0) & (tot <= 101.0)))
-        problems.add(p, "lu_1", tot[p], ": land-use percentages lu_1..lu_9 do not add up to 100",
-                     "percentages of the 9 OPS classes summing to 100 (+-1)")
-    case = _texts(df, "case_id", problems, what="a case id") if "case_id" in df.columns else None
+        problems.add(p, "lu_1", tot[p], ": de landgebruikspercentages lu_1..lu_9 tellen niet op tot 100",
+                     "percentages van de 9 OPS-klassen die samen 100 zijn (±1)")
+    case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "receptor_id", problems)
     if not usable:
         return None
@@ -481,19 +515,20 @@ def _check_cases(src, rec, sp, rp, notes):
     if (src.case_id is None) != (rec.case_id is None):
         missing, present = (sp, rp) if src.case_id is None else (rp, sp)
         missing.table_error(
-            f"no case_id column, but the {present.table} table has one", field="case_id",
-            expected="case_id in both tables (sources act on receptors of the same case) "
-                     "or in neither")
+            f"geen kolom case_id, maar de tabel {present.table} heeft die wel", field="case_id",
+            expected="case_id in beide tabellen (bronnen werken op de receptoren van dezelfde zaak) "
+                     "of in geen van beide")
         return
     if src.case_id is None:
         return
     rec_cases = set(rec.case_id)
     for i in np.flatnonzero(~np.isin(src.case_id, list(rec_cases)) & (src.case_id != "")):
-        sp.add([i], "case_id", [src.case_id[i]], "has no receptors",
-               f"a case_id that also occurs in the {rp.table} table")
+        sp.add([i], "case_id", [src.case_id[i]], "heeft geen receptoren",
+               f"een case_id die ook in de tabel {rp.table} voorkomt")
     lonely = sorted(set(rec.case_id) - set(src.case_id) - {""})
     if lonely:
-        notes.append(f"{len(lonely)} case(s) with receptors but no sources (deposition 0): "
+        notes.append(f"{len(lonely)} {'zaak' if len(lonely) == 1 else 'zaken'} met receptoren maar zonder "
+                     "bronnen (depositie 0): "
                      + ", ".join(lonely[:10]) + (" ..." if len(lonely) > 10 else ""))
 
 
@@ -512,7 +547,7 @@ def check_tables(sources: pd.DataFrame, receptors: pd.DataFrame, *, sources_file
     MultipleInputErrors
         Listing every problem in either table (file, row, column, value, expected).
     """
-    sp, rp = _Problems(sources_file, "sources"), _Problems(receptors_file, "receptors")
+    sp, rp = _Problems(sources_file, "bronnen"), _Problems(receptors_file, "receptoren")
     src = _parse_sources(sources, sp, allow_extrapolation=allow_extrapolation)
     rec = _parse_receptors(receptors, rp)
     notes = []
@@ -558,7 +593,7 @@ def _cutoff_m(cutoff):
         return None
     value = float(cutoff)
     if not value > 0:
-        raise InputError(field="cutoff", value=cutoff, expected="True, False or a distance > 0 m")
+        raise InputError(field="cutoff", value=cutoff, expected="True, False of een afstand > 0 m")
     return value
 
 
@@ -627,7 +662,7 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
                                 terrain=terrain, receptor_terrain=receptor_terrain, **kw)
         nox, nh3, engine_notes = res.nox, res.nh3, list(res.notes)
         if src.extrapolated.any():  # ours name rows; the core's name elementary indices
-            engine_notes = [n for n in engine_notes if not n.startswith("EXTRAPOLATED")]
+            engine_notes = [n for n in engine_notes if not n.startswith(EXTRAPOLATED_NOTE)]
     else:
         nox = nh3 = np.zeros(len(ra))
         engine_notes = []
@@ -662,13 +697,13 @@ def terrain_description(terrain: str, receptor_terrain: str = "hexagon") -> dict
 
 def terrain_notes(terrain, receptor_terrain, sources_have_z0, rec) -> list:
     if terrain == "uniform":
-        return ["terrain: uniform (the sources' z0_m everywhere, grass unless given)"]
-    out = ["terrain: 250 m roughness map z0_jr_250_lgn7 (RIVM, from LGN7, CC BY-SA 4.0) at the "
-           "source, along each trajectory and at the receptor; receptor land use without a "
-           "land-use map: water (class 6) where the map shows open water, else grass"]
+        return ["terrein: uniform (overal de z0_m van de bronnen; receptoren in gras tenzij opgegeven)"]
+    out = ["terrein: ruwheidskaart van 250 m z0_jr_250_lgn7 (RIVM, uit LGN7, CC BY-SA 4.0) bij de "
+           "bron, langs elk pad en bij de receptor; landgebruik van de receptor zonder "
+           "landgebruikskaart: water (klasse 6) waar de kaart open water toont, anders gras"]
     if sources_have_z0:
-        out.append("z0_m of the sources is not used with the roughness map (use --terrain uniform "
-                   "to impose it)")
+        out.append("de z0_m van de bronnen wordt met de ruwheidskaart niet gebruikt (met --terrain "
+                   "uniform wel)")
     return out
 
 

@@ -32,9 +32,11 @@ CALIBRATED_RANGES = {
 }
 #: OPS land-use classes: 1 grass, 2 arable, 3 permanent crops, 4 coniferous forest,
 #: 5 deciduous forest, 6 water, 7 urban, 8 other nature, 9 bare soil.
-LANDUSE_CLASSES = {1: "grass", 2: "arable", 3: "permanent crops", 4: "coniferous forest",
-                   5: "deciduous forest", 6: "water", 7: "urban", 8: "other nature",
-                   9: "bare soil"}
+LANDUSE_CLASSES = {1: "gras", 2: "akkerland", 3: "blijvende teelten", 4: "naaldbos",
+                   5: "loofbos", 6: "water", 7: "bebouwd gebied", 8: "overige natuur",
+                   9: "kale grond"}
+#: How a note on values outside the calibrated range begins (engine and table front end).
+EXTRAPOLATED_NOTE = "GEËXTRAPOLEERD:"
 
 
 def _f(a, n=None):

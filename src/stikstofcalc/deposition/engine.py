@@ -27,8 +27,8 @@ from stikstofcalc.errors import RangeError
 from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
 from stikstofcalc.deposition import model as _model
 from stikstofcalc.deposition.arrays import (AREA_MAX_M, AREA_SPACING_M, CALIBRATED_RANGES,
-                                            LINE_SPACING_M, DepositionResult, ReceptorArrays,
-                                            SourceArrays)
+                                            EXTRAPOLATED_NOTE, LINE_SPACING_M, DepositionResult,
+                                            ReceptorArrays, SourceArrays)
 
 def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform") -> list[str]:
     """Refuse source parameters outside the calibrated range (or note them). With the
@@ -45,13 +45,13 @@ def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform"
         if bad.size == 0:
             continue
         i = int(bad[0])
-        msg = (f"{bad.size} source(s) outside the calibrated range of {name} "
-               f"[{lo}, {hi}] {unit} (first: source index {i}, value {v[i]:g})")
+        msg = (f"{bad.size} {'bron' if bad.size == 1 else 'bronnen'} buiten het gekalibreerde bereik "
+               f"van {name} [{lo:g}; {hi:g}] {unit} (eerste: bronindex {i}, waarde {v[i]:g})")
         if not allow_extrapolation or not np.isfinite(v[bad]).all() or (v[bad] < 0).any():
             raise RangeError(msg, field=name, value=float(v[i]),
                              expected=f"{lo} <= {name} <= {hi} {unit}"
-                             + (" and spread <= height" if name == "spread_m" else ""))
-        notes.append("EXTRAPOLATED: " + msg)
+                             + (" en spread_m <= height_m" if name == "spread_m" else ""))
+        notes.append(EXTRAPOLATED_NOTE + " " + msg)
     return notes
 
 

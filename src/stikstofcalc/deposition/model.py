@@ -92,7 +92,7 @@ def load_model() -> Model:
         with ref.open("rb") as fh, np.load(fh) as z:
             arrs = {k: z[k] for k in z.files}
     except FileNotFoundError as exc:  # pragma: no cover - packaging error
-        raise DataError(f"model data {MODEL_FILE} missing from the package") from exc
+        raise DataError(f"modelgegevens {MODEL_FILE} ontbreken in het pakket; installeer stikstofcalc opnieuw") from exc
     for k in ("AC_U", "AC_H", "AC_S", "AC", "TR"):
         arrs.setdefault(k, None)
     arrs["provenance"] = str(arrs["provenance"]) + DEFAULT_TERRAIN_PROVENANCE
@@ -402,7 +402,8 @@ def load_terrain_model() -> TerrainModel:
         with ref.open("rb") as fh, np.load(fh) as z:
             arrs = {k: z[k] for k in z.files}
     except FileNotFoundError as exc:  # pragma: no cover - packaging error
-        raise DataError(f"model data {TERRAIN_MODEL_FILE} missing from the package") from exc
+        raise DataError(f"modelgegevens {TERRAIN_MODEL_FILE} ontbreken in het pakket; installeer stikstofcalc "
+                        "opnieuw") from exc
     arrs["RG"] = arrs["RG"].astype(np.float64)
     for k in ("region_scale_m", "region_power"):
         arrs[k] = float(arrs[k])

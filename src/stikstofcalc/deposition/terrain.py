@@ -86,7 +86,7 @@ def load_grid() -> Z0Grid:
             raw = z["z0_01mm"].astype(np.float64)
             x_ul, y_ul, cell = float(z["x_ul_m"]), float(z["y_ul_m"]), float(z["cell_m"])
     except FileNotFoundError as exc:  # pragma: no cover - packaging error
-        raise DataError(f"terrain data {TERRAIN_FILE} missing from the package") from exc
+        raise DataError(f"terreingegevens {TERRAIN_FILE} ontbreken in het pakket; installeer stikstofcalc opnieuw") from exc
     z0 = raw * 1e-4  # the map holds 0.1 mm units (OPS z0_FACT_NL = 10000)
     return Z0Grid(lnz0=np.ascontiguousarray(np.log(z0)),
                   water=np.ascontiguousarray((z0 <= WATER_Z0_M + 1e-12).astype(np.float64)),

@@ -86,7 +86,7 @@ def _spread_over_years(records, project):
         frac[:, 0] = 1.0
     shares = {p: [(int(years[j]), float(frac[i, j])) for j in np.flatnonzero(frac[i] > 0)]
               for i, p in enumerate(periods)}
-    note = [f"year_split {mode}: the whole realisation phase counted in {years[0]}"] \
+    note = [f"year_split {mode}: de hele realisatiefase geteld in {years[0]}"] \
         if single and len(years) > 1 else []
     out = []
     for r in records:  # the year records share the activity's lists (never changed in place)
@@ -141,7 +141,7 @@ def _road_figures(kg, rec_year, road, vc, stagnating):
         year = min(max(rec_year, years[0]), years[-1])
         note = None
         if year != rec_year:
-            note = f"road factors for {rec_year} not tabulated ({years[0]}-{years[-1]}): {year} used"
+            note = f"wegverkeerfactoren voor {rec_year} niet in de tabel ({years[0]}-{years[-1]}): {year} gebruikt"
         stag = stagnation_type(road)
         values, prov = {}, []
         pairs = (("factor_nox_per_vehicle_km", "road_factors_nox", (year, road, vc), "nox_per_vehicle_km"),
@@ -278,7 +278,7 @@ def _reference_records(project, year):
                         _nox=s.nox_kg_per_yr, _nh3=s.nh3_kg_per_yr, x_m=s.x, y_m=s.y,
                         height_m=s.height_m, heat_mw=s.heat_mw, spread_m=s.spread_m,
                         provenance=[], inputs=[f"reference.sources[{i}]"],
-                        notes=["reference situation: carried through, not computed"]))
+                        notes=["referentiesituatie: overgenomen, niet berekend"]))
     return out
 
 

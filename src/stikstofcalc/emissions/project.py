@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stikstofcalc import ranges
-from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, hint
-from stikstofcalc.units import to_magnitude
+from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, hint, read_reason, toml_reason
+from stikstofcalc.units import expected_quantity, to_magnitude, unit_nl
 
 FLEETS_DEFAULT = "huidig"
 YEAR_SPLITS = ("aerius", "kalenderjaar", "een_jaar")
@@ -245,6 +245,8 @@ def _array(c, value, field_, what):
 def _short(value):
     """The value as the user wrote it (TOML notation for dates), shortened."""
     text = value.isoformat() if isinstance(value, (dt.date, dt.time)) else repr(value)
+    if isinstance(value, bool):
+        text = "true" if value else "false"  # as TOML writes it, not Python's True
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -266,12 +268,13 @@ def _quantity(c, table, key, unit, field_, rng, *, required=False):
     """
     if key not in table:
         if required:
-            c.add(field_, "ontbreekt", expected=f"een hoeveelheid in {unit}")
+            c.add(field_, "ontbreekt", expected=expected_quantity(unit))
         return None
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        typed = unit_nl(unit).replace("\u00b2", "2").replace("\u00b3", "3")  # as typed: '12 m2'
         c.add(field_, f"{_short(value)} is geen hoeveelheid", value=_short(value),
-              expected=f"een getal of tekst zoals '12 {unit}'")
+              expected="een getal" if unit == "dimensionless" else f"een getal of tekst zoals '12 {typed}'")
         return None
     try:
         number = to_magnitude(value, unit, field=field_)
@@ -716,8 +719,8 @@ def _check_names(c, project, kg):
                 c.add(f"{f}.{use_key}", "ontbreekt", expected=f"een van {', '.join(names)} "
                       "(voor het verkeer in de gebruiksfase), of een tabel use_traffic")
             elif use_name is not None and use_name not in names:
-                what = "woningtype" if basis == "woning" else "functie"
-                c.add(f"{f}.{use_key}", f"onbekend {what} {use_name!r} voor {comp.type}"
+                what = "onbekend woningtype" if basis == "woning" else "onbekende functie"
+                c.add(f"{f}.{use_key}", f"{what} {use_name!r} voor {comp.type}"
                       f"{hint(use_name, names)}", value=use_name, expected=f"een van {', '.join(names)}")
         if comp.urbanisation is not None and comp.urbanisation not in urbanisations:
             c.add(f"{f}.urbanisation", f"onbekende stedelijkheid {comp.urbanisation!r}"
@@ -760,7 +763,7 @@ def read_project(path) -> Project:
     except IsADirectoryError as exc:
         raise InputError("is een map, geen bestand", file=str(path), expected=expected) from exc
     except OSError as exc:
-        raise InputError(f"kan niet worden gelezen ({exc.strerror or type(exc).__name__})", file=str(path),
+        raise InputError(f"kan niet worden gelezen ({read_reason(exc)})", file=str(path),
                          expected=expected) from exc
     kind = _OTHER_FILES.get(path.suffix.lower())
     if kind is None and data[:4] == b"PK\x03\x04":
@@ -773,10 +776,10 @@ def read_project(path) -> Project:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"is geen UTF-8-tekst (byte {exc.start + 1}: {data[exc.start:exc.start + 1]!r}); "
+        raise InputError(f"is geen UTF-8-tekst (byte {exc.start + 1}: 0x{data[exc.start]:02X}); "
                          "sla het bestand op als UTF-8", file=str(path), expected=expected) from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"geen geldige TOML ({exc})", file=str(path), expected=expected) from exc
+        raise InputError(f"geen geldige TOML ({toml_reason(exc)})", file=str(path), expected=expected) from None
     return parse_project(doc, file=str(path))

@@ -209,25 +209,25 @@ def check_site(project) -> None:
                                  value=value, expected=expected))
 
     if loc.x is not None and not in_netherlands(loc.x, loc.y)[0]:
-        add("location", f"({loc.x:.0f}, {loc.y:.0f}) lies outside the Netherlands or in the sea",
-            f"{loc.x:.0f}, {loc.y:.0f}", "RD New coordinates of a site on Dutch land (x, y in metres; "
-            "check for swapped x and y)")
+        add("location", f"({loc.x:.0f}, {loc.y:.0f}) ligt buiten Nederland of in zee",
+            f"{loc.x:.0f}, {loc.y:.0f}", "RD New-coördinaten van een locatie op Nederlands land (x, y in "
+            "meter; controleer of x en y niet zijn verwisseld)")
     if loc.outline is not None:
         try:
             geom = parse_wkt(outline_wkt(loc.outline))
         except StikstofError as exc:
-            add("location.outline", f"the site outline is not a valid polygon: {exc.message or exc}",
-                str(loc.outline)[:60], "a simple polygon [[x, y], ...] in RD metres")
+            add("location.outline", f"de omtrek van het terrein is geen geldige veelhoek: {exc.message or exc}",
+                str(loc.outline)[:60], "een enkelvoudige veelhoek [[x, y], ...] in RD-meters")
         else:
             if loc.x is not None and not points_in_polygon(
                     [loc.x], [loc.y], [r for p in geom.polygons for r in p], boundary=True)[0]:
-                add("location.outline", f"the site outline does not contain the location "
-                    f"({loc.x:.0f}, {loc.y:.0f})", str(loc.outline)[:60],
-                    "an outline around location x, y (or a location inside the outline)")
+                add("location.outline", f"de omtrek van het terrein bevat de locatie "
+                    f"({loc.x:.0f}, {loc.y:.0f}) niet", str(loc.outline)[:60],
+                    "een omtrek om de locatie x, y heen (of een locatie binnen de omtrek)")
     for i, route in enumerate(project.routes):
         if route.geometry is not None and polyline_crosses_itself(route.geometry):
-            add(f"routes[{i}].geometry", f"route {route.name!r} crosses itself",
-                str(route.geometry)[:60], "a route polyline without self-crossings")
+            add(f"routes[{i}].geometry", f"route {route.name!r} snijdt zichzelf",
+                str(route.geometry)[:60], "een routelijn die zichzelf niet snijdt")
     if errors:
         raise MultipleInputErrors(errors, file=project.file)
 
@@ -330,8 +330,9 @@ def build_templates(keys) -> Templates:
     arr = np.array([k[1:] for k in uniq], dtype=float).reshape(n, 3)
     notes = []
     if any(k[1:] == FALLBACK_CHARACTERISTICS for k in uniq):
-        notes.append("some reference sources have no characteristics in the edition: height "
-                     "5 m, heat 0 MW, spread 2.5 m assumed (AERIUS default of sector 4110)")
+        notes.append("sommige bronnen van de referentiesituatie hebben geen bronkenmerken in de editie: "
+                     "hoogte 5 m, warmte-inhoud 0 MW en spreiding 2,5 m aangenomen (AERIUS-standaard van "
+                     "sector 4110)")
     return Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox, notes)
 
 

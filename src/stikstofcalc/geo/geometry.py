@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stikstofcalc.errors import InputError
+from stikstofcalc.ranges import MAX_POINTS
 from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
 
 #: Default coverage tolerance: refine the quadtree until the boundary squares hold at
@@ -112,8 +113,12 @@ class Elementary:
 
 _TOKEN = re.compile(r"\s*(?:([A-Za-z]+)|(\()|(\))|(,)|([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?))")
 _KINDS = {"POINT", "LINESTRING", "POLYGON", "MULTIPOLYGON"}
-_WKT_EXPECTED = ("WKT POINT, LINESTRING, POLYGON or MULTIPOLYGON in RD New metres, "
-                 "e.g. POLYGON ((172000 460000, 172100 460000, 172100 460080, 172000 460000))")
+_WKT_EXPECTED = ("WKT POINT, LINESTRING, POLYGON of MULTIPOLYGON in RD New-meters, "
+                 "bijv. POLYGON ((172000 460000, 172100 460000, 172100 460080, 172000 460000))")
+
+
+#: What the WKT reader expected, in words (for "onjuiste WKT: ... verwacht").
+_WKT_TOKENS = {"(": "'('", ")": "')'", ",": "','", "n": "een getal", "w": "een woord"}
 
 
 def _tokens(text: str):
@@ -122,7 +127,7 @@ def _tokens(text: str):
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise InputError(f"cannot read WKT at {text[pos:pos + 15]!r}", expected=_WKT_EXPECTED)
+            raise InputError(f"WKT niet te lezen bij {text[pos:pos + 15]!r}", expected=_WKT_EXPECTED)
         word, lp, rp, comma, num = m.groups()
         out.append(("w", word.upper()) if word else ("(", None) if lp else (")", None)
                    if rp else (",", None) if comma else ("n", float(num)))
@@ -136,9 +141,9 @@ class _Reader:
 
     def take(self, kind):
         if self.i >= len(self.t) or self.t[self.i][0] != kind:
-            got = ("end of text" if self.i >= len(self.t)
+            got = ("het einde van de tekst" if self.i >= len(self.t)
                    else repr(self.t[self.i][1] or self.t[self.i][0]))
-            raise InputError(f"malformed WKT: expected {kind!r}, found {got}",
+            raise InputError(f"onjuiste WKT: {got} gevonden waar {_WKT_TOKENS.get(kind, repr(kind))} hoort",
                              expected=_WKT_EXPECTED)
         self.i += 1
         return self.t[self.i - 1][1]
@@ -155,8 +160,8 @@ class _Reader:
             while self.peek() == "n":
                 pt.append(self.take("n"))
             if len(pt) != 2:
-                raise InputError(f"a WKT vertex has {len(pt)} coordinates",
-                                 expected="2-D x y pairs")
+                raise InputError(f"een WKT-hoekpunt heeft {len(pt)} coördinaten",
+                                 expected="2D-paren x y")
             pts.append(pt)
             if self.peek() != ",":
                 break
@@ -200,22 +205,28 @@ def parse_wkt(text: str) -> Geometry:
     m = re.match(r"(?i)^SRID=(\d+);", body)
     if m:
         if m.group(1) != "28992":
-            raise InputError(f"SRID {m.group(1)} is not supported", expected="RD New, SRID=28992")
+            raise InputError(f"SRID {m.group(1)} wordt niet ondersteund", expected="RD New, SRID=28992")
         body = body[m.end():]
     r = _Reader(_tokens(body))
     if r.peek() != "w":
-        raise InputError("WKT must start with a geometry type", expected=_WKT_EXPECTED)
+        raise InputError("WKT moet beginnen met een geometrietype", expected=_WKT_EXPECTED)
     kind = r.take("w")
     if kind not in _KINDS:
-        raise InputError(f"WKT type {kind} is not supported", expected=_WKT_EXPECTED)
+        raise InputError(f"WKT-type {kind} wordt niet ondersteund", expected=_WKT_EXPECTED)
     if r.peek() == "w":
         word = r.take("w")
-        msg = "empty geometry" if word == "EMPTY" else f"WKT {word} coordinates are not supported"
-        raise InputError(msg, expected="2-D coordinates (x y)")
+        msg = "lege geometrie" if word == "EMPTY" else f"WKT-coördinaten {word} worden niet ondersteund"
+        raise InputError(msg, expected="2D-coördinaten (x y)")
     depth = {"POINT": 0, "LINESTRING": 0, "POLYGON": 1, "MULTIPOLYGON": 2}[kind]
     value = r.nested(depth)
     if r.peek() is not None:
-        raise InputError("unexpected text after the WKT geometry", expected=_WKT_EXPECTED)
+        raise InputError("onverwachte tekst na de WKT-geometrie", expected=_WKT_EXPECTED)
+    n = _vertex_count(value, depth)
+    if n > MAX_POINTS:  # the ring checks grow with the square, a line's segments with the count
+        raise InputError(f"de geometrie heeft {n:,} hoekpunten".replace(",", "."),
+                         expected=f"hoogstens {MAX_POINTS:,} hoekpunten (vereenvoudig de lijn of het vlak; "
+                                  "voor de depositie op kilometers afstand doet die detaillering er niet "
+                                  "toe)".replace(",", "."))
     if kind == "POINT":
         geom = Geometry("point", coords=value)
     elif kind == "LINESTRING":
@@ -224,6 +235,13 @@ def parse_wkt(text: str) -> Geometry:
         geom = Geometry("polygon", polygons=[value] if kind == "POLYGON" else value)
     validate(geom)
     return _oriented(geom)
+
+
+def _vertex_count(value, depth: int) -> int:
+    """All vertices of a parsed WKT body (``depth``: 0 coordinates, 1 rings, 2 polygons)."""
+    if depth == 0:
+        return len(value)
+    return sum(_vertex_count(v, depth - 1) for v in value)
 
 
 def validate(geom: Geometry) -> None:
@@ -235,41 +253,41 @@ def validate(geom: Geometry) -> None:
     """
     if geom.kind == "point":
         if geom.coords.shape != (1, 2) or not np.isfinite(geom.coords).all():
-            raise InputError("a point needs one finite x y vertex", expected="POINT (x y)")
+            raise InputError("een punt heeft één eindig hoekpunt x y nodig", expected="POINT (x y)")
         return
     if geom.kind == "linestring":
         c = geom.coords
         if len(c) < 2 or not np.isfinite(c).all():
-            raise InputError(f"a line needs at least 2 finite vertices, got {len(c)}",
+            raise InputError(f"een lijn heeft minstens 2 eindige hoekpunten nodig, niet {len(c)}",
                              expected="LINESTRING (x1 y1, x2 y2, ...)")
         if geom.length_m <= 0.0:
-            raise InputError("the line has zero length", expected="a line with distinct vertices")
+            raise InputError("de lijn heeft lengte 0", expected="een lijn met verschillende hoekpunten")
         return
     for k, part in enumerate(geom.polygons, start=1):
         for j, ring in enumerate(part):
-            which = f"polygon {k}, " * (len(geom.polygons) > 1) + (
-                "exterior ring" if j == 0 else f"hole {j}")
+            which = f"veelhoek {k}, " * (len(geom.polygons) > 1) + (
+                "buitenring" if j == 0 else f"gat {j}")
             _validate_ring(ring, which)
             if j > 0 and not points_in_polygon(ring[:-1, 0], ring[:-1, 1], [part[0]],
                                                boundary=True).all():
-                raise InputError(f"{which} is not inside the exterior ring",
-                                 expected="holes inside their polygon")
+                raise InputError(f"{which} ligt niet binnen de buitenring",
+                                 expected="gaten binnen hun veelhoek")
 
 
 def _validate_ring(ring, which):
     if not np.isfinite(ring).all():
-        raise InputError(f"{which} has a non-finite coordinate", expected="finite numbers")
+        raise InputError(f"{which} heeft een niet-eindige coördinaat", expected="eindige getallen")
     if len(ring) > 1 and not np.array_equal(ring[0], ring[-1]):
-        raise InputError(f"{which} is not closed: it starts at {ring[0][0]:g} {ring[0][1]:g} "
-                         f"and ends at {ring[-1][0]:g} {ring[-1][1]:g}",
-                         expected="the last vertex equal to the first")
+        raise InputError(f"{which} is niet gesloten: begint bij {ring[0][0]:g} {ring[0][1]:g} "
+                         f"en eindigt bij {ring[-1][0]:g} {ring[-1][1]:g}",
+                         expected="het laatste hoekpunt gelijk aan het eerste")
     if len(ring) < 4:
-        raise InputError(f"{which} has {len(ring)} vertices",
-                         expected="a closed ring of at least 4 vertices (first = last)")
+        raise InputError(f"{which} heeft {len(ring)} hoekpunten",
+                         expected="een gesloten ring van minstens 4 hoekpunten (eerste = laatste)")
     if _ring_self_intersects(ring):
-        raise InputError(f"{which} crosses itself", expected="a simple ring (no crossing edges)")
+        raise InputError(f"{which} snijdt zichzelf", expected="een enkelvoudige ring (geen kruisende zijden)")
     if abs(_signed_area(ring)) <= 0.0:
-        raise InputError(f"{which} has zero area", expected="a ring enclosing an area")
+        raise InputError(f"{which} heeft oppervlakte 0", expected="een ring die een oppervlak omsluit")
 
 
 def _signed_area(ring) -> float:
@@ -370,7 +388,7 @@ def rectangle(x: float, y: float, length_m: float, width_m: float, angle_deg: fl
     ``angle_deg`` is measured counter-clockwise from the RD x axis (east) [degrees].
     """
     if not (length_m > 0 and width_m > 0):
-        raise InputError(f"rectangle {length_m} x {width_m} m", expected="positive sides")
+        raise InputError(f"rechthoek {length_m} x {width_m} m", expected="positieve zijden")
     a = np.deg2rad(angle_deg)
     u = np.array([np.cos(a), np.sin(a)]) * length_m / 2
     v = np.array([-np.sin(a), np.cos(a)]) * width_m / 2
@@ -476,7 +494,7 @@ def polygon_squares(geom: Geometry, *, area_tolerance: float = AREA_TOLERANCE,
     density stays uniform. Shares are a / sum(a), so the total is conserved to rounding.
     """
     if geom.kind != "polygon":
-        raise InputError(f"a {geom.kind} is not an area", expected="a polygon")
+        raise InputError(f"een {geom.kind} is geen vlak", expected="een polygon")
     geom = _oriented(geom)
     xmin, ymin, xmax, ymax = geom.bounds
     ox, oy = 0.5 * (xmin + xmax), 0.5 * (ymin + ymax)   # local origin: keeps precision
@@ -539,7 +557,7 @@ def polyline_segments(geom: Geometry):
         segments) carry no emission and are left out.
     """
     if geom.kind != "linestring":
-        raise InputError(f"a {geom.kind} is not a line", expected="a linestring")
+        raise InputError(f"een {geom.kind} is geen lijn", expected="een linestring")
     c = geom.coords
     length = np.hypot(*np.diff(c, axis=0).T)
     k = np.flatnonzero(length > 0)

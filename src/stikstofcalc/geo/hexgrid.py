@@ -111,7 +111,8 @@ def xy_to_receptor_id(x, y, *, outside: str = "raise") -> np.ndarray:
         raise ValueError(f"outside must be 'raise' or 'zero', not {outside!r}")
     x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-        raise RangeError(field="x, y", value="NaN or infinite", expected="finite RD coordinates [m]")
+        raise RangeError("NaN of oneindig", field="x, y", value="NaN of oneindig",
+                         expected="eindige RD-coördinaten [m]")
     u = (x - GRID_ORIGIN_X_M) / (1.5 * HEXAGON_RADIUS_M)
     v = (y - GRID_ORIGIN_Y_M) / ROW_SPACING_M
     u0, v0 = np.floor(u), np.floor(v)
@@ -129,10 +130,10 @@ def xy_to_receptor_id(x, y, *, outside: str = "raise") -> np.ndarray:
     rid = np.where(ok, k * HEXAGONS_PER_ROW + c + 1, 0)
     if outside == "raise" and not np.all(ok):
         bad = np.flatnonzero(~ok.ravel())[0]
-        raise RangeError(field="x, y",
-                         value=f"({x.ravel()[bad]:.1f}, {y.ravel()[bad]:.1f})",
-                         expected="RD New coordinates on the AERIUS grid "
-                                  f"(x {GRID_ORIGIN_X_M:.0f} to about 288000, y >= {GRID_ORIGIN_Y_M:.0f})")
+        raise RangeError(f"({x.ravel()[bad]:.1f}, {y.ravel()[bad]:.1f}) ligt buiten het AERIUS-rooster",
+                         field="x, y", value=f"({x.ravel()[bad]:.1f}, {y.ravel()[bad]:.1f})",
+                         expected="RD New-coördinaten op het AERIUS-rooster "
+                                  f"(x van {GRID_ORIGIN_X_M:.0f} tot ongeveer 288000, y >= {GRID_ORIGIN_Y_M:.0f})")
     return rid
 
 
@@ -161,11 +162,12 @@ def as_ids(receptor_id) -> np.ndarray:
     a = np.asarray(receptor_id)
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
-            raise RangeError(field="receptor_id", value="a non-integer value",
-                             expected="whole AERIUS receptor ids >= 1")
+            raise RangeError("geen geheel getal", field="receptor_id", value="geen geheel getal",
+                             expected="gehele AERIUS-receptornummers >= 1")
     elif a.dtype.kind not in "iu":
-        raise RangeError(field="receptor_id", value=str(a.dtype), expected="integer receptor ids")
+        raise RangeError(f"type {a.dtype} is geen geheel getal", field="receptor_id", value=str(a.dtype),
+                         expected="gehele receptornummers")
     a = a.astype(np.int64)
     if a.size and a.min() < 1:
-        raise RangeError(field="receptor_id", value=int(a.min()), expected="AERIUS receptor ids >= 1")
+        raise RangeError(field="receptor_id", value=int(a.min()), expected="AERIUS-receptornummers >= 1")
     return a

@@ -29,6 +29,12 @@ ATTRIBUTION = ("Natura 2000 boundaries: RVO via PDOK; directive status and nitro
                "RCE linked data (CC BY 4.0); compiled by BoerderijenNatura2000NL "
                "(jolietjakeblues), CC BY 4.0; reprojected and dissolved by the data "
                "supplier, rasterised to AERIUS hexagons and simplified for stikstofcalc.")
+#: :data:`ATTRIBUTION` in Dutch: what a person reads with a result (report notes, maps).
+ATTRIBUTION_NL = ("Grenzen van de Natura 2000-gebieden: RVO via PDOK; status volgens de richtlijnen en "
+                  "stikstofgevoeligheid: linked data van de RCE (CC BY 4.0); samengesteld door "
+                  "BoerderijenNatura2000NL (jolietjakeblues), CC BY 4.0; door de leverancier "
+                  "geprojecteerd en samengevoegd, voor stikstofcalc gerasterd naar AERIUS-hexagons en "
+                  "vereenvoudigd.")
 #: Licence of the shipped area data.
 LICENCE = "CC BY 4.0"
 #: Screening caveat of the default receptor set (issue 4): say it in every output.
@@ -101,8 +107,8 @@ def _read_bytes(name: str) -> bytes:
     try:
         return resources.files(_PKG).joinpath(*_DIR, name).read_bytes()
     except (FileNotFoundError, OSError) as exc:  # pragma: no cover - broken install
-        raise DataError(file=f"stikstofcalc/data/natura2000/{name}",
-                        detail="package data missing; reinstall stikstofcalc") from exc
+        raise DataError("ontbreekt in het pakket", file=f"stikstofcalc/data/natura2000/{name}",
+                        detail="installeer stikstofcalc opnieuw") from exc
 
 
 @functools.lru_cache(maxsize=1)
@@ -125,7 +131,8 @@ def load_natura2000() -> Natura2000:
     areas = pd.read_csv(io.BytesIO(_read_bytes("areas.csv"))).set_index("n2k_number")
     missing = pd.read_csv(io.BytesIO(_read_bytes("missing_areas.csv")))
     if rid.size != manifest["n_receptors"] or len(areas) != manifest["n_areas"]:
-        raise DataError(file="stikstofcalc/data/natura2000", detail="data do not match manifest.json")
+        raise DataError("de gegevens passen niet bij manifest.json", file="stikstofcalc/data/natura2000",
+                        detail="installeer stikstofcalc opnieuw")
     for a in (rid, number, areas):
         if isinstance(a, np.ndarray):
             a.flags.writeable = False

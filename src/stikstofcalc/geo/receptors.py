@@ -169,10 +169,12 @@ def _points(x, y):
     px = np.atleast_1d(np.asarray(x, dtype=float)).ravel()
     py = np.atleast_1d(np.asarray(y, dtype=float)).ravel()
     if px.size == 0 or px.shape != py.shape:
-        raise InputError(field="x, y", value=f"{px.size} x and {py.size} y values",
-                         expected="the same, non-zero number of x and y coordinates")
+        raise InputError(f"{px.size} x-waarden en {py.size} y-waarden", field="x, y",
+                         value=f"{px.size} x, {py.size} y",
+                         expected="evenveel x- als y-coördinaten, minstens één")
     if not (np.all(np.isfinite(px)) and np.all(np.isfinite(py))):
-        raise InputError(field="x, y", value="NaN or infinite", expected="finite RD coordinates [m]")
+        raise InputError("NaN of oneindig", field="x, y", value="NaN of oneindig",
+                         expected="eindige RD-coördinaten [m]")
     return px, py
 
 
@@ -217,8 +219,9 @@ def wgs84_to_rd(lat, lon) -> tuple[np.ndarray, np.ndarray]:
     if np.any(bad):
         i = np.flatnonzero(np.broadcast_to(bad, np.broadcast(lat, lon).shape).ravel())[0]
         la, lo = np.broadcast_arrays(lat, lon)
-        raise RangeError(field="lat, lon", value=f"({la.ravel()[i]}, {lo.ravel()[i]})",
-                         expected="latitude 50-54 and longitude 2-8 degrees (the Netherlands)")
+        raise RangeError(f"({la.ravel()[i]}, {lo.ravel()[i]}) ligt niet in Nederland", field="lat, lon",
+                         value=f"({la.ravel()[i]}, {lo.ravel()[i]})",
+                         expected="breedtegraad 50 tot 54 en lengtegraad 2 tot 8 graden (Nederland)")
     x, y = _transformer(True).transform(lon, lat)
     return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
 
@@ -282,7 +285,7 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
 
 
 def _default_receptors(x, y, x_end, y_end, *, radius_m, nitrogen_sensitive_only, arrays):
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION, SCREENING_NOTE, load_natura2000
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING_NOTE, load_natura2000
 
     sx, sy = _points(x, y)
     ex = None if x_end is None else np.atleast_1d(np.asarray(x_end, dtype=float)).ravel()
@@ -595,7 +598,7 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
         for i in np.flatnonzero(bad):
             errors.append(InputError(file=str(path), row=int(rows[i]), field=cols["receptor_id"],
                                      value=raw[cols["receptor_id"]].iloc[i],
-                                     expected="a whole AERIUS receptor id >= 1"))
+                                     expected="een geheel AERIUS-receptornummer >= 1"))
         out["receptor_id"] = np.where(bad, np.nan, ids)
     if "exceeding" in cols:
         out["exceeding"] = _flags(raw[cols["exceeding"]], cols["exceeding"], rows, path, errors)
@@ -604,8 +607,8 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
             out[name] = raw[cols[name]].astype("string").str.strip()
     if ("kdw" in cols) != ("background_deposition" in cols) and "exceeding" not in cols:
         have, lack = ("kdw", "background_deposition") if "kdw" in cols else ("background_deposition", "kdw")
-        errors.append(InputError(file=str(path), field=lack, value="missing column",
-                                 expected=f"a {lack} column with {cols[have]!r}, or an 'exceeding' column"))
+        errors.append(InputError(f"kolom {lack} ontbreekt", file=str(path), field=lack,
+                                 expected=f"een kolom {lack} naast {cols[have]!r}, of een kolom 'exceeding'"))
     _resolve_coordinates(out, path, errors)
     if errors:
         raise MultipleInputErrors(errors, file=str(path))
@@ -662,11 +665,25 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
                 header = fh.readline()
             sep = max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
             return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (ValueError, KeyError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(file=str(path), value="unreadable", expected="a CSV or Excel table",
-                         detail=str(exc)) from exc
-    raise InputError(file=str(path), value=suffix or "(no extension)",
-                     expected="a .csv or .xlsx file")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"is geen geldige UTF-8-tekst (byte {exc.start + 1})", file=str(path),
+                         expected="een CSV opgeslagen als UTF-8 (in Excel: 'CSV UTF-8'), of een Excel-werkmap"
+                         ) from None
+    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+        raise InputError(_unreadable(exc, sheet), file=str(path), expected="een CSV- of Excel-tabel") from None
+    raise InputError(f"bestandstype {suffix or '(geen extensie)'} wordt niet gelezen", file=str(path),
+                     expected="een .csv- of .xlsx-bestand")
+
+
+def _unreadable(exc, sheet) -> str:
+    """Why pandas could not read a table, in Dutch (no Python internals)."""
+    text = str(exc)
+    m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if m:
+        return f"is niet te lezen als tabel: regel {m[2]} heeft {m[3]} cellen, de kopregel {m[1]}"
+    if sheet is not None and "not found" in text:
+        return f"heeft geen blad {sheet!r}"
+    return "is niet te lezen als CSV- of Excel-tabel"
 
 
 def _read_aerius_receptors(path: Path) -> pd.DataFrame:
@@ -702,8 +719,9 @@ def _map_columns(raw: pd.DataFrame, path: Path) -> dict[str, str]:
     has_xy = "x" in cols and "y" in cols
     has_ll = "lat" in cols and "lon" in cols
     if not (has_xy or has_ll or "receptor_id" in cols):
-        raise InputError(file=str(path), field="columns", value=", ".join(map(str, raw.columns)),
-                         expected="receptor_id, or x and y (RD New), or lat and lon (WGS84)")
+        raise InputError(f"geen kolom receptor_id, x en y, of lat en lon (wel: {', '.join(map(str, raw.columns))})",
+                         file=str(path), field="columns", value=", ".join(map(str, raw.columns)),
+                         expected="receptor_id, of x en y (RD New), of lat en lon (WGS84)")
     return cols
 
 
@@ -722,7 +740,7 @@ def _numbers(col: pd.Series, name, label, rows, path, errors) -> np.ndarray:
             out[i] = float(s.replace(",", "."))
         else:
             errors.append(InputError(file=str(path), row=int(rows[i]), field=label, value=v,
-                                     expected=f"a number ({name})"))
+                                     expected=f"een getal ({name})"))
     return out
 
 
@@ -736,7 +754,7 @@ def _flags(col: pd.Series, label, rows, path, errors) -> np.ndarray:
             out[i] = float(bool(v)) if isinstance(v, bool) else float(s in _TRUE)
         else:
             errors.append(InputError(file=str(path), row=int(rows[i]), field=label, value=v,
-                                     expected="true/false (ja/nee, 1/0)"))
+                                     expected="ja/nee (waar/onwaar, true/false, 1/0)"))
     return out
 
 
@@ -752,7 +770,7 @@ def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
             for i in np.flatnonzero(ll)[bad]:
                 errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="lat, lon",
                                          value=f"{out['lat'].iloc[i]}, {out['lon'].iloc[i]}",
-                                         expected="latitude 50-54 and longitude 2-8 degrees (WGS84)"))
+                                         expected="breedtegraad 50 tot 54 en lengtegraad 2 tot 8 graden (WGS84)"))
             ok = np.flatnonzero(ll)[~bad]
             if ok.size:
                 x[ok], y[ok] = wgs84_to_rd(out["lat"].to_numpy()[ok], out["lon"].to_numpy()[ok])
@@ -760,19 +778,20 @@ def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
     have_xy = ~np.isnan(x) & ~np.isnan(y)
     have_id = ~np.isnan(rid)
     for i in np.flatnonzero(~have_xy & ~have_id):
-        errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="coordinates",
-                                 value="empty", expected="receptor_id, x and y, or lat and lon"))
+        errors.append(InputError("receptor_id en coördinaten ontbreken", file=str(path),
+                                 row=int(out["row"].iloc[i]), field="coordinates",
+                                 expected="receptor_id, x en y, of lat en lon"))
     cx, cy = receptor_id_to_xy(np.where(have_id, rid, 1).astype(np.int64))
     from_xy = xy_to_receptor_id(np.where(have_xy, x, cx), np.where(have_xy, y, cy), outside="zero")
     for i in np.flatnonzero(have_xy & (from_xy == 0)):
         errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="x, y",
-                                 value=f"{x[i]}, {y[i]}", expected="RD New coordinates in the Netherlands"))
+                                 value=f"{x[i]}, {y[i]}", expected="RD New-coördinaten in Nederland"))
     clash = have_xy & have_id & (from_xy != 0) & (from_xy != np.where(have_id, rid, 0))
     for i in np.flatnonzero(clash):
         errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="receptor_id",
                                  value=int(rid[i]),
-                                 expected=f"the hexagon containing ({x[i]:.1f}, {y[i]:.1f}), "
-                                          f"which is {int(from_xy[i])}"))
+                                 expected=f"de hexagon waarin ({x[i]:.1f}, {y[i]:.1f}) ligt: "
+                                          f"{int(from_xy[i])}"))
     out["x"] = np.where(have_xy, x, cx)
     out["y"] = np.where(have_xy, y, cy)
     out["receptor_id"] = np.where(have_id, rid, from_xy)

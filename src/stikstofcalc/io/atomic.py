@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import re
 import tempfile
@@ -238,12 +239,13 @@ class AtomicGroup:
             overwrite = _POLICIES[-1].overwrite if _POLICIES else True
         self.overwrite = overwrite
         self._pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._folders: list[Path] = []  # folders made for the targets (removed again on abort)
 
     def path(self, target) -> Path:
         """The temporary file to write for ``target`` (its folder is created)."""
         target = check_target(target, overwrite=self.overwrite)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made_folders(target.parent)
             sweep_stale(target.parent, once=True)
             tmp = temp_file(target.parent, target.name)
         except OSError as exc:
@@ -261,6 +263,16 @@ class AtomicGroup:
         except OSError as exc:
             raise write_error(exc, target) from None
         return Path(target)
+
+    def write_saved(self, target, save) -> Path:
+        """What ``save(fileobj)`` writes (``wb.save``, a pandas ``ExcelWriter``), via memory.
+
+        A zip writer (openpyxl, pandas) that fails half-way on a full disk leaves its
+        ``ZipFile`` open, and Python prints "Exception ignored" tracebacks when it is
+        collected; built in memory first, the file is written in one go and a write
+        error is an :class:`OutputError` like any other.
+        """
+        return self.write_bytes(target, saved_bytes(save))
 
     def write_text(self, target, text: str) -> Path:
         """``text`` as UTF-8, line ends as given."""
@@ -309,15 +321,29 @@ class AtomicGroup:
                 with contextlib.suppress(OSError):
                     os.remove(backup)
         done = [t for _, t in self._pending]
-        self._pending = []
+        self._pending, self._folders = [], []
         return done
 
+    def _made_folders(self, folder: Path) -> None:
+        """Create ``folder`` and its missing parents, remembering the ones made here."""
+        missing = []
+        f = folder.absolute()
+        while not f.exists() and f != f.parent:
+            missing.append(f)
+            f = f.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        self._folders.extend(missing)  # deepest first
+
     def abort(self) -> None:
-        """Remove the temporary files (nothing is renamed)."""
+        """Remove the temporary files (nothing is renamed), and the folders made for them."""
         for tmp, _ in self._pending:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
         self._pending = []
+        for folder in sorted(self._folders, key=lambda f: -len(f.parts)):  # deepest first; only if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self._folders = []
 
     def __enter__(self):
         return self
@@ -407,6 +433,22 @@ def csv_text(frame, *, dialect: str = "standard") -> str:
     if dialect == "excel-nl":
         return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def saved_bytes(save) -> bytes:
+    """What ``save(fileobj)`` writes, built in memory (see :meth:`AtomicGroup.write_saved`)."""
+    buf = io.BytesIO()
+    save(buf)
+    return buf.getvalue()
+
+
+def save_to(path, save) -> Path:
+    """Write what ``save(fileobj)`` writes to the (temporary) file ``path``, built in memory
+    first so that a full disk is a plain :class:`OSError` here, not a half-written zip."""
+    data = saved_bytes(save)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
 
 
 def write_text_atomic(text: str, path, *, overwrite: bool | None = None) -> Path:

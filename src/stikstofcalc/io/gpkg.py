@@ -81,7 +81,7 @@ def write_gpkg(frame: pd.DataFrame, path, *, table: str = "depositie", x="x", y=
     """
     path = Path(path)
     if not table.isidentifier():
-        raise InputError(field="table", value=table, expected="a plain table name")
+        raise InputError(field="table", value=table, expected="een eenvoudige tabelnaam (letters, cijfers en _)")
     cols = [c for c in frame.columns if str(c) != "geom"]
     types = {c: _SQL_TYPES.get(frame[c].dtype.kind, "TEXT") for c in cols}
     rings = hexagon_rings(frame[x].to_numpy(float), frame[y].to_numpy(float), radius)
@@ -152,14 +152,14 @@ def read_gpkg_receptors(path) -> pd.DataFrame:
     path = Path(path)
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise InputError(f"geen leesbare GeoPackage ({exc})", file=str(path)) from None
+    except sqlite3.Error:
+        raise InputError("geen leesbare GeoPackage", file=str(path)) from None
     try:
         try:
             rows = con.execute("SELECT table_name FROM gpkg_contents WHERE data_type = 'features' "
                                "ORDER BY table_name").fetchall()
-        except sqlite3.DatabaseError as exc:
-            raise InputError(f"geen GeoPackage ({exc})", file=str(path),
+        except sqlite3.DatabaseError:
+            raise InputError("geen GeoPackage (geen SQLite-database met gpkg_contents)", file=str(path),
                              expected="een .gpkg met een tabel gpkg_contents") from None
         if not rows:
             raise InputError("de GeoPackage heeft geen objectenlaag", file=str(path),

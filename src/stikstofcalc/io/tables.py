@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
 
 SUFFIXES = (".csv", ".xlsx")
@@ -100,7 +100,10 @@ def _read_csv(path):
             raise InputError(f"{m.group(3)} cellen maar slechts {m.group(1)} kolomnamen",
                              file=str(path), row=int(m.group(2)),
                              expected="een waarde per kolom") from None
-        raise InputError(f"de CSV is niet te lezen ({str(exc).strip()})", file=str(path)) from None
+        m = re.search(r"EOF inside string starting at row (\d+)", str(exc))
+        raise InputError("de CSV is niet te lezen" + (f": een aanhalingsteken (\") vanaf rij {int(m.group(1)) + 1} "
+                         "wordt niet gesloten" if m else " als tabel"), file=str(path),
+                         expected="een CSV met één kopregel en gesloten aanhalingstekens") from None
     from stikstofcalc.io.atomic import restore_frame
 
     cells = restore_frame(cells)  # text our CSV writer protected against formulas (atomic.defuse)
@@ -112,7 +115,7 @@ def _read_bytes(path):
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"het bestand is niet te lezen ({exc.strerror})", file=str(path)) from None
+        raise InputError(f"het bestand is niet te lezen ({read_reason(exc)})", file=str(path)) from None
 
 
 def _read_xlsx(path):
@@ -123,9 +126,9 @@ def _read_xlsx(path):
     check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError):
         raise InputError("geen leesbare .xlsx-werkmap", file=str(path),
-                         detail=type(exc).__name__) from None
+                         detail="beschadigd, of geen Excel-werkmap") from None
     try:
         rows = [["" if v is None else v for v in r]
                 for r in wb.worksheets[0].iter_rows(values_only=True)]
@@ -251,11 +254,7 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
                 group.write_text(path.with_name(path.name + ".provenance.json"),
                                  json.dumps(provenance, indent=2, ensure_ascii=False))
         else:
-            tmp = group.path(path)
-            with open(tmp, "wb") as fh:
-                _write_xlsx(df, fh, notes or [], provenance)
-                fh.flush()
-                os.fsync(fh.fileno())
+            group.write_saved(path, lambda fh: _write_xlsx(df, fh, notes or [], provenance))
     return path
 
 
@@ -293,8 +292,8 @@ def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terra
         "allow_extrapolation": allow_extrapolation,
         "inputs": {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in inputs},
         "notes": list(notes),
-        "caveat": "Screening precheck with an OPS-LT 5.3.1 emulator, not an AERIUS calculation; "
-                  "accuracy in docs/engine.md.",
+        "caveat": "Voortoets met een emulator van OPS-LT 5.3.1, geen AERIUS-berekening; "
+                  "nauwkeurigheid in docs/engine.md.",
     }
 
 
@@ -337,6 +336,8 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
             what = {"sources": "bronnen", "receptors": "receptoren"}[name]
             raise InputError(f"het bestand met {what} heeft geen gegevensrijen", file=df.attrs["file"],
                              expected="ten minste een rij onder de kolomnamen")
+    if str(output_path).lower().endswith(".xlsx"):
+        _fits_a_sheet(receptors, len(OUTPUT_COLUMNS), output_path)
     out = deposition(sources, receptors, cutoff=cutoff, allow_extrapolation=allow_extrapolation,
                      chunk_pairs=chunk_pairs, sources_file=sources.attrs["file"],
                      receptors_file=receptors.attrs["file"], terrain=terrain,
@@ -355,6 +356,23 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                       len(out), float(total[k]) if k is not None else 0.0,
                       None if k is None else str(out["receptor_id"].iloc[k]),
                       time.perf_counter() - t0, notes)
+
+
+#: The size of one Excel sheet: rows (the header included) and columns.
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+
+
+def _fits_a_sheet(receptors, added: int, output_path) -> None:
+    """Refuse, before computing, an .xlsx output that Excel cannot hold in one sheet."""
+    rows, cols = len(receptors) + 1, receptors.shape[1] + added
+    if rows > EXCEL_ROWS or cols > EXCEL_COLUMNS:
+        def nl(n):
+            return f"{n:,}".replace(",", ".")
+
+        raise InputError(f"de uitvoer krijgt {nl(rows - 1)} rijen en {nl(cols)} kolommen: te groot voor een "
+                         "Excel-werkblad", file=str(output_path),
+                         expected=f"hoogstens {nl(EXCEL_ROWS - 1)} receptoren en {nl(EXCEL_COLUMNS)} kolommen "
+                                  "in .xlsx, of uitvoer naar .csv")
 
 
 def _numbers_for_excel(df, columns):

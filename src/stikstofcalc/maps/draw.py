@@ -55,7 +55,7 @@ HEADROOM_SEED = 24
 #: Labels of Natura 2000 areas per map (the largest in view) [-].
 MAX_AREA_LABELS = 8
 
-_MISSING_MPL = ("maps need matplotlib, an optional extra: pip install 'stikstofcalc[maps]'")
+_MISSING_MPL = ("kaarten hebben matplotlib nodig, een optioneel extra: pip install 'stikstofcalc[maps]'")
 
 
 class MapsUnavailable(StikstofError, ImportError):
@@ -184,7 +184,8 @@ def _extent(points, *, aspect: float) -> tuple:
 
 
 def _footnote(assessment) -> str:
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+    from stikstofcalc.assessment.core import terrain_phrase
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
 
     prov = assessment.provenance
     rec = assessment.receptors
@@ -195,7 +196,7 @@ def _footnote(assessment) -> str:
             f"OPS-LT-emulator ({prov['model'].split(';')[0]}); kengetallen editie "
             f"{prov['kengetallen']['edition']}; regime {prov['regime']['name']} (drempel "
             f"{_nl_num(prov['regime']['threshold_mol_ha_yr'])} mol N/ha/jr, afgerond 0,00). "
-            f"Receptoren: {receptors}. {load_natura2000().missing_note} {ATTRIBUTION}")
+            f"Receptoren: {receptors}. {terrain_phrase()} {load_natura2000().missing_note} {ATTRIBUTION}")
 
 
 def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
@@ -402,16 +403,16 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
         keep = [i for i, s in enumerate(scen) if s[0] == phase]
         if not keep:
             raise InputError(field="phase", value=phase, case=project.name,
-                             expected=f"one of {', '.join(sorted({s[0] for s in scen}))}")
+                             expected=f"een van {', '.join(sorted({s[0] for s in scen}))}")
         scen, W = [scen[i] for i in keep], W[keep]
     thr = get_regime(regime).threshold_mol_ha_yr
     homes = _project_homes(project, kg)
     unit = unit or ("woningen" if homes else "nox")
     if unit not in ("woningen", "nox"):
-        raise InputError(field="unit", value=unit, expected="woningen or nox")
+        raise InputError(field="unit", value=unit, expected="woningen of nox")
     if unit == "woningen" and not homes:
-        raise InputError(field="unit", value=unit, case=project.name,
-                         expected="nox: the project has no homes")
+        raise InputError("het project heeft geen woningen", field="unit", value=unit, case=project.name,
+                         expected="nox")
     x0, y0 = project.location.x, project.location.y
     dx, dy = candidate_offsets(radius_m, step_m)
     nl = in_netherlands(x0 + dx, y0 + dy)
@@ -474,8 +475,9 @@ def _site_max(dep, ci, nc):
 
 def _headroom_footnote(kg, thr, unit, homes, scen) -> str:
     from stikstofcalc._version import __version__
+    from stikstofcalc.assessment.core import terrain_phrase
     from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION
 
     phases = ", ".join(f"{p} {y}" for p, y in scen)
     how = ("woningen: het project als geheel geschaald (alle emissies evenredig met het aantal "
@@ -485,7 +487,8 @@ def _headroom_footnote(kg, thr, unit, homes, scen) -> str:
             f"routes, emissies per fase en jaar: {phases}) is ongewijzigd naar elke kandidaatlocatie "
             f"verschoven; ruimte = drempel {_nl_num(thr)} mol N/ha/jr / hoogste depositie op een "
             f"stikstofgevoelige Natura 2000-hexagon binnen 25 km; {how}. Rekenkern: OPS-LT-emulator "
-            f"({load_model().provenance.split(';')[0]}); kengetallen editie {kg.edition}. {ATTRIBUTION}")
+            f"({load_model().provenance.split(';')[0]}); kengetallen editie {kg.edition}. {terrain_phrase()} "
+            f"{ATTRIBUTION}")
 
 
 # --------------------------------------------------------------------------- drawing helpers
@@ -975,10 +978,12 @@ def write_batch_maps(cases, directory, *, regime=None, dpi: int = DEFAULT_DPI,
     v = validate_book(read_book(cases) if book is None else book, regime=regime)
     written, failed = [], []
     slugs = [_slug(c.case_id) for c in v.cases]
-    for case, slug, name in zip(v.cases, slugs, unique_names(slugs)):
-        if name != slug:
-            failed.append((case.case_id, f"zelfde bestandsnaam als zaak "
-                                         f"{v.cases[slugs.index(slug)].case_id!r}; kaarten heten {name}_*.png"))
+    names = unique_names(slugs)
+    for i, (case, slug, name) in enumerate(zip(v.cases, slugs, names)):
+        if name != slug:  # the earlier case whose maps have this name (also a renamed one)
+            first = next(c.case_id for c, n in zip(v.cases[:i], names[:i]) if n.lower() == slug.lower())
+            failed.append((case.case_id, f"zaak-id geeft dezelfde bestandsnaam als zaak {first!r} "
+                                         f"({slug}); kaarten heten {name}_*.png"))
         try:
             maps = deposition_maps(case.project, regime=case.regime, receptors=case.receptors)
         except StikstofError as exc:

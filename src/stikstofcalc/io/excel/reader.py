@@ -25,7 +25,7 @@ from itertools import zip_longest
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stikstofcalc.errors import InputError, closest
+from stikstofcalc.errors import InputError, closest, read_reason
 from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
 
 #: Marker for a formula cell whose workbook holds no cached value.
@@ -225,10 +225,10 @@ def read_xlsx(path) -> RawBook:
     check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         raise InputError("kan niet worden gelezen als Excel-werkmap", file=str(path),
                          expected="een .xlsx-bestand (Excel 2007 of later) of een .csv-bestand",
-                         detail=type(exc).__name__) from exc
+                         detail="beschadigd, of geen Excel-werkmap") from None
     try:
         titles = wb.sheetnames
         wanted = {t: _schema_name(t, titles) for t in titles}
@@ -258,7 +258,7 @@ def read_csv(path) -> RawBook:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"kan niet worden gelezen ({exc.strerror or type(exc).__name__})", file=str(path),
+        raise InputError(f"kan niet worden gelezen ({read_reason(exc)})", file=str(path),
                          expected="een leesbaar .csv-bestand") from None
     if data[:4] == b"PK\x03\x04":
         raise InputError("dit is een werkmap (zip), geen CSV", file=str(path),
@@ -282,7 +282,9 @@ def read_csv(path) -> RawBook:
             if cells:
                 rows.append((n, cells))
     except csv.Error as exc:
-        raise InputError(f"geen leesbare CSV ({exc})", file=str(path), expected="een CSV-tekstbestand") from None
+        why = "een cel is te groot" if "field larger" in str(exc) else "fout in de opbouw"
+        raise InputError(f"geen leesbare CSV ({why})", file=str(path),
+                         expected="een CSV-tekstbestand") from None
     return RawBook(str(path), {CASES_SHEET: split_header(CASES_SHEET, path.name, rows)})
 
 

@@ -387,9 +387,16 @@ class ResultsWriter:
         path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
                                  overwrite=overwrite, suffixes=(".xlsx",))
         self.path, self.overwrite, self.input_path = path, overwrite, input_path
+        self.spools, self.finished = {}, False
+        self._made = []  # folders made for the output, removed again if it is not written
         try:
+            f = path.parent.absolute()
+            while not f.exists() and f != f.parent:
+                self._made.append(f)
+                f = f.parent
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            self.close()
             raise write_error(exc, path) from None
         # the template rows' style ids, from the same calls as the final workbook
         with openpyxl_temp_files():
@@ -400,12 +407,15 @@ class ResultsWriter:
         with zipfile.ZipFile(buf) as z:
             parts = sheet_paths(z)
             found = {name: template_styles(z.read(parts[name])) for name in ("resultaten", "bronnen")}
-        self.spools = {
-            "resultaten": SheetSpool(found["resultaten"][1], first_row=found["resultaten"][0], mode="records",
-                                     directory=path.parent,
-                                     wrap_widths=_wrap_widths(RESULT_LAYOUT, RESULT_WRAP)),
-            "bronnen": SheetSpool(found["bronnen"][1], first_row=found["bronnen"][0], mode="concat",
-                                  directory=path.parent)}
+        try:  # the spool files live next to the output: a folder we cannot write to fails here
+            self.spools["resultaten"] = SheetSpool(found["resultaten"][1], first_row=found["resultaten"][0],
+                                                   mode="records", directory=path.parent,
+                                                   wrap_widths=_wrap_widths(RESULT_LAYOUT, RESULT_WRAP))
+            self.spools["bronnen"] = SheetSpool(found["bronnen"][1], first_row=found["bronnen"][0],
+                                                mode="concat", directory=path.parent)
+        except OSError as exc:
+            self.close()
+            raise write_error(exc, path) from None
         self.result_rows = 0
         self.source_rows = 0
 
@@ -427,12 +437,17 @@ class ResultsWriter:
             results = pd.DataFrame.from_records(records, columns=RESULT_COLUMNS)
         elif len(results):
             records = list(results[RESULT_COLUMNS].itertuples(index=False, name=None))
-        if len(results):
-            self.spools["resultaten"].add(_result_frame(results), records)
-            self.result_rows += len(results)
-        if sources is not None and len(sources):
-            self.spools["bronnen"].add(_source_frame(sources))
-            self.source_rows += len(sources)
+        from stikstofcalc.io.atomic import write_error
+
+        try:  # a full disk while the batch computes: a message, not a traceback
+            if len(results):
+                self.spools["resultaten"].add(_result_frame(results), records)
+                self.result_rows += len(results)
+            if sources is not None and len(sources):
+                self.spools["bronnen"].add(_source_frame(sources))
+                self.source_rows += len(sources)
+        except OSError as exc:
+            raise write_error(exc, self.path) from None
 
     def prepare(self, book) -> None:
         """Start the workbook early (while the workers compute): headers, template rows and
@@ -461,18 +476,20 @@ class ResultsWriter:
             changed = _echo_sheet(wb, title, raw, styles)
             for row, j in changed:
                 echo_notes.append((None, raw.source_name, row, None, None, None,
-                                   f"cell in column {j + 1} changed in '{title}' so Excel can store it "
-                                   "(control characters written as \\xNN, or cut at 32,767 characters)",
+                                   f"cel in kolom {j + 1} aangepast in '{title}' zodat Excel hem kan opslaan "
+                                   "(stuurtekens geschreven als \\xNN, of afgekapt op 32.767 tekens)",
                                    None, None, "waarschuwing"))
         return wb, styles, ws, wsf, echo_notes, book
 
     def finish(self, result) -> Path:
         """Write the workbook (``result``: problems, book, counts, timings, provenance)."""
         with openpyxl_temp_files():
-            return self._finish(result)
+            done = self._finish(result)
+        self.finished = True
+        return done
 
     def _finish(self, result) -> Path:
-        from stikstofcalc.io.atomic import AtomicGroup, temp_file, write_policy
+        from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file, write_policy
 
         path = self.path
         started = getattr(self, "_workbook", None)
@@ -515,8 +532,7 @@ class ResultsWriter:
         try:
             with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
                 tmp = group.path(path)  # refused again if it appeared while we computed
-                saved = temp_file(path.parent, path.name)
-                wb.save(saved)
+                saved = save_to(temp_file(path.parent, path.name), wb.save)
                 splice_spools(saved, spools, tmp)
         finally:
             if saved is not None:
@@ -524,9 +540,17 @@ class ResultsWriter:
         return path
 
     def close(self) -> None:
-        """Drop the spooled rows (temporary files)."""
+        """Drop the spooled rows (temporary files). Never raises: closing flushes the
+        spool's buffer, which fails on a full disk, and the rows are discarded anyway
+        (the error that matters was raised where the write failed)."""
         for spool in self.spools.values():
-            spool.close()
+            with contextlib.suppress(OSError):
+                spool.close()
+        if not self.finished:
+            for folder in self._made:  # deepest first, only while empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+        self._made = []
 
 
 def _discard(wb) -> None:

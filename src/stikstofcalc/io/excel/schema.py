@@ -57,6 +57,13 @@ class Column:
     choices: str | None = None
     required: bool = False
 
+    @property
+    def unit_nl(self) -> str:
+        """The unit in Dutch notation for messages (``m²``, ``m³/jaar``); '' for none."""
+        from stikstofcalc.units import unit_nl
+
+        return "" if self.unit in ("", "dimensionless") else unit_nl(self.unit)
+
 
 @dataclass(frozen=True)
 class Sheet:

@@ -197,11 +197,11 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
 
 def write_template(path, *, overwrite: bool = False, kg=None) -> Path:
     """Write the template workbook to ``path`` atomically (refuses to replace without ``overwrite``)."""
-    from stikstofcalc.io.atomic import atomic_path, check_output_path
+    from stikstofcalc.io.atomic import AtomicGroup, check_output_path
 
     path = check_output_path(path, overwrite=overwrite, suffixes=(".xlsx",))
     wb = build_template(kg)
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        wb.save(tmp)
+    with AtomicGroup(overwrite=overwrite) as group:
+        group.write_saved(path, wb.save)
     return path
 

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.emissions import models as emissions
-from stikstofcalc.errors import ImaerFileError, StikstofError
+from stikstofcalc.errors import ImaerFileError, StikstofError, read_reason
 from stikstofcalc.io.imaer import model
 from stikstofcalc.io.imaer.reader import read_gml
 
@@ -52,7 +52,7 @@ def read_any(path) -> list:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ImaerFileError(f"kan niet worden gelezen ({exc.strerror})", file=str(path)) from None
+        raise ImaerFileError(f"kan niet worden gelezen ({read_reason(exc)})", file=str(path)) from None
     if data.startswith(b"%PDF"):
         from stikstofcalc.io.imaer.pdf import gml_from_pdf
 
@@ -108,17 +108,21 @@ class CheckReport:
 
     def write_excel(self, path) -> Path:
         """Write the report as an Excel workbook (atomically)."""
-        from stikstofcalc.io.atomic import atomic_path
+        from stikstofcalc.io.atomic import AtomicGroup
         from stikstofcalc.io.excel.cells import finish_sheets
 
+        def save(fh):
+            with pd.ExcelWriter(fh, engine="openpyxl") as xw:
+                for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
+                                    ("signalen", self.flags), ("fouten", self.errors)):
+                    _shown(frame).to_excel(xw, sheet_name=name, index=False)
+                pd.DataFrame({"toelichting": self.notes}).to_excel(xw, sheet_name="toelichting", index=False)
+                finish_sheets(xw.book, header_rows=2, skip=("toelichting",))
+                finish_sheets(xw.book, header_rows=1, only=("toelichting",))
+
         path = Path(path)
-        with atomic_path(path) as tmp, pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-            for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
-                                ("signalen", self.flags), ("fouten", self.errors)):
-                _shown(frame).to_excel(xw, sheet_name=name, index=False)
-            pd.DataFrame({"toelichting": self.notes}).to_excel(xw, sheet_name="toelichting", index=False)
-            finish_sheets(xw.book, header_rows=2, skip=("toelichting",))
-            finish_sheets(xw.book, header_rows=1, only=("toelichting",))
+        with AtomicGroup() as group:
+            group.write_saved(path, save)
         return path
 
 

@@ -109,7 +109,7 @@ def gml_from_pdf(data: bytes, *, name: str = "<pdf>") -> list[tuple[str, bytes]]
         Not a PDF, an encrypted PDF, or no GML found.
     """
     if not data.startswith(b"%PDF"):
-        raise ImaerFileError("not a PDF file (no %PDF header)", file=name, expected="an AERIUS PDF report")
+        raise ImaerFileError("geen PDF-bestand (geen kop %PDF)", file=name, expected="een AERIUS-PDF-rapport")
     found = []
     inflate = Inflater(file=name, error=ImaerFileError)
     for blob in [data] + [raw for _, raw in _streams(data, inflate)]:
@@ -126,9 +126,9 @@ def gml_from_pdf(data: bytes, *, name: str = "<pdf>") -> list[tuple[str, bytes]]
             seen.add(gml.strip())
             out.append((label or f"{name}#{len(out) + 1}", gml))
     if not out:
-        hint = " (the PDF is encrypted)" if b"/Encrypt" in data else ""
-        raise ImaerFileError(f"no IMAER GML found in the PDF{hint}", file=name,
-                             expected="an AERIUS Calculator PDF report with its GML attached")
+        hint = " (de PDF is versleuteld)" if b"/Encrypt" in data else ""
+        raise ImaerFileError(f"geen IMAER-GML gevonden in de PDF{hint}", file=name,
+                             expected="een PDF-rapport van AERIUS Calculator met de GML als bijlage")
     return out
 
 

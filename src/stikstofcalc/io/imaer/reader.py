@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 
 from stikstofcalc import ranges
-from stikstofcalc.errors import ImaerFileError
+from stikstofcalc.errors import ImaerFileError, read_reason
 from stikstofcalc.io.imaer import model, xmltree
 from stikstofcalc.io.imaer.model import Machine, ResultPoint, Situation, Source, Vehicle
 
@@ -101,12 +101,15 @@ def read_gml(source, *, name=None) -> Situation:
         try:
             data = Path(source).read_bytes()
         except OSError as exc:
-            raise ImaerFileError(f"cannot be read ({exc.strerror})", file=file) from None
+            raise ImaerFileError(f"kan niet worden gelezen ({read_reason(exc)})", file=file) from None
+    if data[:4] == b"PK\x03\x04":
+        raise ImaerFileError("dit is een zip-bestand, geen GML; pak het uit en geef de GML-bestanden op",
+                             file=file, expected="een IMAER-GML-bestand of een AERIUS-PDF")
     try:
         tree = xmltree.parse(data)
     except xmltree.XMLSyntaxError as exc:
-        raise ImaerFileError(f"not well-formed XML ({exc}, column {exc.column})", file=file,
-                             row=exc.line, expected="an IMAER GML file") from None
+        raise ImaerFileError("geen geldige XML" + (f" (kolom {exc.column})" if exc.column else ""), file=file,
+                             row=exc.line, expected="een IMAER-GML-bestand") from None
     root = tree.root
     ns = xmltree.namespace(root.tag)
     doc = _Doc(tree, file, ns)
@@ -122,7 +125,7 @@ def read_gml(source, *, name=None) -> Situation:
             elif feature.get("sectorId") is not None:
                 situation.sources.append(_source(doc, feature))
             else:
-                situation.notes.append(f"{kind} {feature.get(f'{{{model.NS_GML}}}id', '')} not read")
+                situation.notes.append(f"{kind} {feature.get(f'{{{model.NS_GML}}}id', '')} niet gelezen")
     _check_srs(doc, root)
     return situation
 
@@ -130,15 +133,15 @@ def read_gml(source, *, name=None) -> Situation:
 def _version(doc, root):
     ns = doc.ns
     if xmltree.local(root.tag) != "FeatureCollectionCalculator":
-        raise doc.error(root, f"root element {_prefixed(root.tag)} is not an IMAER feature collection",
+        raise doc.error(root, f"hoofdelement {_prefixed(root.tag)} is geen IMAER-featurecollectie",
                         "imaer:FeatureCollectionCalculator")
     m = re.fullmatch(re.escape(model.IMAER_NS_PREFIX) + r"(\d+\.\d+)", ns)
     if m is None:
-        raise doc.error(root, f"namespace {ns or '(none)'!r} is not an IMAER namespace",
-                        f"{model.IMAER_NS_PREFIX}<version>, versions {', '.join(model.READ_VERSIONS)}")
+        raise doc.error(root, f"namespace {ns or '(geen)'!r} is geen IMAER-namespace",
+                        f"{model.IMAER_NS_PREFIX}<versie>, versies {', '.join(model.READ_VERSIONS)}")
     if m.group(1) not in model.READ_VERSIONS:
-        raise doc.error(root, f"IMAER version {m.group(1)} is not read (namespace {ns})",
-                        f"IMAER {', '.join(model.READ_VERSIONS)} (AERIUS 2021 and later)")
+        raise doc.error(root, f"IMAER-versie {m.group(1)} wordt niet gelezen (namespace {ns})",
+                        f"IMAER {', '.join(model.READ_VERSIONS)} (AERIUS 2021 en later)")
     return m.group(1)
 
 
@@ -146,17 +149,17 @@ def _metadata(doc, root, version):
     meta = doc.child(root, "metadata")
     calc = None if meta is None else doc.child(meta, "AeriusCalculatorMetadata")
     if calc is None:
-        raise doc.error(meta if meta is not None else root, "no metadata with the calculation year",
+        raise doc.error(meta if meta is not None else root, "geen metadata met het rekenjaar",
                         "imaer:metadata/AeriusCalculatorMetadata/project/ProjectMetadata/year")
     project = doc.child(calc, "project")
     pm = None if project is None else doc.child(project, "ProjectMetadata")
     if pm is None:
-        raise doc.error(calc, "missing imaer:project/ProjectMetadata with the calculation year",
-                        "imaer:ProjectMetadata with imaer:year")
+        raise doc.error(calc, "imaer:project/ProjectMetadata met het rekenjaar ontbreekt",
+                        "imaer:ProjectMetadata met imaer:year")
     year = doc.number(pm, "year", kind=int, rng="year")
     if year is None:
-        raise doc.error(pm, "missing imaer:year (the calculation year)",
-                        "imaer:year as the first child of imaer:ProjectMetadata, e.g. 2027")
+        raise doc.error(pm, "imaer:year (het rekenjaar) ontbreekt",
+                        "imaer:year als eerste kind van imaer:ProjectMetadata, bijv. 2027")
     sit = doc.child(calc, "situation")
     sm = None if sit is None else doc.child(sit, "SituationMetadata")
     vm = doc.child(calc, "version")
@@ -174,8 +177,8 @@ def _check_srs(doc, root):
     for elem in root.iter():
         srs = elem.get("srsName")
         if srs is not None and not model.is_rd_srs(srs):
-            raise doc.error(elem, f"srsName {srs!r} is not RD New",
-                            f"{model.RD_SRS} (EPSG:28992, RD New coordinates in metres)")
+            raise doc.error(elem, f"srsName {srs!r} is geen RD New",
+                            f"{model.RD_SRS} (EPSG:28992, RD New-coördinaten in meter)")
 
 
 # --------------------------------------------------------------------------- geometry
@@ -185,11 +188,11 @@ def _coords(doc, elem, text):
     try:
         values = [float(v) for v in text.split()]
     except ValueError:
-        raise doc.error(elem, "coordinates are not numbers", "x y pairs in metres") from None
+        raise doc.error(elem, "de coördinaten zijn geen getallen", "paren x y in meter") from None
     if not all(math.isfinite(v) and abs(v) < 1e7 for v in values):
-        raise doc.error(elem, "coordinates are not finite RD metres", "x y pairs in RD New metres")
+        raise doc.error(elem, "de coördinaten zijn geen eindige RD-meters", "paren x y in RD New-meters")
     if len(values) % 2 or not values:
-        raise doc.error(elem, f"{len(values)} coordinate values", "x y pairs (2 dimensions)")
+        raise doc.error(elem, f"{len(values)} coördinaatwaarden", "paren x y (2 dimensies)")
     return list(zip(values[::2], values[1::2]))
 
 
@@ -215,7 +218,7 @@ def geometry_wkt(doc, geom_parent) -> str:
         if name == "LineString":
             text, pts = _ring_text(doc, elem)
             if len(pts) < 2:
-                raise doc.error(elem, "a line with fewer than 2 points", "at least 2 points")
+                raise doc.error(elem, "een lijn met minder dan 2 punten", "minstens 2 punten")
             return "LINESTRING " + text
         if name == "Polygon":
             rings = []
@@ -224,12 +227,12 @@ def geometry_wkt(doc, geom_parent) -> str:
                     ring = wrap.find(f"{{{g}}}LinearRing")
                     text, pts = _ring_text(doc, ring if ring is not None else wrap)
                     if len(pts) < 4 or pts[0] != pts[-1]:
-                        raise doc.error(ring, "the polygon ring is not closed",
-                                        "at least 4 points, the last equal to the first")
+                        raise doc.error(ring, "de ring van de polygoon is niet gesloten",
+                                        "minstens 4 punten, het laatste gelijk aan het eerste")
                     rings.append(text)
             return "POLYGON (" + ", ".join(rings) + ")"
-    raise doc.error(geom_parent, "no gml:Point, gml:LineString or gml:Polygon",
-                    "a point, line or polygon geometry")
+    raise doc.error(geom_parent, "geen gml:Point, gml:LineString of gml:Polygon",
+                    "een punt-, lijn- of vlakgeometrie")
 
 
 # --------------------------------------------------------------------------- sources
@@ -267,11 +270,11 @@ def _source(doc, feature) -> Source:
     try:
         sector = int(feature.get("sectorId"))
     except (TypeError, ValueError):
-        raise doc.error(feature, f"sectorId {feature.get('sectorId')!r} is not an integer",
-                        "an AERIUS sector id such as 3220") from None
+        raise doc.error(feature, f"sectorId {feature.get('sectorId')!r} is geen geheel getal",
+                        "een AERIUS-sectornummer zoals 3220") from None
     geom = doc.child(feature, "geometry")
     if geom is None:
-        raise doc.error(feature, f"source {gid} has no imaer:geometry", "a point, line or polygon")
+        raise doc.error(feature, f"bron {gid} heeft geen imaer:geometry", "een punt, lijn of vlak")
     height, heat, spread = _characteristics(doc, feature)
     src = Source(gml_id=gid, feature=xmltree.local(feature.tag), sector_id=sector,
                  label=doc.text(feature, "label", "") or "", wkt=geometry_wkt(doc, geom),
@@ -299,8 +302,8 @@ def _machine(doc, m, gid) -> Machine:
     if kind == "StandardOffRoadMobileSource":
         code = m.get("offRoadMobileSourceType", "")
         if not known_offroad_code(code):
-            raise doc.error(m, f"unknown off-road category code {code!r} in source {gid}",
-                            "an AERIUS code such as B4T, MUT or SV560DSJ (IMAER-java error 5208)")
+            raise doc.error(m, f"onbekende code {code!r} voor de categorie mobiele werktuigen in bron {gid}",
+                            "een AERIUS-code zoals B4T, MUT of SV560DSJ (IMAER-java-fout 5208)")
         return Machine("standard", code, doc.text(m, "description", "") or "",
                        doc.number(m, "literFuelPerYear", rng="fuel"),
                        doc.number(m, "operatingHoursPerYear", rng="hours"),
@@ -315,7 +318,7 @@ def _vehicle(doc, v) -> Vehicle:
     kind = xmltree.local(v.tag).replace("Vehicle", "").lower()
     unit = doc.text(v, "timeUnit", "")
     if unit not in model.TIME_UNITS:
-        raise doc.error(v, f"timeUnit {unit!r} unknown", "HOUR, DAY, MONTH or YEAR")
+        raise doc.error(v, f"onbekende timeUnit {unit!r}", "HOUR, DAY, MONTH of YEAR")
     strict = doc.text(v, "strictEnforcement")
     factors = {}
     for ef in v.findall(doc.q("emissionFactor")):
@@ -335,7 +338,7 @@ def _point(doc, feature) -> ResultPoint:
     for gm in feature.findall(doc.q("GM_Point")):
         pos = gm.find(f".//{{{g}}}pos")
     if pos is None:
-        raise doc.error(feature, "point without gml:pos", "imaer:GM_Point/gml:Point/gml:pos")
+        raise doc.error(feature, "punt zonder gml:pos", "imaer:GM_Point/gml:Point/gml:pos")
     (x, y), = _coords(doc, pos, pos.text or "")
     rid = feature.get("receptorPointId")
     results = {}
@@ -345,7 +348,7 @@ def _point(doc, feature) -> ResultPoint:
             results[(cr.get("resultType"), cr.get("substance"))] = doc.number(cr, "value", 0.0,
                                                                                rng="deposition")
     if rid is not None and not rid.strip().isdigit():
-        raise doc.error(feature, f"receptorPointId {rid!r} is not a whole number", "an AERIUS receptor id")
+        raise doc.error(feature, f"receptorPointId {rid!r} is geen geheel getal", "een AERIUS-receptornummer")
     return ResultPoint(xmltree.local(feature.tag), feature.get(f"{{{g}}}id", ""), x, y,
                        None if rid is None else int(rid), doc.text(feature, "label"), results,
                        line=doc.tree.line(feature))

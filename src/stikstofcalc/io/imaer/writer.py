@@ -109,8 +109,8 @@ def geometry_element(parent, wkt: str, gml_id: str):
         ET.SubElement(line, _g("posList")).text = _positions(geom.coords)
     else:
         if len(geom.polygons) != 1:
-            raise InputError("a multipolygon cannot be one IMAER source", value=wkt[:60],
-                             expected="a single polygon per source")
+            raise InputError("een multipolygoon kan geen enkele IMAER-bron zijn", value=wkt[:60],
+                             expected="één polygoon per bron")
         srs[_g("id")] = f"{gml_id}.SURFACE"
         poly = ET.SubElement(_sub(holder, "GM_Surface"), _g("Polygon"), srs)
         for k, ring in enumerate(geom.polygons[0]):
@@ -170,13 +170,13 @@ def _machinery(collection, gml_id, group, notes):
                 if row[col] > 0:
                     _sub(m, name, _int(row[col]))
             if any(0 < row[c] < 10 for c in ("fuel_l", "hours_h")):
-                notes.append(f"{row['label']}: activity below 10 L or 10 h is rounded to whole "
-                             "numbers (schema integers); AERIUS recomputes from the rounded values")
+                notes.append(f"{row['label']}: een activiteit onder 10 L of 10 uur is afgerond op hele "
+                             "getallen (het schema vraagt gehele getallen); AERIUS rekent met de afgeronde waarden")
         else:
             m = _sub(wrap, "CustomOffRoadMobileSource")
             _sub(m, "description", f"{row['label']} [stikstofcalc {row['category']}: "
                                    f"{row['fuel_l']:.0f} L, {row['hours_h']:.0f} h, "
-                                   f"{row['adblue_l']:.0f} L AdBlue; no AERIUS code]")
+                                   f"{row['adblue_l']:.0f} L AdBlue; geen AERIUS-code]")
             _emission(m, row["nox_kg_per_yr"], row["nh3_kg_per_yr"])
             _characteristics(m, row["height_m"], row["heat_mw"], row["spread_m"])
 
@@ -184,8 +184,8 @@ def _machinery(collection, gml_id, group, notes):
 def _road(collection, gml_id, group):
     road_type = group["road_type"].iloc[0]
     if road_type not in model.ROAD_TYPES:
-        raise InputError(f"road type {road_type!r} has no AERIUS SRM2 road type",
-                         expected=f"one of {', '.join(model.ROAD_TYPES)}")
+        raise InputError(f"wegtype {road_type!r} heeft geen AERIUS-SRM2-wegtype",
+                         expected=f"een van {', '.join(model.ROAD_TYPES)}")
     aerius_type, speed, strict, stagnation = model.ROAD_TYPES[road_type]
     el = _feature(collection, "SRM2Road", gml_id, model.SECTOR_ROAD, str(group["route"].iloc[0]),
                   roadAreaType="NL", roadType=aerius_type)
@@ -265,8 +265,8 @@ def build_document(table, *, project_name, phase, year, description=None):
     traffic = rows[rows["source_kind"].isin(["construction_traffic", "use_traffic"])]
     for route, group in traffic.groupby("route", sort=False):
         if not isinstance(group["geometry_wkt"].iloc[0], str):
-            raise InputError(f"route {route!r} has no geometry: AERIUS needs a line",
-                             field="routes", expected="a route geometry, or a length with a bearing")
+            raise InputError(f"route {route!r} heeft geen geometrie: AERIUS heeft een lijn nodig",
+                             field="routes", expected="een routegeometrie, of een lengte met een richting")
         n += 1
         _road(root, f"ES.{n}", group)
     for _, row in rows[~rows.index.isin(machinery.index) & ~rows.index.isin(traffic.index)].iterrows():
@@ -302,9 +302,9 @@ def export_project(project, *, year=None, kengetallen=None):
         out.append(build_document(group, project_name=project.name, phase=phase, year=int(y)))
     if year is not None and not any(f.phase == "realisatie" for f in out):
         years = sorted(set(table.loc[table["phase"] == "realisatie", "year"]))
-        raise InputError(f"year {year} lies outside the construction period ({years[0]}-{years[-1]})",
+        raise InputError(f"jaar {year} ligt buiten de bouwperiode ({years[0]}-{years[-1]})",
                          case=project.name, field="--year", value=year,
-                         expected=f"a year of the realisation phase: {', '.join(map(str, years))}")
+                         expected=f"een jaar van de realisatiefase: {', '.join(map(str, years))}")
     return out
 
 
