@@ -69,6 +69,36 @@ def test_streamed_equals_whole_table(cases_book, tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["streamed.xlsx", "whole.xlsx"]  # no spool or temp left
 
 
+def test_bronnen_beyond_one_sheet_continue_on_the_next(cases_book, tmp_path, monkeypatch):
+    """More source rows than an Excel sheet holds (about 20,000 cases) continue on bronnen_2,
+    bronnen_3, ...: every row kept, in order, each sheet within the limit (the limit is
+    lowered here to 2 header rows + 40 data rows)."""
+    from stikstofcalc.io.excel import results
+
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 4)
+    one = tmp_path / "one.xlsx"
+    batch.run_batch(cases_book, jobs=1, output=one)
+    monkeypatch.setattr(results, "EXCEL_ROWS", 42)
+    split = tmp_path / "split.xlsx"
+    batch.run_batch(cases_book, jobs=1, output=split)
+
+    def rows(path):
+        wb = openpyxl.load_workbook(path, read_only=True)
+        names = [n for n in wb.sheetnames if n.startswith("bronnen")]
+        return names, {n: [r for r in wb[n].iter_rows(min_row=3, values_only=True)] for n in names}, \
+            {n: list(wb[n].iter_rows(max_row=2, values_only=True)) for n in names}
+
+    names1, rows1, head1 = rows(one)
+    names2, rows2, head2 = rows(split)
+    total = len(rows1["bronnen"])
+    assert names1 == ["bronnen"] and total > 80
+    assert names2 == results.source_sheet_names(-(-total // 40)) and len(names2) >= 3
+    assert all(len(rows2[n]) == 40 for n in names2[:-1]) and 0 < len(rows2[names2[-1]]) <= 40
+    assert sum((rows2[n] for n in names2), []) == rows1["bronnen"]  # nothing lost, same order
+    assert all(head2[n] == head1["bronnen"] for n in names2)  # every sheet has the two header rows
+    _parts(split)  # a sound zip
+
+
 def test_output_checked_before_computing(cases_book, tmp_path):
     out = tmp_path / "r.xlsx"
     out.write_bytes(b"x")

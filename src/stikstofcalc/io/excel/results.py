@@ -324,8 +324,20 @@ def _source_frame(src):
     return src[skeys]
 
 
-def _begin(wb, styles, *, sources: bool):
+#: Rows of one Excel sheet, the header rows included [-]. ``bronnen`` (about 50 rows per
+#: case: 20,000 cases fill a sheet) continues on ``bronnen_2``, ``bronnen_3``, ...
+EXCEL_ROWS = 1_048_576
+
+
+def source_sheet_names(n: int) -> list[str]:
+    """Names of ``n`` >= 1 ``bronnen`` sheets: ``bronnen``, ``bronnen_2``, ..."""
+    return ["bronnen"] + [f"bronnen_{k}" for k in range(2, n + 1)]
+
+
+def _begin(wb, styles, *, sources: int):
     """The sheets ``resultaten`` and ``bronnen``: headers and style-carrying template rows.
+
+    ``sources``: the number of streamed ``bronnen`` sheets (0: one, with its header only).
 
     The same calls for the early style probe (:meth:`ResultsWriter.__init__`) and the
     final workbook, so the cells' style ids agree. The verdict colours of ``resultaten``
@@ -336,10 +348,11 @@ def _begin(wb, styles, *, sources: bool):
     _header(ws, RESULT_LAYOUT, styles)
     # replaced by the spooled rows (stream.splice_spools); the verdict wraps, its rows grow
     template_row(ws, RESULT_LAYOUT, wrap=RESULT_WRAP, alignment=styles["wrap"])
-    wsb = wb.create_sheet("bronnen")
-    _header(wsb, SOURCE_LAYOUT, styles)
-    if sources:
-        template_row(wsb, SOURCE_LAYOUT)  # streamed: ~0.25 ms/row through openpyxl (stream.py)
+    for name in source_sheet_names(max(int(sources), 1)):
+        wsb = wb.create_sheet(name)
+        _header(wsb, SOURCE_LAYOUT, styles)
+        if sources:
+            template_row(wsb, SOURCE_LAYOUT)  # streamed: ~0.25 ms/row through openpyxl (stream.py)
     return ws
 
 
@@ -387,7 +400,7 @@ class ResultsWriter:
         path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
                                  overwrite=overwrite, suffixes=(".xlsx",))
         self.path, self.overwrite, self.input_path = path, overwrite, input_path
-        self.spools, self.finished = {}, False
+        self.spools, self.source_spools, self.finished = {}, [], False
         self._made = []  # folders made for the output, removed again if it is not written
         try:
             f = path.parent.absolute()
@@ -401,7 +414,7 @@ class ResultsWriter:
         # the template rows' style ids, from the same calls as the final workbook
         with openpyxl_temp_files():
             probe = Workbook(write_only=True)
-            _begin(probe, _styles(), sources=True)
+            _begin(probe, _styles(), sources=1)
             buf = io.BytesIO()
             probe.save(buf)
         with zipfile.ZipFile(buf) as z:
@@ -411,13 +424,31 @@ class ResultsWriter:
             self.spools["resultaten"] = SheetSpool(found["resultaten"][1], first_row=found["resultaten"][0],
                                                    mode="records", directory=path.parent,
                                                    wrap_widths=_wrap_widths(RESULT_LAYOUT, RESULT_WRAP))
-            self.spools["bronnen"] = SheetSpool(found["bronnen"][1], first_row=found["bronnen"][0],
-                                                mode="concat", directory=path.parent)
+            self._source_template = found["bronnen"]
+            self._new_source_spool()
         except OSError as exc:
             self.close()
             raise write_error(exc, path) from None
         self.result_rows = 0
         self.source_rows = 0
+
+    def _new_source_spool(self) -> None:
+        """Start the next ``bronnen`` sheet (the first, or one more when a sheet is full)."""
+        row, styles = self._source_template[0], self._source_template[1]
+        name = source_sheet_names(len(self.source_spools) + 1)[-1]
+        self.spools[name] = SheetSpool(styles, first_row=row, mode="concat", directory=self.path.parent)
+        self.source_spools.append(self.spools[name])
+
+    def _add_sources(self, frame) -> None:
+        """``bronnen`` rows, on the current sheet while it has room, then on the next."""
+        room_per_sheet = EXCEL_ROWS - self._source_template[0] + 1
+        while len(frame):
+            room = room_per_sheet - self.source_spools[-1].rows
+            if room <= 0:
+                self._new_source_spool()
+                continue
+            self.source_spools[-1].add(frame.iloc[:room].reset_index(drop=True))
+            frame = frame.iloc[room:]
 
     def add(self, results, sources) -> None:
         """Spool the rows of one chunk.
@@ -444,7 +475,7 @@ class ResultsWriter:
                 self.spools["resultaten"].add(_result_frame(results), records)
                 self.result_rows += len(results)
             if sources is not None and len(sources):
-                self.spools["bronnen"].add(_source_frame(sources))
+                self._add_sources(_source_frame(sources))
                 self.source_rows += len(sources)
         except OSError as exc:
             raise write_error(exc, self.path) from None
@@ -453,13 +484,13 @@ class ResultsWriter:
         """Start the workbook early (while the workers compute): headers, template rows and
         the ``invoer*`` echo of ``book`` (openpyxl, about 0.4 ms per input row). Optional:
         :meth:`finish` does it otherwise."""
-        self._workbook = self._start(book, sources=True)
+        self._workbook = self._start(book, sources=1)
 
-    def _start(self, book, *, sources: bool):
+    def _start(self, book, *, sources: int):
         with openpyxl_temp_files():
             return self._start_sheets(book, sources=sources)
 
-    def _start_sheets(self, book, *, sources: bool):
+    def _start_sheets(self, book, *, sources: int):
         from openpyxl import Workbook
 
         styles = _styles()
@@ -479,7 +510,7 @@ class ResultsWriter:
                                    f"cel in kolom {j + 1} aangepast in '{title}' zodat Excel hem kan opslaan "
                                    "(stuurtekens geschreven als \\xNN, of afgekapt op 32.767 tekens)",
                                    None, None, "waarschuwing"))
-        return wb, styles, ws, wsf, echo_notes, book
+        return wb, styles, ws, wsf, echo_notes, book, sources
 
     def finish(self, result) -> Path:
         """Write the workbook (``result``: problems, book, counts, timings, provenance)."""
@@ -493,12 +524,14 @@ class ResultsWriter:
 
         path = self.path
         started = getattr(self, "_workbook", None)
-        if started is None or started[5] is not result.book or not self.source_rows:
-            # no early start, or it has a bronnen template row and there are no sources
+        sheets = len(self.source_spools) if self.source_rows else 0
+        if started is None or started[5] is not result.book or started[6] != sheets:
+            # no early start, or it has one bronnen template row and there are no sources or
+            # more bronnen sheets
             if started is not None:
                 _discard(started[0])
-            started = self._start(result.book, sources=self.source_rows > 0)
-        wb, _, ws, wsf, echo_notes, _ = started
+            started = self._start(result.book, sources=sheets)
+        wb, _, ws, wsf, echo_notes, _, _ = started
         self._workbook = None
         _verdict_formatting(ws, self.result_rows, RESULT_LAYOUT)
         problems = list(result.problems.itertuples(index=False, name=None))
@@ -526,7 +559,7 @@ class ResultsWriter:
 
         spools = {"resultaten": self.spools["resultaten"]}
         if self.source_rows:
-            spools["bronnen"] = self.spools["bronnen"]
+            spools.update(zip(source_sheet_names(sheets), self.source_spools))
         inputs = [self.input_path] if self.input_path is not None else []
         saved = None
         try:
