@@ -199,3 +199,21 @@ def test_capacity_and_woondeal_never_write_over_an_input(tmp_path):
     r = _run(["capacity", str(sites), "-o", str(tmp_path / "c.xlsx"), "--gpkg", str(sites), "--overwrite"])
     assert r.exit_code == 2 and "invoerbestand" in r.output and sites.read_text(encoding="utf-8").startswith("x,y")
     assert not (tmp_path / "c.xlsx").exists()
+
+
+@pytest.mark.parametrize("stream_from", [5, 10_000])  # streamed sheets and ordinary ones
+def test_workbook_sheets_longer_than_excel_continue_on_the_next(tmp_path, monkeypatch, stream_from):
+    import openpyxl
+
+    from stikstofcalc.capacity import output
+    from stikstofcalc.io.excel import cells
+
+    monkeypatch.setattr(cells, "EXCEL_ROWS", 11)  # a header and 10 rows per sheet
+    monkeypatch.setattr(output, "STREAM_MIN_ROWS", stream_from)
+    frame = pd.DataFrame({"site_id": [f"s{i}" for i in range(25)], "capaciteit": np.arange(25.0)})
+    output.write_workbook(tmp_path / "c.xlsx", [("capaciteit", frame), ("fouten", frame.head(0))])
+    wb = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    assert wb.sheetnames == ["capaciteit", "capaciteit_2", "capaciteit_3", "fouten"]
+    rows = [r for n in wb.sheetnames[:3] for r in wb[n].iter_rows(min_row=2, values_only=True)]
+    assert rows == list(frame.itertuples(index=False, name=None))
+    assert all(wb[n].max_row <= 11 for n in wb.sheetnames)

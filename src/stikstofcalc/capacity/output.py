@@ -77,7 +77,7 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     wb = Workbook(write_only=True)
     head_font, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     streamed = {}
-    for name, frame in sheets:
+    for name, frame in sheets_within_excel(sheets):
         name = name[:31]
         ws = wb.create_sheet(name)
         ws.freeze_panes = "A2"
@@ -333,6 +333,20 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     fig.text(0.06, 0.012, "\n".join(textwrap.wrap(foot, 200)), fontsize=5.8, color="#444444", va="bottom",
              linespacing=1.3)
     return fig
+
+
+def sheets_within_excel(sheets, *, header_rows: int = 1):
+    """``(name, frame)`` pairs with every frame longer than an Excel sheet cut into
+    ``name``, ``name_2``, ... (a country at 100 m has millions of sites)."""
+    from stikstofcalc.io.excel.cells import EXCEL_ROWS
+
+    room = EXCEL_ROWS - header_rows
+    for name, frame in sheets:
+        if len(frame) <= room:
+            yield name, frame
+            continue
+        for k, start in enumerate(range(0, len(frame), room), start=1):
+            yield (name if k == 1 else f"{name[:27]}_{k}"), frame.iloc[start:start + room].reset_index(drop=True)
 
 
 def _thousands(n) -> str:

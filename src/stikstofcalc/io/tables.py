@@ -31,6 +31,7 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
+from stikstofcalc.io.excel import cells
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -358,8 +359,8 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                       time.perf_counter() - t0, notes)
 
 
-#: The size of one Excel sheet: rows (the header included) and columns.
-EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+#: The size of one Excel sheet (rows with the header, columns): see io.excel.cells.
+EXCEL_ROWS, EXCEL_COLUMNS = cells.EXCEL_ROWS, cells.EXCEL_COLUMNS
 
 
 def _fits_a_sheet(receptors, added: int, output_path) -> None:

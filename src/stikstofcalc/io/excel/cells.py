@@ -15,6 +15,8 @@ import re
 from stikstofcalc.io.excel.reader import NO_CACHED_VALUE
 
 EXCEL_CELL_MAX = 32_767
+#: The size of one Excel sheet: rows (the header rows included) and columns [-].
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stikstofcalc.io.excel import cells
 from stikstofcalc.io.excel.cells import (WIDE, excel_safe, print_setup, text_cell)
 from stikstofcalc.io.excel.cells import plain_cell as _plain
 from stikstofcalc.io.excel.schema import CASES_SHEET
@@ -324,9 +325,9 @@ def _source_frame(src):
     return src[skeys]
 
 
-#: Rows of one Excel sheet, the header rows included [-]. ``bronnen`` (about 50 rows per
-#: case: 20,000 cases fill a sheet) continues on ``bronnen_2``, ``bronnen_3``, ...
-EXCEL_ROWS = 1_048_576
+#: ``bronnen`` (about 50 rows per case: 20,000 cases fill a sheet of
+#: :data:`~stikstofcalc.io.excel.cells.EXCEL_ROWS`) continues on ``bronnen_2``, ``bronnen_3``, ...
+EXCEL_ROWS = cells.EXCEL_ROWS
 
 
 def source_sheet_names(n: int) -> list[str]:
