@@ -51,6 +51,7 @@ _EXPORTS = {
     "woondeal_sum": "capacity.woondeal",
     # rules and errors
     "get_regime": "rules",
+    "clear_caches": "caches",
     "StikstofError": "errors",
     "InputError": "errors",
     "DataError": "errors",

@@ -19,7 +19,6 @@ A user may override or extend rows for one run with a CSV or Excel file
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.resources
 import math
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
@@ -113,7 +113,7 @@ SOURCES_COLUMNS = ("source_id", "citation", "publisher", "edition", "date", "url
                    "licence_note")
 _EDITION = re.compile(r"^\d{4}\.\d+$")
 #: validated override results by (base figures, file path, file hash), oldest first
-_OVERRIDE_CACHE: dict = {}
+_OVERRIDE_CACHE: dict = register("stikstofcalc.kengetallen._OVERRIDE_CACHE", {})
 _OVERRIDE_CACHE_SIZE = 16
 
 
@@ -238,7 +238,7 @@ def _convert_exact(number, unit_text, target):
     return float(quantity.to(target).magnitude)
 
 
-@functools.lru_cache(maxsize=1024)
+@cached(maxsize=1024)
 def _unit_factor(unit_text, target):
     """Multiplicative factor [target / unit], or None for an offset unit (degC).
 
@@ -640,7 +640,7 @@ def clear_cache() -> None:
     _OVERRIDE_CACHE.clear()
 
 
-@functools.lru_cache(maxsize=8)
+@cached(maxsize=8)
 def _load_edition(edition: str) -> Kengetallen:
     if edition not in editions():
         raise InputError(f"onbekende editie van de kengetallen {edition!r}", field="edition",

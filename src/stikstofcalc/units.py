@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 import pint
+from stikstofcalc.caches import register
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 """The single unit registry of stikstofcalc. Never create another one."""
@@ -114,7 +115,7 @@ def _reason(exc) -> str:
 #: Text -> magnitude of the conversions done so far, per target unit (successes only;
 #: errors are raised afresh, naming their field). Parsing with pint costs about 0.1 ms;
 #: a batch's cells repeat a few dozen texts. Bounded: emptied when full.
-_MAGNITUDES: dict = {}
+_MAGNITUDES: dict = register("stikstofcalc.units._MAGNITUDES", {})
 _MAGNITUDES_MAX = 4096
 
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.errors import InputError
@@ -321,7 +321,7 @@ class EnvelopeRequest:
 #: Cached kernel parts per worker: (substance, kind, characteristics) -> table. The
 #: templates of a batch have a handful of (height, heat, spread) triples, so this stays
 #: small; :data:`ENVELOPE_CACHE_SIZE` bounds it anyway (cleared when full).
-_KERNEL_PARTS: dict = {}
+_KERNEL_PARTS: dict = register("stikstofcalc.assessment.core._KERNEL_PARTS", {})
 ENVELOPE_CACHE_SIZE = 4096
 
 
@@ -1460,7 +1460,7 @@ def _measure_rows(search, scen, W, reg, rec, thr):
     return out
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _data_checksums() -> dict:
     """SHA-256 of the shipped Natura 2000 files (hashed once per process)."""
     from stikstofcalc.geo.natura2000 import data_checksums

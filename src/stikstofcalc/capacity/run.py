@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.caches import register
 from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
 from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
 
@@ -27,7 +28,7 @@ CHUNK_SITES = 256
 #: Tile size for grouping sites into chunks [m].
 TILE_M = 4_000.0
 
-_WEIGHTS: dict = {}
+_WEIGHTS: dict = register("stikstofcalc.capacity.run._WEIGHTS", {})
 
 
 def _weights_for(plan: PlanType) -> PlanWeights:

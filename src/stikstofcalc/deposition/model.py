@@ -18,11 +18,11 @@ See ``docs/engine.md`` for the derivation and the measured accuracy.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
+from stikstofcalc.caches import cached
 from stikstofcalc.errors import DataError
 
 MODEL_FILE = "ops531_kernel.npz"
@@ -84,7 +84,7 @@ class Model:
         return float((np.log(self.D[-1]) - np.log(self.D[0])) / (len(self.D) - 1))
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def load_model() -> Model:
     """Load the shipped model data (cached)."""
     try:
@@ -108,7 +108,7 @@ DEFAULT_TERRAIN_PROVENANCE = (
     "model data/ops531_terrain.npz (A12 region field, terrain terms fitted on A16/A17)")
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def model_info() -> dict:
     """Provenance of the shipped model data (for outputs): file, sha256, OPS version."""
     import hashlib
@@ -394,7 +394,7 @@ class TerrainModel:
     provenance: str
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def load_terrain_model() -> TerrainModel:
     """Load the shipped terrain model data (cached)."""
     try:
@@ -412,7 +412,7 @@ def load_terrain_model() -> TerrainModel:
     return TerrainModel(**arrs)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def terrain_model_info() -> dict:
     import hashlib
 

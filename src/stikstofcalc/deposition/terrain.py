@@ -32,11 +32,11 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 
 import numpy as np
 
+from stikstofcalc.caches import cached
 from stikstofcalc.errors import DataError
 
 TERRAIN_FILE = "z0_250m.npz"
@@ -77,7 +77,7 @@ class Z0Grid:
         return self.lnz0.shape
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def load_grid() -> Z0Grid:
     """The shipped 250 m roughness map (cached)."""
     try:
@@ -93,7 +93,7 @@ def load_grid() -> Z0Grid:
                   z0=np.ascontiguousarray(z0), x_ul=x_ul, y_ul=y_ul, cell=cell)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def terrain_info() -> dict:
     """Provenance of the shipped map (file, sha256, attribution)."""
     ref = resources.files("stikstofcalc.deposition").joinpath("data", TERRAIN_FILE)

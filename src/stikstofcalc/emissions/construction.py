@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 
+from stikstofcalc.caches import register
 from stikstofcalc.errors import InputError
 from stikstofcalc.emissions.project import add_duration
 
@@ -23,7 +24,7 @@ DIESEL = "DIESEL"  # construction_machinery category resolved by the fleet choic
 ELECTRIC = "ELEKTRISCH"
 
 
-_MEMO: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_MEMO: "weakref.WeakKeyDictionary" = register("stikstofcalc.emissions.construction._MEMO", weakref.WeakKeyDictionary())
 
 
 def memo(kg, key, compute):

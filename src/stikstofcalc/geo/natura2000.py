@@ -11,7 +11,6 @@ milliseconds, later calls are free.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import json
@@ -21,6 +20,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.caches import cached
 from stikstofcalc.errors import DataError
 from stikstofcalc.geo.hexgrid import xy_to_receptor_id
 
@@ -111,7 +111,7 @@ def _read_bytes(name: str) -> bytes:
                         detail="installeer stikstofcalc opnieuw") from exc
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def load_natura2000() -> Natura2000:
     """Load the shipped Natura 2000 receptors and area table (cached).
 
@@ -140,7 +140,7 @@ def load_natura2000() -> Natura2000:
                       manifest=manifest)
 
 
-@functools.lru_cache(maxsize=1)
+@cached(maxsize=1)
 def load_outlines() -> dict[str, np.ndarray]:
     """Simplified area outlines for maps (Douglas-Peucker, tolerance in the manifest).
 

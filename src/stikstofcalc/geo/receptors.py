@@ -24,7 +24,6 @@ through :func:`wgs84_to_rd` and :func:`rd_to_wgs84` (pyproj).
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from pathlib import Path
@@ -32,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.caches import cached, register
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
@@ -181,7 +181,7 @@ def _points(x, y):
 # --------------------------------------------------------------------------- WGS84
 
 
-@functools.lru_cache(maxsize=2)
+@cached(maxsize=2)
 def _transformer(to_rd: bool):
     from pyproj import Transformer
 
@@ -342,7 +342,7 @@ def default_receptor_arrays(x, y, x_end=None, y_end=None, *, radius_m: float = D
                               nitrogen_sensitive_only=nitrogen_sensitive_only, arrays=True)
 
 
-_N2K_GRID: dict = {}
+_N2K_GRID: dict = register("stikstofcalc.geo.receptors._N2K_GRID", {})
 
 
 class _Grid:

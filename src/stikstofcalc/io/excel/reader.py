@@ -18,13 +18,13 @@ does that with explicit rules. What this module guarantees:
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import zipfile
 from itertools import zip_longest
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stikstofcalc.caches import cached
 from stikstofcalc.errors import InputError, closest, read_reason
 from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
 
@@ -122,7 +122,7 @@ def _unknown(header, keys, schema_sheet) -> dict:
     return out
 
 
-@functools.lru_cache(maxsize=16)
+@cached(maxsize=16)
 def _names(sheet_name: str) -> dict:
     """Key, Dutch label and the key's last part (``count``) -> key, for the hints."""
     names = {}
