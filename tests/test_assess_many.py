@@ -1,14 +1,13 @@
 """The batch path (assess_many, compute_chunk) equals the per-case path (assess_project).
 
-Random realistic cases from ``benchmarks/batch_speed.py`` (mixed sizes, all over the
-Netherlands). Tolerance: 1e-9 relative on deposition and emission, exact on verdicts,
+Random realistic cases from ``stikstofcalc.batch.synthetic``, as the batch benchmark uses
+(mixed sizes, all over the Netherlands). Tolerance: 1e-9 relative on deposition and emission, exact on verdicts,
 receptors, counts and text. ``STIKSTOFCALC_EQ_CASES=300 pytest tests/test_assess_many.py``
 runs a few hundred cases (default 24, to keep the suite fast).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 from pathlib import Path
@@ -26,10 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("batch_speed", ROOT / "benchmarks" / "batch_speed.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    from stikstofcalc.batch import synthetic
+
+    return synthetic
 
 
 @pytest.fixture(scope="module")
