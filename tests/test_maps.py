@@ -40,9 +40,10 @@ def _artist(fig, gid):
 
 def _direct_deposition(m):
     """The phase-year's deposition by one engine call with its real emissions (no templates x W)."""
+    from stikstofcalc.assessment.sites import project_templates
     from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
 
-    project, _, plan, keys, templates = maps.project_templates(DORP, None)
+    project, _, plan, keys, templates = project_templates(DORP, None)
     rows = np.flatnonzero((plan["phase"] == m.phase).to_numpy() & (plan["year"] == m.year).to_numpy())
     tidx = templates.index([keys[i] for i in rows])
     e = templates.elementary
@@ -101,7 +102,9 @@ def test_deposition_map_file_and_plotted_values(dorp, tmp_path):
     # hexagons with a source inside show the sub-receptor average (issue 12), the rest the centre
     from stikstofcalc.assessment.core import near_source_hexagons
 
-    far = ~near_source_hexagons(maps.project_templates(DORP, None)[4], m.x, m.y)
+    from stikstofcalc.assessment.sites import project_templates
+
+    far = ~near_source_hexagons(project_templates(DORP, None)[4], m.x, m.y)
     assert far.sum() > 0.9 * far.size
     np.testing.assert_allclose(np.asarray(hexes.get_array())[far], _direct_deposition(m)[far],
                                rtol=1e-9, atol=1e-15)

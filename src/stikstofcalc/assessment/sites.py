@@ -1,6 +1,6 @@
 """Project moved over candidate sites: templates, unit deposition per site-hexagon pair, reach.
 
-The compute layer shared by the headroom map (:func:`stikstofcalc.maps.draw.headroom_grid`)
+The compute layer shared by the headroom map (:func:`stikstofcalc.assessment.mapdata.headroom_grid`)
 and regional capacity (:mod:`stikstofcalc.capacity.core`). Linearity
 (``docs/assessment.md``): a project's deposition is ``W @ U`` with ``U`` the deposition of
 1 kg/yr of every source template, so moving the project to ``n`` sites needs ``U`` of the

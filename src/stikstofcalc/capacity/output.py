@@ -270,6 +270,7 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
+    from stikstofcalc.assessment.mapdata import map_extent, nl_num
     from stikstofcalc.maps import draw as maps
 
     figsize = figsize or maps.A4_LANDSCAPE_IN
@@ -281,7 +282,7 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     half = (g[2] / 2) if g is not None else 0.0
     aspect = (maps.MAP_AXES[2] * figsize[0]) / (maps.MAP_AXES[3] * figsize[1])
     pts = np.column_stack([np.r_[x - half, x + half], np.r_[y - half, y + half]])
-    extent = maps._extent(pts, aspect=aspect)
+    extent = map_extent(pts, aspect=aspect)
     maps._km_axes(ax, extent)
     cap = np.where(f["tot_maximum"] | f["capaciteit"].isna(), np.inf, f["capaciteit"].to_numpy(float))
     k = _class_of(cap, None)
@@ -307,8 +308,8 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     units = sorted({res.plans[p].unit for p in f["plantype"]})
     unit = units[0] if len(units) == 1 else "eenheden"
     labels = [f"0 {unit}: ook 1 geeft geen 0,00"] + [
-        f"{maps._nl_num(CLASSES[i], 6)}-{maps._nl_num(CLASSES[i + 1] - 1, 6)}" for i in range(1, len(CLASSES) - 1)] + [
-        f">= {maps._nl_num(CLASSES[-1], 6)} (of tot het maximum / onbeperkt)"]
+        f"{nl_num(CLASSES[i], 6)}-{nl_num(CLASSES[i + 1] - 1, 6)}" for i in range(1, len(CLASSES) - 1)] + [
+        f">= {nl_num(CLASSES[-1], 6)} (of tot het maximum / onbeperkt)"]
     handles = [Patch(fc=c, ec="#888888", label=lab) for c, lab in zip(CLASS_COLOURS, labels)]
     handles.append(Patch(fc="none", ec="#00441b", lw=1.3, label="Natura 2000-gebied (grens)"))
     fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.70, 0.88), fontsize=8.5, frameon=False,
@@ -321,13 +322,13 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     med = np.nanmedian(np.where(np.isfinite(cap), cap, np.nan)) if np.isfinite(cap).any() else float("nan")
     txt = (f"Per locatie de grootste omvang waarbij realisatie- en gebruiksfase in elk jaar 0,00 geven "
            f"(het plantype verschoven naar de locatie). Locaties met 0: {_thousands(n0)}; mediaan: "
-           f"{maps._nl_num(med, 4)} {unit}. {PLANNING_NOTE} Geen achtergrondkaart: alleen de meegeleverde "
+           f"{nl_num(med, 4)} {unit}. {PLANNING_NOTE} Geen achtergrondkaart: alleen de meegeleverde "
            f"Natura 2000-grenzen.")
     fig.text(0.70, 0.40, "\n".join(textwrap.wrap(txt, 46)), fontsize=8.5, va="top", linespacing=1.4)
     from stikstofcalc.assessment.core import terrain_phrase
 
     foot = (f"stikstofcalc {res.provenance.get('version', '')} - {SCREENING_NOTE} Drempel "
-            f"{maps._nl_num(res.threshold)} mol N/ha/jr (regime {res.regime}). Kengetallen: "
+            f"{nl_num(res.threshold)} mol N/ha/jr (regime {res.regime}). Kengetallen: "
             + "; ".join(f"{n} editie {v['kengetallen'].get('edition', '')}" for n, v in res.provenance.get(
                 "plans", {}).items()) + f". {terrain_phrase()} {res.provenance.get('natura2000', '')}")
     fig.text(0.06, 0.012, "\n".join(textwrap.wrap(foot, 200)), fontsize=5.8, color="#444444", va="bottom",
