@@ -170,6 +170,26 @@ def test_machines_and_outline_map_onto_project(tmp_path):
     assert len(proj.location.outline) == 3
 
 
+def test_own_receptors_on_the_receptoren_sheet(tmp_path):
+    """Rows on `receptoren` are the case's own receptors (any row crashed the batch with a
+    TypeError); the result equals calc with the same receptors as a file."""
+    rec = [{"case_id": "A", "x": 201900, "y": 455600, "kdw": 1000, "background_deposition": 1200},
+           {"case_id": "A", "x": 203000, "y": 456000, "kdw": 700, "background_deposition": 1500}]
+    path = _book(tmp_path, [BASE, {**BASE, "case_id": "B"}], receptoren=rec)
+    res = batch.run_batch(path, jobs=1)
+    assert not len(res.problems), res.problems
+    r = res.results
+    a, b = r[r["case"] == "A"], r[r["case"] == "B"]
+    assert set(zip(a["x"], a["y"])) <= {(201900.0, 455600.0), (203000.0, 456000.0)}
+    assert not set(zip(b["x"], b["y"])) & {(201900.0, 455600.0), (203000.0, 456000.0)}
+    assert (a["max_deposition"] > 0).all()
+    csv = tmp_path / "rec.csv"
+    pd.DataFrame([{k: v for k, v in x.items() if k != "case_id"} for x in rec]).to_csv(csv, index=False)
+    proj = batch.validate_book(read_book(path)).cases[0].project
+    ref = assess_project(proj, receptors=csv, measures=False).to_dict()["results"]
+    assert sorted(a["max_deposition"]) == pytest.approx(sorted(x["max_deposition"] for x in ref), rel=1e-9)
+
+
 def test_missing_and_empty_sheets(tmp_path):
     wb = openpyxl.Workbook()
     wb.active.title = "iets anders"

@@ -76,6 +76,23 @@ def test_bad_option_value_starts_with_fout():
     assert r.exit_code == 2 and "fout: " in r.output and "Error:" not in r.output, r.output
 
 
+@pytest.mark.parametrize("args, dutch", [
+    (["calc", "-o"], "optie '-o' heeft een waarde nodig"),
+    (["calc", "x.toml", "--regime"], "optie '--regime' heeft een waarde nodig"),
+    (["template", "a.xlsx", "b.xlsx"], "onverwacht extra argument: b.xlsx"),
+    (["template", "--overwrite=ja", "a.xlsx"], "optie '--overwrite' neemt geen waarde"),
+    (["capacity", "--bbox", "170000,448000,172000,450000", "--workers", "abc"], "'abc' is geen geheel getal"),
+])
+def test_click_usage_errors_are_dutch(args, dutch):
+    """click's own texts that name no parameter of ours ("requires an argument", "unexpected
+    extra argument", "does not take a value", an IntRange) came through in English."""
+    r = CliRunner().invoke(main, args)
+    assert r.exit_code == 2, r.output
+    last = r.output.strip().splitlines()[-1]
+    assert last.startswith("fout: ") and dutch in last, r.output
+    assert not re.search(r"\b(requires|argument\.|does not|unexpected|not a valid)\b", last), last
+
+
 def test_python_dash_m():
     env = {"PYTHONPATH": str(ROOT / "src")}
     import os

@@ -68,12 +68,24 @@ def test_latin1_override_file_is_a_message(tmp_path, kg):
         kg.with_overrides(path)
 
 
+@pytest.mark.parametrize("text", ["a,b\nx,y,z\n", HEAD + ROW.format("40").rstrip("\n") + ",extra\n"])
+def test_row_with_more_cells_than_the_header_is_a_message(tmp_path, kg, text):
+    """pandas made the first column the index and the check crashed with a ValueError."""
+    with pytest.raises(InputError, match="cellen maar de kopregel"):
+        override(tmp_path, kg, text)
+
+
+def test_override_file_of_another_type_is_a_message(tmp_path, kg):
+    with pytest.raises(InputError, match="onbekend bestandstype '.toml'"):
+        override(tmp_path, kg, "[construction]\nduration = '14 maanden'\n", name="o.toml")
+
+
 CELLS = st.one_of(st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
                   st.sampled_from(["", "nan", "inf", "1e308", "-1", "2030", "abc", "g/L", "kg", "zwaar",
                                    "construction_traffic", "road_factors_nox", "year", "share", ",", '"']))
 
 
-@given(cells=st.lists(CELLS, min_size=7, max_size=7), header=st.booleans())
+@given(cells=st.lists(CELLS, min_size=5, max_size=10), header=st.booleans())  # also ragged rows
 @settings(deadline=None, max_examples=60, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 def test_fuzz_override_rows(cells, header):
     """Any override row: a figure set the inventory can use, or an InputError."""

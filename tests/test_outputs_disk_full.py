@@ -23,9 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
 
-@pytest.fixture(scope="module")
-def full_disk(tmp_path_factory):
-    """A 64 kB tmpfs, filled up to its last few kB (removed afterwards)."""
+@pytest.fixture(scope="module", params=[4, 20], ids=["4kB-frei", "20kB-frei"])
+def full_disk(tmp_path_factory, request):
+    """A 64 kB tmpfs, filled up to its last 4 or 20 kB (removed afterwards): writes fail at
+    their start or part-way (the batch's second temporary file was left behind there)."""
     if not sys.platform.startswith("linux") or shutil.which("mount") is None:
         pytest.skip("needs Linux mount")
     mnt = tmp_path_factory.mktemp("vol")
@@ -35,8 +36,8 @@ def full_disk(tmp_path_factory):
         pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
     try:
         (mnt / "uit").mkdir()
-        with open(mnt / "vulling", "wb") as fh:  # leave 4 kB: a file can start but not finish
-            fh.write(b"\0" * (60 * 1024))
+        with open(mnt / "vulling", "wb") as fh:  # a file can start but not finish
+            fh.write(b"\0" * ((64 - request.param) * 1024))
         yield mnt
     finally:
         subprocess.run(["umount", str(mnt)], capture_output=True)
@@ -80,6 +81,15 @@ def test_full_disk_is_a_message_and_leaves_nothing(full_disk, work, name):
     r = subprocess.run([sys.executable, "-m", "stikstofcalc", *args], capture_output=True, text=True,
                        timeout=300, cwd=work)
     text = r.stdout + r.stderr
+    roomy = (full_disk / "vulling").stat().st_size < 50 * 1024
+    if r.returncode == 0 and roomy:  # a small output may fit in 20 kB: fine, and cleared for the next
+        for p in sorted(full_disk.rglob("*")):
+            if p.is_file() and p.name != "vulling":
+                p.unlink()
+        for p in sorted(full_disk.rglob("*"), key=lambda p: -len(p.parts)):
+            if p.is_dir() and p.name != "uit":
+                p.rmdir()
+        return
     assert r.returncode == 2, text
     assert "schijf is vol" in text, text
     assert "Traceback" not in text and "Exception ignored" not in text, text

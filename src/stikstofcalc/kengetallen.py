@@ -562,10 +562,35 @@ def _read_bytes(path, problems) -> bytes:
     return b""
 
 
+def _ragged_rows(data: bytes, path, problems) -> bool:
+    """Report rows with more cells than the header (pandas would silently make the first
+    column an index); True if there were any."""
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    header = next(rows, None)
+    if header is None:
+        return False
+    bad = False
+    for line, row in enumerate(rows, start=2):
+        if len(row) > len(header) and any(c.strip() for c in row[len(header):]):
+            problems.add(f"rij heeft {len(row)} cellen maar de kopregel maar {len(header)} kolomnamen",
+                         file=str(path), row=line,
+                         expected="evenveel cellen per rij als kolomnamen (table, de sleutels, quantity, value, "
+                                  "unit, source)")
+            bad = True
+    return bad
+
+
 def _read_override_file(path, data, problems):
     """[(sheet or None, DataFrame of strings)] from the bytes of a CSV or Excel file."""
     from io import BytesIO
 
+    if path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".xls"):
+        problems.add(f"onbekend bestandstype {path.suffix or '(geen extensie)'!r} voor kengetallen", file=str(path),
+                     expected="een CSV-bestand (.csv) of een werkmap (.xlsx) met kengetallen")
+        return []
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             from stikstofcalc.limits import check_xlsx
@@ -574,6 +599,8 @@ def _read_override_file(path, data, problems):
             sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]
+        if _ragged_rows(data, path, problems):
+            return []
         return [(None, pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False))]
     except UnicodeDecodeError:
         problems.add("is geen UTF-8-tekst", file=str(path), expected="een CSV opgeslagen als 'CSV UTF-8', of .xlsx")

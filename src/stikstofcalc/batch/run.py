@@ -619,7 +619,7 @@ def _case_receptors(case):
     """The case's own receptor rows, validated by :func:`stikstofcalc.geo.receptors.read_receptor_file`."""
     from stikstofcalc.geo.receptors import read_receptor_file
 
-    rows = [r for _, r in case.receptor_rows]
+    rows = [f for f, _ in case.receptor_rows]  # (fields, sheet row)
     cols = [c for c in _RECEPTOR_COLUMNS if any(c in r for r in rows)]
     frame = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols)
     with tempfile.TemporaryDirectory() as tmp:

@@ -78,8 +78,19 @@ def _dutch_usage(exc) -> str:
         for pattern, dutch in _CLICK_NL:
             detail = re.sub(pattern, dutch, detail)
         return f"ongeldige waarde voor {hint()}: {detail}"
-    return re.sub(r"^No such command (.*)\.$", r"onbekende opdracht \1 (zie stikstofcalc --help)",
-                  exc.format_message())
+    text = exc.format_message()
+    for pattern, dutch in _USAGE_NL:
+        text = re.sub(pattern, dutch, text)
+    return text
+
+
+#: click's other usage errors (no parameter of the package's own), in Dutch.
+_USAGE_NL = [(r"^No such command (.*)\.$", r"onbekende opdracht \1 (zie stikstofcalc --help)"),
+             (r"^Option (\S+) requires an argument\.$", r"optie \1 heeft een waarde nodig"),
+             (r"^Option (\S+) requires (\d+) arguments\.$", r"optie \1 heeft \2 waarden nodig"),
+             (r"^Option (\S+) does not take a value\.$", r"optie \1 neemt geen waarde (alleen de optie zelf)"),
+             (r"^Got unexpected extra arguments? \((.*)\)$", r"onverwacht extra argument: \1"),
+             (r"^No such option: (\S+)$", r"onbekende optie \1")]
 
 
 #: click's own texts for a bad value of a typed option, in Dutch.
@@ -87,6 +98,9 @@ _CLICK_NL = [(r"^(.*) is not one of (.*)\.$", r"\1 is geen van \2"),
              (r"^(.*) is not a valid float\.$", r"\1 is geen getal"),
              (r"^(.*) is not a valid integer\.$", r"\1 is geen geheel getal"),
              (r"^(.*) is not in the range (.*)\.$", r"\1 ligt niet in het bereik \2"),
+             (r"^(.*) is not a valid integer range\.$", r"\1 is geen geheel getal"),
+             (r"^(.*) is not a valid float range\.$", r"\1 is geen getal"),
+             (r"^(.*) is not a valid boolean\.$", r"\1 is geen ja/nee-waarde"),
              (r"^File (.*) does not exist\.$", r"bestand \1 bestaat niet"),
              (r"^File (.*) is a directory\.$", r"\1 is een map, geen bestand"),
              (r"^Directory (.*) is a file\.$", r"\1 is een bestand, geen map")]

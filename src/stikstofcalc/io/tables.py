@@ -370,7 +370,8 @@ def _fits_a_sheet(receptors, added: int, output_path) -> None:
         def nl(n):
             return f"{n:,}".replace(",", ".")
 
-        raise InputError(f"de uitvoer krijgt {nl(rows - 1)} rijen en {nl(cols)} kolommen: te groot voor een "
+        raise InputError(f"de uitvoer krijgt {nl(rows - 1)} {'rij' if rows == 2 else 'rijen'} en {nl(cols)} "
+                         "kolommen: te groot voor een "
                          "Excel-werkblad", file=str(output_path),
                          expected=f"hoogstens {nl(EXCEL_ROWS - 1)} receptoren en {nl(EXCEL_COLUMNS)} kolommen "
                                   "in .xlsx, of uitvoer naar .csv")

@@ -566,7 +566,8 @@ class ResultsWriter:
         try:
             with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
                 tmp = group.path(path)  # refused again if it appeared while we computed
-                saved = save_to(temp_file(path.parent, path.name), wb.save)
+                saved = temp_file(path.parent, path.name)  # known before the write, removed below
+                save_to(saved, wb.save)
                 splice_spools(saved, spools, tmp)
         finally:
             if saved is not None:
