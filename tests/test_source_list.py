@@ -67,6 +67,21 @@ def test_bad_source_list_names_row_and_column(tmp_path):
     assert r.exit_code == 2
 
 
+def test_coordinates_typed_beside_a_geometry_are_refused(tmp_path):
+    """x, y typed next to geometry_wkt are ambiguous (calc took the geometry silently while
+    deposition refused): refused by both; the x_m, y_m of the emissions output are not."""
+    poly = '"POLYGON ((172120 458840, 172280 458815, 172295 458905, 172120 458840))"'
+    p = tmp_path / "b.csv"
+    p.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+                 f"S1,150000,400000,2.5,0,100,1,{poly}\n", encoding="utf-8")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_source_files(p, default_year=2027)
+    assert {x.field for x in e.value.errors} == {"x", "y"} and "geometry_wkt" in str(e.value)
+    p.write_text("source_id,x_m,y_m,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+                 f"S1,172200,458860,2.5,0,100,1,{poly}\n", encoding="utf-8")
+    assert len(read_source_files(p, default_year=2027).table) == 1
+
+
 @pytest.mark.slow
 def test_calc_on_source_list_equals_direct_engine(tmp_path):
     """The realisation of case A is one point of 300 kg NOx: the largest deposition equals the

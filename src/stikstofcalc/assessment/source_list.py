@@ -191,12 +191,13 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     if "source_id" not in df:  # the emissions output has no source id: the row number
         df["source_id"] = [f"rij {i + 2}" for i in range(n)]
         notes.append("geen kolom source_id: bronnen genoemd naar hun rij")
-    # geometry gives the location: the emissions output carries x_m, y_m beside it
-    if "geometry_wkt" in df and "x" in df:
+    # geometry gives the location: the emissions output carries x_m, y_m beside it (dropped
+    # there); x, y typed by a user beside a geometry are refused, as by `deposition`
+    from_output = {target for c, target in rename.items() if c.strip().lower() in ("x_m", "y_m")}
+    if "geometry_wkt" in df and from_output:
         has = np.array([_text(v) != "" for v in df["geometry_wkt"]], bool)
-        for c in ("x", "y"):
-            if c in df:
-                df.loc[has, c] = ""
+        for c in from_output:
+            df.loc[has, c] = ""
     sector = _ints(df, "sector_id", file, errors)
     phase = _phases(df, file, errors)
     year = _years(df, file, errors, default_year, notes)
