@@ -91,7 +91,7 @@ def test_compiled_base_tables_equal_numpy(substance):
     hc = np.where(rng.random(n) < 0.4, 0.0, rng.uniform(0, 1.5, n))
     z0 = np.exp(rng.uniform(np.log(0.03), np.log(2.0), n))
     h[:4], hc[:4], z0[:4] = [0.5, 40.0, 48.0, 0.3], [0.0, 1.5, 1.8, 0.0], [0.03, 2.0, 2.5, 0.02]
-    np.testing.assert_allclose(M._base_table(m, substance, h, hc, z0),
+    np.testing.assert_allclose(M.base_table(m, substance, h, hc, z0),
                                M._base_table_numpy(m, substance, h, hc, z0), rtol=0, atol=1e-12)
 
 

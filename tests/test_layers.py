@@ -36,6 +36,24 @@ def test_no_private_name_across_modules(graph):
     assert found == []
 
 
+def test_no_private_attribute_of_another_module(graph):
+    """``alias._name`` with ``alias`` bound to another module is a private import in disguise."""
+    mod, g = graph
+    assert [f"{e.src}:{e.line} uses {e.dst}.{e.names[0]}" for e in g.attributes] == []
+
+
+def test_checker_finds_a_private_attribute(tmp_path, graph):
+    mod, _ = graph
+    pkg = tmp_path / "stikstofcalc"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "a.py").write_text("from stikstofcalc import b as bb\nimport stikstofcalc.b as cc\n"
+                              "x = bb._hidden + cc._other + bb.public + bb.__name__\n")
+    (pkg / "b.py").write_text("_hidden = _other = public = 1\n")
+    g = mod.build(tmp_path)
+    assert sorted(e.names[0] for e in g.attributes) == ["_hidden", "_other"]
+
+
 def test_every_module_has_a_layer(graph):
     mod, g = graph
     for name in g.modules:

@@ -92,7 +92,7 @@ def test_deposition_map_file_and_plotted_values(dorp, tmp_path):
     a, ms = dorp
     m = ms[0]
     fig = maps.plot_deposition_map(m, dpi=DPI)
-    out = maps._save(fig, tmp_path / "kaart.png", DPI)
+    out = maps.save_figure(fig, tmp_path / "kaart.png", DPI)
     assert out.exists()
     w, h = Image.open(out).size  # figsize x dpi, truncated as matplotlib does
     assert (w, h) == (int(maps.A4_LANDSCAPE_IN[0] * DPI), int(maps.A4_LANDSCAPE_IN[1] * DPI))
@@ -159,7 +159,7 @@ def test_headroom_grid_equals_threshold_over_moved_maximum(tmp_path):
                                                          rel=1e-9)
 
     fig = maps.plot_headroom_map(g, dpi=DPI)
-    out = maps._save(fig, tmp_path / "ruimte.png", DPI)
+    out = maps.save_figure(fig, tmp_path / "ruimte.png", DPI)
     assert Image.open(out).size == (int(maps.A4_LANDSCAPE_IN[0] * DPI),
                                     int(maps.A4_LANDSCAPE_IN[1] * DPI))
     np.testing.assert_array_equal(_artist(fig, "headroom").get_array(), g.headroom)

@@ -6,7 +6,7 @@ check is fast and has no side effects) and reports
 * strongly connected components of more than one module (import cycles), counting imports
   at module level and inside functions alike;
 * how many imports are placed inside functions (counted, not yet a rule);
-* ``_private`` names imported from another module;
+* ``_private`` names imported from another module, or used as ``alias._name`` of one;
 * imports that go up the layer order of :data:`LAYERS` (``tests/test_layers.py`` holds the
   contract and fails the build on any of these).
 
@@ -80,6 +80,8 @@ class Edge:
 class Graph:
     modules: dict[str, Path] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    #: ``alias._name`` uses of another module's private attribute (``alias`` bound to that module)
+    attributes: list[Edge] = field(default_factory=list)
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -103,6 +105,8 @@ class _Visitor(ast.NodeVisitor):
         self.mod, self.is_pkg, self.modules = mod, is_pkg, modules
         self.depth = 0
         self.edges: list[Edge] = []
+        self.aliases: dict[str, str] = {}  # local name -> internal module it is bound to
+        self.attributes: list[Edge] = []
 
     def _func(self, node):
         self.depth += 1
@@ -123,6 +127,15 @@ class _Visitor(ast.NodeVisitor):
             k = self._known(a.name)
             if k:
                 self.edges.append(Edge(self.mod, k, node.lineno, self.depth > 0))
+                if a.asname and a.name in self.modules:
+                    self.aliases[a.asname] = a.name
+
+    def visit_Attribute(self, node):
+        if isinstance(node.value, ast.Name) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            target = self.aliases.get(node.value.id)
+            if target is not None and target != self.mod:
+                self.attributes.append(Edge(self.mod, target, node.lineno, self.depth > 0, (node.attr,)))
+        self.generic_visit(node)
 
     def visit_ImportFrom(self, node):
         base = _resolve(self.mod, self.is_pkg, node.level, node.module)
@@ -130,6 +143,7 @@ class _Visitor(ast.NodeVisitor):
             sub = f"{base}.{a.name}"
             if sub in self.modules:  # "from pkg import submodule"
                 self.edges.append(Edge(self.mod, sub, node.lineno, self.depth > 0))
+                self.aliases[a.asname or a.name] = sub
                 continue
             k = self._known(base)
             if k:
@@ -145,6 +159,7 @@ def build(root: Path = ROOT) -> Graph:
         v = _Visitor(mod, p.name == "__init__.py", names)
         v.visit(ast.parse(p.read_text(encoding="utf-8"), str(p)))
         g.edges += [e for e in v.edges if e.dst != mod]
+        g.attributes += v.attributes
     return g
 
 
@@ -214,6 +229,8 @@ def report(g: Graph) -> str:
     priv = private_imports(g)
     lines.append(f"private names imported across modules: {len(priv)}")
     lines += [f"  {e.src}:{e.line} takes {', '.join(e.names)} from {e.dst}" for e in priv]
+    lines.append(f"private attributes of other modules used: {len(g.attributes)}")
+    lines += [f"  {e.src}:{e.line} uses {e.dst}.{e.names[0]}" for e in g.attributes]
     up = upward_imports(g)
     lines.append(f"imports from a higher layer: {len(up)}")
     lines += [f"  {e.src}:{e.line} ({LAYERS[layer_of(e.src)][0]}) imports {e.dst} "
@@ -224,4 +241,4 @@ def report(g: Graph) -> str:
 if __name__ == "__main__":
     graph = build()
     print(report(graph))
-    sys.exit(1 if cycles(graph) or private_imports(graph) or upward_imports(graph) else 0)
+    sys.exit(1 if cycles(graph) or private_imports(graph) or graph.attributes or upward_imports(graph) else 0)

@@ -467,9 +467,9 @@ def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_e
             return np.broadcast_to(a[:, :, None], (n, nr, nb))
 
         iz, tz = _model.z0_axis(np.log(m.Z), zk)
-        v = _model._gather_rows(base6, pk, b3(iz), b3(tz))
+        v = _model.gather_rows(base6, pk, b3(iz), b3(tz))
         jz, uz = _model.z0_axis(np.log(tm.RG_Z), zk)
-        v += _model._gather_z(reg, b3(jz), b3(uz))
+        v += _model.gather_z(reg, b3(jz), b3(uz))
         jt, wt = _model.z0_hats(tm, z)
         g = (1 - wt) * TA[kk, jt, rr] + wt * TA[kk, jt + 1, rr]
         return v.max(axis=2) - TS * zk - g
@@ -528,7 +528,7 @@ def _source_tables(m, s, height_m, heat_mw, spread_m, x, y, landuse):
                    dtype=np.int64)
     uniq = list(pos)
     mid = id(m)
-    base = np.array([_kernel_part((mid, s, "base", a, b, DEFAULT_Z0_M), lambda a=a, b=b: _model._base_table(
+    base = np.array([_kernel_part((mid, s, "base", a, b, DEFAULT_Z0_M), lambda a=a, b=b: _model.base_table(
         m, s, np.array([a]), np.array([b]), np.array([DEFAULT_Z0_M]))[0])
         for a, b, _ in uniq]).reshape(len(uniq), *m.L.shape[-2:])
     spread = np.array([_kernel_part((mid, s, "spread", a, b, c), lambda a=a, b=b, c=c: _model.spread_logratio(

@@ -158,12 +158,12 @@ def _cell(v):
     return v
 
 
-def _provenance_rows(prov, prefix="") -> list:
+def provenance_rows(prov, prefix="") -> list:
     rows = []
     for k, v in prov.items():
         key = f"{prefix}{k}"
         if isinstance(v, dict) and len(json.dumps(v, default=str)) > 200:
-            rows += _provenance_rows(v, key + ".")
+            rows += provenance_rows(v, key + ".")
         else:
             rows.append({"sleutel": key, "waarde": v if isinstance(v, (str, int, float)) else
                          json.dumps(v, ensure_ascii=False, default=str)})
@@ -183,7 +183,7 @@ def capacity_workbook(res, path, *, command: str = "", group=None) -> Path:
     frame = res.to_frame()
     expl = [{"kolom": k, "eenheid": u, "betekenis": m} for k, (u, m) in COLUMN_UNITS.items()]
     expl += [{"kolom": "", "eenheid": "", "betekenis": t} for t in _method_lines(res)]
-    prov = _provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": command},
+    prov = provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": command},
                                                 {"sleutel": "rekentijd_s", "waarde": round(res.seconds, 2)}]
     return write_workbook(path, [("capaciteit", frame), ("fouten", errors_frame(res.sites.errors)),
                                  ("toelichting", pd.DataFrame(expl)), ("herkomst", pd.DataFrame(prov))],
@@ -274,7 +274,7 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     from stikstofcalc.maps import draw as maps
 
     figsize = figsize or maps.A4_LANDSCAPE_IN
-    fig = maps._new_figure(figsize, dpi)
+    fig = maps.new_figure(figsize, dpi)
     ax = fig.add_axes(maps.MAP_AXES)
     f = res.to_frame()
     x, y = f["x"].to_numpy(float), f["y"].to_numpy(float)
@@ -283,7 +283,7 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     aspect = (maps.MAP_AXES[2] * figsize[0]) / (maps.MAP_AXES[3] * figsize[1])
     pts = np.column_stack([np.r_[x - half, x + half], np.r_[y - half, y + half]])
     extent = map_extent(pts, aspect=aspect)
-    maps._km_axes(ax, extent)
+    maps.km_axes(ax, extent)
     cap = np.where(f["tot_maximum"] | f["capaciteit"].isna(), np.inf, f["capaciteit"].to_numpy(float))
     k = _class_of(cap, None)
     cmap = ListedColormap(CLASS_COLOURS)
@@ -298,13 +298,13 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     else:
         coll = ax.scatter(x, y, c=k, cmap=cmap, norm=norm, s=36, edgecolors="black", linewidths=0.4,
                           zorder=3, gid="capacity")
-    maps._draw_natura2000(ax, extent, fill=False)
+    maps.draw_natura2000(ax, extent, fill=False)
     for c in ax.collections:  # the outlines above the grid, thicker
         if c.get_gid() == "natura2000":
             c.set_zorder(2.5)
             c.set_linewidth(1.3)
             c.set_edgecolor("#00441b")
-    maps._scale_bar_and_north(ax, extent)
+    maps.scale_bar_and_north(ax, extent)
     units = sorted({res.plans[p].unit for p in f["plantype"]})
     unit = units[0] if len(units) == 1 else "eenheden"
     labels = [f"0 {unit}: ook 1 geeft geen 0,00"] + [
@@ -317,11 +317,11 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     plans = ", ".join(res.plans[p].label for p in sorted(set(f["plantype"])))
     fig.text(0.06, 0.955, title or "Ruimte voor bouwen tot 0,00 mol N/ha/jr", fontsize=15, fontweight="bold",
              va="bottom")
-    fig.text(0.06, 0.915, f"{plans}; {_thousands(len(f))} locaties", fontsize=11, va="bottom")
+    fig.text(0.06, 0.915, f"{plans}; {thousands(len(f))} locaties", fontsize=11, va="bottom")
     n0 = int((cap == 0).sum())
     med = np.nanmedian(np.where(np.isfinite(cap), cap, np.nan)) if np.isfinite(cap).any() else float("nan")
     txt = (f"Per locatie de grootste omvang waarbij realisatie- en gebruiksfase in elk jaar 0,00 geven "
-           f"(het plantype verschoven naar de locatie). Locaties met 0: {_thousands(n0)}; mediaan: "
+           f"(het plantype verschoven naar de locatie). Locaties met 0: {thousands(n0)}; mediaan: "
            f"{nl_num(med, 4)} {unit}. {PLANNING_NOTE} Geen achtergrondkaart: alleen de meegeleverde "
            f"Natura 2000-grenzen.")
     fig.text(0.70, 0.40, "\n".join(textwrap.wrap(txt, 46)), fontsize=8.5, va="top", linespacing=1.4)
@@ -350,7 +350,7 @@ def sheets_within_excel(sheets, *, header_rows: int = 1):
             yield (name if k == 1 else f"{name[:27]}_{k}"), frame.iloc[start:start + room].reset_index(drop=True)
 
 
-def _thousands(n) -> str:
+def thousands(n) -> str:
     return f"{int(n):,}".replace(",", ".")
 
 
@@ -358,4 +358,4 @@ def capacity_png(res, path, *, dpi: int = 150, title=None, group=None) -> Path:
     from stikstofcalc.maps import draw as maps
 
     maps.require_matplotlib()
-    return maps._save(plot_capacity_map(res, dpi=dpi, title=title), path, dpi, group=group)
+    return maps.save_figure(plot_capacity_map(res, dpi=dpi, title=title), path, dpi, group=group)

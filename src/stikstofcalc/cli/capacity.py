@@ -164,7 +164,7 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
             written.append(out.capacity_png(res, map_path, group=group))
     f = res.to_frame()
     c = f["capaciteit"]
-    t = out._thousands
+    t = out.thousands
     click.echo(f"{t(len(f))} locaties in {res.seconds:.1f} s ({t(len(f) / max(res.seconds, 1e-9))} per s); ".replace(
         ".", ",", 1) + f"capaciteit 0: {t((c == 0).sum())}, mediaan {t(c.median()) if c.notna().any() else '-'}, "
                f"tot het maximum: {t(f['tot_maximum'].sum())}")
@@ -214,7 +214,7 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         if gpkg:
             written.append(write_woondeal_geopackage(res, gpkg, group=group))
     n = int(res.cumulative.sum())
-    t = out._thousands
+    t = out.thousands
     click.echo(f"{len(ps)} projecten, {t(res.total.shape[1])} hexagons, jaren {', '.join(map(str, res.years))}; "
                f"hexagonjaren waar alleen de optelling de drempel haalt: {t(n)}")
     click.echo(out.PLANNING_NOTE)
@@ -243,7 +243,7 @@ def write_woondeal_workbook(res, path, *, group=None):
         "De som telt per kalenderjaar de realisatie- en gebruiksfase van alle projecten in dat jaar op."]})
     summ = res.sum_frame()
     cum = summ[summ["alleen_door_optelling"]].drop(columns=["alleen_door_optelling"])
-    prov = pd.DataFrame(out._provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": _command()}])
+    prov = pd.DataFrame(out.provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": _command()}])
     sheets = [("projecten", res.summary), ("cumulatief", cum), ("aandelen", res.shares_frame()),
               ("som_per_hexagon", summ.head(1_000_000)), ("fouten", out.errors_frame(res.errors)),
               ("toelichting", expl), ("herkomst", prov)]

@@ -1,4 +1,4 @@
-"""Compiled assembly of the per-source grass tables (see :func:`.model._base_table`).
+"""Compiled assembly of the per-source grass tables (see :func:`.model.base_table`).
 
 The same interpolation as the numpy version (linear in log z0, monotone cubic in
 heat**p and in log height on a four-node stencil), but per source in cache instead

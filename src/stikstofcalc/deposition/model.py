@@ -159,7 +159,7 @@ def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x
     base = np.empty((key.shape[0], m.L.shape[-2], m.L.shape[-1]))
     for c0 in range(0, key.shape[0], SOURCE_CHUNK):
         sl = slice(c0, c0 + SOURCE_CHUNK)
-        base[sl] = _base_table(m, substance, key[sl, 0], key[sl, 1], key[sl, 2])
+        base[sl] = base_table(m, substance, key[sl, 0], key[sl, 1], key[sl, 2])
     out = base[inv.reshape(-1)]
     out += region_logratio(m, substance, x, y)
     out += spread_logratio(m, substance, h, heat_mw, spread_m)[:, :, None]
@@ -209,7 +209,7 @@ def _pchip(xn, y, v):
     return np.where(inside, cubic, linear)
 
 
-def _base_table(m: Model, substance: int, h, hc, z0):
+def base_table(m: Model, substance: int, h, hc, z0):
     """Grass table (n, 30, 36): linear in log z0, monotone cubic in hc**p and log h.
 
     Compiled (``_tables_nb``) when numba is there, else :func:`_base_table_numpy`.
@@ -233,7 +233,7 @@ def _base_table(m: Model, substance: int, h, hc, z0):
 
 
 def _base_table_numpy(m: Model, substance: int, h, hc, z0):
-    """Grass table (n, 30, 36), numpy version of :func:`_base_table` (reference)."""
+    """Grass table (n, 30, 36), numpy version of :func:`base_table` (reference)."""
     lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT
     vh, vq = np.log(h), hc ** HEAT_EXPONENT
     _, sh = _stencil(lh, vh)
@@ -474,13 +474,13 @@ def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, he
 
 def base_tables_all_z0(m: Model, substance: int, height_m, heat_mw):
     """Grass tables at every z0 node of the model, (n, nz, 30, 36) (same interpolation in
-    height and heat as :func:`_base_table`; linear in log z0 between these)."""
+    height and heat as :func:`base_table`; linear in log z0 between these)."""
     h = np.asarray(height_m, float)
     hc = np.asarray(heat_mw, float)
     n, nz = h.shape[0], m.Z.shape[0]
     out = np.empty((n, nz, m.L.shape[-2], m.L.shape[-1]))
     for k in range(nz):
-        out[:, k] = _base_table(m, substance, h, hc, np.full(n, m.Z[k]))
+        out[:, k] = base_table(m, substance, h, hc, np.full(n, m.Z[k]))
     return out
 
 
@@ -490,7 +490,7 @@ def z0_axis(nodes_ln, lnz):
     return i, t
 
 
-def _gather_z(tab, i, t):
+def gather_z(tab, i, t):
     """tab (n, nz, ...) at node index i and fraction t of shape (n, ...)."""
     idx = i[:, None] if i.ndim == 1 else i
     a = np.take_along_axis(tab, idx[:, None], 1)[:, 0]
@@ -555,10 +555,10 @@ def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, 
     base6 = base_tables_all_z0(m, substance, key[:, 0], key[:, 1])
     lzk = clamp_ln(lnz_node, KERNEL_Z0_RANGE)
     iz, tz = z0_axis(np.log(m.Z), lzk)
-    out = _gather_rows(base6, inv, iz, tz)
+    out = gather_rows(base6, inv, iz, tz)
     reg = region_map_logratio(m, tm, substance, h, hc, x, y)  # (n, 3, 30, 36)
     jz, uz = z0_axis(np.log(tm.RG_Z), lzk)
-    out += _gather_z(reg, jz, uz)
+    out += gather_z(reg, jz, uz)
     out += spread_logratio(m, substance, h, hc, spread_m)[:, :, None]
     TA, TS, TW, TWR = terrain_coefficients(tm, substance, h, hc)
     lzs = clamp_ln(np.asarray(lnz0_src, float), KERNEL_Z0_RANGE)
@@ -573,7 +573,7 @@ def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, 
     return out, lut
 
 
-def _gather_rows(tab6, inv, iz, tz):
+def gather_rows(tab6, inv, iz, tz):
     """tab6 (u, nz, 30, 36) of each source's row ``inv`` at per-node z0 (iz, tz) (n, 30, 36)."""
     n, nr, nb = iz.shape
     r = np.arange(nr)[None, :, None]

@@ -85,7 +85,7 @@ def _class_colours(bounds, threshold):
     return np.vstack([below, hot])
 
 
-def _new_figure(figsize, dpi):
+def new_figure(figsize, dpi):
     require_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -95,7 +95,7 @@ def _new_figure(figsize, dpi):
     return fig
 
 
-def _km_axes(ax, extent):
+def km_axes(ax, extent):
     from matplotlib.ticker import FuncFormatter, MultipleLocator
 
     ax.set_xlim(extent[0], extent[1])
@@ -118,7 +118,7 @@ def _nice(value, *, minimum=0.0):
     return max([m * e for m in (1, 2, 5, 10) if m * e <= value + 1e-9] or [e])
 
 
-def _scale_bar_and_north(ax, extent):
+def scale_bar_and_north(ax, extent):
     from matplotlib.font_manager import FontProperties
     from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
@@ -137,7 +137,7 @@ def _scale_bar_and_north(ax, extent):
                 bbox=dict(boxstyle="circle,pad=0.2", fc="white", ec="none", alpha=0.8), zorder=8)
 
 
-def _draw_natura2000(ax, extent, area_names=None, *, fill=True, label_points=None):
+def draw_natura2000(ax, extent, area_names=None, *, fill=True, label_points=None):
     """Natura 2000 outlines (shipped simplified data) that reach into the extent."""
     from matplotlib.collections import PolyCollection
     from matplotlib.patheffects import withStroke
@@ -255,11 +255,11 @@ def plot_deposition_map(m: DepositionMap, *, figsize=A4_LANDSCAPE_IN, dpi: int =
 
     from stikstofcalc.geo.receptors import hexagon_vertices
 
-    fig = _new_figure(figsize, dpi)
+    fig = new_figure(figsize, dpi)
     ax = fig.add_axes(MAP_AXES)
-    _km_axes(ax, m.extent)
+    km_axes(ax, m.extent)
     labels = _area_label_points(m.x, m.y, m.n2k_number, m.extent)
-    _draw_natura2000(ax, m.extent, m.area_names, label_points=labels)
+    draw_natura2000(ax, m.extent, m.area_names, label_points=labels)
 
     bounds = class_bounds(m.threshold, m.max_deposition)
     colours = _class_colours(bounds, m.threshold)
@@ -280,7 +280,7 @@ def plot_deposition_map(m: DepositionMap, *, figsize=A4_LANDSCAPE_IN, dpi: int =
         ax.plot([m.max_x], [m.max_y], ls="none", marker="*", ms=17, mfc="white", mec="black",
                 mew=1.4, zorder=9, gid="maximum")
         _label_maximum(ax, m)
-    _scale_bar_and_north(ax, m.extent)
+    scale_bar_and_north(ax, m.extent)
 
     cax = fig.add_axes([0.71, 0.50, 0.022, 0.36])
     cb = fig.colorbar(hexes, cax=cax, extend="min", ticks=bounds, spacing="uniform")
@@ -350,12 +350,12 @@ def write_deposition_maps(project, assessment=None, *, path=None, directory=None
     written = []
     if path is not None and maps:
         worst = max(maps, key=lambda mm: mm.max_deposition)
-        written.append(_save(plot_deposition_map(worst, dpi=dpi), path, dpi))
+        written.append(save_figure(plot_deposition_map(worst, dpi=dpi), path, dpi))
     if directory is not None:
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         for mm in maps:
-            written.append(_save(plot_deposition_map(mm, dpi=dpi),
+            written.append(save_figure(plot_deposition_map(mm, dpi=dpi),
                                  d / f"{_slug(mm.case)}_{mm.phase}_{mm.year}.png", dpi))
     return written
 
@@ -364,7 +364,7 @@ def _slug(text) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", str(text)).strip("_")[:60] or "project"
 
 
-def _save(fig, path, dpi, *, palette: bool = True, group=None) -> Path:
+def save_figure(fig, path, dpi, *, palette: bool = True, group=None) -> Path:
     """Write the figure as PNG atomically (a temporary file renamed).
 
     ``palette``: store as a 256-colour palette PNG (Pillow, which matplotlib installs);
@@ -408,13 +408,13 @@ def plot_headroom_map(g: HeadroomGrid, *, figsize=A4_LANDSCAPE_IN, dpi: int = DE
     import matplotlib as mpl
     from matplotlib.patheffects import withStroke
 
-    fig = _new_figure(figsize, dpi)
+    fig = new_figure(figsize, dpi)
     ax = fig.add_axes(MAP_AXES)
     half = g.radius_m + g.step_m / 2
     aspect = (MAP_AXES[2] * figsize[0]) / (MAP_AXES[3] * figsize[1])
     extent = map_extent(np.array([[g.location[0] - half, g.location[1] - half],
                                [g.location[0] + half, g.location[1] + half]]), aspect=aspect)
-    _km_axes(ax, extent)
+    km_axes(ax, extent)
     finite = g.headroom[np.isfinite(g.headroom)]
     lo = max(float(finite.min()) if finite.size else 1.0, 1e-3)
     hi = max(float(finite.max()) if finite.size else 10.0, lo * 10)
@@ -430,7 +430,7 @@ def plot_headroom_map(g: HeadroomGrid, *, figsize=A4_LANDSCAPE_IN, dpi: int = DE
     coll = PolyCollection(cells, array=g.headroom, cmap=cmap, norm=norm, edgecolors="white",
                           linewidths=0.6, zorder=2, alpha=0.92, gid="headroom")
     ax.add_collection(coll)
-    _draw_natura2000(ax, extent, fill=False)
+    draw_natura2000(ax, extent, fill=False)
     for sh in g.sources:
         if sh.kind == "route":
             ax.plot(sh.xy[:, 0], sh.xy[:, 1], color="#6a1b9a", lw=1.6, zorder=5)
@@ -446,7 +446,7 @@ def plot_headroom_map(g: HeadroomGrid, *, figsize=A4_LANDSCAPE_IN, dpi: int = DE
                     color="white" if dark else "black", clip_on=True,
                     fontweight="bold" if np.isfinite(v) and v >= g.amount else "normal",
                     path_effects=[withStroke(linewidth=1.5, foreground="#08306b" if dark else "white")])
-    _scale_bar_and_north(ax, extent)
+    scale_bar_and_north(ax, extent)
     cax = fig.add_axes([0.71, 0.50, 0.022, 0.36])
     cb = fig.colorbar(coll, cax=cax, ticks=bounds, spacing="uniform", extend="max")
     cb.ax.set_yticklabels([_nl_num(b) for b in bounds], fontsize=8)
@@ -486,7 +486,7 @@ def write_headroom_map(project, path, *, csv=None, dpi: int = DEFAULT_DPI, **kwa
     """Compute :func:`headroom_grid` (keyword arguments) and write the PNG (and a CSV)."""
     require_matplotlib()
     g = headroom_grid(project, **kwargs)
-    written = [_save(plot_headroom_map(g, dpi=dpi), path, dpi)]
+    written = [save_figure(plot_headroom_map(g, dpi=dpi), path, dpi)]
     if csv is not None:
         from stikstofcalc.io.atomic import write_csv_atomic
 
@@ -540,6 +540,6 @@ def write_batch_maps(cases, directory, *, regime=None, dpi: int = DEFAULT_DPI,
         d = Path(directory)
         d.mkdir(parents=True, exist_ok=True)
         for mm in maps:
-            written.append(_save(plot_deposition_map(mm, dpi=dpi),
+            written.append(save_figure(plot_deposition_map(mm, dpi=dpi),
                                  d / f"{name}_{mm.phase}_{mm.year}.png", dpi))
     return written, failed
