@@ -326,13 +326,7 @@ class AtomicGroup:
 
     def _made_folders(self, folder: Path) -> None:
         """Create ``folder`` and its missing parents, remembering the ones made here."""
-        missing = []
-        f = folder.absolute()
-        while not f.exists() and f != f.parent:
-            missing.append(f)
-            f = f.parent
-        folder.mkdir(parents=True, exist_ok=True)
-        self._folders.extend(missing)  # deepest first
+        self._folders.extend(make_folders(folder))
 
     def abort(self) -> None:
         """Remove the temporary files (nothing is renamed), and the folders made for them."""
@@ -340,9 +334,7 @@ class AtomicGroup:
             with contextlib.suppress(OSError):
                 os.remove(tmp)
         self._pending = []
-        for folder in sorted(self._folders, key=lambda f: -len(f.parts)):  # deepest first; only if empty
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_empty_folders(self._folders)
         self._folders = []
 
     def __enter__(self):
@@ -433,6 +425,25 @@ def csv_text(frame, *, dialect: str = "standard") -> str:
     if dialect == "excel-nl":
         return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def make_folders(folder) -> list[Path]:
+    """Create ``folder`` with its missing parents; returns the folders made (for
+    :func:`remove_empty_folders` when the output is not written after all)."""
+    made = []
+    f = Path(folder).absolute()
+    while not f.exists() and f != f.parent:
+        made.append(f)
+        f = f.parent
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return made
+
+
+def remove_empty_folders(folders) -> None:
+    """Remove those of ``folders`` that are empty, deepest first (never raises)."""
+    for folder in sorted(folders, key=lambda f: -len(Path(f).parts)):
+        with contextlib.suppress(OSError):
+            Path(folder).rmdir()
 
 
 def saved_bytes(save) -> bytes:

@@ -396,7 +396,7 @@ class ResultsWriter:
 
         from openpyxl import Workbook
 
-        from stikstofcalc.io.atomic import check_output_path, write_error
+        from stikstofcalc.io.atomic import check_output_path, make_folders, write_error
 
         path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
                                  overwrite=overwrite, suffixes=(".xlsx",))
@@ -404,11 +404,7 @@ class ResultsWriter:
         self.spools, self.source_spools, self.finished = {}, [], False
         self._made = []  # folders made for the output, removed again if it is not written
         try:
-            f = path.parent.absolute()
-            while not f.exists() and f != f.parent:
-                self._made.append(f)
-                f = f.parent
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._made = make_folders(path.parent)
         except OSError as exc:
             self.close()
             raise write_error(exc, path) from None
@@ -578,13 +574,13 @@ class ResultsWriter:
         """Drop the spooled rows (temporary files). Never raises: closing flushes the
         spool's buffer, which fails on a full disk, and the rows are discarded anyway
         (the error that matters was raised where the write failed)."""
+        from stikstofcalc.io.atomic import remove_empty_folders
+
         for spool in self.spools.values():
             with contextlib.suppress(OSError):
                 spool.close()
         if not self.finished:
-            for folder in self._made:  # deepest first, only while empty
-                with contextlib.suppress(OSError):
-                    folder.rmdir()
+            remove_empty_folders(self._made)
         self._made = []
 
 
