@@ -71,12 +71,12 @@ def test_bronnen_beyond_one_sheet_continue_on_the_next(cases_book, tmp_path, mon
     """More source rows than an Excel sheet holds (about 20,000 cases) continue on bronnen_2,
     bronnen_3, ...: every row kept, in order, each sheet within the limit (the limit is
     lowered here to 2 header rows + 40 data rows)."""
-    from stikstofcalc.io.excel import results
+    from stikstofcalc.io.excel import cells, results
 
     monkeypatch.setattr(batch, "CHUNK_SIZE", 4)
     one = tmp_path / "one.xlsx"
     batch.run_batch(cases_book, jobs=1, output=one)
-    monkeypatch.setattr(results, "EXCEL_ROWS", 42)
+    monkeypatch.setattr(cells, "EXCEL_ROWS", 42)
     split = tmp_path / "split.xlsx"
     batch.run_batch(cases_book, jobs=1, output=split)
 

@@ -538,15 +538,16 @@ def test_xlsx_output_too_large_for_a_sheet_is_refused_before_computing(tmp_path,
     """More receptor columns (or rows) than an Excel sheet holds: a message before computing,
     not openpyxl's "This sheet is too large!" traceback after it."""
     from stikstofcalc.io import tables
+    from stikstofcalc.io.excel import cells
 
-    monkeypatch.setattr(tables, "EXCEL_COLUMNS", 6)  # the receptor table has 4 columns, + 3 results
+    monkeypatch.setattr(cells, "EXCEL_COLUMNS", 6)  # the receptor table has 4 columns, + 3 results
     s, r = write(tmp_path, "s.csv", SRC), write(tmp_path, "r.csv", REC)
     called = []
     monkeypatch.setattr(tables, "deposition", lambda *a, **k: called.append(1))
     with pytest.raises(InputError, match="te groot voor een Excel-werkblad"):
         deposition_files(s, r, tmp_path / "out.xlsx")
     assert not called and not (tmp_path / "out.xlsx").exists()
-    monkeypatch.setattr(tables, "EXCEL_COLUMNS", 7)
-    monkeypatch.setattr(tables, "EXCEL_ROWS", 3)  # 3 receptors + the header
+    monkeypatch.setattr(cells, "EXCEL_COLUMNS", 7)
+    monkeypatch.setattr(cells, "EXCEL_ROWS", 3)  # 3 receptors + the header
     with pytest.raises(InputError, match="te groot voor een Excel-werkblad"):
         deposition_files(s, r, tmp_path / "out.xlsx")

@@ -339,15 +339,15 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
 def sheets_within_excel(sheets, *, header_rows: int = 1):
     """``(name, frame)`` pairs with every frame longer than an Excel sheet cut into
     ``name``, ``name_2``, ... (a country at 100 m has millions of sites)."""
-    from stikstofcalc.io.excel.cells import EXCEL_ROWS
+    from stikstofcalc.io.excel import cells
 
-    room = EXCEL_ROWS - header_rows
+    room = cells.EXCEL_ROWS - header_rows
     for name, frame in sheets:
         if len(frame) <= room:
             yield name, frame
             continue
         for k, start in enumerate(range(0, len(frame), room), start=1):
-            yield (name if k == 1 else f"{name[:27]}_{k}"), frame.iloc[start:start + room].reset_index(drop=True)
+            yield cells.continued_sheet_name(name, k), frame.iloc[start:start + room].reset_index(drop=True)
 
 
 def thousands(n) -> str:

@@ -359,21 +359,17 @@ def deposition_files(sources_path, receptors_path, output_path, *, cutoff=True,
                       time.perf_counter() - t0, notes)
 
 
-#: The size of one Excel sheet (rows with the header, columns): see io.excel.cells.
-EXCEL_ROWS, EXCEL_COLUMNS = cells.EXCEL_ROWS, cells.EXCEL_COLUMNS
-
-
 def _fits_a_sheet(receptors, added: int, output_path) -> None:
     """Refuse, before computing, an .xlsx output that Excel cannot hold in one sheet."""
     rows, cols = len(receptors) + 1, receptors.shape[1] + added
-    if rows > EXCEL_ROWS or cols > EXCEL_COLUMNS:
+    if rows > cells.EXCEL_ROWS or cols > cells.EXCEL_COLUMNS:
         def nl(n):
             return f"{n:,}".replace(",", ".")
 
         raise InputError(f"de uitvoer krijgt {nl(rows - 1)} {'rij' if rows == 2 else 'rijen'} en {nl(cols)} "
                          "kolommen: te groot voor een "
                          "Excel-werkblad", file=str(output_path),
-                         expected=f"hoogstens {nl(EXCEL_ROWS - 1)} receptoren en {nl(EXCEL_COLUMNS)} kolommen "
+                         expected=f"hoogstens {nl(cells.EXCEL_ROWS - 1)} receptoren en {nl(cells.EXCEL_COLUMNS)} kolommen "
                                   "in .xlsx, of uitvoer naar .csv")
 
 

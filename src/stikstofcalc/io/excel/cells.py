@@ -17,6 +17,12 @@ from stikstofcalc.io.excel.reader import NO_CACHED_VALUE
 EXCEL_CELL_MAX = 32_767
 #: The size of one Excel sheet: rows (the header rows included) and columns [-].
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+
+
+def continued_sheet_name(name: str, k: int) -> str:
+    """The ``k``-th sheet of a table longer than one sheet: ``name``, ``name_2``, ...
+    (within Excel's 31 characters)."""
+    return name if k == 1 else f"{name[:31 - len(str(k)) - 1]}_{k}"
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 

@@ -325,14 +325,10 @@ def _source_frame(src):
     return src[skeys]
 
 
-#: ``bronnen`` (about 50 rows per case: 20,000 cases fill a sheet of
-#: :data:`~stikstofcalc.io.excel.cells.EXCEL_ROWS`) continues on ``bronnen_2``, ``bronnen_3``, ...
-EXCEL_ROWS = cells.EXCEL_ROWS
-
-
 def source_sheet_names(n: int) -> list[str]:
-    """Names of ``n`` >= 1 ``bronnen`` sheets: ``bronnen``, ``bronnen_2``, ..."""
-    return ["bronnen"] + [f"bronnen_{k}" for k in range(2, n + 1)]
+    """Names of ``n`` >= 1 ``bronnen`` sheets: ``bronnen``, ``bronnen_2``, ... (about 50 rows
+    per case: 20,000 cases fill a sheet of :data:`~stikstofcalc.io.excel.cells.EXCEL_ROWS`)."""
+    return [cells.continued_sheet_name("bronnen", k) for k in range(1, n + 1)]
 
 
 def _begin(wb, styles, *, sources: int):
@@ -438,7 +434,7 @@ class ResultsWriter:
 
     def _add_sources(self, frame) -> None:
         """``bronnen`` rows, on the current sheet while it has room, then on the next."""
-        room_per_sheet = EXCEL_ROWS - self._source_template[0] + 1
+        room_per_sheet = cells.EXCEL_ROWS - self._source_template[0] + 1
         while len(frame):
             room = room_per_sheet - self.source_spools[-1].rows
             if room <= 0:
