@@ -103,10 +103,13 @@ def _whole(value):
 
     text = value.strip()
     try:
-        number = float(normalise_number(text))
-    except ValueError as exc:
-        raise CellError(f"{text!r} is geen geheel getal" + ("" if "could not convert" in str(exc) else f" ({exc})"),
-                        "een geheel getal, bijv. 24") from exc
+        literal = normalise_number(text)
+    except ValueError as exc:  # ambiguous Dutch/English notation: its reason is Dutch
+        raise CellError(f"{text!r} is geen geheel getal ({exc})", "een geheel getal, bijv. 24") from exc
+    try:
+        number = float(literal)
+    except ValueError:  # no number at all ('zestien')
+        raise CellError(f"{text!r} is geen geheel getal", "een geheel getal, bijv. 24") from None
     if not math.isfinite(number) or number != int(number):
         raise CellError(f"{text!r} is geen geheel getal", "een geheel getal, bijv. 24")
     return int(number)
