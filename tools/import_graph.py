@@ -27,7 +27,7 @@ PACKAGE = "stikstofcalc"
 #: never from one above (checked for imports at module level and inside functions alike).
 #: An entry names a module and everything under it; the longest matching entry wins.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("basis", ["_version", "_lazy", "_compat", "caches", "errors", "conventions", "units", "limits", "ranges",
+    ("basis", ["_version", "_lazy", "_compat", "caches", "compiled", "errors", "conventions", "units", "limits", "ranges",
                "deposition.arrays"]),
     ("files (low level)", ["io.atomic", "io.gpkg", "io.imaer", "io.imaer.xmltree", "io.imaer.xsd",
                            "io.imaer.model", "io.imaer.pdf", "io.imaer.reader"]),

@@ -6,7 +6,7 @@ overrides, kernel parts and emission memos. A long-running process (a notebook, 
 a test that changes a data file) can drop all of them at once with :func:`clear_caches`;
 the next call builds them again from the files. Every cache registers here where it is
 made (:func:`cached` for functions, :func:`register` for dicts), so none is forgotten
-(``tests/test_caches.py`` checks the source for caches that did not register).
+(``tests/caches/test_caches.py`` checks the source for caches that did not register).
 """
 
 from __future__ import annotations

@@ -3,14 +3,14 @@
 The hexagons with the ``k`` largest bounds per scenario, found with a ``k``-element
 min-heap per row in one pass (about n comparisons) instead of ``numpy.argpartition``
 (a partial sort of a negated copy): 0.6 ms -> well under 0.1 ms for 4 scenarios x
-13,500 hexagons, the median batch case. ``tests/test_assessment_caches.py`` checks it
+13,500 hexagons, the median batch case. ``tests/caches/test_assessment_caches.py`` checks it
 against the numpy version.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from stikstofcalc.compiled import njit
 
 
 @njit(cache=True, inline="always")

@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from stikstofcalc import compiled as compiled_paths
 from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
+from stikstofcalc.assessment.results import PhaseResult
 from stikstofcalc.errors import InputError
 from stikstofcalc.geo.receptors import distance_to_sources
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
@@ -803,16 +805,19 @@ def pruned_search_steps(weights, bounds, evaluate, *, relevant=None, count_level
         yield from s.run_steps(cand)
 
 
-def seed_mask(b, k: int, *, compiled: bool = True) -> np.ndarray:
+def seed_mask(b, k: int, *, compiled: bool | None = None) -> np.ndarray:
     """Hexagons among the ``k`` largest of some row of ``b`` (n_scenarios, n), as a mask.
 
-    Compiled (``_search_nb``, a heap per row) or with ``numpy.argpartition``; the two
-    differ only in which of equal values they take, which changes no result (the
-    search is exact from any seed)."""
+    Compiled (``_search_nb``, a heap per row) or with ``numpy.argpartition``
+    (``compiled=None``: as :mod:`stikstofcalc.compiled` says); the two differ only in
+    which of equal values they take, which changes no result (the search is exact from
+    any seed)."""
     b = np.ascontiguousarray(b, dtype=float)
     out = np.zeros(b.shape[1], bool)
     if k <= 0 or b.shape[0] == 0:
         return out
+    if compiled is None:
+        compiled = compiled_paths.enabled()
     if compiled:
         from stikstofcalc.assessment._search_nb import top_k_mask
 
@@ -960,7 +965,8 @@ class Assessment:
 
     case: str
     regime: rules.Regime
-    results: list
+    #: one typed, frozen :class:`~stikstofcalc.assessment.results.PhaseResult` per phase and year
+    results: list[PhaseResult]
     measures: list
     reference: dict | None
     receptors: dict
@@ -972,14 +978,14 @@ class Assessment:
     def to_dict(self) -> dict:
         """JSON-ready dict (schema ``stikstofcalc.calc/1``)."""
         return {"schema": "stikstofcalc.calc/1", "case": self.case, "regime": self.regime.name,
-                "results": self.results, "measures": self.measures, "reference": self.reference,
+                "results": [r.to_dict() for r in self.results], "measures": self.measures, "reference": self.reference,
                 "receptors": self.receptors, "notes": self.notes, "provenance": self.provenance}
 
     def to_frame(self) -> pd.DataFrame:
         """One row per phase and year (measure ``plan``) and per measure, phase and year."""
         rows = []
         for r in self.results:
-            flat = {k: v for k, v in r.items() if not isinstance(v, (list, dict))}
+            flat = {k: v for k, v in r.to_dict().items() if not isinstance(v, (list, dict))}
             dom = r["dominant_sources"]
             flat["dominant_source"] = dom[0]["source"] if dom else None
             flat["dominant_share"] = dom[0]["share"] if dom else None
@@ -1272,7 +1278,7 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
             if alt_i is not None and np.array_equal(W[alt_i], W[i]):
                 alt_i = None  # no machinery in this phase and year: the same numbers
             _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band)
-        results.append(r)
+        results.append(PhaseResult.from_dict(r))
     reference = None
     if ref_idx:
         i = ref_idx[0]

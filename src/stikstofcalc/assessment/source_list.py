@@ -30,12 +30,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.deposition.api import SOURCE_ALIASES
 from stikstofcalc.errors import InputError, MultipleInputErrors
 from stikstofcalc.emissions.sources import FALLBACK_CHARACTERISTICS, apply_machinery_heat
 
-#: Column aliases -> the ``deposition`` format's name (the emission table's names, and Dutch).
-ALIASES = {"nox_kg_per_yr": "nox_kg_yr", "nh3_kg_per_yr": "nh3_kg_yr", "x_m": "x", "y_m": "y",
-           "case": "case_id", "fase": "phase", "jaar": "year", "sector": "sector_id"}
+#: Column aliases -> the ``deposition`` format's name: the emission table's names (the
+#: ``deposition`` reader's own :data:`~stikstofcalc.deposition.api.SOURCE_ALIASES`) and Dutch.
+ALIASES = {**SOURCE_ALIASES, "case": "case_id", "fase": "phase", "jaar": "year", "sector": "sector_id"}
 #: Phase names accepted in a source list (lower case) -> the assessment's phase.
 PHASES = {"realisatie": "realisatie", "realisatiefase": "realisatie", "temporary": "realisatie",
           "bouw": "realisatie", "bouwfase": "realisatie",

@@ -5,7 +5,7 @@ blobs (a short header + WKB, OGC 12-128r18), and a single-band float GeoTIFF is 
 three GeoTIFF tags (OGC 19-008r4); both fit in a page of code. GDAL/fiona/rasterio would
 add hundreds of MB of binaries to a package whose users mostly want a workbook; tifffile
 would still need the GeoKey directory built by hand. Both writers are validated with
-GDAL's ``ogrinfo``/``gdalinfo`` where installed (``tests/test_capacity_outputs.py``).
+GDAL's ``ogrinfo``/``gdalinfo`` where installed (``tests/capacity/test_capacity_outputs.py``).
 
 Both write atomically (temporary file in the target folder, then a rename).
 """

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import click
 
+from stikstofcalc import compiled
 from stikstofcalc.errors import StikstofError
 
 #: How every error message of the command line starts (the library's and click's own).
@@ -141,13 +142,9 @@ def _kernel_cached() -> bool:
 
 
 def compile_notice(stream=None) -> bool:
-    """Print a Dutch notice to stderr when the numba kernels still have to be compiled."""
-    try:
-        import importlib.util
-
-        if importlib.util.find_spec("numba") is None or _kernel_cached():
-            return False
-    except (ImportError, ValueError):
+    """Print a Dutch notice to stderr when the numba kernels still have to be compiled
+    (not on the numpy path, :mod:`stikstofcalc.compiled`)."""
+    if not compiled.enabled() or _kernel_cached():
         return False
     click.echo("Let op: eerste run - de rekenkern wordt nu eenmalig gecompileerd (ongeveer 40 s, "
                "daarna uit de cache in een paar seconden).", err=True, file=stream)

@@ -3,13 +3,13 @@
 The same interpolation as the numpy version (linear in log z0, monotone cubic in
 heat**p and in log height on a four-node stencil), but per source in cache instead
 of over (n, 4, 4, rings, bearings) temporaries: about ten times faster, and parallel.
-``tests/test_engine_fast.py`` checks it against the numpy version.
+``tests/deposition/test_engine.py`` checks it against the numpy version.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from stikstofcalc.compiled import njit, prange
 
 
 @njit(cache=True, inline="always")

@@ -29,6 +29,11 @@ from stikstofcalc.deposition.arrays import EXTRAPOLATED_NOTE
 SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
 SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
                    "geometry_wkt")
+#: Other spellings accepted for source columns -> this format's name: the emission table's
+#: names (``emissions`` output), so that it feeds ``deposition`` directly (docs/nomenclature.md).
+#: (Its ``case`` column, the project name, is not taken as ``case_id``: receptors without
+#: ``case_id`` would then not see the sources.)
+SOURCE_ALIASES = {"nox_kg_per_yr": "nox_kg_yr", "nh3_kg_per_yr": "nh3_kg_yr", "x_m": "x", "y_m": "y"}
 RECEPTOR_REQUIRED = ("receptor_id", "x", "y")
 #: receptor land-use percentages of OPS classes 1-9 (override ``landuse`` and the map)
 LANDUSE_PCT_COLUMNS = tuple(f"lu_{k}" for k in range(1, 10))
@@ -162,6 +167,55 @@ def _check_columns(df, required, optional, problems, *, geometry_optional_xy=Fal
                                  f"een van de optionele kolommen {', '.join(optional)}", field=c)
             ok = False
     return ok
+
+
+_PERIOD_WORD = {"phase": "fasen", "year": "jaren"}
+
+
+def _alias_columns(df, problems):
+    """Source columns spelled as the emission table spells them (:data:`SOURCE_ALIASES`),
+    renamed to this format's names; returns (table, notes).
+
+    So that the ``emissions`` output feeds ``deposition`` as it is: its ``x_m, y_m`` beside a
+    geometry are the geometry's centre (not used), a table without ``source_id`` names its
+    sources by row, and a table with several phases or calendar years is refused (their sum
+    means nothing; ``calc`` assesses a source list per phase and year). Both spellings of one
+    quantity is an error.
+    """
+    cols = [str(c) for c in df.columns]
+    rename = {c: SOURCE_ALIASES[c] for c in cols if c in SOURCE_ALIASES}
+    for c, target in list(rename.items()):
+        if target in cols:
+            problems.table_error(f"kolommen {c!r} en {target!r} allebei opgegeven", "een van beide "
+                                 "(ze betekenen hetzelfde)", field=c)
+            del rename[c]
+    notes = []
+    periods = [c for c in ("phase", "year") if c in cols]
+    if periods and len(df):
+        combos = df[periods].astype(str).drop_duplicates()
+        if len(combos) > 1:
+            shown = ", ".join(" ".join(r) for r in combos.head(4).itertuples(index=False, name=None))
+            problems.table_error(
+                f"de bronnen horen bij {len(combos)} verschillende "
+                f"{'combinaties van fase en jaar' if len(periods) == 2 else _PERIOD_WORD[periods[0]]} "
+                f"({shown}{', ...' if len(combos) > 4 else ''}): hun som zegt niets",
+                "bronnen van één fase en één jaar (filter de rijen), of reken de lijst per fase en "
+                "jaar door met 'stikstofcalc calc BRONNEN'", field=periods[0])
+    if not rename:
+        return df, notes
+    out = df.rename(columns=rename)
+    out.attrs = dict(df.attrs)
+    if "geometry_wkt" in out.columns:
+        has = (_cell_text(out["geometry_wkt"]) != "").to_numpy(dtype=bool)
+        for c in ("x_m", "y_m"):
+            if c in rename and has.any():
+                out[rename[c]] = out[rename[c]].astype(object).where(~has, "")
+    if "case" in out.columns and "case_id" not in out.columns:  # the project name, one case
+        out = out.drop(columns="case")
+    if "source_id" not in out.columns:
+        out["source_id"] = [f"rij {i + 2}" for i in range(len(out))]
+        notes.append("geen kolom source_id: bronnen genoemd naar hun rij (de emissietabel)")
+    return out, notes
 
 
 def _closest(name, candidates, *, min_prefix=1):
@@ -372,6 +426,7 @@ def _parse_geometries(df, problems):
 
 def _parse_sources(df, problems, *, allow_extrapolation):
     """Validate a sources table; returns a SourceTable or None (problems recorded)."""
+    df, alias_notes = _alias_columns(df, problems)
     usable = _check_columns(df, SOURCE_REQUIRED, SOURCE_OPTIONAL, problems)
     ids = _texts(df, "source_id", problems, what="een bron-id")
     geoms = _parse_geometries(df, problems)
@@ -390,7 +445,7 @@ def _parse_sources(df, problems, *, allow_extrapolation):
     v["spread_m"] = np.where(empty["spread_m"], 0.0, v["spread_m"])
     v["area_side_m"] = np.where(empty["area_side_m"], 0.0, v["area_side_m"])
     v["z0_m"] = np.where(empty["z0_m"], DEFAULT_Z0_M, v["z0_m"])
-    notes = []
+    notes = alias_notes
     ext = _source_ranges(v, ids, problems, notes, allow_extrapolation=allow_extrapolation)
     case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "source_id", problems)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from stikstofcalc import compiled
 from stikstofcalc.errors import RangeError
 from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
 from stikstofcalc.deposition import model as _model
@@ -192,9 +193,9 @@ def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, 
     if receptor_terrain not in RECEPTOR_MODES:
         raise ValueError(f"receptor_terrain {receptor_terrain!r}: expected one of {RECEPTOR_MODES}")
     notes = check_ranges(sources, allow_extrapolation=allow_extrapolation, terrain=terrain)
-    from stikstofcalc.deposition.fast import HAVE_NUMBA, evaluate_fast
+    from stikstofcalc.deposition.fast import evaluate_fast
 
-    if method == "reference" or (method == "auto" and not HAVE_NUMBA):
+    if method == "reference" or (method == "auto" and not compiled.enabled()):
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
                                       chunk_pairs=chunk_pairs, terrain=terrain,
                                       receptor_terrain=receptor_terrain)

@@ -4,7 +4,7 @@ The same model as :func:`.engine.evaluate_reference`, with distance-adaptive
 quadrature: an area or line source seen from far away needs fewer quadrature points
 than one seen from close by. Receptors are processed in parallel (one thread per
 core); per receptor, only the sources of its own case are visited. Tested against the
-numpy reference in ``tests/test_engine_fast.py``.
+numpy reference in ``tests/deposition/test_engine.py``.
 """
 
 from __future__ import annotations
@@ -14,14 +14,8 @@ import math
 
 import numpy as np
 
-try:  # numba is a dependency, but keep the package importable without it
-    import numba  # noqa: F401 - availability check
-    from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
-
+from stikstofcalc import compiled
+from stikstofcalc.compiled import njit, prange
 from stikstofcalc.deposition import model as _model
 from stikstofcalc.deposition.arrays import LINE_SPACING_M
 
@@ -46,307 +40,306 @@ AC_INV_STEP = (AC_N - 1) / AC_SQRT_U_MAX
 #: receptors per parallel work item
 BLOCK = 2048
 
-if HAVE_NUMBA:
 
-    @njit(cache=True, fastmath=True, inline="always")
-    def _bearing_frac(dx, dy):
-        """Compass bearing from (dx, dy) in units of 10 degrees, 0 <= b < 36.
+@njit(cache=True, fastmath=True, inline="always")
+def _bearing_frac(dx, dy):
+    """Compass bearing from (dx, dy) in units of 10 degrees, 0 <= b < 36.
 
-        Octant reduction and a 7th-order odd polynomial for atan on [0, 1]
-        (max error 1e-5 rad), instead of a libm atan2 call.
-        """
-        ax = abs(dx)
-        ay = abs(dy)
-        mx = max(max(ax, ay), 1e-300)
-        a = min(ax, ay) / mx
-        a2 = a * a
-        t = a * (0.99997726 + a2 * (-0.33262347 + a2 * (0.19354346 + a2 * (-0.11643287
-                 + a2 * (0.05265332 - a2 * 0.01172120)))))
-        # branch-free placement (receptor directions are random: branches mispredict)
-        big = 1.0 if ax > ay else 0.0
-        t = t + big * (1.5707963267948966 - 2.0 * t)  # angle from the north-south axis
-        sy = 1.0 if dy < 0.0 else 0.0
-        sx = 1.0 if dx < 0.0 else 0.0
-        ang = (3.141592653589793 * (sy + sx * (2.0 - 2.0 * sy))
-               + t * (1.0 - 2.0 * sy) * (1.0 - 2.0 * sx))
-        b = ang * (18.0 / 3.141592653589793)
-        return b - 36.0 * (1.0 if b >= 36.0 else 0.0)
+    Octant reduction and a 7th-order odd polynomial for atan on [0, 1]
+    (max error 1e-5 rad), instead of a libm atan2 call.
+    """
+    ax = abs(dx)
+    ay = abs(dy)
+    mx = max(max(ax, ay), 1e-300)
+    a = min(ax, ay) / mx
+    a2 = a * a
+    t = a * (0.99997726 + a2 * (-0.33262347 + a2 * (0.19354346 + a2 * (-0.11643287
+             + a2 * (0.05265332 - a2 * 0.01172120)))))
+    # branch-free placement (receptor directions are random: branches mispredict)
+    big = 1.0 if ax > ay else 0.0
+    t = t + big * (1.5707963267948966 - 2.0 * t)  # angle from the north-south axis
+    sy = 1.0 if dy < 0.0 else 0.0
+    sx = 1.0 if dx < 0.0 else 0.0
+    ang = (3.141592653589793 * (sy + sx * (2.0 - 2.0 * sy))
+           + t * (1.0 - 2.0 * sy) * (1.0 - 2.0 * sx))
+    b = ang * (18.0 / 3.141592653589793)
+    return b - 36.0 * (1.0 if b >= 36.0 else 0.0)
 
-    @njit(cache=True, fastmath=True, inline="always")
-    def _coords(d2, dx, dy, sq_nodes, sq_x, nr):
-        """Fine ring index and fraction, bearing index and fraction."""
-        s = math.sqrt(math.sqrt(d2))
-        ns = sq_nodes.shape[0]
-        f = (s - sq_nodes[0]) * (1.0 / (sq_nodes[1] - sq_nodes[0]))
-        if f <= 0.0:
-            x = 0.0
-        elif f >= ns - 1:  # beyond the last ring: exact log distance
-            x = sq_x[ns - 1] + (math.log(s / sq_nodes[ns - 1]) * 4.0) * (
-                (sq_x[ns - 1] - sq_x[ns - 2]) / (4.0 * math.log(sq_nodes[ns - 1] / sq_nodes[ns - 2])) * 4.0) / 4.0
-        else:
-            i = int(f)
-            w = f - i
-            x = (1.0 - w) * sq_x[i] + w * sq_x[i + 1]
-        i = min(int(x), nr - 2)
-        y = _bearing_frac(dx, dy)
-        j = int(y)
-        return i, x - i, j, y - j
-
-    @njit(cache=True, fastmath=True, inline="always")
-    def _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj):
-        """Receptor factor of receptor r: land-use ratio (mixture of classes: the
-        deposition-velocity average, as OPS with land-use percentages) times the
-        receptor-surface factor of the terrain model, interpolated between the z0 knots
-        (rz < 0: none, without terrain)."""
-        p0 = rp[r]
-        if t > 1.0:  # beyond the last ring: hold the last ring's ratio
-            i = i + 1
-            t = 0.0
-            i1 = i
-        else:
-            i1 = i + 1
-        if rp[r + 1] - p0 == 1:
-            c = rc[p0]
-            f = rw[p0] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
-        else:
-            f = 0.0
-            for q in range(p0, rp[r + 1]):
-                c = rc[q]
-                f += rw[q] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
-        if rz[r] >= 0.0:  # receptor-surface factor (terrain): z0 knot rj[r] + fraction rz[r]
-            jz = rj[r]
-            f *= ((1.0 - rz[r]) * ((1.0 - t) * taf[k, jz, i] + t * taf[k, jz, i1])
-                  + rz[r] * ((1.0 - t) * taf[k, jz + 1, i] + t * taf[k, jz + 1, i1]))
-        return f
-
-    @njit(cache=True, fastmath=True, inline="always")
-    def _val(tab, lut, k, r, i, t, j, u, rp, rc, rw, taf, rz, rj):
-        if t > 1.0:  # beyond the last ring (no cut-off): log-linear extrapolation
-            va = (1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1]
-            vb = (1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]
-            return vb * (vb / va) ** (t - 1.0) * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
-        v = ((1.0 - t) * ((1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1])
-             + t * ((1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]))
-        return v * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
-
-    @njit(cache=True, fastmath=True, inline="always")
-    def _both(k, kt, d2, dx, dy, r, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x, rp, rc, rw,
-              taf0, taf1, rz, rj):
-        """(NOx, NH3) deposition of source k's emission at one offset on receptor r."""
-        i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, max(tab0.shape[1], tab1.shape[1]))
-        v0 = e0[k] * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj) if e0[k] != 0.0 else 0.0
-        v1 = e1[k] * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj) if e1[k] != 0.0 else 0.0
-        return v0, v1
-
-    @njit(cache=True, fastmath=True, inline="always")
-    def _acorr(ac, k, u):
-        """Area correction of source k at u half sides (linear table over sqrt(u))."""
-        f = math.sqrt(u) * AC_INV_STEP
-        n = ac.shape[1]
-        if f >= n - 1:
-            return ac[k, n - 1]
+@njit(cache=True, fastmath=True, inline="always")
+def _coords(d2, dx, dy, sq_nodes, sq_x, nr):
+    """Fine ring index and fraction, bearing index and fraction."""
+    s = math.sqrt(math.sqrt(d2))
+    ns = sq_nodes.shape[0]
+    f = (s - sq_nodes[0]) * (1.0 / (sq_nodes[1] - sq_nodes[0]))
+    if f <= 0.0:
+        x = 0.0
+    elif f >= ns - 1:  # beyond the last ring: exact log distance
+        x = sq_x[ns - 1] + (math.log(s / sq_nodes[ns - 1]) * 4.0) * (
+            (sq_x[ns - 1] - sq_x[ns - 2]) / (4.0 * math.log(sq_nodes[ns - 1] / sq_nodes[ns - 2])) * 4.0) / 4.0
+    else:
         i = int(f)
         w = f - i
-        return (1.0 - w) * ac[k, i] + w * ac[k, i + 1]
+        x = (1.0 - w) * sq_x[i] + w * sq_x[i + 1]
+    i = min(int(x), nr - 2)
+    y = _bearing_frac(dx, dy)
+    j = int(y)
+    return i, x - i, j, y - j
 
-    @njit(cache=True, fastmath=True, inline="always")
-    def _pair(k, kt, ka, kind, sx, sy, ex, ey, side, rx, ry, lu, e0, tab0, lut0, ac0,
-              e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj):
-        """(NOx, NH3) deposition of source k on one receptor (adaptive quadrature)."""
-        if kind[k] == 0:
-            dx = rx - sx[k]
-            dy = ry - sy[k]
-            d2 = dx * dx + dy * dy
-            if d2 > cut2:
-                return 0.0, 0.0
-            return _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x,
-                         rp, rc, rw, taf0, taf1, rz, rj)
-        a0 = 0.0
-        a1 = 0.0
-        if kind[k] == 1:
-            a = side[k]
-            dxc = rx - sx[k]
-            dyc = ry - sy[k]
-            dc = math.sqrt(dxc * dxc + dyc * dyc)
-            if dc - 0.7072 * a > math.sqrt(cut2):
-                return 0.0, 0.0
-            if dc > AREA_FAR_SIDES * a:
-                m = 1
-            else:
-                m = min(AREA_CELLS_MAX, max(2, math.ceil(AREA_POINTS_AT_ONE_SIDE * a / max(dc, 1e-9))))
-            h = a / m
-            # cells within NEAR_CELLS cell widths of the receptor are refined to <= AREA_FINE_M
-            sub = min(AREA_SUB_MAX, max(1, math.ceil(h / AREA_FINE_M)))
-            for p in range(m):
-                cx = ((p + 0.5) / m - 0.5) * a
-                for q in range(m):
-                    cy = ((q + 0.5) / m - 0.5) * a
-                    near = max(abs(dxc - cx), abs(dyc - cy)) < NEAR_CELLS * h
-                    ns = sub if near else 1
-                    w = 1.0 / (ns * ns)
-                    for pp in range(ns):
-                        ox = cx + ((pp + 0.5) / ns - 0.5) * h
-                        for qq in range(ns):
-                            oy = cy + ((qq + 0.5) / ns - 0.5) * h
-                            dx = dxc - ox
-                            dy = dyc - oy
-                            d2 = dx * dx + dy * dy
-                            if d2 <= cut2:
-                                v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1,
-                                               lut1, sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
-                                a0 += w * v0
-                                a1 += w * v1
-            u = max(abs(dxc), abs(dyc)) / (0.5 * a)
-            c0 = _acorr(ac0, ka, u) / (m * m)
-            c1 = _acorr(ac1, ka, u) / (m * m)
-            return a0 * c0, a1 * c1
-        # straight segment
-        lx = ex[k] - sx[k]
-        ly = ey[k] - sy[k]
-        length = math.sqrt(lx * lx + ly * ly)
-        wx = rx - sx[k]
-        wy = ry - sy[k]
-        s = 0.0 if length == 0.0 else min(1.0, max(0.0, (wx * lx + wy * ly) / (length * length)))
-        dn = math.sqrt((wx - s * lx) ** 2 + (wy - s * ly) ** 2)
-        if dn * dn > cut2:
+@njit(cache=True, fastmath=True, inline="always")
+def _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj):
+    """Receptor factor of receptor r: land-use ratio (mixture of classes: the
+    deposition-velocity average, as OPS with land-use percentages) times the
+    receptor-surface factor of the terrain model, interpolated between the z0 knots
+    (rz < 0: none, without terrain)."""
+    p0 = rp[r]
+    if t > 1.0:  # beyond the last ring: hold the last ring's ratio
+        i = i + 1
+        t = 0.0
+        i1 = i
+    else:
+        i1 = i + 1
+    if rp[r + 1] - p0 == 1:
+        c = rc[p0]
+        f = rw[p0] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
+    else:
+        f = 0.0
+        for q in range(p0, rp[r + 1]):
+            c = rc[q]
+            f += rw[q] * ((1.0 - t) * lut[k, c, i] + t * lut[k, c, i1])
+    if rz[r] >= 0.0:  # receptor-surface factor (terrain): z0 knot rj[r] + fraction rz[r]
+        jz = rj[r]
+        f *= ((1.0 - rz[r]) * ((1.0 - t) * taf[k, jz, i] + t * taf[k, jz, i1])
+              + rz[r] * ((1.0 - t) * taf[k, jz + 1, i] + t * taf[k, jz + 1, i1]))
+    return f
+
+@njit(cache=True, fastmath=True, inline="always")
+def _val(tab, lut, k, r, i, t, j, u, rp, rc, rw, taf, rz, rj):
+    if t > 1.0:  # beyond the last ring (no cut-off): log-linear extrapolation
+        va = (1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1]
+        vb = (1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]
+        return vb * (vb / va) ** (t - 1.0) * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
+    v = ((1.0 - t) * ((1.0 - u) * tab[k, i, j] + u * tab[k, i, j + 1])
+         + t * ((1.0 - u) * tab[k, i + 1, j] + u * tab[k, i + 1, j + 1]))
+    return v * _rfac(lut, k, r, i, t, rp, rc, rw, taf, rz, rj)
+
+@njit(cache=True, fastmath=True, inline="always")
+def _both(k, kt, d2, dx, dy, r, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x, rp, rc, rw,
+          taf0, taf1, rz, rj):
+    """(NOx, NH3) deposition of source k's emission at one offset on receptor r."""
+    i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, max(tab0.shape[1], tab1.shape[1]))
+    v0 = e0[k] * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj) if e0[k] != 0.0 else 0.0
+    v1 = e1[k] * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj) if e1[k] != 0.0 else 0.0
+    return v0, v1
+
+@njit(cache=True, fastmath=True, inline="always")
+def _acorr(ac, k, u):
+    """Area correction of source k at u half sides (linear table over sqrt(u))."""
+    f = math.sqrt(u) * AC_INV_STEP
+    n = ac.shape[1]
+    if f >= n - 1:
+        return ac[k, n - 1]
+    i = int(f)
+    w = f - i
+    return (1.0 - w) * ac[k, i] + w * ac[k, i + 1]
+
+@njit(cache=True, fastmath=True, inline="always")
+def _pair(k, kt, ka, kind, sx, sy, ex, ey, side, rx, ry, lu, e0, tab0, lut0, ac0,
+          e1, tab1, lut1, ac1, sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj):
+    """(NOx, NH3) deposition of source k on one receptor (adaptive quadrature)."""
+    if kind[k] == 0:
+        dx = rx - sx[k]
+        dy = ry - sy[k]
+        d2 = dx * dx + dy * dy
+        if d2 > cut2:
             return 0.0, 0.0
-        nfull = max(1, math.ceil(length / LINE_SPACING_M))
-        n = min(nfull, max(1, math.ceil(LINE_POINTS_AT_ONE_LENGTH * length / max(dn, 1e-9))))
-        for p in range(n):
-            f = (p + 0.5) / n
-            dx = wx - f * lx
-            dy = wy - f * ly
-            d2 = dx * dx + dy * dy
-            if d2 <= cut2:
-                v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1,
-                               sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
-                a0 += v0
-                a1 += v1
-        return a0 / n, a1 / n
+        return _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1, sq_nodes, sq_x,
+                     rp, rc, rw, taf0, taf1, rz, rj)
+    a0 = 0.0
+    a1 = 0.0
+    if kind[k] == 1:
+        a = side[k]
+        dxc = rx - sx[k]
+        dyc = ry - sy[k]
+        dc = math.sqrt(dxc * dxc + dyc * dyc)
+        if dc - 0.7072 * a > math.sqrt(cut2):
+            return 0.0, 0.0
+        if dc > AREA_FAR_SIDES * a:
+            m = 1
+        else:
+            m = min(AREA_CELLS_MAX, max(2, math.ceil(AREA_POINTS_AT_ONE_SIDE * a / max(dc, 1e-9))))
+        h = a / m
+        # cells within NEAR_CELLS cell widths of the receptor are refined to <= AREA_FINE_M
+        sub = min(AREA_SUB_MAX, max(1, math.ceil(h / AREA_FINE_M)))
+        for p in range(m):
+            cx = ((p + 0.5) / m - 0.5) * a
+            for q in range(m):
+                cy = ((q + 0.5) / m - 0.5) * a
+                near = max(abs(dxc - cx), abs(dyc - cy)) < NEAR_CELLS * h
+                ns = sub if near else 1
+                w = 1.0 / (ns * ns)
+                for pp in range(ns):
+                    ox = cx + ((pp + 0.5) / ns - 0.5) * h
+                    for qq in range(ns):
+                        oy = cy + ((qq + 0.5) / ns - 0.5) * h
+                        dx = dxc - ox
+                        dy = dyc - oy
+                        d2 = dx * dx + dy * dy
+                        if d2 <= cut2:
+                            v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1,
+                                           lut1, sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
+                            a0 += w * v0
+                            a1 += w * v1
+        u = max(abs(dxc), abs(dyc)) / (0.5 * a)
+        c0 = _acorr(ac0, ka, u) / (m * m)
+        c1 = _acorr(ac1, ka, u) / (m * m)
+        return a0 * c0, a1 * c1
+    # straight segment
+    lx = ex[k] - sx[k]
+    ly = ey[k] - sy[k]
+    length = math.sqrt(lx * lx + ly * ly)
+    wx = rx - sx[k]
+    wy = ry - sy[k]
+    s = 0.0 if length == 0.0 else min(1.0, max(0.0, (wx * lx + wy * ly) / (length * length)))
+    dn = math.sqrt((wx - s * lx) ** 2 + (wy - s * ly) ** 2)
+    if dn * dn > cut2:
+        return 0.0, 0.0
+    nfull = max(1, math.ceil(length / LINE_SPACING_M))
+    n = min(nfull, max(1, math.ceil(LINE_POINTS_AT_ONE_LENGTH * length / max(dn, 1e-9))))
+    for p in range(n):
+        f = (p + 0.5) / n
+        dx = wx - f * lx
+        dy = wy - f * ly
+        d2 = dx * dx + dy * dy
+        if d2 <= cut2:
+            v0, v1 = _both(k, kt, d2, dx, dy, lu, e0, tab0, lut0, e1, tab1, lut1,
+                           sq_nodes, sq_x, rp, rc, rw, taf0, taf1, rz, rj)
+            a0 += v0
+            a1 += v1
+    return a0 / n, a1 / n
 
-    @njit(cache=True, fastmath=True, inline="always")
-    def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
-                    sq_x, s0, sinv, nr, cut2, out0, out1, rp, rc, rw, taf0, taf1, rz, rj):
-        """Point source k on receptors r0..r1 (all within the table's 30 km): the hot loop,
-        kept free of the quadrature code so that it stays small."""
-        xmax = sq_x.shape[0] - 1.000001
+@njit(cache=True, fastmath=True, inline="always")
+def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rs0, rs1, e0k, tab0, lut0, e1k, tab1, lut1,
+                sq_x, s0, sinv, nr, cut2, out0, out1, rp, rc, rw, taf0, taf1, rz, rj):
+    """Point source k on receptors r0..r1 (all within the table's 30 km): the hot loop,
+    kept free of the quadrature code so that it stays small."""
+    xmax = sq_x.shape[0] - 1.000001
+    for r in range(r0, r1):
+        if k < rs0[r] or k >= rs1[r]:
+            continue
+        dx = rx[r] - cx
+        dy = ry[r] - cy
+        d2 = dx * dx + dy * dy
+        if d2 > cut2:
+            continue
+        f = min(max((math.sqrt(math.sqrt(d2)) - s0) * sinv, 0.0), xmax)
+        ii = int(f)
+        w = f - ii
+        x = (1.0 - w) * sq_x[ii] + w * sq_x[ii + 1]
+        i = min(int(x), nr - 2)
+        t = x - i
+        y = _bearing_frac(dx, dy)
+        j = int(y)
+        u = y - j
+        if e0k != 0.0:
+            out0[r] += e0k * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
+        if e1k != 0.0:
+            out1[r] += e1k * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
+              e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_nodes, sq_x, cut2,
+              out0, out1):
+    """Receptor blocks in parallel; per block, sources outer so that a source's
+    tables stay in cache while the block's receptors stream past.
+
+    Pairs where the source acts as a point (points; squares beyond AREA_FAR_SIDES
+    sides; segments beyond LINE_POINTS_AT_ONE_LENGTH lengths) take a tight loop on
+    the source's reference point; the others take the quadrature in ``_pair``.
+    """
+    n = rx.shape[0]
+    nr = max(tab0.shape[1], tab1.shape[1])
+    nblocks = (n + BLOCK - 1) // BLOCK
+    ns = sq_nodes.shape[0]
+    s0 = sq_nodes[0]
+    sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
+    within_table = cut2 <= sq_nodes[ns - 1] ** 4
+    cut = math.sqrt(cut2) if cut2 < np.inf else np.inf
+    for bi in prange(nblocks):
+        r0 = bi * BLOCK
+        r1 = min(n, r0 + BLOCK)
+        k0 = rs0[r0]
+        k1 = rs1[r0]
+        bx0 = rx[r0]
+        bx1 = rx[r0]
+        by0 = ry[r0]
+        by1 = ry[r0]
         for r in range(r0, r1):
-            if k < rs0[r] or k >= rs1[r]:
+            k0 = min(k0, rs0[r])
+            k1 = max(k1, rs1[r])
+            bx0 = min(bx0, rx[r])
+            bx1 = max(bx1, rx[r])
+            by0 = min(by0, ry[r])
+            by1 = max(by1, ry[r])
+        for k in range(k0, k1):
+            kk = kind[k]
+            # the whole block beyond the cut-off of every point of the source: skip it
+            ext = 0.0
+            if kk == 1:
+                ext = 0.7072 * side[k]
+            elif kk == 2:
+                ext = 0.5 * math.sqrt((ex[k] - sx[k]) ** 2 + (ey[k] - sy[k]) ** 2)
+            mx = sx[k] if kk != 2 else 0.5 * (sx[k] + ex[k])
+            my = sy[k] if kk != 2 else 0.5 * (sy[k] + ey[k])
+            gx = max(bx0 - mx, 0.0, mx - bx1)
+            gy = max(by0 - my, 0.0, my - by1)
+            if gx * gx + gy * gy > (cut + ext + 1.0) ** 2:
                 continue
-            dx = rx[r] - cx
-            dy = ry[r] - cy
-            d2 = dx * dx + dy * dy
-            if d2 > cut2:
+            if kk == 2:  # segment: reference point is the midpoint
+                lx = ex[k] - sx[k]
+                ly = ey[k] - sy[k]
+                cx = sx[k] + 0.5 * lx
+                cy = sy[k] + 0.5 * ly
+                far2 = (LINE_POINTS_AT_ONE_LENGTH + 0.5) ** 2 * (lx * lx + ly * ly)
+            elif kk == 1:
+                cx = sx[k]
+                cy = sy[k]
+                far2 = (AREA_FAR_SIDES * side[k]) ** 2
+            else:
+                cx = sx[k]
+                cy = sy[k]
+                far2 = 0.0
+            has0 = e0[k] != 0.0
+            has1 = e1[k] != 0.0
+            if kk == 0 and within_table:
+                _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rs0, rs1, e0[k], tab0, lut0,
+                            e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1,
+                            rp, rc, rw, taf0, taf1, rz, rj)
                 continue
-            f = min(max((math.sqrt(math.sqrt(d2)) - s0) * sinv, 0.0), xmax)
-            ii = int(f)
-            w = f - ii
-            x = (1.0 - w) * sq_x[ii] + w * sq_x[ii + 1]
-            i = min(int(x), nr - 2)
-            t = x - i
-            y = _bearing_frac(dx, dy)
-            j = int(y)
-            u = y - j
-            if e0k != 0.0:
-                out0[r] += e0k * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
-            if e1k != 0.0:
-                out1[r] += e1k * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
-
-    @njit(cache=True, parallel=True, fastmath=True)
-    def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
-                  e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_nodes, sq_x, cut2,
-                  out0, out1):
-        """Receptor blocks in parallel; per block, sources outer so that a source's
-        tables stay in cache while the block's receptors stream past.
-
-        Pairs where the source acts as a point (points; squares beyond AREA_FAR_SIDES
-        sides; segments beyond LINE_POINTS_AT_ONE_LENGTH lengths) take a tight loop on
-        the source's reference point; the others take the quadrature in ``_pair``.
-        """
-        n = rx.shape[0]
-        nr = max(tab0.shape[1], tab1.shape[1])
-        nblocks = (n + BLOCK - 1) // BLOCK
-        ns = sq_nodes.shape[0]
-        s0 = sq_nodes[0]
-        sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
-        within_table = cut2 <= sq_nodes[ns - 1] ** 4
-        cut = math.sqrt(cut2) if cut2 < np.inf else np.inf
-        for bi in prange(nblocks):
-            r0 = bi * BLOCK
-            r1 = min(n, r0 + BLOCK)
-            k0 = rs0[r0]
-            k1 = rs1[r0]
-            bx0 = rx[r0]
-            bx1 = rx[r0]
-            by0 = ry[r0]
-            by1 = ry[r0]
             for r in range(r0, r1):
-                k0 = min(k0, rs0[r])
-                k1 = max(k1, rs1[r])
-                bx0 = min(bx0, rx[r])
-                bx1 = max(bx1, rx[r])
-                by0 = min(by0, ry[r])
-                by1 = max(by1, ry[r])
-            for k in range(k0, k1):
-                kk = kind[k]
-                # the whole block beyond the cut-off of every point of the source: skip it
-                ext = 0.0
+                if k < rs0[r] or k >= rs1[r]:
+                    continue
+                dx = rx[r] - cx
+                dy = ry[r] - cy
+                d2 = dx * dx + dy * dy
+                if d2 < far2 or (kk == 2 and far2 == 0.0):
+                    v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r], ry[r], r,
+                                   e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
+                                   sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj)
+                    out0[r] += v0
+                    out1[r] += v1
+                    continue
+                if d2 > cut2:
+                    continue
+                i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
+                c = 1.0
                 if kk == 1:
-                    ext = 0.7072 * side[k]
-                elif kk == 2:
-                    ext = 0.5 * math.sqrt((ex[k] - sx[k]) ** 2 + (ey[k] - sy[k]) ** 2)
-                mx = sx[k] if kk != 2 else 0.5 * (sx[k] + ex[k])
-                my = sy[k] if kk != 2 else 0.5 * (sy[k] + ey[k])
-                gx = max(bx0 - mx, 0.0, mx - bx1)
-                gy = max(by0 - my, 0.0, my - by1)
-                if gx * gx + gy * gy > (cut + ext + 1.0) ** 2:
-                    continue
-                if kk == 2:  # segment: reference point is the midpoint
-                    lx = ex[k] - sx[k]
-                    ly = ey[k] - sy[k]
-                    cx = sx[k] + 0.5 * lx
-                    cy = sy[k] + 0.5 * ly
-                    far2 = (LINE_POINTS_AT_ONE_LENGTH + 0.5) ** 2 * (lx * lx + ly * ly)
-                elif kk == 1:
-                    cx = sx[k]
-                    cy = sy[k]
-                    far2 = (AREA_FAR_SIDES * side[k]) ** 2
-                else:
-                    cx = sx[k]
-                    cy = sy[k]
-                    far2 = 0.0
-                has0 = e0[k] != 0.0
-                has1 = e1[k] != 0.0
-                if kk == 0 and within_table:
-                    _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rs0, rs1, e0[k], tab0, lut0,
-                                e1[k], tab1, lut1, sq_x, s0, sinv, nr, cut2, out0, out1,
-                                rp, rc, rw, taf0, taf1, rz, rj)
-                    continue
-                for r in range(r0, r1):
-                    if k < rs0[r] or k >= rs1[r]:
-                        continue
-                    dx = rx[r] - cx
-                    dy = ry[r] - cy
-                    d2 = dx * dx + dy * dy
-                    if d2 < far2 or (kk == 2 and far2 == 0.0):
-                        v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r], ry[r], r,
-                                       e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
-                                       sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj)
-                        out0[r] += v0
-                        out1[r] += v1
-                        continue
-                    if d2 > cut2:
-                        continue
-                    i, t, j, u = _coords(d2, dx, dy, sq_nodes, sq_x, nr)
-                    c = 1.0
+                    c = _acorr(ac0, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                if has0:
+                    out0[r] += e0[k] * c * _val(tab0, lut0, tix[k], r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
+                if has1:
                     if kk == 1:
-                        c = _acorr(ac0, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
-                    if has0:
-                        out0[r] += e0[k] * c * _val(tab0, lut0, tix[k], r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
-                    if has1:
-                        if kk == 1:
-                            c = _acorr(ac1, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
-                        out1[r] += e1[k] * c * _val(tab1, lut1, tix[k], r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
+                        c = _acorr(ac1, aix[k], max(abs(dx), abs(dy)) / (0.5 * side[k]))
+                    out1[r] += e1[k] * c * _val(tab1, lut1, tix[k], r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
 
 
 #: refinement of the ring axis in the fast path's linear tables
@@ -371,7 +364,7 @@ def fine_tables(logtab, lutab):
     nf = (nr - 1) * FINE + 1
     tab = np.empty((n, nf, nb + 1))
     luf = np.empty((n, lutab.shape[1], nf))
-    if HAVE_NUMBA:
+    if compiled.enabled():
         _fine_tables(np.ascontiguousarray(logtab, dtype=np.float64),
                      np.ascontiguousarray(lutab, dtype=np.float64), tab, luf)
         return tab, luf
@@ -385,21 +378,20 @@ def fine_tables(logtab, lutab):
     return tab, luf
 
 
-if HAVE_NUMBA:
 
-    @njit(cache=True, parallel=True, fastmath=False)
-    def _fine_tables(logtab, lutab, tab, luf):
-        n, nr, nb = logtab.shape
-        nf = tab.shape[1]
-        for k in prange(n):
-            for q in range(nf):
-                i = min(q // FINE, nr - 2)
-                t = q / FINE - i
-                for b in range(nb):
-                    tab[k, q, b] = math.exp((1.0 - t) * logtab[k, i, b] + t * logtab[k, i + 1, b])
-                tab[k, q, nb] = tab[k, q, 0]
-                for c in range(lutab.shape[1]):
-                    luf[k, c, q] = math.exp((1.0 - t) * lutab[k, c, i] + t * lutab[k, c, i + 1])
+@njit(cache=True, parallel=True, fastmath=False)
+def _fine_tables(logtab, lutab, tab, luf):
+    n, nr, nb = logtab.shape
+    nf = tab.shape[1]
+    for k in prange(n):
+        for q in range(nf):
+            i = min(q // FINE, nr - 2)
+            t = q / FINE - i
+            for b in range(nb):
+                tab[k, q, b] = math.exp((1.0 - t) * logtab[k, i, b] + t * logtab[k, i + 1, b])
+            tab[k, q, nb] = tab[k, q, 0]
+            for c in range(lutab.shape[1]):
+                luf[k, c, q] = math.exp((1.0 - t) * lutab[k, c, i] + t * lutab[k, c, i + 1])
 
 
 def area_table_index(height_m, side_m):

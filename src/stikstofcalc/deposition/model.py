@@ -22,6 +22,7 @@ from importlib import resources
 
 import numpy as np
 
+from stikstofcalc import compiled
 from stikstofcalc.caches import cached
 from stikstofcalc.errors import DataError
 
@@ -212,12 +213,12 @@ def _pchip(xn, y, v):
 def base_table(m: Model, substance: int, h, hc, z0):
     """Grass table (n, 30, 36): linear in log z0, monotone cubic in hc**p and log h.
 
-    Compiled (``_tables_nb``) when numba is there, else :func:`_base_table_numpy`.
+    Compiled (``_tables_nb``), or :func:`_base_table_numpy` on the numpy path
+    (:mod:`stikstofcalc.compiled`).
     """
-    try:
-        from stikstofcalc.deposition._tables_nb import base_tables
-    except ImportError:  # pragma: no cover - numba is a dependency
+    if not compiled.enabled():
         return _base_table_numpy(m, substance, h, hc, z0)
+    from stikstofcalc.deposition._tables_nb import base_tables  # loads numba: not at import
     lh, qh = np.log(m.H), m.HC ** HEAT_EXPONENT
     vh, vq = np.log(h), hc ** HEAT_EXPONENT
     _, sh = _stencil(lh, vh)

@@ -36,7 +36,9 @@ from importlib import resources
 
 import numpy as np
 
+from stikstofcalc import compiled
 from stikstofcalc.caches import cached
+from stikstofcalc.compiled import njit, prange
 from stikstofcalc.errors import DataError
 
 TERRAIN_FILE = "z0_250m.npz"
@@ -55,12 +57,6 @@ ATTRIBUTION = ("Roughness map z0_jr_250_lgn7 (RIVM, OPS), derived from LGN7 (Haz
                "Wageningen Environmental Research, 4TU.ResearchData, "
                "doi 10.4121/e2971c99-f4f2-4786-b7ba-2d16a24bcd83), CC BY-SA 4.0")
 
-try:
-    from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
 
 
 @dataclass(frozen=True)
@@ -149,9 +145,9 @@ def disk_lnz0_range(x, y, extra_m, radii_m):
     hi_u = np.empty_like(lo_u)
     rows_u = uniq[:, 0].astype(np.int64)
     cols_u = uniq[:, 1].astype(np.int64)
-    if HAVE_NUMBA:
+    if compiled.enabled():
         _disk_range_nb(g.lnz0, rows_u, cols_u, np.ascontiguousarray(lim), dist, dr, dc, lo_u, hi_u)
-    else:  # pragma: no cover
+    else:
         for u in range(uniq.shape[0]):
             v = g.lnz0[np.clip(rows_u[u] + dr, 0, nr - 1), np.clip(cols_u[u] + dc, 0, nc - 1)]
             n_in = np.maximum(np.searchsorted(dist, lim[u], side="right"), 1)
@@ -162,35 +158,34 @@ def disk_lnz0_range(x, y, extra_m, radii_m):
     return out_lo, out_hi
 
 
-if HAVE_NUMBA:
 
-    @njit(cache=True, parallel=True)
-    def _disk_range_nb(lnz0, rows, cols, lim, dist, dr, dc, out_lo, out_hi):
-        nr, nc = lnz0.shape
-        nrad = lim.shape[1]
-        for u in prange(rows.shape[0]):
-            lo = np.inf
-            hi = -np.inf
-            j = 0
-            for t in range(dist.shape[0]):
-                if t > 0:
-                    while j < nrad and dist[t] > lim[u, j]:
-                        out_lo[u, j] = lo
-                        out_hi[u, j] = hi
-                        j += 1
-                    if j == nrad:
-                        break
-                r = rows[u] + dr[t]
-                c = cols[u] + dc[t]
-                r = 0 if r < 0 else (nr - 1 if r > nr - 1 else r)
-                c = 0 if c < 0 else (nc - 1 if c > nc - 1 else c)
-                v = lnz0[r, c]
-                lo = v if v < lo else lo
-                hi = v if v > hi else hi
-            while j < nrad:
-                out_lo[u, j] = lo
-                out_hi[u, j] = hi
-                j += 1
+@njit(cache=True, parallel=True)
+def _disk_range_nb(lnz0, rows, cols, lim, dist, dr, dc, out_lo, out_hi):
+    nr, nc = lnz0.shape
+    nrad = lim.shape[1]
+    for u in prange(rows.shape[0]):
+        lo = np.inf
+        hi = -np.inf
+        j = 0
+        for t in range(dist.shape[0]):
+            if t > 0:
+                while j < nrad and dist[t] > lim[u, j]:
+                    out_lo[u, j] = lo
+                    out_hi[u, j] = hi
+                    j += 1
+                if j == nrad:
+                    break
+            r = rows[u] + dr[t]
+            c = cols[u] + dc[t]
+            r = 0 if r < 0 else (nr - 1 if r > nr - 1 else r)
+            c = 0 if c < 0 else (nc - 1 if c > nc - 1 else c)
+            v = lnz0[r, c]
+            lo = v if v < lo else lo
+            hi = v if v > hi else hi
+        while j < nrad:
+            out_lo[u, j] = lo
+            out_hi[u, j] = hi
+            j += 1
 
 
 def cell_z0(x, y) -> np.ndarray:
@@ -244,61 +239,60 @@ def trajectory_numpy(xs, ys, xr, yr):
     return g.lnz0[r, c].mean(-1), g.water[r, c].mean(-1)
 
 
-if HAVE_NUMBA:
 
-    @njit(cache=True, inline="always")
-    def _cell(lnz0, water, x_ul, y_ul, inv_cell, x, y):
-        nr, nc = lnz0.shape
-        c = math.floor((x - x_ul) * inv_cell)
-        r = math.floor((y_ul - y) * inv_cell)
-        c = 0 if c < 0 else (nc - 1 if c > nc - 1 else c)
-        r = 0 if r < 0 else (nr - 1 if r > nr - 1 else r)
-        return lnz0[r, c], water[r, c]
+@njit(cache=True, inline="always")
+def _cell(lnz0, water, x_ul, y_ul, inv_cell, x, y):
+    nr, nc = lnz0.shape
+    c = math.floor((x - x_ul) * inv_cell)
+    r = math.floor((y_ul - y) * inv_cell)
+    c = 0 if c < 0 else (nc - 1 if c > nc - 1 else c)
+    r = 0 if r < 0 else (nr - 1 if r > nr - 1 else r)
+    return lnz0[r, c], water[r, c]
 
-    @njit(cache=True, parallel=True)
-    def _trajectory_nb(lnz0, water, x_ul, y_ul, inv_cell, xs, ys, xr, yr, out_z, out_w):
-        n = xs.shape[0]
-        npt = 21
-        for k in prange(n):
-            sz = 0.0
-            sw = 0.0
-            for i in range(npt):
-                f = i / (npt - 1.0)
-                a, b = _cell(lnz0, water, x_ul, y_ul, inv_cell, xr[k] + (xs[k] - xr[k]) * f,
-                             yr[k] + (ys[k] - yr[k]) * f)
-                sz += a
-                sw += b
-            out_z[k] = sz / npt
-            out_w[k] = sw / npt
+@njit(cache=True, parallel=True)
+def _trajectory_nb(lnz0, water, x_ul, y_ul, inv_cell, xs, ys, xr, yr, out_z, out_w):
+    n = xs.shape[0]
+    npt = 21
+    for k in prange(n):
+        sz = 0.0
+        sw = 0.0
+        for i in range(npt):
+            f = i / (npt - 1.0)
+            a, b = _cell(lnz0, water, x_ul, y_ul, inv_cell, xr[k] + (xs[k] - xr[k]) * f,
+                         yr[k] + (ys[k] - yr[k]) * f)
+            sz += a
+            sw += b
+        out_z[k] = sz / npt
+        out_w[k] = sw / npt
 
-    @njit(cache=True, parallel=True)
-    def _node_terrain_nb(lnz0, water, x_ul, y_ul, inv_cell, xs, ys, dist, sinb, cosb,
-                         out_z, out_w):
-        n = xs.shape[0]
-        nr = dist.shape[0]
-        nb = sinb.shape[0]
-        npt = 21
-        for k in prange(n):
-            for i in range(nr):
-                for j in range(nb):
-                    xr = xs[k] + dist[i] * sinb[j]
-                    yr = ys[k] + dist[i] * cosb[j]
-                    sz = 0.0
-                    sw = 0.0
-                    for p in range(npt):
-                        f = p / (npt - 1.0)
-                        a, b = _cell(lnz0, water, x_ul, y_ul, inv_cell, xr + (xs[k] - xr) * f,
-                                     yr + (ys[k] - yr) * f)
-                        sz += a
-                        sw += b
-                    out_z[k, i, j] = sz / npt
-                    out_w[k, i, j] = sw / npt
+@njit(cache=True, parallel=True)
+def _node_terrain_nb(lnz0, water, x_ul, y_ul, inv_cell, xs, ys, dist, sinb, cosb,
+                     out_z, out_w):
+    n = xs.shape[0]
+    nr = dist.shape[0]
+    nb = sinb.shape[0]
+    npt = 21
+    for k in prange(n):
+        for i in range(nr):
+            for j in range(nb):
+                xr = xs[k] + dist[i] * sinb[j]
+                yr = ys[k] + dist[i] * cosb[j]
+                sz = 0.0
+                sw = 0.0
+                for p in range(npt):
+                    f = p / (npt - 1.0)
+                    a, b = _cell(lnz0, water, x_ul, y_ul, inv_cell, xr + (xs[k] - xr) * f,
+                                 yr + (ys[k] - yr) * f)
+                    sz += a
+                    sw += b
+                out_z[k, i, j] = sz / npt
+                out_w[k, i, j] = sw / npt
 
 
 def trajectory(xs, ys, xr, yr):
     """Mean ln z0 [ln m] and water share [0-1] over the 21 trajectory points of each pair
     (compiled; equal to :func:`trajectory_numpy`)."""
-    if not HAVE_NUMBA:  # pragma: no cover
+    if not compiled.enabled():
         return trajectory_numpy(xs, ys, xr, yr)
     g = load_grid()
     xs, ys, xr, yr = (np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in
@@ -318,7 +312,7 @@ def node_terrain(xs, ys, dist_m, bearings_deg):
     d = np.ascontiguousarray(dist_m, dtype=np.float64)
     b = np.radians(np.asarray(bearings_deg, float))
     n = xs.shape[0]
-    if not HAVE_NUMBA:  # pragma: no cover
+    if not compiled.enabled():
         xr = xs[:, None, None] + d[None, :, None] * np.sin(b)[None, None, :]
         yr = ys[:, None, None] + d[None, :, None] * np.cos(b)[None, None, :]
         return trajectory_numpy(xs[:, None, None], ys[:, None, None], xr, yr)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from stikstofcalc import compiled
 from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt, points_in_polygon
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
 
@@ -121,12 +122,10 @@ def _in_outline_kernel():
     counts as inside under either boundary rule, so the result equals
     :func:`_in_netherlands_numpy` (tested).
     """
+    if not compiled.enabled():
+        return None
     if not _IN_OUTLINE:
-        try:
-            from numba import njit
-        except ImportError:  # pragma: no cover - numba is a dependency
-            _IN_OUTLINE.append(None)
-            return None
+        from stikstofcalc.compiled import njit  # loads numba: not at import
 
         @njit(cache=True)
         def kernel(x, y, ax, ay, bx, by, tol, out):

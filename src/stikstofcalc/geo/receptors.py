@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc import compiled
 from stikstofcalc.caches import cached, register
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
@@ -115,7 +116,7 @@ def distance_to_sources(x, y, source_x, source_y, source_x_end=None, source_y_en
     -----
     Compiled with numba (one pass, no pair blocks) when the end points are finite; the
     numpy reference :func:`_distance_numpy` otherwise. Both give the same numbers
-    (``tests/test_receptors_fast.py``).
+    (``tests/geo/test_receptors_fast.py``).
     """
     x, y = np.asarray(x, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
     sx, sy, ex, ey = _sources(source_x, source_y, source_x_end, source_y_end)
@@ -401,16 +402,16 @@ _pair_distance2_nb = None  # the compiled _pair_distance2, set by _kernels() bef
 
 
 def _kernels():
-    """(nearest, select): the compiled kernels, or None without numba (compiled lazily, cached)."""
+    """(nearest, select): the compiled kernels (compiled lazily, cached), or None on the
+    numpy path (:mod:`stikstofcalc.compiled`)."""
+    if not compiled.enabled():
+        return None
     if not _KERNELS:
-        try:
-            from numba import njit
-        except ImportError:  # pragma: no cover - numba is a dependency
-            _KERNELS.append(None)
-        else:
-            pair = njit(cache=True, inline="always")(_pair_distance2)
-            globals()["_pair_distance2_nb"] = pair
-            _KERNELS.append((njit(cache=True)(_nearest), njit(cache=True)(_select)))
+        from stikstofcalc.compiled import njit  # loads numba: not at import
+
+        pair = njit(cache=True, inline="always")(_pair_distance2)
+        globals()["_pair_distance2_nb"] = pair
+        _KERNELS.append((njit(cache=True)(_nearest), njit(cache=True)(_select)))
     return _KERNELS[0]
 
 

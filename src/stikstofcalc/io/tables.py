@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc import compiled
 from stikstofcalc.errors import InputError, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
 from stikstofcalc.io.excel import cells
@@ -279,7 +280,6 @@ def _write_xlsx(df, fh, notes, provenance=None):
 def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terrain=None) -> dict:
     """What produced a deposition output: package and model data versions, inputs, settings."""
     from stikstofcalc._version import __version__
-    from stikstofcalc.deposition.fast import HAVE_NUMBA
     from stikstofcalc.deposition.model import model_info
 
     return {
@@ -287,7 +287,7 @@ def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terra
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),
         "model": model_info(),
-        "engine_path": "numba (fast)" if HAVE_NUMBA else "numpy (reference)",
+        "engine_path": compiled.path_name(),
         "terrain": terrain,
         "cutoff_m": cutoff_m,
         "allow_extrapolation": allow_extrapolation,

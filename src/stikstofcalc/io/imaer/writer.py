@@ -19,7 +19,7 @@ Every source carries its total emission in kg/yr (NH3, NOX), as the file states
 it; AERIUS recomputes Standard machinery and roads from the activity data itself.
 Rows without emission and without activity (electric machinery, gasless heating)
 are left out and counted in :attr:`ExportedFile.skipped`. Element order follows the
-sequences of IMAER 6.0's XSD (checked in ``tests/test_imaer_writer.py``).
+sequences of IMAER 6.0's XSD (checked in ``tests/io/test_imaer_writer.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,286 @@
+"""Batch library: Excel == TOML, invoer round trip, cell rules, error locations, counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from stikstofcalc.batch import run as batch
+from stikstofcalc.assessment.core import assess_project
+from stikstofcalc.io.excel.reader import NO_CACHED_VALUE, read_book
+from stikstofcalc.io.excel.results import write_results
+from stikstofcalc.io.excel.schema import PROJECTEN, Column
+from stikstofcalc.io.excel.template import write_template
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("batch")
+    tpl = tmp / "zaken.xlsx"
+    write_template(tpl)
+    digest = hashlib.sha256(tpl.read_bytes()).hexdigest()
+    res = batch.run_batch(tpl)
+    out = write_results(res, tmp / "resultaten.xlsx")
+    return tpl, digest, res, out
+
+
+def test_template_examples_equal_toml(run):
+    """The two example rows are the TOML examples: identical results (Excel == TOML)."""
+    _, _, res, _ = run
+    assert res.counts["read"] == 2 and res.counts["valid"] == 2 and res.counts["errors"] == 0
+    for toml, case in (("dorp_kleine_uitbreiding.toml", "Dorpsrand Oost (24 woningen)"),
+                       ("utiliteit_distributiecentrum.toml", "Distributiecentrum Harselaar-Zuid")):
+        a = assess_project(EXAMPLES / toml, measures=False)
+        got = res.results[res.results["case"] == case]
+        assert list(got["year"]) == [r["year"] for r in a.results]
+        assert list(got["max_deposition"]) == [r["max_deposition"] for r in a.results]
+        assert list(got["n_hexagons_above"]) == [r["n_hexagons_above"] for r in a.results]
+        assert list(got["receptor_id"]) == [r["receptor_id"] for r in a.results]
+
+
+def test_input_unchanged_and_output_refused(run, tmp_path):
+    tpl, digest, res, out = run
+    assert hashlib.sha256(tpl.read_bytes()).hexdigest() == digest
+    with pytest.raises(batch.InputError, match="bestaat al"):
+        write_results(res, out)
+    with pytest.raises(batch.InputError, match="invoerbestand"):
+        write_results(res, tpl, overwrite=True)
+
+
+def test_results_workbook_layout(run):
+    _, _, res, out = run
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames[:5] == ["resultaten", "bronnen", "fouten", "invoer", "invoer_onderdelen"]
+    assert "herkomst" in wb.sheetnames
+    ws = wb["resultaten"]
+    assert ws.freeze_panes == "B3" and ws.conditional_formatting
+    keys = [c.value for c in ws[2]]
+    assert keys[:4] == ["case", "phase", "year", "verdict"]
+    j = keys.index("max_deposition") + 1
+    assert ws.cell(3, j).number_format == "0.000000"
+    assert len(list(ws.iter_rows(min_row=3))) == len(res.results)
+    herk = {r[0]: r[1] for r in wb["herkomst"].iter_rows(min_row=2, values_only=True)}
+    assert herk["kengetallen.edition"] and herk["input_sha256"] and "OPS" in herk["model"]
+    assert len(list(wb["bronnen"].iter_rows(min_row=3))) == len(res.sources)
+
+
+def test_rerun_invoer_gives_identical_results(run):
+    _, _, res, out = run
+    again = batch.run_batch(out)
+    pd.testing.assert_frame_equal(again.results.drop(columns="notes"), res.results.drop(columns="notes"))
+    assert again.counts["read"] == res.counts["read"]
+
+
+# ---------------------------------------------------------------- cell rules
+
+
+Q = Column("q", "q (m)", "quantity", "m")
+N = Column("n", "n", "count")
+D = Column("d", "d", "date")
+
+
+@pytest.mark.parametrize("raw, col, expected", [
+    (None, Q, batch._ABSENT), ("  ", Q, batch._ABSENT), (12, Q, 12), ("1,2 km", Q, "1,2 km"),
+    (24.0, N, 24), ("24", N, 24), ("24,0", N, 24), (24.5, N, 24.5),
+    (dt.datetime(2027, 3, 1), D, dt.date(2027, 3, 1)), ("15-3-2027", D, dt.date(2027, 3, 15)),
+    ("3-2027", D, "2027-03"), ("2027-03", D, "2027-03"), (12.0, Column("i", "i", "id"), "12"),
+])
+def test_cell_rules(raw, col, expected):
+    assert batch.cell_value(raw, col) == expected
+
+
+@pytest.mark.parametrize("raw, col", [
+    (dt.datetime(2027, 1, 2), Q), ("24,5", N), ("2.500", N), (NO_CACHED_VALUE, Q), (True, N),
+    (5, D), ("31-2-2027", D), (float("inf"), Q),
+])
+def test_cell_errors(raw, col):
+    with pytest.raises(batch.CellError):
+        batch.cell_value(raw, col)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _book(tmp_path, projecten, **detail):
+    from stikstofcalc.io.excel.schema import SHEET_BY_NAME
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in {"projecten": projecten, **detail}.items():
+        sheet = SHEET_BY_NAME[name]
+        ws = wb.create_sheet(name)
+        ws.append([c.label for c in sheet.columns])
+        ws.append(sheet.keys)
+        for r in rows:
+            ws.append([r.get(k) for k in sheet.keys])
+    path = tmp_path / "in.xlsx"
+    wb.save(path)
+    return path
+
+
+BASE = {"case_id": "A", "location.x": 201500, "location.y": 455200, "construction.start": "2027-03",
+        "construction.duration": "10 maanden", "component.type": "grondgebonden_woningen",
+        "component.count": 16, "component.home_type": "tussen_hoek", "route.road_type": "stad_normaal",
+        "route.length": "0,9 km", "route.bearing": 200}
+
+
+def test_errors_name_sheet_row_and_column(tmp_path):
+    rows = [BASE, {**BASE, "case_id": "B", "component.count": "veel"},
+            {**BASE, "case_id": "C", "route.length": "2.500"}, {**BASE, "case_id": "A"},
+            {**BASE, "case_id": None, "description": "geen id"}]
+    path = _book(tmp_path, rows, onderdelen=[{"case_id": "B", "type": "sloop", "floor_area": "-3 m2"},
+                                             {"case_id": "X", "type": "sloop"}])
+    v = batch.validate_book(read_book(path))
+    p = pd.DataFrame(v.problems)
+    assert v.n_read == 5 and len(v.cases) + len(v.invalid) == v.n_read and len(v.cases) == 0
+    b = p[p["zaak"] == "B"]
+    assert {(r.blad, r.rij, r.sleutel) for r in b.itertuples()} >= {
+        ("projecten", 4, "component.count"), ("onderdelen", 3, "floor_area")}
+    c = p[p["zaak"] == "C"].iloc[0]
+    assert (c["rij"], c["sleutel"], c["waarde"]) == (5, "route.length", "2.500")
+    assert set(p.loc[p["zaak"] == "A", "rij"]) == {3, 6}
+    assert ((p["blad"] == "onderdelen") & (p["rij"] == 4)).any()  # orphan row X
+    assert ((p["rij"] == 7) & (p["sleutel"] == "case_id")).any()
+
+
+def test_machines_and_outline_map_onto_project(tmp_path):
+    path = _book(tmp_path, [BASE],
+                 werktuigen=[{"case_id": "A", "component": 1, "category": "AUB_D", "fuel": "1000 L",
+                              "hours": 100},
+                             {"case_id": "A", "component": 3, "category": "AUB_D", "hours": 10}],
+                 terrein=[{"case_id": "A", "x": 201400, "y": 455100}, {"case_id": "A", "x": 201600, "y": 455100},
+                          {"case_id": "A", "x": 201600, "y": 455300}])
+    v = batch.validate_book(read_book(path))
+    assert [p["sleutel"] for p in v.problems] == ["component"]
+    path = _book(tmp_path, [BASE],
+                 werktuigen=[{"case_id": "A", "category": "AUB_D", "fuel": "1000 L", "hours": 100}],
+                 terrein=[{"case_id": "A", "x": 201400, "y": 455100}, {"case_id": "A", "x": 201600, "y": 455100},
+                          {"case_id": "A", "x": 201600, "y": 455300}])
+    v = batch.validate_book(read_book(path))
+    assert not v.problems, v.problems
+    proj = v.cases[0].project
+    assert proj.components[0].machines[0].fuel_l == 1000.0
+    assert len(proj.location.outline) == 3
+
+
+def test_own_receptors_on_the_receptoren_sheet(tmp_path):
+    """Rows on `receptoren` are the case's own receptors (any row crashed the batch with a
+    TypeError); the result equals calc with the same receptors as a file."""
+    rec = [{"case_id": "A", "x": 201900, "y": 455600, "kdw": 1000, "background_deposition": 1200},
+           {"case_id": "A", "x": 203000, "y": 456000, "kdw": 700, "background_deposition": 1500}]
+    path = _book(tmp_path, [BASE, {**BASE, "case_id": "B"}], receptoren=rec)
+    res = batch.run_batch(path, jobs=1)
+    assert not len(res.problems), res.problems
+    r = res.results
+    a, b = r[r["case"] == "A"], r[r["case"] == "B"]
+    assert set(zip(a["x"], a["y"])) <= {(201900.0, 455600.0), (203000.0, 456000.0)}
+    assert not set(zip(b["x"], b["y"])) & {(201900.0, 455600.0), (203000.0, 456000.0)}
+    assert (a["max_deposition"] > 0).all()
+    csv = tmp_path / "rec.csv"
+    pd.DataFrame([{k: v for k, v in x.items() if k != "case_id"} for x in rec]).to_csv(csv, index=False)
+    proj = batch.validate_book(read_book(path)).cases[0].project
+    ref = assess_project(proj, receptors=csv, measures=False).to_dict()["results"]
+    assert sorted(a["max_deposition"]) == pytest.approx(sorted(x["max_deposition"] for x in ref), rel=1e-9)
+
+
+def test_missing_and_empty_sheets(tmp_path):
+    wb = openpyxl.Workbook()
+    wb.active.title = "iets anders"
+    wb.create_sheet("projecten")
+    path = tmp_path / "leeg.xlsx"
+    wb.save(path)
+    v = batch.validate_book(read_book(path))
+    assert v.n_read == 0 and v.problems
+    wb.remove(wb["projecten"])
+    wb.save(path)
+    v = batch.validate_book(read_book(path))
+    assert any("ontbreekt" in p["melding"] for p in v.problems)
+
+
+def test_csv_semicolon_dutch(tmp_path):
+    keys = ["case_id", "location.x", "location.y", "construction.start", "construction.duration",
+            "component.type", "component.count", "component.home_type", "route.road_type", "route.length",
+            "route.bearing", "opmerking"]
+    vals = ["A", "201500", "455200", "1-3-2027", "10 maanden", "grondgebonden_woningen", "16",
+            "tussen_hoek", "stad_normaal", "0,9 km", "200", "eigen kolom"]
+    path = tmp_path / "z.csv"
+    path.write_text(";".join(keys) + "\n" + ";".join(vals) + "\n", encoding="utf-8-sig")
+    v = batch.validate_book(read_book(path))
+    assert len(v.cases) == 1 and [p["niveau"] for p in v.problems] == ["waarschuwing"]
+    p = v.cases[0].project
+    assert p.construction.start == dt.date(2027, 3, 1) and p.routes[0].length_m == 900.0
+
+
+def test_formula_without_cached_value(tmp_path):
+    path = _book(tmp_path, [{**BASE, "component.count": "=10+6"}])
+    v = batch.validate_book(read_book(path))
+    assert len(v.invalid) == 1
+    assert v.problems[0]["sleutel"] == "component.count" and "formule" in v.problems[0]["melding"]
+
+
+def test_label_only_header(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "projecten"
+    ws.append([PROJECTEN.column(k).label for k in BASE])
+    ws.append(list(BASE.values()))
+    path = tmp_path / "labels.xlsx"
+    wb.save(path)
+    v = batch.validate_book(read_book(path))
+    assert len(v.cases) == 1 and not v.problems
+
+
+def test_half_a_location_is_reported_not_a_crash(tmp_path):
+    """x filled, y empty (with a route by length and bearing): "location incomplete" in fouten,
+    not an internal TypeError in the route builder."""
+    from stikstofcalc.errors import InputError
+    from stikstofcalc.emissions.project import parse_project
+
+    doc = {"name": "half", "location": {"x": 201500},
+           "construction": {"start": "2027-03", "duration": "10 maanden"},
+           "components": [{"type": "grondgebonden_woningen", "count": 16, "home_type": "tussen_hoek"}],
+           "routes": [{"road_type": "stad_normaal", "length": "0,9 km", "bearing": 200}]}
+    with pytest.raises(InputError) as exc:
+        parse_project(doc)
+    assert "onvolledig" in str(exc.value) and "TypeError" not in str(exc.value)
+    path = _book(tmp_path, [{**BASE, "location.y": None}])
+    v = batch.validate_book(read_book(path))
+    assert not v.cases and len(v.invalid) == 1
+    (p,) = v.problems
+    assert (p["veld"], p["melding"], p["rij"]) == ("location", "onvolledig", 3)
+    assert "interne fout" not in p["melding"]
+
+
+def test_streamed_sheets_keep_every_value(run, tmp_path):
+    """``resultaten`` and ``bronnen`` are written as XML directly (excel.stream): every
+    number exactly (shortest round trip), text escaped, formats per column, empty cells."""
+    import dataclasses
+
+    _, _, res, _ = run
+    src = res.sources.copy()
+    src.loc[0, "notes"] = "a < b & c > d \x01 =SUM(A1)"
+    src.loc[1, "label"] = "  spaties  "
+    src.loc[0, "nox_kg_per_yr"] = float("nan")
+    src.loc[1, "nox_kg_per_yr"] = 0.1 + 0.2
+    out = write_results(dataclasses.replace(res, sources=src), tmp_path / "s.xlsx")
+    ws = openpyxl.load_workbook(out)["bronnen"]
+    keys = [c.value for c in ws[2]]
+    rows = list(ws.iter_rows(min_row=3))
+    assert len(rows) == len(src)
+    assert rows[0][keys.index("notes")].value == "a < b & c > d \\x01 =SUM(A1)"
+    assert rows[1][keys.index("label")].value == "  spaties  "
+    assert rows[0][keys.index("nox_kg_per_yr")].value is None
+    assert rows[1][keys.index("nox_kg_per_yr")].value == 0.1 + 0.2
+    assert rows[1][keys.index("nox_kg_per_yr")].number_format == "#,##0.000"
+    assert rows[2][keys.index("case")].value == src["case"].iloc[2]
+    for k in ("height_m", "fuel_l", "year"):
+        got = [r[keys.index(k)].value for r in rows[2:]]
+        assert got == src[k].iloc[2:].tolist()
+    assert rows[2][keys.index("uses_estimate")].value in ("ja", "nee")
