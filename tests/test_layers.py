@@ -54,6 +54,24 @@ def test_checker_finds_a_private_attribute(tmp_path, graph):
     assert sorted(e.names[0] for e in g.attributes) == ["_hidden", "_other"]
 
 
+def test_imports_sit_at_the_top_but_where_the_lazy_rule_allows(graph):
+    """An internal import inside a function only in the CLI, the batch runner, or of a
+    compiled kernel or an optional extra (``import_graph.LAZY_IMPORTERS`` / ``LAZY_TARGETS``)."""
+    mod, g = graph
+    found = [f"{e.src}:{e.line} imports {e.dst}" for e in mod.misplaced_lazy_imports(g)]
+    assert found == []
+
+
+def test_checker_finds_a_misplaced_lazy_import(graph):
+    mod, _ = graph
+    edges = [mod.Edge("stikstofcalc.assessment.core", "stikstofcalc.geo.receptors", 10, True),
+             mod.Edge("stikstofcalc.cli.calc", "stikstofcalc.assessment.core", 11, True),
+             mod.Edge("stikstofcalc.deposition.model", "stikstofcalc.deposition._tables_nb", 12, True),
+             mod.Edge("stikstofcalc.assessment.core", "stikstofcalc.geo.receptors", 13, False)]
+    g = mod.Graph(edges=edges)
+    assert [e.line for e in mod.misplaced_lazy_imports(g)] == [10]
+
+
 def test_every_module_has_a_layer(graph):
     mod, g = graph
     for name in g.modules:

@@ -220,6 +220,27 @@ def lazy_imports(g: Graph) -> list[Edge]:
     return [e for e in g.edges if e.in_function]
 
 
+#: Where an internal import may sit inside a function (everywhere else: at the top). Importers:
+#: the CLI's command modules (a command loads its stage when it runs: ``stikstofcalc --help``
+#: stays light) and the batch runner (its worker processes limit numba's and BLAS's threads
+#: before the engine loads). Targets: the compiled kernels (numba is loaded where a kernel
+#: runs, not on import) and the optional extras (matplotlib, dask, the PDF reader).
+LAZY_IMPORTERS = ("cli", "batch.run")
+LAZY_TARGETS = ("deposition._tables_nb", "assessment._search_nb", "compiled", "maps",
+                "capacity.distributed", "io.imaer.pdf", "cli")
+
+
+def _under(module: str, entries) -> bool:
+    name = module.removeprefix(PACKAGE).removeprefix(".")
+    return any(name == e or name.startswith(e + ".") for e in entries)
+
+
+def misplaced_lazy_imports(g: Graph) -> list[Edge]:
+    """Internal imports inside a function that the rule above does not allow."""
+    return [e for e in lazy_imports(g)
+            if not _under(e.src, LAZY_IMPORTERS) and not _under(e.dst, LAZY_TARGETS)]
+
+
 def report(g: Graph) -> str:
     lines = [f"{len(g.modules)} modules, {len(g.edges)} internal imports "
              f"({len(lazy_imports(g))} inside functions)"]
@@ -231,6 +252,9 @@ def report(g: Graph) -> str:
     lines += [f"  {e.src}:{e.line} takes {', '.join(e.names)} from {e.dst}" for e in priv]
     lines.append(f"private attributes of other modules used: {len(g.attributes)}")
     lines += [f"  {e.src}:{e.line} uses {e.dst}.{e.names[0]}" for e in g.attributes]
+    lazy = misplaced_lazy_imports(g)
+    lines.append(f"imports inside functions outside the lazy-import rule: {len(lazy)}")
+    lines += [f"  {e.src}:{e.line} imports {e.dst}" for e in lazy]
     up = upward_imports(g)
     lines.append(f"imports from a higher layer: {len(up)}")
     lines += [f"  {e.src}:{e.line} ({LAYERS[layer_of(e.src)][0]}) imports {e.dst} "
@@ -241,4 +265,5 @@ def report(g: Graph) -> str:
 if __name__ == "__main__":
     graph = build()
     print(report(graph))
-    sys.exit(1 if cycles(graph) or private_imports(graph) or graph.attributes or upward_imports(graph) else 0)
+    sys.exit(1 if cycles(graph) or private_imports(graph) or graph.attributes or upward_imports(graph)
+             or misplaced_lazy_imports(graph) else 0)

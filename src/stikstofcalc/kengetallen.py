@@ -33,6 +33,8 @@ from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
 from stikstofcalc.units import dimension_nl, unit_nl, ureg
+from stikstofcalc.io.atomic import AtomicGroup
+from stikstofcalc.limits import check_xlsx
 
 STATUSES = ("verified", "reported", "estimate")
 """Statuses of shipped rows, strongest first."""
@@ -593,8 +595,6 @@ def _read_override_file(path, data, problems):
         return []
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
-            from stikstofcalc.limits import check_xlsx
-
             check_xlsx(BytesIO(data), file=path)  # decompression bombs: refused before unpacking
             sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
             return [(name, frame) for name, frame in sheets.items()
@@ -720,8 +720,6 @@ def validate_folder(folder) -> Kengetallen:
 
 def export(kg: Kengetallen, directory) -> list[Path]:
     """Write every table (as loaded, overrides applied) and sources.csv to ``directory``."""
-    from stikstofcalc.io.atomic import AtomicGroup
-
     directory = Path(directory)
     with AtomicGroup() as group:  # all tables or none (no half export)
         for name, frame in kg.tables.items():

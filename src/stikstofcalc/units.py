@@ -11,6 +11,7 @@ import re
 
 import pint
 from stikstofcalc.caches import register
+from stikstofcalc.errors import UnitError
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 """The single unit registry of stikstofcalc. Never create another one."""
@@ -74,8 +75,6 @@ def parse_quantity(text: str, *, field: str = "value"):
     ``"10.000 L"`` is refused as ambiguous rather than silently read as 10 L.
     Raises :class:`stikstofcalc.errors.UnitError` naming ``field``.
     """
-    from stikstofcalc.errors import UnitError
-
     raw = str(text).strip()
     match = re.match(r"^\s*([+-]?[\d.,]+(?:[eE][+-]?\d+)?)\s*(.*)$", raw)
     try:
@@ -143,8 +142,6 @@ def to_magnitude(value, unit: str, *, field: str = "value") -> float:
 
 def _convert(value, unit, field) -> float:
     """:func:`to_magnitude` without the memo."""
-    from stikstofcalc.errors import UnitError
-
     given = value
     if isinstance(value, str):
         value = parse_quantity(value, field=field)

@@ -38,10 +38,20 @@ from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
 from stikstofcalc.errors import InputError
-from stikstofcalc.geo.receptors import distance_to_sources
+from stikstofcalc.geo.receptors import (collapse_receptors, default_receptor_arrays,
+    distance_to_sources, read_receptor_file, wgs84_to_rd)
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
     build_templates, characteristics_table, check_site, machinery_heat_choice, other_machinery_heat,
     row_keys)
+from stikstofcalc.deposition import model as _model, terrain as _terrain
+from stikstofcalc.deposition.terrain import terrain_info
+from stikstofcalc.deposition.fast import cache_store, terrain_reference
+from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
+from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums, load_natura2000
+from stikstofcalc.emissions import inventory
+from stikstofcalc.deposition.model import load_model
+from stikstofcalc.emissions.sources import segment_distance
+from stikstofcalc._version import __version__
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
 #: approximate distance -> ring mapping) [-].
@@ -236,8 +246,6 @@ def envelope_many(templates_list, *, landuse: int = 1) -> list:
     so each envelope is the one :func:`envelope` gives for its templates alone; the
     batch's lock step asks for the envelopes of a whole chunk at once.
     """
-    from stikstofcalc.deposition import model as _model
-
     m = _model.load_model()
     els = [tp.elementary for tp in templates_list]
     cols = [np.concatenate(c) if c else np.zeros(0) for c in zip(*(
@@ -353,7 +361,6 @@ def terrain_phrase() -> str:
     provenance has it in full)."""
     if engine_terrain() == "uniform":
         return "Terrein: uniform (z0 van de bronnen)."
-    from stikstofcalc.deposition.terrain import terrain_info
 
     info = terrain_info()
     return (f"Terrein: ruwheidskaart {info['map']} (RIVM/OPS, uit LGN7, {info['licence']}) bij de bron, "
@@ -371,8 +378,6 @@ def _map_bound_kept(m, s, cols, geo):
     """:func:`_source_tables_map_bound`, its rows kept while a
     :func:`~stikstofcalc.deposition.fast.table_cache` is open (each row depends only on its
     own source: the same numbers; capacity asks for the same moved sources several times)."""
-    from stikstofcalc.deposition.fast import cache_store
-
     store = cache_store(("map_bound", s))
     if store is None:
         return _source_tables_map_bound(m, s, *cols, *geo)
@@ -429,10 +434,6 @@ def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_e
     g : ndarray, shape (n, knots, 30)
         The receptor-surface function G at its z0 knots (``TA_Z``).
     """
-    from stikstofcalc.deposition import model as _model
-    from stikstofcalc.deposition import terrain as _terrain
-    from stikstofcalc.deposition.fast import terrain_reference
-
     tm = _model.load_terrain_model()
     h = np.asarray(height_m, float)
     hc = np.asarray(heat_mw, float)
@@ -516,8 +517,6 @@ def _source_tables(m, s, height_m, heat_mw, spread_m, x, y, landuse):
     (height, heat, spread) come from :func:`_kernel_part` per distinct triple, only the
     regional and land-use parts (the position) are computed per call.
     """
-    from stikstofcalc.deposition import model as _model
-
     G = _model.POSITION_GRID_M
     h = np.asarray(height_m, float)
     hc = np.asarray(heat_mw, float)
@@ -658,9 +657,6 @@ def _receptor_knots(x, y, n_knots):
     """Lower receptor-surface knot of the z0 each hexagon centre gets from the map
     (as the engine derives it for receptors without ``z0_m``), int64 (n,), and the
     land-use classes present there, bool (n, 9)."""
-    from stikstofcalc.deposition import model as _model
-    from stikstofcalc.deposition import terrain as _terrain
-
     tm = _model.load_terrain_model()
     rec = ReceptorArrays(x=np.asarray(x, float), y=np.asarray(y, float))
     z0r, frac = _terrain.receptor_surface_resolved(rec, "map", "hexagon")
@@ -1000,9 +996,6 @@ class Assessment:
 
 def to_rd(project):
     """A project with RD coordinates (WGS84 location converted, routes rebuilt)."""
-    from stikstofcalc.emissions.project import parse_project
-    from stikstofcalc.geo.receptors import wgs84_to_rd
-
     loc = project.location
     if loc.x is not None or loc.lat is None:
         return project
@@ -1018,9 +1011,6 @@ def receptor_set(templates, receptors, margin):
 
     The default set comes as a dict of column arrays, the user's as a DataFrame (both
     have ``receptor_id``, ``x``, ``y``, ``n2k_number``, ``area_name``, ``relevant``)."""
-    from stikstofcalc.geo.natura2000 import load_natura2000
-    from stikstofcalc.geo.receptors import collapse_receptors, default_receptor_arrays, read_receptor_file
-
     if receptors is None:  # columns as arrays (no DataFrame: 0.3 ms less per case)
         x, y, xe, ye = templates.source_points()
         rec = default_receptor_arrays(x, y, xe, ye)
@@ -1171,9 +1161,6 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
         answers them one by one, ``assessment_many`` many cases at once) and returns
         the Assessment.
     """
-    from stikstofcalc.emissions import inventory
-    from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
-
     if not isinstance(project, Project):
         project = read_project(project)
     reg = rules.get_regime(regime)
@@ -1220,8 +1207,6 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     the inventory's columns; ``keys`` gives every row's template key
     (:func:`stikstofcalc.emissions.sources.row_keys` or :func:`stikstofcalc.assessment.source_list.row_keys`).
     """
-    from stikstofcalc._version import __version__
-
     if templates is None:
         templates = build_templates([k for ks in keys.values() for k in ks])
     n_f = 2 * len(templates)
@@ -1309,8 +1294,6 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
 
 def _site_notes(project) -> list:
     """A note when the site point lies inside a Natura 2000 area (hexagon resolution)."""
-    from stikstofcalc.geo.natura2000 import load_natura2000
-
     n2k = load_natura2000()
     num = int(n2k.area_at(project.location.x, project.location.y))
     if num == 0:
@@ -1469,15 +1452,10 @@ def _measure_rows(search, scen, W, reg, rec, thr):
 @cached(maxsize=1)
 def _data_checksums() -> dict:
     """SHA-256 of the shipped Natura 2000 files (hashed once per process)."""
-    from stikstofcalc.geo.natura2000 import data_checksums
-
     return data_checksums()
 
 
 def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
-    from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION
-
     est = plan["provenance"].to_numpy(object)[info.uses_estimate] if info.uses_estimate.any() else []
     return {
         "package": "stikstofcalc", "version": version,
@@ -1671,8 +1649,6 @@ def element_distance(templates: Templates, x, y) -> np.ndarray:
         dy = np.maximum(np.abs(y[:, None] - e.y[sq]) - h, 0.0)
         best = np.minimum(best, np.hypot(dx, dy).min(axis=1))
     if seg.any():
-        from stikstofcalc.emissions.sources import segment_distance
-
         best = np.minimum(best, segment_distance(x, y, e.x[seg], e.y[seg], e.x_end[seg], e.y_end[seg]).min(axis=1))
     return best
 

@@ -31,6 +31,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from stikstofcalc.errors import StikstofError
+from stikstofcalc.emissions.construction import memoised
+from stikstofcalc.emissions.project import kengetallen_for
+from stikstofcalc.emissions import inventory
+from stikstofcalc.assessment.core import (EnvelopeRequest, assess_project_steps, envelope_many,
+    unit_deposition_many)
+from stikstofcalc.deposition.fast import table_cache
 
 
 @dataclass
@@ -49,9 +55,6 @@ def _key_figures(projects, kengetallen):
     The edition and override file a project names are loaded once per call (finding
     the default edition reads the data folder; an override file is read and hashed).
     """
-    from stikstofcalc.emissions.construction import memoised
-    from stikstofcalc.emissions.project import kengetallen_for
-
     wrappers, out, loaded = {}, [], {}
     for p in projects:
         kg = kengetallen if kengetallen is not None else loaded.get((p.edition, p.overrides))
@@ -76,8 +79,6 @@ def emission_tables(projects, kgs) -> list:
     project (or with duplicate case names) falls back to one call per project, so one
     bad case never costs the others theirs.
     """
-    from stikstofcalc.emissions import inventory
-
     out: list = [None] * len(projects)
     groups: dict = {}
     for i, (p, kg) in enumerate(zip(projects, kgs)):
@@ -144,8 +145,6 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
         In project order; a case that raised an input error carries it in ``error``
         (the others are unaffected); ``trace`` holds the traceback of an unexpected error.
     """
-    from stikstofcalc.assessment.core import assess_project_steps
-
     projects = list(projects)
     n = len(projects)
     regimes = list(regime) if isinstance(regime, (list, tuple)) else [regime] * n
@@ -165,7 +164,6 @@ def assess_many(projects, *, regime=None, receptors=None, kengetallen=None, meas
         out[i] = CaseOutcome(table, None)
         steps[i] = assess_project_steps(p, regime=reg, receptors=rec, measures=measures, kengetallen=kg,
                                         plan=table if is_rd else None, provenance=provenance)
-    from stikstofcalc.deposition.fast import table_cache
 
     with table_cache():  # a chunk's rounds of engine calls share the sources' kernel tables
         _drive_all(steps, out)
@@ -187,8 +185,6 @@ def _drive_all(steps: dict, out: list) -> None:
     :func:`~stikstofcalc.assessment.core.envelope_many` call. A case that raises is recorded
     in ``out`` and leaves the round; the others go on.
     """
-    from stikstofcalc.assessment.core import EnvelopeRequest, envelope_many, unit_deposition_many
-
     pending = {}
 
     def advance(i, value=None, first=False):

@@ -24,6 +24,15 @@ from stikstofcalc.assessment.sites import (candidate_offsets, project_templates,
                                            scenario_weights, translated_sources, unit_pairs)
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError
+from stikstofcalc.assessment.core import (KIND_LABEL, PHASE_LABEL, assess_project, receptor_set,
+    terrain_phrase, unit_deposition)
+from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
+from stikstofcalc.geo.receptors import HEXAGON_RADIUS_M, default_receptors
+from stikstofcalc.rules import format_deposition, get_regime
+from stikstofcalc.emissions.sources import in_netherlands
+from stikstofcalc.deposition.fast import table_cache
+from stikstofcalc.deposition.model import load_model
+from stikstofcalc._version import __version__
 
 #: A4 landscape [in] (297 x 210 mm): the page the maps are drawn on (its map axes set the extent's aspect).
 A4_LANDSCAPE_IN = (11.69, 8.27)
@@ -123,8 +132,6 @@ class DepositionMap:
 def _source_shapes(plan, keys, phase, year, outline=None) -> list:
     """Shapes of the sources that emit in one phase-year (site, routes, points), and the
     project outline (``outline``) when no site source is active."""
-    from stikstofcalc.assessment.core import KIND_LABEL
-
     rows = plan[(plan["phase"] == phase) & (plan["year"] == year)]
     active = (rows["nox_kg_per_yr"] + rows["nh3_kg_per_yr"]) > 0
     out, seen = [], set()
@@ -162,9 +169,6 @@ def map_extent(points, *, aspect: float) -> tuple:
 
 
 def _footnote(assessment) -> str:
-    from stikstofcalc.assessment.core import terrain_phrase
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
-
     prov = assessment.provenance
     rec = assessment.receptors
     receptors = ("standaard: alle hexagons in stikstofgevoelige Natura 2000-gebieden binnen 25 km "
@@ -205,11 +209,6 @@ def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
     the unit deposition ``U``); the phase-year's deposition is ``W[s] @ U``. The
     assessment's pruned search finds the same maximum (tested).
     """
-    from stikstofcalc.assessment.core import PHASE_LABEL, receptor_set, assess_project, unit_deposition
-    from stikstofcalc.geo.natura2000 import load_natura2000
-    from stikstofcalc.geo.receptors import HEXAGON_RADIUS_M
-    from stikstofcalc.rules import format_deposition
-
     project, kg, plan, keys, templates = project_templates(project, kengetallen)
     if assessment is None:
         assessment = assess_project(project, regime=regime, receptors=receptors, measures=False,
@@ -371,10 +370,6 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     """
     from scipy.spatial import cKDTree
 
-    from stikstofcalc.geo.receptors import default_receptors
-    from stikstofcalc.rules import get_regime
-    from stikstofcalc.emissions.sources import in_netherlands
-
     project, kg, plan, keys, templates = project_templates(project, kengetallen)
     scen, W = scenario_weights(plan, keys, templates)
     if phase is not None:
@@ -407,8 +402,6 @@ def headroom_grid(project, *, radius_m: float = HEADROOM_RADIUS_M,
     M = np.zeros((nc, len(scen)))
     evaluated = 0
     if len(rec) and nc:
-        from stikstofcalc.deposition.fast import table_cache
-
         with table_cache():  # both engine calls share the moved sources' tables
             moved = translated_sources(templates, dx, dy)
             tree = cKDTree(np.column_stack([hx, hy]))
@@ -452,11 +445,6 @@ def _site_max(dep, ci, nc):
 
 
 def _headroom_footnote(kg, thr, unit, homes, scen) -> str:
-    from stikstofcalc._version import __version__
-    from stikstofcalc.assessment.core import terrain_phrase
-    from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION
-
     phases = ", ".join(f"{p} {y}" for p, y in scen)
     how = ("woningen: het project als geheel geschaald (alle emissies evenredig met het aantal "
            f"woningen, nu {homes})" if unit == "woningen" else

@@ -24,6 +24,9 @@ from stikstofcalc.deposition.core import deposition_arrays
 from stikstofcalc.deposition.fast import table_cache
 from stikstofcalc.errors import InputError
 from stikstofcalc.geo.geometry import Elementary
+from stikstofcalc.emissions import inventory
+from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
+from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
 
 
 #: Site-hexagon pairs per engine call of :func:`unit_pairs` (memory: each pair is one receptor
@@ -33,10 +36,6 @@ BLOCK_PAIRS = 250_000
 
 def project_templates(project, kengetallen):
     """Project in RD, its key figures, plan emission table, template keys and templates."""
-    from stikstofcalc.emissions import inventory
-    from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
-    from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
-
     if not isinstance(project, Project):
         project = read_project(project)
     project = to_rd(project)

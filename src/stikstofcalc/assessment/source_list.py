@@ -30,9 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.deposition.api import SOURCE_ALIASES
-from stikstofcalc.errors import InputError, MultipleInputErrors
-from stikstofcalc.emissions.sources import FALLBACK_CHARACTERISTICS, apply_machinery_heat
+from stikstofcalc.deposition.api import SOURCE_ALIASES, SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
+from stikstofcalc.errors import ImaerFileError, InputError, MultipleInputErrors
+from stikstofcalc.emissions.sources import (FALLBACK_CHARACTERISTICS, Templates,
+    apply_machinery_heat, machinery_heat_choice, other_machinery_heat)
+from stikstofcalc.io.tables import read_table
+from stikstofcalc.emissions.inventory import internal_source_kind
+from stikstofcalc.kengetallen import load
+from stikstofcalc.io.imaer.reader import read_gml
+from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt
+from stikstofcalc import kengetallen as _kg, rules
+from stikstofcalc.assessment.core import SENSITIVITY, assess_tables_steps, drive
 
 #: Column aliases -> the ``deposition`` format's name: the emission table's names (the
 #: ``deposition`` reader's own :data:`~stikstofcalc.deposition.api.SOURCE_ALIASES`) and Dutch.
@@ -83,8 +91,6 @@ def is_source_file(path) -> bool:
     if suffix not in (".csv", ".xlsx"):
         return False
     try:
-        from stikstofcalc.io.tables import read_table
-
         cols = {ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) for c in read_table(p).columns}
     except InputError:
         return False
@@ -137,8 +143,6 @@ def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | No
         with a problem. Problems that belong to no row (a missing column) make every
         case invalid.
     """
-    from stikstofcalc.io.tables import read_table
-
     raw = read_table(path)
     try:
         return _read_frame(raw, str(path), default_year=default_year), [], []
@@ -166,14 +170,10 @@ def raw_cases(raw, file):
 
 
 def _read_table(path, *, default_year=None) -> SourceList:
-    from stikstofcalc.io.tables import read_table
-
     return _read_frame(read_table(path), str(path), default_year=default_year)
 
 
 def _read_frame(raw, file, *, default_year=None) -> SourceList:
-    from stikstofcalc.deposition.api import SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
-
     attrs = dict(raw.attrs)
     errors, notes = [], []
     rename = {}
@@ -241,7 +241,6 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         table[c] = pd.to_numeric(table[c], errors="coerce")
     table["uses_estimate"] = table["uses_estimate"].astype(bool)
     if "source_kind" in df:  # emissions output: machinery keeps its kind (group names, sensitivity)
-        from stikstofcalc.emissions.inventory import internal_source_kind
 
         table["source_kind"] = table["source_kind"].map(internal_source_kind)  # "werktuig" as well
         table["heat_given"] &= table["source_kind"].to_numpy(object) != "machinery"
@@ -315,8 +314,6 @@ def _years(df, file, errors, default_year, notes):
 def _fill_defaults(df, sector, decimal):
     """Empty ``height_m``/``spread_m`` cells from the sector's defaults (text, as typed);
     ``heat_mw`` empty: a placeholder 0 (the real value is set by :func:`fill_characteristics`)."""
-    from stikstofcalc.kengetallen import load
-
     kg = load()
     n = len(df)
     for col, q, fallback in (("height_m", "height", FALLBACK_CHARACTERISTICS[0]),
@@ -358,9 +355,6 @@ def _geometry_text(src, i, given):
 
 
 def _read_imaer(paths) -> SourceList:
-    from stikstofcalc.errors import ImaerFileError
-    from stikstofcalc.io.imaer.reader import read_gml
-
     rows, errors, notes, files = [], [], [], []
     case = None
     for path in paths:
@@ -494,9 +488,6 @@ def merged_tables(tables: dict) -> tuple[dict, dict, object]:
         One row per group and substance (``nox`` row: the group's NOx, ``nh3`` row: its NH3),
         their template keys, and the templates built from all tables' groups.
     """
-    from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt
-    from stikstofcalc.emissions.sources import Templates
-
     geoms: dict = {}
     out_tables, out_keys, groups = {}, {}, {}
     for name, t in tables.items():
@@ -568,11 +559,6 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
         One per case, in file order; the same fields as a project's
         (:func:`stikstofcalc.assessment.core.assess_project`), without the standard measures.
     """
-    from stikstofcalc import kengetallen as _kg
-    from stikstofcalc import rules
-    from stikstofcalc.assessment.core import SENSITIVITY, assess_tables_steps, drive
-    from stikstofcalc.emissions.sources import machinery_heat_choice, other_machinery_heat
-
     sl = sources if isinstance(sources, SourceList) else read_source_files(sources)
     kg = kengetallen if kengetallen is not None else _kg.load()
     reg = rules.get_regime(regime)

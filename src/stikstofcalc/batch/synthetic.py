@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from stikstofcalc.emissions.sources import in_netherlands
+from stikstofcalc.io.excel.schema import ONDERDELEN, PROJECTEN
+
 
 def make_cases(n: int, seed: int = 20261128):
     """Rows for the ``projecten`` sheet (canonical keys) and ``onderdelen`` sheet."""
-    from stikstofcalc.emissions.sources import in_netherlands
-
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     while len(xs) < n:
@@ -60,8 +61,6 @@ def make_cases(n: int, seed: int = 20261128):
 def write_workbook(path, cases, extra):
     """A case workbook in the template's layout (write-only: fast for many rows)."""
     from openpyxl import Workbook
-
-    from stikstofcalc.io.excel.schema import ONDERDELEN, PROJECTEN
 
     wb = Workbook(write_only=True)
     for sheet, rows in ((PROJECTEN, cases), (ONDERDELEN, extra)):

@@ -34,6 +34,9 @@ import numpy as np
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.rules import permit_needed
 from stikstofcalc.capacity.plan import PHASES, PlanWeights
+from stikstofcalc.assessment.sites import prime_reach, reach_distance, translated_sources, unit_pairs
+from stikstofcalc.deposition.fast import table_cache
+from stikstofcalc.geo.receptors import default_receptors
 
 #: Nearest hexagons per site evaluated first (lower bound of its maximum) [-].
 SEED = 24
@@ -252,8 +255,6 @@ def _search(pw, pairs, threshold, start=None):
 def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
     """Distance from each site beyond which the plan of ``sizes[i]`` stays below ``levels[i]``
     on every hexagon (kernel envelope, ``maps._reach``; 0 for size 0) [m]."""
-    from stikstofcalc.assessment.sites import reach_distance, translated_sources
-
     out = np.zeros(len(sizes))
     sizes = np.asarray(sizes, np.int64)
     uniq, inv = np.unique(sizes, return_inverse=True)
@@ -269,8 +270,6 @@ def _reach_for(pw, dx, dy, sizes, levels) -> np.ndarray:
 def capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult:
     """Capacity of the plan at every site of one chunk (:func:`_capacity_chunk`), with the
     kernel tables of the moved sources built once for all engine calls of the chunk."""
-    from stikstofcalc.deposition.fast import table_cache
-
     with table_cache():
         return _capacity_chunk(pw, xs, ys, threshold=threshold)
 
@@ -285,9 +284,6 @@ def _capacity_chunk(pw: PlanWeights, xs, ys, *, threshold: float) -> ChunkResult
     maximum, widened and searched again where not (:data:`MAX_WIDEN` times at most).
     """
     from scipy.spatial import cKDTree
-
-    from stikstofcalc.assessment.sites import prime_reach, translated_sources, unit_pairs
-    from stikstofcalc.geo.receptors import default_receptors
 
     plan, tp = pw.plan, pw.templates
     xs, ys = np.asarray(xs, float), np.asarray(ys, float)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stikstofcalc.io.atomic import AtomicGroup
+
 #: EPSG:28992 (Amersfoort / RD New) as WKT 1 (from pyproj at first use; the GeoPackage's
 #: ``gpkg_spatial_ref_sys`` needs a definition).
 RD_EPSG = 28992
@@ -30,8 +32,6 @@ RD_EPSG = 28992
 def _atomic(path, write, group=None) -> Path:
     """Call ``write(tmp_path)`` on a temporary file of ``group`` (an
     :class:`~stikstofcalc.io.atomic.AtomicGroup`, default its own), renamed to ``path`` with it."""
-    from stikstofcalc.io.atomic import AtomicGroup
-
     path = Path(path)
     if group is None:
         with AtomicGroup() as own:

@@ -17,6 +17,13 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError
 from stikstofcalc.capacity.geofiles import write_geopackage, write_geotiff
+from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file
+from stikstofcalc.io.excel.stream import SheetSpool, sheet_paths, splice_spools, template_row, template_styles
+from stikstofcalc.capacity.run import COLUMN_UNITS
+from stikstofcalc.geo.receptors import hexagon_vertices
+from stikstofcalc.assessment.mapdata import map_extent, nl_num
+from stikstofcalc.assessment.core import terrain_phrase
+from stikstofcalc.io.excel import cells
 
 PLANNING_NOTE = ("Planningsinformatie, geen toestemming: de wettelijke toets (vergunningplicht "
                  "stikstof) blijft per project, met AERIUS Calculator.")
@@ -58,8 +65,6 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     ``group``: an :class:`~stikstofcalc.io.atomic.AtomicGroup` the file joins (renamed into
     place with the other outputs of the run); default: its own.
     """
-    from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file
-
     if group is None:
         with AtomicGroup() as own:
             write_workbook(path, sheets, group=own)
@@ -69,9 +74,6 @@ def write_workbook(path, sheets, *, group=None) -> Path:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, PatternFill
-
-    from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,
-        template_styles)
 
     path = Path(path)
     wb = Workbook(write_only=True)
@@ -178,8 +180,6 @@ def errors_frame(errors) -> pd.DataFrame:
 
 def capacity_workbook(res, path, *, command: str = "", group=None) -> Path:
     """The capacity results workbook: ``capaciteit``, ``fouten``, ``toelichting``, ``herkomst``."""
-    from stikstofcalc.capacity.run import COLUMN_UNITS
-
     frame = res.to_frame()
     expl = [{"kolom": k, "eenheid": u, "betekenis": m} for k, (u, m) in COLUMN_UNITS.items()]
     expl += [{"kolom": "", "eenheid": "", "betekenis": t} for t in _method_lines(res)]
@@ -248,8 +248,6 @@ def capacity_geotiff(res, path, *, group=None) -> Path:
 
 def hexagon_layer(receptor_id, frame, name="hexagons", description="") -> tuple:
     """A POLYGON layer of AERIUS hexagons (the real hexagon shapes)."""
-    from stikstofcalc.geo.receptors import hexagon_vertices
-
     v = hexagon_vertices(np.asarray(receptor_id, np.int64))
     return (name, "POLYGON", list(v), frame, description)
 
@@ -270,7 +268,6 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    from stikstofcalc.assessment.mapdata import map_extent, nl_num
     from stikstofcalc.maps import draw as maps
 
     figsize = figsize or maps.A4_LANDSCAPE_IN
@@ -325,7 +322,6 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
            f"{nl_num(med, 4)} {unit}. {PLANNING_NOTE} Geen achtergrondkaart: alleen de meegeleverde "
            f"Natura 2000-grenzen.")
     fig.text(0.70, 0.40, "\n".join(textwrap.wrap(txt, 46)), fontsize=8.5, va="top", linespacing=1.4)
-    from stikstofcalc.assessment.core import terrain_phrase
 
     foot = (f"stikstofcalc {res.provenance.get('version', '')} - {SCREENING_NOTE} Drempel "
             f"{nl_num(res.threshold)} mol N/ha/jr (regime {res.regime}). Kengetallen: "
@@ -339,8 +335,6 @@ def plot_capacity_map(res, *, title=None, dpi: int = 150, figsize=None):
 def sheets_within_excel(sheets, *, header_rows: int = 1):
     """``(name, frame)`` pairs with every frame longer than an Excel sheet cut into
     ``name``, ``name_2``, ... (a country at 100 m has millions of sites)."""
-    from stikstofcalc.io.excel import cells
-
     room = cells.EXCEL_ROWS - header_rows
     for name, frame in sheets:
         if len(frame) <= room:

@@ -28,6 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from stikstofcalc.errors import InputError, toml_reason
+from stikstofcalc.kengetallen import load
+from stikstofcalc.emissions.project import kengetallen_for, parse_project
+from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
+from stikstofcalc.emissions import inventory
+from stikstofcalc.assessment.core import template_weights
 
 #: Shipped plan types: name -> file in ``stikstofcalc/data/capacity``.
 PLAN_TYPES = {"grondgebonden": "grondgebonden.toml", "gestapeld": "gestapeld.toml",
@@ -94,8 +99,6 @@ class PlanType:
 
     def project(self, n: int, x: float | None = None, y: float | None = None):
         """The validated :class:`~stikstofcalc.emissions.project.Project` of ``n`` units (at ``x``, ``y``)."""
-        from stikstofcalc.emissions.project import parse_project
-
         return parse_project(self.project_dict(n, x, y), file=self.file)
 
     def to_toml(self, n: int, x: float, y: float) -> str:
@@ -147,7 +150,6 @@ def load_plan_type(name_or_path, *, overrides=None) -> PlanType:
         data["overrides"] = str(Path(overrides).resolve())
     elif "overrides" in data:
         data["overrides"] = str((path.parent / data["overrides"]).resolve())
-    from stikstofcalc.kengetallen import load
 
     kg = load(data.get("kengetallen"))
     basis = kg.labels("project_types", comps[idx].get("type", "")).get("basis")
@@ -234,10 +236,6 @@ class PlanWeights:
     inventory_calls: int = 0
 
     def __post_init__(self):
-        from stikstofcalc.emissions.project import kengetallen_for
-        from stikstofcalc.emissions.sources import build_templates, check_site, row_keys
-        from stikstofcalc.emissions import inventory
-
         p = self.plan.project(self.plan.reference)
         check_site(p)
         self.project = p
@@ -257,10 +255,6 @@ class PlanWeights:
         return [self.memo[n] if n > 0 else None for n in sizes]
 
     def _compute(self, sizes):
-        from stikstofcalc.emissions import inventory
-        from stikstofcalc.assessment.core import template_weights
-        from stikstofcalc.emissions.sources import row_keys
-
         projects = [self.plan.project(n) for n in sizes]
         table = inventory.emission_sources(projects, kengetallen=self.kengetallen)
         table.attrs = {}  # pandas deep-copies attrs (every case's provenance) on each operation

@@ -22,6 +22,10 @@ import pandas as pd
 from stikstofcalc.caches import register
 from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
 from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
+from stikstofcalc.rules import get_regime
+from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+from stikstofcalc.deposition.model import load_model
+from stikstofcalc._version import __version__
 
 #: Sites per chunk (one engine call each) [-].
 CHUNK_SITES = 256
@@ -183,8 +187,6 @@ def compute_capacity(sites, *, plans=None, regime=None, chunk_size: int = CHUNK_
         ``dask=True`` without ``client``/``scheduler``: a local Dask cluster of ``workers``
         processes (default 2, one thread each).
     """
-    from stikstofcalc.rules import get_regime
-
     t0 = time.perf_counter()
     reg = get_regime(regime)
     thr = reg.threshold_mol_ha_yr
@@ -207,7 +209,6 @@ def compute_capacity(sites, *, plans=None, regime=None, chunk_size: int = CHUNK_
     order = np.concatenate(order) if order else np.zeros(0, np.int64)
     chunks = ChunkResult.concat(results) if results else capacity_chunk(
         _weights_for(load_plan_type("grondgebonden")), [], [], threshold=thr)
-    from stikstofcalc.geo.natura2000 import load_natura2000
 
     nums = np.unique(chunks.n2k_number[chunks.n2k_number > 0])
     area = dict(zip(nums.tolist(), load_natura2000().area_names(nums))) if nums.size else {}
@@ -232,10 +233,6 @@ def _run(tasks, *, progress, client, scheduler, workers, dask):
 
 
 def _provenance(res, plans) -> dict:
-    from stikstofcalc._version import __version__
-    from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION
-
     out = {"package": "stikstofcalc", "version": __version__,
            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "regime": res.regime, "threshold_mol_ha_yr": res.threshold,

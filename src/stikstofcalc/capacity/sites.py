@@ -16,6 +16,9 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.errors import InputError, read_reason
+from stikstofcalc.emissions.sources import in_netherlands
+from stikstofcalc.geo.receptors import wgs84_to_rd
+from stikstofcalc.geo.geometry import points_in_polygon
 
 #: RD New domain of the project format [m] (``docs/project_format.md``).
 RD_X = (-7_000.0, 300_000.0)
@@ -134,8 +137,6 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         x = _numbers(frame, cx, file=file, sheet=sheet_name, errors=errors, label=str(cx))
         y = _numbers(frame, cy, file=file, sheet=sheet_name, errors=errors, label=str(cy))
     else:
-        from stikstofcalc.geo.receptors import wgs84_to_rd
-
         lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat))
         lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon))
         bad = ~((lat >= 50.5) & (lat <= 53.8) & (lon >= 3.0) & (lon <= 7.4))
@@ -176,7 +177,6 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
                                      field="plantype", value=plans[i],
                                      expected=f"een van {', '.join(sorted(known_plans))}"))
             ok[i] = False
-    from stikstofcalc.emissions.sources import in_netherlands
 
     nl = np.zeros(len(frame), bool)
     nl[ok] = in_netherlands(x[ok], y[ok])
@@ -191,8 +191,6 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
 
 def _geojson_frame(path):
     """GeoJSON features -> a frame with x, y (or lat, lon) and the properties."""
-    from stikstofcalc.geo.geometry import points_in_polygon  # noqa: F401  (same package layer)
-
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -258,8 +256,6 @@ def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
     Cells on the sea or abroad (the coarse national outline, ``sources.in_netherlands``)
     are left out and counted in ``notes``.
     """
-    from stikstofcalc.emissions.sources import in_netherlands
-
     xmin, ymin, xmax, ymax = (float(v) for v in bbox)
     if not (step_m > 0 and xmax > xmin and ymax > ymin):
         raise InputError(field="--bbox, --step", value=f"{bbox}, {step_m:g} m",
@@ -279,8 +275,6 @@ def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
     keep = in_netherlands(x, y) if x.size else np.zeros(0, bool)
     notes = []
     if region is not None:
-        from stikstofcalc.geo.geometry import points_in_polygon
-
         inside = points_in_polygon(x, y, [np.asarray(r, float) for r in region], boundary=True)
         notes.append(f"{int((~inside).sum())} rastercel(len) buiten het gebied weggelaten")
         keep &= inside
@@ -317,8 +311,6 @@ def read_region(path) -> tuple[tuple, list]:
     for r in rings:
         p = np.asarray(r, float)[:, :2]
         if not rd:
-            from stikstofcalc.geo.receptors import wgs84_to_rd
-
             px, py = wgs84_to_rd(p[:, 1], p[:, 0])
             p = np.column_stack([px, py])
         out.append(p)

@@ -22,6 +22,15 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.errors import InputError, StikstofError
+from stikstofcalc.emissions.project import read_project
+from stikstofcalc.batch.run import read_book, validate_book
+from stikstofcalc.assessment.core import unit_deposition
+from stikstofcalc.assessment.sites import project_templates, scenario_weights
+from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+from stikstofcalc.geo.receptors import default_receptor_arrays, receptor_id_to_xy
+from stikstofcalc.rules import get_regime, permit_needed
+from stikstofcalc.deposition.model import load_model
+from stikstofcalc._version import __version__
 
 #: Hexagon-years in the workbook's sum sheet: sum at or above this share of the threshold [-].
 SUM_SHEET_FRACTION = 1.0
@@ -74,8 +83,6 @@ class WoondealResult:
     @property
     def cumulative(self) -> np.ndarray:
         """(n_years, n_hex): the sum reaches the threshold, every project alone stays below it."""
-        from stikstofcalc.rules import permit_needed
-
         return permit_needed(self.total, threshold=self.threshold) & ~permit_needed(
             self.single_max, threshold=self.threshold)
 
@@ -112,8 +119,6 @@ class WoondealResult:
 
 def read_projects(paths, *, regime=None) -> tuple[list, list]:
     """(name, Project) of every valid project in TOML files or batch workbooks, and every problem."""
-    from stikstofcalc.emissions.project import read_project
-
     out, problems = [], []
     for path in paths:
         s = str(path).lower()
@@ -124,8 +129,6 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
             except StikstofError as exc:
                 problems.append(exc)
         elif s.endswith((".xlsx", ".xlsm", ".csv")):
-            from stikstofcalc.batch.run import read_book, validate_book
-
             v = validate_book(read_book(path), regime=regime)
             problems += list(v.problems)
             out += [(c.case_id, c.project) for c in v.cases]
@@ -143,12 +146,6 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
 
 def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
     """Summed deposition of ``projects`` (list of (name, Project)) per hexagon and calendar year."""
-    from stikstofcalc.assessment.core import unit_deposition
-    from stikstofcalc.assessment.sites import project_templates, scenario_weights
-    from stikstofcalc.geo.natura2000 import load_natura2000
-    from stikstofcalc.geo.receptors import default_receptor_arrays
-    from stikstofcalc.rules import get_regime, permit_needed
-
     t0 = time.perf_counter()
     reg = get_regime(regime)
     thr = reg.threshold_mol_ha_yr
@@ -161,7 +158,6 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
         rec_sets.append(rec)
     ids = np.unique(np.concatenate([r["receptor_id"] for r in rec_sets])) if rec_sets else np.zeros(0, np.int64)
     n2k = load_natura2000()
-    from stikstofcalc.geo.receptors import receptor_id_to_xy
 
     hx, hy = receptor_id_to_xy(ids) if ids.size else (np.zeros(0), np.zeros(0))
     num = n2k.area_of(ids).astype(np.int64) if ids.size else np.zeros(0, np.int64)
@@ -224,10 +220,6 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
 
 
 def _provenance(res, prepared) -> dict:
-    from stikstofcalc._version import __version__
-    from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION
-
     return {"package": "stikstofcalc", "version": __version__, "regime": res.regime,
             "threshold_mol_ha_yr": res.threshold, "model": load_model().provenance,
             "natura2000": ATTRIBUTION, "projects": len(prepared),

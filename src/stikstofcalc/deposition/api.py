@@ -25,6 +25,8 @@ from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
 from stikstofcalc.deposition.arrays import EXTRAPOLATED_NOTE
+from stikstofcalc.deposition.model import terrain_model_info
+from stikstofcalc.deposition.terrain import terrain_info
 
 SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
 SOURCE_OPTIONAL = ("spread_m", "area_side_m", "x_end", "y_end", "z0_m", "case_id",
@@ -739,9 +741,6 @@ def terrain_description(terrain: str, receptor_terrain: str = "hexagon") -> dict
     if terrain == "uniform":
         return {"terrain": "uniform", "z0": "the sources' z0_m (default 0.2 m) at source, "
                 "along the path and at the receptor", "landuse": "given, else grass (class 1)"}
-    from stikstofcalc.deposition.model import terrain_model_info
-    from stikstofcalc.deposition.terrain import terrain_info
-
     return {"terrain": "map", "map": terrain_info(), "terrain_model": terrain_model_info(),
             "receptor": ("z0 and water share: mean over the 250 m square (6.25 ha) around the "
                          "receptor, as AERIUS per hexagon" if receptor_terrain == "hexagon"

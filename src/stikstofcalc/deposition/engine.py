@@ -26,10 +26,12 @@ import numpy as np
 from stikstofcalc import compiled
 from stikstofcalc.errors import RangeError
 from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
-from stikstofcalc.deposition import model as _model
+from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.arrays import (AREA_MAX_M, AREA_SPACING_M, CALIBRATED_RANGES,
                                             EXTRAPOLATED_NOTE, LINE_SPACING_M, DepositionResult,
                                             ReceptorArrays, SourceArrays)
+from stikstofcalc.deposition.terrain import RECEPTOR_MODES, TERRAIN_MODES, receptor_surface_resolved
+from stikstofcalc.deposition.fast import evaluate_fast, terrain_reference
 
 def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform") -> list[str]:
     """Refuse source parameters outside the calibrated range (or note them). With the
@@ -130,7 +132,6 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
         return _reference_terrain(sources, receptors, cutoff_m=cutoff_m, chunk_pairs=chunk_pairs,
                                   receptor_terrain=receptor_terrain)
     if receptors.lu_pct is not None:  # land-use mixtures: one pass per class, weighted
-        from stikstofcalc.deposition.terrain import receptor_surface_resolved
 
         _, frac = receptor_surface_resolved(receptors, "uniform")
         nox = np.zeros(len(receptors))
@@ -186,14 +187,11 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
 def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto",
              terrain="map", receptor_terrain="hexagon"):
     """Validate, then evaluate with the fast path when available (see module doc)."""
-    from stikstofcalc.deposition.terrain import RECEPTOR_MODES, TERRAIN_MODES
-
     if terrain not in TERRAIN_MODES:
         raise ValueError(f"terrain {terrain!r}: expected one of {TERRAIN_MODES}")
     if receptor_terrain not in RECEPTOR_MODES:
         raise ValueError(f"receptor_terrain {receptor_terrain!r}: expected one of {RECEPTOR_MODES}")
     notes = check_ranges(sources, allow_extrapolation=allow_extrapolation, terrain=terrain)
-    from stikstofcalc.deposition.fast import evaluate_fast
 
     if method == "reference" or (method == "auto" and not compiled.enabled()):
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
@@ -217,9 +215,6 @@ def _reference_terrain(sources, receptors, *, cutoff_m, chunk_pairs, receptor_te
     terrain, the kernel at that trajectory z0 (linear in ln z0 between the model's z0
     nodes, as the uniform tables), the regional ratio at that z0, and the receptor
     factor (see :func:`.model.source_tables_terrain`)."""
-    from stikstofcalc.deposition import terrain as _terrain
-    from stikstofcalc.deposition.fast import terrain_reference
-
     m = _model.load_model()
     tm = _model.load_terrain_model()
     nrcp = len(receptors)

@@ -16,7 +16,7 @@ import numpy as np
 
 from stikstofcalc import compiled
 from stikstofcalc.compiled import njit, prange
-from stikstofcalc.deposition import model as _model
+from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.arrays import LINE_SPACING_M
 
 #: a square is one point (its centre) beyond this many sides from the receptor
@@ -466,7 +466,6 @@ def build_tables(m, s, uniq, terrain="uniform"):
     if terrain == "uniform":
         lt, lu = _model.source_tables(m, s, *uniq.T)
         return (*fine_tables(lt, lu), taf)
-    from stikstofcalc.deposition import terrain as _terrain
 
     tm = _model.load_terrain_model()
     h, hc, sp, x, y = uniq.T
@@ -492,8 +491,6 @@ def receptor_z0_coefficients(m, s, uniq, terrain):
 def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terrain="uniform",
                   receptor_terrain="hexagon"):
     """Evaluate with the compiled kernel; returns (nox, nh3) per receptor."""
-    from stikstofcalc.deposition import terrain as _terrain
-
     m = _model.load_model()
     n = len(sources)
     order = np.arange(n)

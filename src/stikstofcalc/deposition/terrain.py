@@ -40,6 +40,7 @@ from stikstofcalc import compiled
 from stikstofcalc.caches import cached
 from stikstofcalc.compiled import njit, prange
 from stikstofcalc.errors import DataError
+from stikstofcalc.deposition.model import load_terrain_model, z0_hats
 
 TERRAIN_FILE = "z0_250m.npz"
 #: map z0 at or below which a cell is open water (land-use class 6) [m]: the rule of the
@@ -365,8 +366,6 @@ def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=sl
     """The compiled kernel's receptor arrays, in the order ``perm``: land-use mixture as
     CSR (pointer (n+1), class index 0-8, weight), and the receptor z0 as knot fraction and
     lower knot of the receptor-surface function (fraction -1 without terrain)."""
-    from stikstofcalc.deposition.model import load_terrain_model, z0_hats
-
     lu = np.asarray(receptors.landuse, dtype=np.int64)
     pure = terrain == "uniform" and getattr(receptors, "lu_pct", None) is None
     if pure and np.all((lu >= 0) & (lu <= 9)):

@@ -26,6 +26,7 @@ from stikstofcalc.geo.geometry import parse_wkt
 from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
 from stikstofcalc.emissions.sources import SMALL_SITE_M2, outline_wkt
 from stikstofcalc.emissions.usephase import use_activities, use_year
+from stikstofcalc.units import unit_nl as nl
 
 STAGNATION_ROAD_TYPE = {
     "stad_normaal": "stad_stagnerend", "stad_doorstromend": "stad_stagnerend",
@@ -507,8 +508,6 @@ def internal_source_kind(value):
 
 
 def unit_nl(unit):
-    from stikstofcalc.units import unit_nl as nl
-
     return nl(unit)
 
 

@@ -20,9 +20,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stikstofcalc import ranges
+from stikstofcalc import kengetallen, ranges
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, hint, read_reason, toml_reason
 from stikstofcalc.units import expected_quantity, to_magnitude, unit_nl
+from stikstofcalc.geo.receptors import wgs84_to_rd
 
 FLEETS_DEFAULT = "huidig"
 YEAR_SPLITS = ("aerius", "kalenderjaar", "een_jaar")
@@ -397,8 +398,6 @@ def _location(c, data):
 
 
 def _wgs84_to_rd(c, lat, lon):
-    from stikstofcalc.geo.receptors import wgs84_to_rd
-
     try:
         x, y = wgs84_to_rd(lat, lon)
         return ranges.check("x", float(x), field="location.lat"), ranges.check("y", float(y),
@@ -741,8 +740,6 @@ def _check_names(c, project, kg):
 
 def kengetallen_for(project: Project):
     """The key-figure edition a project asks for, with its override file applied."""
-    from stikstofcalc import kengetallen
-
     kg = kengetallen.load(project.edition)
     return kg.with_overrides(project.overrides) if project.overrides else kg
 

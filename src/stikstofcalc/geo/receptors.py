@@ -35,10 +35,15 @@ from stikstofcalc import compiled
 from stikstofcalc.caches import cached, register
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
+from stikstofcalc.limits import check_xlsx
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
     COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M, HEXAGON_AREA_M2, HEXAGON_HEIGHT_M,
     HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, ROW_SPACING_M, hexagon_vertices, receptor_id_to_xy,
     xy_to_receptor_id)
+from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING_NOTE, load_natura2000
+from stikstofcalc.rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
+from stikstofcalc.io.imaer.reader import read_gml
+from stikstofcalc.io.gpkg import read_gpkg_receptors
 
 #: Default selection radius [m]: AERIUS stops at 25 km from each source since 20 Jan 2022,
 #: upheld by ABRvS 5 Apr 2023 (ECLI:NL:RVS:2023:1299); same value as the engine's cut-off.
@@ -286,8 +291,6 @@ def default_receptors(x, y, x_end=None, y_end=None, *, radius_m: float = DEFAULT
 
 
 def _default_receptors(x, y, x_end, y_end, *, radius_m, nitrogen_sensitive_only, arrays):
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING_NOTE, load_natura2000
-
     sx, sy = _points(x, y)
     ex = None if x_end is None else np.atleast_1d(np.asarray(x_end, dtype=float)).ravel()
     ey = None if y_end is None else np.atleast_1d(np.asarray(y_end, dtype=float)).ravel()
@@ -582,8 +585,6 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     ``background_deposition``) or ``exceeding`` the rule "relevance" of
     :mod:`stikstofcalc.rules` applies: background > KDW - 70 mol/ha/yr.
     """
-    from stikstofcalc.rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
-
     path = Path(path)
     raw = _read_table(path, sheet)
     cols = _map_columns(raw, path)
@@ -657,8 +658,6 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
         return _read_aerius_receptors(path)
     try:
         if suffix in (".xlsx", ".xlsm", ".xls"):
-            from stikstofcalc.limits import check_xlsx
-
             check_xlsx(path)  # decompression bombs: refused before anything is unpacked
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         if suffix in (".csv", ".txt"):
@@ -696,11 +695,8 @@ def _read_aerius_receptors(path: Path) -> pd.DataFrame:
     feature order + 2).
     """
     if path.suffix.lower() == ".gpkg":
-        from stikstofcalc.io.gpkg import read_gpkg_receptors
-
         table = read_gpkg_receptors(path)
         return table.astype(object).where(table.notna(), "")
-    from stikstofcalc.io.imaer.reader import read_gml
 
     sit = read_gml(path)
     ids = [p.receptor_id for p in sit.points if p.feature == "ReceptorPoint" and p.receptor_id is not None]

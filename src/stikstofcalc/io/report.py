@@ -13,6 +13,7 @@ from pathlib import Path
 
 from stikstofcalc.io.atomic import AtomicGroup, write_csv_atomic, write_text_atomic
 from stikstofcalc.errors import InputError
+from stikstofcalc.io.gpkg import write_gpkg
 
 
 def nl(value, digits: int = 2) -> str:
@@ -235,8 +236,6 @@ def write_hexagons(assessments, path) -> Path:
         frame = frame[["case"] + [c for c in frame.columns if c != "case"]]
     path = Path(path)
     if path.suffix.lower() == ".gpkg":
-        from stikstofcalc.io.gpkg import write_gpkg
-
         return write_gpkg(frame, path)
     return write_csv_atomic(frame, path)
 

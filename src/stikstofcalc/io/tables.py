@@ -33,6 +33,11 @@ from stikstofcalc import compiled
 from stikstofcalc.errors import InputError, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
 from stikstofcalc.io.excel import cells
+from stikstofcalc.io.atomic import AtomicGroup, csv_text, restore_frame, write_policy
+from stikstofcalc.limits import check_xlsx
+from stikstofcalc.io.excel.cells import finish_sheets
+from stikstofcalc.deposition.model import model_info
+from stikstofcalc._version import __version__
 
 SUFFIXES = (".csv", ".xlsx")
 
@@ -106,7 +111,6 @@ def _read_csv(path):
         raise InputError("de CSV is niet te lezen" + (f": een aanhalingsteken (\") vanaf rij {int(m.group(1)) + 1} "
                          "wordt niet gesloten" if m else " als tabel"), file=str(path),
                          expected="een CSV met één kopregel en gesloten aanhalingstekens") from None
-    from stikstofcalc.io.atomic import restore_frame
 
     cells = restore_frame(cells)  # text our CSV writer protected against formulas (atomic.defuse)
     header = cells.iloc[0].tolist()
@@ -122,8 +126,6 @@ def _read_bytes(path):
 
 def _read_xlsx(path):
     from openpyxl import load_workbook
-
-    from stikstofcalc.limits import check_xlsx
 
     check_xlsx(path)  # decompression bombs: refused before anything is unpacked
     try:
@@ -245,8 +247,6 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
         Written as a ``herkomst`` sheet (xlsx) or as ``PATH.provenance.json`` beside a
         CSV (also atomically).
     """
-    from stikstofcalc.io.atomic import AtomicGroup, csv_text, write_policy
-
     path = check_output(path, inputs=inputs, overwrite=overwrite)
     # the table and its provenance are one unit: both renamed into place, or neither
     with write_policy(inputs=inputs, overwrite=overwrite), AtomicGroup() as group:
@@ -261,8 +261,6 @@ def write_table(df: pd.DataFrame, path, *, overwrite: bool = False, inputs=(),
 
 
 def _write_xlsx(df, fh, notes, provenance=None):
-    from stikstofcalc.io.excel.cells import finish_sheets
-
     with pd.ExcelWriter(fh, engine="openpyxl") as xw:
         df.to_excel(xw, sheet_name="deposition", index=False)
         if notes:
@@ -279,9 +277,6 @@ def _write_xlsx(df, fh, notes, provenance=None):
 
 def deposition_provenance(inputs, *, cutoff_m, allow_extrapolation, notes, terrain=None) -> dict:
     """What produced a deposition output: package and model data versions, inputs, settings."""
-    from stikstofcalc._version import __version__
-    from stikstofcalc.deposition.model import model_info
-
     return {
         "tool": f"stikstofcalc {__version__}",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -22,6 +22,11 @@ from stikstofcalc.assessment.mapdata import (  # noqa: F401 - the compute layer,
 )
 from stikstofcalc.assessment.mapdata import nl_num as _nl_num
 from stikstofcalc.errors import InputError, StikstofError
+from stikstofcalc.geo.natura2000 import load_natura2000, load_outlines
+from stikstofcalc.geo.receptors import (HEXAGON_HEIGHT_M, hexagon_vertices, receptor_id_to_xy,
+    xy_to_receptor_id)
+from stikstofcalc.io.atomic import atomic_path, unique_names, write_csv_atomic
+from stikstofcalc.batch.run import read_book, validate_book
 
 #: Default resolution [dpi]: 150 gives 1754 x 1240 px, sharp on paper.
 DEFAULT_DPI = 150
@@ -142,8 +147,6 @@ def draw_natura2000(ax, extent, area_names=None, *, fill=True, label_points=None
     from matplotlib.collections import PolyCollection
     from matplotlib.patheffects import withStroke
 
-    from stikstofcalc.geo.natura2000 import load_natura2000, load_outlines
-
     o = load_outlines()
     off, xy = o["ring_offsets"], o["xy"]
     ext, holes, nums = [], [], set()
@@ -221,9 +224,6 @@ def _threshold_edges(receptor_id, above_ids):
     edge ``k`` joins corners ``k`` and ``k + 1`` (at 60 k and 60 (k + 1) degrees) and faces
     the neighbour at ``60 k + 30`` degrees, ``sqrt(3) r`` away.
     """
-    from stikstofcalc.geo.receptors import (HEXAGON_HEIGHT_M, hexagon_vertices, receptor_id_to_xy,
-        xy_to_receptor_id)
-
     ids = receptor_id[np.isin(receptor_id, above_ids)]
     if ids.size == 0:
         return np.zeros((0, 2, 2))
@@ -252,8 +252,6 @@ def plot_deposition_map(m: DepositionMap, *, figsize=A4_LANDSCAPE_IN, dpi: int =
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-
-    from stikstofcalc.geo.receptors import hexagon_vertices
 
     fig = new_figure(figsize, dpi)
     ax = fig.add_axes(MAP_AXES)
@@ -374,8 +372,6 @@ def save_figure(fig, path, dpi, *, palette: bool = True, group=None) -> Path:
     import contextlib
     import io
 
-    from stikstofcalc.io.atomic import atomic_path
-
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise InputError("onbekend uitvoertype", file=str(path), value=path.suffix or "(geen extensie)",
@@ -488,8 +484,6 @@ def write_headroom_map(project, path, *, csv=None, dpi: int = DEFAULT_DPI, **kwa
     g = headroom_grid(project, **kwargs)
     written = [save_figure(plot_headroom_map(g, dpi=dpi), path, dpi)]
     if csv is not None:
-        from stikstofcalc.io.atomic import write_csv_atomic
-
         write_csv_atomic(g.to_frame(), csv)
         written.append(Path(csv))
     return written
@@ -519,9 +513,6 @@ def write_batch_maps(cases, directory, *, regime=None, dpi: int = DEFAULT_DPI,
         id gives the same file name as an earlier one (``zaak/1``, ``zaak:1``) is drawn
         under a unique name (``zaak_1_2_...``) and listed here with a note.
     """
-    from stikstofcalc.io.atomic import unique_names
-    from stikstofcalc.batch.run import read_book, validate_book
-
     require_matplotlib()
     v = validate_book(read_book(cases) if book is None else book, regime=regime)
     written, failed = [], []

@@ -27,6 +27,7 @@ from pathlib import Path
 from stikstofcalc.caches import cached
 from stikstofcalc.errors import InputError, closest, read_reason
 from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
+from stikstofcalc.limits import check_xlsx
 
 #: Marker for a formula cell whose workbook holds no cached value.
 NO_CACHED_VALUE = type("NoCachedValue", (), {"__repr__": lambda self: "<formule zonder waarde>"})()
@@ -218,8 +219,6 @@ def _schema_name(sheet_title: str, titles) -> str | None:
 def read_xlsx(path) -> RawBook:
     """Read every case sheet of a workbook (cached formula values, never evaluated)."""
     import openpyxl
-
-    from stikstofcalc.limits import check_xlsx
 
     path = Path(path)
     check_xlsx(path)  # decompression bombs: refused before anything is unpacked

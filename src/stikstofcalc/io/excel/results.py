@@ -32,9 +32,12 @@ import pandas as pd
 from stikstofcalc.io.excel import cells
 from stikstofcalc.io.excel.cells import (WIDE, excel_safe, print_setup, text_cell)
 from stikstofcalc.io.excel.cells import plain_cell as _plain
-from stikstofcalc.io.excel.schema import CASES_SHEET
+from stikstofcalc.io.excel.schema import CASES_SHEET, RESULT_COLUMNS
 from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,
     template_styles)
+from stikstofcalc.io.atomic import (AtomicGroup, check_output_path, make_folders,
+    remove_empty_folders, save_to, sweep_stale, temp_file, write_error, write_policy)
+from stikstofcalc.emissions.inventory import dutch_sources
 
 #: Excel's limit on the characters in one cell.
 DEP = "0.000000"
@@ -113,8 +116,6 @@ def openpyxl_temp_files():
     those of runs that no longer exist (:func:`stikstofcalc.io.atomic.sweep_stale`).
     """
     import openpyxl.worksheet._writer as writer
-
-    from stikstofcalc.io.atomic import sweep_stale, temp_file
 
     directory = tempfile.gettempdir()
     sweep_stale(directory)
@@ -315,8 +316,6 @@ def _result_frame(res):
 
 def _source_frame(src):
     """``bronnen`` in sheet order, as shown (ja/nee, sector ids as whole numbers)."""
-    from stikstofcalc.emissions.inventory import dutch_sources
-
     skeys = [k for k, _, _ in SOURCE_LAYOUT]
     src = dutch_sources(src[skeys])  # "werktuig", not "machinery" (the code keeps the internal values)
     src = src.assign(uses_estimate=src["uses_estimate"].map(_yes_no),
@@ -354,19 +353,6 @@ def _begin(wb, styles, *, sources: int):
 
 
 
-def _discard(wb) -> None:
-    """Close a write-only workbook that is not saved: its sheets' generators are finished and
-    their temporary files removed (else every sheet prints "Exception ignored ... I/O operation
-    on closed file" when it is collected, and /tmp/openpyxl.* files stay behind)."""
-    for ws in list(getattr(wb, "_sheets", ())):
-        try:
-            if not ws.closed:
-                ws.close()
-            if getattr(ws, "_writer", None) is not None:
-                ws._writer.cleanup()
-        except Exception:  # noqa: BLE001 - best effort: the workbook is thrown away
-            pass
-
 class ResultsWriter:
     """The results workbook, fed per chunk of cases, written atomically at :meth:`finish`.
 
@@ -391,8 +377,6 @@ class ResultsWriter:
         import io
 
         from openpyxl import Workbook
-
-        from stikstofcalc.io.atomic import check_output_path, make_folders, write_error
 
         path = check_output_path(path, inputs=[input_path] if input_path is not None else [],
                                  overwrite=overwrite, suffixes=(".xlsx",))
@@ -453,15 +437,12 @@ class ResultsWriter:
         sources : DataFrame or None
             The chunk's ``bronnen`` rows (``batch.SOURCE_COLUMNS``).
         """
-        from stikstofcalc.io.excel.schema import RESULT_COLUMNS
-
         records = None
         if not isinstance(results, pd.DataFrame):
             records = [tuple(r[c] for c in RESULT_COLUMNS) for r in results]
             results = pd.DataFrame.from_records(records, columns=RESULT_COLUMNS)
         elif len(results):
             records = list(results[RESULT_COLUMNS].itertuples(index=False, name=None))
-        from stikstofcalc.io.atomic import write_error
 
         try:  # a full disk while the batch computes: a message, not a traceback
             if len(results):
@@ -513,8 +494,6 @@ class ResultsWriter:
         return done
 
     def _finish(self, result) -> Path:
-        from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file, write_policy
-
         path = self.path
         started = getattr(self, "_workbook", None)
         sheets = len(self.source_spools) if self.source_rows else 0
@@ -561,6 +540,9 @@ class ResultsWriter:
                 saved = temp_file(path.parent, path.name)  # known before the write, removed below
                 save_to(saved, wb.save)
                 splice_spools(saved, spools, tmp)
+        except BaseException:
+            _discard(wb)  # a save that failed half-way (full disk) leaves its sheets open
+            raise
         finally:
             if saved is not None:
                 saved.unlink(missing_ok=True)
@@ -570,11 +552,13 @@ class ResultsWriter:
         """Drop the spooled rows (temporary files). Never raises: closing flushes the
         spool's buffer, which fails on a full disk, and the rows are discarded anyway
         (the error that matters was raised where the write failed)."""
-        from stikstofcalc.io.atomic import remove_empty_folders
-
         for spool in self.spools.values():
             with contextlib.suppress(OSError):
                 spool.close()
+        started = getattr(self, "_workbook", None)
+        if started is not None:  # begun early and never saved
+            self._workbook = None
+            _discard(started[0])
         if not self.finished:
             remove_empty_folders(self._made)
         self._made = []

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stikstofcalc.emissions.project import VEHICLE_CLASSES, YEAR_SPLITS
+from stikstofcalc.emissions.project import VEHICLE_CLASSES, YEAR_SPLITS, use_names
+from stikstofcalc.rules import REGIMES
+from stikstofcalc.units import unit_nl
 
 #: Sheet that holds one row per case.
 CASES_SHEET = "projecten"
@@ -60,8 +62,6 @@ class Column:
     @property
     def unit_nl(self) -> str:
         """The unit in Dutch notation for messages (``m²``, ``m³/jaar``); '' for none."""
-        from stikstofcalc.units import unit_nl
-
         return "" if self.unit in ("", "dimensionless") else unit_nl(self.unit)
 
 
@@ -234,10 +234,6 @@ SHEET_BY_NAME = {s.name: s for s in SHEETS}
 
 def choice_lists(kg) -> dict[str, list[str]]:
     """The fixed lists behind the dropdowns, from the key-figure edition and the rules."""
-    from stikstofcalc.rules import REGIMES
-
-    from stikstofcalc.emissions.project import use_names
-
     homes, functions = use_names(kg, "woning"), use_names(kg, "m2")  # the same lists the check uses
     return {
         "project_type": kg.values("project_types", "project_type"),

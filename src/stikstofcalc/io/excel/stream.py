@@ -30,6 +30,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.io.excel.cells import excel_safe
+
 #: Rows rendered and written per block (memory bound) [-].
 BLOCK_ROWS = 2_000
 #: Marker value of the template row's text cells.
@@ -90,8 +92,6 @@ def wrapped_lines(frame: pd.DataFrame, wrap_widths: dict) -> np.ndarray:
 
 def _text_tail(value, s: str = "") -> str:
     """Inline-string tail of a text cell (after ``<c r="..."``), as ``excel_safe`` writes it."""
-    from stikstofcalc.io.excel.cells import excel_safe
-
     text = excel_safe(value)[0]
     if not text:  # openpyxl leaves a cell with empty text empty
         return ""
@@ -131,8 +131,6 @@ def _cell_tails(series: pd.Series, style: str) -> list[str]:
 
 
 def _object_tail(value, s: str) -> str:
-    from stikstofcalc.io.excel.cells import excel_safe
-
     if value is pd.NA or value is pd.NaT:
         return ""
     v = excel_safe(value)[0]

@@ -16,6 +16,10 @@ from pathlib import Path
 
 from stikstofcalc.io.excel.schema import (FIRST_DATA_ROW, HELP_SHEET, KEY_ROW, LABEL_ROW, LISTS_SHEET,
     SHEETS, choice_lists)
+from stikstofcalc import kengetallen
+from stikstofcalc.io.excel.cells import print_setup, row_heights
+from stikstofcalc.units import unit_nl
+from stikstofcalc.io.atomic import AtomicGroup, check_output_path
 
 #: Rows that get the dropdowns (data validation) [-].
 VALIDATION_ROWS = 10_000
@@ -73,8 +77,6 @@ def build_template(kg=None):
     from openpyxl.workbook.defined_name import DefinedName
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from stikstofcalc import kengetallen
-
     kg = kg or kengetallen.load()
     lists = choice_lists(kg)
     wb = Workbook()
@@ -94,8 +96,6 @@ def build_template(kg=None):
         list_ref[name] = ref
         _define(wb, DefinedName, f"lijst_{name}", ref)
     lst.sheet_state = "hidden"
-
-    from stikstofcalc.io.excel.cells import print_setup
 
     for sheet in SHEETS:
         ws = wb.create_sheet(sheet.name)
@@ -156,9 +156,6 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         "kengetallen, modeldata en regels.",
         "",
     ]
-    from stikstofcalc.units import unit_nl
-    from stikstofcalc.io.excel.cells import print_setup, row_heights
-
     widths = (10, 22, 22, 8, 10, 8, 12, 24, 48, 26)  # [characters]: one A4 landscape page wide
     for i, text in enumerate(intro, start=1):
         c = ws.cell(i, 1, text)
@@ -197,8 +194,6 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
 
 def write_template(path, *, overwrite: bool = False, kg=None) -> Path:
     """Write the template workbook to ``path`` atomically (refuses to replace without ``overwrite``)."""
-    from stikstofcalc.io.atomic import AtomicGroup, check_output_path
-
     path = check_output_path(path, overwrite=overwrite, suffixes=(".xlsx",))
     wb = build_template(kg)
     with AtomicGroup(overwrite=overwrite) as group:

@@ -30,6 +30,14 @@ from stikstofcalc.emissions import models as emissions
 from stikstofcalc.errors import ImaerFileError, StikstofError, read_reason
 from stikstofcalc.io.imaer import model
 from stikstofcalc.io.imaer.reader import read_gml
+from stikstofcalc.emissions.inventory import stagnation_type
+from stikstofcalc.geo.geometry import expand, parse_wkt
+from stikstofcalc.emissions.project import RD_X_RANGE, RD_Y_RANGE
+from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
+from stikstofcalc.geo.receptors import default_receptors
+from stikstofcalc import kengetallen as kgmod
+from stikstofcalc.io.atomic import AtomicGroup
+from stikstofcalc.io.excel.cells import finish_sheets
 
 #: A route shorter than this has probably not merged into general traffic [m] (estimate:
 #: a rule of thumb of agencies, no legal number; override with ``min_route_m``).
@@ -108,9 +116,6 @@ class CheckReport:
 
     def write_excel(self, path) -> Path:
         """Write the report as an Excel workbook (atomically)."""
-        from stikstofcalc.io.atomic import AtomicGroup
-        from stikstofcalc.io.excel.cells import finish_sheets
-
         def save(fh):
             with pd.ExcelWriter(fh, engine="openpyxl") as xw:
                 for name, frame in (("situaties", self.situations), ("bronnen", self.sources),
@@ -154,8 +159,6 @@ def _machine_emission(m, kg):
 
 
 def _vehicle_emission(src, v, year, length_m, kg):
-    from stikstofcalc.emissions.inventory import stagnation_type
-
     vc = model.VEHICLE_CLASSES.get(v.vehicle_type) if v.kind == "standard" else None
     road = model.our_road_type(src.road_type or "", v.max_speed, v.strict)
     if vc is None or road is None:
@@ -174,8 +177,6 @@ def _vehicle_emission(src, v, year, length_m, kg):
 
 def recompute(src, year, kg):
     """Recomputed (nox, nh3) [kg/yr] of a source, and notes; (None, notes) if not possible."""
-    from stikstofcalc.geo.geometry import parse_wkt
-
     if not src.machines and not src.vehicles:
         return None, ["alleen opgegeven (geen activiteitsgegevens)"]
     total, notes = np.zeros(2), []
@@ -218,9 +219,6 @@ def _far(value, default, margin):
 def plausibility(sit, kg, *, min_route_m=MIN_ROUTE_M, site_radius_m=SITE_RADIUS_M,
                  construction_period=None, today_year=None):
     """Plausibility flags of one situation: list of dicts (source, flag, message)."""
-    from stikstofcalc.geo.geometry import parse_wkt
-    from stikstofcalc.emissions.project import RD_X_RANGE, RD_Y_RANGE
-
     flags = []
 
     def add(src, flag, message):
@@ -303,10 +301,6 @@ def deposition(sit, kg):
         ``ours_at_file_max``, ``ratio_p05/p50/p95`` (ours / file, points with a
         result > 0) and ``max_abs_diff``; ``notes``.
     """
-    from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
-    from stikstofcalc.geo.geometry import expand, parse_wkt
-    from stikstofcalc.geo.receptors import default_receptors
-
     notes = []
     srcs = [s for s in sit.sources if s.nox > 0 or s.nh3 > 0]
     if not srcs:
@@ -403,8 +397,6 @@ def check_files(paths, *, kengetallen=None, tolerance=0.01, with_deposition=True
     -------
     CheckReport
     """
-    from stikstofcalc import kengetallen as kgmod
-
     kg = kengetallen if kengetallen is not None else kgmod.load()
     situations, sources, flags, errors = [], [], [], []
     for path in paths:

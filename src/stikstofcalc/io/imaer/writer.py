@@ -37,6 +37,9 @@ from stikstofcalc.geo.geometry import parse_wkt
 from stikstofcalc.errors import InputError
 from stikstofcalc.io.imaer import model
 from stikstofcalc.io.imaer.model import NS_GML, NS_IMAER, NS_XLINK, NS_XSI
+from stikstofcalc.emissions.inventory import emission_sources
+from stikstofcalc.emissions.project import Project, UsePhase, read_project
+from stikstofcalc.io.atomic import AtomicGroup
 
 CREATOR = f"stikstofcalc {__version__}"
 _PHASE_WORD = {"realisatie": "realisatiefase", "gebruik": "gebruiksfase", "referentie": "referentiesituatie"}
@@ -283,9 +286,6 @@ def slug(name: str) -> str:
 
 def export_project(project, *, year=None, kengetallen=None):
     """Build the IMAER documents of one project (see :func:`write_project`)."""
-    from stikstofcalc.emissions.inventory import emission_sources
-    from stikstofcalc.emissions.project import UsePhase
-
     if year is not None and project.use.year != year:
         project = replace(project, use=UsePhase(int(year), project.use.urbanisation))
     table = emission_sources(project, kengetallen=kengetallen)
@@ -326,9 +326,6 @@ def write_project(project, outdir, *, year=None, kengetallen=None, group=None) -
     -------
     list of ExportedFile
     """
-    from stikstofcalc.io.atomic import AtomicGroup
-    from stikstofcalc.emissions.project import Project, read_project
-
     if not isinstance(project, Project):
         project = read_project(project)
     files = export_project(project, year=year, kengetallen=kengetallen)
