@@ -24,8 +24,8 @@ MAX_XLSX_STRINGS = 64 * 2**20
 MAX_XLSX_TOTAL = 1024 * 2**20
 #: Largest compression ratio of a part above :data:`RATIO_FROM` [-]. Workbooks written
 #: by Excel, LibreOffice and stikstofcalc compress their sheets 3:1 to 10:1 (the
-#: 77,473-site capacity workbook: 5.8:1); a sheet of 200 MB packed 135:1 into 1.5 MB
-#: took 111 s and 0.9 GB to refuse at a ratio cap of 200 (issue 13).
+#: 77,473-site capacity workbook: 5.8:1); a cap of 200 let a packed 200 MB sheet through to a
+#: slow, memory-hungry refusal (measured in CHANGELOG.md, issue 13).
 MAX_RATIO = 50
 #: Parts smaller than this [bytes] are not held to :data:`MAX_RATIO`.
 RATIO_FROM = 8 * 2**20

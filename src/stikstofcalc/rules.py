@@ -1,7 +1,7 @@
 """The rules that turn deposition into a verdict, each with its legal source and date.
 
 Pure functions over arrays (deposition in mol N/ha/yr, emission in kg/yr); no I/O, no
-pandas. The rules (``../shared/docs/domain.md`` section 3; ``docs/rules.md``):
+pandas. The rules (``docs/rules.md``, with their legal sources):
 
 - threshold: the largest increase on a relevant hexagon below 0.005 mol/ha/yr shows as
   "0,00" in AERIUS and needs no permit for nitrogen (:data:`THRESHOLD_MOL_HA_YR`);
@@ -45,18 +45,18 @@ RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("threshold", "A largest increase below 0.005 mol/ha/yr on a relevant hexagon shows as "
          "0,00 and needs no permit for nitrogen.",
          "AERIUS Calculator result display (2 decimals); practice of competent authorities; "
-         "domain.md section 3", "since AERIUS 2019 (16 Sep 2019)", "reported"),
+         "docs/rules.md", "since AERIUS 2019 (16 Sep 2019)", "reported"),
     Rule("rounding", "Deposition is shown with 2 decimals; halves round up (0.005 -> 0,01).",
          "AERIUS: 'no results above 0,00' means no hexagon with a contribution >= 0.005 "
          "mol/ha/yr (Dirkzwager, Stikstof stappenplan, step 1, on AERIUS 2019)",
          "AERIUS 2019 onwards", "reported"),
     Rule("phases", "Realisation phase (temporary) and use phase (permanent) are calculated and "
          "assessed separately, each against 0,00.",
-         "ABRvS 2 Nov 2022, ECLI:NL:RVS:2022:3159 (Porthos); domain.md section 3",
+         "ABRvS 2 Nov 2022, ECLI:NL:RVS:2022:3159 (Porthos); docs/rules.md",
          "2 Nov 2022", "reported"),
     Rule("calendar_year", "Deposition is computed per calendar year from the emission of that "
          "year; a phase longer than a year is split per calendar year, a shorter one is "
-         "entered whole in one year.", "AERIUS method (kg/yr input); domain.md section 3",
+         "entered whole in one year.", "AERIUS method (kg/yr input); docs/rules.md",
          "AERIUS 2019 onwards", "method verified, practice estimate"),
     Rule("cutoff_25km", "Deposition is calculated up to 25 km from each source.",
          "AERIUS release of 20 Jan 2022; upheld by ABRvS 5 Apr 2023, ECLI:NL:RVS:2023:1299",
@@ -67,16 +67,16 @@ RULES: dict[str, Rule] = {r.name: r for r in (
          "ECLI:NL:RVS:2022:3159", "1 Jul 2021 - 2 Nov 2022", "verified"),
     Rule("intern_salderen", "A reference situation (current permitted use) may no longer be "
          "netted against the plan to avoid the permit obligation; inside a permit assessment "
-         "netting still counts.", "ABRvS rulings of 18 Dec 2024 (domain.md section 1)",
+         "netting still counts.", "ABRvS rulings of 18 Dec 2024 (docs/rules.md)",
          "18 Dec 2024", "reported"),
     Rule("ondergrens_1mol", "Proposed calculative lower bound of 1 mol/ha/yr; the Raad van State "
          "called it legally vulnerable (May 2025). Not in force.",
-         "Cabinet proposal; Raad van State advice May 2025 (domain.md section 3)",
+         "Cabinet proposal; Raad van State advice May 2025 (docs/rules.md)",
          "proposal, status open", "not in force"),
     Rule("relevance", "Only hexagons with nitrogen-sensitive habitat whose background deposition "
          "exceeds KDW - 70 mol/ha/yr ((nearly) overloaded) count for the verdict.",
          "AERIUS open data field 'exceeding' = total deposition > KDW - 70 "
-         "(../shared/data/aerius_clip/README.md); domain.md section 2.3",
+         "(docs/receptors.md)",
          "AERIUS 2025 open data", "reported"),
 )}
 

@@ -1599,7 +1599,7 @@ def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
 NEAR_SOURCE_M = 62.0403
 #: Sub-receptors nearer than this to a source are left out [m] (RIVM/AERIUS factsheet
 #: "Berekening depositiebijdrage bronnen op korte afstand": average over sub-receptors at
-#: least 20 m from the source; status reported, ../shared/docs/domain.md section 2.4).
+#: least 20 m from the source; status reported, ``docs/assessment.md``).
 SUB_RECEPTOR_MIN_M = 20.0
 #: Spacing of the sub-receptor lattice inside a hexagon [m] (r / 4: 61 points; an estimate:
 #: the AERIUS sub-receptor levels are not documented in numbers here).

@@ -799,8 +799,8 @@ def compute_cases(cases, *, jobs: int | None = None, chunk_size: int = CHUNK_SIZ
 
 #: Thread-pool settings of a worker process: one compute thread each, since the workers
 #: already fill the cores. numba's pool and OpenBLAS's (numpy's ``W @ U``) of N threads
-#: per worker spin while they wait and fight the other workers for the cores: 2,000
-#: cases with 2 workers took 57 s with the pools, 16 s without them.
+#: per worker spin while they wait and fight the other workers for the cores (measured in
+#: docs/batch.md: three times slower with the pools).
 WORKER_THREADS = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
                   "MKL_NUM_THREADS": "1"}
 

@@ -47,7 +47,7 @@ OUTPUT_COLUMNS = ("deposition_nox_mol_ha_yr", "deposition_nh3_mol_ha_yr",
 EXTRAPOLATED_COLUMN = "extrapolated"
 
 #: Roughness length when ``z0_m`` is absent or empty [m]: the base value of the OPS
-#: reference runs (``../shared/reference/ops/README.md``, sets A1-A5) and of the core.
+#: reference runs (``docs/engine.md``, "Accuracy") and of the core.
 DEFAULT_Z0_M = 0.2
 #: Receptor land-use class when ``landuse`` is absent or empty: 0 = from the terrain (with
 #: the roughness map: water (6) where the map shows open water, else grass (1); with

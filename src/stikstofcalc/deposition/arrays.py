@@ -21,7 +21,7 @@ DEFAULT_CUTOFF_M = CALCULATION_DISTANCE_M
 
 
 #: Parameter ranges covered by the OPS-LT 5.3.1 reference runs the engine is fitted to
-#: (``../shared/reference/ops/README.md``): name -> (low, high, unit). Spread is further
+#: (``docs/engine.md``, "Range"): name -> (low, high, unit). Spread is further
 #: limited to the emission height. Values outside are refused unless extrapolation is allowed.
 CALIBRATED_RANGES = {
     "height_m": (0.5, 40.0, "m"),

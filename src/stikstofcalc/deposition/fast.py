@@ -671,7 +671,7 @@ def spatial_order(x, y, group=None):
     if rank is None:
         return np.argsort(code, kind="stable")
     # one key, group rank in the high 32 bits: a stable argsort of it is the lexsort of
-    # (group, code), 5x faster (1.7 M receptors in 186 groups: 0.08 s against 0.39 s)
+    # (group, code), several times faster than np.lexsort (docs/engine.md, "Speed")
     return np.argsort((rank << np.uint64(32)) | code, kind="stable")
 
 

@@ -2,7 +2,7 @@
 
 AERIUS runs OPS with RIVM's roughness map (``z0_jr_250_lgn7``, shipped as
 ``data/z0_250m.npz``; CC BY-SA 4.0, see NOTICE.md). This module looks the map up the way
-OPS-LT 5.3.1 does (``../shared/reference/ops/README.md``, "The z0-map configuration";
+OPS-LT 5.3.1 does (``docs/engine.md``, "Terrain";
 OPS source ``ops_src_char``, ``ops_getz0_tra``, ``ops_getlu_tra``, read, not translated):
 
 - **source z0**: the map cell holding the source (an area source: its centre);

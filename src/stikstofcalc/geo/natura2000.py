@@ -1,7 +1,7 @@
 """Natura 2000 areas shipped with the package: hexagon receptors, area table, outlines.
 
 The data under ``stikstofcalc/data/natura2000/`` are built by ``tools/build_natura2000.py``
-from ``../shared/data/natura2000/`` (160 of the 162 areas; Waddenzee (1) and
+from the published Natura 2000 boundaries (``NOTICE.md``; 160 of the 162 areas; Waddenzee (1) and
 Noordzeekustzone (7) are missing). Licence CC BY 4.0; :data:`ATTRIBUTION` must go with
 every output that uses them (see ``NOTICE.md``).
 

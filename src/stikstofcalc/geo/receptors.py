@@ -6,7 +6,7 @@ coordinates in both directions, selects the hexagons within a distance of a set 
 sources, builds the default receptor set (hexagon centres inside nitrogen-sensitive
 Natura 2000 areas within 25 km) and reads a user's own receptor file.
 
-The grid (``../shared/docs/domain.md`` section 2.3, verified against AERIUS check values)::
+The grid (``docs/receptors.md``, verified against AERIUS check values)::
 
     r = sqrt(2 * 10000 / (3 * sqrt(3))) = 62.0403 m      hexagon radius (centre to vertex)
     h = sqrt(3) * r                                       hexagon height (flat-topped)

@@ -6,8 +6,7 @@ builds) for one table of polygons; the GeoPackage format is a SQLite file with t
 required metadata tables and geometries as a small binary header plus WKB, which is
 about 100 lines here. The file opens in QGIS and ``ogrinfo`` (tested when installed).
 
-Hexagons: an AERIUS receptor id gives the hexagon centre (``../shared/reference/
-aerius_results/README.md``): ``i = id - 1``, ``c = i mod 1529``, ``k = i div 1529``,
+Hexagons: an AERIUS receptor id gives the hexagon centre (``docs/receptors.md``): ``i = id - 1``, ``c = i mod 1529``, ``k = i div 1529``,
 ``x = 3604 + 3 r c (+ 1.5 r for odd k)``, ``y = 296800 + k sqrt(3) r / 2`` with
 ``r = 62.0403 m``; the hexagon is flat-topped with circumradius ``r`` (area 1 ha).
 """
