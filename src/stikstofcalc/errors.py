@@ -146,6 +146,17 @@ class OutputError(StikstofError):
     """An output cannot be written (full or read-only disk, a file where a folder belongs)."""
 
 
+def dutch_notation(text: str) -> str:
+    """A number formatted the English way (``f"{x:,.2f}"``: ``12,345.67``) in Dutch notation
+    (``12.345,67``): the one place the separators are swapped, for every message and output."""
+    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def nl_int(n) -> str:
+    """A whole number with dot thousands (``77.473``)."""
+    return f"{int(n):,}".replace(",", ".")
+
+
 def read_reason(exc: OSError) -> str:
     """Why a file cannot be read (an ``OSError``), in Dutch: ``strerror`` is English."""
     import errno

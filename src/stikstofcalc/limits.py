@@ -14,7 +14,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, nl_int
 
 #: Largest unpacked size of one part of a workbook [bytes].
 MAX_XLSX_PART = 512 * 2**20
@@ -35,7 +35,7 @@ MAX_PDF_TOTAL = 256 * 2**20
 
 
 def _mb(n: int) -> str:
-    return f"{n / 2**20:,.0f} MB".replace(",", ".")
+    return f"{nl_int(round(n / 2**20))} MB"
 
 
 def check_xlsx(source, *, file=None) -> None:

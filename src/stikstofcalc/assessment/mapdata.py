@@ -23,7 +23,7 @@ import numpy as np
 from stikstofcalc.assessment.sites import (candidate_offsets, project_templates, reach_distance,
                                            scenario_weights, translated_sources, unit_pairs)
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, dutch_notation
 from stikstofcalc.assessment.core import (KIND_LABEL, PHASE_LABEL, assess_project, receptor_set,
     terrain_phrase, unit_deposition)
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
@@ -56,7 +56,7 @@ def nl_num(value, sig: int = 3) -> str:
     if value == 0:
         return "0"
     digits = max(0, sig - 1 - int(math.floor(math.log10(abs(value)))))
-    s = f"{value:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+    s = dutch_notation(f"{value:,.{digits}f}")
     if "," in s:
         s = s.rstrip("0").rstrip(",")
     return s

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, nl_int
 from stikstofcalc.capacity.geofiles import write_geopackage, write_geotiff
 from stikstofcalc.io.atomic import AtomicGroup, save_to, temp_file
 from stikstofcalc.io.excel.stream import SheetSpool, sheet_paths, splice_spools, template_row, template_styles
@@ -344,8 +344,7 @@ def sheets_within_excel(sheets, *, header_rows: int = 1):
             yield cells.continued_sheet_name(name, k), frame.iloc[start:start + room].reset_index(drop=True)
 
 
-def thousands(n) -> str:
-    return f"{int(n):,}".replace(",", ".")
+thousands = nl_int  # the name used in this package
 
 
 def capacity_png(res, path, *, dpi: int = 150, title=None, group=None) -> Path:

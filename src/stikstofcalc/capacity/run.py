@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.errors import nl_int
 from stikstofcalc.caches import register
 from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
 from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
@@ -70,12 +71,8 @@ class Progress:
         pct = 100.0 * self.done / max(self.total, 1)
         rest = el / self.done * (self.total - self.done) if self.done else float("nan")
         tail = f", nog ongeveer {_duration(rest)}" if self.done < self.total and self.done else ""
-        print(f"{self.label}: {_thousands(self.done)} van {_thousands(self.total)} locaties "
+        print(f"{self.label}: {nl_int(self.done)} van {nl_int(self.total)} locaties "
               f"({pct:.0f} %), {_duration(el)}{tail}", file=self.stream, flush=True)
-
-
-def _thousands(n) -> str:
-    return f"{int(n):,}".replace(",", ".")
 
 
 def _duration(s: float) -> str:
@@ -110,7 +107,7 @@ class CapacityResult:
         step = np.array([self.plans[p].step for p in s.plan], np.int64)
         mx = np.array([self.plans[p].maximum for p in s.plan], np.int64)
         text = np.array([("onbeperkt: geen Natura 2000-hexagon binnen 25 km" if n else
-                          f">= {_thousands(m)}" if a else _thousands(v))
+                          f">= {nl_int(m)}" if a else nl_int(v))
                          for v, a, n, m in zip(cap, at_max, none, mx)], dtype=object)
         b = take(c.binding)
         dn = take(c.dep_next)

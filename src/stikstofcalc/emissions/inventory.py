@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from stikstofcalc.errors import dutch_notation
 from stikstofcalc.emissions import models as emissions
 from stikstofcalc import rules
 from stikstofcalc.io.atomic import write_csv_atomic, write_text_atomic  # noqa: F401 (re-exported)
@@ -516,7 +517,7 @@ def _fmt(x, unit=""):
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "-"
     text = f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
-    text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    text = dutch_notation(text)
     return f"{text} {unit}".strip()
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, nl_int
 from stikstofcalc.ranges import MAX_POINTS
 from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
 
@@ -223,10 +223,10 @@ def parse_wkt(text: str) -> Geometry:
         raise InputError("onverwachte tekst na de WKT-geometrie", expected=_WKT_EXPECTED)
     n = _vertex_count(value, depth)
     if n > MAX_POINTS:  # the ring checks grow with the square, a line's segments with the count
-        raise InputError(f"de geometrie heeft {n:,} hoekpunten".replace(",", "."),
-                         expected=f"hoogstens {MAX_POINTS:,} hoekpunten (vereenvoudig de lijn of het vlak; "
+        raise InputError(f"de geometrie heeft {nl_int(n)} hoekpunten",
+                         expected=f"hoogstens {nl_int(MAX_POINTS)} hoekpunten (vereenvoudig de lijn of het vlak; "
                                   "voor de depositie op kilometers afstand doet die detaillering er niet "
-                                  "toe)".replace(",", "."))
+                                  "toe)")
     if kind == "POINT":
         geom = Geometry("point", coords=value)
     elif kind == "LINESTRING":

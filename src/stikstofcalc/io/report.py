@@ -12,7 +12,7 @@ import math
 from pathlib import Path
 
 from stikstofcalc.io.atomic import AtomicGroup, write_csv_atomic, write_text_atomic
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, dutch_notation
 from stikstofcalc.io.gpkg import write_gpkg
 
 
@@ -20,8 +20,7 @@ def nl(value, digits: int = 2) -> str:
     """A number with a Dutch decimal comma and dot thousands (``12.345,67``); '-' for None."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
-    text = f"{value:,.{digits}f}"
-    return text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return dutch_notation(f"{value:,.{digits}f}")
 
 
 def _sig(value, sig: int = 3) -> str:
