@@ -34,7 +34,9 @@ def test_numpy_path_runs_no_compiled_kernel_and_gives_the_same_numbers(monkeypat
     rec = ReceptorArrays(np.linspace(154000.0, 160000.0, 40), np.full(40, 464000.0), landuse=3)
     fast_r = deposition_arrays(src, rec, terrain="uniform")
     monkeypatch.setenv(compiled.ENV, "1")
-    monkeypatch.setattr(fast, "evaluate_fast", _boom)
+    from stikstofcalc.deposition import engine
+
+    monkeypatch.setattr(engine, "evaluate_fast", _boom)  # the name the dispatch calls
     from stikstofcalc.deposition import terrain
 
     for name in ("_trajectory_nb", "_node_terrain_nb", "_disk_range_nb"):

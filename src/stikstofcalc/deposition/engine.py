@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from stikstofcalc import compiled
-from stikstofcalc.errors import RangeError
+from stikstofcalc.errors import DataError, RangeError
 from stikstofcalc.units import MOL_N_PER_KG_NH3, MOL_N_PER_KG_NOX  # noqa: F401  (documented units)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.arrays import (AREA_MAX_M, AREA_SPACING_M, CALIBRATED_RANGES,
@@ -200,7 +200,17 @@ def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, 
     else:
         nox, nh3 = evaluate_fast(sources, receptors, cutoff_m=cutoff_m, terrain=terrain,
                                  receptor_terrain=receptor_terrain)
+    check_finite(nox, nh3)
     return DepositionResult(nox=nox, nh3=nh3, notes=notes)
+
+
+def check_finite(nox, nh3) -> None:
+    """A deposition that is not a finite number never leaves the engine: a NaN compares
+    false with the threshold and would read as "0,00"; it is an internal error instead."""
+    bad = ~(np.isfinite(nox) & np.isfinite(nh3))
+    if bad.any():
+        raise DataError(f"interne fout: de rekenkern gaf voor {int(bad.sum())} rekenpunt(en) geen eindige "
+                        "depositie (meld dit met de invoer); er is geen uitkomst gegeven")
 
 
 def ReceptorArrays_like(r, idx, landuse):

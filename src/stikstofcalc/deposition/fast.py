@@ -510,24 +510,32 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
     kind = np.where(seg, 2, np.where(g["area_side_m"] > 0, 1, 0)).astype(np.int64)
     # sources sharing characteristics and (rounded) position share their tables
     uniq, tix = table_keys(g, kind, terrain)
-    nu = uniq.shape[0]
     akey, aix = area_table_index(g["height_m"], g["area_side_m"])
     tabs = []
     stores = _TABLE_CACHE.get()
     if stores is not None:  # a table_cache() is open: the tables of sources seen before are kept
         kept = stores.setdefault((id(m), terrain), _TableStore(m, terrain)).rows(uniq)
         tix = kept[-1][tix]  # rows in the store
-    for s, e in ((0, g["nox_kg_yr"]), (1, g["nh3_kg_yr"])):
+    emissions = (g["nox_kg_yr"], g["nh3_kg_yr"])
+    needed = [stores is not None or bool(np.any(e != 0)) for e in emissions]
+    if not any(needed):  # no emission of either substance: nothing to evaluate
+        return np.zeros(nrcp), np.zeros(nrcp)
+    built = {}
+    for s in (0, 1):
         if stores is not None:
-            lt, lu, taf = kept[3 * s], kept[3 * s + 1], kept[3 * s + 2]
-            ac = _area_tables(m, s, akey)
-        elif np.any(e != 0):
+            built[s] = (kept[3 * s], kept[3 * s + 1], _area_tables(m, s, akey), kept[3 * s + 2])
+        elif needed[s]:
             lt, lu, taf = build_tables(m, s, uniq, terrain)
-            ac = _area_tables(m, s, akey)
-        else:
-            lt, lu, ac = np.zeros((nu, 2, 37)), np.zeros((nu, 9, 2)), np.ones((1, 2))
-            taf = np.ones((nu, 2, 2))
-        tabs.append((np.ascontiguousarray(e, dtype=float), np.ascontiguousarray(lt),
+            built[s] = (lt, lu, _area_tables(m, s, akey), taf)
+    for s in (0, 1):
+        if s not in built:
+            # a substance no source emits: tables of the other's shapes (the kernel indexes
+            # them as it indexes the real ones; unchecked, a smaller stand-in is read out of
+            # bounds and 0 x garbage can be NaN), with values that make every term 0 x finite
+            lt, lu, ac, taf = built[1 - s]
+            built[s] = (np.zeros_like(lt), np.zeros_like(lu), np.ones_like(ac), np.ones_like(taf))
+        lt, lu, ac, taf = built[s]
+        tabs.append((np.ascontiguousarray(emissions[s], dtype=float), np.ascontiguousarray(lt),
                      np.ascontiguousarray(lu), np.ascontiguousarray(ac),
                      np.ascontiguousarray(taf)))
     cut2 = np.inf if cutoff_m is None else float(cutoff_m) ** 2
