@@ -102,6 +102,8 @@ def _inputs(tmp):
                                          .encode("cp1252"))
     with zipfile.ZipFile(tmp / "aerius.zip", "w") as z:
         z.writestr("a.gml", "<x/>")
+    with zipfile.ZipFile(tmp / "bronnen.xlsx", "w") as z:  # a workbook's first part, as Excel writes it
+        z.writestr("xl/workbook.xml", "<workbook/>")
     text = (EXAMPLES / "dorp_kleine_uitbreiding.toml").read_text(encoding="utf-8")
     (tmp / "zonder_richting.toml").write_text(re.sub(r"(?m)^bearing = .*\n", "", text), encoding="utf-8")
     _workbook_with_unknown_case(tmp / "zaken.xlsx")
@@ -122,6 +124,7 @@ RUNS = {
     "cp1252": (["calc", str(EXAMPLES / "dorp_kleine_uitbreiding.toml"), "--receptors", "rec_cp1252.csv"], 2,
                ["geen geldige UTF-8-tekst"]),
     "zip": (["check-imaer", "aerius.zip", "--no-deposition"], 2, ["zip-bestand"]),
+    "xlsx": (["check-imaer", "bronnen.xlsx", "--no-deposition"], 2, ["Excel-werkmap", "stikstofcalc calc"]),
     "route": (["export-imaer", "zonder_richting.toml", "-o", "gml"], 2, ["heeft geen geometrie"]),
 }
 #: The batch's ``fouten`` sheet: (output, words its messages must hold).

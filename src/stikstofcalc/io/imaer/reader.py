@@ -103,6 +103,10 @@ def read_gml(source, *, name=None) -> Situation:
         except OSError as exc:
             raise ImaerFileError(f"kan niet worden gelezen ({read_reason(exc)})", file=file) from None
     if data[:4] == b"PK\x03\x04":
+        if b"xl/workbook.xml" in data[:65536] or str(file).lower().endswith((".xlsx", ".xlsm")):
+            raise ImaerFileError("dit is een Excel-werkmap, geen GML; een bronnenlijst toetst u met "
+                                 "'stikstofcalc calc BRONNEN.xlsx'", file=file,
+                                 expected="een IMAER-GML-bestand of een AERIUS-PDF")
         raise ImaerFileError("dit is een zip-bestand, geen GML; pak het uit en geef de GML-bestanden op",
                              file=file, expected="een IMAER-GML-bestand of een AERIUS-PDF")
     try:
