@@ -75,3 +75,22 @@ def test_cli_emissions_output_feeds_deposition(tmp_path, table):
                                   "-o", str(tmp_path / "dep2.csv")])
     assert r.exit_code == 2 and "fase en jaar" in r.output
     assert not (tmp_path / "dep2.csv").exists()
+
+
+def test_sources_of_several_projects_are_refused_not_summed(tmp_path):
+    """`emissions A.toml B.toml` writes one table with a `case` column; its rows of one phase
+    and year still belong to two projects, and their sum is no project's deposition."""
+    src = tmp_path / "twee.csv"
+    r = CliRunner().invoke(main, ["emissions", str(EXAMPLES / "dorp_kleine_uitbreiding.toml"),
+                                  str(EXAMPLES / "dorp_ver_van_natuur.toml"), "-o", str(src)])
+    assert r.exit_code == 0, r.output
+    both = pd.read_csv(src, dtype=str, keep_default_na=False)
+    one_period = both[(both.phase == "realisatie") & (both.year == "2027")]
+    assert one_period["case"].nunique() == 2
+    with pytest.raises(MultipleInputErrors) as e:
+        deposition(one_period.reset_index(drop=True), RECEPTORS)
+    text = str(e.value)
+    assert "2 verschillende projecten" in text and "veld case" in text
+    # one project of that table is still fine
+    mine = one_period[one_period["case"] == one_period["case"].iloc[0]].reset_index(drop=True)
+    assert deposition(mine, RECEPTORS)["deposition_total_mol_ha_yr"].max() > 0

@@ -203,6 +203,16 @@ def _alias_columns(df, problems):
                 f"({shown}{', ...' if len(combos) > 4 else ''}): hun som zegt niets",
                 "bronnen van één fase en één jaar (filter de rijen), of reken de lijst per fase en "
                 "jaar door met 'stikstofcalc calc BRONNEN'", field=periods[0])
+    if "case" in cols and "case_id" not in cols and len(df):
+        names = df["case"].astype(str).drop_duplicates()
+        if len(names) > 1:
+            shown = ", ".join(names.head(4))
+            problems.table_error(
+                f"de bronnen horen bij {len(names)} verschillende projecten ({shown}"
+                f"{', ...' if len(names) > 4 else ''}): hun som zegt niets",
+                "de bronnen van één project (filter de rijen), of noem de kolom 'case' "
+                "'case_id' en reken elk project apart door met 'stikstofcalc calc BRONNEN'",
+                field="case")
     if not rename:
         return df, notes
     out = df.rename(columns=rename)
