@@ -80,3 +80,28 @@ def test_no_deposition_gives_a_headroom_without_activity(tmp_path):
         assert r.headroom.unit is None and "unit" not in r.headroom
         assert list(r.to_dict()["headroom"]) == ["factor", "nox_kg_per_yr", "nh3_kg_per_yr"]
         assert r.dominant_sources == ()
+
+
+def test_a_source_list_result_has_no_nan_and_survives_pickling():
+    """A source list has no activity units: its headroom's activity fields are None, not NaN
+    (NaN != NaN made a pickled or JSON-read copy unequal to the result itself)."""
+    import math
+    import pickle
+
+    from stikstofcalc.assessment.source_list import assess_source_list
+
+    (a,) = assess_source_list(EXAMPLES / "sources.csv")
+    assert a.results
+    for r in a.results:
+        assert r.headroom.unit == "" and r.headroom.current is None
+        assert r.headroom.allowed_all_scaled is None and r.headroom.allowed_source_only is None
+        assert pickle.loads(pickle.dumps(r)) == r
+        assert PhaseResult.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+
+        def floats(o):
+            if isinstance(o, dict):
+                return [x for v in o.values() for x in floats(v)]
+            if isinstance(o, list):
+                return [x for v in o for x in floats(v)]
+            return [o] if isinstance(o, float) else []
+        assert not any(math.isnan(x) for x in floats(r.to_dict()))

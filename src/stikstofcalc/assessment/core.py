@@ -1419,15 +1419,17 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
         qty, unit = _nansum(rows.vehicles_per_year[mine]), "voertuigbewegingen per jaar"
     elif kind == "heating":
         qty, unit = _nansum(rows.gas_m3[mine]), "m3 aardgas per jaar"
-    else:
-        qty, unit = float("nan"), ""
+    else:  # no activity unit: the headroom is in kg/yr only (below); None, never NaN
+        qty, unit = None, ""
     if kind == "bron":  # a source read from a list: no activity units (kg/yr below)
         dominant = None
     fin = np.isfinite(s)
     f_all = float(rules.margin_factor(mx, threshold=thr))
+    has = qty is not None
     return {"source": dominant, "unit": unit, "current": qty,
-            "allowed_all_scaled": qty * f_all if np.isfinite(f_all) else None,
-            "source_factor": s if fin else None, "allowed_source_only": qty * s if fin else None,
+            "allowed_all_scaled": qty * f_all if has and np.isfinite(f_all) else None,
+            "source_factor": s if fin else None,
+            "allowed_source_only": qty * s if has and fin else None,
             "source_nox_kg_per_yr": float(gw[0::2].sum() * s) if fin else None,
             "source_nh3_kg_per_yr": float(gw[1::2].sum() * s) if fin else None}
 
