@@ -284,3 +284,10 @@ def test_streamed_sheets_keep_every_value(run, tmp_path):
         got = [r[keys.index(k)].value for r in rows[2:]]
         assert got == src[k].iloc[2:].tolist()
     assert rows[2][keys.index("uses_estimate")].value in ("ja", "nee")
+
+
+def test_herkomst_records_the_engine_path(run):
+    """README: the provenance says which engine path ran (numba or the numpy reference)."""
+    _, _, _, out = run
+    rows = dict(openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, max_col=2, values_only=True))
+    assert rows["engine_path"] == "numba (fast)"

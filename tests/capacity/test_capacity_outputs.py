@@ -217,3 +217,7 @@ def test_workbook_sheets_longer_than_excel_continue_on_the_next(tmp_path, monkey
     rows = [r for n in wb.sheetnames[:3] for r in wb[n].iter_rows(min_row=2, values_only=True)]
     assert rows == list(frame.itertuples(index=False, name=None))
     assert all(wb[n].max_row <= 11 for n in wb.sheetnames)
+
+
+def test_capacity_provenance_records_the_engine_path(small):
+    assert small.provenance["engine_path"] == "numba (fast)"

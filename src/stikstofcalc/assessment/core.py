@@ -1464,6 +1464,7 @@ def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
+        "engine_path": compiled_paths.path_name(),
         "natura2000": {"attribution": ATTRIBUTION, "checksums": dict(_data_checksums())},
         "regime": {"name": reg.name, "note": reg.note, "in_force": reg.in_force,
                    "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,

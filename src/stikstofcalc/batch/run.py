@@ -1109,7 +1109,7 @@ def _run(path, book, writer, *, regime, jobs, progress, command, timings):
 
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
     """What the ``herkomst`` sheet records: versions, editions and hashes, model, rules, input."""
-    from stikstofcalc import kengetallen, rules
+    from stikstofcalc import compiled, kengetallen, rules
     from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
     from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums
@@ -1123,6 +1123,7 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
         "input": str(path), "input_sha256": _file_sha256(path) if path and Path(path).is_file() else "",
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
+        "engine_path": compiled.path_name(),
         "natura2000": {"attribution": ATTRIBUTION, "checksums": data_checksums()},
         "regime_default": {"name": reg.name, "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,
                            "in_force": reg.in_force, "note": reg.note,

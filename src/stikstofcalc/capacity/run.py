@@ -25,6 +25,7 @@ from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
 from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
 from stikstofcalc.rules import get_regime
 from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+from stikstofcalc import compiled
 from stikstofcalc.deposition.model import load_model
 from stikstofcalc._version import __version__
 
@@ -233,8 +234,8 @@ def _provenance(res, plans) -> dict:
     out = {"package": "stikstofcalc", "version": __version__,
            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "regime": res.regime, "threshold_mol_ha_yr": res.threshold,
-           "model": load_model().provenance, "natura2000": ATTRIBUTION,
-           "receptors": "standaard: alle hexagons in stikstofgevoelige Natura 2000-gebieden binnen 25 km "
+           "model": load_model().provenance, "engine_path": compiled.path_name(),
+           "natura2000": ATTRIBUTION, "receptors": "standaard: alle hexagons in stikstofgevoelige Natura 2000-gebieden binnen 25 km "
                         "(screening; kan alleen overschatten); Waddenzee en Noordzeekustzone ontbreken",
            "sites": res.sites.source, "plans": {}}
     for name, p in plans.items():

@@ -29,6 +29,7 @@ from stikstofcalc.assessment.sites import project_templates, scenario_weights
 from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
 from stikstofcalc.geo.receptors import default_receptor_arrays, receptor_id_to_xy
 from stikstofcalc.rules import get_regime, permit_needed
+from stikstofcalc import compiled
 from stikstofcalc.deposition.model import load_model
 from stikstofcalc._version import __version__
 
@@ -222,7 +223,7 @@ def woondeal_sum(projects, *, regime=None, progress=None) -> WoondealResult:
 def _provenance(res, prepared) -> dict:
     return {"package": "stikstofcalc", "version": __version__, "regime": res.regime,
             "threshold_mol_ha_yr": res.threshold, "model": load_model().provenance,
-            "natura2000": ATTRIBUTION, "projects": len(prepared),
+            "engine_path": compiled.path_name(), "natura2000": ATTRIBUTION, "projects": len(prepared),
             "kengetallen": sorted({kg.edition for _, _, kg, *_ in prepared}),
             "receptors": "standaard: alle hexagons in stikstofgevoelige Natura 2000-gebieden binnen 25 km van de "
                          "bronnen van elk project (alle hexagons berekend)",
