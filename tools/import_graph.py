@@ -223,8 +223,10 @@ def lazy_imports(g: Graph) -> list[Edge]:
 #: Where an internal import may sit inside a function (everywhere else: at the top). Importers:
 #: the CLI's command modules (a command loads its stage when it runs: ``stikstofcalc --help``
 #: stays light) and the batch runner (its worker processes limit numba's and BLAS's threads
-#: before the engine loads). Targets: the compiled kernels (numba is loaded where a kernel
-#: runs, not on import) and the optional extras (matplotlib, dask, the PDF reader).
+#: before the engine loads). Targets: the kernel modules ``_tables_nb`` and ``_search_nb``
+#: (imported where they run; the deposition kernels of ``fast`` and ``terrain`` load numba
+#: with the deposition package, see ``stikstofcalc.compiled``) and the optional extras
+#: (matplotlib, dask, the PDF reader).
 LAZY_IMPORTERS = ("cli", "batch.run")
 LAZY_TARGETS = ("deposition._tables_nb", "assessment._search_nb", "compiled", "maps",
                 "capacity.distributed", "io.imaer.pdf", "cli")

@@ -10,11 +10,14 @@ here and nowhere else:
 * with the environment variable ``STIKSTOFCALC_NUMPY=1`` everything runs on the numpy
   path (slower, the same results within the tolerances stated in the tests). It is read
   at every call, so it may be set in a running process (the test fixture
-  ``numpy_path`` in ``tests/conftest.py`` does that to run the engine and search tests
-  on both paths).
+  ``engine_path`` in ``tests/conftest.py`` does that to run the engine and search tests
+  on both paths). It wins over an explicit ``method="fast"`` of
+  :func:`stikstofcalc.deposition.core.deposition_arrays`: one run never mixes paths.
 
-Modules with kernels take ``njit`` and ``prange`` from here; importing this module alone
-does not load numba (``import stikstofcalc`` stays light).
+Modules with kernels take ``njit`` and ``prange`` from here. Importing this module alone
+does not load numba (``import stikstofcalc`` and the command line's start stay light);
+importing a module that defines kernels (``deposition.fast``, ``deposition.terrain``,
+``assessment._search_nb``, ...) does, once, at its import (about 0.3 s).
 """
 from __future__ import annotations
 

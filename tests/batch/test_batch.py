@@ -291,3 +291,25 @@ def test_herkomst_records_the_engine_path(run):
     _, _, _, out = run
     rows = dict(openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, max_col=2, values_only=True))
     assert rows["engine_path"] == "numba (fast)"
+
+
+def test_a_failure_while_filling_the_workbook_leaves_no_open_sheets(run, tmp_path, monkeypatch):
+    """The workbook is discarded whatever fails after it is taken, not only the save: no
+    "Exception ignored" per unclosed sheet later, no output file."""
+    import gc
+    import sys
+
+    from stikstofcalc.io.excel import results as R
+
+    _, _, res, _ = run
+    unraisable = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+    def broken(*a, **k):
+        raise RuntimeError("kapot")
+
+    monkeypatch.setattr(R, "_verdict_formatting", broken)
+    with pytest.raises(RuntimeError, match="kapot"):
+        write_results(res, tmp_path / "r.xlsx")
+    gc.collect()
+    assert unraisable == [] and not (tmp_path / "r.xlsx").exists()

@@ -51,6 +51,22 @@ def test_numpy_path_runs_no_compiled_kernel_and_gives_the_same_numbers(monkeypat
     deposition_arrays(src, rec)
 
 
+def test_the_switch_wins_over_method_fast(monkeypatch):
+    """STIKSTOFCALC_NUMPY=1 with method="fast": the numpy reference runs, not a mix."""
+    from stikstofcalc.deposition import engine
+
+    src = SourceArrays(x=[155000.0], y=[463000.0], height_m=[4.0], heat_mw=[0.0], nox_kg_yr=[100.0],
+                       nh3_kg_yr=[5.0])
+    rec = ReceptorArrays(np.linspace(154000.0, 160000.0, 10), np.full(10, 464000.0), landuse=3)
+    ref = deposition_arrays(src, rec, terrain="uniform", method="reference")
+    monkeypatch.setenv(compiled.ENV, "1")
+    monkeypatch.setattr(engine, "evaluate_fast", _boom)
+    got = deposition_arrays(src, rec, terrain="uniform", method="fast")
+    np.testing.assert_array_equal(got.nox, ref.nox)
+    with pytest.raises(ValueError, match="method 'snel'"):
+        deposition_arrays(src, rec, method="snel")
+
+
 def test_every_kernel_has_its_numpy_counterpart_behind_the_switch(monkeypatch):
     monkeypatch.setenv(compiled.ENV, "1")
     assert receptors._kernels() is None

@@ -47,7 +47,9 @@ def deposition_arrays(sources: SourceArrays, receptors: ReceptorArrays, *,
         receptor (AERIUS's 6.25 ha per hexagon) or the one map cell holding it (as the OPS
         reference runs were given).
     method : {"auto", "fast", "reference"}, keyword-only
-        Compiled path (default) or the numpy reference that defines the model.
+        Compiled path (default) or the numpy reference that defines the model. The
+        switch of :mod:`stikstofcalc.compiled` (``STIKSTOFCALC_NUMPY=1``) wins: with it
+        set, ``"fast"`` too runs the numpy reference, so that one run never mixes paths.
 
     Returns
     -------

@@ -186,14 +186,18 @@ def evaluate_reference(sources, receptors, *, cutoff_m, chunk_pairs, terrain="un
 
 def evaluate(sources, receptors, *, cutoff_m, allow_extrapolation, chunk_pairs, method="auto",
              terrain="map", receptor_terrain="hexagon"):
-    """Validate, then evaluate with the fast path when available (see module doc)."""
+    """Validate, then evaluate: the compiled fast path, or the numpy reference with
+    ``method="reference"`` or with ``STIKSTOFCALC_NUMPY=1`` (see :mod:`stikstofcalc.compiled`)."""
     if terrain not in TERRAIN_MODES:
         raise ValueError(f"terrain {terrain!r}: expected one of {TERRAIN_MODES}")
     if receptor_terrain not in RECEPTOR_MODES:
         raise ValueError(f"receptor_terrain {receptor_terrain!r}: expected one of {RECEPTOR_MODES}")
     notes = check_ranges(sources, allow_extrapolation=allow_extrapolation, terrain=terrain)
 
-    if method == "reference" or (method == "auto" and not compiled.enabled()):
+    if method not in ("auto", "fast", "reference"):
+        raise ValueError(f"method {method!r}: expected 'auto', 'fast' or 'reference'")
+    # the switch of stikstofcalc.compiled wins over "fast": one run never mixes paths
+    if method == "reference" or not compiled.enabled():
         nox, nh3 = evaluate_reference(sources, receptors, cutoff_m=cutoff_m,
                                       chunk_pairs=chunk_pairs, terrain=terrain,
                                       receptor_terrain=receptor_terrain)

@@ -505,6 +505,28 @@ class ResultsWriter:
             started = self._start(result.book, sources=sheets)
         wb, _, ws, wsf, echo_notes, _, _ = started
         self._workbook = None
+        saved = None
+        try:
+            self._fill(result, ws, wsf, echo_notes, wb)
+            spools = {"resultaten": self.spools["resultaten"]}
+            if self.source_rows:
+                spools.update(zip(source_sheet_names(sheets), self.source_spools))
+            inputs = [self.input_path] if self.input_path is not None else []
+            with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
+                tmp = group.path(path)  # refused again if it appeared while we computed
+                saved = temp_file(path.parent, path.name)  # known before the write, removed below
+                save_to(saved, wb.save)
+                splice_spools(saved, spools, tmp)
+        except BaseException:
+            _discard(wb)  # a failure from here on (full disk, bad provenance) leaves its sheets open
+            raise
+        finally:
+            if saved is not None:
+                saved.unlink(missing_ok=True)
+        return path
+
+    def _fill(self, result, ws, wsf, echo_notes, wb) -> None:
+        """The verdict formatting, the problems and the ``herkomst`` sheet."""
         _verdict_formatting(ws, self.result_rows, RESULT_LAYOUT)
         problems = list(result.problems.itertuples(index=False, name=None))
         _rows(wsf, PROBLEM_LAYOUT, problems + echo_notes)
@@ -528,25 +550,6 @@ class ResultsWriter:
                 v = c
             ws.append([_plain(ws, k), _plain(ws, v)])
             row += 1
-
-        spools = {"resultaten": self.spools["resultaten"]}
-        if self.source_rows:
-            spools.update(zip(source_sheet_names(sheets), self.source_spools))
-        inputs = [self.input_path] if self.input_path is not None else []
-        saved = None
-        try:
-            with write_policy(inputs=inputs, overwrite=self.overwrite), AtomicGroup() as group:
-                tmp = group.path(path)  # refused again if it appeared while we computed
-                saved = temp_file(path.parent, path.name)  # known before the write, removed below
-                save_to(saved, wb.save)
-                splice_spools(saved, spools, tmp)
-        except BaseException:
-            _discard(wb)  # a save that failed half-way (full disk) leaves its sheets open
-            raise
-        finally:
-            if saved is not None:
-                saved.unlink(missing_ok=True)
-        return path
 
     def close(self) -> None:
         """Drop the spooled rows (temporary files). Never raises: closing flushes the
