@@ -20,6 +20,7 @@ def now():
     return golden.compute()
 
 
+@pytest.mark.slow
 def test_every_output_has_a_golden_file(now):
     assert len(NAMES) == 12 and sorted(now) == NAMES
 
@@ -36,3 +37,5 @@ def test_the_comparison_can_fail():
     assert golden.differences(a, {"x": [1.0 + 1e-6, {"t": "a"}]})
     assert golden.differences(a, {"x": [1.0, {"t": "b"}]})
     assert not golden.differences(a, {"x": [1.0 + 1e-12, {"t": "a"}]})
+    assert golden.differences({"p": True}, {"p": 1}) and golden.differences({"p": 0.0}, {"p": False})
+    assert not golden.differences({"p": True}, {"p": True})

@@ -93,8 +93,10 @@ def differences(a, b, path="", rtol=1e-9, atol=1e-15) -> list[str]:
         for i, (x, y) in enumerate(zip(a, b)):
             out += differences(x, y, f"{path}[{i}]", rtol, atol)
         return out
+    if isinstance(a, bool) or isinstance(b, bool):  # True is not 1, False is not 0.0
+        return [] if type(a) is type(b) and a == b else [f"{path}: {a!r} -> {b!r}"]
     num = (int, float)
-    if isinstance(a, num) and isinstance(b, num) and not isinstance(a, bool):
+    if isinstance(a, num) and isinstance(b, num):
         if math.isclose(a, b, rel_tol=rtol, abs_tol=atol):
             return []
         return [f"{path}: {a!r} -> {b!r}"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stikstofcalc import kengetallen
+from stikstofcalc import compiled, kengetallen
 from stikstofcalc.deposition import fast
 from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.emissions.inventory import emission_sources
@@ -33,7 +33,8 @@ def test_project_with_overrides_validates_edition_and_override_file_once(monkeyp
     kengetallen.clear_cache()
 
 
-def test_read_only_receptor_arrays_use_the_same_compiled_kernel():
+def test_read_only_receptor_arrays_use_the_same_compiled_kernel(monkeypatch):
+    monkeypatch.delenv(compiled.ENV, raising=False)  # about the compiled kernel, also in a numpy run
     src = SourceArrays(x=[155000.0, 155400.0], y=[463000.0, 463100.0], height_m=[4.0, 1.0],
                        heat_mw=[0.0, 0.0], nox_kg_yr=[100.0, 0.0], nh3_kg_yr=[5.0, 2.0],
                        area_side_m=[0.0, 120.0])
