@@ -152,3 +152,17 @@ def test_table_cache_belongs_to_its_thread():
     done.set()
     t.join(10)
     assert seen["inside"] and seen["after"] is None and seen["mine"] is not None
+
+
+@pytest.mark.parametrize("n", [0, 1, 2047, 2048, 2049, 200_000, 1_000_000])
+def test_block_order_is_a_permutation_that_spreads_the_blocks(n):
+    """The threads' block order visits every block once, and each half of it (one thread's
+    share with two threads) holds blocks from both halves of the receptor set."""
+    from stikstofcalc.deposition.fast import BLOCK, block_order
+
+    b = block_order(n)
+    nb = (n + BLOCK - 1) // BLOCK
+    assert b.dtype == np.int64 and np.array_equal(np.sort(b), np.arange(nb))
+    if nb >= 8:
+        first = b[: nb // 2]
+        assert 0.3 < np.mean(first < nb // 2) < 0.7

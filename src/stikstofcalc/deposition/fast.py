@@ -248,7 +248,7 @@ def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rs0, rs1, e0k, tab0, lut0, e1k, t
 @njit(cache=True, parallel=True, fastmath=True)
 def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
               e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_nodes, sq_x, cut2,
-              out0, out1):
+              out0, out1, block_order):
     """Receptor blocks in parallel; per block, sources outer so that a source's
     tables stay in cache while the block's receptors stream past.
 
@@ -264,7 +264,11 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
     sinv = 1.0 / (sq_nodes[1] - sq_nodes[0])
     within_table = cut2 <= sq_nodes[ns - 1] ** 4
     cut = math.sqrt(cut2) if cut2 < np.inf else np.inf
-    for bi in prange(nblocks):
+    for bq in prange(nblocks):
+        # blocks in a low-discrepancy order: prange hands each thread one contiguous run
+        # of iterations, and contiguous blocks in Z order are one part of the map, so
+        # threads would get very different amounts of work (sources are not spread evenly)
+        bi = block_order[bq]
         r0 = bi * BLOCK
         r1 = min(n, r0 + BLOCK)
         k0 = rs0[r0]
@@ -346,6 +350,14 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
 FINE = 4
 #: nodes in sqrt(distance) [m**0.5] of the distance -> ring-coordinate map
 SQ_NODES = np.linspace(np.sqrt(20.0), np.sqrt(30000.0), 4000)
+
+
+def block_order(n_receptors: int) -> np.ndarray:
+    """Order in which the kernel's threads take the receptor blocks: the golden-ratio
+    sequence, so that any contiguous run of iterations (one thread's share) holds blocks
+    from all over the receptor set. Every receptor's sum is the same whatever the order."""
+    nb = (n_receptors + BLOCK - 1) // BLOCK
+    return np.argsort((np.arange(nb) * 0.6180339887498949) % 1.0, kind="stable").astype(np.int64)
 
 
 def sq_x(m):
@@ -560,7 +572,8 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
         sl = slice(r0, min(nrcp, r0 + chunk_receptors))
         _evaluate(rx[sl], ry[sl], rp[r0:sl.stop + 1], rc, rw, rz[sl], rj[sl], rs0[sl], rs1[sl], tix, aix,
                   kind, g["x"], g["y"], g["x_end"], g["y_end"], g["area_side_m"],
-                  *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, o0[sl], o1[sl])
+                  *tabs[0], *tabs[1], SQ_NODES, sq_x(m), cut2, o0[sl], o1[sl],
+                  block_order(sl.stop - r0))
     if keep:
         return o0, o1
     out0 = np.zeros(nrcp)
