@@ -355,3 +355,20 @@ def test_compiled_in_netherlands_equals_numpy(tolerance):
     ref = _in_netherlands_numpy(xs, ys, tolerance)
     assert np.array_equal(got, ref)
     assert 0.2 < ref.mean() < 0.9  # both outcomes occur
+
+
+def test_fallback_characteristics_are_noted_only_where_used(twee_pruned, tmp_path):
+    """The reference cowshed of the example (sector 4110, no characteristics given, none in
+    the edition) takes the fallback and says so; a source list that states 5 m, 0 MW and
+    2.5 m itself (as AERIUS files of sector 4110 do) is not told it has none."""
+    from stikstofcalc.assessment.source_list import assess_source_list
+    from stikstofcalc.emissions.sources import FALLBACK_NOTE
+
+    assert FALLBACK_NOTE in twee_pruned.notes
+    f = tmp_path / "bronnen.csv"
+    f.write_text("source_id,x,y,height_m,heat_mw,spread_m,nox_kg_yr,nh3_kg_yr,sector_id\n"
+                 "stal,167520,447480,5,0,2.5,0,780,4110\n", encoding="utf-8")
+    a = assess_source_list(f)[0]
+    assert a.results[0]["max_deposition"] > 0
+    assert FALLBACK_NOTE not in a.notes
+    assert not any("geen bronkenmerken" in n for n in a.notes)

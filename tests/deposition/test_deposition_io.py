@@ -551,3 +551,23 @@ def test_xlsx_output_too_large_for_a_sheet_is_refused_before_computing(tmp_path,
     monkeypatch.setattr(cells, "EXCEL_ROWS", 3)  # 3 receptors + the header
     with pytest.raises(InputError, match="te groot voor een Excel-werkblad"):
         deposition_files(s, r, tmp_path / "out.xlsx")
+
+
+def test_geometry_column_makes_x_y_columns_optional():
+    """A source list with geometry_wkt needs no x, y columns (AERIUS exports have none); a
+    row without a geometry still needs its x and y, named by row."""
+    rec = pd.DataFrame({"receptor_id": ["r"], "x": [172400.0], "y": [407800.0]})
+    src = pd.DataFrame({"source_id": ["a", "b"], "height_m": [5.0, 5.0], "heat_mw": [0.0, 0.0],
+                        "nox_kg_yr": [0.0, 0.0], "nh3_kg_yr": [100.0, 100.0],
+                        "geometry_wkt": ["POINT (172400 406800)",
+                                         "POLYGON ((172000 406000, 172100 406000, 172100 406100, "
+                                         "172000 406100, 172000 406000))"]})
+    s, _, _ = check_tables(src, rec)
+    assert len(s.source_id) == 2
+    out = deposition(src, rec)
+    assert out["deposition_total_mol_ha_yr"].iloc[0] > 0
+    src.loc[1, "geometry_wkt"] = ""
+    with pytest.raises(MultipleInputErrors) as e:
+        check_tables(src, rec, sources_file="bronnen.csv")
+    text = str(e.value)
+    assert "rij 3" in text and "veld x" in text and "veld y" in text

@@ -41,8 +41,8 @@ from stikstofcalc.errors import InputError
 from stikstofcalc.geo.receptors import (collapse_receptors, default_receptor_arrays,
     distance_to_sources, read_receptor_file, wgs84_to_rd)
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
-    build_templates, characteristics_table, check_site, machinery_heat_choice, other_machinery_heat,
-    row_keys)
+    build_templates, characteristics_table, check_site, fallback_notes, machinery_heat_choice,
+    other_machinery_heat, row_keys)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.terrain import terrain_info
 from stikstofcalc.deposition.fast import cache_store, terrain_reference
@@ -1194,8 +1194,8 @@ def assess_project_steps(project, *, regime=None, receptors=None, netted: bool =
     return (yield from assess_tables_steps(
         project.name, tables, keys, reg=reg, kg=kg, receptors=receptors,
         receptor_margin=receptor_margin, prune=prune, netted=netted, sensitivity=sensitivity,
-        heat=heat, alt_heat=alt_heat, provenance=provenance, site_notes=lambda: _site_notes(project),
-        per_hexagon=per_hexagon))
+        heat=heat, alt_heat=alt_heat, provenance=provenance,
+        site_notes=lambda: fallback_notes(plan) + _site_notes(project), per_hexagon=per_hexagon))
 
 
 def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor_margin, prune, netted,

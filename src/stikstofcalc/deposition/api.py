@@ -141,7 +141,7 @@ def _one_text(v):
 
 # ----------------------------------------------------------------- columns
 
-def _check_columns(df, required, optional, problems, *, geometry_optional_xy=False):
+def _check_columns(df, required, optional, problems):
     """Missing, misspelled and duplicate column names; returns False if unusable."""
     cols = [str(c) for c in df.columns]
     ok = True
@@ -439,6 +439,10 @@ def _parse_geometries(df, problems):
 def _parse_sources(df, problems, *, allow_extrapolation):
     """Validate a sources table; returns a SourceTable or None (problems recorded)."""
     df, alias_notes = _alias_columns(df, problems)
+    if "geometry_wkt" in df.columns and any(c not in df.columns for c in ("x", "y")):
+        # the geometry gives the location: x, y are then needed only on rows without one
+        # (checked per row below)
+        df = df.assign(**{c: "" for c in ("x", "y") if c not in df.columns})
     usable = _check_columns(df, SOURCE_REQUIRED, SOURCE_OPTIONAL, problems)
     ids = _texts(df, "source_id", problems, what="een bron-id")
     geoms = _parse_geometries(df, problems)

@@ -327,12 +327,23 @@ def build_templates(keys) -> Templates:
         labels.append({"point": "point", "linestring": f"line ({count} segments)",
                        "polygon": f"area ({count} squares)"}[g.kind])
     arr = np.array([k[1:] for k in uniq], dtype=float).reshape(n, 3)
-    notes = []
-    if any(k[1:] == FALLBACK_CHARACTERISTICS for k in uniq):
-        notes.append("sommige bronnen van de referentiesituatie hebben geen bronkenmerken in de editie: "
-                     "hoogte 5 m, warmte-inhoud 0 MW en spreiding 2,5 m aangenomen (AERIUS-standaard van "
-                     "sector 4110)")
-    return Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox, notes)
+    return Templates(uniq, labels, arr[:, 0], arr[:, 1], arr[:, 2], el, bbox, [])
+
+
+#: Note when :func:`row_keys` filled missing characteristics with the fallback.
+FALLBACK_NOTE = ("sommige bronnen van de referentiesituatie hebben geen bronkenmerken in de editie: "
+                 "hoogte 5 m, warmte-inhoud 0 MW en spreiding 2,5 m aangenomen (AERIUS-standaard van "
+                 "sector 4110)")
+
+
+def fallback_notes(table: pd.DataFrame) -> list:
+    """[:data:`FALLBACK_NOTE`] when a row of the emission table has no height, heat content
+    or spread (so that :func:`row_keys` fills them in), else []. Based on the missing
+    values themselves: a source stated with 5 m, 0 MW and 2.5 m is not a fallback."""
+    cols = [c for c in ("height_m", "heat_mw", "spread_m") if c in table.columns]
+    if not cols or not len(table):
+        return []
+    return [FALLBACK_NOTE] if bool(table[cols].isna().to_numpy().any()) else []
 
 
 # --------------------------------------------------------------------------- characteristics per sector
