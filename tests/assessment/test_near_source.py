@@ -78,3 +78,4 @@ def test_area_source_over_the_hexagon_uses_points_20_m_outside():
     tp = build_templates([(wkt, 2.5, 0.0, 1.3)])
     u = unit_deposition(tp, [CX], [CY])
     assert np.isfinite(u).all() and (u > 0).all()
+

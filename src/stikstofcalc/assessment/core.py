@@ -25,6 +25,8 @@ A test checks that the pruned search equals brute force.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machi
     other_machinery_heat, row_keys)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.terrain import terrain_info
-from stikstofcalc.deposition.fast import cache_store, terrain_reference
+from stikstofcalc.deposition.fast import cache_store, table_cache, terrain_reference
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
 from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums, load_natura2000
 from stikstofcalc.emissions import inventory
@@ -722,15 +724,49 @@ def drive(steps):
 
     The searches below are written as generators (``*_steps``) that only ask for exact
     values of hexagons, so :func:`stikstofcalc.assessment.many.assess_many` can drive
-    the searches of many cases in lock step with one engine call per round.
+    the searches of many cases in lock step with one engine call per round. Within
+    :func:`reporting_progress` a long round is computed in parts and reported.
     """
     try:
         request = next(steps)
         while True:
             search, idx = request
-            request = steps.send(search.evaluate(idx))
+            request = steps.send(_evaluate_reported(search, idx))
     except StopIteration as stop:
         return stop.value
+
+
+#: The progress listener of this thread (:func:`reporting_progress`), or None.
+_PROGRESS: contextvars.ContextVar = contextvars.ContextVar("stikstofcalc_search_progress", default=None)
+#: Hexagons per engine call while a listener is set: a round of more is computed in parts
+#: of this size (per hexagon the same numbers: each hexagon's sum does not depend on the
+#: others) so that the listener hears how far it is.
+PROGRESS_PART = 2_000
+
+
+@contextlib.contextmanager
+def reporting_progress(report):
+    """Within this block every :func:`drive` (``assess_project``, ``assess_source_list``)
+    calls ``report(done, total)`` after each part of an engine round of more than
+    :data:`PROGRESS_PART` hexagons (``done`` of ``total`` hexagons of that round), and
+    ``report(total, total)`` when the round ends. For the command line's progress line."""
+    token = _PROGRESS.set(report)
+    try:
+        yield
+    finally:
+        _PROGRESS.reset(token)
+
+
+def _evaluate_reported(search, idx):
+    report = _PROGRESS.get()
+    if report is None or idx is None or len(idx) <= PROGRESS_PART:
+        return search.evaluate(idx)
+    parts = []
+    with table_cache():  # the parts share the sources' kernel tables
+        for a in range(0, len(idx), PROGRESS_PART):
+            parts.append(np.asarray(search.evaluate(idx[a:a + PROGRESS_PART])))
+            report(min(a + PROGRESS_PART, len(idx)), len(idx))
+    return np.concatenate(parts, axis=1)
 
 
 def pruned_search(weights, bounds, evaluate, *, relevant=None, count_level=None,
@@ -1631,11 +1667,20 @@ def sub_receptor_offsets() -> np.ndarray:
 _DISTANCE_BLOCK = 2048
 
 
-def element_distance(templates: Templates, x, y) -> np.ndarray:
+def element_distance(templates: Templates, x, y, *, within: float | None = None) -> np.ndarray:
     """Distance from points to the nearest elementary source of any template [m]
-    (points: exact; squares: to the square; segments: to the segment), in blocks of
-    :data:`_DISTANCE_BLOCK` points."""
+    (points: exact; squares: to the square; segments: to the segment).
+
+    With ``within`` [m] only elements that can lie within that distance are looked at (a
+    k-d tree on the elements' anchors, searched to ``within`` plus the largest element's
+    reach): the distance is exact wherever it is at most ``within``, and larger (or inf)
+    elsewhere. That is all the near-source tests need, and it keeps thousands of area
+    sources x tens of thousands of sub-receptors from a full distance matrix (lb_north:
+    minutes). Without ``within``, every element in blocks of :data:`_DISTANCE_BLOCK` points.
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
+    if within is not None:
+        return _element_distance_within(templates, x, y, float(within))
     if x.shape[0] > _DISTANCE_BLOCK:
         return np.concatenate([element_distance(templates, x[i:i + _DISTANCE_BLOCK], y[i:i + _DISTANCE_BLOCK])
                                for i in range(0, x.shape[0], _DISTANCE_BLOCK)])
@@ -1656,6 +1701,53 @@ def element_distance(templates: Templates, x, y) -> np.ndarray:
     return best
 
 
+def _element_reach(e) -> np.ndarray:
+    """How far each element reaches from its anchor (x, y) [m]: a segment's length, a
+    square's half diagonal, 0 for a point."""
+    seg = np.isfinite(e.x_end)
+    return np.where(seg, np.hypot(np.where(seg, e.x_end - e.x, 0.0), np.where(seg, e.y_end - e.y, 0.0)),
+                    e.area_side_m * np.sqrt(0.5))
+
+
+def _element_distance_within(templates: Templates, x, y, within: float) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
+    e = templates.elementary
+    best = np.full(x.shape[0], np.inf)
+    if x.shape[0] == 0 or e.x.shape[0] == 0:
+        return best
+    radius = within + float(_element_reach(e).max()) + 1e-6
+    tree = cKDTree(np.column_stack([e.x, e.y]))
+    lists = tree.query_ball_point(np.column_stack([x, y]), radius)
+    counts = np.fromiter((len(v) for v in lists), np.int64, count=len(lists))
+    if not counts.sum():
+        return best
+    pi = np.repeat(np.arange(x.shape[0]), counts)  # candidate pairs: point, element
+    ei = np.fromiter((k for v in lists for k in v), np.int64, count=int(counts.sum()))
+    px, py = x[pi], y[pi]
+    ex, ey = e.x[ei], e.y[ei]
+    seg = np.isfinite(e.x_end[ei])
+    side = e.area_side_m[ei]
+    h = side / 2
+    d = np.where(side > 0,
+                 np.hypot(np.maximum(np.abs(px - ex) - h, 0.0), np.maximum(np.abs(py - ey) - h, 0.0)),
+                 np.hypot(px - ex, py - ey))
+    if seg.any():
+        k = np.flatnonzero(seg)
+        d[k] = _point_segment_distance(px[k], py[k], ex[k], ey[k], e.x_end[ei[k]], e.y_end[ei[k]])
+    np.minimum.at(best, pi, d)
+    return best
+
+
+def _point_segment_distance(px, py, ax, ay, bx, by) -> np.ndarray:
+    """Distance of each point to its own segment (element-wise) [m]."""
+    lx, ly = bx - ax, by - ay
+    ll = lx * lx + ly * ly
+    t = np.clip(((px - ax) * lx + (py - ay) * ly) / np.where(ll > 0, ll, 1.0), 0.0, 1.0)
+    t = np.where(ll > 0, t, 0.0)
+    return np.hypot(px - (ax + t * lx), py - (ay + t * ly))
+
+
 def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     """Receptor hexagons with a source within :data:`NEAR_SOURCE_M` of their centre (bool)."""
     x = np.asarray(x, float)
@@ -1664,9 +1756,7 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     from scipy.spatial import cKDTree
 
     e = templates.elementary
-    seg = np.isfinite(e.x_end)
-    reach = np.where(seg, np.hypot(np.where(seg, e.x_end - e.x, 0.0), np.where(seg, e.y_end - e.y, 0.0)),
-                     e.area_side_m * np.sqrt(0.5))  # an element lies within this of its anchor
+    reach = _element_reach(e)  # an element lies within this of its anchor
     # a first cut: hexagons with an element anchor within NEAR_SOURCE_M + the largest reach
     tree = cKDTree(np.column_stack([e.x, e.y]))
     hits = tree.query_ball_point(np.column_stack([x, np.asarray(y, float)]), NEAR_SOURCE_M + float(reach.max()),
@@ -1674,7 +1764,8 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     cand = np.flatnonzero(np.asarray(hits) > 0)
     out = np.zeros(x.shape[0], bool)
     if cand.size:
-        out[cand] = element_distance(templates, x[cand], np.asarray(y, float)[cand]) <= NEAR_SOURCE_M
+        out[cand] = element_distance(templates, x[cand], np.asarray(y, float)[cand],
+                                     within=NEAR_SOURCE_M) <= NEAR_SOURCE_M
     return out
 
 
@@ -1706,7 +1797,8 @@ def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray
     p = off.shape[0]
     sx = (x[idx, None] + off[None, :, 0]).ravel()
     sy = (y[idx, None] + off[None, :, 1]).ravel()
-    keep = (element_distance(templates, sx, sy) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
+    keep = (element_distance(templates, sx, sy, within=SUB_RECEPTOR_MIN_M)
+            >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
     keep[~keep.any(axis=1)] = True
     sel = keep.ravel()
     vals = _unit_deposition_centres(templates, sx[sel], sy[sel])

@@ -153,7 +153,8 @@ def near_source_pairs(templates, moved, hx, hy, ci, hi, u):
     off = sub_receptor_offsets()
     p = off.shape[0]
     keep = (element_distance(templates, (rx[idx, None] + off[None, :, 0]).ravel(),
-                             (ry[idx, None] + off[None, :, 1]).ravel()) >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
+                             (ry[idx, None] + off[None, :, 1]).ravel(), within=SUB_RECEPTOR_MIN_M)
+            >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
     keep[~keep.any(axis=1)] = True
     pair, sub = np.nonzero(keep)  # kept sub-receptors, pair by pair
     site = ci[idx[pair]]

@@ -64,9 +64,10 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
         from stikstofcalc.maps.draw import require_matplotlib
 
         require_matplotlib()
-    result = assess_project(project, regime=regime, receptors=receptors, netted=netted,
-                            measures=not no_measures, machinery_heat=machinery_heat,
-                            per_hexagon=bool(per_hexagon))
+    with _progress_line():
+        result = assess_project(project, regime=regime, receptors=receptors, netted=netted,
+                                measures=not no_measures, machinery_heat=machinery_heat,
+                                per_hexagon=bool(per_hexagon))
     click.echo(report.format_report(result))
     if output:
         written = report.write_result(result, output, dialect=csv_format)
@@ -91,11 +92,68 @@ def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_
     if maps:
         raise InputError("kaarten zijn er alleen voor projectbestanden (.toml)", field="--map",
                          expected="een .toml-project, of laat --map/--map-dir weg")
-    results = assess_source_list(files, regime=regime, receptors=receptors, netted=netted,
-                                 machinery_heat=machinery_heat, per_hexagon=bool(per_hexagon))
+    with _progress_line():
+        results = assess_source_list(files, regime=regime, receptors=receptors, netted=netted,
+                                     machinery_heat=machinery_heat, per_hexagon=bool(per_hexagon))
     click.echo("\n\n".join(report.format_report(a) for a in results))
     if output:
         written = report.write_results(results, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if per_hexagon:
         click.echo("-> " + str(report.write_hexagons(results, per_hexagon)))
+
+
+#: Show the progress line for engine rounds that last longer than this [s].
+PROGRESS_AFTER_S = 2.0
+
+
+class ProgressLine:
+    """How far a long engine round is, on one line of stderr (rewritten in place): hexagons
+    done of the round, per cent, time left at the rate so far. Only on a terminal; rounds
+    that end within :data:`PROGRESS_AFTER_S` show nothing."""
+
+    def __init__(self, stream, clock=None):
+        import time
+
+        self.stream = stream
+        self.clock = clock or time.monotonic
+        self.start = self.clock()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        now = self.clock()
+        elapsed = now - self.start
+        if done >= total:
+            if self.shown:
+                self.stream.write(f"\r  rekenen: {_n(total)} hexagons in {_dur(elapsed)}" + " " * 24 + "\n")
+                self.stream.flush()
+            self.start, self.shown = now, False
+            return
+        if elapsed < PROGRESS_AFTER_S:
+            return
+        left = elapsed * (total - done) / max(done, 1)
+        self.stream.write(f"\r  rekenen: {_n(done)} van {_n(total)} hexagons ({100 * done // total} %), "
+                          f"nog ongeveer {_dur(left)}   ")
+        self.stream.flush()
+        self.shown = True
+
+
+def _n(v: int) -> str:
+    return f"{v:,}".replace(",", ".")
+
+
+def _dur(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 60} min {s % 60} s" if s >= 60 else f"{s} s"
+
+
+def _progress_line():
+    """The progress line on an interactive stderr, else nothing."""
+    import contextlib
+    import sys
+
+    from stikstofcalc.assessment.core import reporting_progress
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    return reporting_progress(ProgressLine(sys.stderr))

@@ -1,0 +1,60 @@
+"""The progress line of a long ``calc`` (stderr, only on a terminal) and the partial engine
+rounds behind it (the same numbers as one round)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from stikstofcalc.assessment import core as A
+from stikstofcalc.cli.calc import PROGRESS_AFTER_S, ProgressLine
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+class _Clock:
+    def __init__(self):
+        self.t = 0.0
+
+    def __call__(self):
+        return self.t
+
+
+def test_progress_line_shows_long_rounds_only():
+    clock, out = _Clock(), io.StringIO()
+    p = ProgressLine(out, clock)
+    clock.t = PROGRESS_AFTER_S / 2
+    p(2000, 4000)
+    p(4000, 4000)  # a short round: nothing at all
+    assert out.getvalue() == ""
+    clock.t += 3 * PROGRESS_AFTER_S
+    p(2000, 8000)
+    line = out.getvalue()
+    assert "2.000 van 8.000 hexagons (25 %)" in line and "nog ongeveer" in line
+    assert "\n" not in line  # rewritten in place
+    clock.t += 60
+    p(8000, 8000)
+    assert out.getvalue().endswith("\n") and "8.000 hexagons in 1 min" in out.getvalue()
+
+
+def test_partial_rounds_give_the_same_assessment():
+    """With a listener the search computes its rounds in parts of PROGRESS_PART hexagons;
+    the results equal those of one call per round, and the listener hears every part."""
+    f = EXAMPLES / "twee_natura2000_gebieden.toml"
+    plain = A.assess_project(f, measures=False)
+    heard = []
+    with A.reporting_progress(lambda done, total: heard.append((done, total))):
+        parted = A.assess_project(f, measures=False)
+    assert [r.to_dict() for r in parted.results] == [r.to_dict() for r in plain.results]
+    assert heard and all(0 < d <= t for d, t in heard)
+    assert any(d == t for d, t in heard) and any(d < t for d, t in heard)
+
+
+def test_calc_without_a_terminal_prints_no_progress():
+    from click.testing import CliRunner
+
+    from stikstofcalc.cli.main import main
+
+    r = CliRunner().invoke(main, ["calc", str(EXAMPLES / "dorp_ver_van_natuur.toml"), "--no-measures"])
+    assert r.exit_code == 0, r.output
+    assert "rekenen:" not in r.output
