@@ -465,16 +465,17 @@ def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_e
     kk = np.arange(n)[:, None]
     rr = np.arange(nr)[None, :]
 
+    pk2 = pk[:, None]
+
     def F(z):  # zt terms at trajectory ln z0 z (n, 30) per ring node -> (n, 30), max bearing
-        zk = np.clip(z, lo, hi)  # constant over bearings: node index and weight per ring, broadcast
-
-        def b3(a):
-            return np.broadcast_to(a[:, :, None], (n, nr, nb))
-
+        # z is constant over bearings: index (source, z0 node, ring) and take the bearings as
+        # a slice (the same arithmetic per element as model.gather_rows / gather_z on
+        # broadcast indices, without index arrays of the full (n, 30, 36) shape)
+        zk = np.clip(z, lo, hi)
         iz, tz = _model.z0_axis(np.log(m.Z), zk)
-        v = _model.gather_rows(base6, pk, b3(iz), b3(tz))
+        v = (1 - tz)[:, :, None] * base6[pk2, iz, rr] + tz[:, :, None] * base6[pk2, iz + 1, rr]
         jz, uz = _model.z0_axis(np.log(tm.RG_Z), zk)
-        v += _model.gather_z(reg, b3(jz), b3(uz))
+        v += (1 - uz)[:, :, None] * reg[kk, jz, rr] + uz[:, :, None] * reg[kk, jz + 1, rr]
         jt, wt = _model.z0_hats(tm, z)
         g = (1 - wt) * TA[kk, jt, rr] + wt * TA[kk, jt + 1, rr]
         return v.max(axis=2) - TS * zk - g

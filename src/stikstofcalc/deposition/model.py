@@ -456,21 +456,26 @@ def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, he
     G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
     nl = G.shape[0]
     n = h.shape[0]
-    out = np.empty((n, int(np.prod(G.shape[3:]))))
+    nz = G.shape[3]
+    nr, nb = m.D.shape[0], 36
+    out = np.empty((n, nz * nr * nb))
     # per distinct (height, heat): the field of the 54 locations at that source type
-    # (bilinear in the A12 nodes), then the location weights of its sources. einsum
-    # without BLAS: the sums run in a fixed order, so a value does not depend on the
-    # number of sources in the call or the BLAS threads (Dask workers equal the local run).
+    # (bilinear in the A12 nodes) on the engine's rings and bearings, then the location
+    # weights of its sources (both steps linear: remapping the handful of fields instead
+    # of every source's sum is the same up to rounding and far cheaper for thousands of
+    # sources). einsum without BLAS: the sums run in a fixed order, so a value does not
+    # depend on the number of sources in the call or the BLAS threads (Dask workers equal
+    # the local run).
     key, inv = np.unique(np.column_stack([ih, ic, th, tc]), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     for u, (i0, c0, t_h, t_c) in enumerate(key):  # a handful of source types per call
         i0, c0 = int(i0), int(c0)
         Gu = ((1 - t_h) * ((1 - t_c) * G[:, i0, c0] + t_c * G[:, i0, c0 + 1])
-              + t_h * ((1 - t_c) * G[:, i0 + 1, c0] + t_c * G[:, i0 + 1, c0 + 1])).reshape(nl, -1)
+              + t_h * ((1 - t_c) * G[:, i0 + 1, c0] + t_c * G[:, i0 + 1, c0 + 1]))
+        Gu = _remap_rings_bearings(tm, m, Gu).reshape(nl, -1)
         rows = np.flatnonzero(inv == u)
         out[rows] = np.einsum("nl,lr->nr", w[rows], Gu, optimize=False)
-    out = out.reshape(n, *G.shape[3:])
-    return _remap_rings_bearings(tm, m, out)
+    return out.reshape(n, nz, nr, nb)
 
 
 def base_tables_all_z0(m: Model, substance: int, height_m, heat_mw):
