@@ -166,3 +166,27 @@ def test_block_order_is_a_permutation_that_spreads_the_blocks(n):
     if nb >= 8:
         first = b[: nb // 2]
         assert 0.3 < np.mean(first < nb // 2) < 0.7
+
+
+def test_map_tables_in_parts_equal_one_part(monkeypatch):
+    """Map-mode tables built a few sources at a time (``fast.TABLE_CHUNK``) and the pruned
+    search's bound in parts (``assessment.core.BOUND_CHUNK``) give exactly the numbers of
+    one part: each source's table depends only on that source."""
+    from stikstofcalc.assessment import core as A
+    from stikstofcalc.deposition import fast
+
+    src, rcp = _mixed(3, 400)
+    kw = dict(cutoff_m=25000.0, allow_extrapolation=False, chunk_pairs=4_000_000, method="fast",
+              terrain="map")
+    whole = evaluate(src, rcp, **kw)
+    m = M.load_model()
+    cols = (src.height_m, src.heat_mw, np.full(9, 1.3), src.x, src.y, src.x_end, src.y_end,
+            src.area_side_m)
+    b_whole = A._map_bound_parts(m, 1, *cols)
+    monkeypatch.setattr(fast, "TABLE_CHUNK", 2)
+    monkeypatch.setattr(A, "BOUND_CHUNK", 4)
+    parted = evaluate(src, rcp, **kw)
+    np.testing.assert_array_equal(np.asarray(parted.nox), np.asarray(whole.nox))
+    np.testing.assert_array_equal(np.asarray(parted.nh3), np.asarray(whole.nh3))
+    for a, b in zip(A._map_bound_parts(m, 1, *cols), b_whole):
+        np.testing.assert_array_equal(a, b)

@@ -382,18 +382,33 @@ def _map_bound_kept(m, s, cols, geo):
     own source: the same numbers; capacity asks for the same moved sources several times)."""
     store = cache_store(("map_bound", s))
     if store is None:
-        return _source_tables_map_bound(m, s, *cols, *geo)
+        return _map_bound_parts(m, s, *cols, *geo)
     rows = np.ascontiguousarray(np.column_stack([*cols, *geo]), dtype=float)
     uniq, inv = np.unique(rows, axis=0, return_inverse=True)
     keys = [r.tobytes() for r in uniq]
     miss = [i for i, k in enumerate(keys) if k not in store]
     if miss:
-        got = _source_tables_map_bound(m, s, *uniq[miss].T)
+        got = _map_bound_parts(m, s, *uniq[miss].T)
         for j, i in enumerate(miss):
             store[keys[i]] = tuple(a[j] for a in got)
     parts = [store[k] for k in keys]
     inv = inv.reshape(-1)
     return tuple(np.stack([p[a] for p in parts])[inv] for a in range(3))
+
+
+#: :func:`_source_tables_map_bound` takes this many sources at a time (its intermediate
+#: arrays are (sources, 30, 36) per z0 candidate; each row depends only on its source).
+BOUND_CHUNK = 2048
+
+
+def _map_bound_parts(m, s, *cols):
+    """:func:`_source_tables_map_bound` in parts of :data:`BOUND_CHUNK` sources."""
+    n = np.asarray(cols[0]).shape[0]
+    if n <= BOUND_CHUNK:
+        return _source_tables_map_bound(m, s, *cols)
+    parts = [_source_tables_map_bound(m, s, *(np.asarray(c)[a:a + BOUND_CHUNK] for c in cols))
+             for a in range(0, n, BOUND_CHUNK)]
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
 
 
 def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_end, side_m):

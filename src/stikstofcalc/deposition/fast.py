@@ -479,12 +479,40 @@ def build_tables(m, s, uniq, terrain="uniform"):
         lt, lu = _model.source_tables(m, s, *uniq.T)
         return (*fine_tables(lt, lu), taf)
 
+    n = uniq.shape[0]
+    tab = luf = None
+    for a in range(0, n, TABLE_CHUNK):  # in parts: the arrays that build them stay small
+        t, u = _map_fine_tables(m, s, uniq[a:a + TABLE_CHUNK])
+        if tab is None:
+            if n <= TABLE_CHUNK:
+                return t, u, taf
+            tab = np.empty((n,) + t.shape[1:], t.dtype)
+            luf = np.empty((n,) + u.shape[1:], u.dtype)
+        tab[a:a + t.shape[0]] = t
+        luf[a:a + u.shape[0]] = u
+    if tab is None:  # no sources
+        return (*fine_tables(*_map_log_tables(m, s, uniq)), taf)
+    return tab, luf, taf
+
+
+#: Map-mode tables are built for this many distinct sources at a time: each part's
+#: intermediate arrays are about 0.2 MB per source (trajectory terrain at 30 x 36 nodes,
+#: the regional field at three z0 nodes, ...), so a list of 20,000 area elements would
+#: otherwise hold gigabytes of them at once. Per source the same numbers (each table
+#: depends only on its own source).
+TABLE_CHUNK = 2048
+
+
+def _map_log_tables(m, s, uniq):
     tm = _model.load_terrain_model()
     h, hc, sp, x, y = uniq.T
     lnz_node, w_node = _terrain.node_terrain(x, y, m.D, np.arange(36) * 10.0)
     lzs = np.log(_terrain.cell_z0(x, y))
-    lt, lu = _model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node, w_node)
-    return (*fine_tables(lt, lu), taf)
+    return _model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node, w_node)
+
+
+def _map_fine_tables(m, s, uniq):
+    return fine_tables(*_map_log_tables(m, s, uniq))
 
 
 def receptor_z0_coefficients(m, s, uniq, terrain):
