@@ -27,10 +27,14 @@ def test_progress_line_shows_long_rounds_only():
     p(2000, 4000)
     p(4000, 4000)  # a short round: nothing at all
     assert out.getvalue() == ""
-    clock.t += 3 * PROGRESS_AFTER_S
+    clock.t += 3 * PROGRESS_AFTER_S  # the first part, with the tables: no rate yet
     p(2000, 8000)
     line = out.getvalue()
-    assert "2.000 van 8.000 hexagons (25 %)" in line and "nog ongeveer" in line
+    assert "2.000 van 8.000 hexagons (25 %)" in line and "nog" not in line
+    clock.t += 10  # the next part: 2,000 hexagons in 10 s, 4,000 left -> 20 s
+    p(4000, 8000)
+    line = out.getvalue()
+    assert "4.000 van 8.000 hexagons (50 %), nog ongeveer 20 s" in line
     assert "\n" not in line  # rewritten in place
     clock.t += 60
     p(8000, 8000)

@@ -119,6 +119,7 @@ class ProgressLine:
         self.clock = clock or time.monotonic
         self.start = self.clock()
         self.shown = False
+        self.first = None  # (time, done) of the round's first part: it also builds the tables
 
     def __call__(self, done: int, total: int) -> None:
         now = self.clock()
@@ -127,13 +128,18 @@ class ProgressLine:
             if self.shown:
                 self.stream.write(f"\r  rekenen: {_n(total)} hexagons in {_dur(elapsed)}" + " " * 24 + "\n")
                 self.stream.flush()
-            self.start, self.shown = now, False
+            self.start, self.shown, self.first = now, False, None
             return
+        if self.first is None:
+            self.first = (now, done)
         if elapsed < PROGRESS_AFTER_S:
             return
-        left = elapsed * (total - done) / max(done, 1)
-        self.stream.write(f"\r  rekenen: {_n(done)} van {_n(total)} hexagons ({100 * done // total} %), "
-                          f"nog ongeveer {_dur(left)}   ")
+        t1, d1 = self.first
+        # the time left at the rate of the parts after the first (the first one also builds
+        # the sources' tables, which the others reuse)
+        left = f", nog ongeveer {_dur((now - t1) * (total - done) / (done - d1))}" if done > d1 else ""
+        self.stream.write(f"\r  rekenen: {_n(done)} van {_n(total)} hexagons ({100 * done // total} %)"
+                          f"{left}   ")
         self.stream.flush()
         self.shown = True
 
