@@ -742,14 +742,21 @@ def drive(steps):
     values of hexagons, so :func:`stikstofcalc.assessment.many.assess_many` can drive
     the searches of many cases in lock step with one engine call per round. Within
     :func:`reporting_progress` a long round is computed in parts and reported.
+
+    The rounds share the sources' kernel tables (a
+    :class:`~stikstofcalc.deposition.fast.table_cache` around the search): a search asks
+    for the same sources two to eight times, and a large source list's tables take
+    longer to build than the kernel takes to use them (lb_north, 21,012 distinct
+    sources: 8 x 8 s of tables without the cache).
     """
-    try:
-        request = next(steps)
-        while True:
-            search, idx = request
-            request = steps.send(_evaluate_reported(search, idx))
-    except StopIteration as stop:
-        return stop.value
+    with table_cache():
+        try:
+            request = next(steps)
+            while True:
+                search, idx = request
+                request = steps.send(_evaluate_reported(search, idx))
+        except StopIteration as stop:
+            return stop.value
 
 
 #: The progress listener of this thread (:func:`reporting_progress`), or None.

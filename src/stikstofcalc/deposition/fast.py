@@ -641,13 +641,15 @@ class _TableStore:
 
     def _append(self, new):
         k = new[0].shape[0]
-        if self.arrays is None or self.n + k > self.arrays[0].shape[0]:
+        if self.arrays is None:  # the first rows as they are: a large source list's tables
+            self.arrays = [np.ascontiguousarray(a, dtype=float) for a in new]  # are gigabytes
+            return
+        if self.n + k > self.arrays[0].shape[0]:  # room to spare: appends stay amortised linear
             cap = max(2 * (self.n + k), 256)
             grown = [np.empty((cap, *a.shape[1:])) for a in new]
-            if self.arrays is not None:
-                for g, a in zip(grown, self.arrays):
-                    g[:self.n] = a[:self.n]
-            self.arrays = grown
+            for g, a in zip(grown, self.arrays):
+                g[:self.n] = a[:self.n]
+            self.arrays = grown  # (the first, adopted arrays are never written)
         for a, b in zip(self.arrays, new):
             a[self.n:self.n + k] = b
 
