@@ -477,34 +477,30 @@ def _source_tables_map_bound(m, s, height_m, heat_mw, spread_m, x, y, x_end, y_e
     base6 = _model.base_tables_all_z0(m, s, hk[:, 0], hk[:, 1])
     reg = _model.region_map_logratio(m, tm, s, kh, khc, kx, ky)
     TA, TS, TW, TWR = _model.terrain_coefficients(tm, s, kh, khc)
-    kk = np.arange(n)[:, None]
-    rr = np.arange(nr)[None, :]
+    ln_z, ln_rg = np.log(m.Z), np.log(tm.RG_Z)
 
-    pk2 = pk[:, None]
-
-    def F(z):  # zt terms at trajectory ln z0 z (n, 30) per ring node -> (n, 30), max bearing
-        # z is constant over bearings: index (source, z0 node, ring) and take the bearings as
-        # a slice (the same arithmetic per element as model.gather_rows / gather_z on
-        # broadcast indices, without index arrays of the full (n, 30, 36) shape)
+    def F(k, r, z):  # zt terms of source k at ring r and trajectory ln z0 z (1-D each), max bearing
+        # only the (source, ring) pairs whose interval holds the candidate: a node of the
+        # kernel's z0 axis lies in few intervals' ranges (the same arithmetic per element as
+        # model.gather_rows / gather_z, with the bearings as a slice)
         zk = np.clip(z, lo, hi)
-        iz, tz = _model.z0_axis(np.log(m.Z), zk)
-        v = (1 - tz)[:, :, None] * base6[pk2, iz, rr] + tz[:, :, None] * base6[pk2, iz + 1, rr]
-        jz, uz = _model.z0_axis(np.log(tm.RG_Z), zk)
-        v += (1 - uz)[:, :, None] * reg[kk, jz, rr] + uz[:, :, None] * reg[kk, jz + 1, rr]
+        iz, tz = _model.z0_axis(ln_z, zk)
+        v = (1 - tz)[:, None] * base6[pk[k], iz, r] + tz[:, None] * base6[pk[k], iz + 1, r]
+        jz, uz = _model.z0_axis(ln_rg, zk)
+        v += (1 - uz)[:, None] * reg[k, jz, r] + uz[:, None] * reg[k, jz + 1, r]
         jt, wt = _model.z0_hats(tm, z)
-        g = (1 - wt) * TA[kk, jt, rr] + wt * TA[kk, jt + 1, rr]
-        return v.max(axis=2) - TS * zk - g
+        g = (1 - wt) * TA[k, jt, r] + wt * TA[k, jt + 1, r]
+        return v.max(axis=1) - TS[k, r] * zk - g
 
     best = np.full((n, nint), -np.inf)
     cands = [zlo, zhi] + [np.where((zlo <= b) & (b <= zhi), b, np.nan) for b in nodes]
     for zc in cands:  # (n, nint): candidate zt per interval (NaN: not in the range)
-        ok = np.isfinite(zc)
-        if not ok.any():
+        k, i = np.nonzero(np.isfinite(zc))
+        if k.size == 0:
             continue
-        z = np.where(ok, zc, lo)
-        fa = F(np.concatenate([z, z[:, -1:]], axis=1))[:, :nint]  # ring i of interval i
-        fb = F(np.concatenate([z[:, :1], z], axis=1))[:, 1:]  # ring i+1 of interval i
-        np.maximum(best, np.where(ok, np.maximum(fa, fb), -np.inf), out=best)
+        z = zc[k, i]
+        # interval i lies between rings i and i+1: the larger of the two at this zt
+        best[k, i] = np.maximum(best[k, i], np.maximum(F(k, i, z), F(k, i + 1, z)))
     sp_r = _model.spread_logratio(m, s, kh, khc, ksp)
     zsrc = np.clip(np.log(_terrain.cell_z0(kx, ky)), lo, hi)  # the source's own map z0
     extra_r = TS * zsrc[:, None] + np.maximum(TW, 0.0) + sp_r  # (n, 30)
