@@ -62,3 +62,60 @@ def test_calc_without_a_terminal_prints_no_progress():
     r = CliRunner().invoke(main, ["calc", str(EXAMPLES / "dorp_ver_van_natuur.toml"), "--no-measures"])
     assert r.exit_code == 0, r.output
     assert "rekenen:" not in r.output
+
+
+def test_progress_line_shows_long_preparation_steps():
+    """The tables and search bounds of a large source list (tens of seconds before the
+    first hexagon) get their own line, with the time left at the rate so far."""
+    clock, out = _Clock(), io.StringIO()
+    p = ProgressLine(out, clock)
+    p.step("rekentabellen NOx", 0, 4096)
+    clock.t += PROGRESS_AFTER_S / 2
+    p.step("rekentabellen NOx", 2048, 4096)
+    p.step("rekentabellen NOx", 4096, 4096)  # a short step: nothing
+    assert out.getvalue() == ""
+    p.step("zoekgrenzen NH3", 0, 6144)
+    clock.t += 3 * PROGRESS_AFTER_S
+    p.step("zoekgrenzen NH3", 2048, 6144)  # 2,048 in 6 s, 4,096 left -> 12 s
+    assert "zoekgrenzen NH3: 2.048 van 6.144 bronelementen (33 %), nog ongeveer 12 s" in out.getvalue()
+    clock.t += 3 * PROGRESS_AFTER_S
+    p.step("zoekgrenzen NH3", 6144, 6144)
+    assert out.getvalue().endswith("\n") and "zoekgrenzen NH3: 6.144 bronelementen in 12 s" in out.getvalue()
+    # the round after it counts its own time, not the steps'
+    clock.t += 3 * PROGRESS_AFTER_S
+    p(2000, 8000)
+    clock.t += 10
+    p(8000, 8000)
+    assert out.getvalue().endswith("8.000 hexagons in 16 s" + " " * 24 + "\n")
+
+
+def test_large_source_lists_report_their_preparation(monkeypatch):
+    """A listener with a ``step`` method hears the map-mode tables and the search bound
+    built in parts (parts made small here), from 0 to the whole, per substance."""
+    import stikstofcalc.deposition.fast as F
+
+    monkeypatch.setattr(F, "TABLE_CHUNK", 2)
+    monkeypatch.setattr(A, "BOUND_CHUNK", 2)
+
+    class Listener:
+        def __init__(self):
+            self.steps = []
+
+        def __call__(self, done, total):
+            pass
+
+        def step(self, label, done, total):
+            self.steps.append((label, done, total))
+
+    heard = Listener()
+    f = EXAMPLES / "twee_natura2000_gebieden.toml"
+    plain = A.assess_project(f, measures=False)
+    with A.reporting_progress(heard):
+        parted = A.assess_project(f, measures=False)
+    assert [r.to_dict() for r in parted.results] == [r.to_dict() for r in plain.results]
+    labels = {s[0] for s in heard.steps}
+    assert {"rekentabellen NOx", "rekentabellen NH3", "zoekgrenzen NOx", "zoekgrenzen NH3"} <= labels
+    for label in labels:
+        seq = [(d, t) for lab, d, t in heard.steps if lab == label]
+        assert seq[0][0] == 0 and seq[-1][0] == seq[-1][1]
+        assert all(b[0] >= a[0] or b[0] == 0 for a, b in zip(seq, seq[1:]))

@@ -47,7 +47,8 @@ from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machi
     other_machinery_heat, row_keys)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.terrain import terrain_info
-from stikstofcalc.deposition.fast import cache_store, table_cache, terrain_reference
+from stikstofcalc.deposition.fast import SUBSTANCE_NAMES, cache_store, table_cache, terrain_reference
+from stikstofcalc.deposition.progress import listening, report_step
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
 from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums, load_natura2000
 from stikstofcalc.emissions import inventory
@@ -406,8 +407,12 @@ def _map_bound_parts(m, s, *cols):
     n = np.asarray(cols[0]).shape[0]
     if n <= BOUND_CHUNK:
         return _source_tables_map_bound(m, s, *cols)
-    parts = [_source_tables_map_bound(m, s, *(np.asarray(c)[a:a + BOUND_CHUNK] for c in cols))
-             for a in range(0, n, BOUND_CHUNK)]
+    label = f"zoekgrenzen {SUBSTANCE_NAMES[s]}"
+    report_step(label, 0, n)
+    parts = []
+    for a in range(0, n, BOUND_CHUNK):
+        parts.append(_source_tables_map_bound(m, s, *(np.asarray(c)[a:a + BOUND_CHUNK] for c in cols)))
+        report_step(label, min(n, a + BOUND_CHUNK), n)
     return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
 
 
@@ -768,10 +773,15 @@ def reporting_progress(report):
     """Within this block every :func:`drive` (``assess_project``, ``assess_source_list``)
     calls ``report(done, total)`` after each part of an engine round of more than
     :data:`PROGRESS_PART` hexagons (``done`` of ``total`` hexagons of that round), and
-    ``report(total, total)`` when the round ends. For the command line's progress line."""
+    ``report(total, total)`` when the round ends. For the command line's progress line.
+    A ``report`` with a ``step`` method also hears the preparation steps of a large source
+    list (:func:`stikstofcalc.deposition.progress.report_step`: ``step(label, done, total)``
+    in source elements)."""
     token = _PROGRESS.set(report)
+    step = getattr(report, "step", None)  # and the preparation steps, for a listener that has them
     try:
-        yield
+        with listening(step) if step is not None else contextlib.nullcontext():
+            yield
     finally:
         _PROGRESS.reset(token)
 

@@ -120,6 +120,7 @@ class ProgressLine:
         self.start = self.clock()
         self.shown = False
         self.first = None  # (time, done) of the round's first part: it also builds the tables
+        self.step_label, self.step_start, self.step_shown = None, None, False
 
     def __call__(self, done: int, total: int) -> None:
         now = self.clock()
@@ -142,6 +143,33 @@ class ProgressLine:
                           f"{left}   ")
         self.stream.flush()
         self.shown = True
+
+    def step(self, label: str, done: int, total: int) -> None:
+        """A preparation step (``label``: "rekentabellen NOx", ...) of a large source list:
+        ``done`` of ``total`` source elements; shown as the rounds are, after
+        :data:`PROGRESS_AFTER_S`, with the time left at the rate so far."""
+        now = self.clock()
+        if done == 0 or label != self.step_label:
+            self.step_label, self.step_start, self.step_shown = label, now, False
+            if done == 0:
+                return
+        elapsed = now - self.step_start
+        if done >= total:
+            if self.step_shown:
+                self.stream.write(f"\r  {label}: {_n(total)} bronelementen in {_dur(elapsed)}"
+                                  + " " * 24 + "\n")
+                self.stream.flush()
+            self.step_label, self.step_shown = None, False
+            if self.first is None:  # no part of a round heard yet: the round's time starts now
+                self.start = now  # (the step had its own line)
+            return
+        if elapsed < PROGRESS_AFTER_S:
+            return
+        left = _dur(elapsed * (total - done) / done)
+        self.stream.write(f"\r  {label}: {_n(done)} van {_n(total)} bronelementen "
+                          f"({100 * done // total} %), nog ongeveer {left}   ")
+        self.stream.flush()
+        self.step_shown = True
 
 
 def _n(v: int) -> str:

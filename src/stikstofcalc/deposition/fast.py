@@ -18,6 +18,7 @@ from stikstofcalc import compiled
 from stikstofcalc.compiled import njit, prange
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.arrays import LINE_SPACING_M
+from stikstofcalc.deposition.progress import report_step
 
 #: a square is one point (its centre) beyond this many sides from the receptor
 AREA_FAR_SIDES = 8.0
@@ -481,8 +482,13 @@ def build_tables(m, s, uniq, terrain="uniform"):
 
     n = uniq.shape[0]
     tab = luf = None
+    label = f"rekentabellen {SUBSTANCE_NAMES[s]}"
+    if n > TABLE_CHUNK:
+        report_step(label, 0, n)
     for a in range(0, n, TABLE_CHUNK):  # in parts: the arrays that build them stay small
         t, u = _map_fine_tables(m, s, uniq[a:a + TABLE_CHUNK])
+        if n > TABLE_CHUNK:
+            report_step(label, min(n, a + TABLE_CHUNK), n)
         if tab is None:
             if n <= TABLE_CHUNK:
                 return t, u, taf
@@ -494,6 +500,9 @@ def build_tables(m, s, uniq, terrain="uniform"):
         return (*fine_tables(*_map_log_tables(m, s, uniq)), taf)
     return tab, luf, taf
 
+
+#: Names of the substances by index (0, 1), for messages.
+SUBSTANCE_NAMES = ("NOx", "NH3")
 
 #: Map-mode tables are built for this many distinct sources at a time: each part's
 #: intermediate arrays are about 0.2 MB per source (trajectory terrain at 30 x 36 nodes,
