@@ -245,6 +245,10 @@ def test_merged_templates_give_the_same_deposition(tmp_path, monkeypatch):
     monkeypatch.setattr(sl_mod, "MERGE_SOURCES_ABOVE", 2)
     merged = assess_source_list(p, sensitivity=False)[0]
     assert any("samen gerekend" in n for n in merged.notes)
+    # the group reads as a group in the report ("groep van 4 bronnen (punt, 2.5 m, 0 MW)")
+    names = [d["source"] for r in merged.results for d in r["dominant_sources"]]
+    assert names and all(n.startswith("groep van ") and " bronnen (" in n for n in names)
+    assert any("(punt," in n or "(vlak," in n for n in names)
     for a, b in zip(one.results, merged.results):
         assert (a["phase"], a["year"]) == (b["phase"], b["year"])
         assert b["max_deposition"] == pytest.approx(a["max_deposition"], rel=1e-9)

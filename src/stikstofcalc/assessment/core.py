@@ -1146,6 +1146,12 @@ def _nansum(a) -> float:
     return float(np.nansum(np.asarray(a, float))) if len(a) else 0.0
 
 
+#: How a group of a large source list's sources is named (``source_list.merged_tables``).
+SOURCE_GROUP_PREFIX = "groep van "
+#: Dutch names of the geometry kinds, for labels.
+GEOMETRY_NL = {"point": "punt", "linestring": "lijn", "polygon": "vlak"}
+
+
 def _group_names(table):
     kind, cat = table["source_kind"].tolist(), table["category"].tolist()
     comp = ["" if pd.isna(p) else p for p in table["component"].tolist()]
@@ -1157,8 +1163,8 @@ def _group_names(table):
             out.append(f"{KIND_LABEL[k]}: {VEHICLE_LABEL.get(c, c)}")
         elif k == "heating":
             out.append(f"verwarming ({p})")
-        elif k == "bron":  # a source read from a source list or an IMAER file
-            out.append(f"bron {lab}")
+        elif k == "bron":  # a source read from a source list or an IMAER file (or a group of them)
+            out.append(lab if lab.startswith(SOURCE_GROUP_PREFIX) else f"bron {lab}")
         else:
             out.append(f"referentie: {lab}")
     return np.array(out, dtype=object)

@@ -40,7 +40,8 @@ from stikstofcalc.kengetallen import load
 from stikstofcalc.io.imaer.reader import read_gml
 from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt
 from stikstofcalc import kengetallen as _kg, rules
-from stikstofcalc.assessment.core import SENSITIVITY, assess_tables_steps, drive
+from stikstofcalc.assessment.core import (GEOMETRY_NL, SENSITIVITY, SOURCE_GROUP_PREFIX, assess_tables_steps,
+                                          drive)
 
 #: Column aliases -> the ``deposition`` format's name: the emission table's names (the
 #: ``deposition`` reader's own :data:`~stikstofcalc.deposition.api.SOURCE_ALIASES`) and Dutch.
@@ -515,7 +516,8 @@ def merged_tables(tables: dict) -> tuple[dict, dict, object]:
                 shares = (sub[col].to_numpy(float) / total)
                 groups.setdefault(gkey, (list(sub["geometry_wkt"]), shares))
                 row = sub.iloc[0].to_dict()
-                row.update(label=f"{len(idx)} bronnen ({k[5]}, {k[2]:g} m, {k[3]:g} MW)",
+                row.update(label=f"{SOURCE_GROUP_PREFIX}{len(idx)} bronnen ({GEOMETRY_NL.get(k[5], k[5])}, "
+                                 f"{k[2]:g} m, {k[3]:g} MW)",
                            nox_kg_per_yr=total if sub_name == "nox" else 0.0,
                            nh3_kg_per_yr=total if sub_name == "nh3" else 0.0,
                            uses_estimate=bool(sub["uses_estimate"].any()), source_kind="bron")
