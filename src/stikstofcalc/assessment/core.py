@@ -1744,6 +1744,12 @@ def _element_reach(e) -> np.ndarray:
                     e.area_side_m * np.sqrt(0.5))
 
 
+#: Points per block in :func:`element_distance` with ``within`` (bounds the candidate pairs
+#: held at once: lb_north's 1.3 M sub-receptors near 21,012 squares of up to 1 km held about
+#: 1.7 GB of pairs in one piece, on top of the search's kernel tables).
+_WITHIN_BLOCK = 65_536
+
+
 def _element_distance_within(templates: Templates, x, y, within: float) -> np.ndarray:
     from scipy.spatial import cKDTree
 
@@ -1753,12 +1759,22 @@ def _element_distance_within(templates: Templates, x, y, within: float) -> np.nd
         return best
     radius = within + float(_element_reach(e).max()) + 1e-6
     tree = cKDTree(np.column_stack([e.x, e.y]))
+    for a in range(0, x.shape[0], _WITHIN_BLOCK):
+        b = min(x.shape[0], a + _WITHIN_BLOCK)
+        best[a:b] = _nearest_within(e, tree, x[a:b], y[a:b], radius)
+    return best
+
+
+def _nearest_within(e, tree, x, y, radius) -> np.ndarray:
+    """Distance of each point to the nearest element whose anchor lies within ``radius``."""
+    best = np.full(x.shape[0], np.inf)
     lists = tree.query_ball_point(np.column_stack([x, y]), radius)
     counts = np.fromiter((len(v) for v in lists), np.int64, count=len(lists))
     if not counts.sum():
         return best
     pi = np.repeat(np.arange(x.shape[0]), counts)  # candidate pairs: point, element
     ei = np.fromiter((k for v in lists for k in v), np.int64, count=int(counts.sum()))
+    del lists
     px, py = x[pi], y[pi]
     ex, ey = e.x[ei], e.y[ei]
     seg = np.isfinite(e.x_end[ei])
