@@ -79,33 +79,3 @@ def test_area_source_over_the_hexagon_uses_points_20_m_outside():
     u = unit_deposition(tp, [CX], [CY])
     assert np.isfinite(u).all() and (u > 0).all()
 
-
-
-def test_neighbouring_hexagons_share_their_edge_sub_receptors(monkeypatch):
-    """Adjacent hexagons share the sub-receptors on their common edges: each point is
-    computed once, and every hexagon gets the same average as when it is computed alone."""
-    from stikstofcalc.assessment import core as A
-
-    ids = [HEX, 4436542, 4442658, 4438071, 4438072, 4441129, 4441130]  # the centre's six neighbours
-    xy = np.column_stack(hexagon_centres(ids)).astype(float)
-    assert np.allclose(np.hypot(xy[1:, 0] - CX, xy[1:, 1] - CY), np.sqrt(3) * NEAR_SOURCE_M, rtol=1e-3)
-    wkt = (f"POLYGON (({CX - 40} {CY - 30}, {CX + 60} {CY - 30}, {CX + 60} {CY + 50}, "
-           f"{CX - 40} {CY + 50}, {CX - 40} {CY - 30}))")
-    tp = build_templates([(wkt, 2.5, 0.0, 1.3)])
-    alone = np.column_stack([unit_deposition(tp, [x], [y])[:, 0] for x, y in xy])
-    seen = []
-    inner = A._unit_deposition_centres
-    monkeypatch.setattr(A, "_unit_deposition_centres",
-                        lambda t, px, py: seen.append(len(px)) or inner(t, px, py))
-    together = unit_deposition(tp, xy[:, 0], xy[:, 1])
-    assert near_source_hexagons(tp, xy[:, 0], xy[:, 1]).sum() >= 5
-    np.testing.assert_allclose(together, alone, rtol=1e-9)
-    off = sub_receptor_offsets()
-    near = xy[near_source_hexagons(tp, xy[:, 0], xy[:, 1])]
-    px = (near[:, 0, None] + off[None, :, 0]).ravel()
-    py = (near[:, 1, None] + off[None, :, 1]).ravel()
-    kept = A.element_distance(tp, px, py) >= SUB_RECEPTOR_MIN_M
-    pts = np.round(np.column_stack([px[kept], py[kept]]) * 1e3)
-    distinct = np.unique(pts, axis=0).shape[0]
-    assert distinct < kept.sum() - 10  # the hexagons do share points
-    assert seen[1:] == [distinct]  # each once (seen[0] are the centres)

@@ -1848,24 +1848,13 @@ def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray
     p = off.shape[0]
     sx = (x[idx, None] + off[None, :, 0]).ravel()
     sy = (y[idx, None] + off[None, :, 1]).ravel()
-    # neighbouring hexagons share the sub-receptors on their common edge (the lattices of
-    # AERIUS's hexagon grid line up): each point once, to the millimetre (a block of near
-    # hexagons has about 48 distinct points per hexagon instead of 61)
-    _, first, back = np.unique(np.column_stack([np.round(sx * 1e3), np.round(sy * 1e3)]).astype(np.int64),
-                               axis=0, return_index=True, return_inverse=True)
-    back = back.reshape(-1)
-    ux, uy = sx[first], sy[first]
-    ukeep = element_distance(templates, ux, uy, within=SUB_RECEPTOR_MIN_M) >= SUB_RECEPTOR_MIN_M
-    keep = ukeep[back].reshape(idx.size, p)
+    keep = (element_distance(templates, sx, sy, within=SUB_RECEPTOR_MIN_M)
+            >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
     keep[~keep.any(axis=1)] = True
     sel = keep.ravel()
-    need = np.zeros(first.size, bool)
-    need[back[sel]] = True
-    at = np.full(first.size, -1, np.int64)
-    at[need] = np.arange(int(need.sum()))
-    vals = _unit_deposition_centres(templates, ux[need], uy[need])
+    vals = _unit_deposition_centres(templates, sx[sel], sy[sel])
     full = np.zeros((u.shape[0], idx.size * p))
-    full[:, sel] = vals[:, at[back[sel]]]
+    full[:, sel] = vals
     mean = full.reshape(u.shape[0], idx.size, p).sum(axis=2) / keep.sum(axis=1)
     out = u.copy()
     out[:, idx] = mean
