@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -75,7 +76,8 @@ def test_export_imaer_of_a_lat_lon_project(tmp_path):
 
 @pytest.mark.parametrize("name, data, words", [
     ("latin1.toml", 'name = "Dörp"\n'.encode("cp1252"), "geen UTF-8"),
-    ("zaken.xlsx", b"PK\x03\x04" + b"\0" * 30, "stikstofcalc batch"),
+    # a damaged workbook: calc reads tables only as source lists, and says what is wrong
+    ("zaken.xlsx", b"PK\x03\x04" + b"\0" * 30, "geen leesbare .xlsx-werkmap"),
 ])
 def test_calc_of_a_file_that_is_no_project(tmp_path, name, data, words):
     path = tmp_path / name
@@ -83,6 +85,14 @@ def test_calc_of_a_file_that_is_no_project(tmp_path, name, data, words):
     r = run("calc", path)
     clean(r)
     assert words in r.output
+
+
+def test_calc_of_a_workbook_of_cases_points_to_batch(tmp_path):
+    path = tmp_path / "zaken.xlsx"
+    pd.DataFrame({"case_id": ["A"], "homes": [24]}).to_excel(path, index=False)
+    r = run("calc", path)
+    clean(r)
+    assert "stikstofcalc batch" in r.output
 
 
 def test_emissions_with_an_unknown_key_exit_2_and_write_nothing(tmp_path):

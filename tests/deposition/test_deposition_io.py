@@ -282,6 +282,22 @@ def test_wgs84_and_swapped_coordinates(tmp_path):
     assert "RD New" in str(one(errs, "x", 3))
 
 
+def test_wgs84_and_swapped_coordinates_in_a_geometry(tmp_path):
+    """The RD New check covers the vertices of geometry_wkt as it does x and y: a point in
+    degrees, a polygon with x and y swapped, a line with one vertex far off."""
+    header = "source_id,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt"
+    rows = ['S1,2.5,0,10,1,POINT (5.8 52.1)',
+            'S2,2.5,0,10,1,"POLYGON ((460000 172000, 460100 172000, 460100 172100, 460000 172100, '
+            '460000 172000))"',
+            'S3,2.5,0,10,1,"LINESTRING (172000 460000, 172100 4600000)"',
+            'S4,2.5,0,10,1,POINT (172000 460000)']
+    errs = problems(tmp_path, "\n".join([header, *rows]) + "\n")
+    assert "WGS84" in str(one(errs, "geometry_wkt", 2))
+    assert "verwisseld" in str(one(errs, "geometry_wkt", 3))
+    assert "172100 4.6e+06" in str(one(errs, "geometry_wkt", 4))
+    assert not [e for e in errs if e.row == 5]  # a point in RD New passes
+
+
 def test_geometry_problems(tmp_path):
     lines = SRC.strip().split("\n")
     src = "\n".join([lines[0] + ",geometry_wkt",

@@ -1095,10 +1095,26 @@ def receptor_set(templates, receptors, margin):
     empty = rec["area_name"] == ""
     rec.loc[empty, "area_name"] = n2k.area_names(rec.loc[empty, "n2k_number"].to_numpy())
     notes = [f"rekenpunten uit het bestand {path}" if path else "rekenpunten van de aanroeper"]
+    if len(rec) and _all_beyond_cutoff(templates, rec["x"].to_numpy(float), rec["y"].to_numpy(float)):
+        notes.append(f"let op: geen van de {len(rec)} opgegeven rekenpunten ligt binnen "
+                     f"{DEFAULT_CUTOFF_M / 1000:g} km van een bron, dus de depositie is er 0; "
+                     "controleer of het receptorbestand bij dit project hoort")
     if not rec["relevant"].all():
         notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) niet (bijna) overbelast "
                      "(achtergrond <= KDW - 70): getoond, telt niet mee voor het oordeel")
     return rec, {"source": path or "table", "notes": notes}
+
+
+def _all_beyond_cutoff(templates, x, y) -> bool:
+    """True if every receptor lies farther than :data:`DEFAULT_CUTOFF_M` from every
+    elementary source (the nearest receptor of each element's anchor, less its reach)."""
+    from scipy.spatial import cKDTree
+
+    e = templates.elementary
+    if e.x.shape[0] == 0:
+        return True
+    d, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([e.x, e.y]))
+    return bool(np.min(d - _element_reach(e)) > DEFAULT_CUTOFF_M)
 
 
 def template_weights(table, tidx, n_fields):

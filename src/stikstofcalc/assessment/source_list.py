@@ -23,6 +23,7 @@ Inputs (``docs/assessment.md``, "Source lists"):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc.deposition.api import SOURCE_ALIASES, SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
-from stikstofcalc.errors import ImaerFileError, InputError, MultipleInputErrors
+from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
+from stikstofcalc.errors import ImaerFileError, InputError, MultipleInputErrors, RangeError
 from stikstofcalc.emissions.sources import (FALLBACK_CHARACTERISTICS, Templates,
     apply_machinery_heat, machinery_heat_choice, other_machinery_heat)
 from stikstofcalc.io.tables import read_table
@@ -83,8 +85,18 @@ class SourceList:
         return list(dict.fromkeys(self.table["case"].tolist()))
 
 
-def is_source_file(path) -> bool:
-    """Whether ``path`` is read by this module (not a project TOML or a batch workbook)."""
+#: Columns of which one marks a table as a source list (after the aliases): a table with
+#: a source id or a geometry but without an emission column is a source list with a
+#: missing column (said so by the reader), not a project file.
+SOURCE_MARKERS = frozenset({"source_id", "geometry_wkt", "nox_kg_yr", "nh3_kg_yr"})
+
+
+def is_source_file(path, *, unreadable: bool = False) -> bool:
+    """Whether ``path`` is read by this module (not a project TOML or a batch workbook).
+
+    A CSV or Excel table is one if it has a column of :data:`SOURCE_MARKERS`; one that
+    cannot be read as a table at all counts as ``unreadable`` (``calc``, which takes no
+    other tables, passes True so that the reader says what is wrong with it)."""
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix in (".gml", ".xml"):
@@ -94,8 +106,8 @@ def is_source_file(path) -> bool:
     try:
         cols = {ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) for c in read_table(p).columns}
     except InputError:
-        return False
-    return {"nox_kg_yr", "nh3_kg_yr"} <= cols
+        return unreadable and p.is_file()
+    return bool(SOURCE_MARKERS & cols)
 
 
 def read_source_files(paths, *, default_year: int | None = None) -> SourceList:
@@ -190,6 +202,9 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     df = raw.rename(columns=rename)
     df.attrs = attrs
     n = len(df)
+    if n == 0:  # a header only: no answer would be given (nor a wrong 0,00)
+        raise MultipleInputErrors([InputError("de bronnenlijst heeft geen bronnen (alleen een kopregel)",
+                                              file=file, expected="minstens één rij met een bron")], file=file)
     if "source_id" not in df:  # the emissions output has no source id: the row number
         df["source_id"] = [f"rij {i + 2}" for i in range(n)]
         notes.append("geen kolom source_id: bronnen genoemd naar hun rij")
@@ -214,10 +229,10 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
                                  "x": ["155000"] * len(cases), "y": ["463000"] * len(cases),
                                  "case_id": cases})
-    try:
-        src, _, _ = check_tables(dep, receptor, sources_file=file, allow_extrapolation=True)
+    try:  # the calibrated ranges here, per row (the engine would refuse them later by index)
+        src, _, _ = check_tables(dep, receptor, sources_file=file, allow_extrapolation=False)
     except MultipleInputErrors as exc:
-        errors.extend(e for e in exc.errors)
+        errors.extend(_range_error_here(e) for e in exc.errors)
         src = None
     if errors:
         raise MultipleInputErrors(errors, file=file)
@@ -248,6 +263,20 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     return SourceList(table, [file], notes + src.notes)
 
 
+#: What a user can do with a source outside the calibrated range (calc and batch compute
+#: only within it; the `deposition` command has --allow-extrapolation for exploring).
+OUT_OF_RANGE_ADVICE = ("stikstofcalc rekent een voortoets alleen binnen dit bereik; reken deze bron "
+                       "door in AERIUS Calculator")
+
+
+def _range_error_here(e):
+    """A calibrated-range error of the table check, with advice that fits calc and batch."""
+    if not isinstance(e, RangeError):
+        return e
+    return RangeError(e.message, file=e.file, case=e.case, sheet=e.sheet, row=e.row, field=e.field,
+                      value=e.value, expected=e.expected, detail=OUT_OF_RANGE_ADVICE)
+
+
 def _ints(df, col, file, errors):
     out = np.zeros(len(df), np.int64)
     if col not in df:
@@ -258,10 +287,10 @@ def _ints(df, col, file, errors):
             continue
         try:
             f = float(t.replace(",", "."))
-            if f != int(f) or f < 0:
+            if not np.isfinite(f) or f != int(f) or f < 0:
                 raise ValueError
             out[i] = int(f)
-        except ValueError:
+        except (ValueError, OverflowError):
             errors.append(InputError(f"sector {t!r} is geen AERIUS-sectornummer", file=file, row=i + 2,
                                      field=col, value=t, expected="een geheel getal zoals 3220"))
     return out
@@ -300,11 +329,11 @@ def _years(df, file, errors, default_year, notes):
             missing += 1
             continue
         try:
-            f = float(t)
-            if f != int(f) or not 2000 <= f <= 2100:
+            f = float(t.replace(",", "."))
+            if not np.isfinite(f) or f != int(f) or not 2000 <= f <= 2100:
                 raise ValueError
             out[i] = int(f)
-        except ValueError:
+        except (ValueError, OverflowError):
             errors.append(InputError(f"{t!r} is geen kalenderjaar", file=file, row=i + 2, field="year",
                                      value=t, expected="een jaar zoals 2028"))
     if missing:
@@ -358,8 +387,17 @@ def _geometry_text(src, i, given):
 def _read_imaer(paths) -> SourceList:
     rows, errors, notes, files = [], [], [], []
     case = None
+    seen = {}
     for path in paths:
         files.append(str(path))
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest() if Path(path).is_file() else None
+        if digest is not None and digest in seen:  # the same sources twice would be added up
+            errors.append(InputError(f"hetzelfde bestand als {seen[digest]} (de bronnen zouden dubbel tellen)",
+                                     file=str(path), field="FILE", value=str(path),
+                                     expected="elk IMAER-bestand één keer"))
+            continue
+        if digest is not None:
+            seen[digest] = str(path)
         try:
             sit = read_gml(path)
         except ImaerFileError as exc:
@@ -395,6 +433,7 @@ def _read_imaer(paths) -> SourceList:
                      f"{len(sit.sources)} bron(nen)")
     if errors:
         raise MultipleInputErrors(errors)
+    _note_summed_situations(rows, notes)
     table = pd.DataFrame(rows, columns=["case", "source_id", "phase", "year", "sector_id", "label",
                                         "geometry_wkt", "height_m", "heat_mw", "spread_m", "heat_given",
                                         "nox_kg_per_yr", "nh3_kg_per_yr", "provenance"])
@@ -403,6 +442,22 @@ def _read_imaer(paths) -> SourceList:
             table[c] = v
     table["heat_given"] = table["heat_given"].astype(bool)
     return SourceList(table, files, notes)
+
+
+_PHASE_NAME = {"gebruik": "gebruiksfase", "realisatie": "realisatiefase", "referentie": "referentiesituatie"}
+
+
+def _note_summed_situations(rows, notes):
+    """Say so when several files give sources of the same phase and year: they are added
+    up as one situation (often they are alternatives, each to be checked on its own)."""
+    by = {}
+    for r in rows:
+        by.setdefault((r["phase"], r["year"]), set()).add(r["source_id"].split(":", 1)[0])
+    for (phase, year), stems in by.items():
+        if len(stems) > 1:
+            notes.append(f"let op: de bronnen van {len(stems)} bestanden ({', '.join(sorted(stems))}) zijn "
+                         f"samen gerekend als één {_PHASE_NAME.get(phase, phase)} {year}; zijn het varianten, reken ze dan "
+                         "elk apart door")
 
 
 # --------------------------------------------------------------------------- characteristics
@@ -550,6 +605,43 @@ def merged_tables(tables: dict) -> tuple[dict, dict, object]:
 # --------------------------------------------------------------------------- assessment
 
 
+def check_calibrated(table: pd.DataFrame, case=None) -> None:
+    """Refuse sources whose characteristics (as given or filled from the sector defaults)
+    lie outside the engine's calibrated range, naming each source (id, label) and the
+    value: an IMAER file of industry (a 75 m stack) reached the engine and was refused
+    there as "bronindex 189".
+
+    Raises
+    ------
+    MultipleInputErrors
+        Of :class:`~stikstofcalc.errors.RangeError`, one per source and characteristic.
+    """
+    errors = []
+    h = table["height_m"].to_numpy(float)
+    for col in ("height_m", "heat_mw", "spread_m"):
+        lo, hi, unit = CALIBRATED_RANGES[col]
+        v = table[col].to_numpy(float)
+        bad = ~((v >= lo) & (v <= hi))
+        if col == "spread_m":
+            bad |= v > h
+        for i in np.flatnonzero(bad):
+            sid, label = _text(table["source_id"].iloc[i]), _text(table["label"].iloc[i])
+            who = sid if label in ("", sid) else f"{sid} ({label})"
+            errors.append(RangeError(
+                f"bron {who}: {col} {_nl_number(v[i])} {unit} ligt buiten het gekalibreerde bereik",
+                case=None if case is None else str(case), field=col, value=float(v[i]),
+                expected=(f"{_nl_number(lo)} tot en met {_nl_number(hi)} {unit}"
+                          + (", en niet meer dan height_m" if col == "spread_m" else "")
+                          + ", het kalibratiebereik van OPS-LT 5.3.1"),
+                detail=OUT_OF_RANGE_ADVICE))
+    if errors:
+        raise MultipleInputErrors(errors)
+
+
+def _nl_number(v: float) -> str:
+    return f"{v:g}".replace(".", ",")
+
+
 def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=None, prune: bool = True,
                        machinery_heat=None, sensitivity: bool = True, kengetallen=None,
                        provenance: bool = True, netted: bool = False, per_hexagon: bool = False) -> list:
@@ -570,6 +662,7 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
     for case in sl.cases:
         part = sl.table[sl.table["case"] == case].reset_index(drop=True)
         plan, notes = fill_characteristics(part, kg, heat)
+        check_calibrated(plan, case)
         tables = {"plan": plan}
         if sensitivity:
             alt = apply_source_heat(plan, kg, alt_heat)

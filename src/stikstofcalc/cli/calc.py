@@ -55,7 +55,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
 
     if per_hexagon:
         report.check_hexagon_path(per_hexagon)
-    if len(project) > 1 or is_source_file(project[0]):
+    if len(project) > 1 or is_source_file(project[0], unreadable=True):
         return _calc_sources(project, regime, receptors, output, netted, machinery_heat, per_hexagon,
                              map_path or map_dir, csv_format)
     project = project[0]

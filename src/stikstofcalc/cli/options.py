@@ -99,10 +99,19 @@ def guard(*, inputs=(), outputs=None, folders=(), computes: bool = False):
                 for v in (value if isinstance(value, (tuple, list)) else [value]):
                     if v:
                         files += [str(v)] + referenced_inputs(v)
+            seen = {}
             for name, suffixes in outputs.items():
                 if kwargs.get(name):
                     check_output_path(kwargs[name], inputs=files, overwrite=overwrite,
                                       suffixes=suffixes, option=_option(name))
+                    key = os.path.realpath(str(kwargs[name]))
+                    if key in seen:  # the second would replace the first (its provenance beside it)
+                        from stikstofcalc.errors import InputError
+
+                        raise InputError(f"{_option(seen[key])} en {_option(name)} noemen hetzelfde bestand",
+                                         file=str(kwargs[name]), field=_option(name),
+                                         expected="voor elke uitvoer een eigen bestandsnaam")
+                    seen[key] = name
             for name in folders:
                 if kwargs.get(name):
                     check_output_path(kwargs[name], inputs=files, overwrite=True, folder=True,

@@ -21,6 +21,7 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
 from stikstofcalc.geo import geometry as geo
+from stikstofcalc.geo.hexgrid import RD_BOUNDS as _RD_BOUNDS
 from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
@@ -53,9 +54,8 @@ DEFAULT_Z0_M = 0.2
 #: the roughness map: water (6) where the map shows open water, else grass (1); with
 #: uniform terrain grass, as in OPS).
 DEFAULT_LANDUSE = 0
-#: Plausible RD New (EPSG:28992) coordinates [m]: the Netherlands with a wide margin.
-#: Catches WGS84 degrees and swapped x/y; not a statement about the meteo domain.
-RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
+#: Plausible RD New coordinates [m] (:data:`stikstofcalc.geo.hexgrid.RD_BOUNDS`).
+RD_BOUNDS = _RD_BOUNDS
 #: At most this many errors are listed per column and kind of problem (then a count).
 MAX_ERRORS_PER_KIND = 100
 
@@ -433,7 +433,34 @@ def _parse_geometries(df, problems):
         except InputError as exc:
             shown = text[i] if len(text[i]) <= 60 else text[i][:57] + "..."
             problems.add([i], "geometry_wkt", [shown], ": " + exc.message, exc.expected)
+            continue
+        _check_geometry_rd(geoms[i], i, problems)
     return geoms
+
+
+def _geometry_vertices(g) -> np.ndarray:
+    """All vertices of a parsed geometry, shape (n, 2)."""
+    if g.coords is not None:
+        return np.asarray(g.coords, float).reshape(-1, 2)
+    return np.concatenate([np.asarray(r, float).reshape(-1, 2) for part in g.polygons for r in part])
+
+
+def _check_geometry_rd(g, i, problems):
+    """The RD New plausibility of :func:`_check_rd` for the vertices of a geometry: a WKT in
+    WGS84 degrees or with x and y swapped would otherwise put the source far from any
+    Natura 2000 area and give a false 0,00."""
+    c = _geometry_vertices(g)
+    (xlo, xhi), (ylo, yhi) = RD_BOUNDS["x"], RD_BOUNDS["y"]
+    bad = ~((c[:, 0] >= xlo) & (c[:, 0] <= xhi) & (c[:, 1] >= ylo) & (c[:, 1] <= yhi))
+    if not bad.any():
+        return
+    x, y = c[np.flatnonzero(bad)[0]]
+    degrees = abs(x) <= 180 and abs(y) <= 180
+    swapped = ylo <= x <= yhi and xlo <= y <= xhi
+    detail = ("lijkt op WGS84-graden; reken om naar RD New" if degrees
+              else "x en y lijken verwisseld" if swapped else None)
+    problems.add([i], "geometry_wkt", [f"{x:g} {y:g}"], "is geen RD New-coördinaat", _RD_EXPECTED,
+                 detail=detail)
 
 
 def _parse_sources(df, problems, *, allow_extrapolation):

@@ -39,6 +39,10 @@ GRID_ORIGIN_X_M = 3604.0
 GRID_ORIGIN_Y_M = 296800.0
 #: Hexagons per grid row.
 HEXAGONS_PER_ROW = 1529
+#: Plausible RD New (EPSG:28992) coordinates [m]: the Netherlands with a wide margin.
+#: Catches WGS84 degrees, swapped x/y and receptor ids off the Dutch part of the grid;
+#: not a statement about the meteo domain.
+RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
 
 
 # --------------------------------------------------------------------------- grid

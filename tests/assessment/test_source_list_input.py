@@ -1,0 +1,163 @@
+"""Bad source lists and receptor files that used to give a false "geen vergunning nodig", no
+answer, or a traceback (review of the source-list paths, 2026-12-06): each now gives a
+Dutch error naming file, row, field and value (exit 2), or a note in the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from stikstofcalc.cli.main import main
+from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
+from stikstofcalc.geo.receptors import read_receptor_file
+from stikstofcalc.assessment.source_list import check_calibrated, read_source_files
+
+HEADER = "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr"
+OK = "A,172240,458930,2.5,0,100,1"
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_geometry_in_degrees_is_refused_not_0_00(tmp_path):
+    p = write(tmp_path, "b.csv", "source_id,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+                                 "A,2.5,0,100,1,POINT (5.8 52.0)\n")
+    r = run("calc", p)
+    assert r.exit_code == 2
+    assert "WGS84" in r.output and "rij 2" in r.output and "geometry_wkt" in r.output
+    assert "geen vergunning nodig" not in r.output
+
+
+def test_header_only_source_list_is_an_error(tmp_path):
+    p = write(tmp_path, "b.csv", HEADER + "\n")
+    with pytest.raises(MultipleInputErrors, match="geen bronnen"):
+        read_source_files(p)
+    r = run("calc", p)
+    assert r.exit_code == 2 and "geen bronnen" in r.output
+
+
+@pytest.mark.parametrize("col, value", [("year", "inf"), ("sector_id", "inf"), ("year", "nan"),
+                                        ("sector_id", "-inf")])
+def test_infinite_year_or_sector_is_a_named_error(tmp_path, col, value):
+    p = write(tmp_path, "b.csv", f"{HEADER},year,sector_id\n{OK},2028,3220\n"
+                                 + f"B,172240,458930,2.5,0,100,1,{'2028' if col != 'year' else value},"
+                                 + f"{'3220' if col != 'sector_id' else value}\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_source_files(p)
+    (err,) = e.value.errors
+    assert (err.row, err.field, err.value) == (3, col, value)
+    assert run("calc", p).exit_code == 2
+
+
+def test_out_of_range_source_names_its_row_and_a_batch_keeps_the_other_cases(tmp_path):
+    p = write(tmp_path, "b.csv", f"{HEADER},case_id\n{OK},C1\nHOOG,172240,458930,75,0,100,1,C3\n")
+    r = run("calc", p)
+    assert r.exit_code == 2
+    assert "rij 3" in r.output and "height_m" in r.output and "75" in r.output
+    assert "bronindex" not in r.output and "AERIUS Calculator" in r.output
+    out = tmp_path / "res.xlsx"
+    r = run("batch", p, "-o", out)
+    assert r.exit_code == 3, r.output  # C1 computed, C3 listed
+    book = pd.read_excel(out, sheet_name=None, header=1)
+    assert list(book["resultaten"]["case"].unique()) == ["C1"]
+    f = book["fouten"]
+    assert list(f["zaak"]) == ["C3"] and list(f["rij"]) == [3]
+
+
+def test_filled_characteristics_outside_the_range_name_the_source():
+    t = pd.DataFrame({"source_id": ["f:ES.1", "f:ES.2"], "label": ["Steenfabriek", ""],
+                      "height_m": [75.0, 2.5], "heat_mw": [0.0, 2.85], "spread_m": [0.0, 3.0]})
+    with pytest.raises(MultipleInputErrors) as e:
+        check_calibrated(t, case="X")
+    errs = e.value.errors
+    assert all(isinstance(x, RangeError) for x in errs)
+    assert [(x.field, x.value) for x in errs] == [("height_m", 75.0), ("heat_mw", 2.85), ("spread_m", 3.0)]
+    assert "f:ES.1 (Steenfabriek)" in str(errs[0]) and 'zaak "X"' in str(errs[0])
+    check_calibrated(t.iloc[:0], case="X")  # nothing to refuse
+
+
+def test_empty_receptor_file_is_an_error(tmp_path):
+    p = write(tmp_path, "r.csv", "receptor_id\n")
+    with pytest.raises(InputError, match="geen receptoren"):
+        read_receptor_file(p)
+    s = write(tmp_path, "b.csv", f"{HEADER}\n{OK}\n")
+    r = run("calc", s, "--receptors", p)
+    assert r.exit_code == 2 and "geen vergunning nodig" not in r.output
+
+
+@pytest.mark.parametrize("text, field", [("receptor_id\n45741470\n", "receptor_id"),
+                                          ("receptor_id\n99999999999\n", "receptor_id"),
+                                          ("receptor_id,x,y\n,270595,1904088\n", "x, y")])
+def test_receptors_off_the_dutch_grid_are_refused(tmp_path, text, field):
+    p = write(tmp_path, "r.csv", text)
+    with pytest.raises(MultipleInputErrors) as e:
+        read_receptor_file(p)
+    (err,) = e.value.errors
+    assert err.row == 2 and err.field == field
+
+
+def test_a_real_receptor_id_still_reads(tmp_path):
+    p = write(tmp_path, "r.csv", "receptor_id\n4706906\n")
+    rec = read_receptor_file(p)
+    assert rec["x"].iloc[0] == pytest.approx(123279.78, abs=0.01)
+
+
+def test_receptors_all_beyond_25_km_are_noted(tmp_path):
+    s = write(tmp_path, "b.csv", f"{HEADER}\n{OK}\n")
+    far = write(tmp_path, "far.csv", "receptor_id\n1\n")
+    r = run("calc", s, "--receptors", far)
+    assert r.exit_code == 0
+    assert "geen van de 1 opgegeven rekenpunten ligt binnen 25 km" in r.output
+    near = Path(__file__).resolve().parents[2] / "examples" / "receptors.csv"
+    assert "opgegeven rekenpunten ligt binnen" not in run("calc", s, "--receptors", near).output
+
+
+IMAER = Path(__file__).resolve().parents[3] / "shared" / "reference" / "imaer"
+if not IMAER.is_dir():
+    IMAER = Path("/work/shared/reference/imaer")
+needs_imaer = pytest.mark.skipif(not (IMAER / "offroad_adblue.gml").is_file(),
+                                 reason="../shared/reference/imaer absent")
+
+
+@needs_imaer
+def test_the_same_imaer_file_twice_is_refused(tmp_path):
+    copy = tmp_path / "kopie.gml"
+    copy.write_bytes((IMAER / "offroad_adblue.gml").read_bytes())
+    with pytest.raises(MultipleInputErrors, match="dubbel tellen"):
+        read_source_files([IMAER / "offroad_adblue.gml", copy])
+
+
+@needs_imaer
+def test_two_situations_of_one_phase_are_summed_with_a_note():
+    sl = read_source_files([IMAER / "offroad_adblue.gml", IMAER / "offroad_non_idle.gml"])
+    (note,) = [n for n in sl.notes if "samen gerekend" in n]
+    assert "2 bestanden" in note and "gebruiksfase" in note and "apart" in note
+
+
+def test_outputs_with_one_name_are_refused_before_computing(tmp_path):
+    s = write(tmp_path, "b.csv", f"{HEADER}\n{OK}\n")
+    out = tmp_path / "uit.csv"
+    r = run("calc", s, "-o", out, "--per-hexagon", out)
+    assert r.exit_code == 2 and "hetzelfde bestand" in r.output
+    assert not out.exists() and not list(tmp_path.glob("uit*"))
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "leeg"),
+    ("source_id,x,y,height_m,heat_mw,nox_kg_yr\nA,172240,458930,2.5,0,100\n", "'nh3_kg_yr' ontbreekt"),
+    (f"{HEADER}\n{OK}\n,,,,,,\n{OK.replace('A,', 'B,')}\n", "lege rij"),
+])
+def test_a_broken_source_list_says_what_is_wrong(tmp_path, text, says):
+    r = run("calc", write(tmp_path, "b.csv", text))
+    assert r.exit_code == 2 and says in r.output
+    assert "geen projectbestand" not in r.output
