@@ -161,3 +161,25 @@ def test_a_broken_source_list_says_what_is_wrong(tmp_path, text, says):
     r = run("calc", write(tmp_path, "b.csv", text))
     assert r.exit_code == 2 and says in r.output
     assert "geen projectbestand" not in r.output
+
+
+def test_one_source_id_in_several_years_and_phases_of_a_case(tmp_path):
+    """Source ids are unique per case, phase and year: one machine over three years keeps
+    its id; twice in one phase and year is still refused (with that scope said)."""
+    rows = "\n".join(f"A,172240,458930,2.5,0,100,1,C1,{p},{y}"
+                     for p, y in (("realisatie", 2027), ("realisatie", 2028), ("gebruik", 2029)))
+    p = write(tmp_path, "b.csv", f"{HEADER},case_id,phase,year\n{rows}\n")
+    t = read_source_files(p).table
+    assert list(t["year"]) == [2027, 2028, 2029] and list(t["source_id"]) == ["A"] * 3
+    q = write(tmp_path, "c.csv", f"{HEADER},case_id,phase,year\n{rows}\nA,172240,458930,2.5,0,5,1,C1,gebruik,2029\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_source_files(q)
+    (err,) = e.value.errors
+    assert err.row == 5 and "zaak, fase en jaar" in str(err)
+
+
+def test_an_empty_case_id_is_reported_once_with_its_row(tmp_path):
+    p = write(tmp_path, "b.csv", f"{HEADER},case_id\n{OK},C1\n{OK.replace('A,', 'B,')},\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_source_files(p)
+    assert [(x.row, x.field) for x in e.value.errors] == [(3, "case_id")]

@@ -223,12 +223,17 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     keep = [c for c in df.columns if c in SOURCE_REQUIRED or c in SOURCE_OPTIONAL]
     dep = df[keep].copy()
     dep.attrs = attrs
-    receptor = pd.DataFrame({"receptor_id": ["r"], "x": ["155000"], "y": ["463000"]})
-    if "case_id" in dep:  # one stand-in receptor per case (only the sources are validated here)
-        cases = list(dict.fromkeys(_text(v) for v in dep["case_id"]))
-        receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
-                                 "x": ["155000"] * len(cases), "y": ["463000"] * len(cases),
-                                 "case_id": cases})
+    # source ids are unique per case, phase and year (one machine over several years keeps
+    # its id): the table check sees that triple as its case, with one stand-in receptor
+    # each (only the sources are validated here); an empty case_id is reported here, once
+    given = [_text(v) for v in dep["case_id"]] if "case_id" in dep else [""] * n
+    for i in (k for k, c in enumerate(given) if c == "" and "case_id" in dep):
+        errors.append(InputError("ontbreekt", file=file, row=i + 2, field="case_id", expected="een zaak-id"))
+    dep["case_id"] = [f"{c}\x1f{p}\x1f{y}" for c, p, y in zip(given, phase, year)]
+    cases = list(dict.fromkeys(dep["case_id"]))
+    receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
+                             "x": ["155000"] * len(cases), "y": ["463000"] * len(cases),
+                             "case_id": cases})
     try:  # the calibrated ranges here, per row (the engine would refuse them later by index)
         src, _, _ = check_tables(dep, receptor, sources_file=file, allow_extrapolation=False)
     except MultipleInputErrors as exc:
@@ -270,7 +275,12 @@ OUT_OF_RANGE_ADVICE = ("stikstofcalc rekent een voortoets alleen binnen dit bere
 
 
 def _range_error_here(e):
-    """A calibrated-range error of the table check, with advice that fits calc and batch."""
+    """A calibrated-range error of the table check, with advice that fits calc and batch;
+    a duplicate id, with the scope it has here (case, phase and year)."""
+    if e.field == "source_id" and "binnen de zaak" in (e.message or ""):
+        scope = "binnen dezelfde zaak, fase en jaar"
+        return InputError(e.message.replace("binnen de zaak", scope), file=e.file, row=e.row, field=e.field,
+                          value=e.value, expected=f"een unieke source_id {scope}")
     if not isinstance(e, RangeError):
         return e
     return RangeError(e.message, file=e.file, case=e.case, sheet=e.sheet, row=e.row, field=e.field,
