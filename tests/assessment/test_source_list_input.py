@@ -183,3 +183,22 @@ def test_an_empty_case_id_is_reported_once_with_its_row(tmp_path):
     with pytest.raises(MultipleInputErrors) as e:
         read_source_files(p)
     assert [(x.row, x.field) for x in e.value.errors] == [(3, "case_id")]
+
+
+def test_a_formula_without_a_saved_value_is_named(tmp_path):
+    """A workbook written by a program (openpyxl) holds formulas without a computed value:
+    the cell is named as a formula, not as "ontbreekt"; computed cells read as usual."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER.split(","))
+    ws.append(["A", 172240, 458930, 2.5, 0, 100, 1])
+    ws.append(["B", 172240, 458930, 2.5, 0, "=F2*2", 1])
+    p = tmp_path / "b.xlsx"
+    wb.save(p)
+    with pytest.raises(MultipleInputErrors) as e:
+        read_source_files(p)
+    (err,) = e.value.errors
+    assert (err.row, err.field, err.value) == (3, "nox_kg_yr", "=F2*2")
+    assert "formule" in str(err) and "ontbreekt" not in str(err)

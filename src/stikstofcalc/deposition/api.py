@@ -283,8 +283,11 @@ def _parse_text_numbers(raw, column, problems, expected, *, decimal):
         nan_word = sub.str.lower().isin(["nan", "na", "n/a", "-nan", "none", "null"]).to_numpy()
         comma = sub.str.fullmatch(r"[-+]?\d+,\d+").to_numpy(dtype=bool)
         vals = sub.to_numpy()
-        plain = ~nan_word & ~comma
+        formula = sub.str.startswith("=").to_numpy(dtype=bool)  # never computed (io.tables)
+        plain = ~nan_word & ~comma & ~formula
         problems.add(bad[plain], column, vals[plain], "is geen getal", expected)
+        problems.add(bad[formula], column, vals[formula], "is een formule zonder opgeslagen waarde", expected,
+                     detail="open de werkmap in Excel en sla hem op, of typ de waarde in")
         problems.add(bad[comma], column, vals[comma], "is geen getal (decimale komma?)", expected,
                      detail="gebruik een decimale punt, of een CSV-bestand met ';' als scheidingsteken "
                             "en decimale komma's")

@@ -138,6 +138,7 @@ def _read_xlsx(path):
                 for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
         wb.close()
+    _formulas_without_value(path, rows)
     if not rows:
         raise InputError("het eerste blad is leeg", file=str(path), expected="een rij met kolomnamen")
     width = max(len(r) for r in rows)
@@ -148,6 +149,26 @@ def _read_xlsx(path):
                          columns=range(width)) if len(rows) > 1 else pd.DataFrame(
                              columns=range(width), dtype=object)
     return [h if isinstance(h, str) else str(h) for h in header], cells, "."
+
+
+def _formulas_without_value(path, rows):
+    """Put the formula text in cells whose formula has no saved value (a workbook written
+    by a program, never opened in Excel): the cell then reads as ``=B2*3`` and the check of
+    its column says that it is no number, instead of "ontbreekt"."""
+    from openpyxl import load_workbook
+
+    if not any(v == "" for r in rows for v in r):
+        return
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        for i, r in enumerate(wb.worksheets[0].iter_rows(values_only=True)):
+            if i >= len(rows):
+                break
+            for j, v in enumerate(r):
+                if isinstance(v, str) and v.startswith("=") and j < len(rows[i]) and rows[i][j] == "":
+                    rows[i][j] = v
+    finally:
+        wb.close()
 
 
 def _frame(header, cells, path):
