@@ -202,3 +202,4 @@ def test_a_formula_without_a_saved_value_is_named(tmp_path):
     (err,) = e.value.errors
     assert (err.row, err.field, err.value) == (3, "nox_kg_yr", "=F2*2")
     assert "formule" in str(err) and "ontbreekt" not in str(err)
+    assert err.sheet == "Sheet" and "blad Sheet, rij 3" in str(err)  # the sheet read is named

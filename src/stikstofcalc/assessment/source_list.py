@@ -240,7 +240,8 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
         errors.extend(_range_error_here(e) for e in exc.errors)
         src = None
     if errors:
-        raise MultipleInputErrors(errors, file=file)
+        sheet = attrs.get("sheet")
+        raise MultipleInputErrors([_on_sheet(e, sheet) for e in errors] if sheet else errors, file=file)
     case = raw_cases(df, file)
     wkt = [_geometry_text(src, i, _text(df["geometry_wkt"].iloc[i]) if "geometry_wkt" in df else "")
            for i in range(n)]
@@ -272,6 +273,14 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
 #: only within it; the `deposition` command has --allow-extrapolation for exploring).
 OUT_OF_RANGE_ADVICE = ("stikstofcalc rekent een voortoets alleen binnen dit bereik; reken deze bron "
                        "door in AERIUS Calculator")
+
+
+def _on_sheet(e, sheet):
+    """``e`` with the sheet it was found on (an Excel source list), if it names a row."""
+    if e.sheet is not None or e.row is None:
+        return e
+    return type(e)(e.message, file=e.file, case=e.case, sheet=sheet, row=e.row, field=e.field,
+                   value=e.value, expected=e.expected, detail=e.detail)
 
 
 def _range_error_here(e):

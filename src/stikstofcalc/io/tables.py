@@ -78,6 +78,8 @@ def read_table(path) -> pd.DataFrame:
     header, rows, decimal = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
     df = _frame(header, rows, path)
     df.attrs = {"file": str(path), "decimal": decimal}
+    if suffix != ".csv":  # the sheet read (the first), for the messages
+        df.attrs["sheet"] = _first_sheet_name(path)
     return df
 
 
@@ -149,6 +151,16 @@ def _read_xlsx(path):
                          columns=range(width)) if len(rows) > 1 else pd.DataFrame(
                              columns=range(width), dtype=object)
     return [h if isinstance(h, str) else str(h) for h in header], cells, "."
+
+
+def _first_sheet_name(path) -> str:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return wb.worksheets[0].title
+    finally:
+        wb.close()
 
 
 def _formulas_without_value(path, rows):
