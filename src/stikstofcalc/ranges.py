@@ -76,8 +76,9 @@ RANGES = {
     "movements": Range(0, 100_000_000, "movements", "100 miljoen bewegingen in de hele bouw"),
     "movements_per_day": Range(0, 1_000_000, "1/day", "een miljoen bewegingen per dag: meer dan de drukste "
                                "snelweg"),
-    "route_length": Range(0, 100_000, "m", "100 km: verkeer is lang daarvoor opgegaan in het heersende "
-                          "verkeersbeeld", lo_open=True),
+    "route_length": Range(10, 100_000, "m", "korter dan 10 m is een tikfout (een getal zonder eenheid is "
+                          "in meter; bedoeld: km?), na 100 km is verkeer lang opgegaan in het heersende "
+                          "verkeersbeeld"),
     "bearing": Range(-360, 360, "degree", "een kompasrichting in graden"),
     "share": Range(0, 1, "dimensionless", "een aandeel ligt tussen 0 en 1 (0 % en 100 %)"),
     "emission": Range(0, 100_000_000, "kg/year", "100 miljoen kg/jaar: meer dan de grootste Nederlandse bron"),

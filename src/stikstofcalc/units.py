@@ -47,6 +47,8 @@ DUTCH_UNIT_WORDS = {
     "uren": "hour", "uur": "hour", "u": "hour",
     "minuten": "minute", "minuut": "minute", "seconden": "second",
     "liters": "liter", "kilometer": "kilometer", "meter": "meter",
+    # a Dutch "ton" is 1000 kg (pint's "ton" is the US short ton, 907.185 kg)
+    "ton": "tonne", "tonnen": "tonne",
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")

@@ -313,3 +313,15 @@ def test_a_failure_while_filling_the_workbook_leaves_no_open_sheets(run, tmp_pat
         write_results(res, tmp_path / "r.xlsx")
     gc.collect()
     assert unraisable == [] and not (tmp_path / "r.xlsx").exists()
+
+
+def test_a_detail_row_whose_case_id_differs_in_capitals_invalidates_that_case(tmp_path):
+    """A part typed under 'a' while the case is 'A' belongs to A: computed without it, A
+    would lose its part (and could show a false 0,00), so A is invalid, with a hint."""
+    path = _book(tmp_path, [{**BASE, "case_id": "Dorpsrand Oost"}, {**BASE, "case_id": "B"}],
+                 onderdelen=[{"case_id": "dorpsrand  oost", "type": "sloop", "floor_area": "3000 m2"}])
+    v = batch.validate_book(read_book(path))
+    assert [c.case_id for c in v.cases if not [p for p in c.problems if p["niveau"] == "fout"]] == ["B"]
+    p = pd.DataFrame(v.problems)
+    row = p[(p["blad"] == "onderdelen") & (p["rij"] == 3)].iloc[0]
+    assert row["zaak"] == "Dorpsrand Oost" and "bedoelt u 'Dorpsrand Oost'" in row["melding"]

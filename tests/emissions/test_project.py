@@ -189,3 +189,20 @@ def test_remembered_unit_texts_convert_and_fail_as_fresh_ones():
     with pytest.raises(UnitError):
         units.to_magnitude("1,2 km", "month", field="bouwduur")
     assert units.to_magnitude("24", "month") == 24.0  # a bare number in the column's unit
+
+
+def test_a_dutch_ton_is_1000_kg():
+    """pint's "ton" is the US short ton (907.185 kg): "780 ton/jaar" was read as 707,604 kg."""
+    assert to_magnitude("780 ton/jaar", "kg/year") == pytest.approx(780_000.0)
+    assert to_magnitude("2 tonnen", "kg") == pytest.approx(2000.0)
+    assert to_magnitude("780 t/jaar", "kg/year") == pytest.approx(780_000.0)
+
+
+@pytest.mark.parametrize("length", [0.9, "1 cm", "9,9 m"])
+def test_a_route_shorter_than_10_m_is_refused(length):
+    """A bare 0.9 (meant: km) was read as 0,9 m and turned a permit case into 0,00."""
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(_with(routes__0__length=length))
+    (err,) = e.value.errors
+    assert err.field == "routes[0].length" and "10" in str(err) and "km?" in str(err)
+    assert parse_project(_with(routes__0__length="10 m")).routes[0].length_m == 10.0

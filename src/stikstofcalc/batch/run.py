@@ -546,10 +546,18 @@ def group_book(book: RawBook) -> Grouped:
             fields = _row_fields(name, sh, cells, row, sink)
             cid = fields.get("case_id")
             if cid is None or cid not in first_row:
-                problems.append(problem(case=cid, sheet=sh.source_name, row=row, key="case_id", value=cid,
-                                        message="zaak-id ontbreekt" if cid is None else
-                                        f"geen zaak {cid!r} op blad projecten",
-                                        expected="de zaak-id van een rij op projecten"))
+                near = None if cid is None else _near_case(cid, first_row)
+                hint = f" (bedoelt u {near!r}?)" if near is not None else ""
+                p = problem(case=cid, sheet=sh.source_name, row=row, key="case_id", value=cid,
+                            message="zaak-id ontbreekt" if cid is None else
+                            f"geen zaak {cid!r} op blad projecten{hint}",
+                            expected="de zaak-id van een rij op projecten, letter voor letter")
+                if near is not None and near in builders:
+                    # the row most likely belongs to that case: computed without it, the case
+                    # would lose a part (and could show a false 0,00), so the case is invalid
+                    builders[near].case.problems.append({**p, "zaak": near})
+                else:
+                    problems.append(p)
                 continue
             b = builders.get(cid)
             if b is None:  # duplicate id: already invalid
@@ -561,6 +569,18 @@ def group_book(book: RawBook) -> Grouped:
                                                expected="elke kolom één keer"))
             b.detail(name, fields, row)
     return Grouped([builders[cid] for cid in order if cid in builders], invalid, problems, len(sheet.rows))
+
+
+def _near_case(cid, first_row):
+    """The case id on projecten that ``cid`` most likely misspells (other capitals, spaces,
+    a typo), or None."""
+    from stikstofcalc.errors import closest
+
+    norm = " ".join(str(cid).split()).casefold()
+    for c in first_row:
+        if " ".join(str(c).split()).casefold() == norm:
+            return c
+    return closest(cid, list(first_row))
 
 
 def validate_case(builder, *, regime: str | None = None) -> CaseInput:
