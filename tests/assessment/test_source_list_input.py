@@ -203,3 +203,20 @@ def test_a_formula_without_a_saved_value_is_named(tmp_path):
     assert (err.row, err.field, err.value) == (3, "nox_kg_yr", "=F2*2")
     assert "formule" in str(err) and "ontbreekt" not in str(err)
     assert err.sheet == "Sheet" and "blad Sheet, rij 3" in str(err)  # the sheet read is named
+
+
+def test_receptor_columns_not_read_are_named(tmp_path):
+    """id, xx, yy: the id is read, xx and yy are not; the report says so."""
+    s = write(tmp_path, "b.csv", f"{HEADER}\n{OK}\n")
+    rec = write(tmp_path, "r.csv", "id,xx,yy\n4439600,172000,459000\n")
+    assert read_receptor_file(rec).attrs["unused_columns"] == ["xx", "yy"]
+    r = run("calc", s, "--receptors", rec)
+    assert r.exit_code == 0 and "kolom(men) xx, yy van het receptorbestand niet gebruikt" in r.output
+    ok = write(tmp_path, "ok.csv", "receptor_id\n4439600\n")
+    assert "niet gebruikt" not in run("calc", s, "--receptors", ok).output
+
+
+def test_calc_of_two_project_files_says_to_use_batch():
+    ex = Path(__file__).resolve().parents[2] / "examples"
+    r = run("calc", ex / "dorp_kleine_uitbreiding.toml", ex / "dorp_ver_van_natuur.toml")
+    assert r.exit_code == 2 and "stikstofcalc batch" in r.output and "bronnentabel" not in r.output

@@ -206,3 +206,11 @@ def test_a_route_shorter_than_10_m_is_refused(length):
     (err,) = e.value.errors
     assert err.field == "routes[0].length" and "10" in str(err) and "km?" in str(err)
     assert parse_project(_with(routes__0__length="10 m")).routes[0].length_m == 10.0
+
+
+def test_a_use_year_before_construction_is_refused():
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(_with(use={"year": 2020}))
+    (err,) = e.value.errors
+    assert err.field == "use.year" and "voor het begin van de bouw" in str(err)
+    assert parse_project(_with(use={"year": 2027})).use.year == 2027

@@ -1086,6 +1086,7 @@ def receptor_set(templates, receptors, margin):
     if not isinstance(receptors, pd.DataFrame):
         path = str(receptors)
         receptors = read_receptor_file(receptors, margin=margin)
+    unused = list(receptors.attrs.get("unused_columns", []))
     rec = collapse_receptors(receptors)
     n2k = load_natura2000()
     rec["n2k_number"] = n2k.area_of(rec["receptor_id"].to_numpy()).astype(np.int64)
@@ -1095,6 +1096,10 @@ def receptor_set(templates, receptors, margin):
     empty = rec["area_name"] == ""
     rec.loc[empty, "area_name"] = n2k.area_names(rec.loc[empty, "n2k_number"].to_numpy())
     notes = [f"rekenpunten uit het bestand {path}" if path else "rekenpunten van de aanroeper"]
+    if unused:
+        notes.append(f"kolom(men) {', '.join(unused)} van het receptorbestand niet gebruikt (gelezen: "
+                     "receptor_id, x, y, lat, lon, kdw, background_deposition, exceeding, "
+                     "area_name, habitat)")
     if len(rec) and _all_beyond_cutoff(templates, rec["x"].to_numpy(float), rec["y"].to_numpy(float)):
         notes.append(f"let op: geen van de {len(rec)} opgegeven rekenpunten ligt binnen "
                      f"{DEFAULT_CUTOFF_M / 1000:g} km van een bron, dus de depositie is er 0; "

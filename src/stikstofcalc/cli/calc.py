@@ -7,6 +7,8 @@ and exit code 2 (:func:`stikstofcalc.cli.options.user_errors`).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from stikstofcalc.cli.options import user_errors
@@ -55,6 +57,13 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
 
     if per_hexagon:
         report.check_hexagon_path(per_hexagon)
+    if len(project) > 1 and any(Path(str(f)).suffix.lower() not in (".gml", ".xml") for f in project):
+        from stikstofcalc.errors import InputError
+
+        raise InputError("calc rekent één project of één bronnenlijst per keer; alleen IMAER-GML-bestanden "
+                         "kunnen samen", field="PROJECT", value=", ".join(map(str, project)),
+                         expected="één .toml-, .csv- of .xlsx-bestand, of IMAER-GML-bestanden (meer "
+                                  "projecten: stikstofcalc batch)")
     if len(project) > 1 or is_source_file(project[0], unreadable=True):
         return _calc_sources(project, regime, receptors, output, netted, machinery_heat, per_hexagon,
                              map_path or map_dir, csv_format)

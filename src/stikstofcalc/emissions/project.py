@@ -625,6 +625,9 @@ def parse_project(data: dict, *, file=None, kengetallen=None) -> Project:
     location = _location(c, data)
     construction = _construction(c, data)
     use_phase = _use(c, data)
+    if construction is not None and use_phase.year is not None and use_phase.year < construction.start.year:
+        c.add("use.year", f"{use_phase.year} ligt voor het begin van de bouw ({construction.start:%Y-%m})",
+              value=use_phase.year, expected=f"het eerste jaar van gebruik: {construction.start.year} of later")
     if "components" not in data or data["components"] == []:
         c.add("components", "ontbreekt", expected="minstens één tabel [[components]]")
     comps = _array(c, data.get("components", []), "components", "minstens één tabel [[components]]")

@@ -624,7 +624,10 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     out["relevant"] = np.broadcast_to(relevant_hexagons(kdw, bg, exc, margin=m), len(out))
     out["receptor_id"] = out["receptor_id"].astype(np.int64)
     first = ["receptor_id", "x", "y", "row"]
-    return out[first + [c for c in out.columns if c not in first + ["lat", "lon"]]]
+    out = out[first + [c for c in out.columns if c not in first + ["lat", "lon"]]]
+    # columns not read (a typo such as xx, yy beside an id column would go unnoticed)
+    out.attrs["unused_columns"] = [str(c) for c in raw.columns if c not in set(cols.values())]
+    return out
 
 
 def collapse_receptors(receptors: pd.DataFrame) -> pd.DataFrame:
