@@ -214,3 +214,27 @@ def test_a_use_year_before_construction_is_refused():
     (err,) = e.value.errors
     assert err.field == "use.year" and "voor het begin van de bouw" in str(err)
     assert parse_project(_with(use={"year": 2027})).use.year == 2027
+
+
+def test_x_y_and_lat_lon_must_name_one_place():
+    """Both given: x, y is used, so lat, lon elsewhere (Groningen for a site in Utrecht)
+    was silently ignored; now refused. Both for the same place is fine."""
+    from stikstofcalc.geo.receptors import rd_to_wgs84
+
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(_with(location={"x": 172500, "y": 452500, "lat": 53.2, "lon": 6.5}))
+    (err,) = e.value.errors
+    assert err.field == "location" and "km uit elkaar" in str(err)
+    lat, lon = (float(v) for v in rd_to_wgs84(172500, 452500))
+    loc = parse_project(_with(location={"x": 172500, "y": 452500, "lat": lat, "lon": lon})).location
+    assert (loc.x, loc.y) == (172500.0, 452500.0)
+
+
+def test_a_duration_shorter_than_a_day_names_the_duration():
+    """"10 minuten" made the end fall before the start, reported as a field "end" the user
+    never wrote, without file or case."""
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(_with(construction={"start": "2027-03", "duration": "10 minuten"}))
+    (err,) = e.value.errors
+    assert err.field == "construction.duration" and "korter dan een dag" in str(err)
+    assert parse_project(_with(construction={"start": "2027-03", "duration": "6 weken"})).construction.end

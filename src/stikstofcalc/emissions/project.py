@@ -375,6 +375,11 @@ def _polyline_length(points) -> float:
 # ----------------------------------------------------------------------------- sections
 
 
+#: Largest distance [m] between a location's x, y and its lat, lon when both are given (the
+#: WGS84 -> RD New conversion is exact to well under a metre; a site is hundreds of metres).
+LOCATION_AGREEMENT_M = 100.0
+
+
 def _location(c, data):
     if "location" not in data:
         c.add("location", "ontbreekt", expected="een tabel [location] met x, y (RD New) of lat, lon")
@@ -393,6 +398,12 @@ def _location(c, data):
         c.add("location", "onvolledig", expected="x en y (RD New, m) of lat en lon (WGS84)")
     if x is None and y is None and lat is not None and lon is not None:
         x, y = _wgs84_to_rd(c, lat, lon)  # every later step works in RD New
+    elif None not in (x, y, lat, lon):  # both given: they must name one place (x, y is used)
+        gx, gy = _wgs84_to_rd(c, lat, lon)
+        if gx is not None and math.hypot(gx - x, gy - y) > LOCATION_AGREEMENT_M:
+            c.add("location", f"x, y en lat, lon liggen {math.hypot(gx - x, gy - y) / 1000:.1f} km uit elkaar"
+                  .replace(".", ","), value=f"x {x:g}, y {y:g}; lat {lat:g}, lon {lon:g}",
+                  expected="x en y (RD New) óf lat en lon (WGS84), of beide voor dezelfde plek")
     outline = _points(c, loc["outline"], "location.outline", 3) if "outline" in loc else None
     return Location(x, y, lat, lon, outline)
 
@@ -430,6 +441,10 @@ def _construction(c, data):
         months = _quantity(c, sec, "duration", "month", "construction.duration", "duration")
         if start and months:
             end = add_duration(start, months)
+            if end <= start:  # "10 minuten": shorter than a day (the end is exclusive here)
+                c.add("construction.duration", f"{sec['duration']!r} is korter dan een dag", value=sec["duration"],
+                      expected='een bouwduur zoals "10 maanden" of "6 weken"')
+                end = None
     fleet = _text(c, sec, "fleet", "construction.fleet", default=FLEETS_DEFAULT)
     split = _choice(c, sec, "year_split", YEAR_SPLITS, "construction.year_split", default="aerius")
     share = _fraction(c, sec, "electric_share", "construction.electric_share")
