@@ -1100,7 +1100,8 @@ def receptor_set(templates, receptors, margin):
         notes.append(f"kolom(men) {', '.join(unused)} van het receptorbestand niet gebruikt (gelezen: "
                      "receptor_id, x, y, lat, lon, kdw, background_deposition, exceeding, "
                      "area_name, habitat)")
-    if len(rec) and _all_beyond_cutoff(templates, rec["x"].to_numpy(float), rec["y"].to_numpy(float)):
+    if len(rec) and len(templates) and (template_distances(templates, rec["x"].to_numpy(float),
+                                                           rec["y"].to_numpy(float))[0].min() > DEFAULT_CUTOFF_M):
         notes.append(f"let op: geen van de {len(rec)} opgegeven rekenpunten ligt binnen "
                      f"{DEFAULT_CUTOFF_M / 1000:g} km van een bron, dus de depositie is er 0; "
                      "controleer of het receptorbestand bij dit project hoort")
@@ -1108,18 +1109,6 @@ def receptor_set(templates, receptors, margin):
         notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) niet (bijna) overbelast "
                      "(achtergrond <= KDW - 70): getoond, telt niet mee voor het oordeel")
     return rec, {"source": path or "table", "notes": notes}
-
-
-def _all_beyond_cutoff(templates, x, y) -> bool:
-    """True if every receptor lies farther than :data:`DEFAULT_CUTOFF_M` from every
-    elementary source (the nearest receptor of each element's anchor, less its reach)."""
-    from scipy.spatial import cKDTree
-
-    e = templates.elementary
-    if e.x.shape[0] == 0:
-        return True
-    d, _ = cKDTree(np.column_stack([x, y])).query(np.column_stack([e.x, e.y]))
-    return bool(np.min(d - _element_reach(e)) > DEFAULT_CUTOFF_M)
 
 
 def template_weights(table, tidx, n_fields):

@@ -21,7 +21,7 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
 from stikstofcalc.geo import geometry as geo
-from stikstofcalc.geo.hexgrid import RD_BOUNDS as _RD_BOUNDS
+from stikstofcalc.geo.hexgrid import RD_BOUNDS as _RD_BOUNDS, in_rd_bounds
 from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
@@ -453,13 +453,12 @@ def _check_geometry_rd(g, i, problems):
     WGS84 degrees or with x and y swapped would otherwise put the source far from any
     Natura 2000 area and give a false 0,00."""
     c = _geometry_vertices(g)
-    (xlo, xhi), (ylo, yhi) = RD_BOUNDS["x"], RD_BOUNDS["y"]
-    bad = ~((c[:, 0] >= xlo) & (c[:, 0] <= xhi) & (c[:, 1] >= ylo) & (c[:, 1] <= yhi))
+    bad = ~in_rd_bounds(c[:, 0], c[:, 1])
     if not bad.any():
         return
     x, y = c[np.flatnonzero(bad)[0]]
     degrees = abs(x) <= 180 and abs(y) <= 180
-    swapped = ylo <= x <= yhi and xlo <= y <= xhi
+    swapped = bool(in_rd_bounds(y, x))
     detail = ("lijkt op WGS84-graden; reken om naar RD New" if degrees
               else "x en y lijken verwisseld" if swapped else None)
     problems.add([i], "geometry_wkt", [f"{x:g} {y:g}"], "is geen RD New-coördinaat", _RD_EXPECTED,

@@ -45,6 +45,13 @@ HEXAGONS_PER_ROW = 1529
 RD_BOUNDS = {"x": (-50_000.0, 350_000.0), "y": (250_000.0, 700_000.0)}
 
 
+def in_rd_bounds(x, y) -> np.ndarray:
+    """Whether points lie within :data:`RD_BOUNDS` (bool array; NaN is outside)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    (xlo, xhi), (ylo, yhi) = RD_BOUNDS["x"], RD_BOUNDS["y"]
+    return (x >= xlo) & (x <= xhi) & (y >= ylo) & (y <= yhi)
+
+
 # --------------------------------------------------------------------------- grid
 
 

@@ -38,7 +38,8 @@ from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
     COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M, HEXAGON_AREA_M2, HEXAGON_HEIGHT_M,
-    HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, RD_BOUNDS, ROW_SPACING_M, hexagon_vertices, receptor_id_to_xy,
+    HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, RD_BOUNDS, ROW_SPACING_M, hexagon_vertices, in_rd_bounds,
+    receptor_id_to_xy,
     xy_to_receptor_id)
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING_NOTE, load_natura2000
 from stikstofcalc.rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
@@ -785,13 +786,11 @@ def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
                                  row=int(out["row"].iloc[i]), field="coordinates",
                                  expected="receptor_id, x en y, of lat en lon"))
     cx, cy = receptor_id_to_xy(np.where(have_id, rid, 1).astype(np.int64))
-    (xlo, xhi), (ylo, yhi) = RD_BOUNDS["x"], RD_BOUNDS["y"]
     from_xy = xy_to_receptor_id(np.where(have_xy, x, cx), np.where(have_xy, y, cy), outside="zero")
-    in_rd = (x >= xlo) & (x <= xhi) & (y >= ylo) & (y <= yhi)
-    for i in np.flatnonzero(have_xy & ((from_xy == 0) | ~in_rd)):
+    for i in np.flatnonzero(have_xy & ((from_xy == 0) | ~in_rd_bounds(x, y))):
         errors.append(InputError(file=str(path), row=int(out["row"].iloc[i]), field="x, y",
                                  value=f"{x[i]}, {y[i]}", expected="RD New-coördinaten in Nederland"))
-    off_grid = (from_xy != np.where(have_id, rid, 0)) | ~((cx >= xlo) & (cx <= xhi) & (cy >= ylo) & (cy <= yhi))
+    off_grid = (from_xy != np.where(have_id, rid, 0)) | ~in_rd_bounds(cx, cy)
     for i in np.flatnonzero(have_id & ~have_xy & off_grid):
         errors.append(InputError(f"receptornummer {int(rid[i])} ligt niet in het AERIUS-rooster van Nederland",
                                  file=str(path), row=int(out["row"].iloc[i]), field="receptor_id",

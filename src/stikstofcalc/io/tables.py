@@ -75,11 +75,14 @@ def read_table(path) -> pd.DataFrame:
                          expected="een .csv- of .xlsx-bestand")
     if not path.is_file():
         raise InputError("bestand niet gevonden" if not path.exists() else "geen bestand", file=str(path))
-    header, rows, decimal = _read_csv(path) if suffix == ".csv" else _read_xlsx(path)
+    if suffix == ".csv":
+        (header, rows, decimal), sheet = _read_csv(path), None
+    else:
+        header, rows, decimal, sheet = _read_xlsx(path)
     df = _frame(header, rows, path)
     df.attrs = {"file": str(path), "decimal": decimal}
-    if suffix != ".csv":  # the sheet read (the first), for the messages
-        df.attrs["sheet"] = _first_sheet_name(path)
+    if sheet is not None:  # the sheet read (the first), for the messages
+        df.attrs["sheet"] = sheet
     return df
 
 
@@ -136,6 +139,7 @@ def _read_xlsx(path):
         raise InputError("geen leesbare .xlsx-werkmap", file=str(path),
                          detail="beschadigd, of geen Excel-werkmap") from None
     try:
+        title = wb.worksheets[0].title
         rows = [["" if v is None else v for v in r]
                 for r in wb.worksheets[0].iter_rows(values_only=True)]
     finally:
@@ -150,17 +154,7 @@ def _read_xlsx(path):
     cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows[1:]], dtype=object,
                          columns=range(width)) if len(rows) > 1 else pd.DataFrame(
                              columns=range(width), dtype=object)
-    return [h if isinstance(h, str) else str(h) for h in header], cells, "."
-
-
-def _first_sheet_name(path) -> str:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
-    try:
-        return wb.worksheets[0].title
-    finally:
-        wb.close()
+    return [h if isinstance(h, str) else str(h) for h in header], cells, ".", title
 
 
 def _formulas_without_value(path, rows):
