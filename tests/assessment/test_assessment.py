@@ -67,9 +67,9 @@ def test_map_bound_holds_on_every_hexagon(twee_brute):
     captured = {}
     real = A.upper_bounds
 
-    def spy(templates, x, y, env=None):
+    def spy(templates, x, y, env=None, surface=None):
         captured.update(t=templates, x=x, y=y, env=env)
-        return real(templates, x, y, env)
+        return real(templates, x, y, env, surface)
 
     import unittest.mock as um
     with um.patch.object(A, "upper_bounds", spy):

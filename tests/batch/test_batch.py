@@ -190,6 +190,30 @@ def test_own_receptors_on_the_receptoren_sheet(tmp_path):
     assert sorted(a["max_deposition"]) == pytest.approx(sorted(x["max_deposition"] for x in ref), rel=1e-9)
 
 
+def test_receptor_terrain_on_the_receptoren_sheet(tmp_path):
+    """z0_m and landuse on `receptoren` are the hexagons' own terrain, as in a receptor file
+    for calc; a bad z0_m makes that case invalid with sheet, row and field."""
+    rec = [{"case_id": "A", "x": 201900, "y": 455600, "z0_m": 1.5, "landuse": 4},
+           {"case_id": "A", "x": 203000, "y": 456000}]
+    path = _book(tmp_path, [BASE], receptoren=rec)
+    res = batch.run_batch(path, jobs=1)
+    assert not len(res.problems), res.problems
+    csv = tmp_path / "rec.csv"
+    pd.DataFrame([{k: v for k, v in x.items() if k != "case_id"} for x in rec]).to_csv(csv, index=False)
+    proj = batch.validate_book(read_book(path)).cases[0].project
+    ref = assess_project(proj, receptors=csv, measures=False).to_dict()["results"]
+    plain = pd.DataFrame([{"x": x["x"], "y": x["y"]} for x in rec])
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    flat = assess_project(proj, receptors=tmp_path / "plain.csv", measures=False).to_dict()["results"]
+    got = sorted(res.results["max_deposition"])
+    assert got == pytest.approx(sorted(x["max_deposition"] for x in ref), rel=1e-9)
+    assert got != pytest.approx(sorted(x["max_deposition"] for x in flat), rel=1e-3)
+    bad = _book(tmp_path, [BASE], receptoren=[{**rec[0], "z0_m": 0}])
+    v = batch.validate_book(read_book(bad))
+    (p,) = [p for p in v.problems if p["sleutel"] == "z0_m"]
+    assert p["blad"] == "receptoren" and p["rij"] == 3 and p["zaak"] == "A"  # label row, key row, data
+
+
 def test_missing_and_empty_sheets(tmp_path):
     wb = openpyxl.Workbook()
     wb.active.title = "iets anders"

@@ -40,13 +40,14 @@ from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
 from stikstofcalc.errors import InputError
-from stikstofcalc.geo.receptors import (collapse_receptors, default_receptor_arrays,
+from stikstofcalc.geo.receptors import (collapse_receptors, default_receptor_arrays, receptor_surface,
     distance_to_sources, read_receptor_file, wgs84_to_rd)
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
     build_templates, characteristics_table, check_site, fallback_notes, machinery_heat_choice,
     other_machinery_heat, row_keys)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.terrain import terrain_info
+from stikstofcalc.deposition.api import terrain_description
 from stikstofcalc.deposition.fast import SUBSTANCE_NAMES, cache_store, table_cache, terrain_reference
 from stikstofcalc.deposition.progress import listening, report_step
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
@@ -74,7 +75,8 @@ VEHICLE_LABEL = {"licht": "licht verkeer", "middelzwaar": "middelzwaar vrachtver
 # --------------------------------------------------------------------------- unit deposition
 
 
-def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True) -> np.ndarray:
+def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True,
+                    surface=None) -> np.ndarray:
     """Deposition of 1 kg/yr NOx and 1 kg/yr NH3 of every template on receptor hexagons.
 
     A hexagon with a source inside it (or within :data:`NEAR_SOURCE_M` of its centre) gets
@@ -87,6 +89,10 @@ def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True) -
     templates : Templates
     x, y : array_like, shape (k,)
         Receptor coordinates, RD New [m].
+    surface : None or (z0_m, landuse, lu_pct), keyword-only
+        The receptors' own terrain (:func:`stikstofcalc.geo.receptors.receptor_surface`),
+        aligned with ``x``; None: all from the roughness map. Sub-receptors take their
+        hexagon's.
 
     Returns
     -------
@@ -98,11 +104,28 @@ def unit_deposition(templates: Templates, x, y, *, sub_receptors: bool = True) -
     One engine call: the receptors are repeated once per template with the template's
     index as case code, so every template acts only on its own copy (no loop).
     """
-    u = _unit_deposition_centres(templates, x, y)
-    return near_source_average(templates, x, y, u) if sub_receptors else u
+    u = _unit_deposition_centres(templates, x, y, surface)
+    return near_source_average(templates, x, y, u, surface) if sub_receptors else u
 
 
-def _unit_deposition_centres(templates: Templates, x, y) -> np.ndarray:
+def take_surface(surface, idx):
+    """The receptor terrain ``surface`` (or None) at the receptors ``idx``."""
+    if surface is None:
+        return None
+    z0, lu, pct = surface
+    return z0[idx], lu[idx], None if pct is None else pct[idx]
+
+
+def _surface_arrays(surface, n_t: int) -> dict:
+    """ReceptorArrays fields of ``surface`` repeated once per template (as x, y are)."""
+    if surface is None:
+        return {}
+    z0, lu, pct = surface
+    return {"z0_m": np.tile(z0, n_t), "landuse": np.tile(lu, n_t),
+            "lu_pct": None if pct is None else np.tile(pct, (n_t, 1))}
+
+
+def _unit_deposition_centres(templates: Templates, x, y, surface=None) -> np.ndarray:
     """:func:`unit_deposition` at the receptor points themselves (no sub-receptors)."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     n_t, k = len(templates), x.shape[0]
@@ -115,7 +138,7 @@ def _unit_deposition_centres(templates: Templates, x, y) -> np.ndarray:
                        area_side_m=e.area_side_m, x_end=e.x_end, y_end=e.y_end,
                        z0_m=DEFAULT_Z0_M, case=t)
     rec = ReceptorArrays(x=np.tile(x, n_t), y=np.tile(y, n_t),
-                         case=np.repeat(np.arange(n_t, dtype=np.int64), k))
+                         case=np.repeat(np.arange(n_t, dtype=np.int64), k), **_surface_arrays(surface, n_t))
     res = deposition_arrays(src, rec, cutoff_m=DEFAULT_CUTOFF_M)
     return np.stack([res.nox.reshape(n_t, k), res.nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k)
 
@@ -125,8 +148,9 @@ def unit_deposition_many(requests) -> list:
 
     Parameters
     ----------
-    requests : sequence of (Templates, array_like, array_like)
-        Templates of one case and receptor coordinates, RD New [m].
+    requests : sequence of (Templates, array_like, array_like[, surface])
+        Templates of one case and receptor coordinates, RD New [m], and optionally the
+        receptors' own terrain (as :func:`unit_deposition`).
 
     Returns
     -------
@@ -140,8 +164,10 @@ def unit_deposition_many(requests) -> list:
     same numbers as one :func:`unit_deposition` call per request, at the cost of one
     engine call (the engine shares its kernel tables between sources).
     """
+    requests = [tuple(r) + (None,) * (4 - len(r)) for r in requests]
     parts, rparts, shapes, code = [], [], [], 0
-    for templates, x, y in requests:
+    surfaces = any(r[3] is not None for r in requests)
+    for templates, x, y, surface in requests:
         x, y = np.asarray(x, float), np.asarray(y, float)
         n_t, k = len(templates), x.shape[0]
         shapes.append((n_t, k))
@@ -151,7 +177,12 @@ def unit_deposition_many(requests) -> list:
         t = e.parent
         parts.append((e.x, e.y, templates.height_m[t], templates.heat_mw[t], e.weight,
                       templates.spread_m[t], e.area_side_m, e.x_end, e.y_end, code + t))
-        rparts.append((np.tile(x, n_t), np.tile(y, n_t), code + np.repeat(np.arange(n_t, dtype=np.int64), k)))
+        rp = (np.tile(x, n_t), np.tile(y, n_t), code + np.repeat(np.arange(n_t, dtype=np.int64), k))
+        if surfaces:  # receptor terrain: NaN / 0 / NaN rows (from the map) where a request has none
+            own = _surface_arrays(surface if surface is not None else _no_surface(k), n_t)
+            pct = own["lu_pct"] if own["lu_pct"] is not None else np.full((n_t * k, 9), np.nan)
+            rp += (own["z0_m"], own["landuse"], pct)
+        rparts.append(rp)
         code += n_t
     out = []
     if parts:
@@ -160,7 +191,8 @@ def unit_deposition_many(requests) -> list:
                            nh3_kg_yr=cols[4], spread_m=cols[5], area_side_m=cols[6], x_end=cols[7],
                            y_end=cols[8], z0_m=DEFAULT_Z0_M, case=cols[9].astype(np.int64))
         rcols = [np.concatenate(c) for c in zip(*rparts)]
-        res = deposition_arrays(src, ReceptorArrays(x=rcols[0], y=rcols[1], case=rcols[2]),
+        extra = dict(zip(("z0_m", "landuse", "lu_pct"), rcols[3:]))
+        res = deposition_arrays(src, ReceptorArrays(x=rcols[0], y=rcols[1], case=rcols[2], **extra),
                                 cutoff_m=DEFAULT_CUTOFF_M)
     at = 0
     for n_t, k in shapes:
@@ -171,7 +203,12 @@ def unit_deposition_many(requests) -> list:
         at += n_t * k
         out.append(np.stack([nox.reshape(n_t, k), nh3.reshape(n_t, k)], axis=1).reshape(2 * n_t, k))
     # hexagons with a source inside: the sub-receptor average (a few points, own engine call)
-    return [near_source_average(tp, x, y, u) for (tp, x, y), u in zip(requests, out)]
+    return [near_source_average(tp, x, y, u, sf) for (tp, x, y, sf), u in zip(requests, out)]
+
+
+def _no_surface(k: int):
+    """A receptor terrain of ``k`` receptors that all take theirs from the map."""
+    return np.full(k, np.nan), np.zeros(k, np.int64), None
 
 
 # --------------------------------------------------------------------------- bounds
@@ -622,8 +659,13 @@ def _geometry_distances(templates: Templates, x, y):
     return geom, out, inside, area
 
 
-def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.ndarray:
+def upper_bounds(templates: Templates, x, y, env: Envelope | None = None, surface=None) -> np.ndarray:
     """Upper bound of :func:`unit_deposition` on receptors, shape (2 * n_templates, n).
+
+    ``surface``: the receptors' own terrain, as :func:`unit_deposition` takes it (its z0
+    and land-use classes then enter the bound as the map's do). With uniform terrain
+    (no receptor-surface factor in the envelope) a receptor with its own land use gets no
+    finite bound: it is always evaluated.
 
     Notes
     -----
@@ -648,7 +690,7 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.
         vs = env.value_src
         table = np.concatenate([vs * env.area_out[:, None] * BOUND_SAFETY,
                                 vs * env.area_in[:, None] * BOUND_SAFETY, zero], axis=1)
-        rcp, classes = _receptor_knots(x, y, env.rcp_log.shape[1])
+        rcp, classes = _receptor_knots(x, y, env.rcp_log.shape[1], surface)
         near = d.min(axis=0) < 2.0 * NEAR_SOURCE_M + 1.0
     for g in range(d.shape[0]):
         code = env.ring_index(d[g])
@@ -669,15 +711,20 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None) -> np.
                         np.maximum(luf, np.where(classes[:, c], ll[c, ring], -np.inf), out=luf)
                     luf[near] = ll.max(axis=0)[ring[near]]
                     out[f] *= np.exp(fac + luf)
+    if rcp is None and surface is not None:
+        own = (surface[1] > 0) | (np.zeros(out.shape[1], bool) if surface[2] is None
+                                  else ~np.isnan(surface[2]).all(axis=1))
+        out[:, own] = 1e30  # as unpruned
     return out
 
 
-def _receptor_knots(x, y, n_knots):
-    """Lower receptor-surface knot of the z0 each hexagon centre gets from the map
-    (as the engine derives it for receptors without ``z0_m``), int64 (n,), and the
-    land-use classes present there, bool (n, 9)."""
+def _receptor_knots(x, y, n_knots, surface=None):
+    """Lower receptor-surface knot of the z0 each hexagon centre gets (its own ``z0_m``,
+    else the map's, as the engine derives it), int64 (n,), and the land-use classes
+    present there, bool (n, 9)."""
     tm = _model.load_terrain_model()
-    rec = ReceptorArrays(x=np.asarray(x, float), y=np.asarray(y, float))
+    rec = ReceptorArrays(x=np.asarray(x, float), y=np.asarray(y, float),
+                         **_surface_arrays(surface, 1))
     z0r, frac = _terrain.receptor_surface_resolved(rec, "map", "hexagon")
     j, _ = _model.z0_hats(tm, np.log(z0r))
     return np.clip(np.asarray(j, np.int64), 0, n_knots - 1), frac > 0
@@ -1099,7 +1146,8 @@ def receptor_set(templates, receptors, margin):
     if unused:
         notes.append(f"kolom(men) {', '.join(unused)} van het receptorbestand niet gebruikt (gelezen: "
                      "receptor_id, x, y, lat, lon, kdw, background_deposition, exceeding, "
-                     "area_name, habitat)")
+                     "area_name, habitat, z0_m, landuse, lu_1..lu_9)")
+    notes.extend(receptor_terrain_notes(rec))
     if len(rec) and len(templates) and (template_distances(templates, rec["x"].to_numpy(float),
                                                            rec["y"].to_numpy(float))[0].min() > DEFAULT_CUTOFF_M):
         notes.append(f"let op: geen van de {len(rec)} opgegeven rekenpunten ligt binnen "
@@ -1109,6 +1157,20 @@ def receptor_set(templates, receptors, margin):
         notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) niet (bijna) overbelast "
                      "(achtergrond <= KDW - 70): getoond, telt niet mee voor het oordeel")
     return rec, {"source": path or "table", "notes": notes}
+
+
+def receptor_terrain_notes(rec) -> list:
+    """What terrain the hexagons of a user's receptor file got from the file itself."""
+    surface = receptor_surface(rec)
+    if surface is None:
+        return []
+    z0, lu, pct = surface
+    n = len(rec)
+    own_lu = (lu > 0) | (np.zeros(n, bool) if pct is None else ~np.isnan(pct).all(axis=1))
+    n_z0, n_lu = int(np.isfinite(z0).sum()), int(own_lu.sum())
+    return [f"terrein uit het receptorbestand: eigen ruwheid (z0_m) bij {n_z0} en eigen landgebruik "
+            f"(landuse of lu_1..lu_9) bij {n_lu} van de {n} hexagons; de overige uit de ruwheidskaart"
+            + ("" if engine_terrain() == "map" else " (uniform terrein: z0_m niet gebruikt)")]
 
 
 def template_weights(table, tidx, n_fields):
@@ -1308,9 +1370,10 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     rec, rec_info = receptor_set(templates, receptors, receptor_margin)
     rx, ry = np.asarray(rec["x"], float), np.asarray(rec["y"], float)
     relevant = np.asarray(rec["relevant"], bool)
+    surface = receptor_surface(rec) if isinstance(rec, pd.DataFrame) else None
     rec = _Receptors(rec)
     env = yield (EnvelopeRequest(templates), None)
-    bounds = upper_bounds(templates, rx, ry, env) if prune else np.full((n_f, len(rec)), 1e30)
+    bounds = upper_bounds(templates, rx, ry, env, surface) if prune else np.full((n_f, len(rec)), 1e30)
     if prune:
         near = near_source_hexagons(templates, rx, ry)
         if near.any():  # sub-receptors may lie nearer to a source than the centre
@@ -1319,8 +1382,8 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     thr = reg.threshold_mol_ha_yr
     count = np.array([thr if s[0] == "plan" and s[1] != "referentie" else np.inf for s in scen])
     search = yield from pruned_search_steps(
-        W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx]),
-        relevant=relevant, count_level=count, points=(templates, rx, ry))
+        W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx], surface=take_surface(surface, idx)),
+        relevant=relevant, count_level=count, points=(templates, rx, ry, surface))
     if not prune or per_hexagon:
         yield from search.run_steps(np.ones(len(rec), bool))
 
@@ -1545,6 +1608,7 @@ def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
+        "terrain": terrain_description(engine_terrain()),
         "engine_path": compiled_paths.path_name(),
         "natura2000": {"attribution": ATTRIBUTION, "checksums": dict(_data_checksums())},
         "regime": {"name": reg.name, "note": reg.note, "in_force": reg.in_force,
@@ -1830,7 +1894,7 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     return out
 
 
-def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray:
+def near_source_average(templates: Templates, x, y, u: np.ndarray, surface=None) -> np.ndarray:
     """Replace the columns of hexagons with a source inside by their sub-receptor average.
 
     Parameters
@@ -1840,6 +1904,9 @@ def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray
         Hexagon centres, RD New [m].
     u : ndarray, shape (n_fields, k)
         Unit deposition at the centres (:func:`_unit_deposition_centres`).
+    surface : None or (z0_m, landuse, lu_pct)
+        The hexagons' own terrain (:func:`unit_deposition`); each sub-receptor takes its
+        hexagon's.
 
     Returns
     -------
@@ -1862,7 +1929,8 @@ def near_source_average(templates: Templates, x, y, u: np.ndarray) -> np.ndarray
             >= SUB_RECEPTOR_MIN_M).reshape(idx.size, p)
     keep[~keep.any(axis=1)] = True
     sel = keep.ravel()
-    vals = _unit_deposition_centres(templates, sx[sel], sy[sel])
+    vals = _unit_deposition_centres(templates, sx[sel], sy[sel],
+                                    take_surface(surface, np.repeat(idx, p)[sel]))
     full = np.zeros((u.shape[0], idx.size * p))
     full[:, sel] = vals
     mean = full.reshape(u.shape[0], idx.size, p).sum(axis=2) / keep.sum(axis=1)

@@ -35,7 +35,7 @@ from stikstofcalc.emissions.construction import memoised
 from stikstofcalc.emissions.project import kengetallen_for
 from stikstofcalc.emissions import inventory
 from stikstofcalc.assessment.core import (EnvelopeRequest, assess_project_steps, envelope_many,
-    unit_deposition_many)
+                                          take_surface, unit_deposition_many)
 from stikstofcalc.deposition.fast import table_cache
 
 
@@ -218,7 +218,8 @@ def _drive_all(steps: dict, out: list) -> None:
             continue
         batch = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is not None]
         other = [(i, s, idx) for i, (s, idx) in pending.items() if s.points is None]
-        values = unit_deposition_many([(s.points[0], s.points[1][idx], s.points[2][idx])
+        values = unit_deposition_many([(s.points[0], s.points[1][idx], s.points[2][idx],
+                                        take_surface(s.points[3] if len(s.points) > 3 else None, idx))
                                        for _, s, idx in batch])
         for (i, _, _), v in zip(batch, values):
             advance(i, v)

@@ -635,7 +635,7 @@ def _kengetallen(edition):
                          expected=f"een van {', '.join(kengetallen.editions())}") from exc
 
 
-_RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition")
+_RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition", "z0_m", "landuse")
 
 
 def _case_receptors(case):

@@ -23,7 +23,9 @@ from stikstofcalc.rules import DEFAULT_REGIME, REGIMES
               help="Regels voor het oordeel; bouwvrijstelling en ondergrens-1mol dienen ter vergelijking.")
 @click.option("--receptors", type=click.Path(dir_okay=False),
               help="Eigen receptoren (CSV/Excel: receptor_id, of x, y, of lat, lon; eventueel KDW, "
-                   "achtergronddepositie of overschrijding). Standaard: Natura 2000-hexagons binnen 25 km.")
+                   "achtergronddepositie of overschrijding, en eigen terrein: z0_m, landuse of "
+                   "lu_1..lu_9; of AERIUS-uitvoer: IMAER-GML met ReceptorPoints, GeoPackage met "
+                   "receptor_id). Standaard: Natura 2000-hexagons binnen 25 km.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Schrijf het resultaat naar RESULT.json of RESULT.csv (bij CSV de herkomst ernaast).")
 @click.option("--salderen", "netted", is_flag=True,

@@ -34,6 +34,7 @@ import pandas as pd
 from stikstofcalc import compiled
 from stikstofcalc.caches import cached, register
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
+from stikstofcalc.deposition.arrays import LANDUSE_CLASSES
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
@@ -542,8 +543,18 @@ RECEPTOR_COLUMNS = {
     "background_deposition": ("background_deposition", "achtergronddepositie", "background",
                               "total_deposition", "totale_depositie"),
     "exceeding": ("exceeding", "overbelast", "nearly_exceeded", "exceedance"),
+    # the receptor's own terrain (as the deposition command reads it): roughness, one OPS
+    # land-use class, or the percentages of the nine classes
+    "z0_m": ("z0_m", "z0", "ruwheid", "ruwheidslengte"),
+    "landuse": ("landuse", "landgebruik", "landgebruiksklasse"),
+    **{f"lu_{k}": (f"lu_{k}",) for k in range(1, 10)},
 }
-_NUMERIC = ("x", "y", "lat", "lon", "kdw", "background_deposition")
+_NUMERIC = ("x", "y", "lat", "lon", "kdw", "background_deposition", "z0_m", "landuse",
+            *(f"lu_{k}" for k in range(1, 10)))
+#: The terrain columns of a receptor file, in the order :func:`receptor_surface` returns them.
+TERRAIN_COLUMNS = ("z0_m", "landuse", *(f"lu_{k}" for k in range(1, 10)))
+#: Largest roughness length accepted [m] (as the deposition command: 0 < z0_m <= 10 m).
+MAX_Z0_M = 10.0
 _TRUE = {"true", "1", "ja", "yes", "waar", "j", "y", "wel"}
 _FALSE = {"false", "0", "nee", "no", "onwaar", "n", "niet"}
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
@@ -568,7 +579,9 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
         One row per input row, in input order: ``receptor_id`` (the AERIUS hexagon holding
         the point), ``x``, ``y`` [m, RD New], ``row`` (file row number), the optional
         columns given (``area_name``, ``habitat``, ``kdw``, ``background_deposition``,
-        ``exceeding``) and ``relevant`` (whether the row counts for the verdict). Several
+        ``exceeding``; the receptor's own terrain ``z0_m`` [m], ``landuse`` (OPS class 1-9)
+        or ``lu_1`` ... ``lu_9`` [%], empty = from the roughness map) and ``relevant``
+        (whether the row counts for the verdict). Several
         rows may share a hexagon (one per habitat); see :func:`collapse_receptors`.
 
     Raises
@@ -611,6 +624,7 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     for name in ("area_name", "habitat"):
         if name in cols:
             out[name] = raw[cols[name]].astype("string").str.strip()
+    _check_terrain(out, path, errors, cols)
     if ("kdw" in cols) != ("background_deposition" in cols) and "exceeding" not in cols:
         have, lack = ("kdw", "background_deposition") if "kdw" in cols else ("background_deposition", "kdw")
         errors.append(InputError(f"kolom {lack} ontbreekt", file=str(path), field=lack,
@@ -626,6 +640,7 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     out["receptor_id"] = out["receptor_id"].astype(np.int64)
     first = ["receptor_id", "x", "y", "row"]
     out = out[first + [c for c in out.columns if c not in first + ["lat", "lon"]]]
+    _check_terrain_per_hexagon(out, path)
     # columns not read (a typo such as xx, yy beside an id column would go unnoticed)
     out.attrs["unused_columns"] = [str(c) for c in raw.columns if c not in set(cols.values())]
     return out
@@ -644,7 +659,8 @@ def collapse_receptors(receptors: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         ``receptor_id``, ``x``, ``y``, ``relevant``, ``n_rows`` and, where present,
         ``kdw`` (min), ``background_deposition`` (max), ``area_name`` and ``habitat``
-        (joined with ``;``), sorted by first appearance.
+        (joined with ``;``) and the terrain columns (``z0_m``, ``landuse``, ``lu_1`` ...
+        ``lu_9``: one value per hexagon), sorted by first appearance.
     """
     agg = {"x": "first", "y": "first", "relevant": "any", "row": "size"}
     for c, how in (("kdw", "min"), ("background_deposition", "max")):
@@ -653,6 +669,9 @@ def collapse_receptors(receptors: pd.DataFrame) -> pd.DataFrame:
     for c in ("area_name", "habitat"):
         if c in receptors:
             agg[c] = lambda s: ";".join(dict.fromkeys(s.dropna().astype(str)))
+    for c in TERRAIN_COLUMNS:  # one value per hexagon (checked by read_receptor_file)
+        if c in receptors:
+            agg[c] = "first"
     out = receptors.groupby("receptor_id", sort=False).agg(agg).rename(columns={"row": "n_rows"})
     return out.reset_index()
 
@@ -746,6 +765,88 @@ def _numbers(col: pd.Series, name, label, rows, path, errors) -> np.ndarray:
             errors.append(InputError(file=str(path), row=int(rows[i]), field=label, value=v,
                                      expected=f"een getal ({name})"))
     return out
+
+
+def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> None:
+    """The receptor's own terrain: 0 < z0_m <= 10 m, landuse a class 1-9, lu_1..lu_9
+    percentages >= 0 that add up to 100 (±1) on every row that gives one (empty = 0)."""
+    row = out["row"].to_numpy()
+
+    def bad(mask, name, value_of, expected, text=""):
+        for i in np.flatnonzero(mask):
+            errors.append(InputError(text, file=str(path), row=int(row[i]), field=cols.get(name, name),
+                                     value=value_of(i), expected=expected))
+
+    if "z0_m" in out:
+        z0 = out["z0_m"].to_numpy(float)
+        bad(~np.isnan(z0) & ~((z0 > 0) & (z0 <= MAX_Z0_M)), "z0_m", lambda i: z0[i],
+            f"een ruwheidslengte in meter: 0 < z0_m <= {MAX_Z0_M:g} m (leeg = uit de ruwheidskaart)")
+    if "landuse" in out:
+        lu = out["landuse"].to_numpy(float)
+        bad(~np.isnan(lu) & ~np.isin(lu, np.arange(1, 10)), "landuse", lambda i: lu[i],
+            "een OPS-landgebruiksklasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
+    lu_cols = [f"lu_{k}" for k in range(1, 10) if f"lu_{k}" in out]
+    if lu_cols:
+        pct = out[lu_cols].to_numpy(float)
+        for k, c in enumerate(lu_cols):
+            bad(pct[:, k] < 0, c, lambda i, k=k: pct[i, k], "een percentage >= 0")
+        given = ~np.isnan(pct).all(axis=1)
+        tot = np.nansum(pct, axis=1)
+        bad(given & ~((tot >= 99.0) & (tot <= 101.0)), lu_cols[0], lambda i: round(float(tot[i]), 6),
+            "percentages van de 9 OPS-klassen lu_1..lu_9 die samen 100 zijn (±1; leeg = 0)",
+            "de landgebruikspercentages tellen niet op tot 100")
+        if "landuse" in out:
+            both = given & ~np.isnan(out["landuse"].to_numpy(float))
+            bad(both, "landuse", lambda i: out["landuse"].iloc[i],
+                "óf een klasse in landuse, óf percentages in lu_1..lu_9, niet beide",
+                "landuse en lu_1..lu_9 op dezelfde rij")
+
+
+def _check_terrain_per_hexagon(out: pd.DataFrame, path: Path) -> None:
+    """Rows of one hexagon (several habitats) must not give it different terrain: the
+    engine computes one value per hexagon, so one of them would be dropped unseen."""
+    cols = [c for c in TERRAIN_COLUMNS if c in out]
+    if not cols or not out["receptor_id"].duplicated().any():
+        return
+    errors = []
+    for rid, grp in out[out["receptor_id"].duplicated(keep=False)].groupby("receptor_id", sort=False):
+        for c in cols:
+            v = grp[c].to_numpy(float)
+            if np.unique(np.where(np.isnan(v), -1.0, v)).size > 1:
+                rows = ", ".join(str(r) for r in grp["row"])
+                errors.append(InputError(
+                    f"de rijen {rows} liggen in dezelfde hexagon {int(rid)} maar geven een andere {c}",
+                    file=str(path), row=int(grp["row"].iloc[0]), field=c,
+                    value=", ".join("leeg" if np.isnan(a) else f"{a:g}" for a in v),
+                    expected=f"één {c} per hexagon (dezelfde waarde op elke rij van de hexagon)"))
+    if errors:
+        raise MultipleInputErrors(errors, file=str(path))
+
+
+def receptor_surface(receptors: pd.DataFrame):
+    """The receptors' own terrain from a receptor table, for the engine, or None.
+
+    Returns
+    -------
+    None, or (z0_m, landuse, lu_pct)
+        ``z0_m`` [m], (n,), NaN = from the map; ``landuse`` int (n,), 0 = from the map;
+        ``lu_pct`` (n, 9) [%], rows of NaN = not given (or None without ``lu_*`` columns):
+        the fields of :class:`stikstofcalc.deposition.arrays.ReceptorArrays`.
+    """
+    if not any(c in receptors for c in TERRAIN_COLUMNS):
+        return None
+    n = len(receptors)
+    z0 = receptors["z0_m"].to_numpy(float) if "z0_m" in receptors else np.full(n, np.nan)
+    lu = receptors["landuse"].to_numpy(float) if "landuse" in receptors else np.full(n, np.nan)
+    lu = np.where(np.isnan(lu), 0, lu).astype(np.int64)
+    pct = None
+    lu_cols = [f"lu_{k}" for k in range(1, 10)]
+    if any(c in receptors for c in lu_cols):
+        pct = np.column_stack([receptors[c].to_numpy(float) if c in receptors else np.full(n, np.nan)
+                               for c in lu_cols])
+        given = ~np.isnan(pct).all(axis=1)
+        pct[given] = np.nan_to_num(pct[given])  # an empty class on a row that gives some = 0 %
+    return z0, lu, pct
 
 
 def _flags(col: pd.Series, label, rows, path, errors) -> np.ndarray:

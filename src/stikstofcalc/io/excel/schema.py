@@ -226,6 +226,11 @@ RECEPTOREN = Sheet("receptoren", "eigen rekenpunten van een zaak (vervangen de s
     Column("kdw", "KDW (mol/ha/jaar)", "quantity", "dimensionless",
            help="kritische depositiewaarde; met achtergronddepositie bepaalt die of het punt meetelt"),
     Column("background_deposition", "achtergronddepositie (mol/ha/jaar)", "quantity", "dimensionless"),
+    Column("z0_m", "ruwheidslengte z0 (m)", "quantity", "m",
+           help="eigen ruwheid van de hexagon (0 < z0 <= 10 m); leeg: uit de ruwheidskaart"),
+    Column("landuse", "landgebruiksklasse (OPS 1-9)", "count",
+           help="1 gras, 2 akkerland, 3 blijvende teelten, 4 naaldbos, 5 loofbos, 6 water, "
+                "7 bebouwd gebied, 8 overige natuur, 9 kale grond; leeg: uit de ruwheidskaart"),
 ))
 
 SHEETS = (PROJECTEN, ONDERDELEN, ROUTES, WERKTUIGEN, TERREIN, RECEPTOREN)

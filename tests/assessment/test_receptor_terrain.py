@@ -1,0 +1,195 @@
+"""Issue 11, item 1 in ``calc``: a receptor file's own terrain (``z0_m``, ``landuse``,
+``lu_1`` ... ``lu_9``) wins over the roughness map, as in the ``deposition`` command; the
+pruned search stays exact; bad values are refused with row and field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from stikstofcalc.assessment.core import (_unit_deposition_centres, assess_project, sub_receptor_offsets,
+                                          unit_deposition, unit_deposition_many, upper_bounds, envelope,
+                                          SUB_RECEPTOR_MIN_M)
+from stikstofcalc.cli.main import main
+from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
+from stikstofcalc.emissions.sources import build_templates
+from stikstofcalc.errors import MultipleInputErrors
+from stikstofcalc.geo.receptors import collapse_receptors, read_receptor_file, receptor_surface
+from stikstofcalc.io.gpkg import hexagon_centres
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+PROJECT = EXAMPLES / "dorp_kleine_uitbreiding.toml"
+#: hexagons of the example's largest deposition in each phase (Veluwe; see its report)
+NEAR, FAR = 4510085, 4490207
+SX, SY = 172240.0, 458930.0
+HEXES = [4439600, 4441130, 4442660]
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _direct(px, py, **surface):
+    """1 kg/yr NOx + NH3 of a point source 2.5 m, 0 MW at (SX, SY), straight from the engine."""
+    r = deposition_arrays(SourceArrays(x=[SX], y=[SY], height_m=[2.5], heat_mw=[0.0], nox_kg_yr=[1.0],
+                                       nh3_kg_yr=[1.0], spread_m=[1.3]),
+                          ReceptorArrays(x=px, y=py, **surface))
+    return np.stack([r.nox, r.nh3])
+
+
+def test_reader_takes_z0_landuse_and_percentages(tmp_path):
+    p = write(tmp_path, "r.csv", "receptor_id,z0_m,landuse,lu_1,lu_4,lu_6\n"
+                                 "4439600,0.5,,,,\n4441130,,5,,,\n4442660,,,40,60,\n4444190,,,,,\n")
+    rec = read_receptor_file(p)
+    assert "z0_m" in rec and "lu_4" in rec and rec.attrs["unused_columns"] == []
+    z0, lu, pct = receptor_surface(collapse_receptors(rec))
+    np.testing.assert_array_equal(z0[[0]], [0.5])
+    assert np.isnan(z0[1:]).all()
+    assert lu.tolist() == [0, 5, 0, 0]
+    assert pct.shape == (4, 9)
+    assert np.isnan(pct[[0, 1, 3]]).all()  # not given: from the map
+    np.testing.assert_array_equal(pct[2], [40, 0, 0, 60, 0, 0, 0, 0, 0])  # empty classes = 0 %
+    assert receptor_surface(collapse_receptors(read_receptor_file(
+        write(tmp_path, "plain.csv", "receptor_id\n4439600\n")))) is None
+
+
+@pytest.mark.parametrize("header, row, field, needle", [
+    ("z0_m", "0", "z0_m", "0 < z0_m <= 10 m"),
+    ("z0_m", "25", "z0_m", "0 < z0_m <= 10 m"),
+    ("z0_m", "ruw", "z0_m", "een getal"),
+    ("landuse", "10", "landuse", "OPS-landgebruiksklasse 1-9"),
+    ("landuse", "2.5", "landuse", "OPS-landgebruiksklasse 1-9"),
+    ("lu_1,lu_6", "50,40", "lu_1", "samen 100"),
+    ("lu_1,lu_6", "110,-10", "lu_6", "percentage >= 0"),
+    ("landuse,lu_1", "1,100", "landuse", "niet beide"),
+])
+def test_reader_refuses_bad_terrain(tmp_path, header, row, field, needle):
+    p = write(tmp_path, "r.csv", f"receptor_id,{header}\n4439600,{row}\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_receptor_file(p)
+    hits = [err for err in e.value.errors if err.field == field]
+    assert hits and hits[0].row == 2 and needle in str(hits[0]), [str(x) for x in e.value.errors]
+
+
+def test_rows_of_one_hexagon_must_agree_on_terrain(tmp_path):
+    """Two habitats of one hexagon: the same z0_m is fine, a different one refused (one value
+    per hexagon would be dropped unseen)."""
+    same = write(tmp_path, "s.csv", "receptor_id,habitat,z0_m\n4439600,H4030,0.3\n4439600,H9190,0.3\n")
+    assert collapse_receptors(read_receptor_file(same))["z0_m"].tolist() == [0.3]
+    p = write(tmp_path, "r.csv", "receptor_id,habitat,z0_m\n4439600,H4030,0.3\n4439600,H9190,1.2\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_receptor_file(p)
+    (err,) = e.value.errors
+    assert err.field == "z0_m" and err.row == 2 and "rijen 2, 3" in str(err) and "4439600" in str(err)
+
+
+def test_unit_deposition_uses_the_receptor_terrain():
+    """Far hexagons: the engine with ReceptorArrays(z0_m, landuse, lu_pct) per receptor."""
+    tp = build_templates([(f"POINT ({SX!r} {SY!r})", 2.5, 0.0, 1.3)])
+    x, y = (np.asarray(v, float) for v in hexagon_centres(HEXES))
+    z0 = np.array([1.5, np.nan, 0.01])
+    lu = np.array([0, 4, 0])
+    pct = np.array([[np.nan] * 9, [np.nan] * 9, [20, 0, 0, 0, 0, 80, 0, 0, 0]], float)
+    u = unit_deposition(tp, x, y, surface=(z0, lu, pct))
+    ref = _direct(x, y, z0_m=z0, landuse=lu, lu_pct=pct)
+    np.testing.assert_allclose(u, ref, rtol=1e-9)
+    plain = unit_deposition(tp, x, y)
+    assert (np.abs(u / plain - 1) > 1e-3).all()  # each override changes its hexagon
+    # a terrain of NaN / 0 / NaN rows is the map's: the same as none
+    none = (np.full(3, np.nan), np.zeros(3, np.int64), np.full((3, 9), np.nan))
+    np.testing.assert_array_equal(unit_deposition(tp, x, y, surface=none), plain)
+    # many requests in one call, with and without a terrain: as one call each
+    many = unit_deposition_many([(tp, x, y, (z0, lu, pct)), (tp, x, y)])
+    np.testing.assert_allclose(many[0], u, rtol=1e-12)
+    np.testing.assert_allclose(many[1], plain, rtol=1e-12)
+
+
+def test_sub_receptors_take_their_hexagon_terrain():
+    """A source inside the hexagon: the mean over sub-receptors >= 20 m away, each with the
+    hexagon's own z0_m and land use."""
+    (cx,), (cy,) = (np.asarray(v, float).tolist() for v in hexagon_centres([HEXES[0]]))
+    tp = build_templates([(f"POINT ({cx!r} {cy!r})", 2.5, 0.0, 1.3)])
+    surface = (np.array([0.8]), np.array([5]), None)
+    u = unit_deposition(tp, [cx], [cy], surface=surface)
+    off = sub_receptor_offsets()
+    px, py = cx + off[:, 0], cy + off[:, 1]
+    keep = np.hypot(off[:, 0], off[:, 1]) >= SUB_RECEPTOR_MIN_M
+    r = deposition_arrays(SourceArrays(x=[cx], y=[cy], height_m=[2.5], heat_mw=[0.0], nox_kg_yr=[1.0],
+                                       nh3_kg_yr=[1.0], spread_m=[1.3]),
+                          ReceptorArrays(x=px[keep], y=py[keep], landuse=5, z0_m=np.full(keep.sum(), 0.8)))
+    np.testing.assert_allclose(u[:, 0], [r.nox.mean(), r.nh3.mean()], rtol=1e-9)
+    assert not np.allclose(u, unit_deposition(tp, [cx], [cy]), rtol=1e-3)
+    assert not np.allclose(u, _unit_deposition_centres(tp, [cx], [cy], surface), rtol=1e-3)
+
+
+def test_bounds_cover_the_receptor_terrain():
+    """The pruning bound holds with each receptor's own z0 and land use (rough forest, water)."""
+    tp = build_templates([(f"POINT ({SX!r} {SY!r})", 2.5, 0.0, 1.3)])
+    rng = np.random.default_rng(5)
+    x = SX + rng.uniform(-8000, 8000, 300)
+    y = SY + rng.uniform(-8000, 8000, 300)
+    z0 = np.where(rng.random(300) < 0.5, rng.choice([0.0002, 0.05, 1.0, 3.0], 300), np.nan)
+    lu = rng.choice([0, 1, 4, 5, 6, 8], 300)
+    surface = (z0, lu, None)
+    b = upper_bounds(tp, x, y, envelope(tp), surface)
+    u = unit_deposition(tp, x, y, surface=surface)
+    assert (u <= b).all()
+
+
+def _frame(ids, **cols):
+    x, y = hexagon_centres(ids)
+    return pd.DataFrame({"receptor_id": ids, "x": x, "y": y, "row": np.arange(len(ids)) + 2,
+                         "relevant": True, **cols})
+
+
+def test_pruned_search_with_terrain_equals_brute_force():
+    from stikstofcalc.geo.hexgrid import xy_to_receptor_id
+
+    gx, gy = np.meshgrid(np.arange(195_000, 208_000, 330.0), np.arange(449_000, 462_000, 330.0))
+    ids = np.unique(xy_to_receptor_id(gx.ravel(), gy.ravel()))
+    proj = PROJECT
+    n = ids.size
+    rng = np.random.default_rng(1)
+    frame = _frame(ids, z0_m=np.where(rng.random(n) < 0.3, 2.0, np.nan),
+                   landuse=np.where(rng.random(n) < 0.3, 4, np.nan))
+    a = assess_project(proj, receptors=frame, measures=False, sensitivity=False)
+    b = assess_project(proj, receptors=frame, measures=False, sensitivity=False, prune=False)
+    for ra, rb in zip(a.results, b.results):
+        assert ra.max_deposition == pytest.approx(rb.max_deposition, rel=1e-9)
+        assert ra.receptor_id == rb.receptor_id
+    plain = assess_project(proj, receptors=_frame(ids), measures=False, sensitivity=False)
+    assert any(abs(ra.max_deposition / rp.max_deposition - 1) > 1e-3 for ra, rp in zip(a.results, plain.results))
+
+
+def test_calc_reads_the_receptor_terrain(tmp_path):
+    """From the command line: the deposition on the hexagon follows its z0_m and land use, the
+    report says where the terrain came from, and no column is reported as not read."""
+    plain = write(tmp_path, "r0.csv", f"receptor_id\n{NEAR}\n{FAR}\n")
+    own = write(tmp_path, "r1.csv", f"receptor_id,z0_m,landuse\n{NEAR},1.0,4\n{FAR},,\n")
+    runner = CliRunner()
+    out = {}
+    for name, rec in (("plain", plain), ("own", own)):
+        res = runner.invoke(main, ["calc", str(PROJECT), "--receptors", str(rec), "--no-measures",
+                                   "-o", str(tmp_path / f"{name}.json")])
+        assert res.exit_code == 0, res.output
+        out[name] = res
+    assert "niet gebruikt" not in out["own"].output
+    assert ("terrein uit het receptorbestand: eigen ruwheid (z0_m) bij 1 en eigen landgebruik "
+            "(landuse of lu_1..lu_9) bij 1 van de 2 hexagons") in out["own"].output
+    import json
+
+    mx = {k: json.loads((tmp_path / f"{k}.json").read_text())["results"][0]["max_deposition"] for k in out}
+    assert mx["own"] > 1.2 * mx["plain"]  # forest with z0 1 m catches more than the map's surface
+
+
+def test_calc_refuses_bad_terrain_with_row_and_field(tmp_path):
+    rec = write(tmp_path, "r.csv", f"receptor_id,z0_m\n{NEAR},0\n")
+    res = CliRunner().invoke(main, ["calc", str(PROJECT), "--receptors", str(rec), "--no-measures"])
+    assert res.exit_code == 2
+    assert "rij 2" in res.output and "z0_m" in res.output and "0 < z0_m <= 10 m" in res.output
