@@ -561,7 +561,7 @@ _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
 
 def read_receptor_file(path, *, sheet: str | int | None = None,
-                       margin: float | None = None) -> pd.DataFrame:
+                       margin: float | None = None, row_numbers=None) -> pd.DataFrame:
     """Read a user's receptor set (CSV or Excel) and validate every row.
 
     Parameters
@@ -572,6 +572,10 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
         Excel sheet (default the first).
     margin : float, keyword-only
         "Nearly exceeded" KDW margin [mol N/ha/yr] (default 70, :mod:`stikstofcalc.rules`).
+    row_numbers : array_like of int, keyword-only
+        The row number of every data row in the user's own table, for the messages
+        (default: the file's, header = row 1), e.g. the rows of a workbook sheet that a
+        caller wrote to ``path``.
 
     Returns
     -------
@@ -602,11 +606,14 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     path = Path(path)
     raw = _read_table(path, sheet)
     if len(raw) == 0:  # no receptor at all would give "no Natura 2000 within 25 km": a false 0,00
-        raise InputError("het receptorbestand heeft geen receptoren", file=str(path),
-                         expected="minstens één rij met een receptor_id, x en y, of lat en lon")
+        name, others = _sheet_names(path, sheet)
+        raise InputError("het receptorbestand heeft geen receptoren" + (
+            f" (alleen het eerste blad wordt gelezen; het bestand heeft ook {', '.join(others)})"
+            if others and sheet is None else ""), file=str(path), sheet=name,
+            expected="minstens één rij met een receptor_id, x en y, of lat en lon")
     cols = _map_columns(raw, path)
     errors: list[InputError] = []
-    rows = np.arange(len(raw)) + 2  # header is row 1 in CSV and Excel
+    rows = np.arange(len(raw)) + 2 if row_numbers is None else np.asarray(row_numbers, np.int64)  # header row 1
     out = pd.DataFrame({"row": rows})
     for name in _NUMERIC:
         if name in cols:
@@ -701,6 +708,21 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
                      expected="een .csv- of .xlsx-bestand")
 
 
+def _sheet_names(path: Path, sheet):
+    """An Excel file's sheet read (name) and its other sheets; (None, []) for other files."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return None, []
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        names = list(wb.sheetnames)
+    finally:
+        wb.close()
+    name = sheet if isinstance(sheet, str) else names[sheet or 0]
+    return name, [n for n in names if n != name]
+
+
 def _unreadable(exc, sheet) -> str:
     """Why pandas could not read a table, in Dutch (no Python internals)."""
     text = str(exc)
@@ -772,7 +794,7 @@ def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> N
     percentages >= 0 that add up to 100 (±1) on every row that gives one (empty = 0)."""
     row = out["row"].to_numpy()
 
-    def bad(mask, name, value_of, expected, text=""):
+    def bad(mask, name, value_of, expected, text=None):
         for i in np.flatnonzero(mask):
             errors.append(InputError(text, file=str(path), row=int(row[i]), field=cols.get(name, name),
                                      value=value_of(i), expected=expected))
@@ -792,9 +814,14 @@ def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> N
             bad(pct[:, k] < 0, c, lambda i, k=k: pct[i, k], "een percentage >= 0")
         given = ~np.isnan(pct).all(axis=1)
         tot = np.nansum(pct, axis=1)
-        bad(given & ~((tot >= 99.0) & (tot <= 101.0)), lu_cols[0], lambda i: round(float(tot[i]), 6),
-            "percentages van de 9 OPS-klassen lu_1..lu_9 die samen 100 zijn (±1; leeg = 0)",
-            "de landgebruikspercentages tellen niet op tot 100")
+        off = given & ~((tot >= 99.0) & (tot <= 101.0))
+        for i in np.flatnonzero(off):
+            errors.append(InputError(
+                f"de landgebruikspercentages lu_1..lu_9 tellen op tot {tot[i]:g} in plaats van 100"
+                + (" (percentages als fractie ingevuld, 0,5 voor 50 %?)" if 0.99 <= tot[i] <= 1.01 else ""),
+                file=str(path), row=int(row[i]), field=cols.get(lu_cols[0], lu_cols[0]),
+                value=", ".join(f"{c}={pct[i, k]:g}" for k, c in enumerate(lu_cols) if not np.isnan(pct[i, k])),
+                expected="percentages van de 9 OPS-klassen lu_1..lu_9 die samen 100 zijn (±1; leeg = 0)"))
         if "landuse" in out:
             both = given & ~np.isnan(out["landuse"].to_numpy(float))
             bad(both, "landuse", lambda i: out["landuse"].iloc[i],
@@ -809,7 +836,13 @@ def _check_terrain_per_hexagon(out: pd.DataFrame, path: Path) -> None:
     if not cols or not out["receptor_id"].duplicated().any():
         return
     errors = []
+    lu_cols = [c for c in cols if c.startswith("lu_")]
     for rid, grp in out[out["receptor_id"].duplicated(keep=False)].groupby("receptor_id", sort=False):
+        if lu_cols:  # an empty class on a row that gives percentages is 0 % (as receptor_surface)
+            pct = grp[lu_cols].to_numpy(float)
+            some = ~np.isnan(pct).all(axis=1)
+            pct[some] = np.nan_to_num(pct[some])
+            grp = grp.assign(**{c: pct[:, k] for k, c in enumerate(lu_cols)})
         for c in cols:
             v = grp[c].to_numpy(float)
             if np.unique(np.where(np.isnan(v), -1.0, v)).size > 1:
