@@ -249,13 +249,69 @@ def test_half_a_location_is_reported_not_a_crash(tmp_path):
            "routes": [{"road_type": "stad_normaal", "length": "0,9 km", "bearing": 200}]}
     with pytest.raises(InputError) as exc:
         parse_project(doc)
-    assert "onvolledig" in str(exc.value) and "TypeError" not in str(exc.value)
+    assert "veld location.y: ontbreekt; verwacht: y naast x" in str(exc.value)
+    assert "TypeError" not in str(exc.value)
     path = _book(tmp_path, [{**BASE, "location.y": None}])
     v = batch.validate_book(read_book(path))
     assert not v.cases and len(v.invalid) == 1
     (p,) = v.problems
-    assert (p["veld"], p["melding"], p["rij"]) == ("location", "onvolledig", 3)
+    assert (p["veld"], p["melding"], p["rij"], p["kolom"]) == ("location.y", "ontbreekt", 3, "y (RD, m)")
     assert "interne fout" not in p["melding"]
+
+
+@pytest.mark.parametrize("sheet, row, key, label, veld", [
+    ("projecten", {"location.x": None}, "location.x", "x (RD, m)", "location.x"),
+    ("projecten", {"location.x": None, "location.y": None}, "location.x", "x (RD, m)", "location.x"),
+    ("projecten", {"construction.start": None}, "construction.start", "start bouw (jjjj-mm of datum)",
+     "construction.start"),
+    ("projecten", {"component.type": None}, "component.type", "projecttype", "components[0].type"),
+    ("projecten", {"component.count": None}, "component.count", "aantal woningen", "components[0].count"),
+    ("projecten", {"route.length": None}, "route.length", "routelengte (m)", "routes[0].length"),
+    ("projecten", {"route.road_type": None}, "route.road_type", "wegtype", "routes[0].road_type"),
+    ("onderdelen", {"case_id": "A", "count": 3}, "type", "projecttype", "components[1].type"),
+    ("werktuigen", {"case_id": "A", "hours": 10}, "category", "AERIUS-categorie",
+     "components[0].machines[0].category"),
+    ("routes", {"case_id": "A", "road_type": "stad_normaal", "share": 0.5}, "length", "routelengte (m)",
+     "routes[1].length"),
+    ("terrein", {"case_id": "A", "y": 455100}, "x", "x (RD, m)", "location.outline"),
+    ("receptoren", {"case_id": "A", "y": 455600, "kdw": 1000, "background_deposition": 1200}, "x",
+     "x (RD, m)", None),
+])
+def test_every_empty_required_cell_is_named_in_fouten(tmp_path, sheet, row, key, label, veld):
+    """An empty required cell gives a ``fouten`` row naming its sheet, row, column (label and
+    key) and project field: an empty x had no column, an empty x on terrein dropped the vertex."""
+    if sheet == "projecten":
+        path = _book(tmp_path, [{**BASE, **row}])
+    else:
+        base = {**BASE, "route.share": 0.5} if sheet == "routes" else BASE
+        path = _book(tmp_path, [base], **{sheet: [row]})
+    v = batch.validate_book(read_book(path))
+    assert not v.cases
+    hits = [p for p in v.problems if p["sleutel"] == key and p["blad"] == sheet]
+    assert hits, v.problems
+    p = hits[0]
+    assert (p["rij"], p["kolom"], p["melding"], p["veld"], p["zaak"]) == (3, label, "ontbreekt", veld, "A")
+    assert all(p["kolom"] is not None for p in v.problems), v.problems
+
+
+def test_empty_x_in_the_fouten_sheet_of_the_workbook(tmp_path):
+    """The results workbook's ``fouten`` sheet itself names the empty x's column."""
+    path = _book(tmp_path, [{**BASE, "location.x": None}, {**BASE, "case_id": "B"}])
+    res = batch.run_batch(path, jobs=1)
+    out = write_results(res, tmp_path / "uit.xlsx")
+    rows = list(openpyxl.load_workbook(out)["fouten"].iter_rows(min_row=3, values_only=True))
+    assert rows == [("A", "projecten", 3, "x (RD, m)", "location.x", None, "ontbreekt",
+                     "x naast y (RD New, m)", "location.x", "fout")]
+
+
+def test_an_empty_x_in_a_source_list_names_its_column_and_field(tmp_path):
+    path = tmp_path / "bronnen.csv"
+    path.write_text("case_id,source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\n"
+                    "A,S1,,458930,2.5,0.035,180,0.3\nB,S1,172240,458930,2.5,0.035,180,0.3\n")
+    res = batch.run_source_batch(path)
+    (p,) = res.problems.to_dict("records")
+    assert (p["zaak"], p["rij"], p["kolom"], p["sleutel"], p["veld"], p["melding"]) == (
+        "A", 2, "x", "x", "x", "ontbreekt")
 
 
 def test_streamed_sheets_keep_every_value(run, tmp_path):
