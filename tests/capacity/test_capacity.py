@@ -133,6 +133,41 @@ def test_read_sites_reports_every_bad_row(tmp_path):
     assert "buiten Nederland of in zee" in msgs[3]
 
 
+def test_read_sites_refuses_a_site_name_twice_naming_both_rows(tmp_path):
+    """The same site twice was computed twice under one name: now both rows are refused,
+    each naming the other; an empty name keeps its default (it was 'nan')."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y\nEde;172500;452500\nBennekom;173500;452500\n Ede ;174500;452500\n"
+                 ";175500;452500\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld")
+    assert s.site_id.tolist() == ["Bennekom", "locatie 4"]
+    assert [e.row for e in s.errors] == [2, 4]
+    assert str(s.errors[0]) == (f"bestand {p} (rij 2), veld locatie: dubbele locatie 'Ede' (ook op rij 4); "
+                                "verwacht: een unieke naam per locatie")
+    assert "dubbele locatie 'Ede' (ook op rij 2)" in str(s.errors[1])
+
+
+def test_read_sites_refuses_a_misspelled_column_and_notes_the_others(tmp_path):
+    """A misspelled plantype column gave every row --plan-type silently: refused with a
+    suggestion (as deposition refuses its columns); other columns are named in a note (as for
+    the receptor file)."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plantyp\nEde;172500;452500;utiliteit\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_sites(p, plan_type="gestapeld")
+    assert str(exc.value) == (f"bestand {p} (rij 1), veld plantyp: onbekende kolom 'plantyp' (bedoelt u "
+                              "'plantype'?); verwacht: de kolommen locatie, plantype, x, y, lat, lon "
+                              "(andere kolommen worden niet gelezen)")
+    p.write_text("locatie;x;rd_x;y\nEde;172500;172500;452500\n", encoding="utf-8")
+    with pytest.raises(InputError, match="kolommen 'x', 'rd_x' betekenen allebei x"):
+        read_sites(p, plan_type="gestapeld")
+    p.write_text("locatie;x;y;opmerking\nEde;172500;452500;bij het station\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld")
+    assert s.site_id.tolist() == ["Ede"] and not s.errors
+    assert s.notes == ["kolom(men) opmerking van het locatiebestand niet gebruikt (gelezen: locatie, "
+                       "plantype, x, y, lat, lon)"]
+
+
 def test_read_sites_wgs84_and_geojson(tmp_path):
     from stikstofcalc.geo.receptors import rd_to_wgs84
 

@@ -109,6 +109,16 @@ def test_cli_capacity_list_with_invalid_rows_exit_3(tmp_path):
     assert book["fouten"]["rij"].tolist() == [3]
 
 
+def test_cli_capacity_misspelled_column_exit_2(tmp_path):
+    """A misspelled column: exit 2, the suggestion on stderr, nothing written."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plan_typ\nEde;172500;452500;utiliteit\n", encoding="utf-8")
+    out = tmp_path / "c.xlsx"
+    r = CliRunner().invoke(main, ["capacity", str(p), "-o", str(out), "--quiet"])
+    assert r.exit_code == 2, r.output
+    assert "onbekende kolom 'plan_typ' (bedoelt u 'plan_type'?)" in r.output and not out.exists()
+
+
 def test_geotiff_roundtrip_and_nodata(tmp_path):
     a = np.array([[1.5, np.nan], [3.0, 4.0]])
     write_geotiff(tmp_path / "t.tif", a, x0=1000.0, y0=2000.0, step=10.0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError, read_reason
+from stikstofcalc.errors import InputError, MultipleInputErrors, closest, read_reason
 from stikstofcalc.emissions.sources import in_netherlands
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
@@ -53,12 +53,50 @@ class Sites:
         return int(self.x.size)
 
 
+#: The columns read, each with the names it may have (the first is the one documented).
+_FIELDS = {"locatie": _ID, "plantype": _PLAN, "x": _X, "y": _Y, "lat": _LAT, "lon": _LON}
+
+
 def _col(frame, names):
     low = {str(c).strip().lower(): c for c in frame.columns}
     for n in names:
         if n in low:
             return low[n]
     return None
+
+
+def _check_columns(frame, *, file, sheet) -> list:
+    """Refuse a column that names a field twice (``x`` and ``rd_x``) or that nearly names an
+    absent one (``plan_typ``: every row would silently get ``--plan-type``), as ``deposition``
+    refuses its columns; return a note naming the other columns (not read), as for the
+    receptor file."""
+    errors, used = [], set()
+    for name, aliases in _FIELDS.items():
+        hits = [c for c in frame.columns if str(c).strip().lower() in aliases]
+        used.update(hits)
+        if len(hits) > 1:
+            errors.append(InputError(f"kolommen {', '.join(map(repr, map(str, hits)))} betekenen allebei {name}",
+                                     file=file, sheet=sheet, row=1, field=str(hits[1]), value=str(hits[1]),
+                                     expected=f"één kolom voor {name}"))
+    absent = [a for name, aliases in _FIELDS.items() if not any(str(c).strip().lower() in aliases
+                                                                 for c in frame.columns) for a in aliases]
+    unused = []
+    for c in frame.columns:
+        if c in used:
+            continue
+        near = closest(c, absent)
+        if near is None:
+            unused.append(str(c))
+            continue
+        errors.append(InputError(f"onbekende kolom {str(c)!r} (bedoelt u {near!r}?)", file=file, sheet=sheet,
+                                 row=1, field=str(c), value=str(c),
+                                 expected=f"de kolommen {', '.join(_FIELDS)} (andere kolommen worden niet gelezen)"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else MultipleInputErrors(errors, file=file)
+    if not unused:
+        return []
+    return [f"kolom(men) {', '.join(unused)} van het locatiebestand niet gebruikt (gelezen: "
+            f"{', '.join(_FIELDS)})"]
 
 
 def _numbers(frame, col, *, file, sheet, errors, label):
@@ -126,6 +164,7 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
                          value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
     file = str(path)
     errors: list = []
+    notes = notes + _check_columns(frame, file=file, sheet=sheet_name)
     cx, cy, clat, clon = _col(frame, _X), _col(frame, _Y), _col(frame, _LAT), _col(frame, _LON)
     if rd is None:
         rd = cx is not None and cy is not None
@@ -149,8 +188,10 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         if fin.any():
             x[fin], y[fin] = wgs84_to_rd(lat[fin], lon[fin])
     cid = _col(frame, _ID)
-    ids = (frame[cid].astype(str).str.strip().to_numpy(object) if cid is not None
-           else np.array([f"locatie {i + 1}" for i in range(len(frame))], dtype=object))
+    ids = np.array([f"locatie {i + 1}" for i in range(len(frame))], dtype=object)
+    if cid is not None:  # an empty cell keeps its default name (it was 'nan')
+        given = [_text(v) for v in frame[cid].tolist()]
+        ids = np.array([g if g else d for g, d in zip(given, ids)], dtype=object)
     cplan = _col(frame, _PLAN)
     plans = np.array([plan_type] * len(frame), dtype=object)
     if cplan is not None:
@@ -158,6 +199,17 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         plans = np.array([str(v).strip() if isinstance(v, str) and v.strip() else plan_type for v in given],
                          dtype=object)
     ok = np.isfinite(x) & np.isfinite(y)
+    first: dict = {}
+    for i, name in enumerate(ids):
+        first.setdefault(name, []).append(i)
+    for name, at in first.items():  # one site twice would be computed twice, under one name
+        if len(at) > 1:
+            for i in at:
+                others = ", ".join(str(j + 2) for j in at if j != i)
+                errors.append(InputError(f"dubbele locatie {name!r} (ook op rij {others})", file=file,
+                                         sheet=sheet_name, row=i + 2, field=str(cid), value=name,
+                                         expected="een unieke naam per locatie"))
+                ok[i] = False
     for i in range(len(frame)):
         if not ok[i]:
             continue
@@ -187,6 +239,15 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
     ok &= nl
     errors.sort(key=lambda e: (e.row or 0))
     return Sites(ids[ok], x[ok], y[ok], plans[ok], source=file, errors=errors, notes=notes)
+
+
+def _text(v) -> str:
+    """A cell as stripped text; '' for an empty cell (None, NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v == int(v):
+        return str(int(v))  # a numbered site read as a float: 12 -> "12"
+    return str(v).strip()
 
 
 def _geojson_frame(path):

@@ -138,6 +138,8 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
     plans[default.name] = default
     if sites is not None:
         s = cap.read_sites(sites, plan_type=default.name, known_plans=shipped | {default.name})
+        for note in s.notes:  # columns not read, polygons as their centroid (also in toelichting)
+            click.echo(f"let op: {note}", err=True)
         for n in set(s.plan.tolist()) - set(plans):
             plans[n] = cap.load_plan_type(n, overrides=overrides)
     else:
