@@ -66,7 +66,7 @@ def test_results_workbook_layout(run):
     j = keys.index("max_deposition") + 1
     assert ws.cell(3, j).number_format == "0.000000"
     assert len(list(ws.iter_rows(min_row=3))) == len(res.results)
-    herk = {r[0]: r[1] for r in wb["herkomst"].iter_rows(min_row=2, values_only=True)}
+    herk = {r[2]: r[1] for r in wb["herkomst"].iter_rows(min_row=2, values_only=True)}
     assert herk["kengetallen.edition"] and herk["input_sha256"] and "OPS" in herk["model"]
     assert len(list(wb["bronnen"].iter_rows(min_row=3))) == len(res.sources)
 
@@ -345,8 +345,34 @@ def test_streamed_sheets_keep_every_value(run, tmp_path):
 def test_herkomst_records_the_engine_path(run):
     """README: the provenance says which engine path ran (numba or the numpy reference)."""
     _, _, _, out = run
-    rows = dict(openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, max_col=2, values_only=True))
+    rows = {k: v for _, v, k in openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, values_only=True)}
     assert rows["engine_path"] == "numba (fast)"
+
+
+def test_herkomst_is_in_dutch_with_the_keys_beside(run):
+    """The herkomst sheet was English (package, created, method: "per chunk of cases ...",
+    rules: "A largest increase ..."): now a Dutch label per row, the value, and the key of the
+    provenance JSON; names of tables and files stay as they are."""
+    from stikstofcalc.io.herkomst import LABELS_NL
+
+    _, _, _, out = run
+    ws = openpyxl.load_workbook(out)["herkomst"]
+    head, *rows = list(ws.iter_rows(values_only=True))
+    assert head == ("onderdeel", "waarde", "sleutel")
+    by_key = {k: (label, v) for label, v, k in rows}
+    assert by_key["package"][0] == "programma"
+    assert by_key["aantallen.read"] == ("aantallen: gelezen", 2)
+    assert by_key["kengetallen.edition"][0] == "kengetallen: editie"
+    assert by_key["kengetallen.hashes.sources"][0] == "kengetallen: controlegetal (sha256): sources"
+    assert by_key["regime_default.in_force"] == ("standaardregime: van kracht", "ja")
+    assert by_key["method"][0] == "methode" and by_key["method"][1].startswith("per blok van zaken: ")
+    label, rule = by_key["regime_default.rules.threshold"]
+    assert label == "standaardregime: regels: drempel"
+    assert rule.startswith("Een grootste toename onder 0,005 mol/ha/jr op een relevante hexagon")
+    english = {"package", "created", "command", "method", "rules", "threshold", "note", "edition", "model"}
+    for label, _, key in rows:  # every part of every label is Dutch or a name
+        assert not set(label.split(": ")) & english, (label, key)
+        assert all(p in LABELS_NL for p in key.split(".")[:1]), key  # top level: all labelled
 
 
 def test_a_failure_while_filling_the_workbook_leaves_no_open_sheets(run, tmp_path, monkeypatch):

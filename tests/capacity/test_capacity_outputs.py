@@ -47,6 +47,11 @@ def test_cli_capacity_grid_writes_every_output(tmp_path):
     cap = book["capaciteit"]
     assert len(cap) == 4 and cap["eenheid"].eq("woningen").all()
     assert any("Planningsinformatie" in str(v) for v in book["toelichting"]["betekenis"])
+    her = book["herkomst"]
+    assert list(her.columns) == ["onderdeel", "waarde", "sleutel"]
+    labels = dict(zip(her["sleutel"], her["onderdeel"]))
+    assert (labels["command"], labels["rekentijd_s"], labels["threshold_mol_ha_yr"]) == (
+        "opdracht", "rekentijd (s)", "drempel (mol N/ha/jr)")
     from openpyxl import load_workbook
 
     ws = load_workbook(out, read_only=False)["capaciteit"]

@@ -1195,12 +1195,12 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                            "in_force": reg.in_force, "note": reg.note,
                            "rules": {k: f"{rules.RULES[k].content} ({rules.RULES[k].source}, "
                                         f"{rules.RULES[k].date}, {rules.RULES[k].status})" for k in reg.rules}},
-        "method": "per chunk of cases: emission sources from the key figures (inventory, one "
-                  "pass per chunk: assessment_many.assess_many); per case: deposition per "
-                  "source template and pruned hexagon search (assessment.assess_project_steps, "
-                  "no measures; the searches of a chunk in lock step, one engine call per "
-                  "round, same values as per case); receptors: Natura 2000 hexagons within 25 km unless the case gives "
-                  "its own",
+        "method": "per blok van zaken: emissiebronnen uit de kengetallen (inventaris, één doorgang "
+                  "per blok: assessment.many.assess_many); per zaak: depositie per bronsjabloon en "
+                  "gesnoeid zoeken over de hexagons (assessment.assess_project_steps, zonder "
+                  "maatregelen; de zoektochten van een blok lopen gelijk op, één aanroep van de "
+                  "rekenkern per ronde, dezelfde waarden als per zaak); rekenpunten: de Natura "
+                  "2000-hexagons binnen 25 km, tenzij de zaak eigen rekenpunten geeft",
         **_verdict_check_provenance(kg, reg),
     }
 
@@ -1272,8 +1272,8 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
         sources["edition"] = None
     reg = rules.get_regime(regime)
     prov = batch_provenance(path, regime=reg.name, command=command)
-    prov["method"] = ("source list: per case the sources as given (characteristics from the sector defaults "
-                      "where empty), deposition per source template and pruned hexagon search "
+    prov["method"] = ("bronnenlijst: per zaak de bronnen zoals opgegeven (lege kenmerken uit de standaardwaarden "
+                      "per sector), depositie per bronsjabloon en gesnoeid zoeken over de hexagons "
                       "(source_list.assess_source_list)")
     counts = {"read": n_cases + len(invalid), "valid": n_cases, "computed": n_cases, "invalid": len(invalid),
               "permit_needed": permit, "no_permit": n_cases - permit, "problems": len(problems),

@@ -245,7 +245,7 @@ def write_woondeal_workbook(res, path, *, group=None):
         "De som telt per kalenderjaar de realisatie- en gebruiksfase van alle projecten in dat jaar op."]})
     summ = res.sum_frame()
     cum = summ[summ["alleen_door_optelling"]].drop(columns=["alleen_door_optelling"])
-    prov = pd.DataFrame(out.provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": _command()}])
+    prov = pd.DataFrame(out.provenance_rows({**res.provenance, "command": _command()}))
     sheets = [("projecten", res.summary), ("cumulatief", cum), ("aandelen", res.shares_frame()),
               ("som_per_hexagon", summ.head(1_000_000)), ("fouten", out.errors_frame(res.errors)),
               ("toelichting", expl), ("herkomst", prov)]

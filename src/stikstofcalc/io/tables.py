@@ -36,6 +36,7 @@ from stikstofcalc.io.excel import cells
 from stikstofcalc.io.atomic import AtomicGroup, csv_text, restore_frame, write_policy
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.io.excel.cells import finish_sheets
+from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
 from stikstofcalc.deposition.model import model_info
 from stikstofcalc._version import __version__
 
@@ -293,10 +294,8 @@ def _write_xlsx(df, fh, notes, provenance=None):
         if notes:
             pd.DataFrame({"note": notes}).to_excel(xw, sheet_name="notes", index=False)
         if provenance:
-            rows = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-                    for k, v in provenance.items()]
-            pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name="herkomst",
-                                                                  index=False)
+            pd.DataFrame(herkomst_rows(provenance), columns=list(HERKOMST_COLUMNS)).to_excel(
+                xw, sheet_name="herkomst", index=False)
         # text stays text (no formulas), widths, frozen header, print set-up; deposition shown
         # with 6 decimals (stored exactly)
         finish_sheets(xw.book, float_formats={"deposition": ("deposition_", "0.000000")})
