@@ -196,6 +196,16 @@ def test_grid_sites_and_bad_grid():
         grid_sites((0, 300000, 290000, 620000), 10, plan_type="grondgebonden")
 
 
+def test_too_many_grid_cells_in_dutch_notation():
+    """The numbers of the message were English ('2,000,000 cellen'): now dot thousands and a
+    decimal comma, as every number in a message."""
+    with pytest.raises(InputError) as exc:
+        grid_sites((0, 300000, 290000, 620000), 100.5, plan_type="grondgebonden")
+    assert str(exc.value) == ("veld --step: te veel rastercellen: 9.185.840 bij een stap van 100,5 m; verwacht: "
+                              "hoogstens 2.000.000 cellen: een grotere stap of een kleiner gebied")
+    assert exc.value.value == "100,5 m (9.185.840 cellen)"
+
+
 def test_plan_type_errors(tmp_path):
     with pytest.raises(InputError, match="plantype"):
         load_plan_type("villa")

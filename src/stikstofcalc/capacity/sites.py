@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError, MultipleInputErrors, closest, read_reason
+from stikstofcalc.errors import InputError, MultipleInputErrors, closest, nl_int, read_reason
 from stikstofcalc.emissions.sources import in_netherlands
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
@@ -327,8 +327,9 @@ def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
     nx = int(math.floor((xmax - xmin) / step_m + 1e-9))
     ny = int(math.floor((ymax - ymin) / step_m + 1e-9))
     if nx * ny > MAX_GRID_SITES:
-        raise InputError("te veel rastercellen", field="--step", value=f"{step_m:g} m ({nx * ny:,} cellen)",
-                         expected=f"hoogstens {MAX_GRID_SITES:,} cellen: een grotere stap of een kleiner gebied")
+        raise InputError(f"te veel rastercellen: {nl_int(nx * ny)} bij een stap van {_nl(step_m)} m", field="--step",
+                         value=f"{_nl(step_m)} m ({nl_int(nx * ny)} cellen)",
+                         expected=f"hoogstens {nl_int(MAX_GRID_SITES)} cellen: een grotere stap of een kleiner gebied")
     col, row = np.meshgrid(np.arange(nx), np.arange(ny))
     col, row = col.ravel(), row.ravel()
     x = xmin + (col + 0.5) * step_m
