@@ -15,7 +15,7 @@ import pytest
 from stikstofcalc.assessment.core import assess_project
 from stikstofcalc.capacity import PlanWeights, Sites, compute_capacity, grid_sites, load_plan_type, read_sites
 from stikstofcalc.capacity.core import capacity_chunk
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, MultipleInputErrors
 
 # Ede-West (1 km from the Veluwe), Renkum, Wageningen, Oost-Brabant (21 km from nature: the
 # capacity is 380 homes with the roughness map, 670 with uniform terrain (1406 with the 0.035 MW machinery heat of before issue 12), spread over 8 calendar years, bound by the construction phase)
@@ -185,6 +185,34 @@ def test_read_sites_wgs84_and_geojson(tmp_path):
     s = read_sites(g)
     assert (s.site_id[0], s.plan[0], s.x[0], s.y[0]) == ("vlak", "gestapeld", 172500.0, 452500.0)
     assert "zwaartepunt" in s.notes[0]
+
+
+def test_sites_and_calc_refuse_the_same_lat_lon(tmp_path):
+    """capacity refused lat 53,8-54 and lon 7,4-7,5 that calc accepts (its own box): both now
+    check against ranges.RANGES, and the message names that box."""
+    from stikstofcalc.emissions.project import parse_project
+
+    points = [(la, lo) for la in (50.4, 50.5, 52.0, 53.8, 53.9, 54.0, 54.1)
+              for lo in (2.9, 3.0, 5.0, 7.4, 7.45, 7.5, 7.6)]
+    p = tmp_path / "wgs84.csv"
+    p.write_text("locatie,lat,lon\n" + "".join(f"p{i},{la},{lo}\n" for i, (la, lo) in enumerate(points)),
+                 encoding="utf-8")
+    box = [e for e in read_sites(p, plan_type="gestapeld").errors if e.message == "buiten Nederland"]
+
+    def calc_refuses(la, lo):
+        doc = {"name": "t", "location": {"lat": la, "lon": lo},
+               "construction": {"start": "2027-03", "duration": "10 maanden"},
+               "components": [{"type": "grondgebonden_woningen", "count": 16, "home_type": "tussen_hoek"}]}
+        try:
+            parse_project(doc)
+        except MultipleInputErrors as exc:
+            return any(e.field in ("location.lat", "location.lon") for e in exc.errors)
+        except InputError as exc:
+            return exc.field in ("location.lat", "location.lon")
+        return False
+
+    assert [e.row for e in box] == [i + 2 for i, pt in enumerate(points) if calc_refuses(*pt)]
+    assert box[0].expected == "WGS84 in Nederland: lat 50,5-54 en lon 3-7,5 graden (als voor calc)"
 
 
 def test_grid_sites_and_bad_grid():

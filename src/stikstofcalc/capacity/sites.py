@@ -19,10 +19,14 @@ from stikstofcalc.errors import InputError, MultipleInputErrors, closest, nl_int
 from stikstofcalc.emissions.sources import in_netherlands
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
+from stikstofcalc.ranges import RANGES
 
-#: RD New domain of the project format [m] (``docs/project_format.md``).
-RD_X = (-7_000.0, 300_000.0)
-RD_Y = (289_000.0, 629_000.0)
+#: RD New domain and the latitude/longitude box of the project format (``calc``): the one
+#: definition in :data:`stikstofcalc.ranges.RANGES` [m, degrees].
+RD_X = (RANGES["x"].lo, RANGES["x"].hi)
+RD_Y = (RANGES["y"].lo, RANGES["y"].hi)
+LAT = (RANGES["lat"].lo, RANGES["lat"].hi)
+LON = (RANGES["lon"].lo, RANGES["lon"].hi)
 #: Largest grid the command builds at once [-] (a province on 250 m is ~80,000).
 MAX_GRID_SITES = 2_000_000
 
@@ -178,11 +182,10 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
     else:
         lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat))
         lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon))
-        bad = ~((lat >= 50.5) & (lat <= 53.8) & (lon >= 3.0) & (lon <= 7.4))
+        bad = ~((lat >= LAT[0]) & (lat <= LAT[1]) & (lon >= LON[0]) & (lon <= LON[1]))
         for i in np.flatnonzero(bad & np.isfinite(lat) & np.isfinite(lon)):
             errors.append(InputError("buiten Nederland", file=file, sheet=sheet_name, row=int(i) + 2,
-                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}",
-                                     expected="WGS84 in Nederland: lat 50,5-53,8 en lon 3,0-7,4 graden"))
+                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}", expected=_LATLON_EXPECTED))
         x, y = np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
         fin = np.isfinite(lat) & np.isfinite(lon) & ~bad
         if fin.any():
@@ -217,8 +220,7 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         if not (RD_X[0] <= x[i] <= RD_X[1] and RD_Y[0] <= y[i] <= RD_Y[1]):
             errors.append(InputError(f"{x[i]:g}, {y[i]:g} ligt buiten het RD-gebied", file=file, sheet=sheet_name, row=row,
                                      field=f"{cx}, {cy}", value=f"{x[i]:g}, {y[i]:g}",
-                                     expected="RD New in m: x -7.000..300.000, y 289.000..629.000 "
-                                              "(of lat/lon-kolommen voor WGS84)"))
+                                     expected=f"{_RD_EXPECTED} (of lat/lon-kolommen voor WGS84)"))
             ok[i] = False
         elif plans[i] is None:
             errors.append(InputError("plantype ontbreekt", file=file, sheet=sheet_name, row=row,
@@ -322,8 +324,7 @@ def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
         raise InputError(field="--bbox, --step", value=f"{bbox}, {step_m:g} m",
                          expected="xmin < xmax, ymin < ymax (RD, m) en een stap > 0")
     if not (RD_X[0] <= xmin and xmax <= RD_X[1] and RD_Y[0] <= ymin and ymax <= RD_Y[1]):
-        raise InputError("buiten het RD-gebied", field="--bbox", value=f"{bbox}",
-                         expected="RD New in m: x -7.000..300.000, y 289.000..629.000")
+        raise InputError("buiten het RD-gebied", field="--bbox", value=f"{bbox}", expected=_RD_EXPECTED)
     nx = int(math.floor((xmax - xmin) / step_m + 1e-9))
     ny = int(math.floor((ymax - ymin) / step_m + 1e-9))
     if nx * ny > MAX_GRID_SITES:
@@ -383,3 +384,10 @@ def read_region(path) -> tuple[tuple, list]:
 
 def _nl(v) -> str:
     return f"{v:g}".replace(".", ",")
+
+
+#: What the site checks expect (the bounds above, in Dutch notation).
+_RD_EXPECTED = (f"RD New in m: x {nl_int(RD_X[0])}..{nl_int(RD_X[1])}, "
+                f"y {nl_int(RD_Y[0])}..{nl_int(RD_Y[1])}")
+_LATLON_EXPECTED = (f"WGS84 in Nederland: lat {_nl(LAT[0])}-{_nl(LAT[1])} en lon {_nl(LON[0])}-{_nl(LON[1])} "
+                    "graden (als voor calc)")

@@ -28,12 +28,13 @@ from stikstofcalc.geo.receptors import wgs84_to_rd
 FLEETS_DEFAULT = "huidig"
 YEAR_SPLITS = ("aerius", "kalenderjaar", "een_jaar")
 VEHICLE_CLASSES = ("licht", "middelzwaar", "zwaar", "bus")
-#: RD New (EPSG:28992) validity domain of the Rijksdriehoeksstelsel [m].
-RD_X_RANGE = (-7000.0, 300000.0)
-RD_Y_RANGE = (289000.0, 629000.0)
-#: Latitude/longitude box around the Netherlands [degrees], for plausibility only.
-LAT_RANGE = (50.5, 54.0)
-LON_RANGE = (3.0, 7.5)
+#: RD New (EPSG:28992) validity domain of the Rijksdriehoeksstelsel [m] and the
+#: latitude/longitude box around the Netherlands [degrees]: the ranges that ``location``
+#: is checked against (:data:`stikstofcalc.ranges.RANGES`, shared with ``capacity``).
+RD_X_RANGE = (ranges.RANGES["x"].lo, ranges.RANGES["x"].hi)
+RD_Y_RANGE = (ranges.RANGES["y"].lo, ranges.RANGES["y"].hi)
+LAT_RANGE = (ranges.RANGES["lat"].lo, ranges.RANGES["lat"].hi)
+LON_RANGE = (ranges.RANGES["lon"].lo, ranges.RANGES["lon"].hi)
 DAYS_PER_MONTH = 30.4375  # pint's month (365.25 / 12 days), for fractional months only
 
 
