@@ -162,6 +162,17 @@ def test_override_without_source_and_wrong_unit_is_rejected(kg, tmp_path):
     assert "(rij 4), veld table: onbekende tabel 'no_table'" in text
 
 
+def test_override_in_imperial_units_is_refused(kg, tmp_path):
+    """The override files follow the rule of every quantity typed: no gallons or pounds."""
+    path = tmp_path / "gal.csv"
+    path.write_text("table,category,quantity,value,unit,source\n"
+                    "machinery_factors,AUB_D,nox_per_fuel,120,g/gal,eigen meting\n")
+    with pytest.raises(MultipleInputErrors) as info:
+        kg.with_overrides(path)
+    assert ("(rij 2), veld unit: eenheid 'g/gal': gal is geen metrische eenheid; verwacht: metrische "
+            "eenheden, bijv. m, km") in str(info.value)
+
+
 def test_overrides_from_excel(kg, tmp_path):
     path = tmp_path / "mine.xlsx"
     frame = pd.DataFrame([{"category": "AUB_C", "quantity": "nox_per_fuel", "value": 30,

@@ -32,7 +32,7 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
-from stikstofcalc.units import dimension_nl, unit_nl, ureg
+from stikstofcalc.units import METRIC_UNITS_NL, dimension_nl, non_metric_units, unit_nl, ureg
 from stikstofcalc.io.atomic import AtomicGroup
 from stikstofcalc.limits import check_xlsx
 
@@ -251,6 +251,16 @@ def _unit_factor(unit_text, target):
     return _convert_exact(1.0, unit_text, target)
 
 
+@cached(maxsize=1024)
+def _non_metric(unit_text) -> str:
+    """The Imperial or US customary units of a unit text (``gal``, ``lb/mi``), or ''
+    (the rule of :func:`stikstofcalc.units.check_metric` for every quantity a user types)."""
+    try:
+        return ", ".join(non_metric_units(ureg.parse_expression(unit_text)))
+    except Exception:  # noqa: BLE001 - an unknown unit: reported where it is converted
+        return ""
+
+
 #: Key figures that may be negative (AdBlue lowers the NOx of SCR engines).
 NEGATIVE_ALLOWED = {("machinery_factors", "nox_per_adblue")}
 #: Largest key figure in its canonical unit: a plausibility limit, far above every shipped value.
@@ -324,6 +334,9 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
             bad("waarde ontbreekt", "value", expected="een getal")
         elif not unit_text:
             bad("eenheid ontbreekt", "unit", expected="een eenheid zoals g/L ('dimensionless' voor verhoudingen)")
+        elif _non_metric(unit_text):
+            bad(f"eenheid {unit_text!r}: {_non_metric(unit_text)} is geen metrische eenheid", "unit", unit_text,
+                METRIC_UNITS_NL, unit_problem=True)
         elif quantity in spec.quantities and (not spec.per_basis or basis in BASES or basis is None):
             target = canonical_unit(name, quantity, basis)
             try:

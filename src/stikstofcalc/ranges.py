@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from stikstofcalc.errors import RangeError
+from stikstofcalc.errors import RangeError, nl_int
 
 #: Allowed calendar years of every date and year the user gives [year].
 YEAR_RANGE = (2000, 2100)
@@ -54,7 +54,7 @@ _DUTCH_UNITS = {"month": "maanden", "m**2": "m²", "m**3/year": "m³/jaar", "L":
 
 def _fmt(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
-        return f"{int(v):,}".replace(",", ".")
+        return nl_int(v)
     return f"{v:g}".replace(".", ",")
 
 

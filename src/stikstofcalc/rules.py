@@ -31,7 +31,8 @@ from stikstofcalc.errors import InputError
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule with its source. ``status``: verified / reported / estimate / not in force."""
+    """One rule with its source. ``content`` in Dutch (shown in ``herkomst``); ``source`` is a
+    citation; ``status``: verified / reported / estimate / not in force."""
 
     name: str
     content: str
@@ -42,39 +43,40 @@ class Rule:
 
 #: The rule register, printed with every verdict (``docs/rules.md`` gives the reasoning).
 RULES: dict[str, Rule] = {r.name: r for r in (
-    Rule("threshold", "A largest increase below 0.005 mol/ha/yr on a relevant hexagon shows as "
-         "0,00 and needs no permit for nitrogen.",
+    Rule("threshold", "Een grootste toename onder 0,005 mol/ha/jr op een relevante hexagon wordt "
+         "getoond als 0,00 en vraagt geen vergunning voor stikstof.",
          "AERIUS Calculator result display (2 decimals); practice of competent authorities; "
          "docs/rules.md", "since AERIUS 2019 (16 Sep 2019)", "reported"),
-    Rule("rounding", "Deposition is shown with 2 decimals; halves round up (0.005 -> 0,01).",
+    Rule("rounding", "Depositie wordt getoond met 2 decimalen; een half rondt naar boven af (0,005 -> 0,01).",
          "AERIUS: 'no results above 0,00' means no hexagon with a contribution >= 0.005 "
          "mol/ha/yr (Dirkzwager, Stikstof stappenplan, step 1, on AERIUS 2019)",
          "AERIUS 2019 onwards", "reported"),
-    Rule("phases", "Realisation phase (temporary) and use phase (permanent) are calculated and "
-         "assessed separately, each against 0,00.",
+    Rule("phases", "Realisatiefase (tijdelijk) en gebruiksfase (blijvend) worden apart berekend en "
+         "beoordeeld, elk tegen 0,00.",
          "ABRvS 2 Nov 2022, ECLI:NL:RVS:2022:3159 (Porthos); docs/rules.md",
          "2 Nov 2022", "reported"),
-    Rule("calendar_year", "Deposition is computed per calendar year from the emission of that "
-         "year; a phase longer than a year is split per calendar year, a shorter one is "
-         "entered whole in one year.", "AERIUS method (kg/yr input); docs/rules.md",
+    Rule("calendar_year", "Depositie wordt per kalenderjaar berekend uit de emissie van dat jaar; "
+         "een fase langer dan een jaar wordt per kalenderjaar gesplitst, een kortere "
+         "geheel in één jaar ingevoerd.", "AERIUS method (kg/yr input); docs/rules.md",
          "AERIUS 2019 onwards", "method verified, practice estimate"),
-    Rule("cutoff_25km", "Deposition is calculated up to 25 km from each source.",
+    Rule("cutoff_25km", "Depositie wordt berekend tot 25 km van elke bron.",
          "AERIUS release of 20 Jan 2022; upheld by ABRvS 5 Apr 2023, ECLI:NL:RVS:2023:1299",
          "20 Jan 2022", "reported"),
-    Rule("bouwvrijstelling", "Construction, demolition and installation works were exempt "
-         "(art. 2.9a Wet natuurbescherming) from 1 Jul 2021; set aside by the Porthos ruling.",
+    Rule("bouwvrijstelling", "Bouw-, sloop- en aanlegwerkzaamheden waren vanaf 1 juli 2021 "
+         "vrijgesteld (art. 2.9a Wet natuurbescherming); buiten toepassing gelaten door de "
+         "Porthos-uitspraak.",
          "Wet stikstofreductie en natuurverbetering (art. 2.9a Wnb); ABRvS 2 Nov 2022, "
          "ECLI:NL:RVS:2022:3159", "1 Jul 2021 - 2 Nov 2022", "verified"),
-    Rule("intern_salderen", "A reference situation (current permitted use) may no longer be "
-         "netted against the plan to avoid the permit obligation; inside a permit assessment "
-         "netting still counts.", "ABRvS rulings of 18 Dec 2024 (docs/rules.md)",
+    Rule("intern_salderen", "Een referentiesituatie (het huidige vergunde gebruik) mag niet meer "
+         "tegen het plan worden weggestreept om de vergunningplicht te vermijden; binnen een "
+         "vergunningbeoordeling telt salderen nog wel.", "ABRvS rulings of 18 Dec 2024 (docs/rules.md)",
          "18 Dec 2024", "reported"),
-    Rule("ondergrens_1mol", "Proposed calculative lower bound of 1 mol/ha/yr; the Raad van State "
-         "called it legally vulnerable (May 2025). Not in force.",
+    Rule("ondergrens_1mol", "Voorgestelde rekenkundige ondergrens van 1 mol/ha/jr; de Raad van State "
+         "noemde die juridisch kwetsbaar (mei 2025). Niet van kracht.",
          "Cabinet proposal; Raad van State advice May 2025 (docs/rules.md)",
          "proposal, status open", "not in force"),
-    Rule("relevance", "Only hexagons with nitrogen-sensitive habitat whose background deposition "
-         "exceeds KDW - 70 mol/ha/yr ((nearly) overloaded) count for the verdict.",
+    Rule("relevance", "Alleen hexagons met stikstofgevoelige habitat waarvan de achtergronddepositie "
+         "boven KDW - 70 mol/ha/jr ligt ((bijna) overbelast) tellen mee voor het oordeel.",
          "AERIUS open data field 'exceeding' = total deposition > KDW - 70 "
          "(docs/receptors.md)",
          "AERIUS 2025 open data", "reported"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 import pint
-from stikstofcalc.caches import register
+from stikstofcalc.caches import cached, register
 from stikstofcalc.errors import UnitError
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
@@ -90,11 +90,71 @@ def parse_quantity(text: str, *, field: str = "value"):
         unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
         unit_text = _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
         unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)
-        return float(number) * unit
+        quantity = float(number) * unit
     except Exception as exc:  # pint and float() raise several unrelated types
         raise UnitError(f"{raw!r} is geen getal met een eenheid", field=field, value=raw,
                         expected='een getal met een eenheid, bijv. "18 maanden", "1,2 km", "10000 L"',
                         detail=_reason(exc)) from exc
+    check_metric(quantity, raw, field=field)
+    return quantity
+
+
+#: pint's groups of Imperial, US customary and typographic units (mi, ft, in, yd, acre, gal, lb...).
+_NON_METRIC_GROUPS = ("USCSLengthInternational", "USCSLengthSurvey", "USCSDryVolume", "USCSLiquidVolume",
+                      "USCSVolumeOther", "Avoirdupois", "AvoirdupoisUK", "AvoirdupoisUS", "Troy", "Apothecary",
+                      "ImperialVolume", "Printer")
+#: Non-metric units that pint defines in metric terms (so not found through their definition).
+_NON_METRIC_OTHER = ("nautical_mile", "british_thermal_unit", "degree_Fahrenheit", "degree_Rankine")
+#: What the messages list as accepted.
+METRIC_UNITS_NL = ("metrische eenheden, bijv. m, km, m2, ha, L, m3, kg, ton, kW, MW, uur, dag, maand, jaar "
+                   "of %")
+
+
+@cached(maxsize=None)
+def _non_metric_names() -> frozenset:
+    names = set(_NON_METRIC_OTHER)
+    for group in _NON_METRIC_GROUPS:
+        names.update(ureg.get_group(group).members)
+    return frozenset(names)
+
+
+@cached(maxsize=None)
+def is_non_metric(name: str) -> bool:
+    """Whether the pint unit ``name`` is (or is defined through) an Imperial or US customary
+    unit: ``mile``, ``square_foot``, ``mile_per_hour`` (mile / hour), ``horsepower`` (foot...)."""
+    try:
+        base = ureg.parse_unit_name(ureg.get_name(name))[0][1]
+    except Exception:  # noqa: BLE001 - a dimension such as '[length]'
+        return False
+    if base in _non_metric_names():
+        return True
+    definition = getattr(ureg, "_units", {}).get(base)
+    reference = getattr(definition, "reference", None) or {}
+    return any(not str(k).startswith("[") and k != base and is_non_metric(str(k)) for k in reference)
+
+
+def check_metric(quantity, text, *, field: str = "value") -> None:
+    """Refuse a quantity (or unit) in Imperial or US customary units (``"5 mi"``, ``"ft"``,
+    ``"2 acre"``): in a Dutch project file they are a mistake, not a choice. Raises
+    :class:`UnitError` naming ``field``, the unit and the units accepted."""
+    bad = non_metric_units(quantity)
+    if bad:
+        raise UnitError(f"{text!r}: {', '.join(bad)} is geen metrische eenheid", field=field, value=text,
+                        expected=METRIC_UNITS_NL)
+
+
+def non_metric_units(quantity) -> list[str]:
+    """The symbols (``mi``, ``ft``) of the Imperial or US customary units of a pint
+    Quantity or Unit; empty for a metric one."""
+    units = getattr(quantity, "_units", None) or {}
+    return [_symbol(u) for u in units if is_non_metric(u)]
+
+
+def _symbol(name: str) -> str:
+    try:
+        return ureg.get_symbol(name)
+    except Exception:  # noqa: BLE001
+        return name
 
 
 def _reason(exc) -> str:

@@ -66,7 +66,7 @@ def test_results_workbook_layout(run):
     j = keys.index("max_deposition") + 1
     assert ws.cell(3, j).number_format == "0.000000"
     assert len(list(ws.iter_rows(min_row=3))) == len(res.results)
-    herk = {r[0]: r[1] for r in wb["herkomst"].iter_rows(min_row=2, values_only=True)}
+    herk = {r[2]: r[1] for r in wb["herkomst"].iter_rows(min_row=2, values_only=True)}
     assert herk["kengetallen.edition"] and herk["input_sha256"] and "OPS" in herk["model"]
     assert len(list(wb["bronnen"].iter_rows(min_row=3))) == len(res.sources)
 
@@ -273,13 +273,69 @@ def test_half_a_location_is_reported_not_a_crash(tmp_path):
            "routes": [{"road_type": "stad_normaal", "length": "0,9 km", "bearing": 200}]}
     with pytest.raises(InputError) as exc:
         parse_project(doc)
-    assert "onvolledig" in str(exc.value) and "TypeError" not in str(exc.value)
+    assert "veld location.y: ontbreekt; verwacht: y naast x" in str(exc.value)
+    assert "TypeError" not in str(exc.value)
     path = _book(tmp_path, [{**BASE, "location.y": None}])
     v = batch.validate_book(read_book(path))
     assert not v.cases and len(v.invalid) == 1
     (p,) = v.problems
-    assert (p["veld"], p["melding"], p["rij"]) == ("location", "onvolledig", 3)
+    assert (p["veld"], p["melding"], p["rij"], p["kolom"]) == ("location.y", "ontbreekt", 3, "y (RD, m)")
     assert "interne fout" not in p["melding"]
+
+
+@pytest.mark.parametrize("sheet, row, key, label, veld", [
+    ("projecten", {"location.x": None}, "location.x", "x (RD, m)", "location.x"),
+    ("projecten", {"location.x": None, "location.y": None}, "location.x", "x (RD, m)", "location.x"),
+    ("projecten", {"construction.start": None}, "construction.start", "start bouw (jjjj-mm of datum)",
+     "construction.start"),
+    ("projecten", {"component.type": None}, "component.type", "projecttype", "components[0].type"),
+    ("projecten", {"component.count": None}, "component.count", "aantal woningen", "components[0].count"),
+    ("projecten", {"route.length": None}, "route.length", "routelengte (m)", "routes[0].length"),
+    ("projecten", {"route.road_type": None}, "route.road_type", "wegtype", "routes[0].road_type"),
+    ("onderdelen", {"case_id": "A", "count": 3}, "type", "projecttype", "components[1].type"),
+    ("werktuigen", {"case_id": "A", "hours": 10}, "category", "AERIUS-categorie",
+     "components[0].machines[0].category"),
+    ("routes", {"case_id": "A", "road_type": "stad_normaal", "share": 0.5}, "length", "routelengte (m)",
+     "routes[1].length"),
+    ("terrein", {"case_id": "A", "y": 455100}, "x", "x (RD, m)", "location.outline"),
+    ("receptoren", {"case_id": "A", "y": 455600, "kdw": 1000, "background_deposition": 1200}, "x",
+     "x (RD, m)", None),
+])
+def test_every_empty_required_cell_is_named_in_fouten(tmp_path, sheet, row, key, label, veld):
+    """An empty required cell gives a ``fouten`` row naming its sheet, row, column (label and
+    key) and project field: an empty x had no column, an empty x on terrein dropped the vertex."""
+    if sheet == "projecten":
+        path = _book(tmp_path, [{**BASE, **row}])
+    else:
+        base = {**BASE, "route.share": 0.5} if sheet == "routes" else BASE
+        path = _book(tmp_path, [base], **{sheet: [row]})
+    v = batch.validate_book(read_book(path))
+    assert not v.cases
+    hits = [p for p in v.problems if p["sleutel"] == key and p["blad"] == sheet]
+    assert hits, v.problems
+    p = hits[0]
+    assert (p["rij"], p["kolom"], p["melding"], p["veld"], p["zaak"]) == (3, label, "ontbreekt", veld, "A")
+    assert all(p["kolom"] is not None for p in v.problems), v.problems
+
+
+def test_empty_x_in_the_fouten_sheet_of_the_workbook(tmp_path):
+    """The results workbook's ``fouten`` sheet itself names the empty x's column."""
+    path = _book(tmp_path, [{**BASE, "location.x": None}, {**BASE, "case_id": "B"}])
+    res = batch.run_batch(path, jobs=1)
+    out = write_results(res, tmp_path / "uit.xlsx")
+    rows = list(openpyxl.load_workbook(out)["fouten"].iter_rows(min_row=3, values_only=True))
+    assert rows == [("A", "projecten", 3, "x (RD, m)", "location.x", None, "ontbreekt",
+                     "x naast y (RD New, m)", "location.x", "fout")]
+
+
+def test_an_empty_x_in_a_source_list_names_its_column_and_field(tmp_path):
+    path = tmp_path / "bronnen.csv"
+    path.write_text("case_id,source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\n"
+                    "A,S1,,458930,2.5,0.035,180,0.3\nB,S1,172240,458930,2.5,0.035,180,0.3\n")
+    res = batch.run_source_batch(path)
+    (p,) = res.problems.to_dict("records")
+    assert (p["zaak"], p["rij"], p["kolom"], p["sleutel"], p["veld"], p["melding"]) == (
+        "A", 2, "x", "x", "x", "ontbreekt")
 
 
 def test_streamed_sheets_keep_every_value(run, tmp_path):
@@ -313,8 +369,34 @@ def test_streamed_sheets_keep_every_value(run, tmp_path):
 def test_herkomst_records_the_engine_path(run):
     """README: the provenance says which engine path ran (numba or the numpy reference)."""
     _, _, _, out = run
-    rows = dict(openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, max_col=2, values_only=True))
+    rows = {k: v for _, v, k in openpyxl.load_workbook(out)["herkomst"].iter_rows(min_row=2, values_only=True)}
     assert rows["engine_path"] == "numba (fast)"
+
+
+def test_herkomst_is_in_dutch_with_the_keys_beside(run):
+    """The herkomst sheet was English (package, created, method: "per chunk of cases ...",
+    rules: "A largest increase ..."): now a Dutch label per row, the value, and the key of the
+    provenance JSON; names of tables and files stay as they are."""
+    from stikstofcalc.io.herkomst import LABELS_NL
+
+    _, _, _, out = run
+    ws = openpyxl.load_workbook(out)["herkomst"]
+    head, *rows = list(ws.iter_rows(values_only=True))
+    assert head == ("onderdeel", "waarde", "sleutel")
+    by_key = {k: (label, v) for label, v, k in rows}
+    assert by_key["package"][0] == "programma"
+    assert by_key["aantallen.read"] == ("aantallen: gelezen", 2)
+    assert by_key["kengetallen.edition"][0] == "kengetallen: editie"
+    assert by_key["kengetallen.hashes.sources"][0] == "kengetallen: controlegetal (sha256): sources"
+    assert by_key["regime_default.in_force"] == ("standaardregime: van kracht", "ja")
+    assert by_key["method"][0] == "methode" and by_key["method"][1].startswith("per blok van zaken: ")
+    label, rule = by_key["regime_default.rules.threshold"]
+    assert label == "standaardregime: regels: drempel"
+    assert rule.startswith("Een grootste toename onder 0,005 mol/ha/jr op een relevante hexagon")
+    english = {"package", "created", "command", "method", "rules", "threshold", "note", "edition", "model"}
+    for label, _, key in rows:  # every part of every label is Dutch or a name
+        assert not set(label.split(": ")) & english, (label, key)
+        assert all(p in LABELS_NL for p in key.split(".")[:1]), key  # top level: all labelled
 
 
 def test_a_failure_while_filling_the_workbook_leaves_no_open_sheets(run, tmp_path, monkeypatch):

@@ -33,7 +33,7 @@ def _parts(path):
 
 def _herkomst(path):
     wb = openpyxl.load_workbook(path)
-    return {k: v for k, v in wb["herkomst"].iter_rows(min_row=2, values_only=True)
+    return {k: v for _, v, k in wb["herkomst"].iter_rows(min_row=2, values_only=True)
             if not k.startswith("tijden_s") and k != "created"}
 
 

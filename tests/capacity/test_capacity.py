@@ -15,7 +15,7 @@ import pytest
 from stikstofcalc.assessment.core import assess_project
 from stikstofcalc.capacity import PlanWeights, Sites, compute_capacity, grid_sites, load_plan_type, read_sites
 from stikstofcalc.capacity.core import capacity_chunk
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, MultipleInputErrors
 
 # Ede-West (1 km from the Veluwe), Renkum, Wageningen, Oost-Brabant (21 km from nature: the
 # capacity is 380 homes with the roughness map, 670 with uniform terrain (1406 with the 0.035 MW machinery heat of before issue 12), spread over 8 calendar years, bound by the construction phase)
@@ -133,6 +133,41 @@ def test_read_sites_reports_every_bad_row(tmp_path):
     assert "buiten Nederland of in zee" in msgs[3]
 
 
+def test_read_sites_refuses_a_site_name_twice_naming_both_rows(tmp_path):
+    """The same site twice was computed twice under one name: now both rows are refused,
+    each naming the other; an empty name keeps its default (it was 'nan')."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y\nEde;172500;452500\nBennekom;173500;452500\n Ede ;174500;452500\n"
+                 ";175500;452500\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld")
+    assert s.site_id.tolist() == ["Bennekom", "locatie 4"]
+    assert [e.row for e in s.errors] == [2, 4]
+    assert str(s.errors[0]) == (f"bestand {p} (rij 2), veld locatie: dubbele locatie 'Ede' (ook op rij 4); "
+                                "verwacht: een unieke naam per locatie")
+    assert "dubbele locatie 'Ede' (ook op rij 2)" in str(s.errors[1])
+
+
+def test_read_sites_refuses_a_misspelled_column_and_notes_the_others(tmp_path):
+    """A misspelled plantype column gave every row --plan-type silently: refused with a
+    suggestion (as deposition refuses its columns); other columns are named in a note (as for
+    the receptor file)."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plantyp\nEde;172500;452500;utiliteit\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_sites(p, plan_type="gestapeld")
+    assert str(exc.value) == (f"bestand {p} (rij 1), veld plantyp: onbekende kolom 'plantyp' (bedoelt u "
+                              "'plantype'?); verwacht: de kolommen locatie, plantype, x, y, lat, lon "
+                              "(andere kolommen worden niet gelezen)")
+    p.write_text("locatie;x;rd_x;y\nEde;172500;172500;452500\n", encoding="utf-8")
+    with pytest.raises(InputError, match="kolommen 'x', 'rd_x' betekenen allebei x"):
+        read_sites(p, plan_type="gestapeld")
+    p.write_text("locatie;x;y;opmerking\nEde;172500;452500;bij het station\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld")
+    assert s.site_id.tolist() == ["Ede"] and not s.errors
+    assert s.notes == ["kolom(men) opmerking van het locatiebestand niet gebruikt (gelezen: locatie, "
+                       "plantype, x, y, lat, lon)"]
+
+
 def test_read_sites_wgs84_and_geojson(tmp_path):
     from stikstofcalc.geo.receptors import rd_to_wgs84
 
@@ -152,6 +187,34 @@ def test_read_sites_wgs84_and_geojson(tmp_path):
     assert "zwaartepunt" in s.notes[0]
 
 
+def test_sites_and_calc_refuse_the_same_lat_lon(tmp_path):
+    """capacity refused lat 53,8-54 and lon 7,4-7,5 that calc accepts (its own box): both now
+    check against ranges.RANGES, and the message names that box."""
+    from stikstofcalc.emissions.project import parse_project
+
+    points = [(la, lo) for la in (50.4, 50.5, 52.0, 53.8, 53.9, 54.0, 54.1)
+              for lo in (2.9, 3.0, 5.0, 7.4, 7.45, 7.5, 7.6)]
+    p = tmp_path / "wgs84.csv"
+    p.write_text("locatie,lat,lon\n" + "".join(f"p{i},{la},{lo}\n" for i, (la, lo) in enumerate(points)),
+                 encoding="utf-8")
+    box = [e for e in read_sites(p, plan_type="gestapeld").errors if e.message == "buiten Nederland"]
+
+    def calc_refuses(la, lo):
+        doc = {"name": "t", "location": {"lat": la, "lon": lo},
+               "construction": {"start": "2027-03", "duration": "10 maanden"},
+               "components": [{"type": "grondgebonden_woningen", "count": 16, "home_type": "tussen_hoek"}]}
+        try:
+            parse_project(doc)
+        except MultipleInputErrors as exc:
+            return any(e.field in ("location.lat", "location.lon") for e in exc.errors)
+        except InputError as exc:
+            return exc.field in ("location.lat", "location.lon")
+        return False
+
+    assert [e.row for e in box] == [i + 2 for i, pt in enumerate(points) if calc_refuses(*pt)]
+    assert box[0].expected == "WGS84 in Nederland: lat 50,5-54 en lon 3-7,5 graden (als voor calc)"
+
+
 def test_grid_sites_and_bad_grid():
     s = grid_sites((170000, 450000, 172000, 451000), 500, plan_type="grondgebonden")
     assert len(s) == 8 and s.x.min() == 170250 and s.y.max() == 450750
@@ -159,6 +222,16 @@ def test_grid_sites_and_bad_grid():
         grid_sites((170000, 450000, 169000, 451000), 500, plan_type="grondgebonden")
     with pytest.raises(InputError, match="te veel rastercellen"):
         grid_sites((0, 300000, 290000, 620000), 10, plan_type="grondgebonden")
+
+
+def test_too_many_grid_cells_in_dutch_notation():
+    """The numbers of the message were English ('2,000,000 cellen'): now dot thousands and a
+    decimal comma, as every number in a message."""
+    with pytest.raises(InputError) as exc:
+        grid_sites((0, 300000, 290000, 620000), 100.5, plan_type="grondgebonden")
+    assert str(exc.value) == ("veld --step: te veel rastercellen: 9.185.840 bij een stap van 100,5 m; verwacht: "
+                              "hoogstens 2.000.000 cellen: een grotere stap of een kleiner gebied")
+    assert exc.value.value == "100,5 m (9.185.840 cellen)"
 
 
 def test_plan_type_errors(tmp_path):

@@ -47,6 +47,11 @@ def test_cli_capacity_grid_writes_every_output(tmp_path):
     cap = book["capaciteit"]
     assert len(cap) == 4 and cap["eenheid"].eq("woningen").all()
     assert any("Planningsinformatie" in str(v) for v in book["toelichting"]["betekenis"])
+    her = book["herkomst"]
+    assert list(her.columns) == ["onderdeel", "waarde", "sleutel"]
+    labels = dict(zip(her["sleutel"], her["onderdeel"]))
+    assert (labels["command"], labels["rekentijd_s"], labels["threshold_mol_ha_yr"]) == (
+        "opdracht", "rekentijd (s)", "drempel (mol N/ha/jr)")
     from openpyxl import load_workbook
 
     ws = load_workbook(out, read_only=False)["capaciteit"]
@@ -107,6 +112,16 @@ def test_cli_capacity_list_with_invalid_rows_exit_3(tmp_path):
     assert book["capaciteit"]["locatie"].tolist() == ["Ede"]
     assert book["capaciteit"]["plantype"].tolist() == ["gestapeld"]
     assert book["fouten"]["rij"].tolist() == [3]
+
+
+def test_cli_capacity_misspelled_column_exit_2(tmp_path):
+    """A misspelled column: exit 2, the suggestion on stderr, nothing written."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plan_typ\nEde;172500;452500;utiliteit\n", encoding="utf-8")
+    out = tmp_path / "c.xlsx"
+    r = CliRunner().invoke(main, ["capacity", str(p), "-o", str(out), "--quiet"])
+    assert r.exit_code == 2, r.output
+    assert "onbekende kolom 'plan_typ' (bedoelt u 'plan_type'?)" in r.output and not out.exists()
 
 
 def test_geotiff_roundtrip_and_nodata(tmp_path):

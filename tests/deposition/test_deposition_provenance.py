@@ -35,8 +35,13 @@ def test_csv_gets_provenance_json(tmp_path):
 def test_xlsx_gets_herkomst_sheet(tmp_path):
     out = tmp_path / "dep.xlsx"
     assert _run(out).exit_code == 0
-    her = pd.read_excel(out, sheet_name="herkomst").set_index("key")["value"]
-    assert her["tool"] == f"stikstofcalc {__version__}"
-    assert float(her["cutoff_m"]) == 25000.0
-    assert model_info()["sha256"] in her["model"]
+    sheet = pd.read_excel(out, sheet_name="herkomst")
+    assert list(sheet.columns) == ["onderdeel", "waarde", "sleutel"]
+    her = sheet.set_index("sleutel")["waarde"]
+    label = sheet.set_index("sleutel")["onderdeel"]
+    assert her["tool"] == f"stikstofcalc {__version__}" and label["tool"] == "programma"
+    assert float(her["cutoff_m"]) == 25000.0 and label["cutoff_m"] == "rekenafstand (m)"
+    assert her["model.sha256"] == model_info()["sha256"]
+    assert label["model.sha256"] == "rekenmodel: controlegetal (sha256)"
+    assert her["allow_extrapolation"] == "nee"
     assert not (tmp_path / "dep.xlsx.provenance.json").exists()

@@ -220,4 +220,4 @@ def test_closest_finds_typos_units_left_off_and_dutch_words():
 def test_a_reference_source_with_x_but_no_y_is_an_error():
     """Found by the TOML fuzz test: a TypeError while formatting the source's point."""
     d = doc(reference={"sources": [{"nox": 10, "x": 172500}]})
-    assert "onvolledige locatie" in one(d, "reference.sources[0]")
+    assert "ontbreekt; verwacht: y naast x (RD New, m)" in one(d, "reference.sources[0].y")

@@ -160,6 +160,38 @@ def test_dutch_quantity_strings():
     assert to_magnitude("5", "L") == 5.0  # a bare number is in the field's unit
 
 
+@pytest.mark.parametrize("text, unit, shown", [
+    ("5 mi", "m", "mi"), ("ft", "m", "ft"), ("12 in", "m", "in"), ("3 yd", "m", "yd"),
+    ("2 acre", "m**2", "acre"), ("400 sq_ft", "m**2", "sq_ft"), ("1 square_mile", "m**2", "sq_mi"),
+    ("3 cubic_foot", "m**3", "cu_ft"), ("100 gal", "L", "gal"), ("20 lb", "kg", "lb"),
+    ("50 mph", "km/hour", "mph"), ("90 hp", "kW", "hp"), ("2 nmi", "m", "nmi"), ("1 km/mi", "dimensionless", "mi"),
+])
+def test_imperial_units_are_refused_naming_the_accepted_ones(text, unit, shown):
+    """pint reads mi, ft, in, yd, acre, gal, lb: in a Dutch project they are a mistake ("5 mi"
+    was 8 km); refused, naming the unit and the metric units accepted."""
+    with pytest.raises(UnitError) as exc:
+        to_magnitude(text, unit, field="routes[0].length")
+    assert str(exc.value) == (f"veld routes[0].length: {text!r}: {shown} is geen metrische eenheid; verwacht: "
+                              "metrische eenheden, bijv. m, km, m2, ha, L, m3, kg, ton, kW, MW, uur, dag, "
+                              "maand, jaar of %")
+
+
+@pytest.mark.parametrize("text, unit, value", [
+    ("5 km", "m", 5000.0), ("350 m", "m", 350.0), ("3 ha", "m**2", 30000.0), ("2000 m2", "m**2", 2000.0),
+    ("12 m3", "m**3", 12.0), ("2 ton", "kg", 2000.0), ("800 kg", "kg", 800.0), ("100 uur", "h", 100.0),
+    ("2 jaar", "month", 24.0), ("18 maanden", "month", 18.0), ("1000 L", "L", 1000.0), ("5 MW", "MW", 5.0),
+    ("120 kW", "kW", 120.0), ("10 min", "h", 10 / 60), ("25 %", "dimensionless", 0.25),
+])
+def test_metric_units_and_dutch_words_still_read(text, unit, value):
+    assert to_magnitude(text, unit) == pytest.approx(value)
+
+
+def test_a_project_with_a_route_in_miles_is_refused():
+    text, errors = _errors(_with(routes__0__length="5 mi"))
+    assert "veld routes[0].length: '5 mi': mi is geen metrische eenheid" in text
+    assert [e.field for e in errors] == ["routes[0].length"]
+
+
 def test_ambiguous_thousands_separator_is_refused():
     with pytest.raises(UnitError, match="dubbelzinnig"):
         to_magnitude("10.000 L", "L")

@@ -292,7 +292,7 @@ def test_read_bad_cells_all_reported(tmp_path):
     msg = str(exc.value)
     assert len(exc.value.errors) == 3
     assert "rij 2" in msg and "veld kdw" in msg and "'abc'" in msg and "een getal" in msg
-    assert "rij 3" in msg and "coordinates" in msg
+    assert "(rij 3), veld y: ontbreekt; verwacht: y naast x (RD New, m)" in msg
     assert "rij 4" in msg and "RD New" in msg
     assert str(p) in msg
 

@@ -212,14 +212,23 @@ class CaseInput:
     problems: list = field(default_factory=list)
 
     def locate(self, field_path: str | None):
-        """(sheet, row, key) of a project field, by its longest known prefix."""
+        """(sheet, row, key) of a project field, by its longest known prefix.
+
+        A field whose cell was left empty is not in ``where`` (only given cells are): its
+        column follows from the row of the table that holds it (``construction.start``,
+        ``components[0].type`` -> ``component.type`` on projecten, ``type`` on onderdelen),
+        so the ``fouten`` row names the empty column too.
+        """
         path = field_path or ""
         while path:
             if path in self.where:
-                return self.where[path]
+                sheet, row, key = self.where[path]
+                if key is None:
+                    key = _column_of(sheet, path, field_path[len(path):].lstrip("."))
+                return sheet, row, key
             cut = max(path.rfind("."), path.rfind("["))
             path = path[:cut] if cut > 0 else ""
-        return (CASES_SHEET, self.row, None)
+        return (CASES_SHEET, self.row, _column_of(CASES_SHEET, "", field_path or ""))
 
     def add_error(self, exc: StikstofError):
         errors = exc.errors if isinstance(exc, MultipleInputErrors) else [exc]
@@ -233,6 +242,25 @@ class CaseInput:
             self.problems.append(problem(
                 case=self.case_id, sheet=sheet, row=row, key=key, value=e.value,
                 message=e.reason(), expected=e.expected, field_=e.field))
+
+
+#: Project tables written on one row of ``projecten``: path (without index) -> column prefix.
+_CASES_PREFIX = {"": "", "location": "location.", "construction": "construction.", "use": "use.",
+                 "components": "component.", "routes": "route."}
+
+
+def _column_of(sheet, table_path: str, rest: str):
+    """The column (key) of the field ``rest`` of the table at ``table_path`` given on a row of
+    ``sheet``, or None (the field is a whole table, or has no column on that sheet)."""
+    if not rest or sheet not in SHEET_BY_NAME:
+        return None
+    prefix = ""
+    if sheet == CASES_SHEET:
+        prefix = _CASES_PREFIX.get(re.sub(r"\[\d+\]$", "", table_path))
+        if prefix is None:
+            return None
+    key = prefix + rest
+    return key if key in SHEET_BY_NAME[sheet].keys else None
 
 
 def _row_fields(sheet_name, raw_sheet, cells, row, sink):
@@ -281,6 +309,7 @@ class _Builder:
     def __init__(self, case_id, row):
         self.case = CaseInput(case_id, row, {"name": case_id}, {}, None)
         self.comps, self.routes, self.machines = [], [], []
+        self.bad_outline = False  # a vertex refused: the outline's own check would only repeat it
 
     def cell_problems(self, sheet, row, sink):
         for key, raw, exc in sink:
@@ -291,6 +320,7 @@ class _Builder:
         doc, where = self.case.document, self.case.where
         where[""] = where["location"] = where["construction"] = where["routes"] = where["components"] = (
             CASES_SHEET, row, None)
+        doc.setdefault("location", {})  # empty x and y: "location.x ontbreekt", on its column
         comp, route = {}, {}
         for key, v in fields.items():
             section, _, rest = key.partition(".")
@@ -331,7 +361,8 @@ class _Builder:
         for k in route:
             self.case.where[f"routes[{i}].{k}"] = (sheet, row, f"{prefix}{k}")
 
-    def detail(self, sheet, fields, row):
+    def detail(self, sheet, fields, row, failed=()):
+        """The fields of one detail row; ``failed``: its keys whose cell was refused."""
         if sheet == "onderdelen":
             comp = {}
             for k, v in fields.items():
@@ -346,6 +377,15 @@ class _Builder:
             self.case.where.setdefault("location.outline", (sheet, row, None))
             if "x" in fields and "y" in fields:
                 pts.append([fields["x"], fields["y"]])
+            else:  # half a vertex would be dropped silently (a wrong outline)
+                self.bad_outline = True
+                for key in ("x", "y"):
+                    if key not in fields and key not in failed:
+                        other = "y" if key == "x" else "x"
+                        self.case.problems.append(problem(
+                            case=self.case.case_id, sheet=sheet, row=row, key=key, message="ontbreekt",
+                            expected=f"{key} naast {other} (RD New, m): elke rij is een hoekpunt",
+                            field_="location.outline"))
         elif sheet == "werktuigen":
             self.machines.append((fields, row))
         elif sheet == "receptoren":
@@ -372,6 +412,8 @@ class _Builder:
             doc["components"] = self.comps
         if self.routes:
             doc["routes"] = self.routes
+        if self.bad_outline:
+            doc["location"].pop("outline", None)
         outline = doc.get("location", {}).get("outline")
         if outline is not None:
             outline = [[float(p) if isinstance(p, (int, float)) and not isinstance(p, bool) else p
@@ -563,11 +605,12 @@ def group_book(book: RawBook) -> Grouped:
             if b is None:  # duplicate id: already invalid
                 continue
             b.cell_problems(sh.source_name, row, sink)
+            failed = {k for k, _, _ in sink}
             if name in bad_sheets:
                 b.case.problems.append(problem(case=cid, sheet=sh.source_name, row=row,
                                                message="de kopregel van het blad is dubbelzinnig",
                                                expected="elke kolom één keer"))
-            b.detail(name, fields, row)
+            b.detail(name, fields, row, failed)
     return Grouped([builders[cid] for cid in order if cid in builders], invalid, problems, len(sheet.rows))
 
 
@@ -643,7 +686,10 @@ def _case_receptors(case):
     from stikstofcalc.geo.receptors import read_receptor_file
 
     rows = [f for f, _ in case.receptor_rows]  # (fields, sheet row)
-    cols = [c for c in _RECEPTOR_COLUMNS if any(c in r for r in rows)]
+    given = {c for c in _RECEPTOR_COLUMNS if any(c in r for r in rows)}
+    if given & {"x", "y"}:  # x and y as a pair: an x left empty on every row is named as such
+        given |= {"x", "y"}
+    cols = [c for c in _RECEPTOR_COLUMNS if c in given]
     frame = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "receptoren.csv"
@@ -1149,12 +1195,12 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
                            "in_force": reg.in_force, "note": reg.note,
                            "rules": {k: f"{rules.RULES[k].content} ({rules.RULES[k].source}, "
                                         f"{rules.RULES[k].date}, {rules.RULES[k].status})" for k in reg.rules}},
-        "method": "per chunk of cases: emission sources from the key figures (inventory, one "
-                  "pass per chunk: assessment_many.assess_many); per case: deposition per "
-                  "source template and pruned hexagon search (assessment.assess_project_steps, "
-                  "no measures; the searches of a chunk in lock step, one engine call per "
-                  "round, same values as per case); receptors: Natura 2000 hexagons within 25 km unless the case gives "
-                  "its own",
+        "method": "per blok van zaken: emissiebronnen uit de kengetallen (inventaris, één doorgang "
+                  "per blok: assessment.many.assess_many); per zaak: depositie per bronsjabloon en "
+                  "gesnoeid zoeken over de hexagons (assessment.assess_project_steps, zonder "
+                  "maatregelen; de zoektochten van een blok lopen gelijk op, één aanroep van de "
+                  "rekenkern per ronde, dezelfde waarden als per zaak); rekenpunten: de Natura "
+                  "2000-hexagons binnen 25 km, tenzij de zaak eigen rekenpunten geeft",
         **_verdict_check_provenance(kg, reg),
     }
 
@@ -1192,7 +1238,7 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
     t0 = time.perf_counter()
     sl, errors, invalid = read_source_table_cases(path)
     problems = [problem(case=None, sheet=Path(str(path)).name, row=e.row, key=e.field, value=e.value,
-                        message=e.message or str(e), expected=e.expected) for e in errors]
+                        message=e.message or str(e), expected=e.expected, field_=e.field) for e in errors]
     if problems:  # name the case of each row
         from stikstofcalc.io.tables import read_table
         from stikstofcalc.assessment.source_list import raw_cases
@@ -1226,8 +1272,8 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
         sources["edition"] = None
     reg = rules.get_regime(regime)
     prov = batch_provenance(path, regime=reg.name, command=command)
-    prov["method"] = ("source list: per case the sources as given (characteristics from the sector defaults "
-                      "where empty), deposition per source template and pruned hexagon search "
+    prov["method"] = ("bronnenlijst: per zaak de bronnen zoals opgegeven (lege kenmerken uit de standaardwaarden "
+                      "per sector), depositie per bronsjabloon en gesnoeid zoeken over de hexagons "
                       "(source_list.assess_source_list)")
     counts = {"read": n_cases + len(invalid), "valid": n_cases, "computed": n_cases, "invalid": len(invalid),
               "permit_needed": permit, "no_permit": n_cases - permit, "problems": len(problems),

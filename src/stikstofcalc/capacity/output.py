@@ -24,6 +24,7 @@ from stikstofcalc.geo.receptors import hexagon_vertices
 from stikstofcalc.assessment.mapdata import map_extent, nl_num
 from stikstofcalc.assessment.core import terrain_phrase
 from stikstofcalc.io.excel import cells
+from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
 
 PLANNING_NOTE = ("Planningsinformatie, geen toestemming: de wettelijke toets (vergunningplicht "
                  "stikstof) blijft per project, met AERIUS Calculator.")
@@ -160,16 +161,10 @@ def _cell(v):
     return v
 
 
-def provenance_rows(prov, prefix="") -> list:
-    rows = []
-    for k, v in prov.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and len(json.dumps(v, default=str)) > 200:
-            rows += provenance_rows(v, key + ".")
-        else:
-            rows.append({"sleutel": key, "waarde": v if isinstance(v, (str, int, float)) else
-                         json.dumps(v, ensure_ascii=False, default=str)})
-    return rows
+def provenance_rows(prov) -> list:
+    """The ``herkomst`` rows (Dutch label, value, key) of a provenance dict
+    (:func:`stikstofcalc.io.herkomst.herkomst_rows`), as records for a frame."""
+    return [dict(zip(HERKOMST_COLUMNS, r)) for r in herkomst_rows(prov)]
 
 
 def errors_frame(errors) -> pd.DataFrame:
@@ -183,8 +178,7 @@ def capacity_workbook(res, path, *, command: str = "", group=None) -> Path:
     frame = res.to_frame()
     expl = [{"kolom": k, "eenheid": u, "betekenis": m} for k, (u, m) in COLUMN_UNITS.items()]
     expl += [{"kolom": "", "eenheid": "", "betekenis": t} for t in _method_lines(res)]
-    prov = provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": command},
-                                                {"sleutel": "rekentijd_s", "waarde": round(res.seconds, 2)}]
+    prov = provenance_rows({**res.provenance, "command": command, "rekentijd_s": round(res.seconds, 2)})
     return write_workbook(path, [("capaciteit", frame), ("fouten", errors_frame(res.sites.errors)),
                                  ("toelichting", pd.DataFrame(expl)), ("herkomst", pd.DataFrame(prov))],
                           group=group)

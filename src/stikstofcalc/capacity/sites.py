@@ -15,14 +15,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError, read_reason
+from stikstofcalc.errors import InputError, MultipleInputErrors, closest, nl_int, read_reason
 from stikstofcalc.emissions.sources import in_netherlands
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
+from stikstofcalc.ranges import RANGES
 
-#: RD New domain of the project format [m] (``docs/project_format.md``).
-RD_X = (-7_000.0, 300_000.0)
-RD_Y = (289_000.0, 629_000.0)
+#: RD New domain and the latitude/longitude box of the project format (``calc``): the one
+#: definition in :data:`stikstofcalc.ranges.RANGES` [m, degrees].
+RD_X = (RANGES["x"].lo, RANGES["x"].hi)
+RD_Y = (RANGES["y"].lo, RANGES["y"].hi)
+LAT = (RANGES["lat"].lo, RANGES["lat"].hi)
+LON = (RANGES["lon"].lo, RANGES["lon"].hi)
 #: Largest grid the command builds at once [-] (a province on 250 m is ~80,000).
 MAX_GRID_SITES = 2_000_000
 
@@ -53,12 +57,50 @@ class Sites:
         return int(self.x.size)
 
 
+#: The columns read, each with the names it may have (the first is the one documented).
+_FIELDS = {"locatie": _ID, "plantype": _PLAN, "x": _X, "y": _Y, "lat": _LAT, "lon": _LON}
+
+
 def _col(frame, names):
     low = {str(c).strip().lower(): c for c in frame.columns}
     for n in names:
         if n in low:
             return low[n]
     return None
+
+
+def _check_columns(frame, *, file, sheet) -> list:
+    """Refuse a column that names a field twice (``x`` and ``rd_x``) or that nearly names an
+    absent one (``plan_typ``: every row would silently get ``--plan-type``), as ``deposition``
+    refuses its columns; return a note naming the other columns (not read), as for the
+    receptor file."""
+    errors, used = [], set()
+    for name, aliases in _FIELDS.items():
+        hits = [c for c in frame.columns if str(c).strip().lower() in aliases]
+        used.update(hits)
+        if len(hits) > 1:
+            errors.append(InputError(f"kolommen {', '.join(map(repr, map(str, hits)))} betekenen allebei {name}",
+                                     file=file, sheet=sheet, row=1, field=str(hits[1]), value=str(hits[1]),
+                                     expected=f"één kolom voor {name}"))
+    absent = [a for name, aliases in _FIELDS.items() if not any(str(c).strip().lower() in aliases
+                                                                 for c in frame.columns) for a in aliases]
+    unused = []
+    for c in frame.columns:
+        if c in used:
+            continue
+        near = closest(c, absent)
+        if near is None:
+            unused.append(str(c))
+            continue
+        errors.append(InputError(f"onbekende kolom {str(c)!r} (bedoelt u {near!r}?)", file=file, sheet=sheet,
+                                 row=1, field=str(c), value=str(c),
+                                 expected=f"de kolommen {', '.join(_FIELDS)} (andere kolommen worden niet gelezen)"))
+    if errors:
+        raise errors[0] if len(errors) == 1 else MultipleInputErrors(errors, file=file)
+    if not unused:
+        return []
+    return [f"kolom(men) {', '.join(unused)} van het locatiebestand niet gebruikt (gelezen: "
+            f"{', '.join(_FIELDS)})"]
 
 
 def _numbers(frame, col, *, file, sheet, errors, label):
@@ -126,6 +168,7 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
                          value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
     file = str(path)
     errors: list = []
+    notes = notes + _check_columns(frame, file=file, sheet=sheet_name)
     cx, cy, clat, clon = _col(frame, _X), _col(frame, _Y), _col(frame, _LAT), _col(frame, _LON)
     if rd is None:
         rd = cx is not None and cy is not None
@@ -139,18 +182,19 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
     else:
         lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat))
         lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon))
-        bad = ~((lat >= 50.5) & (lat <= 53.8) & (lon >= 3.0) & (lon <= 7.4))
+        bad = ~((lat >= LAT[0]) & (lat <= LAT[1]) & (lon >= LON[0]) & (lon <= LON[1]))
         for i in np.flatnonzero(bad & np.isfinite(lat) & np.isfinite(lon)):
             errors.append(InputError("buiten Nederland", file=file, sheet=sheet_name, row=int(i) + 2,
-                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}",
-                                     expected="WGS84 in Nederland: lat 50,5-53,8 en lon 3,0-7,4 graden"))
+                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}", expected=_LATLON_EXPECTED))
         x, y = np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
         fin = np.isfinite(lat) & np.isfinite(lon) & ~bad
         if fin.any():
             x[fin], y[fin] = wgs84_to_rd(lat[fin], lon[fin])
     cid = _col(frame, _ID)
-    ids = (frame[cid].astype(str).str.strip().to_numpy(object) if cid is not None
-           else np.array([f"locatie {i + 1}" for i in range(len(frame))], dtype=object))
+    ids = np.array([f"locatie {i + 1}" for i in range(len(frame))], dtype=object)
+    if cid is not None:  # an empty cell keeps its default name (it was 'nan')
+        given = [_text(v) for v in frame[cid].tolist()]
+        ids = np.array([g if g else d for g, d in zip(given, ids)], dtype=object)
     cplan = _col(frame, _PLAN)
     plans = np.array([plan_type] * len(frame), dtype=object)
     if cplan is not None:
@@ -158,6 +202,17 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         plans = np.array([str(v).strip() if isinstance(v, str) and v.strip() else plan_type for v in given],
                          dtype=object)
     ok = np.isfinite(x) & np.isfinite(y)
+    first: dict = {}
+    for i, name in enumerate(ids):
+        first.setdefault(name, []).append(i)
+    for name, at in first.items():  # one site twice would be computed twice, under one name
+        if len(at) > 1:
+            for i in at:
+                others = ", ".join(str(j + 2) for j in at if j != i)
+                errors.append(InputError(f"dubbele locatie {name!r} (ook op rij {others})", file=file,
+                                         sheet=sheet_name, row=i + 2, field=str(cid), value=name,
+                                         expected="een unieke naam per locatie"))
+                ok[i] = False
     for i in range(len(frame)):
         if not ok[i]:
             continue
@@ -165,8 +220,7 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         if not (RD_X[0] <= x[i] <= RD_X[1] and RD_Y[0] <= y[i] <= RD_Y[1]):
             errors.append(InputError(f"{x[i]:g}, {y[i]:g} ligt buiten het RD-gebied", file=file, sheet=sheet_name, row=row,
                                      field=f"{cx}, {cy}", value=f"{x[i]:g}, {y[i]:g}",
-                                     expected="RD New in m: x -7.000..300.000, y 289.000..629.000 "
-                                              "(of lat/lon-kolommen voor WGS84)"))
+                                     expected=f"{_RD_EXPECTED} (of lat/lon-kolommen voor WGS84)"))
             ok[i] = False
         elif plans[i] is None:
             errors.append(InputError("plantype ontbreekt", file=file, sheet=sheet_name, row=row,
@@ -187,6 +241,15 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
     ok &= nl
     errors.sort(key=lambda e: (e.row or 0))
     return Sites(ids[ok], x[ok], y[ok], plans[ok], source=file, errors=errors, notes=notes)
+
+
+def _text(v) -> str:
+    """A cell as stripped text; '' for an empty cell (None, NaN)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float) and v == int(v):
+        return str(int(v))  # a numbered site read as a float: 12 -> "12"
+    return str(v).strip()
 
 
 def _geojson_frame(path):
@@ -261,13 +324,13 @@ def grid_sites(bbox, step_m: float, *, plan_type: str, region=None) -> Sites:
         raise InputError(field="--bbox, --step", value=f"{bbox}, {step_m:g} m",
                          expected="xmin < xmax, ymin < ymax (RD, m) en een stap > 0")
     if not (RD_X[0] <= xmin and xmax <= RD_X[1] and RD_Y[0] <= ymin and ymax <= RD_Y[1]):
-        raise InputError("buiten het RD-gebied", field="--bbox", value=f"{bbox}",
-                         expected="RD New in m: x -7.000..300.000, y 289.000..629.000")
+        raise InputError("buiten het RD-gebied", field="--bbox", value=f"{bbox}", expected=_RD_EXPECTED)
     nx = int(math.floor((xmax - xmin) / step_m + 1e-9))
     ny = int(math.floor((ymax - ymin) / step_m + 1e-9))
     if nx * ny > MAX_GRID_SITES:
-        raise InputError("te veel rastercellen", field="--step", value=f"{step_m:g} m ({nx * ny:,} cellen)",
-                         expected=f"hoogstens {MAX_GRID_SITES:,} cellen: een grotere stap of een kleiner gebied")
+        raise InputError(f"te veel rastercellen: {nl_int(nx * ny)} bij een stap van {_nl(step_m)} m", field="--step",
+                         value=f"{_nl(step_m)} m ({nl_int(nx * ny)} cellen)",
+                         expected=f"hoogstens {nl_int(MAX_GRID_SITES)} cellen: een grotere stap of een kleiner gebied")
     col, row = np.meshgrid(np.arange(nx), np.arange(ny))
     col, row = col.ravel(), row.ravel()
     x = xmin + (col + 0.5) * step_m
@@ -321,3 +384,10 @@ def read_region(path) -> tuple[tuple, list]:
 
 def _nl(v) -> str:
     return f"{v:g}".replace(".", ",")
+
+
+#: What the site checks expect (the bounds above, in Dutch notation).
+_RD_EXPECTED = (f"RD New in m: x {nl_int(RD_X[0])}..{nl_int(RD_X[1])}, "
+                f"y {nl_int(RD_Y[0])}..{nl_int(RD_Y[1])}")
+_LATLON_EXPECTED = (f"WGS84 in Nederland: lat {_nl(LAT[0])}-{_nl(LAT[1])} en lon {_nl(LON[0])}-{_nl(LON[1])} "
+                    "graden (als voor calc)")

@@ -184,7 +184,9 @@ class ProgressLine:
 
 
 def _n(v: int) -> str:
-    return f"{v:,}".replace(",", ".")
+    from stikstofcalc.errors import nl_int
+
+    return nl_int(v)
 
 
 def _dur(seconds: float) -> str:

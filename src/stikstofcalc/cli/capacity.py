@@ -138,6 +138,8 @@ def capacity(sites, output, plan_type, bbox, region, step, overrides, regime, gp
     plans[default.name] = default
     if sites is not None:
         s = cap.read_sites(sites, plan_type=default.name, known_plans=shipped | {default.name})
+        for note in s.notes:  # columns not read, polygons as their centroid (also in toelichting)
+            click.echo(f"let op: {note}", err=True)
         for n in set(s.plan.tolist()) - set(plans):
             plans[n] = cap.load_plan_type(n, overrides=overrides)
     else:
@@ -243,7 +245,7 @@ def write_woondeal_workbook(res, path, *, group=None):
         "De som telt per kalenderjaar de realisatie- en gebruiksfase van alle projecten in dat jaar op."]})
     summ = res.sum_frame()
     cum = summ[summ["alleen_door_optelling"]].drop(columns=["alleen_door_optelling"])
-    prov = pd.DataFrame(out.provenance_rows(res.provenance) + [{"sleutel": "command", "waarde": _command()}])
+    prov = pd.DataFrame(out.provenance_rows({**res.provenance, "command": _command()}))
     sheets = [("projecten", res.summary), ("cumulatief", cum), ("aandelen", res.shares_frame()),
               ("som_per_hexagon", summ.head(1_000_000)), ("fouten", out.errors_frame(res.errors)),
               ("toelichting", expl), ("herkomst", prov)]

@@ -28,12 +28,13 @@ from stikstofcalc.geo.receptors import wgs84_to_rd
 FLEETS_DEFAULT = "huidig"
 YEAR_SPLITS = ("aerius", "kalenderjaar", "een_jaar")
 VEHICLE_CLASSES = ("licht", "middelzwaar", "zwaar", "bus")
-#: RD New (EPSG:28992) validity domain of the Rijksdriehoeksstelsel [m].
-RD_X_RANGE = (-7000.0, 300000.0)
-RD_Y_RANGE = (289000.0, 629000.0)
-#: Latitude/longitude box around the Netherlands [degrees], for plausibility only.
-LAT_RANGE = (50.5, 54.0)
-LON_RANGE = (3.0, 7.5)
+#: RD New (EPSG:28992) validity domain of the Rijksdriehoeksstelsel [m] and the
+#: latitude/longitude box around the Netherlands [degrees]: the ranges that ``location``
+#: is checked against (:data:`stikstofcalc.ranges.RANGES`, shared with ``capacity``).
+RD_X_RANGE = (ranges.RANGES["x"].lo, ranges.RANGES["x"].hi)
+RD_Y_RANGE = (ranges.RANGES["y"].lo, ranges.RANGES["y"].hi)
+LAT_RANGE = (ranges.RANGES["lat"].lo, ranges.RANGES["lat"].hi)
+LON_RANGE = (ranges.RANGES["lon"].lo, ranges.RANGES["lon"].hi)
 DAYS_PER_MONTH = 30.4375  # pint's month (365.25 / 12 days), for fractional months only
 
 
@@ -392,10 +393,7 @@ def _location(c, data):
     y = _quantity(c, loc, "y", "m", "location.y", "y")
     lat = _quantity(c, loc, "lat", "dimensionless", "location.lat", "lat")
     lon = _quantity(c, loc, "lon", "dimensionless", "location.lon", "lon")
-    given = {k for k in ("x", "y", "lat", "lon") if k in loc}
-    if not ({"x", "y"} <= given or {"lat", "lon"} <= given) or ({"x", "y"} & given and {"x", "y"} - given) \
-            or ({"lat", "lon"} & given and {"lat", "lon"} - given):
-        c.add("location", "onvolledig", expected="x en y (RD New, m) of lat en lon (WGS84)")
+    _missing_halves(c, loc, "location", (("x", "y", "RD New, m"), ("lat", "lon", "WGS84")))
     if x is None and y is None and lat is not None and lon is not None:
         x, y = _wgs84_to_rd(c, lat, lon)  # every later step works in RD New
     elif None not in (x, y, lat, lon):  # both given: they must name one place (x, y is used)
@@ -406,6 +404,19 @@ def _location(c, data):
                   expected="x en y (RD New) óf lat en lon (WGS84), of beide voor dezelfde plek")
     outline = _points(c, loc["outline"], "location.outline", 3) if "outline" in loc else None
     return Location(x, y, lat, lon, outline)
+
+
+def _missing_halves(c, table, f, pairs):
+    """Each coordinate pair of ``table`` complete or absent, and at least one pair given; an
+    error names the missing field itself (``location.y``: the batch's ``fouten`` then names
+    its column), not the whole table."""
+    either = " of ".join(f"{a} en {b} ({what})" for a, b, what in pairs)
+    halves = [(a, b, what) for a, b, what in pairs if (a in table) != (b in table)]
+    for a, b, what in halves:
+        have, lack = (a, b) if a in table else (b, a)
+        c.add(f"{f}.{lack}", "ontbreekt", expected=f"{lack} naast {have} ({what})")
+    if not halves and not any(a in table for a, _, _ in pairs):
+        c.add(f"{f}.{pairs[0][0]}", "ontbreekt", expected=either)
 
 
 def _wgs84_to_rd(c, lat, lon):
@@ -614,7 +625,9 @@ def _reference(c, data):
         x = _quantity(c, s, "x", "m", f"{f}.x", "x")
         y = _quantity(c, s, "y", "m", f"{f}.y", "y")
         if ("x" in s) != ("y" in s):
-            c.add(f, "onvolledige locatie", expected="x en y samen (RD New, m), of geen van beide (de projectlocatie)")
+            lack, have = ("y", "x") if "x" in s else ("x", "y")
+            c.add(f"{f}.{lack}", "ontbreekt", expected=f"{lack} naast {have} (RD New, m), of geen van "
+                  "beide (de projectlocatie)")
         sources.append(ReferenceSource(
             _text(c, s, "name", f"{f}.name") or f"reference {i + 1}", nox, nh3, x, y, sid,
             _quantity(c, s, "height", "m", f"{f}.height", "height"),

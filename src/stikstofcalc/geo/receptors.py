@@ -636,7 +636,7 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
         have, lack = ("kdw", "background_deposition") if "kdw" in cols else ("background_deposition", "kdw")
         errors.append(InputError(f"kolom {lack} ontbreekt", file=str(path), field=lack,
                                  expected=f"een kolom {lack} naast {cols[have]!r}, of een kolom 'exceeding'"))
-    _resolve_coordinates(out, path, errors)
+    _resolve_coordinates(out, path, errors, cols)
     if errors:
         raise MultipleInputErrors(errors, file=str(path))
     kdw = out["kdw"] if "kdw" in out and "background_deposition" in out else None
@@ -896,7 +896,10 @@ def _flags(col: pd.Series, label, rows, path, errors) -> np.ndarray:
     return out
 
 
-def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
+def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list, labels=None) -> None:
+    """x, y (RD New) of every row: given, from lat, lon, or the hexagon of receptor_id.
+    ``labels``: the file's column name of each field (for the messages)."""
+    labels = labels or {}
     n = len(out)
     x = out["x"].to_numpy() if "x" in out else np.full(n, np.nan)
     y = out["y"].to_numpy() if "y" in out else np.full(n, np.nan)
@@ -913,11 +916,20 @@ def _resolve_coordinates(out: pd.DataFrame, path: Path, errors: list) -> None:
             if ok.size:
                 x[ok], y[ok] = wgs84_to_rd(out["lat"].to_numpy()[ok], out["lon"].to_numpy()[ok])
     rid = out["receptor_id"].to_numpy() if "receptor_id" in out else np.full(n, np.nan)
-    have_xy = ~np.isnan(x) & ~np.isnan(y)
     have_id = ~np.isnan(rid)
-    for i in np.flatnonzero(~have_xy & ~have_id):
+    half = np.zeros(n, dtype=bool)
+    for a, b, what in (("x", "y", "RD New, m"), ("lat", "lon", "WGS84")):
+        va = out[a].to_numpy() if a in out else np.full(n, np.nan)
+        vb = out[b].to_numpy() if b in out else np.full(n, np.nan)
+        for lack, have, bad in ((a, b, np.isnan(va) & ~np.isnan(vb)), (b, a, ~np.isnan(va) & np.isnan(vb))):
+            half |= bad  # half a pair would be dropped silently (the id or the other pair used)
+            for i in np.flatnonzero(bad):
+                errors.append(InputError("ontbreekt", file=str(path), row=int(out["row"].iloc[i]),
+                                         field=labels.get(lack, lack), expected=f"{lack} naast {have} ({what})"))
+    have_xy = ~np.isnan(x) & ~np.isnan(y)
+    for i in np.flatnonzero(~have_xy & ~have_id & ~half):
         errors.append(InputError("receptor_id en coördinaten ontbreken", file=str(path),
-                                 row=int(out["row"].iloc[i]), field="coordinates",
+                                 row=int(out["row"].iloc[i]), field=labels.get("receptor_id", "receptor_id"),
                                  expected="receptor_id, x en y, of lat en lon"))
     cx, cy = receptor_id_to_xy(np.where(have_id, rid, 1).astype(np.int64))
     from_xy = xy_to_receptor_id(np.where(have_xy, x, cx), np.where(have_xy, y, cy), outside="zero")

@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc import compiled
-from stikstofcalc.errors import InputError, read_reason
+from stikstofcalc.errors import InputError, nl_int, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
 from stikstofcalc.io.excel import cells
 from stikstofcalc.io.atomic import AtomicGroup, csv_text, restore_frame, write_policy
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.io.excel.cells import finish_sheets
+from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
 from stikstofcalc.deposition.model import model_info
 from stikstofcalc._version import __version__
 
@@ -293,10 +294,8 @@ def _write_xlsx(df, fh, notes, provenance=None):
         if notes:
             pd.DataFrame({"note": notes}).to_excel(xw, sheet_name="notes", index=False)
         if provenance:
-            rows = [(k, v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
-                    for k, v in provenance.items()]
-            pd.DataFrame(rows, columns=["key", "value"]).to_excel(xw, sheet_name="herkomst",
-                                                                  index=False)
+            pd.DataFrame(herkomst_rows(provenance), columns=list(HERKOMST_COLUMNS)).to_excel(
+                xw, sheet_name="herkomst", index=False)
         # text stays text (no formulas), widths, frozen header, print set-up; deposition shown
         # with 6 decimals (stored exactly)
         finish_sheets(xw.book, float_formats={"deposition": ("deposition_", "0.000000")})
@@ -385,13 +384,10 @@ def _fits_a_sheet(receptors, added: int, output_path) -> None:
     """Refuse, before computing, an .xlsx output that Excel cannot hold in one sheet."""
     rows, cols = len(receptors) + 1, receptors.shape[1] + added
     if rows > cells.EXCEL_ROWS or cols > cells.EXCEL_COLUMNS:
-        def nl(n):
-            return f"{n:,}".replace(",", ".")
-
-        raise InputError(f"de uitvoer krijgt {nl(rows - 1)} {'rij' if rows == 2 else 'rijen'} en {nl(cols)} "
+        raise InputError(f"de uitvoer krijgt {nl_int(rows - 1)} {'rij' if rows == 2 else 'rijen'} en {nl_int(cols)} "
                          "kolommen: te groot voor een "
                          "Excel-werkblad", file=str(output_path),
-                         expected=f"hoogstens {nl(cells.EXCEL_ROWS - 1)} receptoren en {nl(cells.EXCEL_COLUMNS)} kolommen "
+                         expected=f"hoogstens {nl_int(cells.EXCEL_ROWS - 1)} receptoren en {nl_int(cells.EXCEL_COLUMNS)} kolommen "
                                   "in .xlsx, of uitvoer naar .csv")
 
 

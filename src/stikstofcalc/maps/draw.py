@@ -21,7 +21,7 @@ from stikstofcalc.assessment.mapdata import (  # noqa: F401 - the compute layer,
     MAP_PAD_FRACTION, DepositionMap, HeadroomGrid, SourceShape, deposition_maps, headroom_grid, map_extent,
 )
 from stikstofcalc.assessment.mapdata import nl_num as _nl_num
-from stikstofcalc.errors import InputError, StikstofError
+from stikstofcalc.errors import InputError, StikstofError, nl_int
 from stikstofcalc.geo.natura2000 import load_natura2000, load_outlines
 from stikstofcalc.geo.receptors import (HEXAGON_HEIGHT_M, hexagon_vertices, receptor_id_to_xy,
     xy_to_receptor_id)
@@ -474,7 +474,7 @@ def _amount(v, unit) -> str:
         return "\u221e"
     if unit == "woningen":
         whole = max(math.ceil(v) - 1, 0)
-        return "<1" if whole == 0 and v > 0 else f"{whole:,}".replace(",", ".")
+        return "<1" if whole == 0 and v > 0 else nl_int(whole)
     return _nl_num(v, 2)
 
 

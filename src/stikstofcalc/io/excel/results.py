@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import math
 import tempfile
 import zipfile
@@ -33,6 +32,7 @@ from stikstofcalc.io.excel import cells
 from stikstofcalc.io.excel.cells import (WIDE, excel_safe, print_setup, text_cell)
 from stikstofcalc.io.excel.cells import plain_cell as _plain
 from stikstofcalc.io.excel.schema import CASES_SHEET, RESULT_COLUMNS
+from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
 from stikstofcalc.io.excel.stream import (SheetSpool, sheet_paths, splice_spools, template_row,
     template_styles)
 from stikstofcalc.io.atomic import (AtomicGroup, check_output_path, make_folders,
@@ -533,22 +533,26 @@ class ResultsWriter:
 
         ws = wb.create_sheet("herkomst")
         ws.freeze_panes = "A2"
-        ws.column_dimensions["A"].width = 38
-        ws.column_dimensions["B"].width = 120
-        print_setup(ws, [38, 120], title_rows="1:1")
+        widths = (52, 100, 36)  # label, value, key: one A4 landscape page wide
+        for col, width in zip("ABC", widths):
+            ws.column_dimensions[col].width = width
+        print_setup(ws, list(widths), title_rows="1:1")
+        from openpyxl.styles import Alignment
+
         bold, wrap = _styles()["bold"], _styles()["wrap"]
-        ws.append([text_cell(ws, "onderdeel", font=bold), text_cell(ws, "waarde", font=bold)])
+        top = Alignment(vertical="top", horizontal="left")  # numbers beside their label, not at the right
+        ws.append([text_cell(ws, h, font=bold) for h in HERKOMST_COLUMNS])
         row = 2
-        for k, v in _flatten({"aantallen": result.counts, "tijden_s": {k: round(v, 3) for k, v in
-                                                                       result.timings.items()},
-                              **result.provenance}):
-            v = excel_safe(v)[0]
-            if isinstance(v, str) and len(v) > 120:  # long provenance text wraps (the row grows)
-                ws.row_dimensions[row].height = min(15.0 * math.ceil(len(v) / 115), 409.0)
-                c = text_cell(ws, v)
-                c.alignment = wrap
-                v = c
-            ws.append([_plain(ws, k), _plain(ws, v)])
+        for label, v, key in herkomst_rows({"aantallen": result.counts,
+                                            "tijden_s": {k: round(v, 3) for k, v in result.timings.items()},
+                                            **result.provenance}):
+            cells_ = [text_cell(ws, excel_safe(x)[0]) for x in (label, v, key)]
+            for c in cells_:
+                c.alignment = top
+            if isinstance(v, str) and len(v) > 100:  # long provenance text wraps (the row grows)
+                ws.row_dimensions[row].height = min(15.0 * math.ceil(len(v) / 95), 409.0)
+                cells_[1].alignment = wrap
+            ws.append(cells_)
             row += 1
 
     def close(self) -> None:
@@ -584,12 +588,3 @@ def _discard(wb) -> None:
                 os.remove(writer.out)
 
 
-def _flatten(d, prefix=""):
-    for k, v in d.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict) and v and len(json.dumps(v, default=str)) > 200:
-            yield from _flatten(v, key + ".")
-        elif isinstance(v, (dict, list)):
-            yield key, json.dumps(v, ensure_ascii=False, default=str)
-        else:
-            yield key, v
