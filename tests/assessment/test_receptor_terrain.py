@@ -59,22 +59,26 @@ def test_reader_takes_z0_landuse_and_percentages(tmp_path):
         write(tmp_path, "plain.csv", "receptor_id\n4439600\n")))) is None
 
 
-@pytest.mark.parametrize("header, row, field, needle", [
-    ("z0_m", "0", "z0_m", "0 < z0_m <= 10 m"),
-    ("z0_m", "25", "z0_m", "0 < z0_m <= 10 m"),
-    ("z0_m", "ruw", "z0_m", "een getal"),
-    ("landuse", "10", "landuse", "OPS-landgebruiksklasse 1-9"),
-    ("landuse", "2.5", "landuse", "OPS-landgebruiksklasse 1-9"),
-    ("lu_1,lu_6", "50,40", "lu_1", "samen 100"),
-    ("lu_1,lu_6", "110,-10", "lu_6", "percentage >= 0"),
-    ("landuse,lu_1", "1,100", "landuse", "niet beide"),
+@pytest.mark.parametrize("header, row, field, needle, reason", [
+    ("z0_m", "0", "z0_m", "0 < z0_m <= 10 m", "0 m is geen ruwheidslengte"),
+    ("z0_m", "-0.5", "z0_m", "0 < z0_m <= 10 m", "-0,5 m is geen ruwheidslengte"),
+    ("z0_m", "25", "z0_m", "0 < z0_m <= 10 m", "25 m is geen ruwheidslengte"),
+    ("z0_m", "ruw", "z0_m", "een getal", "'ruw' is niet geldig"),
+    ("landuse", "10", "landuse", "OPS-landgebruiksklasse 1-9", "10 is geen landgebruiksklasse"),
+    ("landuse", "2.5", "landuse", "OPS-landgebruiksklasse 1-9", "2,5 is geen landgebruiksklasse"),
+    ("lu_1,lu_6", "50,40", "lu_1", "samen 100", "tellen op tot 90 in plaats van 100"),
+    ("lu_1,lu_6", "0.5,0.5", "lu_1", "samen 100", "als fractie ingevuld"),
+    ("lu_1,lu_6", "110,-10", "lu_6", "percentage >= 0", "-10 % is negatief"),
+    ("landuse,lu_1", "1,100", "landuse", "niet beide", "op dezelfde rij"),
 ])
-def test_reader_refuses_bad_terrain(tmp_path, header, row, field, needle):
+def test_reader_refuses_bad_terrain(tmp_path, header, row, field, needle, reason):
+    """Each bad value named with row, field, the value and why (the reason was empty)."""
     p = write(tmp_path, "r.csv", f"receptor_id,{header}\n4439600,{row}\n")
     with pytest.raises(MultipleInputErrors) as e:
         read_receptor_file(p)
     hits = [err for err in e.value.errors if err.field == field]
     assert hits and hits[0].row == 2 and needle in str(hits[0]), [str(x) for x in e.value.errors]
+    assert reason in hits[0].reason(), hits[0].reason()
 
 
 def test_rows_of_one_hexagon_must_agree_on_terrain(tmp_path):
@@ -87,6 +91,9 @@ def test_rows_of_one_hexagon_must_agree_on_terrain(tmp_path):
         read_receptor_file(p)
     (err,) = e.value.errors
     assert err.field == "z0_m" and err.row == 2 and "rijen 2, 3" in str(err) and "4439600" in str(err)
+    # an empty class beside given percentages is 0 %: the same terrain as a 0
+    zero = write(tmp_path, "z.csv", "receptor_id,habitat,lu_1,lu_4\n4439600,a,100,\n4439600,b,100,0\n")
+    assert collapse_receptors(read_receptor_file(zero))["lu_1"].tolist() == [100]
 
 
 def test_unit_deposition_uses_the_receptor_terrain():
@@ -181,11 +188,55 @@ def test_calc_reads_the_receptor_terrain(tmp_path):
         out[name] = res
     assert "niet gebruikt" not in out["own"].output
     assert ("terrein uit het receptorbestand: eigen ruwheid (z0_m) bij 1 en eigen landgebruik "
-            "(landuse of lu_1..lu_9) bij 1 van de 2 hexagons") in out["own"].output
+            "(landuse of lu_1..lu_9) bij 1 van de 2 hexagon(s)") in out["own"].output
     import json
 
     mx = {k: json.loads((tmp_path / f"{k}.json").read_text())["results"][0]["max_deposition"] for k in out}
     assert mx["own"] > 1.2 * mx["plain"]  # forest with z0 1 m catches more than the map's surface
+
+
+def test_notes_and_provenance_of_the_receptor_terrain(tmp_path):
+    """z0 beyond the terrain model's knots (0.01-1.6 m) is named (the model holds its end
+    values: above 1.6 m possibly too low); the provenance counts the file's terrain; a file
+    whose terrain cells are all empty gets no terrain note."""
+    import json
+
+    rec = write(tmp_path, "r.csv", f"receptor_id,z0_m,landuse\n{NEAR},3.0,4\n{FAR},0.001,\n")
+    res = CliRunner().invoke(main, ["calc", str(PROJECT), "--receptors", str(rec), "--no-measures",
+                                    "-o", str(tmp_path / "o.json")])
+    assert res.exit_code == 0, res.output
+    assert "z0_m boven 1,6 m bij 1 hexagon(s) gerekend als 1,6 m" in res.output
+    assert "z0_m onder 0,01 m bij 1 hexagon(s) gerekend als 0,01 m" in res.output
+    prov = json.loads((tmp_path / "o.json").read_text())["provenance"]["terrain"]
+    assert prov["terrain"] == "map" and prov["receptor_file"] == {
+        "hexagons": 2, "z0_m_given": 2, "landuse_given": 1, "z0_m_below_model": 1, "z0_m_above_model": 1,
+        "z0_model_range_m": [0.01, 1.6]}
+    empty = write(tmp_path, "e.csv", f"receptor_id,z0_m,landuse\n{NEAR},,\n")
+    res = CliRunner().invoke(main, ["calc", str(PROJECT), "--receptors", str(empty), "--no-measures"])
+    assert res.exit_code == 0 and "terrein uit het receptorbestand" not in res.output
+
+
+def test_deposition_reads_the_same_terrain_names(tmp_path):
+    """deposition takes calc's names of the terrain columns (Ruwheid, landgebruik): the same
+    numbers as z0_m / landuse (it ignored them and used the map); two names for one column,
+    and landuse beside lu_* on a row, are refused."""
+    src = EXAMPLES / "sources.csv"
+    out = {}
+    for name, head in (("a", "z0_m,landuse"), ("b", "Ruwheid,Landgebruik")):
+        rec = write(tmp_path, f"{name}.csv", f"receptor_id,x,y,{head}\nA,172508.78,457501.93,0.5,4\n"
+                                            "B,172601.84,457555.66,1.2,\n")
+        res = CliRunner().invoke(main, ["deposition", str(src), str(rec), "-o", str(tmp_path / f"o{name}.csv")])
+        assert res.exit_code == 0, res.output
+        out[name] = pd.read_csv(tmp_path / f"o{name}.csv")["deposition_total_mol_ha_yr"].to_numpy()
+    np.testing.assert_array_equal(out["a"], out["b"])
+    for head, row, needle in (("z0_m,ruwheid", "0.5,0.6", "geven allebei z0_m"),
+                              ("landuse,lu_1", "4,100", "op dezelfde rij")):
+        rec = write(tmp_path, "c.csv", f"receptor_id,x,y,{head}\nA,172508.78,457501.93,{row}\n")
+        res = CliRunner().invoke(main, ["deposition", str(src), str(rec), "-o", str(tmp_path / "oc.csv")])
+        assert res.exit_code == 2 and needle in res.output, res.output
+    rec = write(tmp_path, "d.csv", "receptor_id,x,y,z0_m\nA,172508.78,457501.93,3\n")
+    res = CliRunner().invoke(main, ["deposition", str(src), str(rec), "-o", str(tmp_path / "od.csv")])
+    assert res.exit_code == 0 and "z0_m boven 1,6 m bij 1 receptor(en) gerekend als 1,6 m" in res.output
 
 
 def test_calc_refuses_bad_terrain_with_row_and_field(tmp_path):
@@ -193,3 +244,25 @@ def test_calc_refuses_bad_terrain_with_row_and_field(tmp_path):
     res = CliRunner().invoke(main, ["calc", str(PROJECT), "--receptors", str(rec), "--no-measures"])
     assert res.exit_code == 2
     assert "rij 2" in res.output and "z0_m" in res.output and "0 < z0_m <= 10 m" in res.output
+
+
+def test_per_hexagon_output_carries_the_terrain_columns(tmp_path):
+    """--per-hexagon: the hexagon's own z0_m and landuse beside its deposition (empty where the
+    map was used), in CSV and in the GeoPackage (NULL; a missing class crashed the writer)."""
+    import sqlite3
+
+    rec = write(tmp_path, "r.csv", f"receptor_id,z0_m,landuse\n{NEAR},1.0,4\n{FAR},,\n")
+    for suffix in ("csv", "gpkg"):
+        out = tmp_path / f"hex.{suffix}"
+        res = CliRunner().invoke(main, ["calc", str(PROJECT), "--receptors", str(rec), "--no-measures",
+                                        "--per-hexagon", str(out)])
+        assert res.exit_code == 0, res.output
+    t = pd.read_csv(tmp_path / "hex.csv")
+    near, far = t[t["receptor_id"] == NEAR], t[t["receptor_id"] == FAR]
+    assert (near["z0_m"] == 1.0).all() and (near["landuse"] == 4).all()
+    assert far["z0_m"].isna().all() and far["landuse"].isna().all()
+    assert "4.0" not in (tmp_path / "hex.csv").read_text().split("\n")[1].split(",")[10]  # a class, not 4.0
+    con = sqlite3.connect(tmp_path / "hex.gpkg")
+    rows = set(con.execute("SELECT receptor_id, z0_m, landuse FROM depositie"))
+    con.close()
+    assert rows == {(NEAR, 1.0, 4), (FAR, None, None)}

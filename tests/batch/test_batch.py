@@ -207,11 +207,33 @@ def test_receptor_terrain_on_the_receptoren_sheet(tmp_path):
     flat = assess_project(proj, receptors=tmp_path / "plain.csv", measures=False).to_dict()["results"]
     got = sorted(res.results["max_deposition"])
     assert got == pytest.approx(sorted(x["max_deposition"] for x in ref), rel=1e-9)
+    assert res.results["notes"].str.contains("terrein uit het receptorbestand: eigen ruwheid (z0_m) bij 1",
+                                             regex=False).all()
     assert got != pytest.approx(sorted(x["max_deposition"] for x in flat), rel=1e-3)
     bad = _book(tmp_path, [BASE], receptoren=[{**rec[0], "z0_m": 0}])
     v = batch.validate_book(read_book(bad))
     (p,) = [p for p in v.problems if p["sleutel"] == "z0_m"]
     assert p["blad"] == "receptoren" and p["rij"] == 3 and p["zaak"] == "A"  # label row, key row, data
+
+
+def test_receptoren_sheet_units_percentages_and_sheet_rows(tmp_path):
+    """'0,5 m' in a z0 cell reads as 0.5 m (as units on the other sheets); lu_1..lu_9 are read;
+    a hexagon given two terrains names the sheet's rows, not those of an internal file."""
+    rec = [{"case_id": "A", "x": 201900, "y": 455600, "z0_m": "50 cm", "lu_1": 40, "lu_4": 60},
+           {"case_id": "A", "x": 203000, "y": 456000}]
+    path = _book(tmp_path, [BASE], receptoren=rec)
+    v = batch.validate_book(read_book(path))
+    assert not v.problems, v.problems
+    r = v.cases[0].receptors
+    assert r["z0_m"].tolist()[0] == 0.5 and r["lu_4"].tolist()[0] == 60
+    twice = [{"case_id": "A", "x": 201900, "y": 455600, "z0_m": 0.3},
+             {"case_id": "A", "x": 201905, "y": 455605, "z0_m": 1.2}]
+    v = batch.validate_book(read_book(_book(tmp_path, [BASE], receptoren=[rec[1]] + twice)))
+    (p,) = v.problems
+    assert p["blad"] == "receptoren" and p["rij"] == 4 and "de rijen 4, 5" in p["melding"], p
+    v = batch.validate_book(read_book(_book(tmp_path, [BASE], receptoren=[{**rec[1], "z0_m": "2 mi"}])))
+    (p,) = v.problems
+    assert p["rij"] == 3 and p["sleutel"] == "z0_m" and "metrisch" in p["melding"] + p["verwacht"], p
 
 
 def test_missing_and_empty_sheets(tmp_path):

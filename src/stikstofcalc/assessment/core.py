@@ -39,9 +39,10 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
-from stikstofcalc.errors import InputError
-from stikstofcalc.geo.receptors import (collapse_receptors, default_receptor_arrays, receptor_surface,
-    distance_to_sources, read_receptor_file, wgs84_to_rd)
+from stikstofcalc.errors import InputError, dutch_notation
+from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
+                                        distance_to_sources, read_receptor_file, receptor_surface,
+                                        wgs84_to_rd)
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
     build_templates, characteristics_table, check_site, fallback_notes, machinery_heat_choice,
     other_machinery_heat, row_keys)
@@ -1147,7 +1148,8 @@ def receptor_set(templates, receptors, margin):
         notes.append(f"kolom(men) {', '.join(unused)} van het receptorbestand niet gebruikt (gelezen: "
                      "receptor_id, x, y, lat, lon, kdw, background_deposition, exceeding, "
                      "area_name, habitat, z0_m, landuse, lu_1..lu_9)")
-    notes.extend(receptor_terrain_notes(rec))
+    terrain_notes, terrain_counts = receptor_terrain(rec)
+    notes.extend(terrain_notes)
     if len(rec) and len(templates) and (template_distances(templates, rec["x"].to_numpy(float),
                                                            rec["y"].to_numpy(float))[0].min() > DEFAULT_CUTOFF_M):
         notes.append(f"let op: geen van de {len(rec)} opgegeven rekenpunten ligt binnen "
@@ -1156,21 +1158,42 @@ def receptor_set(templates, receptors, margin):
     if not rec["relevant"].all():
         notes.append(f"{int((~rec['relevant']).sum())} hexagon(s) niet (bijna) overbelast "
                      "(achtergrond <= KDW - 70): getoond, telt niet mee voor het oordeel")
-    return rec, {"source": path or "table", "notes": notes}
+    info = {"source": path or "table", "notes": notes}
+    if terrain_counts is not None:  # also apart: the batch's result rows carry these notes
+        info["terrain"] = terrain_counts
+        info["terrain_notes"] = terrain_notes
+    return rec, info
 
 
-def receptor_terrain_notes(rec) -> list:
-    """What terrain the hexagons of a user's receptor file got from the file itself."""
+def receptor_terrain(rec) -> tuple[list, dict | None]:
+    """What terrain the hexagons of a user's receptor file got from the file itself: the
+    report's notes and the provenance's counts (None when the file gives none)."""
     surface = receptor_surface(rec)
     if surface is None:
-        return []
+        return [], None
     z0, lu, pct = surface
     n = len(rec)
     own_lu = (lu > 0) | (np.zeros(n, bool) if pct is None else ~np.isnan(pct).all(axis=1))
     n_z0, n_lu = int(np.isfinite(z0).sum()), int(own_lu.sum())
-    return [f"terrein uit het receptorbestand: eigen ruwheid (z0_m) bij {n_z0} en eigen landgebruik "
-            f"(landuse of lu_1..lu_9) bij {n_lu} van de {n} hexagons; de overige uit de ruwheidskaart"
-            + ("" if engine_terrain() == "map" else " (uniform terrein: z0_m niet gebruikt)")]
+    if n_z0 == 0 and n_lu == 0:
+        return [], None
+    knots = _model.load_terrain_model().TA_Z
+    lo, hi = float(knots[0]), float(knots[-1])
+    lo_t, hi_t = dutch_notation(f"{lo:g}"), dutch_notation(f"{hi:g}")
+    below, above = int((z0 < lo).sum()), int((z0 > hi).sum())
+    info = {"hexagons": n, "z0_m_given": n_z0, "landuse_given": n_lu, "z0_m_below_model": below,
+            "z0_m_above_model": above, "z0_model_range_m": [lo, hi]}
+    notes = [f"terrein uit het receptorbestand: eigen ruwheid (z0_m) bij {n_z0} en eigen landgebruik "
+             f"(landuse of lu_1..lu_9) bij {n_lu} van de {n} hexagon(s); de overige uit de ruwheidskaart"
+             + ("" if engine_terrain() == "map" else " (uniform terrein: z0_m niet gebruikt)")]
+    if above:
+        notes.append(f"let op: z0_m boven {hi_t} m bij {above} hexagon(s) gerekend als {hi_t} m "
+                     "(het terreinmodel en de ruwheidskaart van OPS reiken tot daar); bij een ruwer "
+                     "oppervlak kan de depositie hoger zijn dan berekend")
+    if below:
+        notes.append(f"z0_m onder {lo_t} m bij {below} hexagon(s) gerekend als {lo_t} m "
+                     "(de ondergrens van het terreinmodel, zoals voor water op de kaart)")
+    return notes, info
 
 
 def template_weights(table, tidx, n_fields):
@@ -1608,7 +1631,8 @@ def _provenance(version, kg, reg, rec_info, info, plan, templates) -> dict:
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
-        "terrain": terrain_description(engine_terrain()),
+        "terrain": {**terrain_description(engine_terrain()),
+                    **({"receptor_file": rec_info["terrain"]} if "terrain" in rec_info else {})},
         "engine_path": compiled_paths.path_name(),
         "natura2000": {"attribution": ATTRIBUTION, "checksums": dict(_data_checksums())},
         "regime": {"name": reg.name, "note": reg.note, "in_force": reg.in_force,
@@ -1720,7 +1744,8 @@ def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
 
     Columns: ``phase, year, receptor_id, x, y, n2k_number, area_name, relevant,
     deposition_nox_mol_ha_yr, deposition_nh3_mol_ha_yr, deposition_total_mol_ha_yr``
-    [mol N/ha/yr].
+    [mol N/ha/yr]; with a receptor file that gives terrain also its columns ``z0_m``,
+    ``landuse``, ``lu_1`` ... ``lu_9`` (empty = from the roughness map).
     """
     ex = search.exact
     n = ex.shape[1]
@@ -1733,6 +1758,10 @@ def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
         if c in rec:
             cols[c] = np.tile(np.asarray(rec[c]), k)
     cols["relevant"] = np.tile(np.asarray(relevant, bool), k)
+    for c in TERRAIN_COLUMNS:  # the hexagon's own terrain, when the receptor file gave one
+        if c in rec:
+            v = np.tile(np.asarray(rec[c], float), k)
+            cols[c] = pd.array(v).astype("Int64") if c == "landuse" else v  # a class: 4, not 4.0
     cols["deposition_nox_mol_ha_yr"] = nox.ravel()
     cols["deposition_nh3_mol_ha_yr"] = nh3.ravel()
     cols["deposition_total_mol_ha_yr"] = (nox + nh3).ravel()

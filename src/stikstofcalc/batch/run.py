@@ -678,30 +678,48 @@ def _kengetallen(edition):
                          expected=f"een van {', '.join(kengetallen.editions())}") from exc
 
 
-_RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition", "z0_m", "landuse")
+_RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition", "z0_m", "landuse",
+                     *(f"lu_{k}" for k in range(1, 10)))
 
 
 def _case_receptors(case):
-    """The case's own receptor rows, validated by :func:`stikstofcalc.geo.receptors.read_receptor_file`."""
+    """The case's own receptor rows, validated by :func:`stikstofcalc.geo.receptors.read_receptor_file`
+    (with the sheet's row numbers); a cell with a unit ("0,5 m") is converted first, as on
+    the other sheets."""
     from stikstofcalc.geo.receptors import read_receptor_file
+    from stikstofcalc.units import to_magnitude
 
-    rows = [f for f, _ in case.receptor_rows]  # (fields, sheet row)
+    rows = [dict(f) for f, _ in case.receptor_rows]  # (fields, sheet row)
+    sheet_rows = [r for _, r in case.receptor_rows]
     given = {c for c in _RECEPTOR_COLUMNS if any(c in r for r in rows)}
     if given & {"x", "y"}:  # x and y as a pair: an x left empty on every row is named as such
         given |= {"x", "y"}
     cols = [c for c in _RECEPTOR_COLUMNS if c in given]
+    units = {c.key: c.unit for c in SHEET_BY_NAME["receptoren"].columns if c.kind == "quantity" and c.unit}
+    bad = False
+    for r, row in zip(rows, sheet_rows):
+        for c in cols:
+            v = r.get(c)
+            if isinstance(v, str) and c in units and re.search(r"[^\d\s.,eE+-]", v):
+                try:
+                    r[c] = to_magnitude(v, units[c], field=c)
+                except StikstofError as e:
+                    bad = True
+                    case.problems.append(problem(case=case.case_id, sheet="receptoren", row=row, key=c,
+                                                 value=v, message=e.reason(), expected=e.expected))
+    if bad:
+        return None
     frame = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "receptoren.csv"
         frame.to_csv(path, index=False)
         try:
-            return read_receptor_file(path)
+            return read_receptor_file(path, row_numbers=sheet_rows)
         except StikstofError as exc:
             errors = exc.errors if isinstance(exc, MultipleInputErrors) else [exc]
             for e in errors:
-                sheet_row = case.receptor_rows[e.row - 2][1] if isinstance(e.row, int) and 2 <= e.row < len(
-                    rows) + 2 else None
-                case.problems.append(problem(case=case.case_id, sheet="receptoren", row=sheet_row,
+                case.problems.append(problem(case=case.case_id, sheet="receptoren",
+                                             row=e.row if isinstance(e.row, int) else None,
                                              key=e.field, value=e.value, message=e.reason(),
                                              expected=e.expected))
             return None
@@ -749,7 +767,8 @@ def result_rows(assessment) -> list[dict]:
             "effect_distance_m": r["effect_distance_m"],
             "nox_kg_per_yr": r["nox_kg_per_yr"], "nh3_kg_per_yr": r["nh3_kg_per_yr"],
             "regime": assessment.regime.name, "uses_estimate": r["uses_estimate"],
-            "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes))),
+            "notes": "; ".join(dict.fromkeys(list(r.get("notes", [])) + list(assessment.notes)
+                                             + list((assessment.receptors or {}).get("terrain_notes", [])))),
             **check_columns(r),
         })
     return out
@@ -1173,6 +1192,15 @@ def _run(path, book, writer, *, regime, jobs, progress, command, timings):
     return out
 
 
+def _terrain_text() -> str:
+    """The terrain of the batch's engine calls, in one line (own receptor terrain per case: its
+    result rows' notes)."""
+    from stikstofcalc.assessment.core import terrain_phrase
+
+    return (terrain_phrase() + " Eigen terrein van rekenpunten (blad receptoren: z0_m, landuse, "
+            "lu_1..lu_9) gaat voor; de resultaatrij van de zaak noemt het.")
+
+
 def batch_provenance(path, *, regime, command, chunks=None) -> dict:
     """What the ``herkomst`` sheet records: versions, editions and hashes, model, rules, input."""
     from stikstofcalc import compiled, kengetallen, rules
@@ -1189,6 +1217,7 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
         "input": str(path), "input_sha256": _file_sha256(path) if path and Path(path).is_file() else "",
         "kengetallen": kg.provenance(),
         "model": load_model().provenance,
+        "terrain": _terrain_text(),
         "engine_path": compiled.path_name(),
         "natura2000": {"attribution": ATTRIBUTION, "checksums": data_checksums()},
         "regime_default": {"name": reg.name, "threshold_mol_ha_yr": reg.threshold_mol_ha_yr,

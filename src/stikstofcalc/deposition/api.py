@@ -26,7 +26,7 @@ from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
 from stikstofcalc.deposition.arrays import EXTRAPOLATED_NOTE
-from stikstofcalc.deposition.model import terrain_model_info
+from stikstofcalc.deposition.model import load_terrain_model, terrain_model_info
 from stikstofcalc.deposition.terrain import terrain_info
 
 SOURCE_REQUIRED = ("source_id", "x", "y", "height_m", "heat_mw", "nox_kg_yr", "nh3_kg_yr")
@@ -566,7 +566,32 @@ def _check_duplicates(ids, case, column, problems):
 
 # ----------------------------------------------------------------- receptors
 
+#: Other names of the receptor terrain columns, as ``calc``'s receptor reader takes them
+#: (:data:`stikstofcalc.geo.receptors.RECEPTOR_COLUMNS`), so one file means the same in both.
+RECEPTOR_ALIASES = {"z0": "z0_m", "ruwheid": "z0_m", "ruwheidslengte": "z0_m",
+                    "landgebruik": "landuse", "landgebruiksklasse": "landuse"}
+
+
+def _alias_receptors(df, problems):
+    """Receptor terrain columns under another name (any capitals) renamed to this format's
+    names; a column given under two names is an error (which one would win is not clear)."""
+    rename = {}
+    for c in df.columns:
+        key = str(c).strip().lower()
+        target = RECEPTOR_ALIASES.get(key, key if key in ("z0_m", "landuse") else None)
+        if target is not None and c != target:
+            rename[c] = target
+    for target in set(rename.values()):
+        names = [str(c) for c, t in rename.items() if t == target] + ([target] if target in df.columns else [])
+        if len(names) > 1:
+            problems.table_error(f"de kolommen {', '.join(map(repr, names))} geven allebei {target}",
+                                 f"één kolom {target}", field=target)
+            rename = {c: t for c, t in rename.items() if t != target}  # no duplicate columns
+    return df.rename(columns=rename) if rename else df
+
+
 def _parse_receptors(df, problems):
+    df = _alias_receptors(df, problems)
     usable = _check_columns(df, RECEPTOR_REQUIRED, RECEPTOR_OPTIONAL, problems)
     clash = [c for c in (*OUTPUT_COLUMNS, EXTRAPOLATED_COLUMN) if c in df.columns]
     for c in clash:
@@ -603,6 +628,9 @@ def _parse_receptors(df, problems):
         p = np.flatnonzero(given & ~((tot >= 99.0) & (tot <= 101.0)))
         problems.add(p, "lu_1", tot[p], ": de landgebruikspercentages lu_1..lu_9 tellen niet op tot 100",
                      "percentages van de 9 OPS-klassen die samen 100 zijn (±1)")
+        p = np.flatnonzero(given & ~np.isnan(lu))
+        problems.add(p, "landuse", lu[p], ": landuse en lu_1..lu_9 op dezelfde rij",
+                     "óf een klasse in landuse, óf percentages in lu_1..lu_9, niet beide")
     case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "receptor_id", problems)
     if not usable:
@@ -801,6 +829,18 @@ def terrain_notes(terrain, receptor_terrain, sources_have_z0, rec) -> list:
     if sources_have_z0:
         out.append("de z0_m van de bronnen wordt met de ruwheidskaart niet gebruikt (met --terrain "
                    "uniform wel)")
+    z0 = getattr(rec, "z0_m", None)
+    if z0 is not None:
+        knots = load_terrain_model().TA_Z
+        lo, hi = float(knots[0]), float(knots[-1])
+        above, below = int(np.sum(z0 > hi)), int(np.sum(z0 < lo))
+        if above:
+            out.append(f"z0_m boven {_nl(hi)} m bij {above} receptor(en) gerekend als {_nl(hi)} m "
+                       "(het terreinmodel en de ruwheidskaart van OPS reiken tot daar); bij een ruwer "
+                       "oppervlak kan de depositie hoger zijn dan berekend")
+        if below:
+            out.append(f"z0_m onder {_nl(lo)} m bij {below} receptor(en) gerekend als {_nl(lo)} m "
+                       "(de ondergrens van het terreinmodel, zoals voor water op de kaart)")
     return out
 
 

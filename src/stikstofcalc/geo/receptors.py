@@ -35,7 +35,7 @@ from stikstofcalc import compiled
 from stikstofcalc.caches import cached, register
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.deposition.arrays import LANDUSE_CLASSES
-from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError
+from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, dutch_notation
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
     COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M, HEXAGON_AREA_M2, HEXAGON_HEIGHT_M,
@@ -794,24 +794,29 @@ def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> N
     percentages >= 0 that add up to 100 (±1) on every row that gives one (empty = 0)."""
     row = out["row"].to_numpy()
 
-    def bad(mask, name, value_of, expected, text=None):
+    def bad(mask, name, value_of, expected, text):
         for i in np.flatnonzero(mask):
-            errors.append(InputError(text, file=str(path), row=int(row[i]), field=cols.get(name, name),
-                                     value=value_of(i), expected=expected))
+            v = value_of(i)
+            v = float(v) if isinstance(v, (float, np.floating)) else v
+            errors.append(InputError(text.format(v=dutch_notation(f"{v:g}") if isinstance(v, float) else v),
+                                     file=str(path), row=int(row[i]), field=cols.get(name, name),
+                                     value=v, expected=expected))
 
     if "z0_m" in out:
         z0 = out["z0_m"].to_numpy(float)
         bad(~np.isnan(z0) & ~((z0 > 0) & (z0 <= MAX_Z0_M)), "z0_m", lambda i: z0[i],
-            f"een ruwheidslengte in meter: 0 < z0_m <= {MAX_Z0_M:g} m (leeg = uit de ruwheidskaart)")
+            f"een ruwheidslengte in meter: 0 < z0_m <= {MAX_Z0_M:g} m (leeg = uit de ruwheidskaart)",
+            "{v} m is geen ruwheidslengte")
     if "landuse" in out:
         lu = out["landuse"].to_numpy(float)
         bad(~np.isnan(lu) & ~np.isin(lu, np.arange(1, 10)), "landuse", lambda i: lu[i],
-            "een OPS-landgebruiksklasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
+            "een OPS-landgebruiksklasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()),
+            "{v} is geen landgebruiksklasse")
     lu_cols = [f"lu_{k}" for k in range(1, 10) if f"lu_{k}" in out]
     if lu_cols:
         pct = out[lu_cols].to_numpy(float)
         for k, c in enumerate(lu_cols):
-            bad(pct[:, k] < 0, c, lambda i, k=k: pct[i, k], "een percentage >= 0")
+            bad(pct[:, k] < 0, c, lambda i, k=k: pct[i, k], "een percentage >= 0", "{v} % is negatief")
         given = ~np.isnan(pct).all(axis=1)
         tot = np.nansum(pct, axis=1)
         off = given & ~((tot >= 99.0) & (tot <= 101.0))

@@ -126,7 +126,9 @@ def write_gpkg(frame: pd.DataFrame, path, *, table: str = "depositie", x="x", y=
                         (table, table, "stikstofcalc: depositie per hexagon", *ext, srs_id))
             cur.execute("INSERT INTO gpkg_geometry_columns VALUES (?, 'geom', 'POLYGON', ?, 0, 0)", (table, srs_id))
             values = [frame[c].tolist() for c in cols]
-            values = [[None if (isinstance(v, float) and math.isnan(v)) else v for v in col] for col in values]
+            # missing values (NaN, pandas' NA of nullable columns) as SQL NULL
+            values = [[None if v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v for v in col]
+                      for col in values]
             blobs = [_gpkg_blob(r, srs_id) for r in rings]
             marks = ", ".join("?" * (len(cols) + 1))
             names = ", ".join(["geom"] + [f'"{c}"' for c in cols])

@@ -231,6 +231,10 @@ RECEPTOREN = Sheet("receptoren", "eigen rekenpunten van een zaak (vervangen de s
     Column("landuse", "landgebruiksklasse (OPS 1-9)", "count",
            help="1 gras, 2 akkerland, 3 blijvende teelten, 4 naaldbos, 5 loofbos, 6 water, "
                 "7 bebouwd gebied, 8 overige natuur, 9 kale grond; leeg: uit de ruwheidskaart"),
+    *(Column(f"lu_{k}", f"landgebruik klasse {k} (%)", "quantity", "percent",
+             help=("aandeel van elke OPS-klasse in de hexagon, samen 100 %; lege klassen 0 %; "
+                   "niet samen met landgebruiksklasse") if k == 1 else "")
+      for k in range(1, 10)),
 ))
 
 SHEETS = (PROJECTEN, ONDERDELEN, ROUTES, WERKTUIGEN, TERREIN, RECEPTOREN)
