@@ -270,3 +270,15 @@ def test_a_duration_shorter_than_a_day_names_the_duration():
     (err,) = e.value.errors
     assert err.field == "construction.duration" and "korter dan een dag" in str(err)
     assert parse_project(_with(construction={"start": "2027-03", "duration": "6 weken"})).construction.end
+
+
+def test_lat_lon_outside_rd_new_names_the_place_given():
+    """lat, lon inside the degree limits but outside RD New (the North Sea off Zeeland): the
+    message names the lat, lon the user wrote (Dutch decimals) and the RD limits; it showed
+    the converted y unrounded ("665135.5412636613 ligt buiten het toegestane bereik")."""
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(_with(location={"lat": 53.95, "lon": 3.1}))
+    (err,) = e.value.errors
+    assert err.field == "location" and err.value == "lat 53,95, lon 3,1"
+    assert "buiten het gebied van RD New (omgerekend x 4.829, y 665.135 m)" in str(err)
+    assert "y van 289.000 tot 629.000 m" in str(err) and "665135.54" not in str(err)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stikstofcalc import kengetallen, ranges
-from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, hint, read_reason, toml_reason
+from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, dutch_notation, hint, nl_int, read_reason, toml_reason
 from stikstofcalc.units import expected_quantity, to_magnitude, unit_nl
 from stikstofcalc.geo.receptors import wgs84_to_rd
 
@@ -422,11 +422,20 @@ def _missing_halves(c, table, f, pairs):
 def _wgs84_to_rd(c, lat, lon):
     try:
         x, y = wgs84_to_rd(lat, lon)
-        return ranges.check("x", float(x), field="location.lat"), ranges.check("y", float(y),
-                                                                                 field="location.lon")
     except StikstofError as exc:
         c.add("location", None, exc=exc)
         return None, None
+    x, y = float(x), float(y)
+    if not (ranges.RANGES["x"].contains(x) and ranges.RANGES["y"].contains(y)):
+        # name the place the user gave (lat, lon), not the converted RD numbers
+        rx, ry = ranges.RANGES["x"], ranges.RANGES["y"]
+        given = f"lat {dutch_notation(f'{lat:g}')}, lon {dutch_notation(f'{lon:g}')}"
+        c.add("location", f"{given} ligt buiten het gebied van RD New (omgerekend x {nl_int(x)}, "
+              f"y {nl_int(y)} m)", value=given,
+              expected=f"een plek in Nederland: in RD New x van {nl_int(rx.lo)} tot {nl_int(rx.hi)} m en "
+                       f"y van {nl_int(ry.lo)} tot {nl_int(ry.hi)} m ({rx.why})")
+        return None, None
+    return x, y
 
 
 def _construction(c, data):
