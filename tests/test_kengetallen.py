@@ -173,6 +173,20 @@ def test_override_in_imperial_units_is_refused(kg, tmp_path):
             "eenheden, bijv. m, km") in str(info.value)
 
 
+def test_override_units_read_as_in_project_files(kg, tmp_path):
+    """Dutch unit words in an override file mean what they mean in a project file: 'ton' is
+    1000 kg (it was refused as not metric, before that read as a US ton), 'gr' a gram (pint:
+    grain), 'pk' a metric horsepower (pint: peck); the figure keeps the unit as written."""
+    path = tmp_path / "nl.csv"
+    path.write_text("table,category,quantity,value,unit,source\n"
+                    "machinery_factors,AUB_D,nox_per_fuel,12,gr/L,eigen meting\n"
+                    "machinery_factors,AUB_C,nox_per_fuel,0.012,kg per L,eigen meting\n")
+    new = kg.with_overrides(path)
+    assert new.figure("machinery_factors", "AUB_D", "nox_per_fuel").value == pytest.approx(12.0)
+    assert new.figure("machinery_factors", "AUB_C", "nox_per_fuel").value == pytest.approx(12.0)
+    assert any(o.line == 2 for o in new.overrides)
+
+
 def test_overrides_from_excel(kg, tmp_path):
     path = tmp_path / "mine.xlsx"
     frame = pd.DataFrame([{"category": "AUB_C", "quantity": "nox_per_fuel", "value": 30,

@@ -32,7 +32,7 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
-from stikstofcalc.units import METRIC_UNITS_NL, dimension_nl, non_metric_units, unit_nl, ureg
+from stikstofcalc.units import METRIC_UNITS_NL, dimension_nl, non_metric_units, pint_unit_text, unit_nl, ureg
 from stikstofcalc.io.atomic import AtomicGroup
 from stikstofcalc.limits import check_xlsx
 
@@ -329,13 +329,15 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         elif not src and not user:
             bad("lege source_id", "source_id", expected="een id uit sources.csv")
         value_text, unit_text = str(rec.get("value", "")).strip(), str(rec.get("unit", "")).strip()
+        shown_unit = unit_text  # messages name the unit as written; pint reads the Dutch words
+        unit_text = pint_unit_text(unit_text) if user else unit_text
         value = math.nan
         if not value_text or value_text.lower() == "nan":
             bad("waarde ontbreekt", "value", expected="een getal")
         elif not unit_text:
             bad("eenheid ontbreekt", "unit", expected="een eenheid zoals g/L ('dimensionless' voor verhoudingen)")
         elif _non_metric(unit_text):
-            bad(f"eenheid {unit_text!r}: {_non_metric(unit_text)} is geen metrische eenheid", "unit", unit_text,
+            bad(f"eenheid {shown_unit!r}: {_non_metric(unit_text)} is geen metrische eenheid", "unit", shown_unit,
                 METRIC_UNITS_NL, unit_problem=True)
         elif quantity in spec.quantities and (not spec.per_basis or basis in BASES or basis is None):
             target = canonical_unit(name, quantity, basis)
@@ -346,21 +348,21 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
                     ureg.parse_expression(unit_text)
                     bad(f"{value_text!r} is geen getal", "value", value_text, "een getal")
                 except Exception:
-                    bad(f"eenheid {unit_text!r} is onbekend", "unit", unit_text,
+                    bad(f"eenheid {shown_unit!r} is onbekend", "unit", shown_unit,
                         "een eenheid zoals g/L", unit_problem=True)
             except Exception:
                 try:
                     got = "is " + dimension_nl(ureg.parse_expression(unit_text).dimensionality)
                 except Exception:
                     got = "is niet te lezen"
-                bad(f"eenheid {unit_text!r} {got}", "unit", unit_text,
+                bad(f"eenheid {shown_unit!r} {got}", "unit", shown_unit,
                     f"een eenheid om te rekenen naar {unit_nl(target)}", unit_problem=True)
             if not math.isfinite(value) and ok:
                 bad("waarde is niet eindig", "value", value_text, "een eindig getal")
             elif ok:
                 lo, hi = value_range(name, quantity)
                 if not lo <= value <= hi:
-                    bad(f"waarde {value_text} {unit_text} ligt buiten het toegestane bereik", "value",
+                    bad(f"waarde {value_text} {shown_unit} ligt buiten het toegestane bereik", "value",
                         value_text, f"{lo:g} tot en met {hi:g} {unit_nl(target)}")
         ident = row_id(name, keys, quantity)
         if ident in seen:
@@ -374,7 +376,7 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         for lab in spec.labels:
             row[lab] = str(rec.get(lab, "")).strip()
         row.update(quantity=quantity, value=value, unit=canonical_unit(name, quantity, basis),
-                   value_as_given=value_text, unit_as_given=unit_text,
+                   value_as_given=value_text, unit_as_given=shown_unit,
                    source_id=src or f"user: {free_source}",
                    source_locator=str(rec.get("source_locator", "")).strip(),
                    status=status, note=str(rec.get("note", "")).strip(), row_id=ident,

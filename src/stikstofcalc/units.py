@@ -48,7 +48,9 @@ DUTCH_UNIT_WORDS = {
     "minuten": "minute", "minuut": "minute", "seconden": "second",
     "liters": "liter", "kilometer": "kilometer", "meter": "meter",
     # a Dutch "ton" is 1000 kg (pint's "ton" is the US short ton, 907.185 kg)
-    "ton": "tonne", "tonnen": "tonne",
+    "ton": "tonne", "tonnen": "tonne", "kton": "kilotonne", "Mton": "megatonne",
+    # Dutch "gr" is a gram (pint: grain, 64.8 mg); "pk" is the metric horsepower (pint: peck)
+    "gr": "gram", "gram": "gram", "pk": "metric_horsepower",
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")
@@ -68,6 +70,18 @@ def normalise_number(text: str) -> str:
     return text
 
 
+def pint_unit_text(unit_text: str) -> str:
+    """A unit as a Dutch user writes it -> pint's spelling: ``per`` for ``/`` ("180 per dag"),
+    ``m2``/``m3`` for powers, Dutch words and plurals (:data:`DUTCH_UNIT_WORDS`: "maanden",
+    "ton" = 1000 kg, "gr" = gram, "pk" = metric horsepower). The one rule for every unit a
+    user types (quantities and key-figure overrides)."""
+    unit_text = re.sub(r"\bper\b", "/", str(unit_text))
+    if unit_text.lstrip().startswith("/"):  # "180 per dag" -> "180 1/day"
+        unit_text = "1" + unit_text.lstrip()
+    unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
+    return _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
+
+
 def parse_quantity(text: str, *, field: str = "value"):
     """Parse a quantity typed by a user, Dutch or English, into a pint Quantity.
 
@@ -84,11 +98,7 @@ def parse_quantity(text: str, *, field: str = "value"):
             number, unit_text = normalise_number(match.group(1)), match.group(2)
         else:
             number, unit_text = "1", raw
-        unit_text = re.sub(r"\bper\b", "/", unit_text)
-        if unit_text.lstrip().startswith("/"):  # "180 per dag" -> "180 1/day"
-            unit_text = "1" + unit_text.lstrip()
-        unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
-        unit_text = _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
+        unit_text = pint_unit_text(unit_text)
         unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)
         quantity = float(number) * unit
     except Exception as exc:  # pint and float() raise several unrelated types
@@ -104,7 +114,7 @@ _NON_METRIC_GROUPS = ("USCSLengthInternational", "USCSLengthSurvey", "USCSDryVol
                       "USCSVolumeOther", "Avoirdupois", "AvoirdupoisUK", "AvoirdupoisUS", "Troy", "Apothecary",
                       "ImperialVolume", "Printer")
 #: Non-metric units that pint defines in metric terms (so not found through their definition).
-_NON_METRIC_OTHER = ("nautical_mile", "british_thermal_unit", "degree_Fahrenheit", "degree_Rankine")
+_NON_METRIC_OTHER = ("nautical_mile", "british_thermal_unit", "degree_Fahrenheit", "degree_Rankine", "grain")
 #: What the messages list as accepted.
 METRIC_UNITS_NL = ("metrische eenheden, bijv. m, km, m2, ha, L, m3, kg, ton, kW, MW, uur, dag, maand, jaar "
                    "of %")

@@ -142,9 +142,52 @@ def test_read_sites_refuses_a_site_name_twice_naming_both_rows(tmp_path):
     s = read_sites(p, plan_type="gestapeld")
     assert s.site_id.tolist() == ["Bennekom", "locatie 4"]
     assert [e.row for e in s.errors] == [2, 4]
-    assert str(s.errors[0]) == (f"bestand {p} (rij 2), veld locatie: dubbele locatie 'Ede' (ook op rij 4); "
-                                "verwacht: een unieke naam per locatie")
-    assert "dubbele locatie 'Ede' (ook op rij 2)" in str(s.errors[1])
+    assert str(s.errors[0]) == (f"bestand {p} (rij 2), veld locatie: dubbele locatie 'Ede' met plantype "
+                                "'gestapeld' (ook op rij 4); verwacht: een unieke naam per locatie en plantype")
+    assert "dubbele locatie 'Ede' met plantype 'gestapeld' (ook op rij 2)" in str(s.errors[1])
+
+
+def test_one_site_with_two_plan_types_is_two_rows(tmp_path):
+    """One row per site and plan type (docs/capacity.md): the same name with two plan types is
+    read (it was refused as a duplicate); a row without a name whose default name another row
+    uses says it is the default name."""
+    p = tmp_path / "locaties.csv"
+    p.write_text("locatie;x;y;plantype\nA;172500;452500;grondgebonden\nA;172500;452500;gestapeld\n",
+                 encoding="utf-8")
+    s = read_sites(p)
+    assert s.site_id.tolist() == ["A", "A"] and s.plan.tolist() == ["grondgebonden", "gestapeld"] and not s.errors
+    p.write_text("locatie;x;y\nlocatie 2;172500;452500\n;173500;452500\n", encoding="utf-8")  # default: locatie 2
+    s = read_sites(p, plan_type="gestapeld")
+    assert [e.row for e in s.errors] == [2, 3]
+    assert "(de standaardnaam van een rij zonder naam)" in str(s.errors[1])
+
+
+def test_site_coordinates_named_as_given(tmp_path):
+    """lat, lon outside RD New names the lat, lon given (it said 'veld None, None: 162406, 662746');
+    x, y in Dutch notation; x, y and lat, lon more than 100 m apart refused, as calc does (x, y
+    was used silently)."""
+    p = tmp_path / "l.csv"
+    p.write_text("locatie,lat,lon\nrand,53.95,3.1\n", encoding="utf-8")
+    (e,) = read_sites(p, plan_type="gestapeld").errors
+    assert e.field == "lat, lon" and e.value == "lat 53,95, lon 3,1"
+    assert "ligt buiten het gebied van RD New (omgerekend x 4.829, y 665.135 m)" in str(e)
+    p.write_text("locatie,x,y\nA,1000000,455200\n", encoding="utf-8")
+    (e,) = read_sites(p, plan_type="gestapeld").errors
+    assert "1.000.000, 455.200 ligt buiten het RD-gebied" in str(e)
+    p.write_text("locatie,x,y,lat,lon\nA,201500,455200,53.2,6.5\n", encoding="utf-8")
+    (e,) = read_sites(p, plan_type="gestapeld").errors
+    assert "x, y en lat, lon liggen 127,7 km uit elkaar" in str(e)
+
+
+@pytest.mark.parametrize("column", ["planstatus", "plannaam", "planning", "type_woning", "lengte", "fid",
+                                    "locatienaam", "site_nr"])
+def test_other_columns_are_noted_not_refused(tmp_path, column):
+    """Only a typo of a known column is refused; a column that merely starts like one is another
+    column (it made the whole file fail with 'bedoelt u ...?')."""
+    p = tmp_path / "l.csv"
+    p.write_text(f"locatie,x,y,{column}\nA,172500,452500,iets\n", encoding="utf-8")
+    s = read_sites(p, plan_type="gestapeld")
+    assert s.site_id.tolist() == ["A"] and not s.errors and column in s.notes[0]
 
 
 def test_read_sites_refuses_a_misspelled_column_and_notes_the_others(tmp_path):

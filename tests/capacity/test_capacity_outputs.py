@@ -236,3 +236,36 @@ def test_workbook_sheets_longer_than_excel_continue_on_the_next(tmp_path, monkey
 
 def test_capacity_provenance_records_the_engine_path(small):
     assert small.provenance["engine_path"] == "numba (fast)"
+
+
+def test_a_site_name_that_looks_like_a_formula_is_text(tmp_path):
+    """A site named '=HYPERLINK(...)' was written as a live formula in 'capaciteit'."""
+    import openpyxl
+
+    p = tmp_path / "l.csv"
+    p.write_text('locatie,x,y\n"=HYPERLINK(""http://x"",""klik"")",201500,455200\n', encoding="utf-8")
+    out = tmp_path / "cap.xlsx"
+    r = CliRunner().invoke(main, ["capacity", str(p), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    c = openpyxl.load_workbook(out)["capaciteit"]["A2"]
+    assert c.data_type == "s" and c.value == '=HYPERLINK("http://x","klik")'
+
+
+def test_woondeal_on_a_workbook_with_an_invalid_case(tmp_path):
+    """A batch workbook with an invalid case: woondeal sums the valid ones and lists the other
+    in fouten (exit 3); it crashed ('dict' object has no attribute 'file') and wrote nothing."""
+    import openpyxl
+
+    book = tmp_path / "b.xlsx"
+    assert CliRunner().invoke(main, ["template", str(book)]).exit_code == 0
+    wb = openpyxl.load_workbook(book)
+    ws = wb["projecten"]
+    keys = [c.value for c in ws[2]]
+    ws.cell(4, keys.index("location.x") + 1).value = None  # the second example case
+    wb.save(book)
+    out = tmp_path / "wd.xlsx"
+    r = CliRunner().invoke(main, ["woondeal", str(book), "-o", str(out), "--quiet"])
+    assert r.exit_code == 3, r.output
+    assert "veld x (RD, m): ontbreekt" in r.output and "Traceback" not in r.output
+    f = pd.read_excel(out, sheet_name="fouten")
+    assert f["kolom"].tolist() == ["x (RD, m)"] and f["rij"].tolist() == [4]

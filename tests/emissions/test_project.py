@@ -165,6 +165,7 @@ def test_dutch_quantity_strings():
     ("2 acre", "m**2", "acre"), ("400 sq_ft", "m**2", "sq_ft"), ("1 square_mile", "m**2", "sq_mi"),
     ("3 cubic_foot", "m**3", "cu_ft"), ("100 gal", "L", "gal"), ("20 lb", "kg", "lb"),
     ("50 mph", "km/hour", "mph"), ("90 hp", "kW", "hp"), ("2 nmi", "m", "nmi"), ("1 km/mi", "dimensionless", "mi"),
+    ("5 grain", "kg", "gr"),
 ])
 def test_imperial_units_are_refused_naming_the_accepted_ones(text, unit, shown):
     """pint reads mi, ft, in, yd, acre, gal, lb: in a Dutch project they are a mistake ("5 mi"
@@ -181,6 +182,8 @@ def test_imperial_units_are_refused_naming_the_accepted_ones(text, unit, shown):
     ("12 m3", "m**3", 12.0), ("2 ton", "kg", 2000.0), ("800 kg", "kg", 800.0), ("100 uur", "h", 100.0),
     ("2 jaar", "month", 24.0), ("18 maanden", "month", 18.0), ("1000 L", "L", 1000.0), ("5 MW", "MW", 5.0),
     ("120 kW", "kW", 120.0), ("10 min", "h", 10 / 60), ("25 %", "dimensionless", 0.25),
+    # Dutch abbreviations pint spells otherwise: gr (pint: grain), pk (pint: peck), kton
+    ("10000 gr/jaar", "kg/year", 10.0), ("150 pk", "kW", 150 * 0.73549875), ("2 kton", "kg", 2e6),
 ])
 def test_metric_units_and_dutch_words_still_read(text, unit, value):
     assert to_magnitude(text, unit) == pytest.approx(value)

@@ -101,8 +101,8 @@ def write_workbook(path, sheets, *, group=None) -> Path:
             streamed[name] = frame
             continue
         arrays = [frame[c].to_numpy(object) for c in cols]
-        for i in range(len(frame)):
-            ws.append([_cell(a[i]) for a in arrays])
+        for i in range(len(frame)):  # text that looks like a formula stays text (a site named "=...")
+            ws.append([cells.plain_cell(ws, _cell(a[i])) for a in arrays])
     spools = {}
     try:
         tmp = group.path(path)

@@ -57,8 +57,8 @@ class Progress:
     """Progress on stderr, in Dutch, at most every ``every`` seconds (and at the end)."""
 
     def __init__(self, total: int, label: str = "capaciteit", *, stream=None, every: float = 2.0,
-                 enabled: bool = True):
-        self.total, self.label, self.every, self.enabled = total, label, every, enabled
+                 enabled: bool = True, unit: str = "locaties"):
+        self.total, self.label, self.every, self.enabled, self.unit = total, label, every, enabled, unit
         self.stream = stream if stream is not None else sys.stderr
         self.done, self.t0, self.last = 0, time.perf_counter(), 0.0
 
@@ -72,7 +72,7 @@ class Progress:
         pct = 100.0 * self.done / max(self.total, 1)
         rest = el / self.done * (self.total - self.done) if self.done else float("nan")
         tail = f", nog ongeveer {_duration(rest)}" if self.done < self.total and self.done else ""
-        print(f"{self.label}: {nl_int(self.done)} van {nl_int(self.total)} locaties "
+        print(f"{self.label}: {nl_int(self.done)} van {nl_int(self.total)} {self.unit} "
               f"({pct:.0f} %), {_duration(el)}{tail}", file=self.stream, flush=True)
 
 

@@ -7,6 +7,7 @@ expected; the valid rows are still computed (the caller decides on the exit code
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import InputError, MultipleInputErrors, closest, nl_int, read_reason
+from stikstofcalc.errors import InputError, MultipleInputErrors, dutch_notation, nl_int, read_reason
 from stikstofcalc.emissions.sources import in_netherlands
+from stikstofcalc.emissions.project import LOCATION_AGREEMENT_M
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
 from stikstofcalc.ranges import RANGES
@@ -27,6 +29,10 @@ RD_X = (RANGES["x"].lo, RANGES["x"].hi)
 RD_Y = (RANGES["y"].lo, RANGES["y"].hi)
 LAT = (RANGES["lat"].lo, RANGES["lat"].hi)
 LON = (RANGES["lon"].lo, RANGES["lon"].hi)
+#: Similarity (difflib ratio) from which an unknown column is taken for a misspelt known
+#: one and refused ("plan_typ" 0.94); "planstatus" (0.57 to "plan"), "fid" (0.8 to "id") and
+#: "locatienaam" (0.78) are other columns [-].
+NEAR_MISS = 0.85
 #: Largest grid the command builds at once [-] (a province on 250 m is ~80,000).
 MAX_GRID_SITES = 2_000_000
 
@@ -88,7 +94,10 @@ def _check_columns(frame, *, file, sheet) -> list:
     for c in frame.columns:
         if c in used:
             continue
-        near = closest(c, absent)
+        # only a typo is refused ("plan_typ"); a column that merely starts like one
+        # ("planstatus", "plannaam", "fid") is another column, noted as not read
+        near = difflib.get_close_matches(str(c).strip().lower(), absent, n=1, cutoff=NEAR_MISS)
+        near = near[0] if near else None
         if near is None:
             unused.append(str(c))
             continue
@@ -103,7 +112,7 @@ def _check_columns(frame, *, file, sheet) -> list:
             f"{', '.join(_FIELDS)})"]
 
 
-def _numbers(frame, col, *, file, sheet, errors, label):
+def _numbers(frame, col, *, file, sheet, errors, label, base=2):
     raw = frame[col]
     out = np.full(len(frame), np.nan)
     for i, v in enumerate(raw.tolist()):
@@ -114,10 +123,10 @@ def _numbers(frame, col, *, file, sheet, errors, label):
             try:
                 out[i] = float(t)
             except ValueError:
-                errors.append(InputError(f"{v!r} is geen getal", file=file, sheet=sheet, row=i + 2, field=label,
+                errors.append(InputError(f"{v!r} is geen getal", file=file, sheet=sheet, row=i + base, field=label,
                                          value=v, expected="een getal (RD in m, of graden WGS84)"))
         elif v is None or (isinstance(v, float) and math.isnan(v)):
-            errors.append(InputError("leeg", file=file, sheet=sheet, row=i + 2, field=label,
+            errors.append(InputError("leeg", file=file, sheet=sheet, row=i + base, field=label,
                                      expected="een getal"))
         else:
             out[i] = float(v)
@@ -168,6 +177,7 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
                          value=suffix, expected="een .csv-, .xlsx- of .geojson-bestand")
     file = str(path)
     errors: list = []
+    base = 1 if suffix in (".geojson", ".json") else 2  # GeoJSON: feature number; tables: row (header 1)
     notes = notes + _check_columns(frame, file=file, sheet=sheet_name)
     cx, cy, clat, clon = _col(frame, _X), _col(frame, _Y), _col(frame, _LAT), _col(frame, _LON)
     if rd is None:
@@ -176,16 +186,21 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
             raise InputError("geen coördinaatkolommen", file=file, sheet=sheet_name,
                              value=", ".join(map(str, frame.columns)),
                              expected="kolommen x en y (RD New, m) of lat en lon (WGS84, graden)")
+    latlon = None
     if rd:
-        x = _numbers(frame, cx, file=file, sheet=sheet_name, errors=errors, label=str(cx))
-        y = _numbers(frame, cy, file=file, sheet=sheet_name, errors=errors, label=str(cy))
+        x = _numbers(frame, cx, file=file, sheet=sheet_name, errors=errors, label=str(cx), base=base)
+        y = _numbers(frame, cy, file=file, sheet=sheet_name, errors=errors, label=str(cy), base=base)
+        if clat is not None and clon is not None:  # both: they must name one place (x, y is used)
+            latlon = (_numbers(frame, clat, file=file, sheet=sheet_name, errors=[], label=str(clat)),
+                      _numbers(frame, clon, file=file, sheet=sheet_name, errors=[], label=str(clon)))
     else:
-        lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat))
-        lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon))
+        lat = _numbers(frame, clat, file=file, sheet=sheet_name, errors=errors, label=str(clat), base=base)
+        lon = _numbers(frame, clon, file=file, sheet=sheet_name, errors=errors, label=str(clon), base=base)
         bad = ~((lat >= LAT[0]) & (lat <= LAT[1]) & (lon >= LON[0]) & (lon <= LON[1]))
         for i in np.flatnonzero(bad & np.isfinite(lat) & np.isfinite(lon)):
-            errors.append(InputError("buiten Nederland", file=file, sheet=sheet_name, row=int(i) + 2,
-                                     field=f"{clat}, {clon}", value=f"{lat[i]}, {lon[i]}", expected=_LATLON_EXPECTED))
+            errors.append(InputError("buiten Nederland", file=file, sheet=sheet_name, row=int(i) + base,
+                                     field=f"{clat}, {clon}", value=f"{_nl(lat[i])}, {_nl(lon[i])}",
+                                     expected=_LATLON_EXPECTED))
         x, y = np.full(lat.shape, np.nan), np.full(lat.shape, np.nan)
         fin = np.isfinite(lat) & np.isfinite(lon) & ~bad
         if fin.any():
@@ -202,26 +217,49 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         plans = np.array([str(v).strip() if isinstance(v, str) and v.strip() else plan_type for v in given],
                          dtype=object)
     ok = np.isfinite(x) & np.isfinite(y)
+    named = np.zeros(len(frame), bool) if cid is None else np.array([bool(_text(v)) for v in frame[cid].tolist()])
     first: dict = {}
-    for i, name in enumerate(ids):
-        first.setdefault(name, []).append(i)
-    for name, at in first.items():  # one site twice would be computed twice, under one name
+    for i, name in enumerate(ids):  # one row per site and plan type (the docs): the pair is the key
+        first.setdefault((name, plans[i]), []).append(i)
+    for (name, plan), at in first.items():  # one site twice would be computed twice, under one name
         if len(at) > 1:
             for i in at:
-                others = ", ".join(str(j + 2) for j in at if j != i)
-                errors.append(InputError(f"dubbele locatie {name!r} (ook op rij {others})", file=file,
-                                         sheet=sheet_name, row=i + 2, field=str(cid), value=name,
-                                         expected="een unieke naam per locatie"))
+                others = ", ".join(str(j + base) for j in at if j != i)
+                what = f"dubbele locatie {name!r}" + (f" met plantype {plan!r}" if plan else "")
+                if not named[i]:
+                    what += " (de standaardnaam van een rij zonder naam)"
+                errors.append(InputError(f"{what} (ook op rij {others})", file=file,
+                                         sheet=sheet_name, row=i + base, field=str(cid), value=name,
+                                         expected="een unieke naam per locatie en plantype"))
                 ok[i] = False
     for i in range(len(frame)):
         if not ok[i]:
             continue
-        row = i + 2
+        row = i + base
         if not (RD_X[0] <= x[i] <= RD_X[1] and RD_Y[0] <= y[i] <= RD_Y[1]):
-            errors.append(InputError(f"{x[i]:g}, {y[i]:g} ligt buiten het RD-gebied", file=file, sheet=sheet_name, row=row,
-                                     field=f"{cx}, {cy}", value=f"{x[i]:g}, {y[i]:g}",
-                                     expected=f"{_RD_EXPECTED} (of lat/lon-kolommen voor WGS84)"))
+            if rd:
+                errors.append(InputError(f"{_nl(x[i])}, {_nl(y[i])} ligt buiten het RD-gebied", file=file,
+                                         sheet=sheet_name, row=row, field=f"{cx}, {cy}",
+                                         value=f"{_nl(x[i])}, {_nl(y[i])}",
+                                         expected=f"{_RD_EXPECTED} (of lat/lon-kolommen voor WGS84)"))
+            else:  # name the lat, lon given, not the RD numbers they convert to
+                given = f"lat {_nl(lat[i])}, lon {_nl(lon[i])}"
+                errors.append(InputError(f"{given} ligt buiten het gebied van RD New (omgerekend x {nl_int(x[i])}, "
+                                         f"y {nl_int(y[i])} m)", file=file, sheet=sheet_name, row=row,
+                                         field=f"{clat}, {clon}", value=given, expected=_RD_EXPECTED))
             ok[i] = False
+        elif latlon is not None and np.isfinite(latlon[0][i]) and np.isfinite(latlon[1][i]):
+            gx, gy = wgs84_to_rd(latlon[0][i:i + 1], latlon[1][i:i + 1])
+            apart = float(np.hypot(gx[0] - x[i], gy[0] - y[i]))
+            if apart > LOCATION_AGREEMENT_M:
+                errors.append(InputError(f"x, y en lat, lon liggen {dutch_notation(f'{apart / 1000:.1f}')} km "
+                                         "uit elkaar", file=file, sheet=sheet_name, row=row,
+                                         field=f"{cx}, {cy}, {clat}, {clon}",
+                                         value=f"x {_nl(x[i])}, y {_nl(y[i])}; lat {_nl(latlon[0][i])}, "
+                                               f"lon {_nl(latlon[1][i])}",
+                                         expected="x en y (RD New) óf lat en lon (WGS84), of beide voor "
+                                                  "dezelfde plek"))
+                ok[i] = False
         elif plans[i] is None:
             errors.append(InputError("plantype ontbreekt", file=file, sheet=sheet_name, row=row,
                                      field="plantype", expected="een plantype in de kolom of --plantype"))
@@ -235,7 +273,8 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
     nl = np.zeros(len(frame), bool)
     nl[ok] = in_netherlands(x[ok], y[ok])
     for i in np.flatnonzero(ok & ~nl):
-        errors.append(InputError(f"{x[i]:.0f}, {y[i]:.0f} ligt buiten Nederland of in zee", file=file, sheet=sheet_name, row=int(i) + 2,
+        errors.append(InputError(f"{nl_int(round(x[i]))}, {nl_int(round(y[i]))} ligt buiten Nederland of in zee",
+                                 file=file, sheet=sheet_name, row=int(i) + base,
                                  field="x, y", value=f"{x[i]:.0f}, {y[i]:.0f}",
                                  expected="een locatie op Nederlands land (RD New, m)"))
     ok &= nl
@@ -383,7 +422,8 @@ def read_region(path) -> tuple[tuple, list]:
 
 
 def _nl(v) -> str:
-    return f"{v:g}".replace(".", ",")
+    """A number in Dutch notation: ``-8.000,5``, ``1.000.000``, ``53,95``."""
+    return dutch_notation(f"{float(v):,.10g}")
 
 
 #: What the site checks expect (the bounds above, in Dutch notation).

@@ -118,6 +118,14 @@ class WoondealResult:
                                            "som_depositie", "aandeel"])
 
 
+def _book_problem(path, d: dict) -> InputError:
+    """A row of the batch's ``fouten`` table (a dict with Dutch keys) as the error it reports
+    (the woondeal outputs take errors; a dict crashed them)."""
+    return InputError(d.get("melding") or None, file=str(path), case=d.get("zaak"), sheet=d.get("blad"),
+                      row=d.get("rij"), field=d.get("kolom") or d.get("sleutel") or d.get("veld"),
+                      value=d.get("waarde"), expected=d.get("verwacht"))
+
+
 def read_projects(paths, *, regime=None) -> tuple[list, list]:
     """(name, Project) of every valid project in TOML files or batch workbooks, and every problem."""
     out, problems = [], []
@@ -131,7 +139,7 @@ def read_projects(paths, *, regime=None) -> tuple[list, list]:
                 problems.append(exc)
         elif s.endswith((".xlsx", ".xlsm", ".csv")):
             v = validate_book(read_book(path), regime=regime)
-            problems += list(v.problems)
+            problems += [_book_problem(path, d) for d in v.problems]
             out += [(c.case_id, c.project) for c in v.cases]
         else:
             problems.append(InputError(file=str(path), value=str(path),

@@ -207,7 +207,8 @@ def woondeal(projects, output, regime, gpkg, quiet, overwrite):
         _report_errors(problems)
     if not ps:
         raise InputError("geen geldig project", expected="ten minste een geldig project")
-    res = woondeal_sum(ps, regime=regime, progress=Progress(len(ps), label="woondeal", enabled=not quiet))
+    res = woondeal_sum(ps, regime=regime, progress=Progress(len(ps), label="woondeal", enabled=not quiet,
+                                                                unit="projecten"))
     res.errors = problems
     from stikstofcalc.io.atomic import AtomicGroup
 
