@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from stikstofcalc.errors import dutch_notation
+
 #: Column headers of a ``herkomst`` sheet.
 HERKOMST_COLUMNS = ("onderdeel", "waarde", "sleutel")
 
@@ -49,6 +51,12 @@ LABELS_NL = {
     "sites": "locaties", "plans": "plantypen", "label": "omschrijving", "unit": "eenheid",
     "reference": "referentieomvang", "maximum": "maximum", "step": "stap", "sources": "bronnen",
     "projects": "projecten",
+    # terrain and timings
+    "map": "ruwheidskaart", "licence": "licentie", "terrain_model": "terreinmodel", "landuse": "landgebruik",
+    "receptor": "rekenpunt", "receptor_file": "uit het receptorbestand", "hexagons": "hexagons",
+    "z0_m_given": "eigen z0 (hexagons)", "landuse_given": "eigen landgebruik (hexagons)",
+    "z0_m_below_model": "z0 onder het terreinmodel (hexagons)", "z0_m_above_model": "z0 boven het terreinmodel (hexagons)",
+    "z0_model_range_m": "bereik van het terreinmodel (z0, m)", "write_rows_s": "rijen schrijven",
 }
 
 
@@ -66,13 +74,27 @@ def label_nl(key) -> str:
 
 
 def _value_nl(value):
+    """A value as a person reads it: ja/nee, numbers in Dutch notation inside lists, a list
+    of plain values as "a; b" ("geen" when empty); lists of tables stay one JSON value."""
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if value is None:
         return ""
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool)) for v in value):
+        if not value:
+            return "geen"
+        return "; ".join(_plain_nl(v) for v in value)
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return value if isinstance(value, (str, int, float)) else str(value)
+
+
+def _plain_nl(v) -> str:
+    if isinstance(v, bool):
+        return "ja" if v else "nee"
+    if isinstance(v, float):
+        return dutch_notation(f"{v:.6g}")
+    return str(v)
 
 
 def _flatten(d: dict, parts: tuple = ()):
