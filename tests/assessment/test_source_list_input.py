@@ -220,3 +220,17 @@ def test_calc_of_two_project_files_says_to_use_batch():
     ex = Path(__file__).resolve().parents[2] / "examples"
     r = run("calc", ex / "dorp_kleine_uitbreiding.toml", ex / "dorp_ver_van_natuur.toml")
     assert r.exit_code == 2 and "stikstofcalc batch" in r.output and "bronnentabel" not in r.output
+
+
+def test_empty_height_and_spread_are_noted(tmp_path):
+    """An empty height_m or spread_m takes the sector's default, or 5 m / 2.5 m without one:
+    noted, as the docs say (it was filled silently); a given value is not noted."""
+    s = write(tmp_path, "b.csv", "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,sector_id\n"
+                                 "A,172240,458930,,0,100,1,3220\nB,172300,458930,,0,100,1,\n"
+                                 "C,172400,458930,3,0,100,1,3220\n")
+    notes = read_source_files(s).notes
+    assert "1 bron(nen) zonder height_m: de hoogte van sector 3220 uit de kengetallen" in notes
+    assert any(n.startswith("2 lege cel(len) height_m/spread_m in een sector zonder standaard: hoogte 5 m")
+               for n in notes), notes
+    r = run("calc", s)
+    assert r.exit_code == 0 and "zonder height_m: de hoogte van sector 3220" in r.output

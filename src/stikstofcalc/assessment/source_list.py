@@ -219,7 +219,7 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     phase = _phases(df, file, errors)
     year = _years(df, file, errors, default_year, notes)
     heat_given = np.array([_text(v) != "" for v in df["heat_mw"]], bool) if "heat_mw" in df else np.zeros(n, bool)
-    _fill_defaults(df, sector, attrs.get("decimal", "."))
+    notes.extend(_fill_defaults(df, sector, attrs.get("decimal", ".")))
     keep = [c for c in df.columns if c in SOURCE_REQUIRED or c in SOURCE_OPTIONAL]
     dep = df[keep].copy()
     dep.attrs = attrs
@@ -360,11 +360,15 @@ def _years(df, file, errors, default_year, notes):
     return out
 
 
-def _fill_defaults(df, sector, decimal):
+def _fill_defaults(df, sector, decimal) -> list:
     """Empty ``height_m``/``spread_m`` cells from the sector's defaults (text, as typed);
-    ``heat_mw`` empty: a placeholder 0 (the real value is set by :func:`fill_characteristics`)."""
+    ``heat_mw`` empty: a placeholder 0 (the real value is set by :func:`fill_characteristics`).
+    Returns the notes: how many sources got a sector's height or spread, and how many the
+    fallback of a sector without defaults (as the docs promise: "noted")."""
     kg = load()
     n = len(df)
+    by_sector: dict = {}
+    by_fallback = 0
     for col, q, fallback in (("height_m", "height", FALLBACK_CHARACTERISTICS[0]),
                              ("heat_mw", None, 0.0),
                              ("spread_m", "spread", None)):
@@ -381,9 +385,23 @@ def _fill_defaults(df, sector, decimal):
             v = fig.value if fig is not None else fallback
             if v is None:  # spread: sector default or the fallback's, at most the height
                 v = FALLBACK_CHARACTERISTICS[2]
+            if q is not None:
+                if fig is not None:
+                    by_sector.setdefault((col, int(sector[i])), []).append(i)
+                else:
+                    by_fallback += 1
             text = repr(float(v))
             vals[i] = text.replace(".", ",") if decimal == "," else text
         df[col] = vals
+    notes = []
+    word = {"height_m": "hoogte", "spread_m": "spreiding"}
+    for (col, sec), rows in by_sector.items():
+        notes.append(f"{len(rows)} bron(nen) zonder {col}: de {word[col]} van sector {sec} uit de kengetallen")
+    if by_fallback:
+        notes.append(f"{by_fallback} lege cel(len) height_m/spread_m in een sector zonder standaard: hoogte "
+                     f"{_nl_number(FALLBACK_CHARACTERISTICS[0])} m, spreiding {_nl_number(FALLBACK_CHARACTERISTICS[2])} m "
+                     "aangenomen (AERIUS-standaard van sector 4110)")
+    return notes
 
 
 def _geometry_text(src, i, given):
