@@ -51,6 +51,13 @@ DUTCH_UNIT_WORDS = {
     "ton": "tonne", "tonnen": "tonne", "kton": "kilotonne", "Mton": "megatonne",
     # Dutch "gr" is a gram (pint: grain, 64.8 mg); "pk" is the metric horsepower (pint: peck)
     "gr": "gram", "gram": "gram", "pk": "metric_horsepower",
+    "graden": "degree", "graad": "degree",
+    # capitals as typed in spreadsheets ("12 KM", "3 Ha", "2000 M2"); only spellings with one
+    # meaning (MW stays megawatt, mW milliwatt: case matters for pint)
+    "KM": "kilometer", "Km": "kilometer", "M": "meter", "HA": "hectare", "Ha": "hectare",
+    "KG": "kilogram", "Kg": "kilogram", "KW": "kilowatt", "Kw": "kilowatt", "kw": "kilowatt",
+    "KWh": "kilowatt_hour", "kwh": "kilowatt_hour", "KWH": "kilowatt_hour", "TON": "tonne", "Ton": "tonne",
+    "LITER": "liter", "Liter": "liter", "UUR": "hour", "Uur": "hour", "JAAR": "year", "Jaar": "year",
 }
 _WORD = re.compile(r"[^\W\d_]+")
 _AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")
@@ -78,6 +85,7 @@ def pint_unit_text(unit_text: str) -> str:
     unit_text = re.sub(r"\bper\b", "/", str(unit_text))
     if unit_text.lstrip().startswith("/"):  # "180 per dag" -> "180 1/day"
         unit_text = "1" + unit_text.lstrip()
+    unit_text = re.sub(r"\b(KM|Km|M|DM|CM|MM)([23])\b", lambda m: m[1].lower() + m[2], unit_text)  # "M2"
     unit_text = _AREA_SUFFIX.sub(r"\1**\2", unit_text)
     return _WORD.sub(lambda m: DUTCH_UNIT_WORDS.get(m.group(0), m.group(0)), unit_text)
 
