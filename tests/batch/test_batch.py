@@ -453,3 +453,40 @@ def test_a_detail_row_whose_case_id_differs_in_capitals_invalidates_that_case(tm
     p = pd.DataFrame(v.problems)
     row = p[(p["blad"] == "onderdelen") & (p["rij"] == 3)].iloc[0]
     assert row["zaak"] == "Dorpsrand Oost" and "bedoelt u 'Dorpsrand Oost'" in row["melding"]
+
+
+@pytest.mark.parametrize("x, needle", [("201400 ft", "ft is geen metrische eenheid"),
+                                       ("201.400", "dubbelzinnig")])
+def test_terrein_cell_with_a_bad_unit_names_the_cell(tmp_path, x, needle):
+    """'201400 ft' (or an ambiguous '201.400') on terrein: one fouten row naming the sheet, row
+    and key of the cell; it was a row without column whose value was the whole outline."""
+    corners = [{"case_id": "A", "x": 201400, "y": 455100}, {"case_id": "A", "x": x, "y": 455100},
+               {"case_id": "A", "x": 201600, "y": 455300}]
+    v = batch.validate_book(read_book(_book(tmp_path, [BASE], terrein=corners)))
+    (p,) = v.problems
+    assert (p["blad"], p["rij"], p["sleutel"], p["waarde"]) == ("terrein", 4, "x", x)
+    assert needle in p["melding"] + p["verwacht"], p
+    ok = [{**c, "x": "201,5 km"} if i == 1 else c for i, c in enumerate(corners)]
+    v = batch.validate_book(read_book(_book(tmp_path, [BASE], terrein=ok)))
+    assert not v.problems and v.cases[0].project.location.outline[1][0] == 201500.0
+
+
+def test_count_cells_with_their_word_and_one_row_per_bad_cell(tmp_path):
+    """'16 woningen' in 'aantal woningen' is 16 (the word of the label); a count that is no number
+    gives one fouten row for its cell (it gave a second 'ontbreekt' row for the same column)."""
+    v = batch.validate_book(read_book(_book(tmp_path, [{**BASE, "component.count": "16 woningen"}])))
+    assert not v.problems, v.problems
+    assert v.cases[0].project.components[0].count == 16
+    v = batch.validate_book(read_book(_book(tmp_path, [{**BASE, "component.count": "zestien"}])))
+    (p,) = v.problems
+    assert p["sleutel"] == "component.count" and "geen geheel getal" in p["melding"]
+
+
+def test_receptoren_kdw_with_its_unit(tmp_path):
+    """'1500 mol/ha/jr' in the KDW column (the unit of its own label) is 1500; it was refused as
+    'verkeerde eenheid ... een getal zonder eenheid'."""
+    rec = [{"case_id": "A", "x": 201900, "y": 455600, "kdw": "1500 mol/ha/jr", "background_deposition": "1.600,5"}]
+    v = batch.validate_book(read_book(_book(tmp_path, [BASE], receptoren=rec)))
+    assert not v.problems, v.problems
+    r = v.cases[0].receptors
+    assert r["kdw"].tolist() == [1500.0] and r["background_deposition"].tolist() == [1600.5]

@@ -90,6 +90,11 @@ class CellError(Exception):
         self.message, self.expected = message, expected
 
 
+#: A whole number followed by the word of what it counts (as the column labels name them).
+_COUNTED = re.compile(r"^([+-]?[\d.,]+)\s*(?:woningen|woning|stuks|stuk|bewegingen|beweging|voertuigen|"
+                      r"werktuigen|machines|x)$", re.IGNORECASE)
+
+
 def _whole(value):
     if isinstance(value, bool):
         raise CellError(f"{value!r} is geen geheel getal", "een geheel getal")
@@ -102,6 +107,9 @@ def _whole(value):
     from stikstofcalc.units import normalise_number
 
     text = value.strip()
+    m = _COUNTED.match(text)  # "16 woningen", "4 stuks": the count, its word as in the label
+    if m:
+        text = m[1]
     try:
         literal = normalise_number(text)
     except ValueError as exc:  # ambiguous Dutch/English notation: its reason is Dutch
@@ -239,6 +247,9 @@ class CaseInput:
             sheet, row, key = self.locate(getattr(e, "field", None))
             if e.sheet is not None and e.row is not None:  # the error knows its cell
                 sheet, row = e.sheet, e.row
+            if e.message == "ontbreekt" and any((p["blad"], p["rij"], p["sleutel"]) == (sheet, row, key)
+                                                for p in self.problems):
+                continue  # the cell was refused already (a text in a number column): one row, not two
             self.problems.append(problem(
                 case=self.case_id, sheet=sheet, row=row, key=key, value=e.value,
                 message=e.reason(), expected=e.expected, field_=e.field))
@@ -361,6 +372,22 @@ class _Builder:
         for k in route:
             self.case.where[f"routes[{i}].{k}"] = (sheet, row, f"{prefix}{k}")
 
+    def _metres(self, value, sheet, row, key):
+        """A coordinate cell in m (a number, or text such as "201400 m" or "201.400,5"), or
+        None with a problem naming the cell: the outline check would name only the whole
+        outline, with every corner as its value."""
+        from stikstofcalc.units import to_magnitude
+
+        if not isinstance(value, str):
+            return value
+        try:
+            return to_magnitude(value, "m", field=key)
+        except StikstofError as e:
+            self.case.problems.append(problem(case=self.case.case_id, sheet=sheet, row=row, key=key, value=value,
+                                              message=e.reason(), expected=e.expected,
+                                              field_="location.outline"))
+            return None
+
     def detail(self, sheet, fields, row, failed=()):
         """The fields of one detail row; ``failed``: its keys whose cell was refused."""
         if sheet == "onderdelen":
@@ -376,7 +403,11 @@ class _Builder:
             pts = loc.setdefault("outline", [])
             self.case.where.setdefault("location.outline", (sheet, row, None))
             if "x" in fields and "y" in fields:
-                pts.append([fields["x"], fields["y"]])
+                xy = [self._metres(fields[k], sheet, row, k) for k in ("x", "y")]
+                if None in xy:  # named per cell; the outline is then incomplete
+                    self.bad_outline = True
+                else:
+                    pts.append(xy)
             else:  # half a vertex would be dropped silently (a wrong outline)
                 self.bad_outline = True
                 for key in ("x", "y"):
@@ -684,7 +715,7 @@ _RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition", "z
 
 def _case_receptors(case):
     """The case's own receptor rows, validated by :func:`stikstofcalc.geo.receptors.read_receptor_file`
-    (with the sheet's row numbers); a cell with a unit ("0,5 m") is converted first, as on
+    (with the sheet's row numbers); a text cell ("0,5 m", "1.600,5") is converted first, as on
     the other sheets."""
     from stikstofcalc.geo.receptors import read_receptor_file
     from stikstofcalc.units import to_magnitude
@@ -700,7 +731,7 @@ def _case_receptors(case):
     for r, row in zip(rows, sheet_rows):
         for c in cols:
             v = r.get(c)
-            if isinstance(v, str) and c in units and re.search(r"[^\d\s.,eE+-]", v):
+            if isinstance(v, str) and c in units:  # "0,5 m", "1.600,5", as the other sheets read them
                 try:
                     r[c] = to_magnitude(v, units[c], field=c)
                 except StikstofError as e:
