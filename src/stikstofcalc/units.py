@@ -55,6 +55,7 @@ DUTCH_UNIT_WORDS = {
     # capitals as typed in spreadsheets ("12 KM", "3 Ha", "2000 M2"); only spellings with one
     # meaning (MW stays megawatt, mW milliwatt: case matters for pint)
     "KM": "kilometer", "Km": "kilometer", "M": "meter", "HA": "hectare", "Ha": "hectare",
+    "MM": "millimeter", "CM": "centimeter", "DM": "decimeter",
     "KG": "kilogram", "Kg": "kilogram", "KW": "kilowatt", "Kw": "kilowatt", "kw": "kilowatt",
     "KWh": "kilowatt_hour", "kwh": "kilowatt_hour", "KWH": "kilowatt_hour", "TON": "tonne", "Ton": "tonne",
     "LITER": "liter", "Liter": "liter", "UUR": "hour", "Uur": "hour", "JAAR": "year", "Jaar": "year",
@@ -83,6 +84,7 @@ def pint_unit_text(unit_text: str) -> str:
     "ton" = 1000 kg, "gr" = gram, "pk" = metric horsepower). The one rule for every unit a
     user types (quantities and key-figure overrides)."""
     unit_text = re.sub(r"\bper\b", "/", str(unit_text))
+    unit_text = re.sub(r"\bmol\s*N\b", "mol", unit_text)  # "mol N/ha/jr": mol of nitrogen, not newton
     if unit_text.lstrip().startswith("/"):  # "180 per dag" -> "180 1/day"
         unit_text = "1" + unit_text.lstrip()
     unit_text = re.sub(r"\b(KM|Km|M|DM|CM|MM)([23])\b", lambda m: m[1].lower() + m[2], unit_text)  # "M2"

@@ -266,3 +266,54 @@ def test_per_hexagon_output_carries_the_terrain_columns(tmp_path):
     rows = set(con.execute("SELECT receptor_id, z0_m, landuse FROM depositie"))
     con.close()
     assert rows == {(NEAR, 1.0, 4), (FAR, None, None)}
+
+
+def test_maps_use_the_receptor_terrain(tmp_path):
+    """The map's deposition comes from the same terrain as the report (it used the roughness
+    map: 15.22 on the map against 21.72 in the report)."""
+    from stikstofcalc.assessment.mapdata import deposition_maps
+
+    rec = write(tmp_path, "r.csv", f"receptor_id,z0_m,landuse\n{NEAR},1.0,4\n{FAR},,\n")
+    a = assess_project(PROJECT, receptors=rec, measures=False)
+    for r, m in zip(a.results, deposition_maps(PROJECT, a, receptors=rec)):
+        assert m.max_deposition == pytest.approx(r.max_deposition, rel=1e-9)
+
+
+def test_one_lu_column_with_two_rows_per_hexagon(tmp_path):
+    """A single lu_k column and two rows of one hexagon crashed (a read-only view from pandas)."""
+    p = write(tmp_path, "r.csv", "receptor_id,habitat,lu_1\n4439600,a,100\n4439600,b,100\n"
+                                 "4441130,a,100\n4441130,b,\n")
+    with pytest.raises(MultipleInputErrors) as e:
+        read_receptor_file(p)
+    (err,) = e.value.errors
+    assert err.row == 4 and "de rijen 4, 5 liggen in dezelfde hexagon 4441130" in str(err)
+    ok = write(tmp_path, "ok.csv", "receptor_id,habitat,lu_1\n4439600,a,100\n4439600,b,100\n")
+    assert collapse_receptors(read_receptor_file(ok))["lu_1"].tolist() == [100]
+
+
+@pytest.mark.parametrize("total, refused", [(98.9, True), (99.0, False), (101.0, False), (101.1, True)])
+def test_percentages_sum_to_100_within_one(tmp_path, total, refused):
+    p = write(tmp_path, "r.csv", f"receptor_id,lu_1,lu_4\n4439600,{total - 50:g},50\n")
+    if refused:
+        with pytest.raises(MultipleInputErrors):
+            read_receptor_file(p)
+    else:
+        assert read_receptor_file(p)["lu_4"].tolist() == [50]
+
+
+def test_z0_of_10_m_is_the_largest_accepted(tmp_path):
+    assert read_receptor_file(write(tmp_path, "a.csv", "receptor_id,z0_m\n4439600,10\n"))["z0_m"].tolist() == [10]
+    with pytest.raises(MultipleInputErrors):
+        read_receptor_file(write(tmp_path, "b.csv", "receptor_id,z0_m\n4439600,10.01\n"))
+
+
+def test_calc_and_deposition_read_one_file_alike(tmp_path):
+    """LU_1 / LU_6 in capitals: calc read them, deposition refused them ('onbekende kolom')."""
+    src = EXAMPLES / "sources.csv"
+    out = {}
+    for name, head in (("a", "lu_1,lu_6"), ("b", "LU_1,LU_6")):
+        rec = write(tmp_path, f"{name}.csv", f"receptor_id,x,y,{head}\nA,172508.78,457501.93,50,50\n")
+        res = CliRunner().invoke(main, ["deposition", str(src), str(rec), "-o", str(tmp_path / f"o{name}.csv")])
+        assert res.exit_code == 0, res.output
+        out[name] = pd.read_csv(tmp_path / f"o{name}.csv")["deposition_total_mol_ha_yr"].to_numpy()
+    np.testing.assert_array_equal(out["a"], out["b"])

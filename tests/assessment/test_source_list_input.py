@@ -224,13 +224,23 @@ def test_calc_of_two_project_files_says_to_use_batch():
 
 def test_empty_height_and_spread_are_noted(tmp_path):
     """An empty height_m or spread_m takes the sector's default, or 5 m / 2.5 m without one:
-    noted, as the docs say (it was filled silently); a given value is not noted."""
-    s = write(tmp_path, "b.csv", "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,sector_id\n"
-                                 "A,172240,458930,,0,100,1,3220\nB,172300,458930,,0,100,1,\n"
-                                 "C,172400,458930,3,0,100,1,3220\n")
-    notes = read_source_files(s).notes
-    assert "1 bron(nen) zonder height_m: de hoogte van sector 3220 uit de kengetallen" in notes
-    assert any(n.startswith("2 lege cel(len) height_m/spread_m in een sector zonder standaard: hoogte 5 m")
-               for n in notes), notes
-    r = run("calc", s)
+    noted per case, as the docs say (it was filled silently); a case whose sources give their
+    height gets no such note."""
+    from stikstofcalc.assessment.source_list import assess_source_list
+
+    s = write(tmp_path, "b.csv", "case_id,source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,spread_m,sector_id\n"
+                                 "K1,A,172240,458930,,0,100,1,1,3220\nK1,B,172300,458930,,0,100,1,,\n"
+                                 "K2,C,172400,458930,3,0,100,1,1,3220\n")
+    sl = read_source_files(s)
+    assert sl.case_notes == {"K1": [
+        "1 bron(nen) zonder height_m: de hoogte van sector 3220 uit de kengetallen",
+        "1 bron(nen) zonder height_m in een sector zonder standaard: hoogte 5 m aangenomen (AERIUS-standaard "
+        "van sector 4110)",
+        "1 bron(nen) zonder spread_m in een sector zonder standaard: spreiding 2,5 m aangenomen (AERIUS-standaard "
+        "van sector 4110)"]}
+    a = {x.case: x for x in assess_source_list(s, sensitivity=False)}
+    assert any("zonder height_m" in n for n in a["K1"].notes)
+    assert not any("zonder height_m" in n for n in a["K2"].notes)
+    r = run("calc", write(tmp_path, "one.csv", "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,sector_id\n"
+                                               "A,172240,458930,,0,100,1,3220\n"))
     assert r.exit_code == 0 and "zonder height_m: de hoogte van sector 3220" in r.output

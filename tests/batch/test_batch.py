@@ -490,3 +490,14 @@ def test_receptoren_kdw_with_its_unit(tmp_path):
     assert not v.problems, v.problems
     r = v.cases[0].receptors
     assert r["kdw"].tolist() == [1500.0] and r["background_deposition"].tolist() == [1600.5]
+
+
+def test_count_word_must_be_the_columns_own():
+    """'16 woningen' reads in 'aantal woningen', but '16 machines' there, or '4 stuks' as a
+    land-use class, is refused (no silent coercion)."""
+    from stikstofcalc.batch.run import CellError, _whole
+
+    assert _whole("16 woningen", "aantal woningen") == 16
+    for text, label in (("16 machines", "aantal woningen"), ("4 stuks", "landgebruiksklasse (OPS 1-9)")):
+        with pytest.raises(CellError):
+            _whole(text, label)

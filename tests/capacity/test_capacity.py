@@ -299,3 +299,15 @@ def test_compute_capacity_keeps_input_order():
     assert f["capaciteit"].tolist() == [7.0, 1.0]
     assert f["bindende_fase"].tolist() == ["realisatie", "realisatie"]
     assert (f["depositie_realisatie"] < 0.005).all() and (f["depositie_realisatie_een_meer"] >= 0.005).all()
+
+
+def test_geojson_errors_count_features_from_one(tmp_path):
+    """Two features of one name: both refused, named as features 1 and 2 (the duplicate check
+    counted table rows, 2 and 3, where the geometry checks count features)."""
+    g = tmp_path / "l.geojson"
+    feat = ('{"type": "Feature", "properties": {"locatie": "A", "plantype": "gestapeld"}, '
+            '"geometry": {"type": "Point", "coordinates": [172500, 452500]}}')
+    g.write_text('{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": '
+                 f'"urn:ogc:def:crs:EPSG::28992"}}}}, "features": [{feat}, {feat}]}}', encoding="utf-8")
+    s = read_sites(g)
+    assert [e.row for e in s.errors] == [1, 2] and "(ook op rij 2)" in str(s.errors[0])

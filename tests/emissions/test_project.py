@@ -187,6 +187,7 @@ def test_imperial_units_are_refused_naming_the_accepted_ones(text, unit, shown):
     # capitals as typed in spreadsheets (case still matters where it changes the unit: MW, mW)
     ("12 KM", "m", 12000.0), ("3 Ha", "m**2", 30000.0), ("2000 M2", "m**2", 2000.0), ("5 KG", "kg", 5.0),
     ("120 KW", "kW", 120.0), ("5 MW", "kW", 5000.0), ("1 mW", "W", 0.001), ("200 graden", "degree", 200.0),
+    ("5 MM", "m", 0.005), ("5 CM", "m", 0.05), ("1500 mol N/ha/jr", "mol/hectare/year", 1500.0),
 ])
 def test_metric_units_and_dutch_words_still_read(text, unit, value):
     assert to_magnitude(text, unit) == pytest.approx(value)

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from stikstofcalc.assessment.sites import (candidate_offsets, project_templates, reach_distance,
                                            scenario_weights, translated_sources, unit_pairs)
@@ -27,7 +28,7 @@ from stikstofcalc.errors import InputError, dutch_notation
 from stikstofcalc.assessment.core import (KIND_LABEL, PHASE_LABEL, assess_project, receptor_set,
     terrain_phrase, unit_deposition)
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
-from stikstofcalc.geo.receptors import HEXAGON_RADIUS_M, default_receptors
+from stikstofcalc.geo.receptors import HEXAGON_RADIUS_M, default_receptors, receptor_surface
 from stikstofcalc.rules import format_deposition, get_regime
 from stikstofcalc.emissions.sources import in_netherlands
 from stikstofcalc.deposition.fast import table_cache
@@ -219,7 +220,8 @@ def deposition_maps(project, assessment=None, *, regime=None, receptors=None,
     rid = np.asarray(rec["receptor_id"], np.int64)
     rel = np.asarray(rec["relevant"], bool)
     num = load_natura2000().area_of(rid).astype(np.int64)
-    U = unit_deposition(templates, rx, ry)
+    surface = receptor_surface(rec) if isinstance(rec, pd.DataFrame) else None  # the file's own terrain
+    U = unit_deposition(templates, rx, ry, surface=surface)
     thr = assessment.regime.threshold_mol_ha_yr
     if aspect is None:
         aspect = (MAP_AXES[2] * A4_LANDSCAPE_IN[0]) / (MAP_AXES[3] * A4_LANDSCAPE_IN[1])

@@ -74,11 +74,14 @@ class SourceList:
         :func:`fill_characteristics`).
     files : list of str
     notes : list of str
+    case_notes : dict of case -> list of str
     """
 
     table: pd.DataFrame
     files: list
     notes: list = field(default_factory=list)
+    #: notes of one case only (a case's own sources: "1 bron(nen) zonder height_m ...")
+    case_notes: dict = field(default_factory=dict)
 
     @property
     def cases(self) -> list:
@@ -219,7 +222,7 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     phase = _phases(df, file, errors)
     year = _years(df, file, errors, default_year, notes)
     heat_given = np.array([_text(v) != "" for v in df["heat_mw"]], bool) if "heat_mw" in df else np.zeros(n, bool)
-    notes.extend(_fill_defaults(df, sector, attrs.get("decimal", ".")))
+    filled = _fill_defaults(df, sector, attrs.get("decimal", "."))
     keep = [c for c in df.columns if c in SOURCE_REQUIRED or c in SOURCE_OPTIONAL]
     dep = df[keep].copy()
     dep.attrs = attrs
@@ -266,7 +269,8 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
 
         table["source_kind"] = table["source_kind"].map(internal_source_kind)  # "werktuig" as well
         table["heat_given"] &= table["source_kind"].to_numpy(object) != "machinery"
-    return SourceList(table, [file], notes + src.notes)
+    case_notes = {c: _filled_notes([f for f in filled if case[f[0]] == c]) for c in dict.fromkeys(case)}
+    return SourceList(table, [file], notes + src.notes, {c: v for c, v in case_notes.items() if v})
 
 
 #: What a user can do with a source outside the calibrated range (calc and batch compute
@@ -363,12 +367,11 @@ def _years(df, file, errors, default_year, notes):
 def _fill_defaults(df, sector, decimal) -> list:
     """Empty ``height_m``/``spread_m`` cells from the sector's defaults (text, as typed);
     ``heat_mw`` empty: a placeholder 0 (the real value is set by :func:`fill_characteristics`).
-    Returns the notes: how many sources got a sector's height or spread, and how many the
-    fallback of a sector without defaults (as the docs promise: "noted")."""
+    Returns the cells filled, ``(row, column, sector or None for the fallback)``, for the
+    notes of each case (:func:`_filled_notes`: the docs promise "noted")."""
     kg = load()
     n = len(df)
-    by_sector: dict = {}
-    by_fallback = 0
+    filled = []
     for col, q, fallback in (("height_m", "height", FALLBACK_CHARACTERISTICS[0]),
                              ("heat_mw", None, 0.0),
                              ("spread_m", "spread", None)):
@@ -386,21 +389,28 @@ def _fill_defaults(df, sector, decimal) -> list:
             if v is None:  # spread: sector default or the fallback's, at most the height
                 v = FALLBACK_CHARACTERISTICS[2]
             if q is not None:
-                if fig is not None:
-                    by_sector.setdefault((col, int(sector[i])), []).append(i)
-                else:
-                    by_fallback += 1
+                filled.append((i, col, int(sector[i]) if fig is not None else None))
             text = repr(float(v))
             vals[i] = text.replace(".", ",") if decimal == "," else text
         df[col] = vals
+    return filled
+
+
+def _filled_notes(filled) -> list:
+    """The notes on the cells :func:`_fill_defaults` filled (of one case): per column and
+    sector the sources that got the sector's value, and the sources that got the fallback."""
     notes = []
     word = {"height_m": "hoogte", "spread_m": "spreiding"}
-    for (col, sec), rows in by_sector.items():
-        notes.append(f"{len(rows)} bron(nen) zonder {col}: de {word[col]} van sector {sec} uit de kengetallen")
-    if by_fallback:
-        notes.append(f"{by_fallback} lege cel(len) height_m/spread_m in een sector zonder standaard: hoogte "
-                     f"{_nl_number(FALLBACK_CHARACTERISTICS[0])} m, spreiding {_nl_number(FALLBACK_CHARACTERISTICS[2])} m "
-                     "aangenomen (AERIUS-standaard van sector 4110)")
+    fallback = {"height_m": FALLBACK_CHARACTERISTICS[0], "spread_m": FALLBACK_CHARACTERISTICS[2]}
+    by: dict = {}
+    for i, col, sec in filled:
+        by.setdefault((col, sec), set()).add(i)
+    for (col, sec), rows in by.items():
+        if sec is not None:
+            notes.append(f"{len(rows)} bron(nen) zonder {col}: de {word[col]} van sector {sec} uit de kengetallen")
+        else:
+            notes.append(f"{len(rows)} bron(nen) zonder {col} in een sector zonder standaard: {word[col]} "
+                         f"{_nl_number(fallback[col])} m aangenomen (AERIUS-standaard van sector 4110)")
     return notes
 
 
@@ -710,7 +720,8 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
             tables, keys, templates = merged_tables(tables)
         else:
             keys = {name: row_keys(t) for name, t in tables.items()}
-        extra = [f"bronnen uit {', '.join(Path(f).name for f in sl.files)}"] + list(sl.notes) + notes
+        extra = ([f"bronnen uit {', '.join(Path(f).name for f in sl.files)}"] + list(sl.notes)
+                 + list(sl.case_notes.get(case, [])) + notes)
         a = drive(assess_tables_steps(
             str(case), tables, keys, reg=reg, kg=kg, receptors=receptors, receptor_margin=receptor_margin,
             prune=prune, netted=netted, sensitivity=sensitivity, heat=heat, alt_heat=alt_heat,

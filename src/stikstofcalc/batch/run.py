@@ -90,12 +90,12 @@ class CellError(Exception):
         self.message, self.expected = message, expected
 
 
-#: A whole number followed by the word of what it counts (as the column labels name them).
-_COUNTED = re.compile(r"^([+-]?[\d.,]+)\s*(?:woningen|woning|stuks|stuk|bewegingen|beweging|voertuigen|"
-                      r"werktuigen|machines|x)$", re.IGNORECASE)
+#: A whole number followed by a word ("16 woningen"): the word must be one of the column's
+#: own label ("aantal woningen"), else the cell is refused as before.
+_COUNTED = re.compile(r"^([+-]?[\d.,]+)\s*([^\W\d_]+)$")
 
 
-def _whole(value):
+def _whole(value, label: str = ""):
     if isinstance(value, bool):
         raise CellError(f"{value!r} is geen geheel getal", "een geheel getal")
     if isinstance(value, int):
@@ -107,8 +107,8 @@ def _whole(value):
     from stikstofcalc.units import normalise_number
 
     text = value.strip()
-    m = _COUNTED.match(text)  # "16 woningen", "4 stuks": the count, its word as in the label
-    if m:
+    m = _COUNTED.match(text)  # "16 woningen" in "aantal woningen": the count, its word as in the label
+    if m and m[2].lower() in re.findall(r"[^\W\d_]+", label.lower()):
         text = m[1]
     try:
         literal = normalise_number(text)
@@ -188,7 +188,7 @@ def cell_value(raw, column: Column):
             raise CellError(f"{raw!r} is geen eindig getal", "een eindig getal")
         return raw
     if kind in ("count", "year"):
-        return _whole(raw)
+        return _whole(raw, column.label)
     if kind == "date":
         return _date(raw)
     if kind == "points":

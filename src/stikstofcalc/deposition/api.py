@@ -22,6 +22,8 @@ import pandas as pd
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
 from stikstofcalc.geo import geometry as geo
 from stikstofcalc.geo.hexgrid import RD_BOUNDS as _RD_BOUNDS, in_rd_bounds
+from stikstofcalc.geo.receptors import (MAX_Z0_M, RECEPTOR_COLUMNS as _RECEPTOR_NAMES,
+                                        TERRAIN_COLUMNS as _TERRAIN_COLUMNS)
 from stikstofcalc.ranges import RANGES
 from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
     ReceptorArrays, SourceArrays, deposition_arrays)
@@ -566,10 +568,10 @@ def _check_duplicates(ids, case, column, problems):
 
 # ----------------------------------------------------------------- receptors
 
-#: Other names of the receptor terrain columns, as ``calc``'s receptor reader takes them
-#: (:data:`stikstofcalc.geo.receptors.RECEPTOR_COLUMNS`), so one file means the same in both.
-RECEPTOR_ALIASES = {"z0": "z0_m", "ruwheid": "z0_m", "ruwheidslengte": "z0_m",
-                    "landgebruik": "landuse", "landgebruiksklasse": "landuse"}
+#: Other names of the receptor terrain columns: those of ``calc``'s receptor reader
+#: (:data:`stikstofcalc.geo.receptors.RECEPTOR_COLUMNS`, any capitals), so one file means
+#: the same in both.
+RECEPTOR_ALIASES = {alias: name for name in _TERRAIN_COLUMNS for alias in _RECEPTOR_NAMES[name]}
 
 
 def _alias_receptors(df, problems):
@@ -577,8 +579,7 @@ def _alias_receptors(df, problems):
     names; a column given under two names is an error (which one would win is not clear)."""
     rename = {}
     for c in df.columns:
-        key = str(c).strip().lower()
-        target = RECEPTOR_ALIASES.get(key, key if key in ("z0_m", "landuse") else None)
+        target = RECEPTOR_ALIASES.get(str(c).strip().lower())
         if target is not None and c != target:
             rename[c] = target
     for target in set(rename.values()):
@@ -615,8 +616,8 @@ def _parse_receptors(df, problems):
     if "z0_m" in df.columns:
         z0, _ = _numbers(df, "z0_m", problems, required=False, unit="m")
         _check_min(z0, "z0_m", problems, lo=0.0, strict=True, unit="m")
-        p = np.flatnonzero(z0 > 10.0)
-        problems.add(p, "z0_m", z0[p], "is geen ruwheidslengte", "0 < z0_m <= 10 m")
+        p = np.flatnonzero(z0 > MAX_Z0_M)
+        problems.add(p, "z0_m", z0[p], "is geen ruwheidslengte", f"0 < z0_m <= {MAX_Z0_M:g} m")
     pct = None
     if any(c in df.columns for c in LANDUSE_PCT_COLUMNS):
         pct = np.column_stack([_numbers(df, c, problems, required=False, unit="%")[0]
@@ -742,8 +743,9 @@ def deposition(sources: pd.DataFrame, receptors: pd.DataFrame, *, cutoff: bool |
     receptors : DataFrame
         Columns ``receptor_id, x, y`` [m] and optionally ``landuse`` (OPS class 1-9;
         empty: from the terrain), ``z0_m`` [m] (receptor roughness; empty: from the map),
-        ``lu_1`` ... ``lu_9`` (land-use percentages, summing to 100; they win over
-        ``landuse``) and ``case_id``; any other columns are passed through.
+        ``lu_1`` ... ``lu_9`` (land-use percentages, summing to 100; not on a row that
+        gives ``landuse``) and ``case_id``, under ``calc``'s names too (``z0``, ``ruwheid``,
+        ``landgebruik``, any capitals); any other columns are passed through.
     cutoff : bool or float, keyword-only
         True: sources act up to 25 km (AERIUS rekenafstand); False: no cut-off; a number:
         that distance [m].

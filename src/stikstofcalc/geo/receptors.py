@@ -836,29 +836,39 @@ def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> N
 
 def _check_terrain_per_hexagon(out: pd.DataFrame, path: Path) -> None:
     """Rows of one hexagon (several habitats) must not give it different terrain: the
-    engine computes one value per hexagon, so one of them would be dropped unseen."""
+    engine computes one value per hexagon, so one of them would be dropped unseen.
+    Vectorised: each row is compared with the first row of its hexagon."""
     cols = [c for c in TERRAIN_COLUMNS if c in out]
     if not cols or not out["receptor_id"].duplicated().any():
         return
+    vals = out[cols].to_numpy(float, copy=True)  # a copy: filled below (pandas may hand out a view)
+    lu = [k for k, c in enumerate(cols) if c.startswith("lu_")]
+    if lu:  # an empty class on a row that gives percentages is 0 % (as receptor_surface)
+        pct = vals[:, lu]
+        some = ~np.isnan(pct).all(axis=1)
+        pct[some] = np.nan_to_num(pct[some])
+        vals[:, lu] = pct
+    vals = np.where(np.isnan(vals), -1.0, vals)  # empty = from the map: a value of its own
+    first = out.groupby("receptor_id", sort=False).cumcount().to_numpy() == 0
+    lead = pd.Series(np.flatnonzero(first), index=out["receptor_id"].to_numpy()[first])
+    head = lead.reindex(out["receptor_id"].to_numpy()).to_numpy()  # first row of each row's hexagon
+    differ = vals != vals[head]  # (rows, columns)
+    if not differ.any():
+        return
     errors = []
-    lu_cols = [c for c in cols if c.startswith("lu_")]
-    for rid, grp in out[out["receptor_id"].duplicated(keep=False)].groupby("receptor_id", sort=False):
-        if lu_cols:  # an empty class on a row that gives percentages is 0 % (as receptor_surface)
-            pct = grp[lu_cols].to_numpy(float)
-            some = ~np.isnan(pct).all(axis=1)
-            pct[some] = np.nan_to_num(pct[some])
-            grp = grp.assign(**{c: pct[:, k] for k, c in enumerate(lu_cols)})
-        for c in cols:
-            v = grp[c].to_numpy(float)
-            if np.unique(np.where(np.isnan(v), -1.0, v)).size > 1:
-                rows = ", ".join(str(r) for r in grp["row"])
-                errors.append(InputError(
-                    f"de rijen {rows} liggen in dezelfde hexagon {int(rid)} maar geven een andere {c}",
-                    file=str(path), row=int(grp["row"].iloc[0]), field=c,
-                    value=", ".join("leeg" if np.isnan(a) else f"{a:g}" for a in v),
-                    expected=f"één {c} per hexagon (dezelfde waarde op elke rij van de hexagon)"))
-    if errors:
-        raise MultipleInputErrors(errors, file=str(path))
+    rows, rid = out["row"].to_numpy(), out["receptor_id"].to_numpy()
+    bad_hex = pd.unique(rid[differ.any(axis=1)])
+    for h in bad_hex:  # one message per hexagon and column (few: these are the errors)
+        at = np.flatnonzero(rid == h)
+        for k in np.flatnonzero(differ[at].any(axis=0)):
+            c = cols[k]
+            v = out[c].to_numpy(float)[at]
+            errors.append(InputError(
+                f"de rijen {', '.join(str(r) for r in rows[at])} liggen in dezelfde hexagon {int(h)} maar "
+                f"geven een andere {c}", file=str(path), row=int(rows[at[0]]), field=c,
+                value=", ".join("leeg" if np.isnan(a) else f"{a:g}" for a in v),
+                expected=f"één {c} per hexagon (dezelfde waarde op elke rij van de hexagon)"))
+    raise MultipleInputErrors(errors, file=str(path))
 
 
 def receptor_surface(receptors: pd.DataFrame):

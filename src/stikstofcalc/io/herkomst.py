@@ -108,6 +108,6 @@ def _flatten(d: dict, parts: tuple = ()):
 
 def herkomst_rows(provenance: dict) -> list[tuple]:
     """(Dutch label, value, key) per item of ``provenance``, nested tables flattened (key
-    ``kengetallen.edition``; a file name such as ``areas.csv`` is one part); lists stay one
-    JSON value."""
+    ``kengetallen.edition``; a file name such as ``areas.csv`` is one part); a list of plain
+    values reads "a; b" (:func:`_value_nl`), a list of tables stays one JSON value."""
     return [(label_nl(parts), _value_nl(v), ".".join(parts)) for parts, v in _flatten(provenance)]
