@@ -39,7 +39,7 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
-from stikstofcalc.errors import InputError, dutch_notation
+from stikstofcalc.errors import InputError
 from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
                                         distance_to_sources, read_receptor_file, receptor_surface,
                                         wgs84_to_rd)
@@ -48,7 +48,7 @@ from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machi
     other_machinery_heat, row_keys)
 from stikstofcalc.deposition import model as _model, terrain as _terrain
 from stikstofcalc.deposition.terrain import terrain_info
-from stikstofcalc.deposition.api import terrain_description
+from stikstofcalc.deposition.api import terrain_description, z0_model_range, z0_range_notes
 from stikstofcalc.deposition.fast import SUBSTANCE_NAMES, cache_store, table_cache, terrain_reference
 from stikstofcalc.deposition.progress import listening, report_step
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
@@ -1177,22 +1177,16 @@ def receptor_terrain(rec) -> tuple[list, dict | None]:
     n_z0, n_lu = int(np.isfinite(z0).sum()), int(own_lu.sum())
     if n_z0 == 0 and n_lu == 0:
         return [], None
-    knots = _model.load_terrain_model().TA_Z
-    lo, hi = float(knots[0]), float(knots[-1])
-    lo_t, hi_t = dutch_notation(f"{lo:g}"), dutch_notation(f"{hi:g}")
+    lo, hi = z0_model_range()
     below, above = int((z0 < lo).sum()), int((z0 > hi).sum())
     info = {"hexagons": n, "z0_m_given": n_z0, "landuse_given": n_lu, "z0_m_below_model": below,
             "z0_m_above_model": above, "z0_model_range_m": [lo, hi]}
+    uniform = engine_terrain() != "map"
     notes = [f"terrein uit het receptorbestand: eigen ruwheid (z0_m) bij {n_z0} en eigen landgebruik "
              f"(landuse of lu_1..lu_9) bij {n_lu} van de {n} hexagon(s); de overige uit de ruwheidskaart"
-             + ("" if engine_terrain() == "map" else " (uniform terrein: z0_m niet gebruikt)")]
-    if above:
-        notes.append(f"let op: z0_m boven {hi_t} m bij {above} hexagon(s) gerekend als {hi_t} m "
-                     "(het terreinmodel en de ruwheidskaart van OPS reiken tot daar); bij een ruwer "
-                     "oppervlak kan de depositie hoger zijn dan berekend")
-    if below:
-        notes.append(f"z0_m onder {lo_t} m bij {below} hexagon(s) gerekend als {lo_t} m "
-                     "(de ondergrens van het terreinmodel, zoals voor water op de kaart)")
+             + (" (uniform terrein: z0_m niet gebruikt)" if uniform else "")]
+    if not uniform:  # with uniform terrain no receptor z0 is used, so none is clamped
+        notes.extend(("let op: " if t.startswith("z0_m boven") else "") + t for t in z0_range_notes(z0, "hexagon(s)"))
     return notes, info
 
 

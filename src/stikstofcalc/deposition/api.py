@@ -22,11 +22,10 @@ import pandas as pd
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, closest
 from stikstofcalc.geo import geometry as geo
 from stikstofcalc.geo.hexgrid import RD_BOUNDS as _RD_BOUNDS, in_rd_bounds
-from stikstofcalc.geo.receptors import (MAX_Z0_M, RECEPTOR_COLUMNS as _RECEPTOR_NAMES,
-                                        TERRAIN_COLUMNS as _TERRAIN_COLUMNS)
+from stikstofcalc.geo.receptors import (RECEPTOR_COLUMNS as _RECEPTOR_NAMES, TERRAIN_COLUMNS as _TERRAIN_COLUMNS,
+                                        terrain_violations)
 from stikstofcalc.ranges import RANGES
-from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, LANDUSE_CLASSES,
-    ReceptorArrays, SourceArrays, deposition_arrays)
+from stikstofcalc.deposition.core import (CALIBRATED_RANGES, DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays)
 from stikstofcalc.deposition.arrays import EXTRAPOLATED_NOTE
 from stikstofcalc.deposition.model import load_terrain_model, terrain_model_info
 from stikstofcalc.deposition.terrain import terrain_info
@@ -606,32 +605,19 @@ def _parse_receptors(df, problems):
     _check_rd(y, "y", problems, np.isfinite(y))
     lu, empty = _numbers(df, "landuse", problems, required=False, unit="",
                          expected="een OPS-landgebruiksklasse 1-9")
-    valid = ~np.isnan(lu)
-    bad = valid & ~np.isin(lu, list(LANDUSE_CLASSES))
-    p = np.flatnonzero(bad)
-    problems.add(p, "landuse", lu[p], "is geen landgebruiksklasse",
-                 "een OPS-klasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()))
-    landuse = np.where(empty | bad | ~valid, DEFAULT_LANDUSE, lu).astype(np.int64)
-    z0 = None
-    if "z0_m" in df.columns:
-        z0, _ = _numbers(df, "z0_m", problems, required=False, unit="m")
-        _check_min(z0, "z0_m", problems, lo=0.0, strict=True, unit="m")
-        p = np.flatnonzero(z0 > MAX_Z0_M)
-        problems.add(p, "z0_m", z0[p], "is geen ruwheidslengte", f"0 < z0_m <= {MAX_Z0_M:g} m")
+    z0 = _numbers(df, "z0_m", problems, required=False, unit="m")[0] if "z0_m" in df.columns else None
     pct = None
     if any(c in df.columns for c in LANDUSE_PCT_COLUMNS):
         pct = np.column_stack([_numbers(df, c, problems, required=False, unit="%")[0]
                                for c in LANDUSE_PCT_COLUMNS])
-        for k, c in enumerate(LANDUSE_PCT_COLUMNS):
-            _check_min(pct[:, k], c, problems, lo=0.0, unit="%")
-        given = np.isfinite(pct).any(axis=1)
-        tot = np.nansum(pct, axis=1)
-        p = np.flatnonzero(given & ~((tot >= 99.0) & (tot <= 101.0)))
-        problems.add(p, "lu_1", tot[p], ": de landgebruikspercentages lu_1..lu_9 tellen niet op tot 100",
-                     "percentages van de 9 OPS-klassen die samen 100 zijn (±1)")
-        p = np.flatnonzero(given & ~np.isnan(lu))
-        problems.add(p, "landuse", lu[p], ": landuse en lu_1..lu_9 op dezelfde rij",
-                     "óf een klasse in landuse, óf percentages in lu_1..lu_9, niet beide")
+    # the terrain rules of every receptor reader (calc, batch, deposition): one definition
+    given_lu = lu if "landuse" in df.columns else None
+    bad = np.zeros(len(lu), bool)
+    for positions, column, values, message, expected in terrain_violations(z0, given_lu, pct, LANDUSE_PCT_COLUMNS):
+        problems.add(positions, column, values, message, expected)
+        if column == "landuse" and message.startswith("is geen"):
+            bad[positions] = True
+    landuse = np.where(empty | bad | np.isnan(lu), DEFAULT_LANDUSE, lu).astype(np.int64)
     case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None
     _check_duplicates(ids, case, "receptor_id", problems)
     if not usable:
@@ -833,16 +819,31 @@ def terrain_notes(terrain, receptor_terrain, sources_have_z0, rec) -> list:
                    "uniform wel)")
     z0 = getattr(rec, "z0_m", None)
     if z0 is not None:
-        knots = load_terrain_model().TA_Z
-        lo, hi = float(knots[0]), float(knots[-1])
-        above, below = int(np.sum(z0 > hi)), int(np.sum(z0 < lo))
-        if above:
-            out.append(f"z0_m boven {_nl(hi)} m bij {above} receptor(en) gerekend als {_nl(hi)} m "
-                       "(het terreinmodel en de ruwheidskaart van OPS reiken tot daar); bij een ruwer "
-                       "oppervlak kan de depositie hoger zijn dan berekend")
-        if below:
-            out.append(f"z0_m onder {_nl(lo)} m bij {below} receptor(en) gerekend als {_nl(lo)} m "
-                       "(de ondergrens van het terreinmodel, zoals voor water op de kaart)")
+        out.extend(z0_range_notes(z0, "receptor(en)"))
+    return out
+
+
+def z0_model_range() -> tuple[float, float]:
+    """The receptor z0 [m] the terrain model's receptor factor spans (its knots; the map's
+    own range): a z0 beyond it is computed at the nearest end."""
+    knots = load_terrain_model().TA_Z
+    return float(knots[0]), float(knots[-1])
+
+
+def z0_range_notes(z0, noun: str) -> list:
+    """The notes on given receptor z0 values outside :func:`z0_model_range` (``noun``:
+    "receptor(en)", "hexagon(s)"); one text for deposition, calc and batch."""
+    z0 = np.asarray(z0, float)
+    lo, hi = z0_model_range()
+    above, below = int(np.sum(z0 > hi)), int(np.sum(z0 < lo))
+    out = []
+    if above:
+        out.append(f"z0_m boven {_nl(hi)} m bij {above} {noun} gerekend als {_nl(hi)} m (het terreinmodel en "
+                   "de ruwheidskaart van OPS reiken tot daar); bij een ruwer oppervlak kan de depositie hoger "
+                   "zijn dan berekend")
+    if below:
+        out.append(f"z0_m onder {_nl(lo)} m bij {below} {noun} gerekend als {_nl(lo)} m (de ondergrens van "
+                   "het terreinmodel, zoals voor water op de kaart)")
     return out
 
 

@@ -789,49 +789,71 @@ def _numbers(col: pd.Series, name, label, rows, path, errors) -> np.ndarray:
     return out
 
 
-def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> None:
-    """The receptor's own terrain: 0 < z0_m <= 10 m, landuse a class 1-9, lu_1..lu_9
-    percentages >= 0 that add up to 100 (±1) on every row that gives one (empty = 0)."""
-    row = out["row"].to_numpy()
+#: Land-use percentages of a row must add up to 100 within this [%] (rounding in a table).
+PCT_SUM_TOLERANCE = 1.0
+#: What the terrain checks expect (one text for calc, batch and deposition).
+Z0_EXPECTED = f"een ruwheidslengte in meter: 0 < z0_m <= {MAX_Z0_M:g} m (leeg = uit de ruwheidskaart)"
+LANDUSE_EXPECTED = "een OPS-landgebruiksklasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items())
+PCT_SUM_EXPECTED = (f"percentages van de 9 OPS-klassen lu_1..lu_9 die samen 100 zijn "
+                    f"(±{PCT_SUM_TOLERANCE:g}; leeg = 0)")
+BOTH_EXPECTED = "óf een klasse in landuse, óf percentages in lu_1..lu_9, niet beide"
 
-    def bad(mask, name, value_of, expected, text):
-        for i in np.flatnonzero(mask):
-            v = value_of(i)
-            v = float(v) if isinstance(v, (float, np.floating)) else v
-            errors.append(InputError(text.format(v=dutch_notation(f"{v:g}") if isinstance(v, float) else v),
-                                     file=str(path), row=int(row[i]), field=cols.get(name, name),
-                                     value=v, expected=expected))
 
-    if "z0_m" in out:
-        z0 = out["z0_m"].to_numpy(float)
-        bad(~np.isnan(z0) & ~((z0 > 0) & (z0 <= MAX_Z0_M)), "z0_m", lambda i: z0[i],
-            f"een ruwheidslengte in meter: 0 < z0_m <= {MAX_Z0_M:g} m (leeg = uit de ruwheidskaart)",
-            "{v} m is geen ruwheidslengte")
-    if "landuse" in out:
-        lu = out["landuse"].to_numpy(float)
-        bad(~np.isnan(lu) & ~np.isin(lu, np.arange(1, 10)), "landuse", lambda i: lu[i],
-            "een OPS-landgebruiksklasse 1-9: " + ", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()),
-            "{v} is geen landgebruiksklasse")
-    lu_cols = [f"lu_{k}" for k in range(1, 10) if f"lu_{k}" in out]
-    if lu_cols:
-        pct = out[lu_cols].to_numpy(float)
-        for k, c in enumerate(lu_cols):
-            bad(pct[:, k] < 0, c, lambda i, k=k: pct[i, k], "een percentage >= 0", "{v} % is negatief")
+def terrain_violations(z0=None, landuse=None, pct=None, pct_cols=()) -> list:
+    """The rules of a receptor's own terrain, for every reader (``calc``'s receptor files,
+    the batch sheet ``receptoren``, ``deposition``): 0 < z0_m <= :data:`MAX_Z0_M`, landuse a
+    class 1-9, lu_* percentages >= 0 adding up to 100 (± :data:`PCT_SUM_TOLERANCE`) on a row
+    that gives one (empty = 0), and not landuse and lu_* on one row. NaN = not given.
+
+    Returns
+    -------
+    list of (positions, column, values, message, expected)
+        Each broken rule: the row positions (0-based), the column, the values shown, a
+        message for after the value ("is geen ruwheidslengte") and what was expected.
+    """
+    out = []
+    if z0 is not None:
+        z0 = np.asarray(z0, float)
+        p = np.flatnonzero(~np.isnan(z0) & ~((z0 > 0) & (z0 <= MAX_Z0_M)))
+        out.append((p, "z0_m", z0[p], "m is geen ruwheidslengte", Z0_EXPECTED))
+    if landuse is not None:
+        lu = np.asarray(landuse, float)
+        p = np.flatnonzero(~np.isnan(lu) & ~np.isin(lu, list(LANDUSE_CLASSES)))
+        out.append((p, "landuse", lu[p], "is geen landgebruiksklasse", LANDUSE_EXPECTED))
+    if pct is not None and len(pct_cols):
+        pct = np.asarray(pct, float)
+        for k, c in enumerate(pct_cols):
+            p = np.flatnonzero(pct[:, k] < 0)
+            out.append((p, c, pct[p, k], "% is negatief", "een percentage >= 0"))
         given = ~np.isnan(pct).all(axis=1)
         tot = np.nansum(pct, axis=1)
-        off = given & ~((tot >= 99.0) & (tot <= 101.0))
-        for i in np.flatnonzero(off):
-            errors.append(InputError(
-                f"de landgebruikspercentages lu_1..lu_9 tellen op tot {tot[i]:g} in plaats van 100"
-                + (" (percentages als fractie ingevuld, 0,5 voor 50 %?)" if 0.99 <= tot[i] <= 1.01 else ""),
-                file=str(path), row=int(row[i]), field=cols.get(lu_cols[0], lu_cols[0]),
-                value=", ".join(f"{c}={pct[i, k]:g}" for k, c in enumerate(lu_cols) if not np.isnan(pct[i, k])),
-                expected="percentages van de 9 OPS-klassen lu_1..lu_9 die samen 100 zijn (±1; leeg = 0)"))
-        if "landuse" in out:
-            both = given & ~np.isnan(out["landuse"].to_numpy(float))
-            bad(both, "landuse", lambda i: out["landuse"].iloc[i],
-                "óf een klasse in landuse, óf percentages in lu_1..lu_9, niet beide",
-                "landuse en lu_1..lu_9 op dezelfde rij")
+        p = np.flatnonzero(given & (np.abs(tot - 100.0) > PCT_SUM_TOLERANCE))
+        out.append((p, pct_cols[0], tot[p], "is de som van de landgebruikspercentages lu_1..lu_9, niet 100",
+                    PCT_SUM_EXPECTED))
+        if landuse is not None:
+            p = np.flatnonzero(given & ~np.isnan(np.asarray(landuse, float)))
+            out.append((p, "landuse", np.asarray(landuse, float)[p], "in landuse en lu_1..lu_9 op dezelfde rij",
+                        BOTH_EXPECTED))
+    return [v for v in out if v[0].size]
+
+
+def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> None:
+    """:func:`terrain_violations` of a receptor file, as errors naming file, row and column."""
+    row = out["row"].to_numpy()
+    lu_cols = [f"lu_{k}" for k in range(1, 10) if f"lu_{k}" in out]
+    found = terrain_violations(out["z0_m"] if "z0_m" in out else None,
+                               out["landuse"] if "landuse" in out else None,
+                               out[lu_cols].to_numpy(float) if lu_cols else None, lu_cols)
+    for positions, column, values, message, expected in found:
+        for i, v in zip(positions, values):
+            shown = dutch_notation(f"{float(v):g}")
+            text = f"{shown} {message}"
+            if message.startswith("is de som"):
+                text = f"de landgebruikspercentages lu_1..lu_9 tellen op tot {shown} in plaats van 100"
+                if 0.99 <= v <= 1.01:
+                    text += " (percentages als fractie ingevuld, 0,5 voor 50 %?)"
+            errors.append(InputError(text, file=str(path), row=int(row[i]), field=cols.get(column, column),
+                                     value=float(v), expected=expected))
 
 
 def _check_terrain_per_hexagon(out: pd.DataFrame, path: Path) -> None:
