@@ -317,3 +317,20 @@ def test_calc_and_deposition_read_one_file_alike(tmp_path):
         assert res.exit_code == 0, res.output
         out[name] = pd.read_csv(tmp_path / f"o{name}.csv")["deposition_total_mol_ha_yr"].to_numpy()
     np.testing.assert_array_equal(out["a"], out["b"])
+
+
+def test_uniform_envelope_never_prunes_a_receptor_with_its_own_land_use(monkeypatch):
+    """Without the receptor-surface factor in the envelope (uniform terrain) the bound knows only
+    grass: a receptor with its own land use gets no finite bound, so it is always evaluated."""
+    import stikstofcalc.assessment.core as core
+
+    tp = build_templates([(f"POINT ({SX!r} {SY!r})", 2.5, 0.0, 1.3)])
+    monkeypatch.setattr(core, "engine_terrain", lambda: "uniform")
+    env = core.envelope_many([tp])[0]
+    assert env.rcp_log is None
+    x, y = np.array([SX + 500.0, SX + 800.0, SX + 900.0]), np.array([SY, SY, SY])
+    pct = np.full((3, 9), np.nan)
+    pct[2] = [50, 0, 0, 50, 0, 0, 0, 0, 0]
+    b = upper_bounds(tp, x, y, env, (np.full(3, np.nan), np.array([0, 4, 0]), pct))
+    assert np.isfinite(b[:, 0]).all() and b[:, 0].max() < 1e30
+    assert (b[:, 1:] == 1e30).all()
