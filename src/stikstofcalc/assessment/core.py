@@ -41,8 +41,8 @@ from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, Sourc
 from stikstofcalc.assessment.results import PhaseResult
 from stikstofcalc.errors import InputError
 from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
-                                        distance_to_sources, read_receptor_file, receptor_surface,
-                                        wgs84_to_rd)
+                                        distance_to_sources, own_landuse, read_receptor_file,
+                                        receptor_surface, wgs84_to_rd)
 from stikstofcalc.emissions.sources import (DEFAULT_Z0_M, Templates, apply_machinery_heat,
     build_templates, characteristics_table, check_site, fallback_notes, machinery_heat_choice,
     other_machinery_heat, row_keys)
@@ -713,9 +713,7 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None, surfac
                     luf[near] = ll.max(axis=0)[ring[near]]
                     out[f] *= np.exp(fac + luf)
     if rcp is None and surface is not None:
-        own = (surface[1] > 0) | (np.zeros(out.shape[1], bool) if surface[2] is None
-                                  else ~np.isnan(surface[2]).all(axis=1))
-        out[:, own] = 1e30  # as unpruned
+        out[:, own_landuse(surface)] = 1e30  # as unpruned
     return out
 
 
@@ -1171,10 +1169,9 @@ def receptor_terrain(rec) -> tuple[list, dict | None]:
     surface = receptor_surface(rec)
     if surface is None:
         return [], None
-    z0, lu, pct = surface
+    z0 = surface[0]
     n = len(rec)
-    own_lu = (lu > 0) | (np.zeros(n, bool) if pct is None else ~np.isnan(pct).all(axis=1))
-    n_z0, n_lu = int(np.isfinite(z0).sum()), int(own_lu.sum())
+    n_z0, n_lu = int(np.isfinite(z0).sum()), int(own_landuse(surface).sum())
     if n_z0 == 0 and n_lu == 0:
         return [], None
     lo, hi = z0_model_range()

@@ -613,9 +613,10 @@ def _parse_receptors(df, problems):
     # the terrain rules of every receptor reader (calc, batch, deposition): one definition
     given_lu = lu if "landuse" in df.columns else None
     bad = np.zeros(len(lu), bool)
-    for positions, column, values, message, expected in terrain_violations(z0, given_lu, pct, LANDUSE_PCT_COLUMNS):
+    for rule, positions, column, values, message, expected in terrain_violations(z0, given_lu, pct,
+                                                                               LANDUSE_PCT_COLUMNS):
         problems.add(positions, column, values, message, expected)
-        if column == "landuse" and message.startswith("is geen"):
+        if rule == "class":
             bad[positions] = True
     landuse = np.where(empty | bad | np.isnan(lu), DEFAULT_LANDUSE, lu).astype(np.int64)
     case = _texts(df, "case_id", problems, what="een zaak-id") if "case_id" in df.columns else None

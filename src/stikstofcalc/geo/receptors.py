@@ -807,34 +807,35 @@ def terrain_violations(z0=None, landuse=None, pct=None, pct_cols=()) -> list:
 
     Returns
     -------
-    list of (positions, column, values, message, expected)
-        Each broken rule: the row positions (0-based), the column, the values shown, a
-        message for after the value ("is geen ruwheidslengte") and what was expected.
+    list of (rule, positions, column, values, message, expected)
+        Each broken rule (``"z0"``, ``"class"``, ``"negative"``, ``"sum"``, ``"both"``): the
+        row positions (0-based), the column, the values shown, a message for after the
+        value ("m is geen ruwheidslengte") and what was expected.
     """
     out = []
     if z0 is not None:
         z0 = np.asarray(z0, float)
         p = np.flatnonzero(~np.isnan(z0) & ~((z0 > 0) & (z0 <= MAX_Z0_M)))
-        out.append((p, "z0_m", z0[p], "m is geen ruwheidslengte", Z0_EXPECTED))
+        out.append(("z0", p, "z0_m", z0[p], "m is geen ruwheidslengte", Z0_EXPECTED))
     if landuse is not None:
         lu = np.asarray(landuse, float)
         p = np.flatnonzero(~np.isnan(lu) & ~np.isin(lu, list(LANDUSE_CLASSES)))
-        out.append((p, "landuse", lu[p], "is geen landgebruiksklasse", LANDUSE_EXPECTED))
+        out.append(("class", p, "landuse", lu[p], "is geen landgebruiksklasse", LANDUSE_EXPECTED))
     if pct is not None and len(pct_cols):
         pct = np.asarray(pct, float)
         for k, c in enumerate(pct_cols):
             p = np.flatnonzero(pct[:, k] < 0)
-            out.append((p, c, pct[p, k], "% is negatief", "een percentage >= 0"))
+            out.append(("negative", p, c, pct[p, k], "% is negatief", "een percentage >= 0"))
         given = ~np.isnan(pct).all(axis=1)
         tot = np.nansum(pct, axis=1)
         p = np.flatnonzero(given & (np.abs(tot - 100.0) > PCT_SUM_TOLERANCE))
-        out.append((p, pct_cols[0], tot[p], "is de som van de landgebruikspercentages lu_1..lu_9, niet 100",
-                    PCT_SUM_EXPECTED))
+        out.append(("sum", p, pct_cols[0], tot[p], "is de som van de landgebruikspercentages lu_1..lu_9, "
+                    "niet 100", PCT_SUM_EXPECTED))
         if landuse is not None:
             p = np.flatnonzero(given & ~np.isnan(np.asarray(landuse, float)))
-            out.append((p, "landuse", np.asarray(landuse, float)[p], "in landuse en lu_1..lu_9 op dezelfde rij",
-                        BOTH_EXPECTED))
-    return [v for v in out if v[0].size]
+            out.append(("both", p, "landuse", np.asarray(landuse, float)[p],
+                        "in landuse en lu_1..lu_9 op dezelfde rij", BOTH_EXPECTED))
+    return [v for v in out if v[1].size]
 
 
 def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> None:
@@ -844,11 +845,11 @@ def _check_terrain(out: pd.DataFrame, path: Path, errors: list, cols: dict) -> N
     found = terrain_violations(out["z0_m"] if "z0_m" in out else None,
                                out["landuse"] if "landuse" in out else None,
                                out[lu_cols].to_numpy(float) if lu_cols else None, lu_cols)
-    for positions, column, values, message, expected in found:
+    for rule, positions, column, values, message, expected in found:
         for i, v in zip(positions, values):
             shown = dutch_notation(f"{float(v):g}")
             text = f"{shown} {message}"
-            if message.startswith("is de som"):
+            if rule == "sum":
                 text = f"de landgebruikspercentages lu_1..lu_9 tellen op tot {shown} in plaats van 100"
                 if 0.99 <= v <= 1.01:
                     text += " (percentages als fractie ingevuld, 0,5 voor 50 %?)"
@@ -865,11 +866,8 @@ def _check_terrain_per_hexagon(out: pd.DataFrame, path: Path) -> None:
         return
     vals = out[cols].to_numpy(float, copy=True)  # a copy: filled below (pandas may hand out a view)
     lu = [k for k, c in enumerate(cols) if c.startswith("lu_")]
-    if lu:  # an empty class on a row that gives percentages is 0 % (as receptor_surface)
-        pct = vals[:, lu]
-        some = ~np.isnan(pct).all(axis=1)
-        pct[some] = np.nan_to_num(pct[some])
-        vals[:, lu] = pct
+    if lu:  # compared as the engine takes them (an empty class beside given ones is 0 %)
+        vals[:, lu] = empty_classes_as_zero(vals[:, lu])
     vals = np.where(np.isnan(vals), -1.0, vals)  # empty = from the map: a value of its own
     first = out.groupby("receptor_id", sort=False).cumcount().to_numpy() == 0
     lead = pd.Series(np.flatnonzero(first), index=out["receptor_id"].to_numpy()[first])
@@ -912,11 +910,26 @@ def receptor_surface(receptors: pd.DataFrame):
     pct = None
     lu_cols = [f"lu_{k}" for k in range(1, 10)]
     if any(c in receptors for c in lu_cols):
-        pct = np.column_stack([receptors[c].to_numpy(float) if c in receptors else np.full(n, np.nan)
-                               for c in lu_cols])
-        given = ~np.isnan(pct).all(axis=1)
-        pct[given] = np.nan_to_num(pct[given])  # an empty class on a row that gives some = 0 %
+        pct = empty_classes_as_zero(np.column_stack(
+            [receptors[c].to_numpy(float) if c in receptors else np.full(n, np.nan) for c in lu_cols]))
     return z0, lu, pct
+
+
+def empty_classes_as_zero(pct) -> np.ndarray:
+    """Land-use percentages (n, k) with an empty class on a row that gives some as 0 %; a row
+    that gives none stays NaN (from the map). A new array."""
+    pct = np.array(pct, float)
+    some = ~np.isnan(pct).all(axis=1)
+    pct[some] = np.nan_to_num(pct[some])
+    return pct
+
+
+def own_landuse(surface) -> np.ndarray:
+    """Which receptors of a terrain ``surface`` (:func:`receptor_surface`) give their own land
+    use (a class, or percentages), bool (n,)."""
+    _, lu, pct = surface
+    own = np.asarray(lu) > 0
+    return own if pct is None else own | ~np.isnan(pct).all(axis=1)
 
 
 def _flags(col: pd.Series, label, rows, path, errors) -> np.ndarray:
