@@ -1183,7 +1183,7 @@ def receptor_terrain(rec) -> tuple[list, dict | None]:
              f"(landuse of lu_1..lu_9) bij {n_lu} van de {n} hexagon(s); de overige uit de ruwheidskaart"
              + (" (uniform terrein: z0_m niet gebruikt)" if uniform else "")]
     if not uniform:  # with uniform terrain no receptor z0 is used, so none is clamped
-        notes.extend(("let op: " if t.startswith("z0_m boven") else "") + t for t in z0_range_notes(z0, "hexagon(s)"))
+        notes.extend(z0_range_notes(z0, "hexagon(s)", warning="let op: "))
     return notes, info
 
 

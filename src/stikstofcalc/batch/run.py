@@ -372,22 +372,6 @@ class _Builder:
         for k in route:
             self.case.where[f"routes[{i}].{k}"] = (sheet, row, f"{prefix}{k}")
 
-    def _metres(self, value, sheet, row, key):
-        """A coordinate cell in m (a number, or text such as "201400 m" or "201.400,5"), or
-        None with a problem naming the cell: the outline check would name only the whole
-        outline, with every corner as its value."""
-        from stikstofcalc.units import to_magnitude
-
-        if not isinstance(value, str):
-            return value
-        try:
-            return to_magnitude(value, "m", field=key)
-        except StikstofError as e:
-            self.case.problems.append(problem(case=self.case.case_id, sheet=sheet, row=row, key=key, value=value,
-                                              message=e.reason(), expected=e.expected,
-                                              field_="location.outline"))
-            return None
-
     def detail(self, sheet, fields, row, failed=()):
         """The fields of one detail row; ``failed``: its keys whose cell was refused."""
         if sheet == "onderdelen":
@@ -403,7 +387,9 @@ class _Builder:
             pts = loc.setdefault("outline", [])
             self.case.where.setdefault("location.outline", (sheet, row, None))
             if "x" in fields and "y" in fields:
-                xy = [self._metres(fields[k], sheet, row, k) for k in ("x", "y")]
+                # each corner in m here: the outline check would name only the whole outline
+                xy = [_in_unit(self.case, sheet, row, k, fields[k], field_="location.outline")
+                      for k in ("x", "y")]
                 if None in xy:  # named per cell; the outline is then incomplete
                     self.bad_outline = True
                 else:
@@ -709,6 +695,24 @@ def _kengetallen(edition):
                          expected=f"een van {', '.join(kengetallen.editions())}") from exc
 
 
+def _in_unit(case, sheet, row, key, value, *, field_=None):
+    """A quantity cell of a detail sheet whose rows the project parser does not convert
+    (terrein corners, receptoren): text ("0,5 m", "1.600,5", "50 cm") in the column's unit
+    (:func:`stikstofcalc.units.to_magnitude`, the rule of every quantity typed), numbers and
+    other columns as they are; None, with a problem naming the cell, when it cannot be read."""
+    from stikstofcalc.units import to_magnitude
+
+    column = SHEET_BY_NAME[sheet].column(key)
+    if not isinstance(value, str) or column.kind != "quantity" or not column.unit:
+        return value
+    try:
+        return to_magnitude(value, column.unit, field=key)
+    except StikstofError as e:
+        case.problems.append(problem(case=case.case_id, sheet=sheet, row=row, key=key, value=value,
+                                     message=e.reason(), expected=e.expected, field_=field_))
+        return None
+
+
 _RECEPTOR_COLUMNS = ("receptor_id", "x", "y", "kdw", "background_deposition", "z0_m", "landuse",
                      *(f"lu_{k}" for k in range(1, 10)))
 
@@ -718,7 +722,6 @@ def _case_receptors(case):
     (with the sheet's row numbers); a text cell ("0,5 m", "1.600,5") is converted first, as on
     the other sheets."""
     from stikstofcalc.geo.receptors import read_receptor_file
-    from stikstofcalc.units import to_magnitude
 
     rows = [dict(f) for f, _ in case.receptor_rows]  # (fields, sheet row)
     sheet_rows = [r for _, r in case.receptor_rows]
@@ -726,18 +729,12 @@ def _case_receptors(case):
     if given & {"x", "y"}:  # x and y as a pair: an x left empty on every row is named as such
         given |= {"x", "y"}
     cols = [c for c in _RECEPTOR_COLUMNS if c in given]
-    units = {c.key: c.unit for c in SHEET_BY_NAME["receptoren"].columns if c.kind == "quantity" and c.unit}
     bad = False
     for r, row in zip(rows, sheet_rows):
         for c in cols:
-            v = r.get(c)
-            if isinstance(v, str) and c in units:  # "0,5 m", "1.600,5", as the other sheets read them
-                try:
-                    r[c] = to_magnitude(v, units[c], field=c)
-                except StikstofError as e:
-                    bad = True
-                    case.problems.append(problem(case=case.case_id, sheet="receptoren", row=row, key=c,
-                                                 value=v, message=e.reason(), expected=e.expected))
+            if r.get(c) is not None:
+                r[c] = _in_unit(case, "receptoren", row, c, r[c])
+                bad |= r[c] is None  # refused, and named in case.problems
     if bad:
         return None
     frame = pd.DataFrame([[r.get(c) for c in cols] for r in rows], columns=cols)

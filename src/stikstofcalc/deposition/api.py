@@ -831,15 +831,17 @@ def z0_model_range() -> tuple[float, float]:
     return float(knots[0]), float(knots[-1])
 
 
-def z0_range_notes(z0, noun: str) -> list:
+def z0_range_notes(z0, noun: str, *, warning: str = "") -> list:
     """The notes on given receptor z0 values outside :func:`z0_model_range` (``noun``:
-    "receptor(en)", "hexagon(s)"); one text for deposition, calc and batch."""
+    "receptor(en)", "hexagon(s)"); one text for deposition, calc and batch. ``warning``
+    starts the note on z0 above the range (the deposition may be too low there); the
+    ``deposition`` command adds its own "let op:" to every note."""
     z0 = np.asarray(z0, float)
     lo, hi = z0_model_range()
     above, below = int(np.sum(z0 > hi)), int(np.sum(z0 < lo))
     out = []
     if above:
-        out.append(f"z0_m boven {_nl(hi)} m bij {above} {noun} gerekend als {_nl(hi)} m (het terreinmodel en "
+        out.append(f"{warning}z0_m boven {_nl(hi)} m bij {above} {noun} gerekend als {_nl(hi)} m (het terreinmodel en "
                    "de ruwheidskaart van OPS reiken tot daar); bij een ruwer oppervlak kan de depositie hoger "
                    "zijn dan berekend")
     if below:
