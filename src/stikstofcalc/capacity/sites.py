@@ -18,7 +18,8 @@ import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, dutch_notation, nl_int, read_reason
 from stikstofcalc.emissions.sources import in_netherlands
-from stikstofcalc.emissions.project import LOCATION_AGREEMENT_M
+from stikstofcalc.emissions.project import (LOCATION_AGREEMENT_M, latlon_outside_rd_error, location_apart_error,
+                                            location_apart_m)
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
 from stikstofcalc.ranges import RANGES
@@ -217,6 +218,10 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         plans = np.array([str(v).strip() if isinstance(v, str) and v.strip() else plan_type for v in given],
                          dtype=object)
     ok = np.isfinite(x) & np.isfinite(y)
+    apart = np.zeros(len(frame))  # x, y given beside lat, lon: how far apart (one array call)
+    if latlon is not None:
+        both = ok & np.isfinite(latlon[0]) & np.isfinite(latlon[1])
+        apart[both] = location_apart_m(x[both], y[both], latlon[0][both], latlon[1][both])
     named = np.zeros(len(frame), bool) if cid is None else np.array([bool(_text(v)) for v in frame[cid].tolist()])
     first: dict = {}
     for i, name in enumerate(ids):  # one row per site and plan type (the docs): the pair is the key
@@ -242,24 +247,18 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
                                          sheet=sheet_name, row=row, field=f"{cx}, {cy}",
                                          value=f"{_nl(x[i])}, {_nl(y[i])}",
                                          expected=f"{_RD_EXPECTED} (of lat/lon-kolommen voor WGS84)"))
-            else:  # name the lat, lon given, not the RD numbers they convert to
-                given = f"lat {_nl(lat[i])}, lon {_nl(lon[i])}"
-                errors.append(InputError(f"{given} ligt buiten het gebied van RD New (omgerekend x {nl_int(x[i])}, "
-                                         f"y {nl_int(y[i])} m)", file=file, sheet=sheet_name, row=row,
-                                         field=f"{clat}, {clon}", value=given, expected=_RD_EXPECTED))
+            else:  # name the lat, lon given, not the RD numbers they convert to (as calc)
+                message, given, expected = latlon_outside_rd_error(lat[i], lon[i], x[i], y[i])
+                errors.append(InputError(message, file=file, sheet=sheet_name, row=row,
+                                         field=f"{clat}, {clon}", value=given, expected=expected))
             ok[i] = False
-        elif latlon is not None and np.isfinite(latlon[0][i]) and np.isfinite(latlon[1][i]):
-            gx, gy = wgs84_to_rd(latlon[0][i:i + 1], latlon[1][i:i + 1])
-            apart = float(np.hypot(gx[0] - x[i], gy[0] - y[i]))
-            if apart > LOCATION_AGREEMENT_M:
-                errors.append(InputError(f"x, y en lat, lon liggen {dutch_notation(f'{apart / 1000:.1f}')} km "
-                                         "uit elkaar", file=file, sheet=sheet_name, row=row,
-                                         field=f"{cx}, {cy}, {clat}, {clon}",
-                                         value=f"x {_nl(x[i])}, y {_nl(y[i])}; lat {_nl(latlon[0][i])}, "
-                                               f"lon {_nl(latlon[1][i])}",
-                                         expected="x en y (RD New) óf lat en lon (WGS84), of beide voor "
-                                                  "dezelfde plek"))
-                ok[i] = False
+        elif apart[i] > LOCATION_AGREEMENT_M:
+            message, expected = location_apart_error(apart[i])
+            errors.append(InputError(message, file=file, sheet=sheet_name, row=row,
+                                     field=f"{cx}, {cy}, {clat}, {clon}",
+                                     value=f"x {_nl(x[i])}, y {_nl(y[i])}; lat {_nl(latlon[0][i])}, "
+                                           f"lon {_nl(latlon[1][i])}", expected=expected))
+            ok[i] = False
         elif plans[i] is None:
             errors.append(InputError("plantype ontbreekt", file=file, sheet=sheet_name, row=row,
                                      field="plantype", expected="een plantype in de kolom of --plantype"))

@@ -20,6 +20,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from stikstofcalc import kengetallen, ranges
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, dutch_notation, hint, nl_int, read_reason, toml_reason
 from stikstofcalc.units import expected_quantity, to_magnitude, unit_nl
@@ -397,13 +399,36 @@ def _location(c, data):
     if x is None and y is None and lat is not None and lon is not None:
         x, y = _wgs84_to_rd(c, lat, lon)  # every later step works in RD New
     elif None not in (x, y, lat, lon):  # both given: they must name one place (x, y is used)
-        gx, gy = _wgs84_to_rd(c, lat, lon)
-        if gx is not None and math.hypot(gx - x, gy - y) > LOCATION_AGREEMENT_M:
-            c.add("location", f"x, y en lat, lon liggen {math.hypot(gx - x, gy - y) / 1000:.1f} km uit elkaar"
-                  .replace(".", ","), value=f"x {x:g}, y {y:g}; lat {lat:g}, lon {lon:g}",
-                  expected="x en y (RD New) óf lat en lon (WGS84), of beide voor dezelfde plek")
+        gx, _ = _wgs84_to_rd(c, lat, lon)
+        apart = float(location_apart_m(x, y, lat, lon))
+        if gx is not None and apart > LOCATION_AGREEMENT_M:
+            message, expected = location_apart_error(apart)
+            c.add("location", message, value=f"x {x:g}, y {y:g}; lat {lat:g}, lon {lon:g}", expected=expected)
     outline = _points(c, loc["outline"], "location.outline", 3) if "outline" in loc else None
     return Location(x, y, lat, lon, outline)
+
+
+def location_apart_m(x, y, lat, lon) -> np.ndarray:
+    """Distance [m] between x, y (RD New) and lat, lon (WGS84) given for one place, vectorised:
+    more than :data:`LOCATION_AGREEMENT_M` and they name two places."""
+    gx, gy = wgs84_to_rd(np.asarray(lat, float), np.asarray(lon, float))
+    return np.hypot(gx - np.asarray(x, float), gy - np.asarray(y, float))
+
+
+def location_apart_error(apart_m: float) -> tuple[str, str]:
+    """(message, expected) for x, y and lat, lon ``apart_m`` apart (``calc`` and ``capacity``)."""
+    return (f"x, y en lat, lon liggen {dutch_notation(f'{apart_m / 1000:.1f}')} km uit elkaar",
+            "x en y (RD New) óf lat en lon (WGS84), of beide voor dezelfde plek")
+
+
+def latlon_outside_rd_error(lat, lon, x, y) -> tuple[str, str, str]:
+    """(message, value, expected) for a lat, lon whose RD New point x, y lies outside RD New:
+    names the place as given, not the converted numbers only (``calc`` and ``capacity``)."""
+    rx, ry = ranges.RANGES["x"], ranges.RANGES["y"]
+    given = f"lat {dutch_notation(f'{lat:g}')}, lon {dutch_notation(f'{lon:g}')}"
+    return (f"{given} ligt buiten het gebied van RD New (omgerekend x {nl_int(x)}, y {nl_int(y)} m)", given,
+            f"een plek in Nederland: in RD New x van {nl_int(rx.lo)} tot {nl_int(rx.hi)} m en "
+            f"y van {nl_int(ry.lo)} tot {nl_int(ry.hi)} m ({rx.why})")
 
 
 def _missing_halves(c, table, f, pairs):
@@ -427,13 +452,8 @@ def _wgs84_to_rd(c, lat, lon):
         return None, None
     x, y = float(x), float(y)
     if not (ranges.RANGES["x"].contains(x) and ranges.RANGES["y"].contains(y)):
-        # name the place the user gave (lat, lon), not the converted RD numbers
-        rx, ry = ranges.RANGES["x"], ranges.RANGES["y"]
-        given = f"lat {dutch_notation(f'{lat:g}')}, lon {dutch_notation(f'{lon:g}')}"
-        c.add("location", f"{given} ligt buiten het gebied van RD New (omgerekend x {nl_int(x)}, "
-              f"y {nl_int(y)} m)", value=given,
-              expected=f"een plek in Nederland: in RD New x van {nl_int(rx.lo)} tot {nl_int(rx.hi)} m en "
-                       f"y van {nl_int(ry.lo)} tot {nl_int(ry.hi)} m ({rx.why})")
+        message, given, expected = latlon_outside_rd_error(lat, lon, x, y)
+        c.add("location", message, value=given, expected=expected)
         return None, None
     return x, y
 
