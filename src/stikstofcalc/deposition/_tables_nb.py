@@ -68,3 +68,30 @@ def base_tables(Ls, xh, sh, xq, sq, iz, tz, vh, vq, out):
                                     T[a, 0], T[a, 1], T[a, 2], T[a, 3], vq[k])
                 out[k, r, b] = _pchip1(xh[sh[k, 0]], xh[sh[k, 1]], xh[sh[k, 2]], xh[sh[k, 3]],
                                        Tq[0], Tq[1], Tq[2], Tq[3], vh[k])
+
+
+@njit(cache=True, parallel=True)
+def region_sums(R, w, ih, ic, th, tc, out):
+    """Regional log ratio of n sources into ``out`` (n, v) (see
+    :func:`.model.region_map_logratio`): per source, the sum over the four (height, heat)
+    nodes (ih + a, ic + b) with bilinear weights (th, tc) of the location weights ``w``
+    (n, 54) times the node's fields R (nh, nhc, 54, v). Each row is summed by itself, in a
+    fixed order (no fastmath): the same value whatever the other rows."""
+    n = out.shape[0]
+    nl = w.shape[1]
+    nv = out.shape[1]
+    for k in prange(n):
+        for v in range(nv):
+            out[k, v] = 0.0
+        for a in range(2):
+            wa = th[k] if a == 1 else 1.0 - th[k]
+            for b in range(2):
+                c = wa * (tc[k] if b == 1 else 1.0 - tc[k])
+                if c == 0.0:
+                    continue
+                i0 = ih[k] + a
+                c0 = ic[k] + b
+                for q in range(nl):
+                    f = c * w[k, q]
+                    for v in range(nv):
+                        out[k, v] += f * R[i0, c0, q, v]

@@ -23,7 +23,7 @@ from importlib import resources
 import numpy as np
 
 from stikstofcalc import compiled
-from stikstofcalc.caches import cached
+from stikstofcalc.caches import cached, register
 from stikstofcalc.errors import DataError
 
 MODEL_FILE = "ops531_kernel.npz"
@@ -453,29 +453,63 @@ def region_map_logratio(m: Model, tm: TerrainModel, substance: int, height_m, he
     w = region_weights(tm, x, y)  # (n, 54)
     ih, th = _clamped_axis(np.log(tm.RG_H), np.log(h))
     ic, tc = _clamped_axis(tm.RG_HC ** HEAT_EXPONENT, hc ** HEAT_EXPONENT)
-    G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
-    nl = G.shape[0]
+    R = region_node_fields(m, tm, substance)  # (nh, nhc, 54, nz * 30 * 36)
     n = h.shape[0]
-    nz = G.shape[3]
-    nr, nb = m.D.shape[0], 36
-    out = np.empty((n, nz * nr * nb))
-    # per distinct (height, heat): the field of the 54 locations at that source type
-    # (bilinear in the A12 nodes) on the engine's rings and bearings, then the location
-    # weights of its sources (both steps linear: remapping the handful of fields instead
-    # of every source's sum is the same up to rounding and far cheaper for thousands of
-    # sources). einsum without BLAS: the sums run in a fixed order, so a value does not
-    # depend on the number of sources in the call or the BLAS threads (Dask workers equal
-    # the local run).
-    key, inv = np.unique(np.column_stack([ih, ic, th, tc]), axis=0, return_inverse=True)
-    inv = inv.reshape(-1)
-    for u, (i0, c0, t_h, t_c) in enumerate(key):  # a handful of source types per call
-        i0, c0 = int(i0), int(c0)
-        Gu = ((1 - t_h) * ((1 - t_c) * G[:, i0, c0] + t_c * G[:, i0, c0 + 1])
-              + t_h * ((1 - t_c) * G[:, i0 + 1, c0] + t_c * G[:, i0 + 1, c0 + 1]))
-        Gu = _remap_rings_bearings(tm, m, Gu).reshape(nl, -1)
-        rows = np.flatnonzero(inv == u)
-        out[rows] = np.einsum("nl,lr->nr", w[rows], Gu, optimize=False)
+    nz, nr, nb = tm.RG.shape[4], m.D.shape[0], 36
+    out = np.empty((n, R.shape[-1]))
+    # Both steps are linear, so the field of each (height, heat) node is remapped to the
+    # engine's rings and bearings once per process (region_node_fields) and each source
+    # takes the location weights and the bilinear node weights of its own row. Each row
+    # is summed in a fixed order (over locations, then nodes) by itself: a value does not
+    # depend on the other sources in the call or on BLAS threads (Dask workers equal the
+    # local run; tests/assessment/test_sites.py).
+    if compiled.enabled():
+        from stikstofcalc.deposition._tables_nb import region_sums  # loads numba: not at import
+
+        region_sums(R, np.ascontiguousarray(w), np.ascontiguousarray(ih, dtype=np.int64),
+                    np.ascontiguousarray(ic, dtype=np.int64), np.ascontiguousarray(th, dtype=np.float64),
+                    np.ascontiguousarray(tc, dtype=np.float64), out)
+    else:
+        _region_sums_numpy(R, w, ih, ic, th, tc, out)
     return out.reshape(n, nz, nr, nb)
+
+
+def _region_sums_numpy(R, w, ih, ic, th, tc, out):
+    """numpy version of :func:`._tables_nb.region_sums` (reference): per source row,
+    sum over the four (height, heat) nodes of node weight x (location weights . field).
+    einsum without BLAS sums each row in a fixed order."""
+    out[:] = 0.0
+    for a in (0, 1):
+        wa = th if a else 1.0 - th
+        for b in (0, 1):
+            c = wa * (tc if b else 1.0 - tc)
+            use = c != 0.0
+            cells = np.unique(np.column_stack([ih[use], ic[use]]), axis=0)
+            for i0, c0 in cells:
+                rows = np.flatnonzero(use & (ih == i0) & (ic == c0))
+                out[rows] += c[rows, None] * np.einsum("nl,lr->nr", w[rows], R[i0 + a, c0 + b],
+                                                       optimize=False)
+
+
+#: the A12 field of every (height, heat) node remapped to the engine's rings and bearings,
+#: per (model, terrain model, substance): (m, tm, array), the models kept so that their
+#: ids stay theirs
+_REGION_FIELDS: dict = register("stikstofcalc.deposition.model._REGION_FIELDS", {})
+
+
+def region_node_fields(m: Model, tm: TerrainModel, substance: int) -> np.ndarray:
+    """The A12 regional field at every (height, heat) node on the engine's rings and
+    bearings, (nh, nhc, 54, nz * 30 * 36), contiguous; built once per process (about
+    20 MB per substance)."""
+    key = (id(m), id(tm), int(substance))
+    hit = _REGION_FIELDS.get(key)
+    if hit is None:
+        G = tm.RG[:, substance]  # (54, nh, nhc, nz, nd, nb)
+        F = _remap_rings_bearings(tm, m, G)  # (54, nh, nhc, nz, 30, 36)
+        F = np.ascontiguousarray(np.moveaxis(F, 0, 2).reshape(G.shape[1], G.shape[2], G.shape[0], -1))
+        F.setflags(write=False)
+        hit = _REGION_FIELDS[key] = (m, tm, F)
+    return hit[2]
 
 
 def base_tables_all_z0(m: Model, substance: int, height_m, heat_mw):
