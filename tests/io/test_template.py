@@ -55,6 +55,21 @@ def test_dropdowns_on_every_fixed_list(template):
                 assert f"{letter}3:{letter}10000" in ranges, (sheet.name, col.key)
 
 
+def test_landuse_class_accepts_whole_numbers_1_to_9(template):
+    """The receptoren sheet's landuse column has a whole-number 1-9 validation, as the
+    reader's range (geo.receptors.terrain_violations)."""
+    wb = openpyxl.load_workbook(template)
+    ws = wb["receptoren"]
+    keys = [c.value for c in ws[2]]
+    letter = openpyxl.utils.get_column_letter(keys.index("landuse") + 1)
+    found = [dv for dv in ws.data_validations.dataValidation
+             if f"{letter}3:{letter}10000" in {str(r) for r in dv.sqref.ranges}]
+    assert len(found) == 1
+    dv = found[0]
+    assert (dv.type, dv.operator, dv.formula1, dv.formula2) == ("whole", "between", "1", "9")
+    assert dv.allow_blank and dv.showErrorMessage and "1 tot en met 9" in dv.error
+
+
 def test_lists_match_kengetallen(template):
     from stikstofcalc import kengetallen
 

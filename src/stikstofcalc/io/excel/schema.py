@@ -47,6 +47,8 @@ class Column:
     help : one-line explanation (Dutch)
     choices : name of the fixed list (:func:`choice_lists`) for a dropdown
     required : a value is needed on every row
+    whole : (lowest, highest) whole number the template's cells accept (Excel data
+        validation), or None
     """
 
     key: str
@@ -58,6 +60,7 @@ class Column:
     help: str = ""
     choices: str | None = None
     required: bool = False
+    whole: tuple[int, int] | None = None
 
     @property
     def unit_nl(self) -> str:
@@ -228,7 +231,7 @@ RECEPTOREN = Sheet("receptoren", "eigen rekenpunten van een zaak (vervangen de s
     Column("background_deposition", "achtergronddepositie (mol/ha/jaar)", "quantity", "mol/hectare/year"),
     Column("z0_m", "ruwheidslengte z0 (m)", "quantity", "m",
            help="eigen ruwheid van de hexagon (0 < z0 <= 10 m); leeg: uit de ruwheidskaart"),
-    Column("landuse", "landgebruiksklasse (OPS 1-9)", "count",
+    Column("landuse", "landgebruiksklasse (OPS 1-9)", "count", whole=(1, 9),
            help="1 gras, 2 akkerland, 3 blijvende teelten, 4 naaldbos, 5 loofbos, 6 water, "
                 "7 bebouwd gebied, 8 overige natuur, 9 kale grond; leeg: uit de ruwheidskaart"),
     *(Column(f"lu_{k}", f"landgebruik klasse {k} (%)", "quantity", "percent",

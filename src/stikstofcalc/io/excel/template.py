@@ -115,6 +115,14 @@ def build_template(kg=None):
                                     error=f"Kies een waarde uit de lijst ({col.choices}).")
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{VALIDATION_ROWS}")
+            if col.whole:
+                lo, hi = col.whole
+                dv = DataValidation(type="whole", operator="between", formula1=str(lo),
+                                    formula2=str(hi), allow_blank=True, showErrorMessage=True,
+                                    errorTitle="Ongeldige waarde",
+                                    error=f"Vul een geheel getal van {lo} tot en met {hi} in.")
+                ws.add_data_validation(dv)
+                dv.add(f"{letter}{FIRST_DATA_ROW}:{letter}{VALIDATION_ROWS}")
             if col.kind == "date":
                 for r in range(FIRST_DATA_ROW, FIRST_DATA_ROW + 2):
                     ws.cell(r, j).number_format = "@"  # text: "2027-03" must stay text
