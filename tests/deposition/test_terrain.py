@@ -70,3 +70,51 @@ def test_regional_field_compiled_equals_numpy_and_the_per_type_remap(monkeypatch
             want = np.tensordot(w[k], M._remap_rings_bearings(tm, m, Gk), axes=1)
             np.testing.assert_allclose(fast[k], want, rtol=0, atol=1e-12)
     assert np.ptp(fast[:, 0, 10, 0]) > 0.01  # the sources' fields differ: the test can fail
+
+
+def test_receptor_surface_compiled_equals_numpy(monkeypatch):
+    """The compiled 6.25 ha average equals the numpy one bitwise, inside the map, at its
+    edges, outside it (clamped to the edge cells) and for a NaN coordinate."""
+    from stikstofcalc import compiled
+    from stikstofcalc.deposition import terrain as T
+
+    rng = np.random.default_rng(11)
+    g = T.load_grid()
+    x = np.concatenate([rng.uniform(0, 300_000, 5000), [g.x_ul, g.x_ul - 1e6, 1e12, np.nan, 155_000.0]])
+    y = np.concatenate([rng.uniform(290_000, 640_000, 5000), [g.y_ul, 463_000.0, 463_000.0, 463_000.0, np.inf]])
+    fast = T.receptor_surface(x, y)
+    monkeypatch.setenv(compiled.ENV, "1")
+    with np.errstate(invalid="ignore"):  # inf - inf for the point at y = inf
+        ref = T.receptor_surface(x, y)
+    for a, b in zip(fast, ref):
+        assert np.array_equal(a, b, equal_nan=True)
+    assert np.ptp(fast[0][:5000]) > 0.5 and 0 < fast[1][:5000].mean() < 1  # real terrain: can fail
+    # a scalar point keeps its shape
+    monkeypatch.delenv(compiled.ENV)
+    z, w = T.receptor_surface(155_000.0, 463_000.0)
+    za, wa = T.receptor_surface(np.array([155_000.0]), np.array([463_000.0]))
+    assert np.shape(z) == () and z == za[0] and w == wa[0]
+
+
+def test_receptor_terms_without_percentages_equal_the_general_build():
+    """The kernel's receptor arrays with the map and without land-use percentages (given
+    classes, given z0, map grass and water shares, a permutation) equal the general
+    build from the (n, 9) table exactly."""
+    from stikstofcalc.deposition import terrain as T
+    from stikstofcalc.deposition.core import ReceptorArrays
+
+    rng = np.random.default_rng(12)
+    n = 4000
+    x, y = rng.uniform(20_000, 280_000, n), rng.uniform(300_000, 620_000, n)
+    x[:300], y[:300] = rng.uniform(105_000, 120_000, 300), rng.uniform(545_000, 560_000, 300)  # IJsselmeer coast
+    lu = np.where(rng.random(n) < 0.3, rng.integers(1, 10, n), 0)
+    z0 = np.where(rng.random(n) < 0.2, rng.uniform(0.02, 1.5, n), np.nan)
+    perm = rng.permutation(n)
+    for rec in (ReceptorArrays(x=x, y=y, landuse=lu), ReceptorArrays(x=x, y=y, landuse=lu, z0_m=z0)):
+        for p in (slice(None), perm):
+            got = T._receptor_terms_classes(rec, "hexagon", p)
+            want = T._receptor_terms_general(rec, "map", "hexagon", p)
+            for a, b in zip(got, want):
+                assert a.dtype == b.dtype and np.array_equal(a, b)
+    ptr, cc, ww, rz, rj = got
+    assert (np.diff(ptr) == 2).sum() > 10 and set(cc) >= {0, 5}  # mixed grass/water hexagons: can fail

@@ -212,6 +212,15 @@ def receptor_surface(x, y, mode: str = "hexagon"):
     if mode != "hexagon":
         raise ValueError(f"receptor terrain mode {mode!r}: expected one of {RECEPTOR_MODES}")
     half = 0.5 * RECEPTOR_SQUARE_M
+    if compiled.enabled():  # one pass per point instead of a dozen array passes
+        shape = np.broadcast(x, y).shape
+        xf = np.ascontiguousarray(np.broadcast_to(x, shape), dtype=np.float64).reshape(-1)
+        yf = np.ascontiguousarray(np.broadcast_to(y, shape), dtype=np.float64).reshape(-1)
+        z = np.empty(xf.shape[0])
+        w = np.empty(xf.shape[0])
+        _receptor_surface_nb(g.z0, g.water, float(g.x_ul), float(g.y_ul), float(g.cell), half,
+                             xf, yf, z, w)
+        return z.reshape(shape), w.reshape(shape)
     # the square spans at most 2 x 2 cells (side = cell size); overlap of each
     fx = (x - half - g.x_ul) / g.cell  # left edge in cell units
     fy = (g.y_ul - (y + half)) / g.cell  # top edge in cell units (rows grow southwards)
@@ -240,6 +249,42 @@ def trajectory_numpy(xs, ys, xr, yr):
     return g.lnz0[r, c].mean(-1), g.water[r, c].mean(-1)
 
 
+
+@njit(cache=True, inline="always")
+def _clamped_row(v, n):
+    """``np.clip(np.nan_to_num(v), 0, n - 1)`` as an index."""
+    if v != v:
+        return 0
+    if v < 0.0:
+        return 0
+    if v > n - 1:
+        return n - 1
+    return int(v)
+
+@njit(cache=True, parallel=True)
+def _receptor_surface_nb(z0, water, x_ul, y_ul, cell, half, x, y, out_z, out_w):
+    """Compiled :func:`receptor_surface` (``'hexagon'``): the same sums in the same order,
+    so the same numbers."""
+    nr, nc = z0.shape
+    for k in prange(x.shape[0]):
+        fx = (x[k] - half - x_ul) / cell
+        fy = (y_ul - (y[k] + half)) / cell
+        c0 = math.floor(fx)
+        r0 = math.floor(fy)
+        wx1 = fx - c0
+        wy1 = fy - r0
+        z = 0.0
+        w = 0.0
+        for dr in range(2):
+            wr = wy1 if dr == 1 else 1 - wy1
+            rr = _clamped_row(r0 + dr, nr)
+            for dc in range(2):
+                wc = wx1 if dc == 1 else 1 - wx1
+                cc = _clamped_row(c0 + dc, nc)
+                z += wr * wc * z0[rr, cc]
+                w += wr * wc * water[rr, cc]
+        out_z[k] = z
+        out_w[k] = min(max(w, 0.0), 1.0)
 
 @njit(cache=True, inline="always")
 def _cell(lnz0, water, x_ul, y_ul, inv_cell, x, y):
@@ -366,6 +411,49 @@ def receptor_terms(receptors, terrain="map", receptor_terrain="hexagon", perm=sl
     """The compiled kernel's receptor arrays, in the order ``perm``: land-use mixture as
     CSR (pointer (n+1), class index 0-8, weight), and the receptor z0 as knot fraction and
     lower knot of the receptor-surface function (fraction -1 without terrain)."""
+    if terrain == "map" and getattr(receptors, "lu_pct", None) is None:
+        return _receptor_terms_classes(receptors, receptor_terrain, perm)
+    return _receptor_terms_general(receptors, terrain, receptor_terrain, perm)
+
+
+def _receptor_terms_classes(receptors, receptor_terrain, perm):
+    """:func:`receptor_terms` with the map and without land-use percentages (the usual
+    case): a receptor is its given class 1-9, else grass and water in the map's shares.
+    The same arrays as :func:`_receptor_terms_general`, built from two classes instead of
+    an (n, 9) table (tests/deposition/test_terrain.py)."""
+    lu = np.asarray(receptors.landuse, dtype=np.int64)[perm]
+    has_class = (lu >= 1) & (lu <= 9)
+    n = lu.shape[0]
+    given = getattr(receptors, "z0_m", None)
+    z0 = np.full(n, np.nan) if given is None else np.asarray(given, float)[perm].copy()
+    need = ~np.isfinite(z0)
+    wm = np.zeros(n)
+    if need.any() or not has_class.all():
+        zm, wmap = receptor_surface(np.asarray(receptors.x, float)[perm],
+                                    np.asarray(receptors.y, float)[perm], receptor_terrain)
+        z0[need] = zm[need]
+        wm = np.where(has_class, 0.0, wmap)
+    grass = ~has_class & (1.0 - wm > 0)
+    water = ~has_class & (wm > 0)
+    count = has_class.astype(np.int64) + grass + water
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(count, out=ptr[1:])
+    cc = np.empty(ptr[-1], np.int64)
+    ww = np.empty(ptr[-1])
+    start = ptr[:-1]
+    cc[start[has_class]] = lu[has_class] - 1
+    ww[start[has_class]] = 1.0
+    cc[start[grass]] = 0
+    ww[start[grass]] = 1.0 - wm[grass]
+    at = start[water] + grass[water]  # water after grass, as the classes' order
+    cc[at] = 5
+    ww[at] = wm[water]
+    rj, rz = z0_hats(load_terrain_model(), np.log(z0))
+    return ptr, cc, ww, rz, rj
+
+
+def _receptor_terms_general(receptors, terrain, receptor_terrain, perm):
+    """:func:`receptor_terms` for every input (land-use percentages, uniform terrain)."""
     lu = np.asarray(receptors.landuse, dtype=np.int64)
     pure = terrain == "uniform" and getattr(receptors, "lu_pct", None) is None
     if pure and np.all((lu >= 0) & (lu <= 9)):
