@@ -79,3 +79,22 @@ def test_area_source_over_the_hexagon_uses_points_20_m_outside():
     u = unit_deposition(tp, [CX], [CY])
     assert np.isfinite(u).all() and (u > 0).all()
 
+
+
+def test_near_hexagons_direct_comparison_equals_the_tree(monkeypatch):
+    """With a handful of elements the near-source test compares hexagons with each element
+    directly; with the k-d tree (forced) it finds the same hexagons: points, a square and
+    a line, hexagons at 0-300 m."""
+    import stikstofcalc.assessment.core as C
+
+    tp = build_templates([(f"POINT ({CX!r} {CY!r})", 2.5, 0.0, 1.3),
+                          (f"POLYGON (({CX + 500} {CY}, {CX + 600} {CY}, {CX + 600} {CY + 100}, "
+                           f"{CX + 500} {CY + 100}, {CX + 500} {CY}))", 2.5, 0.0, 1.3),
+                          (f"LINESTRING ({CX - 800} {CY}, {CX - 400} {CY + 300})", 2.5, 0.0, 1.3)])
+    rng = np.random.default_rng(4)
+    x, y = CX + rng.uniform(-1200, 1000, 20000), CY + rng.uniform(-300, 600, 20000)
+    direct = near_source_hexagons(tp, x, y)
+    monkeypatch.setattr(C, "_NEAR_BRUTE_ELEMENTS", 0)
+    tree = near_source_hexagons(tp, x, y)
+    assert np.array_equal(direct, tree)
+    assert 100 < direct.sum() < 19000  # both near and far hexagons: the test can fail

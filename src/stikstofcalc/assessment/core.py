@@ -1893,6 +1893,11 @@ def _point_segment_distance(px, py, ax, ay, bx, by) -> np.ndarray:
     return np.hypot(px - (ax + t * lx), py - (ay + t * ly))
 
 
+#: up to this many elementary sources :func:`near_source_hexagons` compares each hexagon
+#: with every element directly (a k-d tree's queries cost more for a handful)
+_NEAR_BRUTE_ELEMENTS = 64
+
+
 def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     """Receptor hexagons with a source within :data:`NEAR_SOURCE_M` of their centre (bool)."""
     x = np.asarray(x, float)
@@ -1903,13 +1908,21 @@ def near_source_hexagons(templates: Templates, x, y) -> np.ndarray:
     e = templates.elementary
     reach = _element_reach(e)  # an element lies within this of its anchor
     # a first cut: hexagons with an element anchor within NEAR_SOURCE_M + the largest reach
-    tree = cKDTree(np.column_stack([e.x, e.y]))
-    hits = tree.query_ball_point(np.column_stack([x, np.asarray(y, float)]), NEAR_SOURCE_M + float(reach.max()),
-                                 return_length=True)
-    cand = np.flatnonzero(np.asarray(hits) > 0)
+    # (a hair wider: the exact test follows)
+    radius = (NEAR_SOURCE_M + float(reach.max())) * (1 + 1e-9)
+    y = np.asarray(y, float)
+    if e.x.shape[0] <= _NEAR_BRUTE_ELEMENTS:  # few elements (most projects): no tree
+        hit = np.zeros(x.shape[0], bool)
+        for ax, ay in zip(np.asarray(e.x, float), np.asarray(e.y, float)):
+            hit |= (x - ax) ** 2 + (y - ay) ** 2 <= radius * radius
+        cand = np.flatnonzero(hit)
+    else:
+        tree = cKDTree(np.column_stack([e.x, e.y]))
+        hits = tree.query_ball_point(np.column_stack([x, y]), radius, return_length=True)
+        cand = np.flatnonzero(np.asarray(hits) > 0)
     out = np.zeros(x.shape[0], bool)
     if cand.size:
-        out[cand] = element_distance(templates, x[cand], np.asarray(y, float)[cand],
+        out[cand] = element_distance(templates, x[cand], y[cand],
                                      within=NEAR_SOURCE_M) <= NEAR_SOURCE_M
     return out
 
