@@ -149,6 +149,54 @@ def test_bounds_cover_the_receptor_terrain():
     assert (u <= b).all()
 
 
+def test_bound_receptor_factor_equals_the_per_hexagon_formula():
+    """The bound's receptor factor, formed per (knot, ring, class set, near) and taken per
+    hexagon, equals the per-hexagon formula (the larger of the two z0 knots, the largest
+    class present; near hexagons the largest of all) bitwise: two sources, hexagons near
+    and far, given z0, classes and percentages, the map's grass and water."""
+    import stikstofcalc.assessment.core as A
+
+    tp = build_templates([(f"POINT ({SX!r} {SY!r})", 2.5, 0.0, 1.3),
+                          (f"POINT ({SX + 900!r} {SY - 300!r})", 6.0, 0.1, 3.0)])
+    rng = np.random.default_rng(8)
+    n = 3000
+    x, y = SX + rng.uniform(-9000, 9000, n), SY + rng.uniform(-9000, 9000, n)
+    x[:50], y[:50] = SX + rng.uniform(-100, 100, 50), SY + rng.uniform(-100, 100, 50)
+    z0 = np.where(rng.random(n) < 0.3, rng.choice([0.005, 0.05, 1.0, 3.0], n), np.nan)
+    lu = np.where(rng.random(n) < 0.3, rng.integers(1, 10, n), 0)
+    pct = np.full((n, 9), np.nan)
+    pct[:200, 0], pct[:200, 3] = 70.0, 30.0
+    lu[:200] = 0
+    surface = (z0, lu, pct)
+    env = envelope(tp)
+    got = upper_bounds(tp, x, y, env, surface)
+    # the per-hexagon formula
+    geom, d, inside, area = A._geometry_distances(tp, x, y)
+    nint = env.value.shape[1]
+    rcp, classes = A._receptor_knots(x, y, env.rcp_log.shape[1], surface)
+    near = d.min(axis=0) < 2.0 * A.NEAR_SOURCE_M + 1.0
+    vs = env.value_src
+    table = np.concatenate([vs * env.area_out[:, None] * A.BOUND_SAFETY,
+                            vs * env.area_in[:, None] * A.BOUND_SAFETY, np.zeros((vs.shape[0], 1))], axis=1)
+    want = np.empty_like(got)
+    for g in range(d.shape[0]):
+        code = env.ring_index(d[g])
+        ring = code.copy()
+        if area[g]:
+            code[inside[g]] += nint
+        code[d[g] > A.DEFAULT_CUTOFF_M] = 2 * nint
+        for t in np.flatnonzero(geom == g):
+            for f in (2 * t, 2 * t + 1):
+                gl, ll = env.rcp_log[f], env.lu_log[f]
+                fac = np.maximum(gl[rcp, ring], gl[np.minimum(rcp + 1, gl.shape[0] - 1), ring])
+                fac[near] = gl.max(axis=0)[ring[near]]
+                luf = np.where(classes, ll[:, ring].T, -np.inf).max(axis=1)
+                luf[near] = ll.max(axis=0)[ring[near]]
+                want[f] = table[f][code] * np.exp(fac + luf)
+    assert np.array_equal(got, want)
+    assert near.sum() >= 10 and len(np.unique(classes, axis=0)) >= 4  # the test covers them
+
+
 def _frame(ids, **cols):
     x, y = hexagon_centres(ids)
     return pd.DataFrame({"receptor_id": ids, "x": x, "y": y, "row": np.arange(len(ids)) + 2,
