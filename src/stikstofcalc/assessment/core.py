@@ -696,8 +696,10 @@ def upper_bounds(templates: Templates, x, y, env: Envelope | None = None, surfac
         # the receptor factor depends on the hexagon only through (knot, ring, set of
         # land-use classes, near): each field forms it on that small grid and every
         # hexagon takes its entry (the same sums and exp as per hexagon, in fewer passes)
-        bits, pat = np.unique(classes @ (1 << np.arange(9)), return_inverse=True)
-        pat = pat.reshape(-1)
+        code_lu = classes @ (1 << np.arange(9))  # class set as 9 bits
+        present = np.bincount(code_lu, minlength=512) > 0  # (a sort of n codes cost more)
+        bits = np.flatnonzero(present)
+        pat = (np.cumsum(present) - 1)[code_lu]
         sets = ((bits[:, None] >> np.arange(9)) & 1).astype(bool)  # (patterns, 9)
         npat = bits.shape[0]
         k_hi = np.minimum(np.arange(env.rcp_log.shape[1]) + 1, env.rcp_log.shape[1] - 1)
