@@ -197,6 +197,28 @@ def test_bound_receptor_factor_equals_the_per_hexagon_formula():
     assert near.sum() >= 10 and len(np.unique(classes, axis=0)) >= 4  # the test covers them
 
 
+def test_receptor_knots_equal_the_resolved_terrain():
+    """The bound's receptor knots and class sets, from the engine's receptor arrays, equal
+    those of the resolved (n, 9) terrain: map grass and water, given classes and z0."""
+    import stikstofcalc.assessment.core as A
+    from stikstofcalc.deposition import model as M, terrain as T
+
+    rng = np.random.default_rng(9)
+    n = 3000
+    x, y = rng.uniform(20_000, 280_000, n), rng.uniform(300_000, 620_000, n)
+    x[:300], y[:300] = rng.uniform(105_000, 120_000, 300), rng.uniform(545_000, 560_000, 300)
+    z0 = np.where(rng.random(n) < 0.3, rng.choice([0.005, 0.05, 1.0, 3.0], n), np.nan)
+    lu = np.where(rng.random(n) < 0.3, rng.integers(1, 10, n), 0)
+    knots = M.load_terrain_model().TA_Z.shape[0]
+    for surface in (None, (z0, lu, None)):
+        j, classes = A._receptor_knots(x, y, knots, surface)
+        rec = ReceptorArrays(x=x, y=y, **A._surface_arrays(surface, 1))
+        z0r, frac = T.receptor_surface_resolved(rec, "map", "hexagon")
+        jr = np.clip(M.z0_hats(M.load_terrain_model(), np.log(z0r))[0], 0, knots - 1)
+        assert np.array_equal(j, jr) and np.array_equal(classes, frac > 0)
+    assert classes[:, 5].any() and classes[:, 0].any() and (classes.sum(1) == 2).any()
+
+
 def _frame(ids, **cols):
     x, y = hexagon_centres(ids)
     return pd.DataFrame({"receptor_id": ids, "x": x, "y": y, "row": np.arange(len(ids)) + 2,
