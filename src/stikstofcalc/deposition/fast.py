@@ -286,15 +286,10 @@ def _block_rings(n, sq_x, nr, S, I, J):
 
 
 @njit(cache=True, fastmath=True)
-def _block_acorr(r0, n, cx, cy, rx, ry, ack, inv_half, C):
-    """Area correction (``_acorr``) of a square seen as one point, per receptor, into C."""
-    last = ack.shape[0] - 1
+def _block_acorr(r0, n, cx, cy, rx, ry, ac, ka, inv_half, C):
+    """Area correction (:func:`_acorr`) of square ``ka`` seen as one point, per receptor, into C."""
     for q in range(n):
-        u = max(abs(rx[r0 + q] - cx), abs(ry[r0 + q] - cy)) * inv_half
-        f = math.sqrt(u) * AC_INV_STEP
-        i = np.uint64(min(f, last - 0.5))
-        w = min(f - i, 1.0)
-        C[q] = (1.0 - w) * ack[i] + w * ack[i + np.uint64(1)]
+        C[q] = _acorr(ac, ka, max(abs(rx[r0 + q] - cx), abs(ry[r0 + q] - cy)) * inv_half)
 
 
 @njit(cache=True, fastmath=True)
@@ -412,31 +407,21 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
                 far2 = 0.0
             has0 = e0[k] != 0.0
             has1 = e1[k] != 0.0
-            if kk == 0 and passes:
-                kt = tix[k]
-                _block_geometry(r0, r1 - r0, cx, cy, rx, ry, s0, sinv, cut2, S)
-                _block_rings(r1 - r0, sq_x, nr, S, I, J)
-                if has0:
-                    _block_values(r0, r1 - r0, e0[k], tab0[kt], lut0[kt], taf0[kt], rcl, rwt, rzf,
-                                  rju, terr, S, I, J, C, False, out0)
-                if has1:
-                    _block_values(r0, r1 - r0, e1[k], tab1[kt], lut1[kt], taf1[kt], rcl, rwt, rzf,
-                                  rju, terr, S, I, J, C, False, out1)
-                continue
-            if kk != 0 and passes and far2 > 0.0 and gx * gx + gy * gy >= far2:
-                # the whole block sees the square or segment as one point (as below)
+            if passes and (kk == 0 or (far2 > 0.0 and gx * gx + gy * gy >= far2)):
+                # a point, or a square or segment the whole block sees as one point (as
+                # below): the three passes
                 kt = tix[k]
                 _block_geometry(r0, r1 - r0, cx, cy, rx, ry, s0, sinv, cut2, S)
                 _block_rings(r1 - r0, sq_x, nr, S, I, J)
                 inv_half = 1.0 / (0.5 * side[k]) if kk == 1 else 0.0
                 if has0:
                     if kk == 1:
-                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac0[aix[k]], inv_half, C)
+                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac0, aix[k], inv_half, C)
                     _block_values(r0, r1 - r0, e0[k], tab0[kt], lut0[kt], taf0[kt], rcl, rwt, rzf,
                                   rju, terr, S, I, J, C, kk == 1, out0)
                 if has1:
                     if kk == 1:
-                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac1[aix[k]], inv_half, C)
+                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac1, aix[k], inv_half, C)
                     _block_values(r0, r1 - r0, e1[k], tab1[kt], lut1[kt], taf1[kt], rcl, rwt, rzf,
                                   rju, terr, S, I, J, C, kk == 1, out1)
                 continue
