@@ -199,7 +199,8 @@ def test_bound_receptor_factor_equals_the_per_hexagon_formula():
 
 def test_receptor_knots_equal_the_resolved_terrain():
     """The bound's receptor knots and class sets, from the engine's receptor arrays, equal
-    those of the resolved (n, 9) terrain: map grass and water, given classes and z0."""
+    those of the resolved (n, 9) terrain: map grass and water, given classes, percentages
+    and z0."""
     import stikstofcalc.assessment.core as A
     from stikstofcalc.deposition import model as M, terrain as T
 
@@ -209,8 +210,10 @@ def test_receptor_knots_equal_the_resolved_terrain():
     x[:300], y[:300] = rng.uniform(105_000, 120_000, 300), rng.uniform(545_000, 560_000, 300)
     z0 = np.where(rng.random(n) < 0.3, rng.choice([0.005, 0.05, 1.0, 3.0], n), np.nan)
     lu = np.where(rng.random(n) < 0.3, rng.integers(1, 10, n), 0)
+    pct = np.full((n, 9), np.nan)
+    pct[300:500, 0], pct[300:500, 3] = 70.0, 30.0
     knots = M.load_terrain_model().TA_Z.shape[0]
-    for surface in (None, (z0, lu, None)):
+    for surface in ((z0, np.where(np.isnan(pct).all(1), lu, 0), pct), None, (z0, lu, None)):
         j, classes = A._receptor_knots(x, y, knots, surface)
         rec = ReceptorArrays(x=x, y=y, **A._surface_arrays(surface, 1))
         z0r, frac = T.receptor_surface_resolved(rec, "map", "hexagon")

@@ -732,18 +732,14 @@ def _receptor_knots(x, y, n_knots, surface=None):
     """Lower receptor-surface knot of the z0 each hexagon centre gets (its own ``z0_m``,
     else the map's, as the engine derives it), int64 (n,), and the land-use classes
     present there, bool (n, 9)."""
-    tm = _model.load_terrain_model()
     rec = ReceptorArrays(x=np.asarray(x, float), y=np.asarray(y, float),
                          **_surface_arrays(surface, 1))
-    if getattr(rec, "lu_pct", None) is None:  # the engine's own receptor arrays (no (n, 9) table)
-        ptr, cc, _, _, j = _terrain.receptor_terms(rec, "map", "hexagon")
-        n = ptr.shape[0] - 1
-        classes = np.zeros((n, 9), bool)
-        classes[np.repeat(np.arange(n), np.diff(ptr)), cc] = True
-        return np.clip(np.asarray(j, np.int64), 0, n_knots - 1), classes
-    z0r, frac = _terrain.receptor_surface_resolved(rec, "map", "hexagon")
-    j, _ = _model.z0_hats(tm, np.log(z0r))
-    return np.clip(np.asarray(j, np.int64), 0, n_knots - 1), frac > 0
+    # the engine's own receptor arrays: the classes present are the mixture's entries
+    ptr, cc, _, _, j = _terrain.receptor_terms(rec, "map", "hexagon")
+    n = ptr.shape[0] - 1
+    classes = np.zeros((n, 9), bool)
+    classes[np.repeat(np.arange(n), np.diff(ptr)), cc] = True
+    return np.clip(np.asarray(j, np.int64), 0, n_knots - 1), classes
 
 
 # --------------------------------------------------------------------------- search
