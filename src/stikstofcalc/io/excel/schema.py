@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from stikstofcalc.deposition.arrays import LANDUSE_CLASSES
 from stikstofcalc.emissions.project import VEHICLE_CLASSES, YEAR_SPLITS, use_names
 from stikstofcalc.rules import REGIMES
 from stikstofcalc.units import unit_nl
@@ -231,9 +232,9 @@ RECEPTOREN = Sheet("receptoren", "eigen rekenpunten van een zaak (vervangen de s
     Column("background_deposition", "achtergronddepositie (mol/ha/jaar)", "quantity", "mol/hectare/year"),
     Column("z0_m", "ruwheidslengte z0 (m)", "quantity", "m",
            help="eigen ruwheid van de hexagon (0 < z0 <= 10 m); leeg: uit de ruwheidskaart"),
-    Column("landuse", "landgebruiksklasse (OPS 1-9)", "count", whole=(1, 9),
-           help="1 gras, 2 akkerland, 3 blijvende teelten, 4 naaldbos, 5 loofbos, 6 water, "
-                "7 bebouwd gebied, 8 overige natuur, 9 kale grond; leeg: uit de ruwheidskaart"),
+    Column("landuse", "landgebruiksklasse (OPS 1-9)", "count",
+           whole=(min(LANDUSE_CLASSES), max(LANDUSE_CLASSES)),
+           help=", ".join(f"{k} {v}" for k, v in LANDUSE_CLASSES.items()) + "; leeg: uit de ruwheidskaart"),
     *(Column(f"lu_{k}", f"landgebruik klasse {k} (%)", "quantity", "percent",
              help=("aandeel van elke OPS-klasse in de hexagon, samen 100 %; lege klassen 0 %; "
                    "niet samen met landgebruiksklasse") if k == 1 else "")
