@@ -23,7 +23,15 @@ def continued_sheet_name(name: str, k: int) -> str:
     """The ``k``-th sheet of a table longer than one sheet: ``name``, ``name_2``, ...
     (within Excel's 31 characters)."""
     return name if k == 1 else f"{name[:31 - len(str(k)) - 1]}_{k}"
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: characters XML 1.0 (and so an .xlsx file) cannot hold: C0 controls but tab, newline and
+#: carriage return; UTF-16 surrogates; U+FFFE and U+FFFF
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _escaped(m) -> str:
+    """An illegal character as its escape: \\x01, \\ufffe."""
+    c = ord(m.group(0))
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
 
 
 def excel_safe(value):
@@ -43,7 +51,7 @@ def excel_safe(value):
     text = str(value)
     changed = False
     if _ILLEGAL.search(text):
-        text = _ILLEGAL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+        text = _ILLEGAL.sub(_escaped, text)
         changed = True
     if len(text) > EXCEL_CELL_MAX:
         text = text[:EXCEL_CELL_MAX]
