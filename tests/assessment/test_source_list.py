@@ -266,9 +266,10 @@ def test_a_search_builds_each_source_table_once(tmp_path, monkeypatch):
     built = {0: [], 1: []}
     real = F.build_tables
 
-    def counting(m, s, uniq, terrain="uniform"):
-        built[s] += [r.tobytes() for r in np.ascontiguousarray(uniq, dtype=float)]
-        return real(m, s, uniq, terrain)
+    def counting(m, substances, uniq, terrain="uniform"):
+        for s in substances:
+            built[s] += [r.tobytes() for r in np.ascontiguousarray(uniq, dtype=float)]
+        return real(m, substances, uniq, terrain)
 
     monkeypatch.setattr(F, "build_tables", counting)
     p = tmp_path / "bronnen.csv"

@@ -114,7 +114,7 @@ def test_large_source_lists_report_their_preparation(monkeypatch):
         parted = A.assess_project(f, measures=False)
     assert [r.to_dict() for r in parted.results] == [r.to_dict() for r in plain.results]
     labels = {s[0] for s in heard.steps}
-    assert {"rekentabellen NOx", "rekentabellen NH3", "zoekgrenzen NOx", "zoekgrenzen NH3"} <= labels
+    assert {"rekentabellen NOx en NH3", "zoekgrenzen NOx", "zoekgrenzen NH3"} <= labels
     for label in labels:
         seq = [(d, t) for lab, d, t in heard.steps if lab == label]
         assert seq[0][0] == 0 and seq[-1][0] == seq[-1][1]

@@ -156,7 +156,7 @@ class ProgressLine:
         self.shown = True
 
     def step(self, label: str, done: int, total: int) -> None:
-        """A preparation step (``label``: "rekentabellen NOx", ...) of a large source list:
+        """A preparation step (``label``: "rekentabellen NOx en NH3", ...) of a large source list:
         ``done`` of ``total`` source elements; shown as the rounds are, after
         :data:`PROGRESS_AFTER_S`, with the time left at the rate so far."""
         now = self.clock()

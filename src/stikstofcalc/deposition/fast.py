@@ -40,6 +40,10 @@ AC_N = 512
 AC_INV_STEP = (AC_N - 1) / AC_SQRT_U_MAX
 #: receptors per parallel work item
 BLOCK = 2048
+#: receptors per part of a block in the passes: parts beyond a source's reach are skipped
+#: (a block of 2048 spatially ordered receptors spans kilometres; without the parts, a
+#: third of the pairs computed on the mixed benchmark lay beyond the 25 km cut-off)
+PASS_BLOCK = 256
 #: point-like pairs of blocks of one-class receptors take the three passes of
 #: ``_evaluate`` (False: the one-loop path, the same numbers; for the tests)
 BLOCK_PASSES = True
@@ -250,18 +254,23 @@ def _point_rows(k, kt, r0, r1, cx, cy, rx, ry, rs0, rs1, e0k, tab0, lut0, e1k, t
             out1[r] += e1k * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
 
 @njit(cache=True, fastmath=True)
-def _block_geometry(r0, n, cx, cy, rx, ry, s0, sinv, cut2, S):
-    """First pass of a point source over receptors r0 .. r0 + n: per receptor the
-    position on the sqrt-distance axis (S[0]), the bearing in units of 10 degrees (S[1])
-    and 1 within the cut-off, else 0 (S[2]). Free of table look-ups, so that the
-    compiler vectorises it (square roots and the bearing polynomial eight at a time)."""
+def _block_geometry(r0, n, cx, cy, rx, ry, s0, sinv, cut2, far2, S):
+    """First pass of a source seen as one point over receptors r0 .. r0 + n: per
+    receptor the position on the sqrt-distance axis (S[0]), the bearing in units of 10
+    degrees (S[1]) and 1 where the source acts as a point within the cut-off
+    (far2 <= d2 <= cut2), else 0 (S[2]). Free of table look-ups, so that the compiler
+    vectorises it (square roots and the bearing polynomial eight at a time). Returns the
+    number of receptors nearer than far2 (they need the quadrature)."""
+    near = 0
     for q in range(n):
         dx = rx[r0 + q] - cx
         dy = ry[r0 + q] - cy
         d2 = dx * dx + dy * dy
         S[0, q] = (math.sqrt(math.sqrt(d2)) - s0) * sinv
         S[1, q] = _bearing_frac(dx, dy)
-        S[2, q] = 1.0 if d2 <= cut2 else 0.0
+        S[2, q] = 1.0 if (d2 <= cut2 and d2 >= far2) else 0.0
+        near += 1 if d2 < far2 else 0
+    return near
 
 
 @njit(cache=True, fastmath=True)
@@ -323,6 +332,32 @@ def _block_values(r0, n, ek, tabk, lutk, tafk, rcl, rwt, rzf, rju, terrain, S, I
             out[r] += S[2, q] * (ek * (v * f))
 
 
+@njit(cache=True, fastmath=True)
+def _source_passes(k, kk, q0, q1, cx, cy, far2, terr, rx, ry, tix, aix, side, e0, tab0, lut0,
+                   ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_x, s0, sinv, nr, cut2, out0, out1,
+                   rcl, rwt, rzf, rju, S, I, J, C):
+    """Source k (kind kk, seen as one point at cx, cy) on receptors q0 .. q1 of one block
+    by the three passes (:func:`_block_geometry`, :func:`_block_rings`,
+    :func:`_block_values`), except the receptors nearer than far2 (squares and segments):
+    returns their number (they take the quadrature of :func:`_pair`)."""
+    n = q1 - q0
+    kt = tix[k]
+    near = _block_geometry(q0, n, cx, cy, rx, ry, s0, sinv, cut2, far2, S)
+    _block_rings(n, sq_x, nr, S, I, J)
+    inv_half = 1.0 / (0.5 * side[k]) if kk == 1 else 0.0
+    if e0[k] != 0.0:
+        if kk == 1:
+            _block_acorr(q0, n, cx, cy, rx, ry, ac0, aix[k], inv_half, C)
+        _block_values(q0, n, e0[k], tab0[kt], lut0[kt], taf0[kt], rcl, rwt, rzf, rju, terr,
+                      S, I, J, C, kk == 1, out0)
+    if e1[k] != 0.0:
+        if kk == 1:
+            _block_acorr(q0, n, cx, cy, rx, ry, ac1, aix[k], inv_half, C)
+        _block_values(q0, n, e1[k], tab1[kt], lut1[kt], taf1[kt], rcl, rwt, rzf, rju, terr,
+                      S, I, J, C, kk == 1, out1)
+    return near
+
+
 @njit(cache=True, parallel=True, fastmath=True)
 def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, ey, side,
               e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_nodes, sq_x, cut2,
@@ -373,10 +408,25 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
             by1 = max(by1, ry[r])
         terr = nterr == r1 - r0
         passes = use_passes and same and (terr or nterr == 0) and within_table
-        S = np.empty((3, r1 - r0))
-        C = np.empty(r1 - r0)
-        I = np.empty(r1 - r0, np.uint64)
-        J = np.empty(r1 - r0, np.uint64)
+        # bounding boxes of the block's parts of PASS_BLOCK receptors (x0, x1, y0, y1)
+        nsub = (r1 - r0 + PASS_BLOCK - 1) // PASS_BLOCK
+        pbx = np.empty((4, nsub))
+        for sb in range(nsub):
+            q0 = r0 + sb * PASS_BLOCK
+            q1 = min(r1, q0 + PASS_BLOCK)
+            pbx[0, sb] = rx[q0]
+            pbx[1, sb] = rx[q0]
+            pbx[2, sb] = ry[q0]
+            pbx[3, sb] = ry[q0]
+            for r in range(q0, q1):
+                pbx[0, sb] = min(pbx[0, sb], rx[r])
+                pbx[1, sb] = max(pbx[1, sb], rx[r])
+                pbx[2, sb] = min(pbx[2, sb], ry[r])
+                pbx[3, sb] = max(pbx[3, sb], ry[r])
+        S = np.empty((3, PASS_BLOCK))
+        C = np.empty(PASS_BLOCK)
+        I = np.empty(PASS_BLOCK, np.uint64)
+        J = np.empty(PASS_BLOCK, np.uint64)
         for k in range(k0, k1):
             kk = kind[k]
             # the whole block beyond the cut-off of every point of the source: skip it
@@ -407,23 +457,31 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
                 far2 = 0.0
             has0 = e0[k] != 0.0
             has1 = e1[k] != 0.0
-            if passes and (kk == 0 or (far2 > 0.0 and gx * gx + gy * gy >= far2)):
-                # a point, or a square or segment the whole block sees as one point (as
-                # below): the three passes
-                kt = tix[k]
-                _block_geometry(r0, r1 - r0, cx, cy, rx, ry, s0, sinv, cut2, S)
-                _block_rings(r1 - r0, sq_x, nr, S, I, J)
-                inv_half = 1.0 / (0.5 * side[k]) if kk == 1 else 0.0
-                if has0:
-                    if kk == 1:
-                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac0, aix[k], inv_half, C)
-                    _block_values(r0, r1 - r0, e0[k], tab0[kt], lut0[kt], taf0[kt], rcl, rwt, rzf,
-                                  rju, terr, S, I, J, C, kk == 1, out0)
-                if has1:
-                    if kk == 1:
-                        _block_acorr(r0, r1 - r0, cx, cy, rx, ry, ac1, aix[k], inv_half, C)
-                    _block_values(r0, r1 - r0, e1[k], tab1[kt], lut1[kt], taf1[kt], rcl, rwt, rzf,
-                                  rju, terr, S, I, J, C, kk == 1, out1)
+            if passes and (kk == 0 or far2 > 0.0):
+                # a point, or the receptors that see a square or segment as one point (as
+                # below): the three passes, per part of the block within the source's reach
+                for sb in range(nsub):
+                    gx = max(pbx[0, sb] - mx, 0.0, mx - pbx[1, sb])
+                    gy = max(pbx[2, sb] - my, 0.0, my - pbx[3, sb])
+                    if gx * gx + gy * gy > (cut + ext + 1.0) ** 2:
+                        continue
+                    q0 = r0 + sb * PASS_BLOCK
+                    q1 = min(r1, q0 + PASS_BLOCK)
+                    near = _source_passes(k, kk, q0, q1, cx, cy, far2, terr, rx, ry, tix, aix,
+                                          side, e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1,
+                                          taf1, sq_x, s0, sinv, nr, cut2, out0, out1, rcl, rwt,
+                                          rzf, rju, S, I, J, C)
+                    if near == 0:
+                        continue
+                    for r in range(q0, q1):  # the quadrature of the nearer receptors
+                        dx = rx[r] - cx
+                        dy = ry[r] - cy
+                        if dx * dx + dy * dy < far2:
+                            v0, v1 = _pair(k, tix[k], aix[k], kind, sx, sy, ex, ey, side, rx[r],
+                                           ry[r], r, e0, tab0, lut0, ac0, e1, tab1, lut1, ac1,
+                                           sq_nodes, sq_x, cut2, rp, rc, rw, taf0, taf1, rz, rj)
+                            out0[r] += v0
+                            out1[r] += v1
                 continue
             if kk == 0 and within_table:
                 _point_rows(k, tix[k], r0, r1, cx, cy, rx, ry, rs0, rs1, e0[k], tab0, lut0,
@@ -582,33 +640,38 @@ def terrain_reference(x, y, x_end, y_end, kind):
             np.where(seg, 0.5 * (y + np.where(seg, y_end, 0.0)), y))
 
 
-def build_tables(m, s, uniq, terrain="uniform"):
+def build_tables(m, substances, uniq, terrain="uniform"):
     """Fine (linear-value) tables of the ``uniq`` rows of :func:`table_keys`, and the
-    receptor-z0 exponent per fine ring (:func:`receptor_z0_coefficients`)."""
-    taf = receptor_z0_coefficients(m, s, uniq, terrain)
+    receptor-z0 exponent per fine ring (:func:`receptor_z0_coefficients`): for each
+    substance index in ``substances``, (tables, land-use tables, receptor-z0 factors).
+
+    With the map, the trajectory terrain of the table nodes is computed once for all the
+    substances (it does not depend on them), in parts of TABLE_CHUNK sources."""
+    out = {s: [None, None, receptor_z0_coefficients(m, s, uniq, terrain)] for s in substances}
     if terrain == "uniform":
-        lt, lu = _model.source_tables(m, s, *uniq.T)
-        return (*fine_tables(lt, lu), taf)
+        for s in substances:
+            out[s][:2] = fine_tables(*_model.source_tables(m, s, *uniq.T))
+        return {s: tuple(v) for s, v in out.items()}
 
     n = uniq.shape[0]
-    tab = luf = None
-    label = f"rekentabellen {SUBSTANCE_NAMES[s]}"
+    label = "rekentabellen " + " en ".join(SUBSTANCE_NAMES[s] for s in substances)
     if n > TABLE_CHUNK:
         report_step(label, 0, n)
-    for a in range(0, n, TABLE_CHUNK):  # in parts: the arrays that build them stay small
-        t, u = _map_fine_tables(m, s, uniq[a:a + TABLE_CHUNK])
+    for a in range(0, max(n, 1), TABLE_CHUNK):  # in parts: the arrays that build them stay small
+        part = _map_fine_tables(m, substances, uniq[a:a + TABLE_CHUNK])
         if n > TABLE_CHUNK:
             report_step(label, min(n, a + TABLE_CHUNK), n)
-        if tab is None:
+        for s in substances:
+            t, u = part[s]
             if n <= TABLE_CHUNK:
-                return t, u, taf
-            tab = np.empty((n,) + t.shape[1:], t.dtype)
-            luf = np.empty((n,) + u.shape[1:], u.dtype)
-        tab[a:a + t.shape[0]] = t
-        luf[a:a + u.shape[0]] = u
-    if tab is None:  # no sources
-        return (*fine_tables(*_map_log_tables(m, s, uniq)), taf)
-    return tab, luf, taf
+                out[s][:2] = t, u
+                continue
+            if out[s][0] is None:
+                out[s][:2] = (np.empty((n,) + t.shape[1:], t.dtype),
+                              np.empty((n,) + u.shape[1:], u.dtype))
+            out[s][0][a:a + t.shape[0]] = t
+            out[s][1][a:a + u.shape[0]] = u
+    return {s: tuple(v) for s, v in out.items()}
 
 
 #: Names of the substances by index (0, 1), for messages.
@@ -622,16 +685,17 @@ SUBSTANCE_NAMES = ("NOx", "NH3")
 TABLE_CHUNK = 2048
 
 
-def _map_log_tables(m, s, uniq):
+def _map_fine_tables(m, substances, uniq):
+    """Map-mode fine tables of ``uniq``, per substance: the nodes' trajectory terrain and
+    its z0 axes once, then each substance's tables."""
     tm = _model.load_terrain_model()
     h, hc, sp, x, y = uniq.T
     lnz_node, w_node = _terrain.node_terrain(x, y, m.D, np.arange(36) * 10.0)
     lzs = np.log(_terrain.cell_z0(x, y))
-    return _model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node, w_node)
-
-
-def _map_fine_tables(m, s, uniq):
-    return fine_tables(*_map_log_tables(m, s, uniq))
+    axes = _model.node_axes(m, tm, lnz_node)
+    return {s: fine_tables(*_model.source_tables_terrain(m, tm, s, h, hc, sp, x, y, lzs, lnz_node,
+                                                         w_node, axes))
+            for s in substances}
 
 
 def receptor_z0_coefficients(m, s, uniq, terrain):
@@ -680,11 +744,13 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
     if not any(needed):  # no emission of either substance: nothing to evaluate
         return np.zeros(nrcp), np.zeros(nrcp)
     built = {}
+    fresh = {} if stores is not None else build_tables(m, [s for s in (0, 1) if needed[s]], uniq,
+                                                       terrain)
     for s in (0, 1):
         if stores is not None:
             built[s] = (kept[3 * s], kept[3 * s + 1], _area_tables(m, s, akey), kept[3 * s + 2])
         elif needed[s]:
-            lt, lu, taf = build_tables(m, s, uniq, terrain)
+            lt, lu, taf = fresh[s]
             built[s] = (lt, lu, _area_tables(m, s, akey), taf)
     for s in (0, 1):
         if s not in built:
@@ -756,9 +822,8 @@ class _TableStore:
         at = np.fromiter((self.index.get(k, -1) for k in keys), np.int64, len(keys))
         miss = np.flatnonzero(at < 0)
         if miss.size:
-            new = []
-            for s in (0, 1):
-                new += list(build_tables(self.m, s, uniq[miss], self.terrain))
+            both = build_tables(self.m, (0, 1), uniq[miss], self.terrain)
+            new = [*both[0], *both[1]]
             self._append(new)
             for j, i in enumerate(miss.tolist()):
                 at[i] = self.index[keys[i]] = self.n + j

@@ -571,8 +571,17 @@ def clamp_ln(lnz, lo_hi):
     return np.clip(lnz, np.log(lo_hi[0]), np.log(lo_hi[1]))
 
 
+def node_axes(m: Model, tm: TerrainModel, lnz_node):
+    """Where the trajectory ln z0 of each table node lies on the z0 axes of the kernel,
+    the regional field and the receptor-surface knots: (clamped ln z0, (index,
+    fraction) on m.Z, on tm.RG_Z, on tm.TA_Z). The same for both substances
+    (:func:`source_tables_terrain` takes them once for both)."""
+    lzk = clamp_ln(lnz_node, KERNEL_Z0_RANGE)
+    return lzk, z0_axis(np.log(m.Z), lzk), z0_axis(np.log(tm.RG_Z), lzk), z0_hats(tm, lnz_node)
+
+
 def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, heat_mw,
-                          spread_m, x, y, lnz0_src, lnz_node, water_node):
+                          spread_m, x, y, lnz0_src, lnz_node, water_node, axes=None):
     """Per-source log tables in map mode, evaluated at each node's trajectory terrain.
 
     Parameters
@@ -580,6 +589,7 @@ def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, 
     lnz0_src : (n,) ln of the source's map z0 [ln m]
     lnz_node, water_node : (n, 30, 36) trajectory mean ln z0 and water share from the
         source to each table node (:func:`.terrain.node_terrain`)
+    axes : :func:`node_axes` of ``lnz_node``, when already at hand (else computed)
 
     Returns
     -------
@@ -593,20 +603,17 @@ def source_tables_terrain(m: Model, tm: TerrainModel, substance: int, height_m, 
     key, inv = np.unique(np.column_stack([h, hc]), axis=0, return_inverse=True)
     inv = inv.reshape(-1)
     base6 = base_tables_all_z0(m, substance, key[:, 0], key[:, 1])
-    lzk = clamp_ln(lnz_node, KERNEL_Z0_RANGE)
-    iz, tz = z0_axis(np.log(m.Z), lzk)
+    lzk, (iz, tz), (jz, uz), (jh, wz) = node_axes(m, tm, lnz_node) if axes is None else axes
     out = gather_rows(base6, inv, iz, tz)
     reg = region_map_logratio(m, tm, substance, h, hc, x, y)  # (n, 3, 30, 36)
-    jz, uz = z0_axis(np.log(tm.RG_Z), lzk)
     out += gather_z(reg, jz, uz)
     out += spread_logratio(m, substance, h, hc, spread_m)[:, :, None]
     TA, TS, TW, TWR = terrain_coefficients(tm, substance, h, hc)
     lzs = clamp_ln(np.asarray(lnz0_src, float), KERNEL_Z0_RANGE)
-    jz, wz = z0_hats(tm, lnz_node)  # (n, 30, 36)
     r = np.arange(lnz_node.shape[1])[None, :, None]
     k = np.arange(n)[:, None, None]
     out += (TS[:, :, None] * (lzs[:, None, None] - lzk)
-            - ((1 - wz) * TA[k, jz, r] + wz * TA[k, jz + 1, r])
+            - ((1 - wz) * TA[k, jh, r] + wz * TA[k, jh + 1, r])
             + TW[:, :, None] * water_node)
     lut = landuse_logratio(m, substance, h, np.exp(lzs))
     lut[:, 5, :] += TWR
