@@ -215,3 +215,22 @@ def test_block_passes_equal_the_one_loop_path(monkeypatch, terrain):
         np.testing.assert_allclose(got.nox, want.nox, rtol=1e-12, atol=0)
         np.testing.assert_allclose(got.nh3, want.nh3, rtol=1e-12, atol=0)
         assert (got.total > 0).sum() > 3000 and (got.total == 0).any()
+
+
+@pytest.mark.parametrize("clamp", [False, True])
+def test_compiled_node_axis_equals_searchsorted(monkeypatch, clamp):
+    """The compiled node look-up (``_tables_nb.axis``, used from AXIS_COMPILED_MIN values
+    on) gives numpy's index and fraction bitwise: values between, on and beyond the nodes,
+    infinities and NaN, in the shapes the tables use."""
+    rng = np.random.default_rng(11)
+    for nodes in (np.log(M.load_model().Z), np.log(M.load_terrain_model().TA_Z), np.array([0.0, 1.0])):
+        v = rng.uniform(nodes[0] - 2, nodes[-1] + 2, (70, 30, 36))
+        v.flat[:len(nodes)] = nodes  # exactly on every node
+        v.flat[-4:] = [np.inf, -np.inf, np.nan, nodes[-1]]
+        monkeypatch.setattr(M, "AXIS_COMPILED_MIN", 10 ** 12)
+        want = M._axis(nodes, v, clamp=clamp)
+        monkeypatch.setattr(M, "AXIS_COMPILED_MIN", 1)
+        got = M._axis(nodes, v, clamp=clamp)
+        assert got[0].shape == v.shape and got[0].dtype == want[0].dtype
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])  # NaN where numpy gives NaN

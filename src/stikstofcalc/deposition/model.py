@@ -119,16 +119,30 @@ def model_info() -> dict:
     return {"file": MODEL_FILE, "sha256": digest, "source": load_model().provenance}
 
 
-def _axis(nodes, v):
-    """Index of the lower node and fraction, linear (extrapolating beyond the ends)."""
+#: from this many values on, the node look-ups of :func:`_axis` run compiled
+#: (``_tables_nb.axis``, the same numbers): the map-mode tables look up millions of nodes
+AXIS_COMPILED_MIN = 4096
+
+
+def _axis(nodes, v, clamp=False):
+    """Index of the lower node and fraction, linear (extrapolating beyond the ends; with
+    ``clamp`` the fraction is held to 0 .. 1)."""
+    v = np.asarray(v, float)
+    if v.size >= AXIS_COMPILED_MIN and compiled.enabled():
+        from stikstofcalc.deposition._tables_nb import axis  # loads numba: not at import
+
+        i = np.empty(v.shape, np.int64)
+        t = np.empty(v.shape)
+        axis(np.ascontiguousarray(nodes, dtype=float), np.ascontiguousarray(v).reshape(-1), clamp,
+             i.reshape(-1), t.reshape(-1))
+        return i, t
     i = np.clip(np.searchsorted(nodes, v, side="right") - 1, 0, len(nodes) - 2)
     t = (v - nodes[i]) / (nodes[i + 1] - nodes[i])
-    return i, t
+    return i, (np.clip(t, 0.0, 1.0) if clamp else t)
 
 
 def _clamped_axis(nodes, v):
-    i, t = _axis(nodes, v)
-    return i, np.clip(t, 0.0, 1.0)
+    return _axis(nodes, v, clamp=True)
 
 
 def source_tables(m: Model, substance: int, height_m, heat_mw, z0_m, spread_m, x, y):
