@@ -108,14 +108,10 @@ def axis(nodes, v, clamp, i_out, t_out):
     for q in prange(v.shape[0]):
         x = v[q]
         i = 0
+        for k in range(1, n - 1):  # the nodes are ascending: a count, free of branches
+            i += 1 if nodes[k] <= x else 0
         if x != x:  # NaN sorts after every node in numpy
             i = n - 2
-        else:
-            for k in range(1, n - 1):
-                if nodes[k] <= x:
-                    i = k
-                else:
-                    break
         t = (x - nodes[i]) / (nodes[i + 1] - nodes[i])
         if clamp:
             if t < 0.0:
