@@ -197,15 +197,15 @@ def test_block_passes_equal_the_one_loop_path(monkeypatch, terrain):
     """The three passes over a block (point sources, and squares and segments seen as one
     point) give the one-loop path's numbers: points, squares and segments from next to the
     receptors out to beyond 25 km, one-class receptors, with the roughness map and
-    without; a few receptors with a land-use mixture keep their blocks on the one-loop
-    path."""
+    without; and blocks holding a few receptors with a land-use mixture (they take the
+    passes with weight 0, then their value from all their classes)."""
     import stikstofcalc.deposition.fast as F
     from stikstofcalc.deposition.core import deposition_arrays
 
     src, rcp = _mixed(3, 6000)
     pct = np.zeros((len(rcp), 9))
     pct[np.arange(len(rcp)), rcp.landuse - 1] = 100.0
-    pct[:40, 0], pct[:40, 3] = 60.0, 40.0  # mixtures: their blocks take the one loop
+    pct[:40, 0], pct[:40, 3] = 60.0, 40.0  # mixtures, spread over the blocks
     rcp_mixed = ReceptorArrays(x=rcp.x, y=rcp.y, landuse=rcp.landuse, lu_pct=pct)
     for r in (rcp, rcp_mixed):
         got = deposition_arrays(src, r, terrain=terrain)

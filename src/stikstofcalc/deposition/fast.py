@@ -335,11 +335,15 @@ def _block_values(r0, n, ek, tabk, lutk, tafk, rcl, rwt, rzf, rju, terrain, S, I
 @njit(cache=True, fastmath=True)
 def _source_passes(k, kk, q0, q1, cx, cy, far2, terr, rx, ry, tix, aix, side, e0, tab0, lut0,
                    ac0, taf0, e1, tab1, lut1, ac1, taf1, sq_x, s0, sinv, nr, cut2, out0, out1,
-                   rcl, rwt, rzf, rju, S, I, J, C):
+                   rcl, rwt, rzf, rju, S, I, J, C, nmix, rp, rc, rw, rz, rj):
     """Source k (kind kk, seen as one point at cx, cy) on receptors q0 .. q1 of one block
     by the three passes (:func:`_block_geometry`, :func:`_block_rings`,
     :func:`_block_values`), except the receptors nearer than far2 (squares and segments):
-    returns their number (they take the quadrature of :func:`_pair`)."""
+    returns their number (they take the quadrature of :func:`_pair`).
+
+    ``nmix`` receptors of the part have a land-use mixture (more than one class): their
+    weight ``rwt`` is 0, so the value pass adds 0 to them, and they get the source's
+    value from the general receptor factor (``_val``) at the same ring and bearing."""
     n = q1 - q0
     kt = tix[k]
     near = _block_geometry(q0, n, cx, cy, rx, ry, s0, sinv, cut2, far2, S)
@@ -355,6 +359,22 @@ def _source_passes(k, kk, q0, q1, cx, cy, far2, terr, rx, ry, tix, aix, side, e0
             _block_acorr(q0, n, cx, cy, rx, ry, ac1, aix[k], inv_half, C)
         _block_values(q0, n, e1[k], tab1[kt], lut1[kt], taf1[kt], rcl, rwt, rzf, rju, terr,
                       S, I, J, C, kk == 1, out1)
+    if nmix > 0:
+        for q in range(n):
+            r = q0 + q
+            if rp[r + 1] - rp[r] == 1 or S[2, q] == 0.0:
+                continue
+            i = np.int64(I[q])
+            j = np.int64(J[q])
+            t = S[0, q]
+            u = S[1, q]
+            cu = max(abs(rx[r] - cx), abs(ry[r] - cy)) * inv_half
+            if e0[k] != 0.0:
+                c = _acorr(ac0, aix[k], cu) if kk == 1 else 1.0
+                out0[r] += e0[k] * c * _val(tab0, lut0, kt, r, i, t, j, u, rp, rc, rw, taf0, rz, rj)
+            if e1[k] != 0.0:
+                c = _acorr(ac1, aix[k], cu) if kk == 1 else 1.0
+                out1[r] += e1[k] * c * _val(tab1, lut1, kt, r, i, t, j, u, rp, rc, rw, taf1, rz, rj)
     return near
 
 
@@ -367,12 +387,14 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
 
     Pairs where the source acts as a point (points; squares beyond AREA_FAR_SIDES
     sides; segments beyond LINE_POINTS_AT_ONE_LENGTH lengths) take a tight loop on
-    the source's reference point; the others take the quadrature in ``_pair``. Point
-    sources on a block whose receptors all see the same sources and have one land-use
-    class each (the usual case) take three short passes (``_block_geometry``,
-    ``_block_rings``, ``_block_values``; ``rcl``, ``rwt``: each receptor's class and
-    weight, ``rzf``, ``rju``: its z0 knot fraction and knot, unsigned) instead of
-    ``_point_rows``: the same numbers, about twice as fast.
+    the source's reference point; the others take the quadrature in ``_pair``. On a
+    block whose receptors all see the same sources and have one land-use class each (the
+    usual case), sources take three short passes per part of PASS_BLOCK receptors within
+    their reach (``_source_passes``: ``_block_geometry``, ``_block_rings``,
+    ``_block_values``; ``rcl``, ``rwt``: each receptor's class and weight, ``rzf``,
+    ``rju``: its z0 knot fraction and knot, unsigned) instead of ``_point_rows``, and the
+    receptors of a part nearer than a square's or segment's far distance take ``_pair``
+    after them: the same numbers, about twice as fast.
     """
     n = rx.shape[0]
     nr = max(tab0.shape[1], tab1.shape[1])
@@ -395,10 +417,10 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
         bx1 = rx[r0]
         by0 = ry[r0]
         by1 = ry[r0]
-        same = True  # every receptor of the block sees sources k0 .. k1, one class each
+        same = True  # every receptor of the block sees sources k0 .. k1
         nterr = 0
         for r in range(r0, r1):
-            same = same and rs0[r] == k0 and rs1[r] == k1 and rp[r + 1] - rp[r] == 1
+            same = same and rs0[r] == k0 and rs1[r] == k1
             nterr += 1 if rz[r] >= 0.0 else 0
             k0 = min(k0, rs0[r])
             k1 = max(k1, rs1[r])
@@ -411,9 +433,12 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
         # bounding boxes of the block's parts of PASS_BLOCK receptors (x0, x1, y0, y1)
         nsub = (r1 - r0 + PASS_BLOCK - 1) // PASS_BLOCK
         pbx = np.empty((4, nsub))
+        pmx = np.zeros(nsub, np.int64)  # receptors with a land-use mixture per part
         for sb in range(nsub):
             q0 = r0 + sb * PASS_BLOCK
             q1 = min(r1, q0 + PASS_BLOCK)
+            for r in range(q0, q1):
+                pmx[sb] += 1 if rp[r + 1] - rp[r] != 1 else 0
             pbx[0, sb] = rx[q0]
             pbx[1, sb] = rx[q0]
             pbx[2, sb] = ry[q0]
@@ -470,7 +495,7 @@ def _evaluate(rx, ry, rp, rc, rw, rz, rj, rs0, rs1, tix, aix, kind, sx, sy, ex, 
                     near = _source_passes(k, kk, q0, q1, cx, cy, far2, terr, rx, ry, tix, aix,
                                           side, e0, tab0, lut0, ac0, taf0, e1, tab1, lut1, ac1,
                                           taf1, sq_x, s0, sinv, nr, cut2, out0, out1, rcl, rwt,
-                                          rzf, rju, S, I, J, C)
+                                          rzf, rju, S, I, J, C, pmx[sb], rp, rc, rw, rz, rj)
                     if near == 0:
                         continue
                     for r in range(q0, q1):  # the quadrature of the nearer receptors
@@ -780,10 +805,12 @@ def evaluate_fast(sources, receptors, *, cutoff_m, chunk_receptors=200_000, terr
                           _kernel_array(surf[4], np.int64))
     rs0, rs1 = _kernel_array(rs0[perm], np.int64), _kernel_array(rs1[perm], np.int64)
     # one-class receptors' class and weight, and the z0 knot unsigned, for the passes of
-    # _evaluate (read only where a receptor has one class)
+    # _evaluate; weight 0 for a receptor with a land-use mixture (the passes add 0 to it and
+    # then its value from all its classes)
     first = np.minimum(rp[:-1], max(rc.shape[0] - 1, 0))
     rcl = _kernel_array(rc[first] if rc.shape[0] else np.zeros(nrcp, np.int64), np.uint64)
-    rwt = _kernel_array(rw[first] if rw.shape[0] else np.zeros(nrcp), np.float64)
+    rwt = _kernel_array(np.where(np.diff(rp) == 1, rw[first], 0.0) if rw.shape[0] else np.zeros(nrcp),
+                        np.float64)
     rzf = _kernel_array(np.maximum(rz, 0.0), np.float64)
     rju = _kernel_array(rj, np.uint64)
     o0 = np.zeros(nrcp)
