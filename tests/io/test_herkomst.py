@@ -18,6 +18,13 @@ def test_values_read_as_text_not_python():
     assert rows["sources"] == '[{"template": 0}]'
 
 
+def test_items_holding_a_semicolon_stay_apart():
+    """Notes that hold "; " themselves went into one ambiguous "a; b; c": one per line."""
+    rows = {key: value for _, value, key in herkomst_rows(
+        {"notes": ["z0 uit de kaart; 3 hexagons op water", "jaar 2026"]})}
+    assert rows["notes"] == "z0 uit de kaart; 3 hexagons op water\njaar 2026"
+
+
 def test_terrain_and_timing_labels_are_dutch():
     assert label_nl("terrain.map.licence") == "terrein (ruwheid, landgebruik): ruwheidskaart: licentie"
     assert label_nl("terrain.receptor_file.z0_m_given").endswith("uit het receptorbestand: eigen z0 (hexagons)")

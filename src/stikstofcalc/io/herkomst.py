@@ -75,7 +75,8 @@ def label_nl(key) -> str:
 
 def _value_nl(value):
     """A value as a person reads it: ja/nee, numbers in Dutch notation inside lists, a list
-    of plain values as "a; b" ("geen" when empty); lists of tables stay one JSON value."""
+    of plain values as "a; b" ("geen" when empty), one per line when an item holds a ";"
+    itself (so that the items stay apart); lists of tables stay one JSON value."""
     if isinstance(value, bool):
         return "ja" if value else "nee"
     if value is None:
@@ -83,7 +84,8 @@ def _value_nl(value):
     if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float, bool)) for v in value):
         if not value:
             return "geen"
-        return "; ".join(_plain_nl(v) for v in value)
+        items = [_plain_nl(v) for v in value]
+        return ("\n" if any(";" in v for v in items) else "; ").join(items)
     if isinstance(value, (list, tuple, dict)):
         return json.dumps(value, ensure_ascii=False, default=str)
     return value if isinstance(value, (str, int, float)) else str(value)

@@ -549,8 +549,10 @@ class ResultsWriter:
             cells_ = [text_cell(ws, excel_safe(x)[0]) for x in (label, v, key)]
             for c in cells_:
                 c.alignment = top
-            if isinstance(v, str) and len(v) > 100:  # long provenance text wraps (the row grows)
-                ws.row_dimensions[row].height = min(15.0 * math.ceil(len(v) / 95), 409.0)
+            if isinstance(v, str) and (len(v) > 100 or "\n" in v):
+                # long provenance text, or items one per line, wraps (the row grows)
+                lines = sum(max(1, math.ceil(len(part) / 95)) for part in v.split("\n"))
+                ws.row_dimensions[row].height = min(15.0 * lines, 409.0)
                 cells_[1].alignment = wrap
             ws.append(cells_)
             row += 1
