@@ -98,6 +98,12 @@ RANGES = {
     "speed": Range(0, 300, "km/h", "een maximumsnelheid in km/uur"),
     "factor": Range(0, 1e9, "dimensionless", "een emissiefactor"),
     "deposition": Range(-1e7, 1e7, "mol/ha/yr", "10 miljoen mol N/ha/jaar"),
+    # receptor files: a habitat's critical deposition value and the background there
+    "kdw": Range(0, 10_000, "mol/ha/yr", "de KDW's van de habitattypen liggen onder 2.500 mol N/ha/jaar "
+                 "(van Dobben e.a. 2012; niet stikstofgevoelig: > 2.400); 10.000 of meer is een tikfout",
+                 lo_open=True),
+    "background_deposition": Range(0, 100_000, "mol/ha/yr", "de achtergronddepositie in Nederland ligt "
+                                   "onder 10.000 mol N/ha/jaar; 100.000 of meer is een tikfout"),
     # command-line options
     "tolerance": Range(0, 10, "dimensionless", "een relatief verschil: 0,01 = 1 %; boven 1000 % zegt het niets"),
     "min_route": Range(0, 100_000, "m", "100 km: langer is geen toegangsroute"),

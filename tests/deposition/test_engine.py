@@ -248,6 +248,15 @@ def test_out_of_range_refused_unless_extrapolation_allowed(field, value):
     assert np.isfinite(res.total).all()
 
 
+def test_height_zero_refused_even_with_extrapolation():
+    """ln(0): extrapolating to a height of 0 gave no finite deposition ("interne fout")."""
+    kw = dict(x=[155000.0], y=[463000.0], height_m=[0.0], heat_mw=[0.0], nox_kg_yr=[1.0],
+              nh3_kg_yr=[1.0])
+    with pytest.raises(RangeError, match="height_m"):
+        deposition_arrays(SourceArrays(**kw), ReceptorArrays(x=[156000.0], y=[463000.0]),
+                          allow_extrapolation=True)
+
+
 def test_model_provenance_names_ops_version():
     from stikstofcalc.deposition.model import load_model
 

@@ -67,6 +67,10 @@ def test_orientation_normalised():
     ("POLYGON ((0 0, 2 2, 2 0, 0 2, 0 0))", "snijdt zichzelf"),
     ("POLYGON ((0 0, 4 0, 4 4, 2 -1, 0 4, 0 0))", "snijdt zichzelf"),
     ("POLYGON ((0 0, 1 0, 2 0, 0 0))", "oppervlakte 0"),
+    # a hole equal to its exterior: crashed calc (ValueError) and left deposition 0 kg
+    ("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (0 0, 10 0, 10 10, 0 10, 0 0))", "bedekken de hele"),
+    ("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((0 0, 10 0, 10 10, 0 10, 0 0), "
+     "(0 0, 0 10, 10 10, 10 0, 0 0)))", "veelhoek 2 bedekken"),
     ("LINESTRING (1 1, 1 1)", "lengte 0"),
     ("LINESTRING (1 1)", "minstens 2"),
     ("POINT EMPTY", "lege geometrie"),

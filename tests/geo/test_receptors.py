@@ -376,3 +376,26 @@ def test_receptors_within_segment():
 def test_outside_argument_checked():
     with pytest.raises(ValueError, match="outside"):
         xy_to_receptor_id(155_000.0, 463_000.0, outside="clip")
+
+
+def test_read_row_with_more_cells_than_column_names(tmp_path):
+    """A row with one cell too many made pandas take the first column as an index and
+    shift every column one to the left: receptor 1400 instead of 4574147, exit 0."""
+    with pytest.raises(InputError, match="4 cellen maar 3 kolomnamen") as exc:
+        read_receptor_file(_write(tmp_path, "receptor_id,kdw,background_deposition\n"
+                                            "4574147,1400,1500,9\n"))
+    assert exc.value.row == 2
+
+
+@pytest.mark.parametrize("kdw,bg", [("1e12", "1500"), ("-700", "1500"), ("0", "1500"), ("700", "1e9")])
+def test_read_kdw_and_background_out_of_range(tmp_path, kdw, bg):
+    """kdw = 1e12 made every hexagon irrelevant (verdict 'geen vergunning nodig'); a
+    negative KDW was accepted."""
+    with pytest.raises(MultipleInputErrors, match="buiten het toegestane bereik") as exc:
+        read_receptor_file(_write(tmp_path, f"receptor_id,kdw,background_deposition\n4574147,{kdw},{bg}\n"))
+    assert "rij 2" in str(exc.value)
+
+
+def test_read_kdw_in_range_is_read(tmp_path):
+    df = read_receptor_file(_write(tmp_path, "receptor_id,kdw,background_deposition\n4574147,2400,0\n"))
+    assert df.kdw.iloc[0] == 2400 and df.background_deposition.iloc[0] == 0

@@ -513,9 +513,17 @@ def _source_ranges(v, ids, problems, notes, *, allow_extrapolation):
     """Calibrated ranges (RangeError, or notes with extrapolation); True where outside."""
     ext = np.zeros(len(ids), dtype=bool)
     h = v["height_m"]
+    if allow_extrapolation:  # the tables run in ln(height): 0 m has no value to extrapolate to
+        p = np.flatnonzero(h == 0)
+        problems.add(p, "height_m", h[p], "m is ook met --allow-extrapolation niet te berekenen "
+                     "(het model rekent met de logaritme van de hoogte)",
+                     f"een hoogte groter dan 0 m (de kleinste gekalibreerde is "
+                     f"{_nl(CALIBRATED_RANGES['height_m'][0])} m)", cls=RangeError)
+        h = np.where(h == 0, np.nan, h)
     for c in ("height_m", "heat_mw", "z0_m", "spread_m", "area_side_m"):
         extra = ((v[c] > h) & (h >= 0)) if c == "spread_m" else None
-        ext |= _check_calibrated(np.where(v[c] >= 0, v[c], np.nan), c, problems, notes, ids,
+        val = h if c == "height_m" else v[c]
+        ext |= _check_calibrated(np.where(val >= 0, val, np.nan), c, problems, notes, ids,
                                  allow_extrapolation=allow_extrapolation, extra_bad=extra,
                                  extra_text=", en niet meer dan height_m" if c == "spread_m" else "")
     return ext

@@ -50,7 +50,9 @@ def check_ranges(sources, *, allow_extrapolation: bool, terrain: str = "uniform"
         i = int(bad[0])
         msg = (f"{bad.size} {'bron' if bad.size == 1 else 'bronnen'} buiten het gekalibreerde bereik "
                f"van {name} [{lo:g}; {hi:g}] {unit} (eerste: bronindex {i}, waarde {v[i]:g})")
-        if not allow_extrapolation or not np.isfinite(v[bad]).all() or (v[bad] < 0).any():
+        # a height of 0 cannot be extrapolated to: the tables run in ln(height)
+        not_computable = (v[bad] <= 0).any() if name == "height_m" else (v[bad] < 0).any()
+        if not allow_extrapolation or not np.isfinite(v[bad]).all() or not_computable:
             raise RangeError(msg, field=name, value=float(v[i]),
                              expected=f"{lo} <= {name} <= {hi} {unit}"
                              + (" en spread_m <= height_m" if name == "spread_m" else ""))

@@ -272,6 +272,12 @@ def validate(geom: Geometry) -> None:
                                                boundary=True).all():
                 raise InputError(f"{which} ligt niet binnen de buitenring",
                                  expected="gaten binnen hun veelhoek")
+        left = abs(_signed_area(part[0])) - sum(abs(_signed_area(h)) for h in part[1:])
+        if left <= 1e-9 * abs(_signed_area(part[0])):  # the emission would have no area to go to
+            which = f"veelhoek {k}" if len(geom.polygons) > 1 else "de veelhoek"
+            raise InputError(f"de gaten van {which} bedekken de hele buitenring: er blijft geen "
+                             "oppervlak over voor de emissie",
+                             expected="gaten die samen kleiner zijn dan de buitenring")
 
 
 def _validate_ring(ring, which):

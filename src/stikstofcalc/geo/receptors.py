@@ -37,6 +37,7 @@ from stikstofcalc.conventions import CALCULATION_DISTANCE_M
 from stikstofcalc.deposition.arrays import LANDUSE_CLASSES
 from stikstofcalc.errors import InputError, MultipleInputErrors, RangeError, dutch_notation
 from stikstofcalc.limits import check_xlsx
+from stikstofcalc.ranges import RANGES
 from stikstofcalc.geo.hexgrid import (  # noqa: F401 - the grid's names, also offered here
     COLUMN_SPACING_M, GRID_ORIGIN_X_M, GRID_ORIGIN_Y_M, HEXAGON_AREA_M2, HEXAGON_HEIGHT_M,
     HEXAGON_RADIUS_M, HEXAGONS_PER_ROW, RD_BOUNDS, ROW_SPACING_M, hexagon_vertices, in_rd_bounds,
@@ -618,6 +619,13 @@ def read_receptor_file(path, *, sheet: str | int | None = None,
     for name in _NUMERIC:
         if name in cols:
             out[name] = _numbers(raw[cols[name]], name, cols[name], rows, path, errors)
+    for name in ("kdw", "background_deposition"):  # a typo here flips the relevance of a hexagon
+        if name in out:
+            rng = RANGES[name]
+            for i in np.flatnonzero(np.isfinite(out[name]) & ~out[name].map(rng.contains)):
+                errors.append(RangeError("ligt buiten het toegestane bereik", file=str(path),
+                                         row=int(rows[i]), field=cols[name], value=raw[cols[name]].iloc[i],
+                                         expected=f"{rng.describe()} ({rng.why})"))
     if "receptor_id" in cols:
         ids = _numbers(raw[cols["receptor_id"]], "receptor_id", cols["receptor_id"], rows, path, errors)
         bad = ~np.isnan(ids) & ((ids < 1) | (ids != np.round(ids)))
@@ -697,12 +705,25 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
             with open(path, encoding="utf-8-sig") as fh:
                 header = fh.readline()
             sep = max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # header=None: a row with more cells than column names is an error, not a
+            # silent shift of every column under an inferred index
+            cells = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, header=None,
+                                encoding="utf-8-sig")
+            if cells.empty:
+                return pd.DataFrame()
+            head = [str(h) for h in cells.iloc[0]]
+            return pd.DataFrame(cells.iloc[1:].to_numpy(), columns=head).reset_index(drop=True)
+    except pd.errors.ParserError as exc:
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if not m:
+            raise InputError(_unreadable(exc, sheet), file=str(path), expected="een CSV- of Excel-tabel") from None
+        raise InputError(f"{m.group(3)} cellen maar {m.group(1)} kolomnamen", file=str(path),
+                         row=int(m.group(2)), expected="een waarde per kolom") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"is geen geldige UTF-8-tekst (byte {exc.start + 1})", file=str(path),
                          expected="een CSV opgeslagen als UTF-8 (in Excel: 'CSV UTF-8'), of een Excel-werkmap"
                          ) from None
-    except (ValueError, KeyError, pd.errors.ParserError) as exc:
+    except (ValueError, KeyError) as exc:
         raise InputError(_unreadable(exc, sheet), file=str(path), expected="een CSV- of Excel-tabel") from None
     raise InputError(f"bestandstype {suffix or '(geen extensie)'} wordt niet gelezen", file=str(path),
                      expected="een .csv- of .xlsx-bestand")
