@@ -158,3 +158,31 @@ def test_project_field_and_bad_value(tmp_path):
                     encoding="utf-8")
     a = assess_project(good, measures=False)
     assert a.results[0]["sensitivity"]["machinery_heat"] == "instructie"
+
+
+def test_differing_heat_verdict_is_always_borderline(monkeypatch):
+    """Far from nature 0.035 MW gives up to about 1.1 times more than 0 MW: where the two
+    readings straddle the threshold the verdict is a grensgeval even outside the band."""
+    from types import SimpleNamespace
+
+    from stikstofcalc.assessment import core
+
+    monkeypatch.setattr(core, "_max_of", lambda search, w, rec: (0.0052, None))
+    band = {"low": 0.004, "high": 0.006}
+    r = {"max_deposition": 0.0036, "exempt": False, "permit_needed": False, "threshold": 0.005,
+         "phase": "realisatie", "verdict": "geen vergunning nodig"}
+    core._add_borderline(r, band, empty=False)
+    assert not r["borderline"]
+    core._add_sensitivity(r, None, [None], 0, [1], SimpleNamespace(construction_exempt=False),
+                          "conservatief", "instructie", band)
+    assert r["sensitivity"]["verdict_differs"] and r["borderline"]
+    assert r["verdict"].startswith(BORDERLINE_TEXT) and "warmte-inhoud" in r["verdict"]
+    assert "wel vergunningplicht" in r["verdict"]
+
+
+def test_band_in_the_verdict_in_dutch_notation():
+    from stikstofcalc.assessment.core import _add_borderline
+
+    r = {"max_deposition": 0.0045, "exempt": False, "permit_needed": False, "verdict": "x"}
+    _add_borderline(r, {"low": 0.00373, "high": 0.0067}, empty=False)
+    assert "0,00373 - 0,00670 mol" in r["verdict"]

@@ -39,7 +39,7 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
-from stikstofcalc.errors import InputError
+from stikstofcalc.errors import InputError, dutch_notation
 from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
                                         distance_to_sources, own_landuse, read_receptor_file,
                                         receptor_surface, wgs84_to_rd)
@@ -1686,9 +1686,9 @@ def _add_borderline(r: dict, band: dict, *, empty: bool) -> None:
     r["borderline_band"] = [band["low"], band["high"]]
     if hit:
         side = ("boven de drempel" if r["permit_needed"] else "onder de drempel")
+        low, high = (dutch_notation(f"{band[k]:.5f}") for k in ("low", "high"))
         r["verdict"] = (f"{BORDERLINE_TEXT} (hoogste depositie {side}, maar binnen de gemeten "
-                        f"modelonzekerheid: {band['low']:.5f} - {band['high']:.5f} mol N/ha/jr); "
-                        f"voortoets: {r['verdict']}")
+                        f"modelonzekerheid: {low} - {high} mol N/ha/jr); voortoets: {r['verdict']}")
 
 
 def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> None:
@@ -1706,6 +1706,12 @@ def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> Non
                max_display=str(rules.format_deposition(mx)[0]), permit_needed=bool(permit),
                verdict_differs=bool(permit) != bool(r["permit_needed"]))
     r["sensitivity"] = out
+    if out["verdict_differs"] and not r.get("borderline"):
+        # the two readings of the machinery heat content straddle the threshold: whatever the
+        # band says, the verdict hangs on a source characteristic AERIUS may take otherwise
+        r["borderline"] = True
+        r["verdict"] = (f"{BORDERLINE_TEXT} (het oordeel hangt af van de warmte-inhoud van "
+                        f"mobiele werktuigen); voortoets: {r['verdict']}")
     if out["verdict_differs"]:
         r["verdict"] = (f"{r['verdict']}; LET OP: met de andere warmte-inhoud van mobiele werktuigen "
                         f"({alt_heat}) {'wel' if permit else 'geen'} vergunningplicht "

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 from stikstofcalc.io.atomic import AtomicGroup, write_csv_atomic, write_text_atomic
+from stikstofcalc import rules
 from stikstofcalc.errors import InputError, dutch_notation
 from stikstofcalc.io.gpkg import write_gpkg
 
@@ -33,6 +34,20 @@ def _sig(value, sig: int = 3) -> str:
     return nl(value, digits)
 
 
+def _sig_as_rounded(value, sig: int = 4) -> str:
+    """:func:`_sig` with as many more digits as it takes for the shown number to round (as
+    AERIUS rounds, :func:`stikstofcalc.rules.aerius_round`) to the same value as the true
+    one: 0.0049996 shows as 0,0049996 beside "afgerond 0,00", not as 0,005000."""
+    if value is None or not math.isfinite(value) or value == 0:
+        return _sig(value, sig)
+    target = float(rules.aerius_round(value))
+    for k in range(sig, 16):
+        text = _sig(value, k)
+        if float(rules.aerius_round(float(text.replace(".", "").replace(",", ".")))) == target:
+            return text
+    return _sig(value, 16)
+
+
 def _distance(m) -> str:
     return f"{nl(m / 1000, 1)} km" if m >= 1000 else f"{nl(m, 0)} m"
 
@@ -44,7 +59,7 @@ def _result_lines(r) -> list[str]:
     if r["receptor_id"] is None:
         lines.append("  Geen Natura 2000-hexagon binnen 25 km: geen depositie.")
     else:
-        lines.append(f"  Hoogste depositie: {_sig(r['max_deposition'], 4)} mol N/ha/jr, afgerond "
+        lines.append(f"  Hoogste depositie: {_sig_as_rounded(r['max_deposition'], 4)} mol N/ha/jr, afgerond "
                      f"{r['max_display']}")
         lines.append(f"  Waar: {r['area_name']} (gebied {r['n2k_number']}), receptor {r['receptor_id']} "
                      f"(x {nl(r['x'], 0)}, y {nl(r['y'], 0)})")
