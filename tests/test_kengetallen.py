@@ -187,6 +187,28 @@ def test_override_units_read_as_in_project_files(kg, tmp_path):
     assert any(o.line == 2 for o in new.overrides)
 
 
+def test_override_numbers_read_as_quantities_are(kg, tmp_path):
+    """'1.000' was read as 1 (heavy construction traffic 1,200 -> 264 movements): it is
+    ambiguous, as in a project file; '1.000,5' and '40,5' are Dutch; a workbook's number
+    cell 1.125 is a number, not text."""
+    path = tmp_path / "dots.csv"
+    path.write_text("table,category,quantity,value,unit,source\n"
+                    'machinery_factors,AUB_D,nox_per_fuel,"1.500",mg/L,eigen meting\n')
+    with pytest.raises(MultipleInputErrors, match="'1.500' is dubbelzinnig") as info:
+        kg.with_overrides(path)
+    assert "(rij 2), veld value" in str(info.value)
+    path.write_text("table,category,quantity,value,unit,source\n"
+                    'machinery_factors,AUB_D,nox_per_fuel,"1.000,5",mg/L,eigen meting\n'
+                    'machinery_factors,AUB_C,nox_per_fuel,"40,5",g/L,eigen meting\n')
+    new = kg.with_overrides(path)
+    assert new.figure("machinery_factors", "AUB_D", "nox_per_fuel").value == pytest.approx(1.0005)
+    assert new.figure("machinery_factors", "AUB_C", "nox_per_fuel").value == pytest.approx(40.5)
+    xl = tmp_path / "cell.xlsx"
+    pd.DataFrame([{"category": "AUB_C", "quantity": "nox_per_fuel", "value": 1.125, "unit": "g/L",
+                   "source": "x"}]).to_excel(xl, sheet_name="machinery_factors", index=False)
+    assert kg.with_overrides(xl).figure("machinery_factors", "AUB_C", "nox_per_fuel").value == 1.125
+
+
 def test_overrides_from_excel(kg, tmp_path):
     path = tmp_path / "mine.xlsx"
     frame = pd.DataFrame([{"category": "AUB_C", "quantity": "nox_per_fuel", "value": 30,

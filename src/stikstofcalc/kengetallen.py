@@ -32,7 +32,8 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
-from stikstofcalc.units import METRIC_UNITS_NL, dimension_nl, non_metric_units, pint_unit_text, unit_nl, ureg
+from stikstofcalc.units import (METRIC_UNITS_NL, dimension_nl, non_metric_units, normalise_number,
+                               pint_unit_text, unit_nl, ureg)
 from stikstofcalc.io.atomic import AtomicGroup
 from stikstofcalc.limits import check_xlsx
 
@@ -342,14 +343,21 @@ def _validate_rows(name, frame, *, file, problems, source_ids, user=False, sheet
         elif quantity in spec.quantities and (not spec.per_basis or basis in BASES or basis is None):
             target = canonical_unit(name, quantity, basis)
             try:
-                value = _convert(value_text, unit_text, target)
-            except ValueError:
-                try:
-                    ureg.parse_expression(unit_text)
-                    bad(f"{value_text!r} is geen getal", "value", value_text, "een getal")
-                except Exception:
-                    bad(f"eenheid {shown_unit!r} is onbekend", "unit", shown_unit,
-                        "een eenheid zoals g/L", unit_problem=True)
+                # a user's number is read as a quantity is ("1.000" is ambiguous, "40,5" is 40.5)
+                typed = isinstance(rec.get("value"), str)  # a number cell of a workbook is no text
+                number_text = normalise_number(value_text) if user and typed else value_text
+                value = _convert(number_text, unit_text, target)
+            except ValueError as exc:
+                if user and "dubbelzinnig" in str(exc):
+                    bad(f"{value_text!r} is {exc}", "value", value_text,
+                        "een getal zonder duizendtallenpunt (1000) of met decimale komma (1.000,0)")
+                else:
+                    try:
+                        ureg.parse_expression(unit_text)
+                        bad(f"{value_text!r} is geen getal", "value", value_text, "een getal")
+                    except Exception:
+                        bad(f"eenheid {shown_unit!r} is onbekend", "unit", shown_unit,
+                            "een eenheid zoals g/L", unit_problem=True)
             except Exception:
                 try:
                     got = "is " + dimension_nl(ureg.parse_expression(unit_text).dimensionality)
@@ -611,7 +619,11 @@ def _read_override_file(path, data, problems):
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
             check_xlsx(BytesIO(data), file=path)  # decompression bombs: refused before unpacking
-            sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=str, keep_default_na=False)
+            sheets = pd.read_excel(BytesIO(data), sheet_name=None, dtype=object, keep_default_na=False)
+            # text everywhere, except a number cell in 'value': it is a number, not text to
+            # read (1.125 is not the ambiguous "1.125")
+            sheets = {name: frame.apply(lambda c: c if c.name == "value" else c.astype(str))
+                      for name, frame in sheets.items()}
             return [(name, frame) for name, frame in sheets.items()
                     if name in SCHEMA or "table" in frame.columns]
         if _ragged_rows(data, path, problems):
