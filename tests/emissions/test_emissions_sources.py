@@ -221,3 +221,28 @@ def test_readme_example_runs():
     assert set(table["phase"]) == {"realisatie", "gebruik"}
     machinery = table[table["source_kind"] == "machinery"]
     assert set(machinery["category"]) == {"AUB_D", "ZUT"}  # fleet = "stage_v"
+
+
+def _with_heat(tmp_path, choice):
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "examples/utiliteit_distributiecentrum.toml").read_text(encoding="utf-8")
+    assert "[construction]" in text
+    p = tmp_path / "dc.toml"
+    p.write_text(text.replace("[construction]", f'[construction]\nwerktuig_warmte = "{choice}"', 1),
+                 encoding="utf-8")
+    return p
+
+
+def test_project_machinery_heat_choice_reaches_the_emission_table(tmp_path):
+    """construction.werktuig_warmte was applied by calc only: the emissions output, the IMAER
+    export and the batch's bronnen kept 0 MW, and an unknown choice passed there unnoticed."""
+    base = emission_sources(read_project(_with_heat(tmp_path, "conservatief")))
+    t = emission_sources(read_project(_with_heat(tmp_path, "instructie")))
+    m = t.source_kind == "machinery"
+    assert m.any() and set(t.loc[m, "heat_mw"]) == {0.035}
+    assert set(base.loc[base.source_kind == "machinery", "heat_mw"]) == {0.0}
+    assert t.loc[m, "provenance"].str.contains("heat_content_instruction").all()
+    pd.testing.assert_series_equal(t.loc[~m, "heat_mw"], base.loc[~m, "heat_mw"])
+    with pytest.raises(InputError, match="werktuig_warmte.*'instructe'"):
+        emission_sources(read_project(_with_heat(tmp_path, "instructe")))

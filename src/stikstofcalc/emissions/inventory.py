@@ -25,7 +25,8 @@ from stikstofcalc.io.atomic import write_csv_atomic, write_text_atomic  # noqa: 
 from stikstofcalc.emissions.construction import memo, realisation_activities
 from stikstofcalc.geo.geometry import parse_wkt
 from stikstofcalc.emissions.project import Project, kengetallen_for, read_project
-from stikstofcalc.emissions.sources import SMALL_SITE_M2, outline_wkt
+from stikstofcalc.emissions.sources import (DEFAULT_MACHINERY_HEAT, SMALL_SITE_M2, apply_machinery_heat,
+                                           machinery_heat_choice, outline_wkt)
 from stikstofcalc.emissions.usephase import use_activities, use_year
 from stikstofcalc.units import unit_nl as nl
 
@@ -440,15 +441,25 @@ def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
     if isinstance(projects, (Project, str, Path)):
         projects = [projects]
     projects = [p if isinstance(p, Project) else read_project(p) for p in projects]
-    records, provenance = [], {}
+    records, provenance, heat = [], {}, {}
     with _no_cyclic_gc():
         for project in projects:
             kg = kengetallen if kengetallen is not None else kengetallen_for(project)
+            # the project's construction.werktuig_warmte (refused here when unknown): the
+            # emissions output, the IMAER export and the batch's bronnen use it as calc does
+            choice = machinery_heat_choice(None, project)
+            if choice != DEFAULT_MACHINERY_HEAT:
+                heat[project.name] = (choice, kg)
             records += project_records(project, kg)
             provenance[project.name] = kg.provenance()
         frame = _frame(records)
         del records  # freed here, before the collector is back
     frame = _finish(compute(frame))
+    for name, (choice, kg) in heat.items():
+        rows = (frame["case"] == name).to_numpy()
+        part = apply_machinery_heat(frame.loc[rows], kg, choice)
+        if part is not frame.loc[rows]:
+            frame.loc[rows, ["heat_mw", "provenance"]] = part[["heat_mw", "provenance"]].to_numpy()
     frame.attrs["provenance"] = provenance
     return frame
 
