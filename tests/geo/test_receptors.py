@@ -399,3 +399,11 @@ def test_read_kdw_and_background_out_of_range(tmp_path, kdw, bg):
 def test_read_kdw_in_range_is_read(tmp_path):
     df = read_receptor_file(_write(tmp_path, "receptor_id,kdw,background_deposition\n4574147,2400,0\n"))
     assert df.kdw.iloc[0] == 2400 and df.background_deposition.iloc[0] == 0
+
+
+@pytest.mark.parametrize("z0_col, lu_col", [("z_0", "land_use"), ("ruwheid_m", "landgebruik")])
+def test_terrain_column_spellings_are_read(tmp_path, z0_col, lu_col):
+    """'z_0', 'ruwheid_m' and 'land_use' were ignored (calc: a note; deposition: silently),
+    and the map's z0 replaced the user's own."""
+    df = read_receptor_file(_write(tmp_path, f"receptor_id,{z0_col},{lu_col}\n4574147,0.8,4\n"))
+    assert df.z0_m.iloc[0] == 0.8 and df.landuse.iloc[0] == 4

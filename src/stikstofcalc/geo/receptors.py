@@ -546,8 +546,8 @@ RECEPTOR_COLUMNS = {
     "exceeding": ("exceeding", "overbelast", "nearly_exceeded", "exceedance"),
     # the receptor's own terrain (as the deposition command reads it): roughness, one OPS
     # land-use class, or the percentages of the nine classes
-    "z0_m": ("z0_m", "z0", "ruwheid", "ruwheidslengte"),
-    "landuse": ("landuse", "landgebruik", "landgebruiksklasse"),
+    "z0_m": ("z0_m", "z0", "z_0", "z0m", "ruwheid", "ruwheid_m", "ruwheidslengte", "ruwheidslengte_m"),
+    "landuse": ("landuse", "land_use", "landgebruik", "landgebruiksklasse"),
     **{f"lu_{k}": (f"lu_{k}",) for k in range(1, 10)},
 }
 _NUMERIC = ("x", "y", "lat", "lon", "kdw", "background_deposition", "z0_m", "landuse",
