@@ -63,6 +63,9 @@ def test_usage_error_starts_with_fout(cmd):
     r = CliRunner().invoke(main, list(cmd) + ["--geen-optie"])
     assert r.exit_code == 2
     assert "fout: " in r.output and "Error:" not in r.output and "error:" not in r.output, r.output
+    # one line, as the README promises (click's usage block was four lines, "Usage:" first)
+    assert len(r.output.strip().splitlines()) == 1 and "Usage" not in r.output, r.output
+    assert "(gebruik: " in r.output and "--help')" in r.output
 
 
 def test_library_error_starts_with_fout(tmp_path):

@@ -32,10 +32,15 @@ class _DutchGroup(click.Group):
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: the help itself
+                click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message(), err=True)
+                sys.exit(exc.exit_code)
+            # one line, as every error (click's "Usage: ..." block was English and four lines)
+            where = ""
             if exc.ctx is not None:
-                click.echo(exc.ctx.get_usage(), err=True, color=exc.ctx.color)
-                click.echo(f"Zie '{exc.ctx.command_path} --help'.\n", err=True)
-            click.echo(f"{ERROR_PREFIX} {_dutch_usage(exc)}", err=True)
+                usage = exc.ctx.get_usage().split(":", 1)[-1].strip().replace("[OPTIONS]", "[OPTIES]")
+                where = f" (gebruik: {usage}; zie '{exc.ctx.command_path} --help')"
+            click.echo(f"{ERROR_PREFIX} {_dutch_usage(exc)}{where}", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"{ERROR_PREFIX} {exc.format_message()}", err=True)
