@@ -61,8 +61,9 @@ def _result_lines(r) -> list[str]:
     else:
         lines.append(f"  Hoogste depositie: {_sig_as_rounded(r['max_deposition'], 4)} mol N/ha/jr, afgerond "
                      f"{r['max_display']}")
-        lines.append(f"  Waar: {r['area_name']} (gebied {r['n2k_number']}), receptor {r['receptor_id']} "
-                     f"(x {nl(r['x'], 0)}, y {nl(r['y'], 0)})")
+        area = (f"{r['area_name']} (gebied {r['n2k_number']}), " if r.get("area_name") or r.get("n2k_number")
+                else "")  # a receptor of the user's own, outside the shipped Natura 2000 areas
+        lines.append(f"  Waar: {area}receptor {r['receptor_id']} (x {nl(r['x'], 0)}, y {nl(r['y'], 0)})")
         lines.append(f"  Hexagons op of boven de drempel ({nl(r['threshold'], 3)}): "
                      f"{r['n_hexagons_above']} ({nl(r['hectares_above'], 0)} ha)")
     lines.append(f"  Oordeel: {r['verdict'].upper() if r['permit_needed'] else r['verdict']}")
