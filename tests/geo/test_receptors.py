@@ -407,3 +407,10 @@ def test_terrain_column_spellings_are_read(tmp_path, z0_col, lu_col):
     and the map's z0 replaced the user's own."""
     df = read_receptor_file(_write(tmp_path, f"receptor_id,{z0_col},{lu_col}\n4574147,0.8,4\n"))
     assert df.z0_m.iloc[0] == 0.8 and df.landuse.iloc[0] == 4
+
+
+def test_read_duplicate_column_name(tmp_path):
+    """A column given twice is named (pandas used to rename it 'kdw.1', and the message spoke
+    of a missing background_deposition)."""
+    with pytest.raises(InputError, match="kolom 'kdw' staat meer dan eens in de kopregel"):
+        read_receptor_file(_write(tmp_path, "receptor_id,kdw,kdw,background_deposition\n4574147,700,800,1500\n"))

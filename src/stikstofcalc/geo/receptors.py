@@ -712,7 +712,13 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
             if cells.empty:
                 return pd.DataFrame()
             head = [str(h) for h in cells.iloc[0]]
+            twice = sorted({h for h in head if head.count(h) > 1 and h.strip()})
+            if twice:
+                raise InputError(f"kolom {twice[0]!r} staat meer dan eens in de kopregel", file=str(path),
+                                 row=1, field=twice[0], expected="elke kolomnaam één keer")
             return pd.DataFrame(cells.iloc[1:].to_numpy(), columns=head).reset_index(drop=True)
+    except InputError:
+        raise
     except pd.errors.ParserError as exc:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
         if not m:
