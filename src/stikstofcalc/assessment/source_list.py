@@ -56,6 +56,8 @@ PHASES = {"realisatie": "realisatie", "realisatiefase": "realisatie", "temporary
 #: IMAER situation types -> phase.
 SITUATION_PHASE = {"TEMPORARY": "realisatie", "PROPOSED": "gebruik", "REFERENCE": "referentie"}
 #: Emission-table columns the assessment reads, with the value of a source-list row.
+#: Origin of a characteristic taken from the fallback for a sector without defaults.
+FALLBACK_ORIGIN = "terugval (sector 4110)"
 _FILL = {"source_kind": "bron", "category": "", "component": None, "hours_h": np.nan,
          "vehicles_per_year": np.nan, "gas_m3": np.nan, "uses_estimate": False, "provenance": ""}
 
@@ -253,8 +255,17 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     table = pd.DataFrame({
         "case": case, "source_id": np.asarray(src.source_id, object), "phase": phase, "year": year,
         "sector_id": sector, "label": label, "geometry_wkt": wkt,
-        "height_m": src.height_m, "heat_mw": src.heat_mw, "spread_m": src.spread_m,
+        "height_m": src.height_m, "spread_m": src.spread_m,
+        # an empty heat cell held a placeholder for the checks: the sector default (or the
+        # machinery choice) is filled in by fill_characteristics, as for IMAER sources
+        "heat_mw": np.where(heat_given, np.asarray(src.heat_mw, float), np.nan),
         "heat_given": heat_given, "nox_kg_per_yr": src.nox_kg_yr, "nh3_kg_per_yr": src.nh3_kg_yr})
+    for col in ("height_m", "spread_m"):  # where the read filled a cell from the sector
+        origin = np.full(n, "", object)
+        for i, c, sec in filled:
+            if c == col:
+                origin[i] = f"sector {sec}" if sec is not None else FALLBACK_ORIGIN
+        table[f"_origin_{col}"] = origin
     for c, v in _FILL.items():  # the emissions output's own columns are kept
         if c in df and c not in ("uses_estimate",):
             table[c] = df[c].map(lambda x: x if _text(x) != "" else v).to_numpy(object)
@@ -462,20 +473,19 @@ def _read_imaer(paths) -> SourceList:
         for s in sit.sources:
             if s.nox <= 0 and s.nh3 <= 0:
                 continue
-            custom = [m for m in s.machines if m.kind == "custom" and m.height_m is not None]
-            h, q, sp = s.height_m, s.heat_mw, s.spread_m
-            if h is None and custom and len(custom) == len(s.machines):  # only custom machines
-                h, q, sp = custom[0].height_m, custom[0].heat_mw, custom[0].spread_m
-            rows.append({"case": case, "source_id": f"{Path(path).stem}:{s.gml_id}", "phase": phase,
-                         "year": int(sit.year), "sector_id": int(s.sector_id or 0),
-                         "label": s.label or s.gml_id, "geometry_wkt": s.wkt,
-                         "height_m": np.nan if h is None else float(h),
-                         "heat_mw": np.nan if q is None else float(q),
-                         "spread_m": np.nan if sp is None else float(sp),
-                         "heat_given": q is not None,
-                         "nox_kg_per_yr": s.nox, "nh3_kg_per_yr": s.nh3,
-                         "provenance": f"IMAER {sit.version} {Path(path).name} {s.gml_id} "
-                                       f"({sit.situation_type}, {sit.aerius_version or 'AERIUS ?'})"})
+            parts, part_notes = _source_parts(s)
+            notes.extend(f"{Path(path).name}: {n}" for n in part_notes)
+            for suffix, label, (h, q, sp), (nox, nh3) in parts:
+                rows.append({"case": case, "source_id": f"{Path(path).stem}:{s.gml_id}{suffix}",
+                             "phase": phase, "year": int(sit.year), "sector_id": int(s.sector_id or 0),
+                             "label": label, "geometry_wkt": s.wkt,
+                             "height_m": np.nan if h is None else float(h),
+                             "heat_mw": np.nan if q is None else float(q),
+                             "spread_m": np.nan if sp is None else float(sp),
+                             "heat_given": q is not None,
+                             "nox_kg_per_yr": nox, "nh3_kg_per_yr": nh3,
+                             "provenance": f"IMAER {sit.version} {Path(path).name} {s.gml_id}{suffix} "
+                                           f"({sit.situation_type}, {sit.aerius_version or 'AERIUS ?'})"})
         notes.append(f"{Path(path).name}: {sit.situation_type} {sit.year} -> {phase}, "
                      f"{len(sit.sources)} bron(nen)")
     if errors:
@@ -489,6 +499,49 @@ def _read_imaer(paths) -> SourceList:
             table[c] = v
     table["heat_given"] = table["heat_given"].astype(bool)
     return SourceList(table, files, notes)
+
+
+def _source_parts(s) -> tuple[list, list]:
+    """The rows one IMAER source gives: ``(suffix, label, (height, heat, spread), (nox, nh3))``.
+
+    A Custom machine (``CustomOffRoadMobileSource``) that states its own characteristics is a
+    source of its own with those characteristics and its own emission, as the file defines
+    it; the rest of the source (Standard machines, Custom ones without characteristics)
+    keeps the source's characteristics (or the sector defaults) and the source's emission
+    minus the split-off machines'. Before, a mixed source took the source's (or the sector's)
+    characteristics for all of its emission, and a source of only Custom machines the first
+    machine's, so a machine's own height and heat were dropped without a word.
+    """
+    label = s.label or s.gml_id
+    own = [m for m in s.machines if m.kind == "custom"
+           and (m.height_m is not None or m.heat_mw is not None or m.spread_m is not None)]
+    whole = [("", label, (s.height_m, s.heat_mw, s.spread_m), (s.nox, s.nh3))]
+    if not own:
+        return whole, []
+    parts, notes = [], []
+    nox, nh3 = s.nox, s.nh3
+    for k, m in enumerate(own, 1):
+        m_nox, m_nh3 = float(m.emissions.get("NOX", 0.0)), float(m.emissions.get("NH3", 0.0))
+        nox, nh3 = nox - m_nox, nh3 - m_nh3
+        if m_nox <= 0 and m_nh3 <= 0:
+            continue
+        name = m.description or f"werktuig {k}"
+        parts.append((f"#werktuig{k}", f"{label} - {name}", (m.height_m, m.heat_mw, m.spread_m),
+                      (m_nox, m_nh3)))
+    tol = 1e-6 * max(abs(s.nox), abs(s.nh3), 1.0)
+    if nox < -tol or nh3 < -tol:
+        notes.append(f"let op: bron {label} ({s.gml_id}): de eigen werktuigen stoten samen meer uit dan "
+                     f"de bron (NOx {_nl_number(s.nox - nox)} tegen {_nl_number(s.nox)} kg/jaar); de "
+                     "uitstoot van de eigen werktuigen is gebruikt, de rest van de bron telt niet mee")
+    nox, nh3 = max(nox, 0.0) if nox > tol else 0.0, max(nh3, 0.0) if nh3 > tol else 0.0
+    if nox > 0 or nh3 > 0:
+        parts.insert(0, ("", label, (s.height_m, s.heat_mw, s.spread_m), (nox, nh3)))
+    if len(parts) > 1 or parts and parts[0][0]:
+        notes.append(f"bron {label} ({s.gml_id}): {len(own)} eigen werktuig(en) met eigen bronkenmerken "
+                     "apart gerekend met die kenmerken (hoogte, warmte-inhoud, spreiding uit het bestand)"
+                     + ("; de rest van de bron met de kenmerken van de bron of de sector"
+                        if parts and not parts[0][0] else ""))
+    return parts or whole, notes
 
 
 _PHASE_NAME = {"gebruik": "gebruiksfase", "realisatie": "realisatiefase", "referentie": "referentiesituatie"}
@@ -524,6 +577,11 @@ def fill_characteristics(table: pd.DataFrame, kg, machinery_heat: str) -> tuple[
     notes = []
     sid = t["sector_id"].to_numpy(np.int64)
     out = {c: t[c].to_numpy(float).copy() for c in ("height_m", "heat_mw", "spread_m")}
+    origin = {c: np.where(np.isnan(v), "", "bestand").astype(object) for c, v in out.items()}
+    for c, o in origin.items():  # cells the reading filled from the sector defaults
+        if f"_origin_{c}" in t:
+            read = t[f"_origin_{c}"].to_numpy(object)
+            o[read != ""] = read[read != ""]
     eligible = np.zeros(len(t), bool)
     fallback = 0
     for s in dict.fromkeys(sid.tolist()):
@@ -539,6 +597,7 @@ def fill_characteristics(table: pd.DataFrame, kg, machinery_heat: str) -> tuple[
                 continue
             fig = kg.figure("source_characteristics", int(s), q, required=False)
             out[col][miss] = fig.value if fig is not None else fb
+            origin[col][miss] = f"sector {int(s)}" if fig is not None else FALLBACK_ORIGIN
             fallback += int(miss.sum()) if fig is None else 0
     if fallback:
         notes.append("bronnen zonder kenmerken in een sector zonder standaard: hoogte 5 m, warmte 0 MW, "
@@ -549,7 +608,42 @@ def fill_characteristics(table: pd.DataFrame, kg, machinery_heat: str) -> tuple[
     t["_machinery_heat"] = eligible
     if "source_kind" in t:
         t["_machinery_heat"] |= t["source_kind"].to_numpy(object) == "machinery"
+    origin["heat_mw"][t["_machinery_heat"].to_numpy(bool)] = "--werktuig-warmte"
+    for col, o in origin.items():
+        t[f"_origin_{col}"] = o
+    kept = rows_with_own_heat(t, kg)
+    if kept.any():
+        secs = sorted(set(sid[kept].tolist()))
+        notes.append(f"{int(kept.sum())} bron(nen) mobiele werktuigen (sector {', '.join(map(str, secs))}) met "
+                     "een warmte-inhoud uit het bestand: daar gelden --werktuig-warmte en de "
+                     "gevoeligheid voor de warmte-inhoud niet")
     return apply_source_heat(t, kg, machinery_heat), notes
+
+
+def rows_with_own_heat(t: pd.DataFrame, kg) -> np.ndarray:
+    """Rows of a machinery sector (one with an instruction heat content) whose heat the file gives."""
+    sid = t["sector_id"].to_numpy(np.int64)
+    machinery = np.array([kg.has("source_characteristics", int(s), "heat_content_instruction")
+                          for s in sid], bool) if len(t) else np.zeros(0, bool)
+    return machinery & (t["_origin_heat_mw"].to_numpy(object) == "bestand")
+
+
+def characteristics_used(table: pd.DataFrame) -> list[dict]:
+    """The characteristics a source list was computed with, grouped: per sector and set of
+    values, the count of sources, their emission and where each value came from
+    (``bestand``, ``sector N``, ``--werktuig-warmte``, ``terugval (sector 4110)``)."""
+    cols = ["sector_id", "height_m", "heat_mw", "spread_m", "_origin_height_m", "_origin_heat_mw",
+            "_origin_spread_m"]
+    t = table.copy()
+    t["spread_m"] = np.minimum(t["spread_m"].to_numpy(float), t["height_m"].to_numpy(float))
+    g = t.groupby(cols, sort=True, dropna=False).agg(
+        sources=("sector_id", "size"), nox_kg_per_yr=("nox_kg_per_yr", "sum"),
+        nh3_kg_per_yr=("nh3_kg_per_yr", "sum")).reset_index()
+    return [{"sector_id": int(r["sector_id"]) if int(r["sector_id"]) else None,
+             **{c: float(r[c]) for c in ("height_m", "heat_mw", "spread_m")},
+             "origin": {c: str(r[f"_origin_{c}"]) for c in ("height_m", "heat_mw", "spread_m")},
+             "sources": int(r["sources"]), "nox_kg_per_yr": float(r["nox_kg_per_yr"]),
+             "nh3_kg_per_yr": float(r["nh3_kg_per_yr"])} for r in g.to_dict("records")]
 
 
 def apply_source_heat(t: pd.DataFrame, kg, choice: str) -> pd.DataFrame:
@@ -729,5 +823,6 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
             templates=templates))
         if a.provenance is not None:
             a.provenance["source_files"] = list(sl.files)
+            a.provenance["source_characteristics_used"] = characteristics_used(plan)
         out.append(a)
     return out

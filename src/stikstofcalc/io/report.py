@@ -117,8 +117,21 @@ def _characteristics_lines(prov) -> list[str]:
     if not rows:
         return []
     heat = prov.get("machinery_heat", {})
-    lines = ["", f"Bronkenmerken (hoogte, warmte-inhoud, spreiding) per sector; warmte-inhoud mobiele "
-                 f"werktuigen: {heat.get('choice')} (andere keuze: --werktuig-warmte {heat.get('alternative')}):"]
+    used = prov.get("source_characteristics_used")
+    head = (f"warmte-inhoud mobiele werktuigen: {heat.get('choice')} (andere keuze: --werktuig-warmte "
+            f"{heat.get('alternative')})")
+    if used:  # a source list: what each group of sources was computed with, and from where
+        lines = ["", f"Bronkenmerken zoals gerekend (hoogte, warmte-inhoud, spreiding; herkomst tussen "
+                     f"haakjes) per groep bronnen; {head}:"]
+        for r in used:
+            o = r["origin"]
+            sector = r["sector_id"] if r["sector_id"] is not None else "zonder sector"
+            lines.append(f"  {sector}, {nl(r['sources'], 0)} bron(nen), NOx {_sig(r['nox_kg_per_yr'])} kg/jr, "
+                         f"NH3 {_sig(r['nh3_kg_per_yr'])} kg/jr: {nl(r['height_m'], 1)} m ({o['height_m']}), "
+                         f"{nl(r['heat_mw'], 3)} MW ({o['heat_mw']}), {nl(r['spread_m'], 1)} m ({o['spread_m']})")
+        rows = []
+    else:
+        lines = ["", f"Bronkenmerken (hoogte, warmte-inhoud, spreiding) per sector; {head}:"]
     for r in rows:
         alt = r.get("heat_mw_alternative")
         sector = r["sector_id"] if r["sector_id"] is not None else "overig"
