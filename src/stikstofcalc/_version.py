@@ -1,3 +1,3 @@
 """The package version (read by the build, hatch: ``[tool.hatch.version]``)."""
 
-__version__ = "0.2.0"
+__version__ = "0.2.1"
