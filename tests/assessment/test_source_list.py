@@ -68,18 +68,41 @@ def test_bad_source_list_names_row_and_column(tmp_path):
 
 
 def test_coordinates_typed_beside_a_geometry_are_refused(tmp_path):
-    """x, y typed next to geometry_wkt are ambiguous (calc took the geometry silently while
-    deposition refused): refused by both; the x_m, y_m of the emissions output are not."""
+    """x, y next to geometry_wkt: one rule for both spellings (x, y and the emissions output's
+    x_m, y_m) -- a point within the geometry's extent is accepted (the geometry gives the
+    location), one outside it or half a point is refused, by calc and deposition alike."""
     poly = '"POLYGON ((172120 458840, 172280 458815, 172295 458905, 172120 458840))"'
     p = tmp_path / "b.csv"
+    for names in ("x,y", "x_m,y_m"):
+        p.write_text(f"source_id,{names},height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+                     f"S1,150000,400000,2.5,0,100,1,{poly}\n", encoding="utf-8")
+        with pytest.raises(MultipleInputErrors) as e:
+            read_source_files(p, default_year=2027)
+        assert {x.field for x in e.value.errors} == {"x", "y"} and "niet binnen die geometrie" in str(e.value)
+        p.write_text(f"source_id,{names},height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
+                     f"S1,172200,458860,2.5,0,100,1,{poly}\n", encoding="utf-8")
+        t = read_source_files(p, default_year=2027).table
+        assert len(t) == 1 and t["geometry_wkt"].iloc[0].startswith("POLYGON")
     p.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
-                 f"S1,150000,400000,2.5,0,100,1,{poly}\n", encoding="utf-8")
+                 f"S1,172200,,2.5,0,100,1,{poly}\n", encoding="utf-8")
     with pytest.raises(MultipleInputErrors) as e:
         read_source_files(p, default_year=2027)
-    assert {x.field for x in e.value.errors} == {"x", "y"} and "geometry_wkt" in str(e.value)
-    p.write_text("source_id,x_m,y_m,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,geometry_wkt\n"
-                 f"S1,172200,458860,2.5,0,100,1,{poly}\n", encoding="utf-8")
-    assert len(read_source_files(p, default_year=2027).table) == 1
+    assert {x.field for x in e.value.errors} == {"x"}
+    r = run("deposition", p, ROOT / "examples" / "receptors.csv", "-o", tmp_path / "d.csv")
+    assert r.exit_code == 2 and "niet binnen die geometrie" in r.output
+
+
+AERIUS = ROOT.parent / "shared" / "reference" / "aerius_results" / "sources.csv.gz"
+
+
+@pytest.mark.skipif(not AERIUS.is_file(), reason="../shared/reference/aerius_results absent")
+def test_aerius_source_list_is_read_as_is(tmp_path):
+    """AERIUS's own source lists carry x, y (a point of the source) beside the geometry."""
+    s = pd.read_csv(AERIUS)
+    p = tmp_path / "kopros.csv"
+    s[s["case"] == "kopros"].to_csv(p, index=False)
+    t = read_source_files(p, default_year=2024).table
+    assert len(t) == (s["case"] == "kopros").sum()
 
 
 @pytest.mark.slow

@@ -213,13 +213,9 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     if "source_id" not in df:  # the emissions output has no source id: the row number
         df["source_id"] = [f"rij {i + 2}" for i in range(n)]
         notes.append("geen kolom source_id: bronnen genoemd naar hun rij")
-    # geometry gives the location: the emissions output carries x_m, y_m beside it (dropped
-    # there); x, y typed by a user beside a geometry are refused, as by `deposition`
-    from_output = {target for c, target in rename.items() if c.strip().lower() in ("x_m", "y_m")}
-    if "geometry_wkt" in df and from_output:
-        has = np.array([_text(v) != "" for v in df["geometry_wkt"]], bool)
-        for c in from_output:
-            df.loc[has, c] = ""
+    # geometry gives the location: an x, y beside it (the emissions output's x_m, y_m, AERIUS's
+    # source lists) is accepted within the geometry's extent and refused outside it, by the
+    # table check of `deposition` (deposition.api._check_geometry_rows)
     sector = _ints(df, "sector_id", file, errors)
     phase = _phases(df, file, errors)
     year = _years(df, file, errors, default_year, notes)

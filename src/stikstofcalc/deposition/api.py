@@ -479,7 +479,7 @@ def _parse_sources(df, problems, *, allow_extrapolation):
     has_geom = (_cell_text(df["geometry_wkt"]) != "").to_numpy(dtype=bool) \
         if "geometry_wkt" in df.columns else np.zeros(len(df), dtype=bool)
     v, empty = _source_numbers(df, problems, has_geom)
-    _check_geometry_rows(has_geom, v, empty, problems)
+    _check_geometry_rows(has_geom, v, empty, problems, geoms)
     _check_lines(v, empty, has_geom, problems)
     for c, o in (("x", "y"), ("y", None), ("x_end", "y_end"), ("y_end", None)):
         _check_rd(v[c], c, problems, ~empty[c] & np.isfinite(v[c]), v[o] if o else None)
@@ -533,9 +533,32 @@ def _unit(column):
     return {"heat_mw": "MW", "nox_kg_yr": "kg/jaar", "nh3_kg_yr": "kg/jaar"}.get(column, "m")
 
 
-def _check_geometry_rows(has_geom, v, empty, problems):
-    """With geometry_wkt the geometry gives the location: x, y, side, end must be empty."""
-    for c in ("x", "y", "x_end", "y_end", "area_side_m"):
+#: How far [m] a point given beside a geometry may lie outside the geometry's bounding box
+#: (rounding of exported coordinates).
+GEOMETRY_POINT_TOLERANCE_M = 1.0
+
+
+def _check_geometry_rows(has_geom, v, empty, problems, geoms):
+    """With geometry_wkt the geometry gives the location and the shape. An x, y beside it (the
+    emissions output's x_m, y_m, AERIUS's source lists) is accepted when it lies within the
+    geometry's extent, and not used; one outside it, or half a point, is refused (which of
+    the two is meant?). Side and end must be empty."""
+    inside = np.zeros(len(has_geom), dtype=bool)
+    both = ~empty["x"] & ~empty["y"]
+    for i in np.flatnonzero(has_geom & both):
+        g = geoms[i]
+        if g is None or not (np.isfinite(v["x"][i]) and np.isfinite(v["y"][i])):
+            continue
+        c = _geometry_vertices(g)
+        t = GEOMETRY_POINT_TOLERANCE_M
+        inside[i] = (c[:, 0].min() - t <= v["x"][i] <= c[:, 0].max() + t
+                     and c[:, 1].min() - t <= v["y"][i] <= c[:, 1].max() + t)
+    for c in ("x", "y"):
+        p = np.flatnonzero(has_geom & ~empty[c] & ~inside)
+        problems.add(p, c, v[c][p], "is ingevuld naast geometry_wkt en ligt niet binnen die geometrie",
+                     "een lege cel, of een punt (x en y) binnen de geometrie (de geometrie geeft "
+                     "de ligging en de vorm)")
+    for c in ("x_end", "y_end", "area_side_m"):
         clash = has_geom & ~empty[c]
         if c == "area_side_m":
             clash &= v[c] != 0
