@@ -25,7 +25,10 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from stikstofcalc.errors import InputError, OutputError
+from stikstofcalc.conventions import WHOLE_NUMBER_COLUMNS
 
 #: Marker in every temporary file name: ``.NAME.stikstofcalc-PID-XXXX.tmp``.
 _TMP_MARK = "stikstofcalc-"
@@ -421,10 +424,19 @@ def csv_text(frame, *, dialect: str = "standard") -> str:
     ``dialect="excel-nl"``: ``;`` between fields and a decimal comma, as Excel with Dutch
     settings opens it (with a UTF-8 byte-order mark so it reads the accents right).
     """
-    frame = defuse_frame(frame)
+    frame = _whole_numbers(defuse_frame(frame))
     if dialect == "excel-nl":
         return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _whole_numbers(frame):
+    """Count and id columns (:data:`~stikstofcalc.conventions.WHOLE_NUMBER_COLUMNS`) stored as
+    floats (an empty cell in the column) as whole numbers: ``57``, not ``57.0``."""
+    cols = [c for c in frame.columns if c in WHOLE_NUMBER_COLUMNS and frame[c].dtype.kind == "f"]
+    cols = [c for c in cols if np.all(np.isnan(v := frame[c].to_numpy(float))
+                                      | (np.isfinite(v) & (v == np.round(v)) & (np.abs(v) < 2.0**53)))]
+    return frame.astype({c: "Int64" for c in cols}) if cols else frame
 
 
 def make_folders(folder) -> list[Path]:

@@ -59,9 +59,9 @@ RESULT_LAYOUT = [
     ("headroom_nox_kg_per_yr", "ruimte NOx (kg/jaar)", KG),
     ("headroom_nh3_kg_per_yr", "ruimte NH3 (kg/jaar)", KG),
     ("dominant_source", "grootste bron", None), ("dominant_share", "aandeel grootste bron", "0.0%"),
-    ("headroom_source_current", "grootste bron: huidige hoeveelheid", "#,##0.0"),
-    ("headroom_source_allowed", "grootste bron: toegestaan (overige gelijk)", "#,##0.0"),
-    ("headroom_source_unit", "eenheid hoeveelheid", None),
+    ("headroom_current", "grootste bron: huidige hoeveelheid", "#,##0.0"),
+    ("headroom_allowed_source_only", "grootste bron: toegestaan (overige gelijk)", "#,##0.0"),
+    ("headroom_unit", "eenheid hoeveelheid", None),
     ("effect_distance_m", "effectafstand (m)", "#,##0"),
     ("nox_kg_per_yr", "emissie NOx (kg/jaar)", KG), ("nh3_kg_per_yr", "emissie NH3 (kg/jaar)", KG),
     ("regime", "regime", None), ("uses_estimate", "gebruikt schattingen", None),
@@ -96,7 +96,9 @@ PROBLEM_LAYOUT = [
     ("sleutel", "sleutel", None), ("waarde", "waarde", None), ("melding", "melding", None),
     ("verwacht", "verwacht", None), ("veld", "veld (projectformaat)", None), ("niveau", "niveau", None),
 ]
-PHASE_NL = {"realisatie": "realisatiefase", "gebruik": "gebruiksfase"}
+#: ``resultaten`` columns shown as ja/nee.
+YES_NO_RESULTS = ("permit_needed", "exempt", "uses_estimate", "borderline", "alt_heat_permit_needed",
+                  "alt_heat_verdict_differs")
 #: ``resultaten`` columns whose text wraps in its column width (the row grows to fit).
 RESULT_WRAP = ("case", "verdict", "area_name", "dominant_source")
 
@@ -308,9 +310,9 @@ def write_results(result, path, *, overwrite: bool = False) -> Path:
 def _result_frame(res):
     """``resultaten`` in sheet order, as shown (Dutch phases, ja/nee)."""
     keys = [k for k, _, _ in RESULT_LAYOUT]
-    frame = res.assign(phase=res["phase"].map(lambda p: PHASE_NL.get(p, p)),
-                       permit_needed=res["permit_needed"].map(_yes_no),
-                       exempt=res["exempt"].map(_yes_no), uses_estimate=res["uses_estimate"].map(_yes_no))
+    # the phase as in every other output (realisatie, gebruik: docs/nomenclature.md), every
+    # yes/no column as ja/nee (not WAAR/ONWAAR beside ja/nee)
+    frame = res.assign(**{c: res[c].map(_yes_no) for c in YES_NO_RESULTS if c in res})
     return frame[keys]
 
 
@@ -320,7 +322,8 @@ def _source_frame(src):
     src = dutch_sources(src[skeys])  # "werktuig", not "machinery" (the code keeps the internal values)
     src = src.assign(uses_estimate=src["uses_estimate"].map(_yes_no),
                      overridden=src["overridden"].map(_yes_no),
-                     sector_id=src["sector_id"].astype(object).where(src["sector_id"].notna(), None))
+                     sector_id=src["sector_id"].astype(object).where(
+                         src["sector_id"].notna() & (src["sector_id"] != 0), None))  # 0: no sector
     return src[skeys]
 
 

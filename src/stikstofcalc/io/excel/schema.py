@@ -270,8 +270,8 @@ RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt",
                   "max_rounded", "max_display", "threshold", "area_name", "n2k_number", "receptor_id",
                   "x", "y", "n_hexagons_above", "hectares_above", "margin_factor",
                   "headroom_nox_kg_per_yr", "headroom_nh3_kg_per_yr", "dominant_source",
-                  "dominant_share", "headroom_source_current", "headroom_source_allowed",
-                  "headroom_source_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
+                  "dominant_share", "headroom_current", "headroom_allowed_source_only",
+                  "headroom_unit", "effect_distance_m", "nox_kg_per_yr", "nh3_kg_per_yr",
                   "regime", "uses_estimate", "notes"]
 #: issue 12: grensgeval and machinery heat sensitivity (:func:`stikstofcalc.assessment.core.check_columns`)
 RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
