@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,3 +24,18 @@ def test_shown_number_rounds_to_the_same_display(value):
     text = _sig_as_rounded(value)
     back = float(text.replace(".", "").replace(",", "."))
     assert rules.format_deposition(back)[0] == rules.format_deposition(value)[0]
+
+
+def test_other_regime_threshold_is_not_called_0_00():
+    """Under the 1 mol floor the report speaks of that threshold, not of 0,00 (review finding 11)."""
+    from click.testing import CliRunner
+    from stikstofcalc.cli.main import main
+
+    project = Path(__file__).resolve().parents[2] / "examples" / "dorp_kleine_uitbreiding.toml"
+    out = CliRunner().invoke(main, ["calc", str(project), "--regime", "ondergrens-1mol"]).output
+    body = out.split("Bronkenmerken")[0]
+    assert "0,00" not in body.replace("afgerond 0,", "")  # no "0,00" as the goal under this regime
+    assert "voor minder dan 1 mol N/ha/jr" in body and "'*' = haalt minder dan 1 mol N/ha/jr" in body
+    assert "Ruimte tot de drempel" in body
+    default = CliRunner().invoke(main, ["calc", str(project), "--no-measures"]).output
+    assert "Ruimte tot 0,00" in default and "emissie moet naar" in default and "voor 0,00" in default

@@ -67,26 +67,27 @@ def _result_lines(r) -> list[str]:
         lines.append(f"  Hexagons op of boven de drempel ({nl(r['threshold'], 3)}): "
                      f"{r['n_hexagons_above']} ({nl(r['hectares_above'], 0)} ha)")
     lines.append(f"  Oordeel: {r['verdict'].upper() if r['permit_needed'] else r['verdict']}")
+    goal, above = _goal(r["threshold"])
     f = r["margin_factor"]
     if f is not None and math.isfinite(f):
         how = (f"emissie mag x {_sig(f)} groeien" if f >= 1 else
-               f"emissie moet naar {_sig(100 * f)} % voor 0,00")
+               f"emissie moet naar {_sig(100 * f)} % voor {goal}")
         lines.append(f"  Marge: factor {_sig(f)} tot de drempel ({how})")
     if r["dominant_sources"]:
         lines.append("  Dominante bronnen (op de hoogste hexagon): " + "; ".join(
             f"{d['source']} {nl(100 * d['share'], 0)} %" for d in r["dominant_sources"]))
     if head.get("nox_kg_per_yr") is not None:
-        lines.append(f"  Ruimte tot 0,00 (alle bronnen samen): hoogstens {_sig(head['nox_kg_per_yr'])} "
+        lines.append(f"  Ruimte tot {'0,00' if goal == '0,00' else 'de drempel'} (alle bronnen samen): hoogstens {_sig(head['nox_kg_per_yr'])} "
                      f"kg NOx/jr en {_sig(head['nh3_kg_per_yr'])} kg NH3/jr")
     if head.get("source"):
         alone = head.get("allowed_source_only")
-        alone_text = ("0: de overige bronnen geven samen al meer dan 0,00" if alone == 0 else
+        alone_text = (f"0: de overige bronnen geven samen al {above}" if alone == 0 else
                       f"{_sig(alone)} (overige bronnen gelijk)" if alone is not None else "onbeperkt")
         lines.append(f"  In eenheden van {head['source']}: nu {_sig(head['current'])} {head['unit']}; "
-                     f"voor 0,00 hoogstens {_sig(head['allowed_all_scaled'])} (alles naar rato) of "
+                     f"voor {goal} hoogstens {_sig(head['allowed_all_scaled'])} (alles naar rato) of "
                      f"{alone_text}")
     lines.append(f"  Effectafstand: {_distance(r['effect_distance_m'])} (verder dan dit van alle bronnen "
-                 "geeft het project 0,00 in elke windrichting; bovengrens)")
+                 f"geeft het project {goal} in elke windrichting; bovengrens)")
     if r.get("netted_max") is not None:
         lines.append(f"  Gesaldeerd met de referentiesituatie: {_sig(r['netted_max'], 4)} mol N/ha/jr "
                      "(alleen informatief onder post-Porthos)")
@@ -109,6 +110,15 @@ def _check_lines(r) -> list[str]:
                                                "geen vergunning nodig") if s["verdict_differs"] else
                         ", zelfde oordeel"))
     return lines
+
+
+def _goal(threshold) -> tuple[str, str]:
+    """What staying below the threshold is called: "0,00" under the 0.005 threshold, "minder
+    dan 1 mol N/ha/jr" under another regime's (a 1 mol floor is not 0,00); and its opposite."""
+    if threshold is None or abs(float(threshold) - rules.THRESHOLD_MOL_HA_YR) < 1e-12:
+        return "0,00", "meer dan 0,00"
+    t = nl(float(threshold), 3).rstrip("0").rstrip(",")
+    return f"minder dan {t} mol N/ha/jr", f"{t} mol N/ha/jr of meer"
 
 
 def _characteristics_lines(prov) -> list[str]:
@@ -154,7 +164,8 @@ def _measure_lines(assessment) -> list[str]:
         key = (m["measure"], m["phase"])
         if key not in worst or m["max_deposition"] > worst[key]["max_deposition"]:
             worst[key] = m
-    lines = ["", "Standaardmaatregelen (hoogste depositie per fase, zwaarste jaar; '*' = haalt 0,00):",
+    goal = _goal(assessment.regime.threshold_mol_ha_yr)[0]
+    lines = ["", f"Standaardmaatregelen (hoogste depositie per fase, zwaarste jaar; '*' = haalt {goal}):",
              f"  {'maatregel':<46}{'realisatiefase':>16}{'gebruiksfase':>16}"]
     for name in dict.fromkeys(m["measure"] for m in assessment.measures):
         cells = []
