@@ -125,3 +125,22 @@ def test_out_of_range_heat_of_a_custom_machine_is_refused(export, tmp_path):
     r = CliRunner().invoke(main, ["calc", str(hot), "--no-measures"])
     assert r.exit_code == 2
     assert "ES.2#werktuig1" in r.output and "100 MW ligt buiten het gekalibreerde bereik" in r.output
+
+
+def test_files_read_in_any_order_give_phases_in_order(export):
+    files = sorted(export.parent.glob("*.gml"), reverse=True)  # gebruik 2030 first
+    r = run("calc", *files, "--no-measures")
+    assert r.exit_code == 0, r.output
+    heads = [ln.split("  ")[0] for ln in r.output.splitlines() if ln.startswith(("Realisatiefase", "Gebruiksfase"))]
+    assert heads == ["Realisatiefase 2028", "Realisatiefase 2029", "Gebruiksfase 2030"]
+
+
+def test_source_list_without_phase_says_it_is_assessed_as_use_phase(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase\n"
+                   "S1,172240,458930,2.5,0,100,1,\nS2,172240,458930,2.5,0,100,1,realisatie\n", encoding="utf-8")
+    notes = read_source_files([src], default_year=2027).notes
+    assert any(n.startswith("1 bron(nen) zonder fase: beoordeeld als gebruiksfase") for n in notes)
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\nS1,172240,458930,2.5,0,100,1\n",
+                   encoding="utf-8")
+    assert any(n.startswith("geen kolom phase") for n in read_source_files([src], default_year=2027).notes)

@@ -1232,12 +1232,18 @@ class _RowInfo:
                                            self.vehicles_per_year, self.gas_m3, self.uses_estimate)))
 
 
+#: Order of the phases in every output: realisation, use, reference.
+PHASE_ORDER = {"realisatie": 0, "gebruik": 1, "referentie": 2}
+
+
 def _phase_years(table) -> dict:
-    """Rows per (phase, year) in order of first appearance (``groupby(sort=False).indices``)."""
+    """Rows per (phase, year), realisatiefase before gebruiksfase and years ascending (so a
+    list of AERIUS files reads in that order whatever the file names' order)."""
     out: dict = {}
     for i, key in enumerate(zip(table["phase"].tolist(), table["year"].tolist())):
         out.setdefault(key, []).append(i)
-    return {k: np.array(v, dtype=np.intp) for k, v in out.items()}
+    order = sorted(out, key=lambda k: (PHASE_ORDER.get(k[0], len(PHASE_ORDER)), int(k[1])))
+    return {k: np.array(out[k], dtype=np.intp) for k in order}
 
 
 def _nansum(a) -> float:

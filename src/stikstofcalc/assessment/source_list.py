@@ -217,7 +217,7 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     # source lists) is accepted within the geometry's extent and refused outside it, by the
     # table check of `deposition` (deposition.api._check_geometry_rows)
     sector = _ints(df, "sector_id", file, errors)
-    phase = _phases(df, file, errors)
+    phase = _phases(df, file, errors, notes)
     year = _years(df, file, errors, default_year, notes)
     heat_given = np.array([_text(v) != "" for v in df["heat_mw"]], bool) if "heat_mw" in df else np.zeros(n, bool)
     filled = _fill_defaults(df, sector, attrs.get("decimal", "."))
@@ -326,15 +326,23 @@ def _ints(df, col, file, errors):
     return out
 
 
-def _phases(df, file, errors):
+#: Note on the phase a source list without one gets (the conservative one: it is never exempt).
+_PHASE_DEFAULT_NOTE = ("beoordeeld als gebruiksfase (die is nooit vrijgesteld); geef phase = realisatie "
+                       "voor de bronnen van de bouw")
+
+
+def _phases(df, file, errors, notes):
     n = len(df)
     if "phase" not in df:
+        notes.append(f"geen kolom phase: alle bronnen {_PHASE_DEFAULT_NOTE}")
         return np.full(n, "gebruik", object)
     out = np.empty(n, object)
+    empty = 0
     for i, v in enumerate(df["phase"].tolist()):
         t = _text(v).lower()
         if t == "":
             out[i] = "gebruik"
+            empty += 1
         elif t in PHASES:
             out[i] = PHASES[t]
         else:
@@ -342,6 +350,8 @@ def _phases(df, file, errors):
                                      expected="realisatie, gebruik of referentie (of TEMPORARY, PROPOSED, "
                                               "REFERENCE)"))
             out[i] = "gebruik"
+    if empty:
+        notes.append(f"{empty} bron(nen) zonder fase: {_PHASE_DEFAULT_NOTE}")
     return out
 
 

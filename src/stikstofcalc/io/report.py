@@ -65,7 +65,7 @@ def _result_lines(r) -> list[str]:
                 else "")  # a receptor of the user's own, outside the shipped Natura 2000 areas
         lines.append(f"  Waar: {area}receptor {r['receptor_id']} (x {nl(r['x'], 0)}, y {nl(r['y'], 0)})")
         lines.append(f"  Hexagons op of boven de drempel ({nl(r['threshold'], 3)}): "
-                     f"{r['n_hexagons_above']} ({nl(r['hectares_above'], 0)} ha)")
+                     f"{nl(r['n_hexagons_above'], 0)} ({nl(r['hectares_above'], 0)} ha)")
     lines.append(f"  Oordeel: {r['verdict'].upper() if r['permit_needed'] else r['verdict']}")
     goal, above = _goal(r["threshold"])
     f = r["margin_factor"]
@@ -188,7 +188,8 @@ def format_report(assessment) -> str:
              f"({prov['model'].split(';')[0]})",
              f"Receptoren: {'standaard (Natura 2000-hexagons binnen 25 km)' if rec['source'] == 'default' else rec['source']}"
              f": {nl(rec['count'], 0)} hexagons, {nl(rec['relevant'], 0)} tellen mee, "
-             f"{nl(rec['evaluated'], 0)} doorgerekend (de rest valt af op afstandsgrenzen)"
+             f"{nl(rec['evaluated'], 0)} doorgerekend"
+             + (" (de rest valt af op afstandsgrenzen)" if rec["evaluated"] < rec["relevant"] else "")
              if rec.get("pruned") else f": {nl(rec['count'], 0)} hexagons, alle doorgerekend", ""]
     for r in a.results:
         lines += _result_lines(r) + _check_lines(r) + [""]
