@@ -105,3 +105,15 @@ def test_bad_input_exit_codes(tmp_path):
     rec.write_text("gebied\nVeluwe\n", encoding="utf-8")
     r = run("calc", VER, "--receptors", rec)
     assert r.exit_code == 2 and "receptor_id" in r.output
+
+
+def test_excel_nl_applies_to_the_per_hexagon_csv(tmp_path):
+    out, hexes = tmp_path / "v.csv", tmp_path / "v_hex.csv"
+    r = run("calc", VER, "--no-measures", "-o", out, "--per-hexagon", hexes, "--csv-format", "excel-nl")
+    assert r.exit_code == 0, r.output
+    head = hexes.read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert head[0].startswith("case;phase;year;receptor_id") and "," in head[1].split(";")[4]
+    back = pd.read_csv(hexes, sep=";", decimal=",", encoding="utf-8-sig")
+    std = tmp_path / "s_hex.csv"
+    assert run("calc", VER, "--no-measures", "--per-hexagon", std).exit_code == 0
+    assert back["deposition_total_mol_ha_yr"].tolist() == pd.read_csv(std)["deposition_total_mol_ha_yr"].tolist()

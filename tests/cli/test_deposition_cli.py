@@ -112,12 +112,20 @@ def test_xlsx_in_and_out(files, tmp_path):
 @pytest.mark.parametrize("args, fragment", [
     (["missing.csv", "r.csv", "-o", "o.csv"], "niet gevonden"),
     (["s.csv", "r.csv", "-o", "o.txt"], "onbekend uitvoertype"),
-    (["s.csv", "r.csv", "-o", "nofolder/o.csv"], "map voor de uitvoer bestaat niet"),
+    (["s.csv", "r.csv", "-o", "s.csv/o.csv"], "is een bestand, geen map"),
 ])
 def test_file_errors(files, args, fragment):
     base = files[0].parent
     res = invoke(*[a if a.startswith("-") else base / a for a in args])
     assert res.exit_code == 2 and fragment in res.stderr and "Traceback" not in res.output
+
+
+def test_missing_output_folder_is_made_as_by_every_command(files):
+    s, r, _ = files
+    out = s.parent / "new" / "sub" / "o.csv"
+    res = invoke(s, r, "-o", out)
+    assert res.exit_code == 0, res.output
+    assert out.is_file() and (out.parent / "o.csv.provenance.json").is_file()
 
 
 def test_usage_errors():

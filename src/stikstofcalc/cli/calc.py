@@ -84,7 +84,7 @@ def calc(project, regime, receptors, output, netted, no_measures, map_path=None,
         written = report.write_result(result, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if per_hexagon:
-        click.echo("-> " + str(report.write_hexagons([result], per_hexagon)))
+        click.echo("-> " + str(report.write_hexagons([result], per_hexagon, dialect=csv_format)))
     if map_path or map_dir:
         from stikstofcalc.maps.draw import write_deposition_maps
 
@@ -111,7 +111,7 @@ def _calc_sources(files, regime, receptors, output, netted, machinery_heat, per_
         written = report.write_results(results, output, dialect=csv_format)
         click.echo("-> " + ", ".join(str(p) for p in written))
     if per_hexagon:
-        click.echo("-> " + str(report.write_hexagons(results, per_hexagon)))
+        click.echo("-> " + str(report.write_hexagons(results, per_hexagon, dialect=csv_format)))
 
 
 #: Show the progress line for engine rounds that last longer than this [s].

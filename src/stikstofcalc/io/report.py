@@ -264,9 +264,10 @@ def check_hexagon_path(path) -> None:
                          expected="een bestandsnaam op .csv of .gpkg")
 
 
-def write_hexagons(assessments, path) -> Path:
+def write_hexagons(assessments, path, *, dialect: str = "standaard") -> Path:
     """Deposition per hexagon per phase and year of one or more assessments (``per_hexagon=True``)
-    as CSV or GeoPackage (hexagon polygons, EPSG:28992), written atomically."""
+    as CSV or GeoPackage (hexagon polygons, EPSG:28992), written atomically; ``dialect``
+    as for :func:`write_result` (the CSV only)."""
     import pandas as pd
 
     check_hexagon_path(path)
@@ -277,7 +278,7 @@ def write_hexagons(assessments, path) -> Path:
     path = Path(path)
     if path.suffix.lower() == ".gpkg":
         return write_gpkg(frame, path)
-    return write_csv_atomic(frame, path)
+    return write_csv_atomic(frame, path, dialect="excel-nl" if dialect == "excel-nl" else "standard")
 
 
 def write_results(assessments, path, *, dialect: str = "standaard") -> list[Path]:

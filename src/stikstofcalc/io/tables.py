@@ -33,7 +33,7 @@ from stikstofcalc import compiled
 from stikstofcalc.errors import InputError, nl_int, read_reason
 from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
 from stikstofcalc.io.excel import cells
-from stikstofcalc.io.atomic import AtomicGroup, csv_text, restore_frame, write_policy
+from stikstofcalc.io.atomic import AtomicGroup, check_output_path, csv_text, restore_frame, write_policy
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.io.excel.cells import finish_sheets
 from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
@@ -241,10 +241,9 @@ def check_output(path, *, inputs=(), overwrite: bool = False) -> Path:
     if path.exists() and not overwrite:
         raise InputError("het uitvoerbestand bestaat al", file=str(path),
                          expected="een nieuwe naam, of --overwrite (overwrite=True) om het te vervangen")
-    if not path.parent.is_dir():
-        raise InputError("de map voor de uitvoer bestaat niet", file=str(path),
-                         expected="een bestaande map")
-    return path
+    # a missing folder is made when the output is written, as by every other command; the
+    # nearest existing one must be a writable folder (not "afile/out.csv")
+    return check_output_path(path, inputs=inputs, overwrite=overwrite)
 
 
 def _same_file(a, b) -> bool:
