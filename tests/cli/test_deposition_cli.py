@@ -132,3 +132,14 @@ def test_usage_errors():
     assert invoke("a.csv", "b.csv").exit_code == 2  # -o is required
     res = CliRunner().invoke(main, ["deposition", "--help"])
     assert res.exit_code == 0 and "--no-cutoff" in res.output and "--overwrite" in res.output
+
+
+def test_land_use_note_says_whether_the_receptors_gave_their_own(tmp_path):
+    rec = pd.read_csv(EXAMPLES / "receptors.csv")
+    all_own = invoke(EXAMPLES / "sources.csv", EXAMPLES / "receptors.csv", "-o", tmp_path / "a.csv")
+    assert "landgebruik van de receptoren: opgegeven (bij alle receptoren)" in all_own.stderr
+    assert "anders gras" not in all_own.stderr
+    rec.loc[:9, "landuse"] = None
+    rec.to_csv(tmp_path / "half.csv", index=False)
+    half = invoke(EXAMPLES / "sources.csv", tmp_path / "half.csv", "-o", tmp_path / "b.csv")
+    assert f"opgegeven bij {len(rec) - 10} van de {len(rec)}; bij de overige, water" in half.stderr

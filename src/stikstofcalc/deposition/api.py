@@ -420,6 +420,8 @@ class ReceptorTable:
     case_id: np.ndarray | None
     z0_m: np.ndarray | None = None
     lu_pct: np.ndarray | None = None
+    #: rows with their own land use (``landuse`` or ``lu_*``), for the terrain note
+    landuse_given: np.ndarray | None = None
 
     def __len__(self):
         return self.x.shape[0]
@@ -654,7 +656,10 @@ def _parse_receptors(df, problems):
     _check_duplicates(ids, case, "receptor_id", problems)
     if not usable:
         return None
-    return ReceptorTable(ids, x, y, landuse, case, z0, pct)
+    own = ~(empty | bad | np.isnan(lu))
+    if pct is not None:
+        own |= np.isfinite(pct).any(axis=1)
+    return ReceptorTable(ids, x, y, landuse, case, z0, pct, own)
 
 
 def _check_cases(src, rec, sp, rp, notes):
@@ -843,9 +848,17 @@ def terrain_description(terrain: str, receptor_terrain: str = "hexagon") -> dict
 def terrain_notes(terrain, receptor_terrain, sources_have_z0, rec) -> list:
     if terrain == "uniform":
         return ["terrein: uniform (overal de z0_m van de bronnen; receptoren in gras tenzij opgegeven)"]
+    own = getattr(rec, "landuse_given", None)
+    n_own, n = (int(np.sum(own)), len(own)) if own is not None else (0, None)
+    if n is not None and n_own == n:
+        lu = "landgebruik van de receptoren: opgegeven (bij alle receptoren)"
+    else:
+        lu = ((f"landgebruik van de receptor: opgegeven bij {n_own} van de {n}; bij de overige, "
+               if n_own else "landgebruik van de receptor (niet opgegeven, er is geen "
+               "landgebruikskaart): ")
+              + "water (klasse 6) waar de kaart open water toont, anders gras")
     out = ["terrein: ruwheidskaart van 250 m z0_jr_250_lgn7 (RIVM, uit LGN7, CC BY-SA 4.0) bij de "
-           "bron, langs elk pad en bij de receptor; landgebruik van de receptor zonder "
-           "landgebruikskaart: water (klasse 6) waar de kaart open water toont, anders gras"]
+           f"bron, langs elk pad en bij de receptor; {lu}"]
     if sources_have_z0:
         out.append("de z0_m van de bronnen wordt met de ruwheidskaart niet gebruikt (met --terrain "
                    "uniform wel)")
