@@ -45,39 +45,39 @@ class Rule:
 RULES: dict[str, Rule] = {r.name: r for r in (
     Rule("threshold", "Een grootste toename onder 0,005 mol/ha/jr op een relevante hexagon wordt "
          "getoond als 0,00 en vraagt geen vergunning voor stikstof.",
-         "AERIUS Calculator result display (2 decimals); practice of competent authorities; "
-         "docs/rules.md", "since AERIUS 2019 (16 Sep 2019)", "reported"),
+         "weergave van resultaten in AERIUS Calculator (2 decimalen); praktijk van de bevoegde gezagen; "
+         "docs/rules.md", "sinds AERIUS 2019 (16 sep 2019)", "reported"),
     Rule("rounding", "Depositie wordt getoond met 2 decimalen; een half rondt naar boven af (0,005 -> 0,01).",
-         "AERIUS: 'no results above 0,00' means no hexagon with a contribution >= 0.005 "
-         "mol/ha/yr (Dirkzwager, Stikstof stappenplan, step 1, on AERIUS 2019)",
-         "AERIUS 2019 onwards", "reported"),
+         "AERIUS: 'geen resultaten boven 0,00' betekent geen hexagon met een bijdrage >= 0,005 "
+         "mol/ha/jr (Dirkzwager, Stikstof stappenplan, stap 1, over AERIUS 2019)",
+         "vanaf AERIUS 2019", "reported"),
     Rule("phases", "Realisatiefase (tijdelijk) en gebruiksfase (blijvend) worden apart berekend en "
          "beoordeeld, elk tegen 0,00.",
-         "ABRvS 2 Nov 2022, ECLI:NL:RVS:2022:3159 (Porthos); docs/rules.md",
-         "2 Nov 2022", "reported"),
+         "ABRvS 2 nov 2022, ECLI:NL:RVS:2022:3159 (Porthos); docs/rules.md",
+         "2 nov 2022", "reported"),
     Rule("calendar_year", "Depositie wordt per kalenderjaar berekend uit de emissie van dat jaar; "
          "een fase langer dan een jaar wordt per kalenderjaar gesplitst, een kortere "
-         "geheel in één jaar ingevoerd.", "AERIUS method (kg/yr input); docs/rules.md",
-         "AERIUS 2019 onwards", "method verified, practice estimate"),
+         "geheel in één jaar ingevoerd.", "AERIUS-methode (invoer in kg/jr); docs/rules.md",
+         "vanaf AERIUS 2019", "method verified, practice estimate"),
     Rule("cutoff_25km", "Depositie wordt berekend tot 25 km van elke bron.",
-         "AERIUS release of 20 Jan 2022; upheld by ABRvS 5 Apr 2023, ECLI:NL:RVS:2023:1299",
-         "20 Jan 2022", "reported"),
+         "AERIUS-release van 20 jan 2022; bevestigd door ABRvS 5 apr 2023, ECLI:NL:RVS:2023:1299",
+         "20 jan 2022", "reported"),
     Rule("bouwvrijstelling", "Bouw-, sloop- en aanlegwerkzaamheden waren vanaf 1 juli 2021 "
          "vrijgesteld (art. 2.9a Wet natuurbescherming); buiten toepassing gelaten door de "
          "Porthos-uitspraak.",
          "Wet stikstofreductie en natuurverbetering (art. 2.9a Wnb); ABRvS 2 Nov 2022, "
-         "ECLI:NL:RVS:2022:3159", "1 Jul 2021 - 2 Nov 2022", "verified"),
+         "ECLI:NL:RVS:2022:3159", "1 jul 2021 - 2 nov 2022", "verified"),
     Rule("intern_salderen", "Een referentiesituatie (het huidige vergunde gebruik) mag niet meer "
          "tegen het plan worden weggestreept om de vergunningplicht te vermijden; binnen een "
-         "vergunningbeoordeling telt salderen nog wel.", "ABRvS rulings of 18 Dec 2024 (docs/rules.md)",
-         "18 Dec 2024", "reported"),
+         "vergunningbeoordeling telt salderen nog wel.", "uitspraken van de ABRvS van 18 dec 2024 (docs/rules.md)",
+         "18 dec 2024", "reported"),
     Rule("ondergrens_1mol", "Voorgestelde rekenkundige ondergrens van 1 mol/ha/jr; de Raad van State "
          "noemde die juridisch kwetsbaar (mei 2025). Niet van kracht.",
-         "Cabinet proposal; Raad van State advice May 2025 (docs/rules.md)",
-         "proposal, status open", "not in force"),
+         "voorstel van het kabinet; advies van de Raad van State mei 2025 (docs/rules.md)",
+         "voorstel, status open", "not in force"),
     Rule("relevance", "Alleen hexagons met stikstofgevoelige habitat waarvan de achtergronddepositie "
          "boven KDW - 70 mol/ha/jr ligt ((bijna) overbelast) tellen mee voor het oordeel.",
-         "AERIUS open data field 'exceeding' = total deposition > KDW - 70 "
+         "AERIUS open data, veld 'exceeding' = totale depositie > KDW - 70 "
          "(docs/receptors.md)",
          "AERIUS 2025 open data", "reported"),
 )}

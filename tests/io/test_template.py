@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from stikstofcalc.cli.main import main
 from stikstofcalc.io.excel.schema import SHEETS, choice_lists
-from stikstofcalc.io.excel.template import EXAMPLES, write_template
+from stikstofcalc.io.excel.template import EXAMPLES, KIND_NL, write_template
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,7 @@ def test_toelichting_explains_every_field(template):
         for col in sheet.columns:
             r = rows[(sheet.name, col.key)]
             assert r[1] == col.label and r[6] is not None and r[7] is not None  # default, source
+            assert r[3] == KIND_NL[col.kind]  # the kind in Dutch ("aantal (geheel getal)", not "count")
 
 
 def test_two_example_rows(template):

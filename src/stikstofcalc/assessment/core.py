@@ -52,7 +52,7 @@ from stikstofcalc.deposition.api import terrain_description, z0_model_range, z0_
 from stikstofcalc.deposition.fast import SUBSTANCE_NAMES, cache_store, table_cache, terrain_reference
 from stikstofcalc.deposition.progress import listening, report_step
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
-from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums, load_natura2000
+from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, data_checksums, load_natura2000
 from stikstofcalc.emissions import inventory
 from stikstofcalc.deposition.model import load_model
 from stikstofcalc.emissions.sources import segment_distance

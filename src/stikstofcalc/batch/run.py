@@ -1234,7 +1234,7 @@ def batch_provenance(path, *, regime, command, chunks=None) -> dict:
     from stikstofcalc import compiled, kengetallen, rules
     from stikstofcalc._version import __version__
     from stikstofcalc.deposition.model import load_model
-    from stikstofcalc.geo.natura2000 import ATTRIBUTION, data_checksums
+    from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, data_checksums
 
     kg = kengetallen.load()
     reg = rules.get_regime(regime)

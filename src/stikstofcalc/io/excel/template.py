@@ -65,6 +65,12 @@ EXAMPLES = {
 }
 
 
+#: The ``soort`` of a column in the toelichting, in Dutch (schema ``Column.kind``).
+KIND_NL = {"id": "id (tekst, uniek)", "text": "tekst", "quantity": "hoeveelheid (getal met eenheid)",
+           "count": "aantal (geheel getal)", "date": "datum", "year": "jaartal", "choice": "keuze uit de lijst",
+           "points": "punten (x y; x y; ...)"}
+
+
 def _name(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)
 
@@ -184,7 +190,7 @@ def _help_sheet(wb, lists, bold, head, wrap, kg):
         ws.cell(r, 9, sheet.help)
         r += 1
         for col in sheet.columns:
-            values = [sheet.name, col.label, col.key, col.kind, unit_nl(col.unit),
+            values = [sheet.name, col.label, col.key, KIND_NL.get(col.kind, col.kind), unit_nl(col.unit),
                       "ja" if col.required else "nee", col.default, col.source, col.help,
                       ", ".join(lists[col.choices]) if col.choices else ""]
             for j, v in enumerate(values, start=1):
