@@ -56,3 +56,18 @@ def test_counts_and_ids_are_written_as_whole_numbers():
     text = csv_text(frame)
     assert text.splitlines()[1:] == ["57,2528,4760709,2.0", ",3,,0.5"]
     assert csv_text(frame, dialect="excel-nl").splitlines()[1] == "57;2528;4760709;2,0"
+
+
+def test_batch_summary_counts_borderline_cases(tmp_path):
+    """A case whose largest deposition lies in the grensgeval band is counted in the summary
+    and in herkomst (review: the summary left them out)."""
+    s = pd.read_csv(ROOT / "examples" / "sources.csv")
+    scale = 0.0045 / 0.11832897236026534  # examples/sources.csv gives 0.1183 (golden calc_sources_csv)
+    near = s.assign(nox_kg_yr=s["nox_kg_yr"] * scale, nh3_kg_yr=s["nh3_kg_yr"] * scale, case_id="dicht")
+    far = s.assign(case_id="ver")
+    pd.concat([near, far]).to_csv(tmp_path / "s.csv", index=False)
+    r = run("batch", tmp_path / "s.csv", "-o", tmp_path / "r.xlsx")
+    assert r.exit_code == 0, r.output
+    assert "geen vergunning nodig: 1; grensgeval (reken door in AERIUS Calculator): 1" in r.output
+    res = _sheet(tmp_path / "r.xlsx", "resultaten")
+    assert res.loc[res["case"] == "dicht", "borderline"].tolist() == ["ja"]

@@ -873,8 +873,10 @@ class BatchResult:
         """One line: cases, valid, invalid, permit needed."""
         c = self.counts
         return (f"{c['read']} zaken gelezen: {c['computed']} berekend, {c['invalid']} ongeldig; "
-                f"vergunning nodig: {c['permit_needed']}, geen vergunning nodig: {c['no_permit']}; "
-                f"{c['problems']} meldingen in 'fouten'")
+                f"vergunning nodig: {c['permit_needed']}, geen vergunning nodig: {c['no_permit']}"
+                + (f"; grensgeval (reken door in AERIUS Calculator): {c['borderline']}"
+                   if c.get("borderline") else "")
+                + f"; {c['problems']} meldingen in 'fouten'")
 
 
 def compute_cases(cases, *, jobs: int | None = None, chunk_size: int = CHUNK_SIZE, progress=None):
@@ -1143,7 +1145,7 @@ class _Collect:
 
     def __init__(self, writer, progress):
         self.writer, self.progress = writer, progress
-        self.problems, self.failed, self.kept, self.permit = [], [], [], {}
+        self.problems, self.failed, self.kept, self.permit, self.borderline = [], [], [], {}, set()
         self.write_s = self.emissions_s = self.deposition_s = 0.0
 
     def __call__(self, done):
@@ -1156,6 +1158,8 @@ class _Collect:
                 v = r["permit_needed"]
                 known = v is not None and not (isinstance(v, float) and math.isnan(v))  # any() skips NA
                 self.permit[r["case"]] = self.permit.get(r["case"], False) or (known and bool(v))
+                if r.get("borderline") is True:
+                    self.borderline.add(r["case"])
             if self.writer is not None:
                 t = time.perf_counter()
                 self.writer.add(c["results"], c["sources"])
@@ -1211,8 +1215,8 @@ def _run(path, book, writer, *, regime, jobs, progress, command, timings):
         n_permit = sum(take.permit.values())
         counts = {"read": g.n_read, "valid": n_valid - len(take.failed), "computed": len(take.permit),
                   "invalid": len(invalid), "permit_needed": n_permit,
-                  "no_permit": len(take.permit) - n_permit, "problems": len(problems),
-                  "errors": sum(p["niveau"] == "fout" for p in problems)}
+                  "no_permit": len(take.permit) - n_permit, "borderline": len(take.borderline),
+                  "problems": len(problems), "errors": sum(p["niveau"] == "fout" for p in problems)}
         out = BatchResult(results, sources, pd.DataFrame(problems, columns=PROBLEM_COLUMNS), book, prov,
                           counts, timings)
         if writer is not None:
@@ -1304,7 +1308,7 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
         for p, e in zip(problems, errors):
             p["zaak"] = cases[e.row - 2] if isinstance(e.row, int) and 2 <= e.row < len(cases) + 2 else None
     results, srcs = [], []
-    permit = 0
+    permit = borderline = 0
     n_cases = 0
     if sl is not None:
         from stikstofcalc import kengetallen
@@ -1316,6 +1320,7 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
             rows = result_rows(a)
             results.extend(rows)
             permit += any(r["permit_needed"] for r in rows)
+            borderline += any(r.get("borderline") is True for r in rows)
         n_cases = len(assessments)
         t, _ = fill_characteristics(sl.table, kg, heat)
         srcs.append(t.rename(columns={"source_id": "label_id"}))
@@ -1333,7 +1338,8 @@ def run_source_batch(path, *, regime: str | None = None, output=None, overwrite:
                       "per sector), depositie per bronsjabloon en gesnoeid zoeken over de hexagons "
                       "(source_list.assess_source_list)")
     counts = {"read": n_cases + len(invalid), "valid": n_cases, "computed": n_cases, "invalid": len(invalid),
-              "permit_needed": permit, "no_permit": n_cases - permit, "problems": len(problems),
+              "permit_needed": permit, "no_permit": n_cases - permit, "borderline": borderline,
+              "problems": len(problems),
               "errors": len(problems)}
     out = BatchResult(pd.DataFrame(results, columns=RESULT_COLUMNS), sources,
                       pd.DataFrame(problems, columns=PROBLEM_COLUMNS), RawBook(str(path), {}), prov, counts,
