@@ -63,6 +63,13 @@ DUTCH_UNIT_WORDS = {
 _WORD = re.compile(r"[^\W\d_]+")
 _AREA_SUFFIX = re.compile(r"\b(km|hm|dm|cm|mm|m)([23])\b")
 _THOUSANDS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")
+#: Characters a unit may hold: letters, digits (powers), ², ³, spaces, "/", "*", "^", ".",
+#: "·", "%", "°", brackets and "-"; anything else (emoji, "#", "=") is not part of a unit.
+_ODD_UNIT_CHARACTER = re.compile(r"[^\w\s/*^.·%°()²³µ-]")
+
+
+class _Unreadable(ValueError):
+    """Why a quantity text cannot be read, in Dutch (shown as it is)."""
 
 
 def normalise_number(text: str) -> str:
@@ -108,6 +115,12 @@ def parse_quantity(text: str, *, field: str = "value"):
             number, unit_text = normalise_number(match.group(1)), match.group(2)
         else:
             number, unit_text = "1", raw
+        if match and unit_text[:1].isdigit():  # "25 000 m2": pint would read 25 x 000 m2 = 0
+            raise _Unreadable("een spatie in het getal (als duizendtalscheiding?); schrijf het getal "
+                             "zonder spatie, bijv. 25000")
+        odd = _ODD_UNIT_CHARACTER.search(unit_text)
+        if odd:  # pint skips what it cannot read ("2000 m2 😀" gave 2000 m2): refuse it
+            raise _Unreadable(f"onverwacht teken {odd.group(0)!r} in de eenheid")
         unit_text = pint_unit_text(unit_text)
         unit = ureg.parse_expression(unit_text) if unit_text.strip() else ureg.Quantity(1)
         quantity = float(number) * unit
@@ -183,6 +196,8 @@ def _reason(exc) -> str:
         names = ", ".join(repr(u) for u in getattr(exc, "unit_names", ()) or ())
         return f"onbekende eenheid {names}".strip()
     text = str(exc)
+    if isinstance(exc, _Unreadable):
+        return text
     if isinstance(exc, ValueError) and ("dubbelzinnig" in text or "komma" in text):
         return text
     if "not defined in the unit registry" in text:

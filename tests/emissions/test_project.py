@@ -289,3 +289,33 @@ def test_lat_lon_outside_rd_new_names_the_place_given():
     assert err.field == "location" and err.value == "lat 53,95, lon 3,1"
     assert "buiten het gebied van RD New (omgerekend x 4.829, y 665.135 m)" in str(err)
     assert "y van 289.000 tot 629.000 m" in str(err) and "665135.54" not in str(err)
+
+
+@pytest.mark.parametrize("text, why", [
+    ("25 000 m2", "een spatie in het getal"), ("25\u00a0000 m2", "een spatie in het getal"),
+    ("2000 m2 \U0001F600", "onverwacht teken"), ("2000 m2 #", "onverwacht teken"), ("40 = L", "onverwacht teken"),
+])
+def test_text_pint_would_skip_or_misread_is_refused(text, why):
+    """pint read "25 000 m2" as 25 x 000 m2 = 0 m2 (then "ligt buiten het bereik") and skipped
+    an emoji after the unit ("2000 m2 😀" gave 2000 m2): both refused, saying why."""
+    with pytest.raises(UnitError, match=why):
+        parse_quantity(text)
+
+
+@pytest.mark.parametrize("text, unit, value", [
+    ("2000 m²", "m**2", 2000.0), ("3 m³", "m**3", 3.0), ("180 per dag", "1/day", 180.0),
+    ("25 %", "dimensionless", 0.25), ("1,5 kg/uur", "kg/hour", 1.5), ("(2) m", "m", 2.0),
+])
+def test_units_with_signs_still_read(text, unit, value):
+    assert to_magnitude(text, unit) == pytest.approx(value)
+
+
+def test_invalid_site_outline_is_refused_at_reading_naming_the_field():
+    """Every command reads the outline (emissions and export-imaer gave 'fout: buitenring
+    snijdt zichzelf' without file, case or field)."""
+    bowtie = [[172400, 452400], [172600, 452600], [172600, 452400], [172400, 452600]]
+    data = _with(location={"x": 172500, "y": 452500, "outline": bowtie})
+    with pytest.raises(MultipleInputErrors) as e:
+        parse_project(data, file="p.toml")
+    err = next(x for x in e.value.errors if x.field == "location.outline")
+    assert "snijdt zichzelf" in str(err) and "p.toml" in str(err) and 'zaak "Test"' in str(err)

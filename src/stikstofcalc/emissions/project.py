@@ -25,6 +25,7 @@ import numpy as np
 from stikstofcalc import kengetallen, ranges
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError, dutch_notation, hint, nl_int, read_reason, toml_reason
 from stikstofcalc.units import expected_quantity, to_magnitude, unit_nl
+from stikstofcalc.geo.geometry import parse_wkt
 from stikstofcalc.geo.receptors import wgs84_to_rd
 
 FLEETS_DEFAULT = "huidig"
@@ -405,6 +406,14 @@ def _location(c, data):
             message, expected = location_apart_error(apart)
             c.add("location", message, value=f"x {x:g}, y {y:g}; lat {lat:g}, lon {lon:g}", expected=expected)
     outline = _points(c, loc["outline"], "location.outline", 3) if "outline" in loc else None
+    if outline:  # a valid simple polygon for every command (emissions, export-imaer, calc)
+        ring = list(outline) + ([outline[0]] if tuple(outline[0]) != tuple(outline[-1]) else [])
+        try:
+            parse_wkt("POLYGON ((" + ", ".join(f"{px!r} {py!r}" for px, py in ring) + "))")
+        except StikstofError as exc:
+            exc.message = f"de omtrek van het terrein is geen geldige veelhoek: {exc.message or exc}"
+            exc.value = _short(loc["outline"])
+            c.add("location.outline", None, exc=exc)
     return Location(x, y, lat, lon, outline)
 
 
