@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from stikstofcalc.caches import cached, register
@@ -547,6 +548,9 @@ class Kengetallen:
                                        source_ids=source_ids, user=True, sheet=sheet)
                 if clean is None or clean.empty:
                     continue
+                clean = _closed_keys(name, clean, tables, problems, file=str(path), sheet=sheet)
+                if clean.empty:
+                    continue
                 tables[name], done = _merge(tables[name], clean, name, str(path))
                 overrides.extend(done)
         problems.raise_if_any(file=str(path))
@@ -558,6 +562,26 @@ class Kengetallen:
             _OVERRIDE_CACHE.pop(next(iter(_OVERRIDE_CACHE)))
         _OVERRIDE_CACHE[key] = result
         return result
+
+
+#: Key columns whose values the code knows (a vehicle class, a road type): an override row
+#: with another value would be added as a row nothing reads, and the error would come later
+#: without the override file's name ("kengetal ... ontbreekt").
+CLOSED_KEY_COLUMNS = ("vehicle_class", "road_type")
+
+
+def _closed_keys(name, clean, tables, problems, *, file, sheet):
+    """The rows of ``clean`` whose closed keys (:data:`CLOSED_KEY_COLUMNS`) are known; the
+    others reported with file, row, column, value and the known values."""
+    keep = np.ones(len(clean), bool)
+    for col in (c for c in CLOSED_KEY_COLUMNS if c in SCHEMA[name].keys):
+        known = sorted({str(v) for t in tables.values() if col in t.columns for v in t[col]})
+        for j, (v, line) in enumerate(zip(clean[col].astype(str), clean["line"])):
+            if v not in known:
+                keep[j] = False
+                problems.add(f"onbekende {col} {v!r}{hint(v, known)}", file=file, sheet=sheet, row=int(line),
+                             column=col, value=v, expected=f"een van {', '.join(known)}")
+    return clean[keep]
 
 
 def _fill_basis(part, base, key, problems, *, file, sheet):
@@ -587,13 +611,13 @@ def _read_bytes(path, problems) -> bytes:
     return b""
 
 
-def _ragged_rows(data: bytes, path, problems) -> bool:
+def _ragged_rows(data: bytes, path, problems, sep: str = ",") -> bool:
     """Report rows with more cells than the header (pandas would silently make the first
     column an index); True if there were any."""
     import csv
     import io
 
-    rows = csv.reader(io.StringIO(data.decode("utf-8-sig")))
+    rows = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
     header = next(rows, None)
     if header is None:
         return False
@@ -624,11 +648,29 @@ def _read_override_file(path, data, problems):
             # read (1.125 is not the ambiguous "1.125")
             sheets = {name: frame.apply(lambda c: c if c.name == "value" else c.astype(str))
                       for name, frame in sheets.items()}
-            return [(name, frame) for name, frame in sheets.items()
-                    if name in SCHEMA or "table" in frame.columns]
-        if _ragged_rows(data, path, problems):
+            _formulas_without_value(data, path, problems)
+            out, foreign = [], False
+            for name, frame in sheets.items():
+                if name in SCHEMA or "table" in frame.columns:
+                    out.append((name, frame))
+                elif {"quantity", "value"} <= set(map(str, frame.columns)):  # meant as a table
+                    problems.add(f"blad {name!r} is geen tabel met kengetallen{hint(name, list(SCHEMA))}",
+                                 file=str(path), sheet=name,
+                                 expected=f"een blad met de naam van een tabel ({', '.join(SCHEMA)}) of een "
+                                          "kolom table")
+                    foreign = True
+            return out if foreign else _not_empty(out, path, problems)
+        header = data.decode("utf-8-sig").split("\n", 1)[0]
+        sep = ";" if header.count(";") > header.count(",") else ","  # Dutch Excel saves with ';'
+        if _ragged_rows(data, path, problems, sep):
             return []
-        return [(None, pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False))]
+        frame = pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False, sep=sep)
+        if "table" not in frame.columns:
+            problems.add("kolom table ontbreekt", file=str(path), column="table",
+                         expected="een kolom table met de tabelnaam per rij (en de sleutels, quantity, value, "
+                                  "unit, source)")
+            return []
+        return _not_empty([(None, frame)], path, problems)
     except UnicodeDecodeError:
         problems.add("is geen UTF-8-tekst", file=str(path), expected="een CSV opgeslagen als 'CSV UTF-8', of .xlsx")
         return []
@@ -640,6 +682,38 @@ def _read_override_file(path, data, problems):
         problems.add("kan het bestand niet lezen (beschadigd, of geen CSV of werkmap)", file=str(path),
                      expected="CSV (UTF-8) of .xlsx")
         return []
+
+
+def _not_empty(parts, path, problems):
+    """The parts, or a problem when they hold no row at all (a header only is no override)."""
+    if not any(len(frame) for _, frame in parts):
+        problems.add("geen rijen met kengetallen (alleen een kopregel, of geen blad met een tabel)",
+                     file=str(path), expected="minstens één rij met table (of een blad per tabel), de sleutels, "
+                                              "quantity, value, unit en source")
+    return parts
+
+
+def _formulas_without_value(data, path, problems) -> None:
+    """Report formula cells without a stored result (a workbook written by a program and never
+    opened in Excel): they read as empty, which said "waarde ontbreekt"."""
+    from io import BytesIO
+
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(BytesIO(data), data_only=False, read_only=True)
+    values = openpyxl.load_workbook(BytesIO(data), data_only=True, read_only=True)
+    for ws in formulas.worksheets:
+        cached = values[ws.title].iter_rows(values_only=True)
+        header = ()
+        for r, (row, stored) in enumerate(zip(ws.iter_rows(values_only=True), cached), start=1):
+            header = header or row
+            for c, (f, v) in enumerate(zip(row, stored), start=1):
+                if isinstance(f, str) and f.startswith("=") and v is None:
+                    name = header[c - 1] if r > 1 and c <= len(header) and header[c - 1] else None
+                    problems.add(f"{f!r} is een formule zonder opgeslagen waarde", file=str(path), sheet=ws.title,
+                                 row=r, column=str(name or openpyxl.utils.get_column_letter(c)), value=f,
+                                 expected="een getal; open de werkmap in Excel en sla hem op (dan staat de "
+                                          "uitkomst erbij), of typ de waarde")
 
 
 def _merge(base, new, name, file):

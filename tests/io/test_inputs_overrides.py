@@ -105,3 +105,54 @@ def test_fuzz_override_rows(cells, header):
         except StikstofError:
             return
         assert table["nox_kg_per_yr"].map(lambda v: v == v and abs(v) < 1e15).all()
+
+
+def test_unknown_vehicle_class_is_refused_naming_the_override_row(tmp_path, kg):
+    """It was added as a row nothing reads; the error came later without the file's name."""
+    with pytest.raises(InputError) as info:
+        override(tmp_path, kg, HEAD + ROW.format("40").replace(",zwaar,", ",vrachtwagen,"))
+    hit = next(e for e in info.value.errors if e.field == "vehicle_class")
+    assert "onbekende vehicle_class 'vrachtwagen'" in str(hit) and "rij 2" in str(hit) and "o.csv" in str(hit)
+
+
+def test_semicolon_csv_from_dutch_excel_is_read(tmp_path, kg):
+    text = (HEAD + ROW.format('"40,5"')).replace(",", ";").replace('"40;5"', "40,5")
+    got = override(tmp_path, kg, text)
+    fig = got.figure("construction_traffic", ("grondgebonden_woningen", "zwaar"), "movements_per_unit")
+    assert fig.value == 40.5 and fig.overridden
+
+
+def test_csv_without_table_column_and_header_only_are_messages(tmp_path, kg):
+    with pytest.raises(InputError, match="kolom table ontbreekt"):
+        override(tmp_path, kg, "project_type,vehicle_class,quantity,value,unit,source\nx,zwaar,m,1,dimensionless,s\n")
+    with pytest.raises(InputError, match="geen rijen met kengetallen"):
+        override(tmp_path, kg, HEAD)
+
+
+def _xlsx(path, sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r in rows:
+            ws.append(r)
+    wb.save(path)
+    return path
+
+
+def test_workbook_sheet_with_unknown_name_and_formula_without_value(tmp_path, kg):
+    head = ["project_type", "vehicle_class", "quantity", "value", "unit", "source"]
+    path = _xlsx(tmp_path / "o.xlsx", {"bouwverkeer": [head, ["grondgebonden_woningen", "zwaar",
+                                                              "movements_per_unit", 40, "dimensionless", "x"]],
+                                       "toelichting": [["vrije tekst"]]})
+    with pytest.raises(InputError, match="blad 'bouwverkeer' is geen tabel met kengetallen"):
+        kg.with_overrides(path)
+    path = _xlsx(tmp_path / "f.xlsx", {"construction_traffic": [head, ["grondgebonden_woningen", "zwaar",
+                                                                       "movements_per_unit", "=20*2",
+                                                                       "dimensionless", "x"]]})
+    with pytest.raises(InputError) as info:
+        kg.with_overrides(path)
+    hit = next(e for e in info.value.errors if e.field == "value")
+    assert "'=20*2' is een formule zonder opgeslagen waarde" in str(hit) and "rij 2" in str(hit)
