@@ -144,3 +144,17 @@ def test_source_list_without_phase_says_it_is_assessed_as_use_phase(tmp_path):
     src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\nS1,172240,458930,2.5,0,100,1\n",
                    encoding="utf-8")
     assert any(n.startswith("geen kolom phase") for n in read_source_files([src], default_year=2027).notes)
+
+
+def test_sources_outside_the_netherlands_are_pointed_out(tmp_path):
+    """A typo in a coordinate puts a source at sea, and the verdict would be a quiet 0,00."""
+    src = tmp_path / "s.csv"
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase\n"
+                   "P1,-40000,690000,2.5,0,180,0.3,realisatie\n"
+                   "P2,172240,458930,2.5,0,1,0,realisatie\n", encoding="utf-8")
+    r = run("calc", src, "--no-measures")
+    assert r.exit_code == 0, r.output
+    assert "let op: 1 bron(nen) liggen buiten Nederland of in zee (bijv. P1 op x -40000, y 690000)" in r.output
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase\n"
+                   "P2,172240,458930,2.5,0,1,0,realisatie\n", encoding="utf-8")
+    assert "buiten Nederland" not in run("calc", src, "--no-measures").output

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ from stikstofcalc.deposition.api import SOURCE_ALIASES, SOURCE_OPTIONAL, SOURCE_
 from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
 from stikstofcalc.errors import ImaerFileError, InputError, MultipleInputErrors, RangeError
 from stikstofcalc.emissions.sources import (FALLBACK_CHARACTERISTICS, Templates,
-    apply_machinery_heat, machinery_heat_choice, other_machinery_heat)
+    apply_machinery_heat, in_netherlands, machinery_heat_choice, other_machinery_heat)
 from stikstofcalc.io.tables import read_table
 from stikstofcalc.emissions.inventory import internal_source_kind
 from stikstofcalc.kengetallen import load
@@ -789,6 +790,31 @@ def _nl_number(v: float) -> str:
     return f"{v:g}".replace(".", ",")
 
 
+_FIRST_POINT = re.compile(r"\(+\s*([-+]?[\d.eE+-]+)\s+([-+]?[\d.eE+-]+)")
+
+
+def _abroad_notes(part: pd.DataFrame) -> list:
+    """A note on sources whose (first) point lies outside the Netherlands or at sea: a typo in
+    a coordinate ("172.240" for 172240) puts a source far from any Natura 2000 area, and the
+    verdict would be a quiet 0,00 (project locations are refused there; a source list may hold
+    a ship or a source across the border, so here it is a warning)."""
+    pts = [_FIRST_POINT.search(str(w)) for w in part["geometry_wkt"]]
+    ok = [m is not None for m in pts]
+    if not any(ok):
+        return []
+    x = np.array([float(m.group(1)) if m else np.nan for m in pts])
+    y = np.array([float(m.group(2)) if m else np.nan for m in pts])
+    has = np.isfinite(x) & np.isfinite(y)
+    out = np.zeros(len(x), bool)
+    out[has] = ~in_netherlands(x[has], y[has])
+    if not out.any():
+        return []
+    i = int(np.flatnonzero(out)[0])
+    return [f"let op: {int(out.sum())} bron(nen) liggen buiten Nederland of in zee (bijv. "
+            f"{part['source_id'].iloc[i]} op x {_nl_number(x[i])}, y {_nl_number(y[i])}): controleer de "
+            "coördinaten (RD New, in meter); een bron ver van Natura 2000 geeft 0,00"]
+
+
 def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=None, prune: bool = True,
                        machinery_heat=None, sensitivity: bool = True, kengetallen=None,
                        provenance: bool = True, netted: bool = False, per_hexagon: bool = False) -> list:
@@ -809,6 +835,7 @@ def assess_source_list(sources, *, regime=None, receptors=None, receptor_margin=
     for case in sl.cases:
         part = sl.table[sl.table["case"] == case].reset_index(drop=True)
         plan, notes = fill_characteristics(part, kg, heat)
+        notes += _abroad_notes(part)
         check_calibrated(plan, case)
         tables = {"plan": plan}
         if sensitivity:
