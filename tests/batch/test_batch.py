@@ -501,3 +501,25 @@ def test_count_word_must_be_the_columns_own():
     for text, label in (("16 machines", "aantal woningen"), ("4 stuks", "landgebruiksklasse (OPS 1-9)")):
         with pytest.raises(CellError):
             _whole(text, label)
+
+
+def test_rerunning_a_results_workbook_reports_the_same_problems(tmp_path):
+    """Invalid cases echoed in 'invoer' keep their cells: a re-run of the results workbook
+    names the same problems (melding, kolom, rij) as the first run, only the sheet is
+    'invoer'; a formula without stored value comes back as its text, not as a formula."""
+    rows = [BASE, {**BASE, "case_id": "E", "component.count": "24,5"},
+            {**BASE, "case_id": "F", "component.count": dt.datetime(2027, 3, 1)},
+            {**BASE, "case_id": "K", "component.count": "=10*13"}]
+    path = _book(tmp_path, rows, onderdelen=[{"case_id": "K", "type": "sloop", "floor_area": "300 m2"}])
+    first = batch.run_batch(path)
+    out = write_results(first, tmp_path / "r1.xlsx")
+    again = batch.run_batch(out)
+    cols = ["zaak", "rij", "kolom", "sleutel", "melding"]
+    assert len(first.problems) == 3
+    pd.testing.assert_frame_equal(again.problems[cols].reset_index(drop=True),
+                                  first.problems[cols].reset_index(drop=True))
+    assert set(first.problems["blad"]) == {"projecten"} and set(again.problems["blad"]) == {"invoer"}
+    assert again.counts["invalid"] == first.counts["invalid"] == 3
+    cells = [c for row in openpyxl.load_workbook(out)["invoer"].iter_rows() for c in row
+             if c.value == "=10*13"]
+    assert len(cells) == 1 and cells[0].data_type == "s"

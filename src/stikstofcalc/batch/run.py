@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
-from stikstofcalc.io.excel.reader import NO_CACHED_VALUE, RawBook, read_book
+from stikstofcalc.io.excel.reader import NoCachedValue, RawBook, read_book
 from stikstofcalc.io.excel.schema import CASES_SHEET, RESULT_COLUMNS, SHEET_BY_NAME, Column
 
 #: Cases per work item sent to a worker process [-].
@@ -59,16 +59,31 @@ def problem(*, case=None, sheet=None, row=None, key=None, value=None, message=""
             expected=None, field_=None, level="fout") -> dict:
     """One row of the ``fouten`` table (Dutch column names, see :data:`PROBLEM_COLUMNS`)."""
     label = None
-    if sheet in SHEET_BY_NAME and key is not None and key in SHEET_BY_NAME[sheet].keys:
-        label = SHEET_BY_NAME[sheet].column(key).label
+    schema = _schema_sheet(sheet)
+    if schema is not None and key is not None and key in SHEET_BY_NAME[schema].keys:
+        label = SHEET_BY_NAME[schema].column(key).label
     return {"zaak": case, "blad": sheet, "rij": row, "kolom": label or key, "sleutel": key,
             "waarde": None if value is None or value is _ABSENT else _shown(value),
             "melding": message, "verwacht": expected, "veld": field_, "niveau": level}
 
 
+def _schema_sheet(sheet):
+    """The schema sheet of a sheet name as the file has it (``invoer`` -> ``projecten``,
+    ``invoer_onderdelen`` -> ``onderdelen``: a results workbook run again), or None."""
+    if sheet in SHEET_BY_NAME or sheet is None:
+        return sheet
+    t = str(sheet).strip().lower()
+    if t in SHEET_BY_NAME:
+        return t
+    if t.startswith("invoer"):
+        rest = t[len("invoer"):].lstrip("_")
+        return CASES_SHEET if rest == "" else (rest if rest in SHEET_BY_NAME else None)
+    return None
+
+
 def _shown(value):
-    if value is NO_CACHED_VALUE:
-        return "<formule zonder opgeslagen waarde>"
+    if isinstance(value, NoCachedValue):
+        return value.formula or "<formule zonder opgeslagen waarde>"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value if isinstance(value, (int, float, str)) else str(value)
@@ -174,7 +189,9 @@ def cell_value(raw, column: Column):
     """
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return _ABSENT
-    if raw is NO_CACHED_VALUE:
+    if isinstance(raw, str) and raw.startswith("=") and len(raw) > 1 and column.kind != "text":
+        raw = NoCachedValue(raw)  # the echo of such a cell (text), in a run of a results workbook
+    if isinstance(raw, NoCachedValue):
         raise CellError("formule zonder opgeslagen waarde (het bestand is nooit door Excel opgeslagen)",
                         "een waarde, of open de werkmap in Excel en sla hem op, zodat formules een waarde hebben")
     kind = column.kind
@@ -218,8 +235,15 @@ class CaseInput:
     project: object = None
     receptors: object = None
     problems: list = field(default_factory=list)
+    #: schema sheet -> the sheet's name in the file (``projecten`` is ``invoer`` when a results
+    #: workbook is run again): every ``fouten`` row names the sheet as the user sees it
+    sheet_names: dict = field(default_factory=dict)
 
     def locate(self, field_path: str | None):
+        sheet, row, key = self._locate(field_path)
+        return self.sheet_names.get(sheet, sheet), row, key
+
+    def _locate(self, field_path: str | None):
         """(sheet, row, key) of a project field, by its longest known prefix.
 
         A field whose cell was left empty is not in ``where`` (only given cells are): its
@@ -565,6 +589,7 @@ def group_book(book: RawBook) -> Grouped:
                                 message="geen kolom case_id (zaak-id)", expected="de kopregels van de sjabloon"))
     builders, order, invalid = {}, [], []
     first_row = {}
+    names = {n: sh.source_name for n, sh in book.sheets.items()}
     for row, cells in sheet.rows:
         sink = []
         fields = _row_fields(CASES_SHEET, sheet, cells, row, sink)
@@ -590,6 +615,7 @@ def group_book(book: RawBook) -> Grouped:
             continue
         first_row[cid] = row
         b = _Builder(cid, row)
+        b.case.sheet_names = names
         b.cell_problems(sheet.source_name, row, sink)
         b.projecten(fields, row)
         if CASES_SHEET in bad_sheets:

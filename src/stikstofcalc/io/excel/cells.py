@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 
-from stikstofcalc.io.excel.reader import NO_CACHED_VALUE
+from stikstofcalc.io.excel.reader import NoCachedValue
 
 EXCEL_CELL_MAX = 32_767
 #: The size of one Excel sheet: rows (the header rows included) and columns [-].
@@ -36,8 +36,10 @@ def _escaped(m) -> str:
 
 def excel_safe(value):
     """A value openpyxl can write and Excel can open; (value, changed)."""
-    if value is None or value is NO_CACHED_VALUE:
-        return (None, value is NO_CACHED_VALUE)
+    if isinstance(value, NoCachedValue):  # its formula as text (plain_cell keeps it text)
+        return (value.formula or None, False)
+    if value is None:
+        return (None, False)
     if isinstance(value, bool):
         return value, False
     if isinstance(value, float):

@@ -5,8 +5,8 @@ does that with explicit rules. What this module guarantees:
 
 - every non-empty row of every sheet is returned with its sheet row number;
 - formulas are read as the value Excel cached when it last saved the file, never
-  evaluated; a formula without a cached value becomes :data:`NO_CACHED_VALUE` (the
-  batch reports it);
+  evaluated; a formula without a cached value becomes a :class:`NoCachedValue` holding its
+  formula text (the batch reports it, and writes the text back in its ``invoer`` echo);
 - header rows are recognised: row 1 Dutch labels and row 2 canonical keys (the
   template), or a single header row of keys or labels (CSV, own workbooks);
 - a results workbook is accepted as input: its ``invoer`` sheets are read as the
@@ -30,7 +30,21 @@ from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
 from stikstofcalc.limits import check_xlsx
 
 #: Marker for a formula cell whose workbook holds no cached value.
-NO_CACHED_VALUE = type("NoCachedValue", (), {"__repr__": lambda self: "<formule zonder waarde>"})()
+class NoCachedValue:
+    """A formula cell whose workbook holds no cached value; ``formula`` is its text (``=10*13``),
+    so the ``invoer`` echo keeps it (as text) and a run of that echo gives the same message."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str = ""):
+        self.formula = formula
+
+    def __repr__(self):
+        return f"<formule zonder waarde{': ' + self.formula if self.formula else ''}>"
+
+
+#: The marker without formula text (compare with ``isinstance(v, NoCachedValue)``).
+NO_CACHED_VALUE = NoCachedValue()
 #: Prefix of the sheets of a results workbook that echo the input.
 INVOER_PREFIX = "invoer"
 #: Sheets that are read without comment and not used: the template's and a results workbook's own.
@@ -160,11 +174,11 @@ def _sheet_rows(ws, formulas=None):
     for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
         cells = _trim(cells)
         if formulas is not None:
-            for col in formulas.get(n, ()):
+            for col, text in formulas.get(n, {}).items():
                 if col < len(cells) and cells[col] is None:
-                    cells[col] = NO_CACHED_VALUE
+                    cells[col] = NoCachedValue(text)
                 elif col >= len(cells):
-                    cells += [None] * (col - len(cells)) + [NO_CACHED_VALUE]
+                    cells += [None] * (col - len(cells)) + [NoCachedValue(text)]
         if any(not _empty(v) for v in cells):
             out.append((n, cells))
     return out
@@ -196,7 +210,7 @@ def _formula_cells(path, sheet_names) -> dict:
         for name in sheet_names:
             per = {}
             for n, cells in enumerate(wb[name].iter_rows(values_only=True), start=1):
-                cols = [i for i, v in enumerate(cells) if isinstance(v, str) and v.startswith("=")]
+                cols = {i: v for i, v in enumerate(cells) if isinstance(v, str) and v.startswith("=")}
                 if cols:
                     per[n] = cols
             found[name] = per
