@@ -157,6 +157,14 @@ def nl_int(n) -> str:
     return f"{int(n):,}".replace(",", ".")
 
 
+def nl_display(display: str) -> str:
+    """A deposition as AERIUS rounds and prints it (``"1403,58"``) with dot thousands
+    (``"1.403,58"``), so that it reads as the unrounded number shown beside it."""
+    whole, sep, frac = display.partition(",")
+    sign, digits = ("-", whole[1:]) if whole.startswith("-") else ("", whole)
+    return sign + nl_int(digits) + sep + frac if digits.isdigit() else display
+
+
 def read_reason(exc: OSError) -> str:
     """Why a file cannot be read (an ``OSError``), in Dutch: ``strerror`` is English."""
     import errno

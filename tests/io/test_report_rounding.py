@@ -26,6 +26,24 @@ def test_shown_number_rounds_to_the_same_display(value):
     assert rules.format_deposition(back)[0] == rules.format_deposition(value)[0]
 
 
+@pytest.mark.parametrize("display, shown", [("0,00", "0,00"), ("1403,58", "1.403,58"),
+                                            ("1234567,00", "1.234.567,00"), ("-1403,58", "-1.403,58")])
+def test_rounded_value_has_the_thousands_of_the_value_beside_it(display, shown):
+    """'1.403,6 mol N/ha/jr, afgerond 1403,58' read as two notations (review finding)."""
+    from stikstofcalc.errors import nl_display
+
+    assert nl_display(display) == shown
+
+
+@given(st.floats(min_value=1e-6, max_value=1e7, allow_nan=False))
+def test_rounded_display_reads_back_as_the_rounded_value(value):
+    from stikstofcalc.errors import nl_display
+
+    display = rules.format_deposition(value)[0]
+    assert float(nl_display(display).replace(".", "").replace(",", ".")) == float(display.replace(",", "."))
+    assert nl_display(display).replace(".", "") == display
+
+
 def test_other_regime_threshold_is_not_called_0_00():
     """Under the 1 mol floor the report speaks of that threshold, not of 0,00 (review finding 11)."""
     from click.testing import CliRunner

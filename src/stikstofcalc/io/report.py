@@ -13,7 +13,7 @@ from pathlib import Path
 
 from stikstofcalc.io.atomic import AtomicGroup, write_csv_atomic, write_text_atomic
 from stikstofcalc import rules
-from stikstofcalc.errors import InputError, dutch_notation
+from stikstofcalc.errors import InputError, dutch_notation, nl_display
 from stikstofcalc.io.gpkg import write_gpkg
 
 
@@ -60,7 +60,7 @@ def _result_lines(r) -> list[str]:
         lines.append("  Geen Natura 2000-hexagon binnen 25 km: geen depositie.")
     else:
         lines.append(f"  Hoogste depositie: {_sig_as_rounded(r['max_deposition'], 4)} mol N/ha/jr, afgerond "
-                     f"{r['max_display']}")
+                     f"{nl_display(r['max_display'])}")
         area = (f"{r['area_name']} (gebied {r['n2k_number']}), " if r.get("area_name") or r.get("n2k_number")
                 else "")  # a receptor of the user's own, outside the shipped Natura 2000 areas
         lines.append(f"  Waar: {area}receptor {r['receptor_id']} (x {nl(r['x'], 0)}, y {nl(r['y'], 0)})")
@@ -105,7 +105,7 @@ def _check_lines(r) -> list[str]:
     s = r.get("sensitivity")
     if s and s.get("applies"):
         lines.append(f"  Warmte-inhoud mobiele werktuigen: {s['machinery_heat']}; met {s['alternative']}: "
-                     f"hoogste depositie {_sig(s['max_deposition'], 4)} mol N/ha/jr ({s['max_display']})"
+                     f"hoogste depositie {_sig(s['max_deposition'], 4)} mol N/ha/jr ({nl_display(s['max_display'])})"
                      + (", ANDER OORDEEL: " + ("vergunningplichtig" if s["permit_needed"] else
                                                "geen vergunning nodig") if s["verdict_differs"] else
                         ", zelfde oordeel"))
@@ -171,7 +171,7 @@ def _measure_lines(assessment) -> list[str]:
         cells = []
         for phase in ("realisatie", "gebruik"):
             m = worst.get((name, phase))
-            cells.append("-" if m is None else f"{m['max_display']}{'' if m['permit_needed'] else ' *'}")
+            cells.append("-" if m is None else f"{nl_display(m['max_display'])}{'' if m['permit_needed'] else ' *'}")
         desc = worst.get((name, "realisatie"), worst.get((name, "gebruik")))["description"]
         lines.append(f"  {desc:<46}{cells[0]:>16}{cells[1]:>16}")
     return lines

@@ -21,7 +21,7 @@ from stikstofcalc.assessment.mapdata import (  # noqa: F401 - the compute layer,
     MAP_PAD_FRACTION, DepositionMap, HeadroomGrid, SourceShape, deposition_maps, headroom_grid, map_extent,
 )
 from stikstofcalc.assessment.mapdata import nl_num as _nl_num
-from stikstofcalc.errors import InputError, StikstofError, nl_int
+from stikstofcalc.errors import InputError, StikstofError, nl_display, nl_int
 from stikstofcalc.geo.natura2000 import load_natura2000, load_outlines
 from stikstofcalc.geo.receptors import (HEXAGON_HEIGHT_M, hexagon_vertices, receptor_id_to_xy,
     xy_to_receptor_id)
@@ -311,7 +311,7 @@ def plot_deposition_map(m: DepositionMap, *, figsize=A4_LANDSCAPE_IN, dpi: int =
 
 
 def _verdict_line(m) -> str:
-    return (f"hoogste {_nl_num(m.max_deposition, 4)} mol N/ha/jr (afgerond {m.max_display}): "
+    return (f"hoogste {_nl_num(m.max_deposition, 4)} mol N/ha/jr (afgerond {nl_display(m.max_display)}): "
             f"{m.verdict}")
 
 
@@ -319,7 +319,7 @@ def _summary(m) -> str:
     where = (f"{m.max_area}, receptor {m.max_receptor_id}\n(RD x {_nl_num(m.max_x, 6)} m, "
              f"y {_nl_num(m.max_y, 6)} m)" if m.max_receptor_id else "geen Natura 2000-hexagon binnen 25 km")
     n = _nl_num(m.n_hexagons_above, 9)
-    return (f"Hoogste depositie: {_nl_num(m.max_deposition, 4)} mol N/ha/jr\n(afgerond {m.max_display})\n"
+    return (f"Hoogste depositie: {_nl_num(m.max_deposition, 4)} mol N/ha/jr\n(afgerond {nl_display(m.max_display)})\n"
             f"Waar: {where}\nHexagons \u2265 {_nl_num(m.threshold)} mol N/ha/jr: {n} ({n} ha)")
 
 
