@@ -49,7 +49,7 @@ class Range:
 _DUTCH_UNITS = {"month": "maanden", "m**2": "m²", "m**3/year": "m³/jaar", "L": "liter", "h": "uur",
                 "kW": "kW", "m": "m", "1/day": "per dag", "kg/year": "kg/jaar", "MW": "MW",
                 "dimensionless": "", "year": "", "degree": "graden", "homes": "woningen",
-                "movements": "bewegingen", "km/h": "km/uur", "mol/ha/yr": "mol N/ha/jaar"}
+                "movements": "bewegingen", "km/h": "km/uur", "mol/ha/yr": "mol N/ha/jr"}
 
 
 def _fmt(v: float) -> str:
@@ -97,13 +97,13 @@ RANGES = {
     "vehicles": Range(0, 1e9, "dimensionless", "een miljard voertuigen per tijdseenheid"),
     "speed": Range(0, 300, "km/h", "een maximumsnelheid in km/uur"),
     "factor": Range(0, 1e9, "dimensionless", "een emissiefactor"),
-    "deposition": Range(-1e7, 1e7, "mol/ha/yr", "10 miljoen mol N/ha/jaar"),
+    "deposition": Range(-1e7, 1e7, "mol/ha/yr", "10 miljoen mol N/ha/jr"),
     # receptor files: a habitat's critical deposition value and the background there
-    "kdw": Range(0, 10_000, "mol/ha/yr", "de KDW's van de habitattypen liggen onder 2.500 mol N/ha/jaar "
+    "kdw": Range(0, 10_000, "mol/ha/yr", "de KDW's van de habitattypen liggen onder 2.500 mol N/ha/jr "
                  "(van Dobben e.a. 2012; niet stikstofgevoelig: > 2.400); 10.000 of meer is een tikfout",
                  lo_open=True),
     "background_deposition": Range(0, 100_000, "mol/ha/yr", "de achtergronddepositie in Nederland ligt "
-                                   "onder 10.000 mol N/ha/jaar; 100.000 of meer is een tikfout"),
+                                   "onder 10.000 mol N/ha/jr; 100.000 of meer is een tikfout"),
     # command-line options
     "tolerance": Range(0, 10, "dimensionless", "een relatief verschil: 0,01 = 1 %; boven 1000 % zegt het niets"),
     "min_route": Range(0, 100_000, "m", "100 km: langer is geen toegangsroute"),

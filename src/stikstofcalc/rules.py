@@ -158,7 +158,7 @@ REGIMES: dict[str, Regime] = {r.name: r for r in (
            "Wnb), intern salderen nog toegestaan; om oude besluiten te vergelijken",
            THRESHOLD_MOL_HA_YR, True, True, True, _dt.date(2021, 7, 1), _PORTHOS,
            ("threshold", "rounding", "cutoff_25km", "bouwvrijstelling", "relevance")),
-    Regime("ondergrens-1mol", "voorgestelde rekenkundige ondergrens van 1 mol/ha/jaar (status open; "
+    Regime("ondergrens-1mol", "voorgestelde rekenkundige ondergrens van 1 mol N/ha/jr (status open; "
            "door de Raad van State juridisch kwetsbaar genoemd, mei 2025)", 1.0, False, False,
            False, None, None, ("ondergrens_1mol", "rounding", "phases", "calendar_year",
                                "cutoff_25km", "intern_salderen", "relevance")),

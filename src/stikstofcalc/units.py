@@ -277,7 +277,7 @@ def unit_nl(unit: str) -> str:
 
 #: Units a message names in the plural (``een hoeveelheid in maanden``), as ranges.py does.
 _PLURAL_NL = {"month": "maanden", "L": "liter", "h": "uur", "year": "jaren", "day": "dagen", "week": "weken",
-              "mol/ha/yr": "mol N/ha/jaar"}
+              "mol/ha/yr": "mol N/ha/jr"}
 
 
 def expected_quantity(unit: str) -> str:

@@ -33,7 +33,7 @@ def test_shipped_examples(tmp_path):
     res = invoke(EXAMPLES / "sources.csv", EXAMPLES / "receptors.csv", "-o", out)
     assert res.exit_code == 0, res.output
     assert "5 bronnen" in res.stdout and "200 rekenpunten" in res.stdout
-    assert "mol N/ha/jaar" in res.stdout
+    assert "mol N/ha/jr" in res.stdout
     df = pd.read_csv(out, dtype=str)
     rec = pd.read_csv(EXAMPLES / "receptors.csv", dtype=str)
     assert list(df.columns) == [*rec.columns, *OUTPUT_COLUMNS]

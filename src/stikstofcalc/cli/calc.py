@@ -39,7 +39,7 @@ from stikstofcalc.rules import DEFAULT_REGIME, REGIMES
               "het project, anders conservatief. De uitvoer toont ook de andere keuze.")
 @click.option("--per-hexagon", "per_hexagon", type=click.Path(dir_okay=False),
               help="Schrijf de depositie per hexagon per fase en jaar naar HEX.csv of HEX.gpkg "
-                   "(GeoPackage met hexagonen in EPSG:28992); rekent dan alle hexagons door.")
+                   "(GeoPackage met hexagons in EPSG:28992); rekent dan alle hexagons door.")
 @map_option
 @map_dir_option
 @overwrite_option

@@ -58,4 +58,4 @@ def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overw
     top = f"{run.max_total_mol_ha_yr:.4g}".replace(".", ",")
     click.echo(f"{run.n_sources} bronnen ({run.n_elementary_sources} deelbronnen), "
                f"{run.n_receptors} rekenpunten; hoogste totale depositie "
-               f"{top} mol N/ha/jaar{where}; {run.seconds:.2f} s -> {run.output}")
+               f"{top} mol N/ha/jr{where}; {run.seconds:.2f} s -> {run.output}")

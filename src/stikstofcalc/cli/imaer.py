@@ -120,7 +120,7 @@ def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, ov
                 f"NH3 {num(s['nh3_stated'])} kg/jaar, {s['emission_differences']} emissieverschil(len), "
                 f"{s['flags']} signaal/signalen")
         if "max_ours" in s and s.get("max_ours") == s.get("max_ours"):
-            line += f", hoogste depositie {num(s['max_ours'], 3)} mol N/ha/jaar"
+            line += f", hoogste depositie {num(s['max_ours'], 3)} mol N/ha/jr"
             if s.get("max_file") == s.get("max_file") and s.get("max_file") is not None:
                 line += f" (bestand: {num(s['max_file'], 3)})"
         click.echo(line)
