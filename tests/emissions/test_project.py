@@ -73,6 +73,18 @@ def test_lat_lon_location_is_accepted():
     assert p.location.x == pytest.approx(173717, abs=5) and p.location.y == pytest.approx(450221, abs=5)
 
 
+@pytest.mark.parametrize("x, y, lat, lon", [(5.9, 52.1, "52,1", "5,9"), ("52,1", "5,9", "52,1", "5,9")])
+def test_degrees_in_x_and_y_are_named_as_wgs84(x, y, lat, lon):
+    """x 5,9 lies inside RD New's x range: only y was refused, as 'buiten het bereik' (review)."""
+    text, errors = _errors(_with(location={"x": x, "y": y}))
+    assert len(errors) == 1 and "lijken WGS84-graden" in text
+    assert f"lat = {lat} en lon = {lon}" in text
+
+
+def test_rd_new_x_and_y_are_not_taken_for_degrees():
+    assert parse_project(_with(location={"x": 52, "y": 452500})).location.x == 52.0
+
+
 def test_unknown_project_type_lists_the_known_ones():
     text, _ = _errors(_with(components__0__type="villa"))
     assert 'zaak "Test", veld components[0].type: onbekend projecttype \'villa\'' in text

@@ -392,6 +392,8 @@ def _location(c, data):
     if loc is None:
         return Location()
     _keys(c, loc, "location", "location")
+    if _degrees_as_xy(c, loc):
+        return Location()
     x = _quantity(c, loc, "x", "m", "location.x", "x")
     y = _quantity(c, loc, "y", "m", "location.y", "y")
     lat = _quantity(c, loc, "lat", "dimensionless", "location.lat", "lat")
@@ -415,6 +417,24 @@ def _location(c, data):
             exc.value = _short(loc["outline"])
             c.add("location.outline", None, exc=exc)
     return Location(x, y, lat, lon, outline)
+
+
+def _degrees_as_xy(c, loc) -> bool:
+    """x, y that are WGS84 degrees (x 5,9 and y 52,1, or swapped): one error saying so and
+    naming lat, lon, instead of a range error on y alone (x 5,9 m lies inside RD New)."""
+    try:
+        x, y = (float(str(loc[k]).strip().replace(",", ".")) for k in ("x", "y"))
+    except (KeyError, ValueError, TypeError):
+        return False
+    lat, lon = ranges.RANGES["lat"], ranges.RANGES["lon"]
+    for la, lo in ((y, x), (x, y)):
+        if lat.contains(la) and lon.contains(lo):
+            given = f"x {dutch_notation(f'{x:g}')}, y {dutch_notation(f'{y:g}')}"
+            c.add("location", f"{given} lijken WGS84-graden, geen RD New-meters", value=given,
+                  expected=f"lat = {dutch_notation(f'{la:g}')} en lon = {dutch_notation(f'{lo:g}')} "
+                  "(WGS84), of x en y in RD New (m, bijv. x 155000, y 463000)")
+            return True
+    return False
 
 
 def location_apart_m(x, y, lat, lon) -> np.ndarray:
