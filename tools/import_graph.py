@@ -29,7 +29,7 @@ PACKAGE = "stikstofcalc"
 LAYERS: list[tuple[str, list[str]]] = [
     ("basis", ["_version", "_lazy", "_compat", "caches", "compiled", "errors", "conventions", "units", "limits", "ranges",
                "deposition.arrays"]),
-    ("files (low level)", ["io.atomic", "io.gpkg", "io.imaer", "io.imaer.xmltree", "io.imaer.xsd",
+    ("files (low level)", ["io.atomic", "io.text", "io.gpkg", "io.imaer", "io.imaer.xmltree", "io.imaer.xsd",
                            "io.imaer.model", "io.imaer.pdf", "io.imaer.reader"]),
     ("rules and key figures", ["rules", "kengetallen"]),
     ("geo", ["geo"]),

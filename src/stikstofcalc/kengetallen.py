@@ -31,6 +31,7 @@ import pandas as pd
 
 from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
+from stikstofcalc.io.text import decode_csv
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, hint, read_reason)
 from stikstofcalc.units import (METRIC_UNITS_NL, dimension_nl, non_metric_units, normalise_number,
@@ -611,13 +612,13 @@ def _read_bytes(path, problems) -> bytes:
     return b""
 
 
-def _ragged_rows(data: bytes, path, problems, sep: str = ",") -> bool:
+def _ragged_rows(text: str, path, problems, sep: str = ",") -> bool:
     """Report rows with more cells than the header (pandas would silently make the first
     column an index); True if there were any."""
     import csv
     import io
 
-    rows = csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=sep)
+    rows = csv.reader(io.StringIO(text), delimiter=sep)
     header = next(rows, None)
     if header is None:
         return False
@@ -634,7 +635,7 @@ def _ragged_rows(data: bytes, path, problems, sep: str = ",") -> bool:
 
 def _read_override_file(path, data, problems):
     """[(sheet or None, DataFrame of strings)] from the bytes of a CSV or Excel file."""
-    from io import BytesIO
+    from io import BytesIO, StringIO
 
     if path.suffix.lower() not in (".csv", ".txt", ".xlsx", ".xlsm", ".xls"):
         problems.add(f"onbekend bestandstype {path.suffix or '(geen extensie)'!r} voor kengetallen", file=str(path),
@@ -660,19 +661,20 @@ def _read_override_file(path, data, problems):
                                           "kolom table")
                     foreign = True
             return out if foreign else _not_empty(out, path, problems)
-        header = data.decode("utf-8-sig").split("\n", 1)[0]
+        text = decode_csv(data, path)
+        header = text.split("\n", 1)[0]
         sep = ";" if header.count(";") > header.count(",") else ","  # Dutch Excel saves with ';'
-        if _ragged_rows(data, path, problems, sep):
+        if _ragged_rows(text, path, problems, sep):
             return []
-        frame = pd.read_csv(BytesIO(data), dtype=str, keep_default_na=False, sep=sep)
+        frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=sep)
         if "table" not in frame.columns:
             problems.add("kolom table ontbreekt", file=str(path), column="table",
                          expected="een kolom table met de tabelnaam per rij (en de sleutels, quantity, value, "
                                   "unit, source)")
             return []
         return _not_empty([(None, frame)], path, problems)
-    except UnicodeDecodeError:
-        problems.add("is geen UTF-8-tekst", file=str(path), expected="een CSV opgeslagen als 'CSV UTF-8', of .xlsx")
+    except InputError as exc:  # the text of the CSV (stikstofcalc.io.text)
+        problems.add(exc.message, file=str(path), expected=exc.expected)
         return []
     except pd.errors.EmptyDataError:
         problems.add("het bestand is leeg", file=str(path), expected="een kopregel met table, de sleutels, "

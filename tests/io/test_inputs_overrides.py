@@ -61,10 +61,19 @@ def test_negative_adblue_factor_is_still_allowed(tmp_path, kg):
     assert override(tmp_path, kg, text).figure("machinery_factors", "AUB_D", "nox_per_adblue").value == -400
 
 
-def test_latin1_override_file_is_a_message(tmp_path, kg):
+def test_windows_1252_override_file_reads(tmp_path, kg):
+    """Dutch Excel's CSV is Windows-1252: read as every CSV reader reads it (io.text)."""
     path = tmp_path / "o.csv"
     path.write_bytes((HEAD + ROW.format("40").replace("offerte", "offerte één")).encode("cp1252"))
-    with pytest.raises(InputError, match="geen UTF-8"):
+    fig = kg.with_overrides(path).figure("construction_traffic", ("grondgebonden_woningen", "zwaar"),
+                                         "movements_per_unit")
+    assert fig.value == 40 and fig.overridden
+
+
+def test_undecodable_override_file_is_a_message(tmp_path, kg):
+    path = tmp_path / "o.csv"
+    path.write_bytes((HEAD + ROW.format("40")).encode() + b"\x81\n")
+    with pytest.raises(InputError, match="geen UTF-8 en geen Windows-1252"):
         kg.with_overrides(path)
 
 

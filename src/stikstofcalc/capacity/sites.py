@@ -8,6 +8,7 @@ expected; the valid rows are still computed (the caller decides on the exit code
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import math
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from stikstofcalc.emissions.project import (LOCATION_AGREEMENT_M, latlon_outside
                                             location_apart_m)
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
+from stikstofcalc.io.text import decode_csv
 from stikstofcalc.ranges import RANGES
 
 #: RD New domain and the latitude/longitude box of the project format (``calc``): the one
@@ -165,13 +167,9 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         sheet_name = sheet if sheet is not None else pd.ExcelFile(path).sheet_names[0]
         rd = None
     elif suffix in (".csv", ".txt"):
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"is geen geldige UTF-8-tekst (byte {exc.start + 1})", file=str(path),
-                             expected="een CSV opgeslagen als UTF-8 (in Excel: 'CSV UTF-8')") from None
+        text = decode_csv(path.read_bytes(), path)
         sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
-        frame = pd.read_csv(path, sep=sep, dtype=object, encoding="utf-8-sig")
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=object)
         rd = None
     else:
         raise InputError(f"bestandstype {suffix or '(geen extensie)'} wordt niet gelezen", file=str(path),

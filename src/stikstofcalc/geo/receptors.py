@@ -24,6 +24,7 @@ through :func:`wgs84_to_rd` and :func:`rd_to_wgs84` (pyproj).
 
 from __future__ import annotations
 
+import io
 import math
 import re
 from pathlib import Path
@@ -47,6 +48,7 @@ from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING
 from stikstofcalc.rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
 from stikstofcalc.io.imaer.reader import read_gml
 from stikstofcalc.io.gpkg import read_gpkg_receptors
+from stikstofcalc.io.text import decode_csv
 
 #: Default selection radius [m]: AERIUS stops at 25 km from each source since 20 Jan 2022,
 #: upheld by ABRvS 5 Apr 2023 (ECLI:NL:RVS:2023:1299); same value as the engine's cut-off.
@@ -702,13 +704,12 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
             check_xlsx(path)  # decompression bombs: refused before anything is unpacked
             return pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
         if suffix in (".csv", ".txt"):
-            with open(path, encoding="utf-8-sig") as fh:
-                header = fh.readline()
+            text = decode_csv(path.read_bytes(), path)
+            header = text.split("\n", 1)[0]
             sep = max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
             # header=None: a row with more cells than column names is an error, not a
             # silent shift of every column under an inferred index
-            cells = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, header=None,
-                                encoding="utf-8-sig")
+            cells = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None)
             if cells.empty:
                 return pd.DataFrame()
             head = [str(h) for h in cells.iloc[0]]

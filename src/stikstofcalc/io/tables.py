@@ -37,6 +37,7 @@ from stikstofcalc.io.atomic import AtomicGroup, check_output_path, csv_text, res
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.io.excel.cells import finish_sheets
 from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
+from stikstofcalc.io.text import decode_csv
 from stikstofcalc.deposition.model import model_info
 from stikstofcalc._version import __version__
 
@@ -88,15 +89,7 @@ def read_table(path) -> pd.DataFrame:
 
 
 def _read_csv(path):
-    data = _read_bytes(path)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise InputError("de tekens van het bestand zijn niet te lezen", file=str(path),
-                             expected="tekst in UTF-8 of Windows-1252") from None
+    text = decode_csv(_read_bytes(path), path)
     if not text.strip():
         raise InputError("het bestand is leeg", file=str(path), expected="een rij met kolomnamen")
     first = text.split("\n", 1)[0]

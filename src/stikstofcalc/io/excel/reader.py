@@ -27,6 +27,7 @@ from pathlib import Path
 from stikstofcalc.caches import cached
 from stikstofcalc.errors import InputError, closest, read_reason
 from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
+from stikstofcalc.io.text import decode_csv
 from stikstofcalc.limits import check_xlsx
 
 #: Marker for a formula cell whose workbook holds no cached value.
@@ -276,13 +277,7 @@ def read_csv(path) -> RawBook:
     if data[:4] == b"PK\x03\x04":
         raise InputError("dit is een werkmap (zip), geen CSV", file=str(path),
                          expected="de werkmap met de extensie .xlsx, of een CSV-tekstbestand")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"is geen UTF-8-tekst (byte {exc.start + 1})", file=str(path),
-                         expected="een CSV opgeslagen als 'CSV UTF-8 (door komma's gescheiden)'") from None
-    if "\x00" in text:
-        raise InputError("bevat NUL-tekens: geen tekstbestand", file=str(path), expected="een CSV-tekstbestand")
+    text = decode_csv(data, path)
     first_line = next((line for line in text.splitlines() if line.strip()), "")  # the header line
     delimiter = ";" if ";" in first_line else ","
     rows = []
