@@ -29,6 +29,7 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,7 +40,8 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
-from stikstofcalc.errors import InputError, dutch_notation
+from stikstofcalc.conventions import CALCULATION_DISTANCE_M
+from stikstofcalc.errors import InputError, dutch_notation, nl_int
 from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
                                         distance_to_sources, own_landuse, read_receptor_file,
                                         receptor_surface, wgs84_to_rd)
@@ -52,6 +54,7 @@ from stikstofcalc.deposition.api import terrain_description, z0_model_range, z0_
 from stikstofcalc.deposition.fast import SUBSTANCE_NAMES, cache_store, table_cache, terrain_reference
 from stikstofcalc.deposition.progress import listening, report_step
 from stikstofcalc.emissions.project import Project, kengetallen_for, parse_project, read_project
+from stikstofcalc.geo import unassessed
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, data_checksums, load_natura2000
 from stikstofcalc.emissions import inventory
 from stikstofcalc.deposition.model import load_model
@@ -1429,6 +1432,9 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     notes = list(templates.notes) + list(site_notes())
     band = borderline_band(kg, thr)
     at = {s: i for i, s in enumerate(scen)}
+    # the default receptors lack Waddenzee and Noordzeekustzone: their envelope qualifies a
+    # "geen vergunning nodig" of a project near them (stikstofcalc.geo.unassessed)
+    off_data = unassessed_maxima(templates, W, plan_idx) if receptors is None else None
     results = []
     for i in plan_idx:
         r = yield from _phase_result(
@@ -1440,6 +1446,8 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
             if alt_i is not None and np.array_equal(W[alt_i], W[i]):
                 alt_i = None  # no machinery in this phase and year: the same numbers
             _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band)
+        if off_data is not None:
+            _add_unassessed(r, off_data[i], band)
         results.append(PhaseResult.from_dict(r))
     reference = None
     if ref_idx:
@@ -1724,6 +1732,63 @@ def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> Non
                         f"({out['max_display']})")
 
 
+#: Points of the unassessed areas' envelope computed per engine call (memory: 2 x templates
+#: x points floats).
+_UNASSESSED_BLOCK = 2_000
+
+
+def unassessed_maxima(templates: Templates, W, rows) -> dict | None:
+    """Largest deposition of scenarios ``rows`` of ``W`` on the envelope of the areas the
+    shipped data lacks (:mod:`stikstofcalc.geo.unassessed`), within the calculation distance
+    of a source: ``{row: (max [mol N/ha/yr], x, y, distance [m])}``, or None when no source
+    lies within that distance of the envelope (almost every project: a box test)."""
+    x, y, xe, ye = templates.source_points()
+    line = np.isfinite(xe)
+    px, py = np.concatenate([x, xe[line]]), np.concatenate([y, ye[line]])
+    ux, uy = unassessed.candidate_points(px, py, CALCULATION_DISTANCE_M)
+    if ux.size == 0 or not rows:
+        return None
+    best = np.full(len(rows), -1.0)
+    where = np.zeros(len(rows), int)
+    for b in range(0, ux.size, _UNASSESSED_BLOCK):
+        u = unit_deposition(templates, ux[b:b + _UNASSESSED_BLOCK], uy[b:b + _UNASSESSED_BLOCK])
+        d = W[rows] @ u
+        j = d.argmax(axis=1)
+        top = d[np.arange(len(rows)), j]
+        better = top > best
+        best[better], where[better] = top[better], b + j[better]
+    dist = float(unassessed.distance_to_envelope(px, py).min())
+    return {i: (float(best[k]), float(ux[where[k]]), float(uy[where[k]]), dist) for k, i in enumerate(rows)}
+
+
+def _add_unassessed(r: dict, found, band: dict) -> None:
+    """A note on the areas the data lacks, and a *grensgeval* where a "geen vergunning nodig"
+    could be wrong there: the envelope's largest deposition reaches the band's lower edge."""
+    mx, x, y, dist = found
+    r["unassessed"] = {"areas": unassessed.AREAS_TEXT, "max_deposition": mx, "x": x, "y": y, "distance_m": dist}
+    shown = _sig_nl(mx)
+    where = "binnen" if dist == 0 else f"op {dutch_notation(f'{dist / 1000:.1f}')} km van"
+    r["notes"].append(f"{unassessed.AREAS_TEXT} staan niet in de gegevens van stikstofcalc; de bronnen liggen "
+                      f"{where} hun benaderde omtrek (schatting); daarop hoogstens {shown} mol N/ha/jr "
+                      f"(x {nl_int(x)}, y {nl_int(y)})")
+    if r["exempt"] or r["permit_needed"] or mx < band["low"]:
+        return
+    why = (f"{unassessed.AREAS_TEXT}, niet in de gegevens, krijgen naar schatting tot {shown} mol N/ha/jr")
+    if r.get("borderline"):
+        r["verdict"] = f"{r['verdict']}; LET OP: {why}"
+    else:
+        r["borderline"] = True
+        r["verdict"] = f"{BORDERLINE_TEXT} ({why}); voortoets: {r['verdict']}"
+
+
+def _sig_nl(v: float) -> str:
+    """Four significant digits, Dutch notation (``0,0005682``, ``12,35``, ``1.235``)."""
+    if not v > 0:
+        return "0"
+    digits = max(0, 3 - int(math.floor(math.log10(v))))
+    return dutch_notation(f"{v:,.{digits}f}")
+
+
 def verdict_provenance(kg, heat: str, band: dict) -> dict:
     """Provenance of the machinery heat content, the sector characteristics and the band."""
     return {
@@ -1742,7 +1807,8 @@ def verdict_provenance(kg, heat: str, band: dict) -> dict:
 
 
 def check_columns(r: dict) -> dict:
-    """Flat columns of the borderline band and the machinery heat sensitivity (CSV, batch)."""
+    """Flat columns of the borderline band, the machinery heat sensitivity and the areas the
+    data lacks (CSV, batch)."""
     band = r.get("borderline_band") or [None, None]
     sens = r.get("sensitivity") or {}
     return {"borderline": r.get("borderline"), "borderline_band_low": band[0],
@@ -1752,7 +1818,8 @@ def check_columns(r: dict) -> dict:
             "alt_heat_max_deposition": sens.get("max_deposition"),
             "alt_heat_max_display": sens.get("max_display"),
             "alt_heat_permit_needed": sens.get("permit_needed"),
-            "alt_heat_verdict_differs": sens.get("verdict_differs")}
+            "alt_heat_verdict_differs": sens.get("verdict_differs"),
+            "unassessed_max_deposition": (r.get("unassessed") or {}).get("max_deposition")}
 
 
 def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:

@@ -103,6 +103,18 @@ class Sensitivity(_Record):
 
 
 @dataclass(frozen=True)
+class Unassessed(_Record):
+    """The areas the shipped data lacks, near the sources (:mod:`stikstofcalc.geo.unassessed`):
+    the largest deposition on their coarse envelope (an estimate; qualifies the verdict only)."""
+
+    areas: str  # "Waddenzee (1) en Noordzeekustzone (7)"
+    max_deposition: float  # mol N/ha/yr, on the envelope's points within 25 km
+    x: float  # the point of that largest value, RD New [m]
+    y: float
+    distance_m: float  # nearest source to the envelope [m] (0: a source inside it)
+
+
+@dataclass(frozen=True)
 class PhaseResult(_Record):
     """The verdict of one phase in one calendar year, with margin and headroom."""
 
@@ -135,11 +147,11 @@ class PhaseResult(_Record):
     borderline: bool  # within the measured model uncertainty of the threshold
     borderline_band: tuple[float, float]  # mol N/ha/yr
     sensitivity: Sensitivity | None = None  # with the other machinery heat content
-
+    unassessed: Unassessed | None = None  # areas the data lacks, within 25 km of a source
 
     def _present(self) -> tuple[str, ...]:
-        names = tuple(f.name for f in fields(self))
-        return names if self.sensitivity is not None else names[:-1]
+        return tuple(f.name for f in fields(self)
+                     if f.name not in ("sensitivity", "unassessed") or getattr(self, f.name) is not None)
 
     @classmethod
     def from_dict(cls, d: Mapping) -> PhaseResult:
@@ -153,9 +165,10 @@ class PhaseResult(_Record):
             notes=tuple(d["notes"]),
             borderline_band=tuple(d["borderline_band"]),
             sensitivity=None if sens is None else Sensitivity(**sens),
+            unassessed=None if d.get("unassessed") is None else Unassessed(**d["unassessed"]),
         )
 
 
 _SCALARS = tuple(f.name for f in fields(PhaseResult)
                  if f.name not in ("year", "dominant_sources", "headroom", "notes", "borderline_band",
-                                   "sensitivity"))
+                                   "sensitivity", "unassessed"))

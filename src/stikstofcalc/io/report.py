@@ -98,7 +98,7 @@ def _check_lines(r) -> list[str]:
     """Grensgeval en gevoeligheid voor de warmte-inhoud van mobiele werktuigen (issue 12)."""
     lines = []
     band = r.get("borderline_band")
-    if r.get("borderline") and band:
+    if r.get("borderline") and band and band[0] <= r["max_deposition"] < band[1]:
         lines.append(f"  GRENSGEVAL: de hoogste depositie ligt binnen de gemeten modelonzekerheid van de "
                      f"drempel ({_sig(band[0], 3)} - {_sig(band[1], 3)} mol N/ha/jr): reken dit project "
                      "door in AERIUS Calculator")
@@ -109,6 +109,13 @@ def _check_lines(r) -> list[str]:
                      + (", ANDER OORDEEL: " + ("vergunningplichtig" if s["permit_needed"] else
                                                "geen vergunning nodig") if s["verdict_differs"] else
                         ", zelfde oordeel"))
+    u = r.get("unassessed")
+    if u:
+        where = ("een bron ligt erin" if u["distance_m"] == 0 else
+                 f"{nl(u['distance_m'] / 1000, 1)} km van de bronnen")
+        lines.append(f"  Niet beoordeeld: {u['areas']} staan niet in de gegevens; op hun benaderde omtrek "
+                     f"(schatting; {where}) hoogstens {_sig(u['max_deposition'], 4)} mol N/ha/jr; marge en "
+                     "ruimte hierboven gelden alleen voor de beoordeelde gebieden")
     return lines
 
 

@@ -75,6 +75,8 @@ RESULT_LAYOUT = [
     ("alt_heat_max_display", "weergave met andere warmte-inhoud", None),
     ("alt_heat_permit_needed", "vergunning nodig met andere warmte-inhoud", None),
     ("alt_heat_verdict_differs", "oordeel verschilt met andere warmte-inhoud", None),
+    ("unassessed_max_deposition", "Waddenzee/Noordzeekustzone (niet in de gegevens): hoogste depositie, "
+                                  "schatting (mol N/ha/jr)", DEP),
 ]
 SOURCE_LAYOUT = [
     ("case", "zaak", None), ("phase", "fase", None), ("year", "jaar", "0"),

@@ -276,4 +276,4 @@ RESULT_COLUMNS = ["case", "phase", "year", "verdict", "permit_needed", "exempt",
 #: issue 12: grensgeval and machinery heat sensitivity (:func:`stikstofcalc.assessment.core.check_columns`)
 RESULT_COLUMNS += ["borderline", "borderline_band_low", "borderline_band_high", "machinery_heat",
                    "alt_heat", "alt_heat_max_deposition", "alt_heat_max_display",
-                   "alt_heat_permit_needed", "alt_heat_verdict_differs"]
+                   "alt_heat_permit_needed", "alt_heat_verdict_differs", "unassessed_max_deposition"]

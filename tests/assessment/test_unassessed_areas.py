@@ -1,0 +1,73 @@
+"""Waddenzee and Noordzeekustzone are not in the shipped data: near them a "geen vergunning
+nodig" is a grensgeval, with the estimate on their envelope (review: a source in the
+Waddenzee itself was "geen vergunning nodig", its largest value on Duinen Ameland)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stikstofcalc.assessment.source_list import assess_source_list
+from stikstofcalc.geo import unassessed
+
+HEAD = "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase,year\n"
+
+
+def _assess(tmp_path, x, y, nox, **kw):
+    path = tmp_path / "s.csv"
+    path.write_text(HEAD + f"A,{x},{y},2.5,0,{nox},0,realisatie,2027\n", encoding="utf-8")
+    return assess_source_list([path], **kw)[0].results[0]
+
+
+@pytest.mark.parametrize("x, y, inside", [
+    (165000, 595000, True),    # Waddenzee between Terschelling and the Frisian coast
+    (100000, 540000, True),    # Noordzeekustzone off Callantsoog
+    (201500, 455200, False),   # Veluwe
+    (157500, 570000, False),   # Friesland inland of the dike
+])
+def test_envelope_holds_the_two_areas(x, y, inside):
+    assert bool(unassessed.inside([x], [y])[0]) is inside
+    assert bool(unassessed.distance_to_envelope([x], [y])[0] == 0) is inside
+
+
+def test_far_from_the_coast_nothing_is_computed():
+    px, py = unassessed.candidate_points(np.array([201500.0]), np.array([455200.0]), 25_000.0)
+    assert px.size == 0 and py.size == 0
+
+
+def test_candidate_points_lie_within_reach():
+    x, y = np.array([157500.0]), np.array([576500.0])  # Harlingen, on the dike
+    px, py = unassessed.candidate_points(x, y, 25_000.0)
+    d = np.hypot(px - x[0], py - y[0])
+    assert px.size > 100 and d.max() <= 25_000.0 and d.min() < 1_000.0
+
+
+def test_a_source_in_the_waddenzee_is_a_grensgeval(tmp_path):
+    r = _assess(tmp_path, 168000, 592000, 500)
+    assert not r.permit_needed and r.max_deposition < 0.005  # the shipped areas: far away
+    assert r.borderline and "Waddenzee (1) en Noordzeekustzone (7)" in r.verdict
+    assert r.unassessed.distance_m == 0 and r.unassessed.max_deposition > 0.005
+    assert r.to_dict()["unassessed"]["areas"].startswith("Waddenzee")
+
+
+def test_a_small_source_near_the_coast_gets_the_note_but_no_grensgeval(tmp_path):
+    r = _assess(tmp_path, 160000, 560000, 0.5)  # 0.5 kg NOx, km's inland: far below the band
+    assert r.unassessed is not None and r.unassessed.max_deposition < 0.00373
+    assert not r.borderline and "grensgeval" not in r.verdict
+
+
+def test_a_permit_verdict_is_not_changed(tmp_path):
+    r = _assess(tmp_path, 157500, 576500, 50_000)
+    assert r.permit_needed and not r.verdict.startswith("grensgeval")
+
+
+def test_far_from_the_coast_there_is_no_field(tmp_path):
+    r = _assess(tmp_path, 201500, 455200, 50)
+    assert r.unassessed is None and "unassessed" not in r.to_dict()
+
+
+def test_own_receptors_are_not_qualified(tmp_path):
+    rec = tmp_path / "r.csv"
+    rec.write_text("receptor_id,x,y\n8414971,168000,592500\n", encoding="utf-8")
+    r = _assess(tmp_path, 168000, 592000, 500, receptors=rec)
+    assert r.unassessed is None
