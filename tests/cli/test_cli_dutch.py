@@ -103,3 +103,25 @@ def test_python_dash_m():
     r = subprocess.run([sys.executable, "-m", "stikstofcalc", "--help"], capture_output=True, text=True,
                        env={**os.environ, **env}, cwd=ROOT, timeout=120)
     assert r.returncode == 0 and "Usage: stikstofcalc" in r.stdout and "Voortoets" in r.stdout, r.stderr
+
+
+def test_an_unexpected_error_is_one_dutch_line_with_exit_1(monkeypatch):
+    """A bug printed a Python traceback of 40 lines (review); now one 'fout: interne fout'
+    line naming the exception, exit 1 (not 2: the input is not at fault); the traceback with
+    STIKSTOFCALC_DEBUG=1."""
+    from unittest import mock
+
+    from click.testing import CliRunner
+    from stikstofcalc.cli.main import main
+
+    project = str(Path(__file__).resolve().parents[2] / "examples" / "dorp_kleine_uitbreiding.toml")
+    monkeypatch.delenv("STIKSTOFCALC_DEBUG", raising=False)
+    with mock.patch("stikstofcalc.assessment.core.unassessed_maxima", side_effect=TypeError("kapot")):
+        res = CliRunner().invoke(main, ["calc", project])
+        assert res.exit_code == 1 and "Traceback" not in res.output
+        assert res.output.strip().splitlines() == [
+            "fout: interne fout (TypeError: kapot); dit is een fout in stikstofcalc, niet in de invoer. Meld "
+            "het met de opdracht en de invoerbestanden (de volledige melding: STIKSTOFCALC_DEBUG=1)"]
+        monkeypatch.setenv("STIKSTOFCALC_DEBUG", "1")
+        res = CliRunner().invoke(main, ["calc", project])
+        assert isinstance(res.exception, TypeError)

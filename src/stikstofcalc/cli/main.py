@@ -7,6 +7,7 @@ Every command parses its options, calls one library function and turns
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -18,6 +19,10 @@ from stikstofcalc.cli.options import ERROR_PREFIX, user_errors  # noqa: F401 (re
 
 
 _HELP_NL = "Toon deze hulp en stop."
+#: Environment variable that lets an unexpected error show its Python traceback.
+DEBUG_VARIABLE = "STIKSTOFCALC_DEBUG"
+#: Exit code of an unexpected error (a bug): not 2 (bad input) nor 3 (some rows invalid).
+INTERNAL_ERROR_EXIT = 1
 
 
 class _DutchGroup(click.Group):
@@ -48,6 +53,13 @@ class _DutchGroup(click.Group):
         except click.Abort:
             click.echo("Afgebroken.", err=True)
             sys.exit(1)
+        except Exception as exc:  # noqa: BLE001 - a bug of ours: one Dutch line, not a traceback
+            if os.environ.get(DEBUG_VARIABLE):
+                raise
+            click.echo(f"{ERROR_PREFIX} interne fout ({type(exc).__name__}: {exc}); dit is een fout in "
+                       "stikstofcalc, niet in de invoer. Meld het met de "
+                       f"opdracht en de invoerbestanden (de volledige melding: {DEBUG_VARIABLE}=1)", err=True)
+            sys.exit(INTERNAL_ERROR_EXIT)
         sys.exit(rv if isinstance(rv, int) else 0)
 
     def _dutch_help(self):
