@@ -224,6 +224,14 @@ def format_deposition(deposition, decimals: int = DISPLAY_DECIMALS) -> np.ndarra
 # --------------------------------------------------------------------------- verdict
 
 
+#: Verdict of a phase without any hexagon within the calculation distance.
+NO_AREA_VERDICT = "geen Natura 2000-gebied binnen 25 km: geen depositie, geen vergunning nodig"
+#: Verdict of a phase whose hexagons (a receptor file's) are all not relevant (not (nearly)
+#: overloaded): their deposition does not count.
+NO_RELEVANT_VERDICT = ("geen vergunning nodig voor stikstof: geen van de rekenpunten is een relevante "
+                       "((bijna) overbelaste) hexagon, dus geen depositie telt mee")
+
+
 def permit_needed(max_deposition, *, threshold: float = THRESHOLD_MOL_HA_YR) -> np.ndarray:
     """Whether the largest relevant deposition needs a permit for nitrogen.
 

@@ -414,3 +414,10 @@ def test_read_duplicate_column_name(tmp_path):
     of a missing background_deposition)."""
     with pytest.raises(InputError, match="kolom 'kdw' staat meer dan eens in de kopregel"):
         read_receptor_file(_write(tmp_path, "receptor_id,kdw,kdw,background_deposition\n4574147,700,800,1500\n"))
+
+
+@pytest.mark.parametrize("header", ["exceeding", "overbelast", "overschrijding", "Overschrijding"])
+def test_the_exceeding_flag_under_its_dutch_names(tmp_path, header):
+    """'overschrijding', named in calc --help, was not read: both hexagons counted (review)."""
+    rec = read_receptor_file(_write(tmp_path, f"receptor_id,{header}\n4574147,nee\n4575677,ja\n"))
+    assert rec["relevant"].tolist() == [False, True]

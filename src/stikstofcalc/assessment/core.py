@@ -1420,7 +1420,8 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     search = yield from pruned_search_steps(
         W, bounds, lambda idx: unit_deposition(templates, rx[idx], ry[idx], surface=take_surface(surface, idx)),
         relevant=relevant, count_level=count, points=(templates, rx, ry, surface))
-    if not prune or per_hexagon:
+    if not prune or per_hexagon or (len(rec) and not relevant.any()):
+        # (no relevant hexagon: the largest value on the others is shown, it does not count)
         yield from search.run_steps(np.ones(len(rec), bool))
 
     plan_idx = [i for i, s in enumerate(scen) if s[0] == "plan" and s[1] != "referentie"]
@@ -1513,6 +1514,15 @@ def _max_of(search, w, rec):
     return float(d.max()), _where(rec, j)
 
 
+def _max_of_all(search, w, rec):
+    """:func:`_max_of` over every evaluated hexagon, relevant or not."""
+    sel, ex = search.evaluated(relevant=False)
+    if sel.size == 0:
+        return 0.0, {"receptor_id": None}
+    d = w @ ex
+    return float(d.max()), _where(rec, sel[int(np.argmax(d))])
+
+
 def _where(rec, j):
     r = rec.row(j)
     return {"receptor_id": int(r["receptor_id"]), "x": round(float(r["x"]), 2),
@@ -1569,8 +1579,15 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
     factor = float(v.margin_factor)
     head.update(factor=factor, nox_kg_per_yr=nox * factor if np.isfinite(factor) else None,
                 nh3_kg_per_yr=nh3 * factor if np.isfinite(factor) else None)
+    notes = list(v.notes)
     if len(rec) == 0:
-        verdict = "geen Natura 2000-gebied binnen 25 km: geen depositie, geen vergunning nodig"
+        verdict = rules.NO_AREA_VERDICT
+    elif not search.relevant.any():
+        verdict = rules.NO_RELEVANT_VERDICT
+        top, at = _max_of_all(search, W[i], rec)
+        if at["receptor_id"] is not None:
+            notes.append(f"hoogste depositie op een niet-relevante hexagon: {_sig_nl(top)} mol N/ha/jr "
+                         f"(receptor {at['receptor_id']}); telt niet mee voor het oordeel")
     elif v.exempt:
         verdict = "vrijgesteld (bouwvrijstelling, art. 2.9a Wnb; regime niet meer geldig)"
     elif bool(v.permit_needed):
@@ -1587,7 +1604,7 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
         "threshold": thr, "margin_factor": factor,
         "effect_distance_m": float(eff),
         "netted_max": None if v.netted_max is None else float(v.netted_max),
-        "dominant_sources": dominant, "headroom": head, "notes": list(v.notes),
+        "dominant_sources": dominant, "headroom": head, "notes": notes,
         "uses_estimate": bool(rows.uses_estimate.any()),
     }
 

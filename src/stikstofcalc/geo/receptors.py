@@ -545,7 +545,7 @@ RECEPTOR_COLUMNS = {
     "kdw": ("kdw", "kdw_mol_per_ha_per_year", "critical_deposition", "critical_load"),
     "background_deposition": ("background_deposition", "achtergronddepositie", "background",
                               "total_deposition", "totale_depositie"),
-    "exceeding": ("exceeding", "overbelast", "nearly_exceeded", "exceedance"),
+    "exceeding": ("exceeding", "overbelast", "overschrijding", "nearly_exceeded", "exceedance"),
     # the receptor's own terrain (as the deposition command reads it): roughness, one OPS
     # land-use class, or the percentages of the nine classes
     "z0_m": ("z0_m", "z0", "z_0", "z0m", "ruwheid", "ruwheid_m", "ruwheidslengte", "ruwheidslengte_m"),
