@@ -301,3 +301,22 @@ def test_a_search_builds_each_source_table_once(tmp_path, monkeypatch):
     assert a[0].results[0]["max_deposition"] > 0.005  # a real search (several rounds)
     for s in (0, 1):
         assert built[s] and len(built[s]) == len(set(built[s]))
+
+
+def test_excel_nl_emissions_output_gives_the_same_headroom(tmp_path):
+    """The activity columns of `emissions --csv-format excel-nl` ('504,0') were read as
+    nothing: 'nu 0 machine-uren ... hoogstens 0' (review). Both CSV formats now agree."""
+    from click.testing import CliRunner
+
+    from stikstofcalc.assessment.source_list import assess_source_list
+    from stikstofcalc.cli.main import main
+
+    project = str(Path(__file__).resolve().parents[2] / "examples" / "dorp_ver_van_natuur.toml")
+    heads = []
+    for fmt in ("standaard", "excel-nl"):
+        out = tmp_path / f"em_{fmt}.csv"
+        res = CliRunner().invoke(main, ["emissions", project, "-o", str(out), "--csv-format", fmt])
+        assert res.exit_code == 0, res.output
+        r = assess_source_list([out])[0].results[0]
+        heads.append((r.headroom.current, r.headroom.allowed_source_only, r.max_deposition))
+    assert heads[0] == pytest.approx(heads[1], rel=1e-9) and heads[0][0] > 0

@@ -167,7 +167,8 @@ def test_missing_and_misspelled_columns(tmp_path):
 @pytest.mark.parametrize("column, value, fragment", [
     ("x", "abc", "is geen getal"),
     ("height_m", "2.5 m", "is geen getal"),
-    ("nox_kg_yr", "1,5", "decimale komma"),
+    ("nox_kg_yr", "1,500", "dubbelzinnig (een komma kan duizendtallen scheiden)"),
+    ("nox_kg_yr", "1 000", "bevat een spatie"),
     ("x", "nan", "NaN"),
     ("y", "inf", "geen eindig getal"),
     ("x", "-inf", "geen eindig getal"),
@@ -175,6 +176,7 @@ def test_missing_and_misspelled_columns(tmp_path):
     ("heat_mw", "", "ontbreekt"),
 ])
 def test_text_nan_inf_and_missing_numbers(tmp_path, column, value, fragment):
+    """(review: '1 000' was 'geen getal' without saying why)"""
     src = replace_cell(SRC, 3, column, f'"{value}"' if "," in value else value)
     e = one(problems(tmp_path, src), column, 3)
     assert fragment in str(e) and e.file == "sources.csv" and e.row == 3
@@ -589,3 +591,30 @@ def test_geometry_column_makes_x_y_columns_optional():
         check_tables(src, rec, sources_file="bronnen.csv")
     text = str(e.value)
     assert "rij 3" in text and "veld x" in text and "veld y" in text
+
+
+@pytest.mark.parametrize("cell, decimal, value", [
+    ("1.000,5", ",", 1000.5), ("12.345.678,25", ",", 12345678.25), ("1.000,5", ".", 1000.5),
+    ("5,5", ".", 5.5), ("2,5", ",", 2.5), ("2.5", ",", 2.5),
+])
+def test_dutch_number_text_reads_where_it_has_one_reading(cell, decimal, value):
+    """'1.000,5' (Excel NL with thousands on) and a text '5,5' in a workbook cell were refused
+    while the batch's cells read them (review)."""
+    from stikstofcalc.deposition.api import number_cells
+
+    df = pd.DataFrame({"nox_kg_yr": [cell]})
+    df.attrs["decimal"] = decimal
+    assert number_cells(df, "nox_kg_yr")[0] == pytest.approx(value)
+
+
+@pytest.mark.parametrize("cell, decimal, words", [
+    ("1.000", ",", "dubbelzinnig"), ("1,500", ".", "dubbelzinnig"), ("1 000", ",", "spatie"),
+    ("1,5,3", ".", "geen getal"),
+])
+def test_number_text_with_two_readings_is_refused(cell, decimal, words):
+    from stikstofcalc.deposition.api import number_cells
+
+    df = pd.DataFrame({"nox_kg_yr": [cell]})
+    df.attrs["decimal"] = decimal
+    with pytest.raises(MultipleInputErrors, match=words):
+        number_cells(df, "nox_kg_yr", file="s.csv")

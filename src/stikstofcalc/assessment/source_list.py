@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.deposition.api import SOURCE_ALIASES, SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables
+from stikstofcalc.deposition.api import SOURCE_ALIASES, SOURCE_OPTIONAL, SOURCE_REQUIRED, check_tables, number_cells
 from stikstofcalc.deposition.arrays import CALIBRATED_RANGES
 from stikstofcalc.errors import ImaerFileError, InputError, MultipleInputErrors, RangeError
 from stikstofcalc.emissions.sources import (FALLBACK_CHARACTERISTICS, Templates,
@@ -270,7 +270,16 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
             table[c] = v
     if "uses_estimate" in df:
         table["uses_estimate"] = [(_text(v).lower() in ("true", "1", "ja", "waar")) for v in df["uses_estimate"]]
-    for c in ("hours_h", "vehicles_per_year", "gas_m3"):
+    for c in ("hours_h", "vehicles_per_year", "gas_m3"):  # the emissions output's activity
+        if c in df:  # read as every number cell of the file (a decimal comma in excel-nl)
+            frame = pd.DataFrame({c: df[c].to_numpy(object)})
+            frame.attrs = attrs
+            try:
+                table[c] = number_cells(frame, c, file=file, expected="een getal (activiteit)")
+            except MultipleInputErrors as exc:
+                sheet = attrs.get("sheet")
+                raise MultipleInputErrors([_on_sheet(e, sheet) for e in exc.errors] if sheet else exc.errors,
+                                          file=file) from None
         table[c] = pd.to_numeric(table[c], errors="coerce")
     table["uses_estimate"] = table["uses_estimate"].astype(bool)
     if "source_kind" in df:  # emissions output: machinery keeps its kind (group names, sensitivity)

@@ -267,9 +267,42 @@ def _numbers(df, column, problems, *, required, unit, expected=None):
     return np.where(np.isfinite(num), num, np.nan), empty
 
 
+#: A Dutch number with dot thousands and a decimal comma ("1.000,5"): unambiguous.
+_DUTCH_GROUPED = r"[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+"
+#: A comma that may separate thousands the English way ("1,500"): ambiguous where a decimal
+#: comma is not the file's rule (a text cell of a workbook).
+_COMMA_THOUSANDS = r"[-+]?[1-9]\d{0,2}(,\d{3})+"
+
+
+def number_cells(df: pd.DataFrame, column: str, *, file=None, table: str = "bronnen",
+                 expected: str = "een getal") -> np.ndarray:
+    """The numbers of one column of a source table by the tables' rules (decimal comma in a
+    ';'-separated CSV, Dutch text in a workbook cell), NaN where empty; for columns the
+    table check does not read (the activity columns of the ``emissions`` output).
+
+    Raises
+    ------
+    MultipleInputErrors
+        Cells that are no number, naming row, column and value.
+    """
+    problems = _Problems(file, table)
+    num, _ = _numbers(df, column, problems, required=False, unit=None, expected=expected)
+    errors = problems.finish()
+    if errors:
+        raise MultipleInputErrors(errors, file=file)
+    return num
+
+
 def _parse_text_numbers(raw, column, problems, expected, *, decimal):
     text = _cell_text(raw)
     empty = (text == "").to_numpy(dtype=bool)
+    spaced = text.str.fullmatch(r"[-+]?\d{1,3}( \d{3})+([.,]\d+)?").to_numpy(dtype=bool)
+    p = np.flatnonzero(spaced)
+    problems.add(p, column, text.to_numpy()[p], "bevat een spatie (tussen duizendtallen?)",
+                 "een getal zonder scheiding van duizendtallen, bijv. 2500 of 2500,5")
+    text = text.where(~spaced, "0")  # reported above; a placeholder from here on
+    grouped = text.str.fullmatch(_DUTCH_GROUPED).to_numpy(dtype=bool)  # "1.000,5": one reading
+    text = text.where(~grouped, text.str.replace(".", "", regex=False))
     if decimal == "," and len(text):
         ambiguous = text.str.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+").to_numpy(dtype=bool)
         p = np.flatnonzero(ambiguous)
@@ -277,6 +310,13 @@ def _parse_text_numbers(raw, column, problems, expected, *, decimal):
                      "een decimale komma, bijv. 2,5 of 2500")
         text = text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
         text = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
+    elif len(text):  # a text cell of a workbook: a decimal comma as in the batch's cells
+        ambiguous = text.str.fullmatch(_COMMA_THOUSANDS).to_numpy(dtype=bool)
+        p = np.flatnonzero(ambiguous)
+        problems.add(p, column, text.to_numpy()[p], "is dubbelzinnig (een komma kan duizendtallen scheiden)",
+                     "een getal als getal in de cel, of een decimale komma met andere cijfers, bijv. 2,5")
+        text = text.where(ambiguous, text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True))
+        text = text.where(~ambiguous, "0")
     num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float, copy=True)
     bad = np.flatnonzero(~empty & np.isnan(num))
     if bad.size:
