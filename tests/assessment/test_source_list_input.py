@@ -244,3 +244,25 @@ def test_empty_height_and_spread_are_noted(tmp_path):
     r = run("calc", write(tmp_path, "one.csv", "source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,sector_id\n"
                                                "A,172240,458930,,0,100,1,3220\n"))
     assert r.exit_code == 0 and "zonder height_m: de hoogte van sector 3220" in r.output
+
+
+CAPS = """case_id,source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,phase,year
+Zaak-12,A,172240,458930,2.5,0,17,0,realisatie,2027
+zaak-12,B,172240,458930,2.5,0,17,0,realisatie,2027
+Zaak-13,C,172240,458930,2.5,0,1,0,realisatie,2027
+"""
+
+
+def test_case_ids_differing_only_in_capitals_are_refused(tmp_path):
+    """'Zaak-12' and 'zaak-12' were two cases at 0,0029 each, 'geen vergunning nodig', where
+    the one project of 34 kg gives 0,0058 (review)."""
+    path = tmp_path / "s.csv"
+    path.write_text(CAPS, encoding="utf-8")
+    with pytest.raises(MultipleInputErrors) as info:
+        read_source_files([path])
+    rows = sorted(e.row for e in info.value.errors)
+    assert rows == [2, 3] and all(e.field == "case_id" for e in info.value.errors)
+    assert "verschilt alleen in hoofdletters" in str(info.value)
+    out = tmp_path / "b.xlsx"
+    res = CliRunner().invoke(main, ["batch", str(path), "-o", str(out)])
+    assert res.exit_code == 3 and "1 berekend, 2 ongeldig" in res.output  # Zaak-13 only

@@ -180,6 +180,26 @@ def read_source_table_cases(path, *, default_year=None) -> tuple[SourceList | No
     return _read_frame(part, str(path), default_year=default_year), errors, bad
 
 
+def _case_spellings(ids, file) -> list:
+    """Case ids that differ only in capitals or inner spaces ('Zaak-12', 'zaak-12'): one
+    project split in two cases, each below the threshold where together they are not
+    (review); refused naming every row of the other spellings, as the batch's workbooks do."""
+    spellings: dict = {}
+    for i, c in enumerate(ids):
+        if c:
+            spellings.setdefault(" ".join(c.split()).casefold(), {}).setdefault(c, i)
+    out = []
+    for i, c in enumerate(ids):  # every row of every spelling: each of those cases is invalid
+        group = spellings.get(" ".join(c.split()).casefold(), {}) if c else {}
+        if len(group) > 1:
+            other = next(o for o in group if o != c)
+            out.append(InputError(f"zaak-id {c!r} verschilt alleen in hoofdletters of spaties van {other!r} "
+                                  f"(rij {group[other] + 2})", file=file, row=i + 2, field="case_id", value=c,
+                                  expected="één schrijfwijze per zaak: de bronnen van één project onder "
+                                           "één zaak-id, verschillende projecten onder duidelijk andere"))
+    return out
+
+
 def raw_cases(raw, file):
     col = next((c for c in raw.columns if ALIASES.get(str(c).strip().lower(), str(c).strip().lower()) == "case_id"),
                None)
@@ -231,6 +251,7 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     given = [_text(v) for v in dep["case_id"]] if "case_id" in dep else [""] * n
     for i in (k for k, c in enumerate(given) if c == "" and "case_id" in dep):
         errors.append(InputError("ontbreekt", file=file, row=i + 2, field="case_id", expected="een zaak-id"))
+    errors.extend(_case_spellings(given, file))
     dep["case_id"] = [f"{c}\x1f{p}\x1f{y}" for c, p, y in zip(given, phase, year)]
     cases = list(dict.fromkeys(dep["case_id"]))
     receptor = pd.DataFrame({"receptor_id": [f"r{i}" for i in range(len(cases))],
