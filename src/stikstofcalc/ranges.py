@@ -41,6 +41,8 @@ class Range:
         return (v > self.lo if self.lo_open else v >= self.lo) and v <= self.hi
 
     def describe(self) -> str:
+        if self.unit == "year":  # a calendar year has no thousands dot ("2.000" read as 2)
+            return f"een kalenderjaar van {self.lo:g} tot en met {self.hi:g}"
         lo = "meer dan" if self.lo_open else "van"
         unit = _DUTCH_UNITS.get(self.unit, self.unit)
         return f"een eindig getal {lo} {_fmt(self.lo)} tot en met {_fmt(self.hi)}{' ' + unit if unit else ''}"

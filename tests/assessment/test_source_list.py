@@ -136,6 +136,8 @@ def test_calc_on_source_list_equals_direct_engine(tmp_path):
     sub = hexes[(hexes["case"] == "A") & (hexes["phase"] == "realisatie")]
     assert sub["deposition_total_mol_ha_yr"].max() == pytest.approx(r["max_deposition"], rel=1e-9)
     assert (sub["deposition_total_mol_ha_yr"] >= 0.005).sum() == r["n_hexagons_above"]
+    raw = pd.read_csv(tmp_path / "hex.csv", dtype=str)  # centres in cm, as in the JSON (review)
+    assert raw["x"].str.fullmatch(r"\d+(\.\d{1,2})?").all() and raw["y"].str.fullmatch(r"\d+(\.\d{1,2})?").all()
 
 
 @pytest.mark.slow

@@ -253,6 +253,18 @@ Zaak-13,C,172240,458930,2.5,0,1,0,realisatie,2027
 """
 
 
+@pytest.mark.parametrize("year, words", [
+    ("1990", "1990 ligt buiten het toegestane bereik; verwacht: een kalenderjaar van 2000 tot en met 2100"),
+    ("twee", "'twee' is geen kalenderjaar; verwacht: een kalenderjaar van 2000 tot en met 2100, bijv. 2028"),
+])
+def test_a_year_out_of_range_names_the_range(tmp_path, year, words):
+    """'1990' was 'geen kalenderjaar' without the range; GML said '2.000 tot en met 2.100'."""
+    path = tmp_path / "s.csv"
+    path.write_text(CAPS.splitlines()[0] + f"\nA,A,172240,458930,2.5,0,17,0,realisatie,{year}\n", encoding="utf-8")
+    with pytest.raises(MultipleInputErrors, match=words):
+        read_source_files([path])
+
+
 def test_case_ids_differing_only_in_capitals_are_refused(tmp_path):
     """'Zaak-12' and 'zaak-12' were two cases at 0,0029 each, 'geen vergunning nodig', where
     the one project of 34 kg gives 0,0058 (review)."""

@@ -1,5 +1,6 @@
 """``stikstofcalc deposition`` with CliRunner: exit codes, messages, files (no kernel values)."""
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +35,7 @@ def test_shipped_examples(tmp_path):
     assert res.exit_code == 0, res.output
     assert "5 bronnen" in res.stdout and "200 rekenpunten" in res.stdout
     assert "mol N/ha/jr" in res.stdout
+    assert re.search(r"; \d+,\d\d s -> ", res.stdout)  # Dutch decimals also for the time (review)
     df = pd.read_csv(out, dtype=str)
     rec = pd.read_csv(EXAMPLES / "receptors.csv", dtype=str)
     assert list(df.columns) == [*rec.columns, *OUTPUT_COLUMNS]

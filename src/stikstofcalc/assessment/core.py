@@ -1856,7 +1856,8 @@ def hexagon_table(search: Search, scen, W, rec, relevant) -> pd.DataFrame:
             "year": np.repeat([int(s[2]) for s in scen], n)}
     for c in ("receptor_id", "x", "y", "n2k_number", "area_name"):
         if c in rec:
-            cols[c] = np.tile(np.asarray(rec[c]), k)
+            v = np.asarray(rec[c])
+            cols[c] = np.tile(np.round(v.astype(float), 2) if c in ("x", "y") else v, k)  # cm, as in JSON
     cols["relevant"] = np.tile(np.asarray(relevant, bool), k)
     for c in TERRAIN_COLUMNS:  # the hexagon's own terrain, when the receptor file gave one
         if c in rec:

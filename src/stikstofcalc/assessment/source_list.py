@@ -42,7 +42,7 @@ from stikstofcalc.emissions.inventory import internal_source_kind
 from stikstofcalc.kengetallen import load
 from stikstofcalc.io.imaer.reader import read_gml
 from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt
-from stikstofcalc import kengetallen as _kg, rules
+from stikstofcalc import kengetallen as _kg, ranges, rules
 from stikstofcalc.assessment.core import (GEOMETRY_NL, SENSITIVITY, SOURCE_GROUP_PREFIX, assess_tables_steps,
                                           drive)
 
@@ -399,14 +399,20 @@ def _years(df, file, errors, default_year, notes):
         if t == "":
             missing += 1
             continue
+        rng = ranges.RANGES["year"]
         try:
             f = float(t.replace(",", "."))
-            if not np.isfinite(f) or f != int(f) or not 2000 <= f <= 2100:
+            if not np.isfinite(f) or f != int(f):
                 raise ValueError
-            out[i] = int(f)
         except (ValueError, OverflowError):
             errors.append(InputError(f"{t!r} is geen kalenderjaar", file=file, row=i + 2, field="year",
-                                     value=t, expected="een jaar zoals 2028"))
+                                     value=t, expected=f"{rng.describe()}, bijv. 2028"))
+            continue
+        if not rng.contains(f):
+            errors.append(InputError(f"{t} ligt buiten het toegestane bereik", file=file, row=i + 2,
+                                     field="year", value=t, expected=f"{rng.describe()} ({rng.why})"))
+            continue
+        out[i] = int(f)
     if missing:
         notes.append(f"{missing} bron(nen) zonder jaar: rekenjaar {default}")
     return out

@@ -56,6 +56,7 @@ def deposition(sources, receptors, output, no_cutoff, allow_extrapolation, overw
         click.echo(f"let op: {note}", err=True)
     where = f" op rekenpunt {run.max_receptor_id}" if run.max_receptor_id is not None else ""
     top = f"{run.max_total_mol_ha_yr:.4g}".replace(".", ",")
+    seconds = f"{run.seconds:.2f}".replace(".", ",")
     click.echo(f"{run.n_sources} bronnen ({run.n_elementary_sources} deelbronnen), "
                f"{run.n_receptors} rekenpunten; hoogste totale depositie "
-               f"{top} mol N/ha/jr{where}; {run.seconds:.2f} s -> {run.output}")
+               f"{top} mol N/ha/jr{where}; {seconds} s -> {run.output}")
