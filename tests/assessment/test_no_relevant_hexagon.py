@@ -32,3 +32,14 @@ def test_a_relevant_hexagon_keeps_the_usual_verdict(tmp_path):
     a = _run(tmp_path, "receptor_id;KDW;achtergronddepositie\n4574147;1500;1600\n")
     r = a.results[0]
     assert r.permit_needed and r.receptor_id == 4574147
+
+
+def test_zero_emission_names_no_hexagon(tmp_path):
+    """A source of 0 kg gave 'Waar: Rijntakken ... receptor 3904437', an arbitrary hexagon."""
+    src = tmp_path / "z.csv"
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\nA,172240,458930,2.5,0,0,0\n",
+                   encoding="utf-8")
+    a = assess_source_list([src])[0]
+    r = a.results[0]
+    assert r.max_deposition == 0 and r.receptor_id is None and r.area_name is None and not r.permit_needed
+    assert "Geen emissie in deze fase" in format_report(a) and "Waar:" not in format_report(a)

@@ -1564,6 +1564,8 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
                      reference_deposition=ref_dep, show_netted=netted)
     mx = float(v.max_deposition)
     where = _where(rec, sel[int(v.index)]) if int(v.index) >= 0 else _max_of(search, W[i], rec)[1]
+    if not mx > 0:  # no deposition anywhere (no emission): no hexagon is "the largest"
+        where = {k: None for k in where}
     groups = rows.groups
     dominant, head = [], {}
     if int(v.index) >= 0 and mx > 0:

@@ -60,6 +60,8 @@ def _result_lines(r) -> list[str]:
         lines.append("  Geen relevante hexagon: geen van de rekenpunten is (bijna) overbelast, dus geen "
                      "depositie telt mee voor het oordeel.")
         lines += [f"  ({n})" for n in r["notes"] if n.startswith("hoogste depositie op een niet-relevante")]
+    elif r["receptor_id"] is None and r["nox_kg_per_yr"] == 0 and r["nh3_kg_per_yr"] == 0:
+        lines.append("  Geen emissie in deze fase en dit jaar: geen depositie.")
     elif r["receptor_id"] is None:
         lines.append("  Geen Natura 2000-hexagon binnen 25 km: geen depositie.")
     else:
