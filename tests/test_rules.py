@@ -198,6 +198,18 @@ def test_short_phase_in_one_year():
     assert years.tolist() == [2026] and shares.tolist() == [1.0]
 
 
+@pytest.mark.parametrize("start, end, years", [
+    ("2027-09-01", "2028-08-31", [2027]),   # 12 months over 29 Feb 2028: 366 days, one year
+    ("2028-02-29", "2029-02-28", [2028]),   # starts on 29 February
+    ("2026-09-01", "2027-08-31", [2026]),   # 365 days
+    ("2027-09-01", "2028-09-01", [2027, 2028]),  # a day more than a year: split
+])
+def test_twelve_months_are_one_year_also_over_a_leap_day(start, end, years):
+    """12 months from September 2027 were split over 2027 and 2028 (366 days), each below
+    the threshold, while the same phase a year later was one year and needed a permit."""
+    assert calendar_year_shares(start, end)[0].tolist() == years
+
+
 def test_long_phase_split_per_year():
     years, shares = calendar_year_shares(dt.date(2026, 7, 1), dt.date(2028, 6, 30))
     assert years.tolist() == [2026, 2027, 2028]

@@ -381,7 +381,8 @@ def calendar_year_shares(start, end) -> tuple[np.ndarray, np.ndarray]:
 
     Notes
     -----
-    A phase of at most 365 days is entered whole in its start year (one AERIUS
+    A phase of at most one year (it ends before the same date a year later: 12 calendar
+    months, also over a 29 February) is entered whole in its start year (one AERIUS
     calculation with the whole emission as kg/yr; the start year is the conservative
     choice as emission factors fall over time). A longer phase is split pro rata by days
     per calendar year. Rule "calendar_year" (method verified, practice estimate).
@@ -391,7 +392,11 @@ def calendar_year_shares(start, end) -> tuple[np.ndarray, np.ndarray]:
         raise InputError(f"{str(e)!r} ligt voor het begin", field="end", value=str(e),
                          expected=f"een datum op of na het begin {s}")
     days = (e - s).days + 1
-    if days <= 365:
+    try:
+        a_year_on = s.replace(year=s.year + 1)
+    except ValueError:  # 29 February: a year on is 1 March
+        a_year_on = _dt.date(s.year + 1, 3, 1)
+    if e < a_year_on:  # "een kortere geheel in één jaar": 366 days over a 29 February too
         return np.array([s.year]), np.array([1.0])
     years = np.arange(s.year, e.year + 1)
     first = np.array([max(s, _dt.date(int(y), 1, 1)).toordinal() for y in years])
