@@ -186,3 +186,24 @@ def test_band_in_the_verdict_in_dutch_notation():
     r = {"max_deposition": 0.0045, "exempt": False, "permit_needed": False, "verdict": "x"}
     _add_borderline(r, {"low": 0.00373, "high": 0.0067}, empty=False)
     assert "0,00373 - 0,00670 mol" in r["verdict"]
+
+
+def test_measures_within_the_band_are_marked_grensgeval():
+    """A measure at 0,00467 showed '0,00 *' ('haalt 0,00') while the plan itself at 0,00499
+    was a grensgeval (review): measures carry 'borderline' and the report marks them '?'."""
+    import dataclasses
+
+    from stikstofcalc.assessment.core import assess_project, borderline_band
+    from stikstofcalc.emissions.project import read_project
+    from stikstofcalc.io.report import format_report
+    from stikstofcalc import kengetallen
+
+    root = Path(__file__).resolve().parents[2]
+    a = assess_project(read_project(root / "examples" / "dorp_kleine_uitbreiding.toml"))
+    band = borderline_band(kengetallen.load(), 0.005)
+    assert a.measures and all("borderline" in m for m in a.measures)
+    for m in a.measures:
+        assert m["borderline"] == (band["low"] <= m["max_deposition"] < band["high"])
+    fake = dataclasses.replace(a, measures=[dict(m, borderline=True, permit_needed=False) for m in a.measures])
+    table = format_report(fake).split("Standaardmaatregelen")[1]
+    assert " ?" in table and " *" not in table.split("\n", 1)[1]

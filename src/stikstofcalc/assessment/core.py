@@ -1460,7 +1460,7 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
                      "note": "referentiesituatie: berekend en getoond; vermindert het oordeel niet "
                              "(intern salderen sinds 18 dec 2024 niet meer toegestaan om een "
                              "vergunningplicht te vermijden)"}
-    measure_rows = _measure_rows(search, scen, W, reg, rec, thr)
+    measure_rows = _measure_rows(search, scen, W, reg, rec, thr, band)
     if len(rec) == 0:
         notes.append("geen Natura 2000-gebied binnen 25 km van de bronnen: geen depositie "
                      "binnen de rekenafstand, geen vergunning nodig voor stikstof")
@@ -1638,7 +1638,9 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
             "source_nh3_kg_per_yr": float(gw[1::2].sum() * s) if fin else None}
 
 
-def _measure_rows(search, scen, W, reg, rec, thr):
+def _measure_rows(search, scen, W, reg, rec, thr, band):
+    """The standard measures' largest deposition per phase and year, with the verdict and
+    whether it is a grensgeval (within the band: "haalt 0,00" is then not certain)."""
     out = []
     for i, (name, phase, year) in enumerate(scen):
         if name == "plan" or phase == "referentie" or name.startswith("_"):
@@ -1651,6 +1653,7 @@ def _measure_rows(search, scen, W, reg, rec, thr):
                     "max_deposition": mx, "max_rounded": float(rules.aerius_round(mx)),
                     "max_display": str(rules.format_deposition(mx)[0]),
                     "permit_needed": bool(rules.permit_needed(mx, threshold=thr)) and not exempt,
+                    "borderline": bool(len(rec) and not exempt and band["low"] <= mx < band["high"]),
                     "receptor_id": where["receptor_id"], "area_name": where["area_name"]})
     return out
 

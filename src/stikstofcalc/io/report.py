@@ -178,13 +178,15 @@ def _measure_lines(assessment) -> list[str]:
         if key not in worst or m["max_deposition"] > worst[key]["max_deposition"]:
             worst[key] = m
     goal = _goal(assessment.regime.threshold_mol_ha_yr)[0]
-    lines = ["", f"Standaardmaatregelen (hoogste depositie per fase, zwaarste jaar; '*' = haalt {goal}):",
+    lines = ["", f"Standaardmaatregelen (hoogste depositie per fase, zwaarste jaar; '*' = haalt {goal}; "
+                 "'?' = grensgeval, binnen de modelonzekerheid van de drempel):",
              f"  {'maatregel':<46}{'realisatiefase':>16}{'gebruiksfase':>16}"]
     for name in dict.fromkeys(m["measure"] for m in assessment.measures):
         cells = []
         for phase in ("realisatie", "gebruik"):
             m = worst.get((name, phase))
-            cells.append("-" if m is None else f"{nl_display(m['max_display'])}{'' if m['permit_needed'] else ' *'}")
+            mark = ("" if m is None else " ?" if m.get("borderline") else "" if m["permit_needed"] else " *")
+            cells.append("-" if m is None else f"{nl_display(m['max_display'])}{mark}")
         desc = worst.get((name, "realisatie"), worst.get((name, "gebruik")))["description"]
         lines.append(f"  {desc:<46}{cells[0]:>16}{cells[1]:>16}")
     return lines
