@@ -52,8 +52,20 @@ def test_other_regime_threshold_is_not_called_0_00():
     project = Path(__file__).resolve().parents[2] / "examples" / "dorp_kleine_uitbreiding.toml"
     out = CliRunner().invoke(main, ["calc", str(project), "--regime", "ondergrens-1mol"]).output
     body = out.split("Bronkenmerken")[0]
-    assert "0,00" not in body.replace("afgerond 0,", "")  # no "0,00" as the goal under this regime
+    assert "0,00" not in body.replace("afgerond 0,", "").replace("0,005 ", "")  # not as the goal
     assert "voor minder dan 1 mol N/ha/jr" in body and "'*' = haalt minder dan 1 mol N/ha/jr" in body
     assert "Ruimte tot de drempel" in body
     default = CliRunner().invoke(main, ["calc", str(project), "--no-measures"]).output
     assert "Ruimte tot 0,00" in default and "emissie moet naar" in default and "voor 0,00" in default
+
+
+def test_a_regime_not_in_force_says_so_in_the_verdict_itself():
+    """Only the header said 'NIET van kracht'; the verdict (also in CSV and batch) read as a
+    plain 'geen vergunning nodig' (review)."""
+    from stikstofcalc.assessment.core import assess_project
+
+    project = Path(__file__).resolve().parents[2] / "examples" / "utiliteit_distributiecentrum.toml"
+    a = assess_project(project, regime="ondergrens-1mol", measures=False)
+    assert all("regime 'ondergrens-1mol' is niet van kracht" in r.verdict for r in a.results)
+    b = assess_project(project, measures=False)
+    assert not any("niet van kracht" in r.verdict for r in b.results)

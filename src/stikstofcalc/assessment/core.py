@@ -1596,6 +1596,9 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
         verdict = "vergunningplichtig: depositie boven de drempel"
     else:
         verdict = "geen vergunning nodig voor stikstof (depositie onder de drempel)"
+    if not reg.in_force:  # a proposal: the verdict itself says so (CSV, batch, JSON carry it)
+        verdict += (f"; LET OP: regime {reg.name!r} is niet van kracht, onder de huidige regels "
+                    f"({rules.DEFAULT_REGIME}) geldt een drempel van 0,005 mol N/ha/jr")
     return {
         "phase": phase, "phase_label": PHASE_LABEL[phase], "year": year,
         "nox_kg_per_yr": nox, "nh3_kg_per_yr": nh3,
