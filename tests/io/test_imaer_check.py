@@ -66,6 +66,8 @@ def test_own_export_rechecks_clean(exported, tmp_path):
     assert not report.failed
     assert set(report.sources["status"]) == {"ok"}       # rounding of litres stays within 1 %
     assert report.flags.empty
+    note = report.notes[-1]  # it said "op gras (landgebruik 1), z0 0,2 m" (review)
+    assert "ruwheidskaart" in note and "op gras" not in note
 
 
 @needs_fixtures

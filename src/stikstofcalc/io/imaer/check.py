@@ -34,6 +34,7 @@ from stikstofcalc.emissions.inventory import stagnation_type
 from stikstofcalc.geo.geometry import expand, parse_wkt
 from stikstofcalc.emissions.project import RD_X_RANGE, RD_Y_RANGE
 from stikstofcalc.deposition.core import ReceptorArrays, SourceArrays, deposition_arrays
+from stikstofcalc.deposition.terrain import terrain_info
 from stikstofcalc.geo.receptors import default_receptors
 from stikstofcalc import kengetallen as kgmod
 from stikstofcalc.io.atomic import AtomicGroup
@@ -290,6 +291,22 @@ def _characteristics(src, kg, notes):
     return h, q, min(s, h)
 
 
+def _deposition_note() -> str:
+    """How :func:`deposition` computes, from the engine's own default terrain (it said "op gras,
+    z0 0,2 m" while the roughness map was used)."""
+    import inspect
+
+    if inspect.signature(deposition_arrays).parameters["terrain"].default == "uniform":
+        terrain = "overal de z0 van de bronnen, receptoren in gras"
+    else:
+        info = terrain_info()
+        terrain = (f"de ruwheidskaart {info['map']} (RIVM/OPS, uit LGN7, {info['licence']}) bij de bron, "
+                   "langs het pad en per rekenpunt (gemiddelde over 6,25 ha), zoals AERIUS")
+    return (f"depositie: de OPS-emulator van stikstofcalc met {terrain}; de waarde in het rekenpunt zelf "
+            "(calc middelt een hexagon met een bron erin over deelpunten); een voortoets, geen "
+            "AERIUS-berekening")
+
+
 def deposition(sit, kg):
     """Our deposition for a situation, and the comparison with the file's results.
 
@@ -412,8 +429,7 @@ def check_files(paths, *, kengetallen=None, tolerance=0.01, with_deposition=True
                            "element": getattr(exc, "field", None), "message": str(exc)})
     notes = [f"emissies herberekend met kengetallen-editie {kg.edition}; wegverkeersfactoren: NOx editie "
              "IenW 2020, NH3 uit testgegevens (schattingen), dus verschillen bij wegverkeer zijn te verwachten",
-             "depositie: de OPS-emulator van stikstofcalc op gras (landgebruik 1), z0 0,2 m; een voortoets, "
-             "geen AERIUS-berekening"]
+             _deposition_note()]
     flag_cols = ["file", "situation", "situation_type", "year", "source", "label", "flag", "message"]
     return CheckReport(pd.DataFrame(situations), pd.DataFrame(sources), pd.DataFrame(flags, columns=flag_cols),
                        pd.DataFrame(errors, columns=["file", "line", "element", "message"]), notes)
