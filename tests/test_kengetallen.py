@@ -117,7 +117,7 @@ def test_loader_reports_every_problem_with_file_line_column(tmp_path):
 def test_shares_must_sum_to_one(tmp_path):
     folder = _broken_edition(tmp_path)
     shutil.copy(kengetallen.data_root() / "2026.1" / "fuel_use.csv", folder / "fuel_use.csv")
-    with pytest.raises(MultipleDataErrors, match="de aandelen van 'huidig' tellen op tot 1.1"):
+    with pytest.raises(MultipleDataErrors, match="de aandelen van 'huidig' tellen op tot 1,1"):
         kengetallen.validate_folder(folder)
 
 

@@ -33,7 +33,7 @@ from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
 from stikstofcalc.io.text import decode_csv
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
-    UnitError, hint, read_reason)
+    UnitError, dutch_notation, hint, read_reason)
 from stikstofcalc.units import (METRIC_UNITS_NL, dimension_nl, non_metric_units, normalise_number,
                                pint_unit_text, unit_nl, ureg)
 from stikstofcalc.io.atomic import AtomicGroup
@@ -433,7 +433,8 @@ def _check_consistency(tables, problems, file):
         sums = tables[tname].groupby(group)["value"].sum()
         for key, total in sums.items():
             if abs(total - 1.0) > 1e-9:
-                problems.add(f"de aandelen van {key!r} tellen op tot {total:.6g}", file=f"{file}/{tname}",
+                problems.add(f"de aandelen van {key!r} tellen op tot {dutch_notation(f'{total:.6g}')}",
+                             file=f"{file}/{tname}",
                              column="value", expected="aandelen die samen 1 zijn")
 
 

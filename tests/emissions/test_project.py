@@ -142,7 +142,7 @@ def test_route_shares_must_sum_to_one():
     data["routes"] = [{"road_type": "buitenweg", "length": 500, "share": 0.5},
                       {"road_type": "buitenweg", "length": 500, "share": 0.4}]
     text, _ = _errors(data)
-    assert "veld routes: de aandelen tellen op tot 0.9; verwacht: aandelen van de routes die samen 1 zijn" in text
+    assert "veld routes[1].share: de aandelen van de routes tellen op tot 0,9; verwacht: aandelen van de routes die samen 1 zijn" in text
 
 
 def test_unknown_road_type_after_structure_is_valid():

@@ -653,8 +653,10 @@ def _routes(c, data, location):
                          _text(c, r, "road_type", f"{f}.road_type", default="") or "",
                          length or 0.0, share or 0.0, stag or 0.0, geometry, bearing))
     if out and not c.errors and abs(sum(r.share for r in out) - 1.0) > 1e-6:
-        c.add("routes", f"de aandelen tellen op tot {sum(r.share for r in out):.4g}",
-              expected="aandelen van de routes die samen 1 zijn")
+        total = dutch_notation(f"{sum(r.share for r in out):.4g}")
+        # named on the share field, so the batch's fouten names its column (aandeel verkeer)
+        c.add(f"routes[{len(out) - 1}].share",
+              f"de aandelen van de routes tellen op tot {total}", expected="aandelen van de routes die samen 1 zijn")
     return tuple(out)
 
 
