@@ -69,3 +69,16 @@ def test_a_regime_not_in_force_says_so_in_the_verdict_itself():
     assert all("regime 'ondergrens-1mol' is niet van kracht" in r.verdict for r in a.results)
     b = assess_project(project, measures=False)
     assert not any("niet van kracht" in r.verdict for r in b.results)
+
+
+def test_excel_nl_csv_writes_yes_no_as_ja_nee():
+    """calc --csv-format excel-nl wrote True/False where the batch writes ja/nee (review);
+    the standard dialect keeps True/False for software."""
+    import pandas as pd
+
+    from stikstofcalc.io.atomic import csv_text
+
+    df = pd.DataFrame({"permit_needed": [True, False], "alt": [True, None], "n": [1.5, 2.0], "t": ["a", "b"]})
+    nl_text = csv_text(df, dialect="excel-nl")
+    assert nl_text.splitlines()[1:] == ["ja;ja;1,5;a", "nee;;2,0;b"]
+    assert csv_text(df).splitlines()[1] == "True,True,1.5,a"

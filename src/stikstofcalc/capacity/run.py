@@ -24,7 +24,7 @@ from stikstofcalc.caches import register
 from stikstofcalc.capacity.core import ChunkResult, capacity_chunk
 from stikstofcalc.capacity.plan import PHASES, PlanType, PlanWeights, load_plan_type
 from stikstofcalc.rules import get_regime
-from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
 from stikstofcalc import compiled
 from stikstofcalc.deposition.model import load_model
 from stikstofcalc._version import __version__

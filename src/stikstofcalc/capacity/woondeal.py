@@ -26,7 +26,7 @@ from stikstofcalc.emissions.project import read_project
 from stikstofcalc.batch.run import read_book, validate_book
 from stikstofcalc.assessment.core import unit_deposition
 from stikstofcalc.assessment.sites import project_templates, scenario_weights
-from stikstofcalc.geo.natura2000 import ATTRIBUTION, load_natura2000
+from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
 from stikstofcalc.geo.receptors import default_receptor_arrays, receptor_id_to_xy
 from stikstofcalc.rules import get_regime, permit_needed
 from stikstofcalc import compiled

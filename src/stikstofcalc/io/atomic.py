@@ -422,12 +422,29 @@ def csv_text(frame, *, dialect: str = "standard") -> str:
     """A DataFrame as CSV text (no index, LF line ends), formula-like text neutralised.
 
     ``dialect="excel-nl"``: ``;`` between fields and a decimal comma, as Excel with Dutch
-    settings opens it (with a UTF-8 byte-order mark so it reads the accents right).
+    settings opens it (with a UTF-8 byte-order mark so it reads the accents right), and
+    yes/no columns as ``ja`` / ``nee`` as in the batch's workbooks (``True`` / ``False`` in the
+    standard dialect, for software).
     """
     frame = _whole_numbers(defuse_frame(frame))
     if dialect == "excel-nl":
+        frame = _yes_no(frame)
         return "\ufeff" + frame.to_csv(index=False, sep=";", decimal=",", lineterminator="\n")
     return frame.to_csv(index=False, lineterminator="\n")
+
+
+def _yes_no(frame):
+    """Columns whose values are all booleans (empty cells aside) as ja / nee."""
+    out = {}
+    for c in frame.columns:
+        col = frame[c]
+        if col.dtype.kind == "b":
+            out[c] = col.map({True: "ja", False: "nee"})
+        elif col.dtype == object:
+            vals = col.dropna()
+            if len(vals) and all(isinstance(v, (bool, np.bool_)) for v in vals):
+                out[c] = col.map(lambda v: None if v is None or v != v else ("ja" if v else "nee"))
+    return frame.assign(**out) if out else frame
 
 
 def _whole_numbers(frame):
