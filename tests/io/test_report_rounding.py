@@ -82,3 +82,11 @@ def test_excel_nl_csv_writes_yes_no_as_ja_nee():
     nl_text = csv_text(df, dialect="excel-nl")
     assert nl_text.splitlines()[1:] == ["ja;ja;1,5;a", "nee;;2,0;b"]
     assert csv_text(df).splitlines()[1] == "True,True,1.5,a"
+
+
+@pytest.mark.parametrize("f, shown", [(1.0015, "1,002"), (0.99951, "0,9995"), (1.79, "1,79"), (1.0, "1,00")])
+def test_a_margin_near_one_is_not_shown_as_one(f, shown):
+    """'factor 1,00 (emissie mag x 1,00 groeien)' for 1.0015 read as no room (review)."""
+    from stikstofcalc.io.report import _factor
+
+    assert _factor(f) == shown

@@ -48,6 +48,16 @@ def _sig_as_rounded(value, sig: int = 4) -> str:
     return _sig(value, 16)
 
 
+def _factor(f: float) -> str:
+    """A margin factor with three significant digits, more where that would show 1 for a
+    factor that is not 1 (1.0015 as 1,0015: "x 1,00 groeien" read as no room at all)."""
+    for sig in range(3, 8):
+        text = _sig(f, sig)
+        if f == 1 or float(text.replace(".", "").replace(",", ".")) != 1:
+            return text
+    return text
+
+
 def _distance(m) -> str:
     return f"{nl(m / 1000, 1)} km" if m >= 1000 else f"{nl(m, 0)} m"
 
@@ -76,9 +86,10 @@ def _result_lines(r) -> list[str]:
     goal, above = _goal(r["threshold"])
     f = r["margin_factor"]
     if f is not None and math.isfinite(f):
-        how = (f"emissie mag x {_sig(f)} groeien" if f >= 1 else
+        shown = _factor(f)
+        how = (f"emissie mag x {shown} groeien" if f >= 1 else
                f"emissie moet naar {_sig(100 * f)} % voor {goal}")
-        lines.append(f"  Marge: factor {_sig(f)} tot de drempel ({how})")
+        lines.append(f"  Marge: factor {shown} tot de drempel ({how})")
     if r["dominant_sources"]:
         lines.append("  Dominante bronnen (op de hoogste hexagon): " + "; ".join(
             f"{d['source']} {nl(100 * d['share'], 0)} %" for d in r["dominant_sources"]))
