@@ -26,6 +26,11 @@ class StikstofError(Exception):
         self.message = message
         super().__init__(self._compose())
 
+    def __str__(self) -> str:
+        # composed when shown: a caller may add where it happened (the file of a project
+        # whose emissions failed) after the error was raised
+        return self._compose()
+
     def _compose(self) -> str:
         where = []
         if self.file is not None:
@@ -111,6 +116,9 @@ class MultipleInputErrors(InputError):
         super().__init__(_summary(self.errors, "de invoer"), file=None)
         self.file = file
 
+    def _compose(self) -> str:  # the list itself names where each problem is
+        return _summary(self.errors, "de invoer")
+
     def __reduce__(self):
         return (MultipleInputErrors, (self.errors,), {"file": self.file})
 
@@ -122,6 +130,9 @@ class MultipleDataErrors(DataError):
         self.errors = list(errors)
         super().__init__(_summary(self.errors, "de referentiegegevens"))
         self.file = file
+
+    def _compose(self) -> str:
+        return _summary(self.errors, "de referentiegegevens")
 
     def __reduce__(self):
         return (MultipleDataErrors, (self.errors,), {"file": self.file})
@@ -155,6 +166,11 @@ def dutch_notation(text: str) -> str:
 def nl_int(n) -> str:
     """A whole number with dot thousands (``77.473``)."""
     return f"{int(n):,}".replace(",", ".")
+
+
+def count_nl(n, one: str, many: str) -> str:
+    """``n`` with the noun that fits it: ``1 bron``, ``2 bronnen``, ``0 signalen``."""
+    return f"{nl_int(n)} {one if n == 1 else many}"
 
 
 def nl_display(display: str) -> str:

@@ -125,3 +125,23 @@ def test_an_unexpected_error_is_one_dutch_line_with_exit_1(monkeypatch):
         monkeypatch.setenv("STIKSTOFCALC_DEBUG", "1")
         res = CliRunner().invoke(main, ["calc", project])
         assert isinstance(res.exception, TypeError)
+
+
+def test_an_emission_error_names_the_project_file(tmp_path):
+    """'fout: zaak "x", veld routes: verkeer maar geen toegangsroute' named no file, unlike
+    every other input error (review)."""
+    from click.testing import CliRunner
+    from stikstofcalc.cli.main import main
+
+    text = (Path(__file__).resolve().parents[2] / "examples" / "dorp_kleine_uitbreiding.toml").read_text("utf-8")
+    p = tmp_path / "geen_route.toml"
+    p.write_text(re.sub(r"(?ms)^\[\[routes\]\].*?(?=^\[|\Z)", "", text), encoding="utf-8")
+    res = CliRunner().invoke(main, ["calc", str(p)])
+    assert res.exit_code == 2 and f"bestand {p}, zaak" in res.output and "geen toegangsroute" in res.output
+
+
+def test_counts_take_the_noun_that_fits():
+    from stikstofcalc.errors import count_nl
+
+    assert [count_nl(n, "bron", "bronnen") for n in (0, 1, 2, 1200)] == [
+        "0 bronnen", "1 bron", "2 bronnen", "1.200 bronnen"]

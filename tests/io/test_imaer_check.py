@@ -130,7 +130,7 @@ def test_cli_batch_with_bad_files(tmp_path):
         str(tmp_path / "missing.pdf"), "-o", str(out), "--no-deposition"]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
-    assert "1 situatie(s) gecontroleerd, 4 bestand(en) niet te lezen" in result.output
+    assert "1 situatie gecontroleerd, 4 bestanden niet te lezen" in result.output
     for words in ("Z1980", "regel 69", "imaer:year (het rekenjaar) ontbreekt", "EPSG::4326", "missing.pdf"):
         assert words in result.output
     wb = openpyxl.load_workbook(out)

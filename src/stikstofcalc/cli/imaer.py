@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from stikstofcalc.errors import count_nl
 from stikstofcalc.cli.options import user_errors
 from stikstofcalc.cli.options import guard, overwrite_option
 from stikstofcalc.ranges import click_range
@@ -48,8 +49,8 @@ def export_imaer(project, outdir, year, overwrite=False):
             sys.exit(3)
         return
     for f in write_project(project, outdir, year=year):
-        click.echo(f"{f.situation_type:<9} {f.year}  {f.sources} bronnen"
-                   + (f", {f.skipped} rijen zonder emissie weggelaten" if f.skipped else "")
+        click.echo(f"{f.situation_type:<9} {f.year}  {count_nl(f.sources, 'bron', 'bronnen')}"
+                   + (f", {count_nl(f.skipped, 'rij', 'rijen')} zonder emissie weggelaten" if f.skipped else "")
                    + f"  -> {f.path}")
         for note in f.notes:
             click.echo(f"  let op: {note}", err=True)
@@ -109,16 +110,16 @@ def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, ov
 
     report = check_files(files, tolerance=tolerance, with_deposition=not no_deposition,
                          construction_period=_period(period), min_route_m=min_route_m)
-    from stikstofcalc.io.report import nl
 
     def num(v, digits=4):
         return f"{v:.{digits}g}".replace(".", ",")
 
     for _, s in report.situations.iterrows():
         line = (f"{s['file']}: {_SITUATION_NL.get(s['situation_type'], s['situation_type'] or '?')} "
-                f"{s['year']}, {s['sources']} bronnen, NOx {num(s['nox_stated'])} kg/jaar, "
-                f"NH3 {num(s['nh3_stated'])} kg/jaar, {s['emission_differences']} emissieverschil(len), "
-                f"{s['flags']} signaal/signalen")
+                f"{s['year']}, {count_nl(s['sources'], 'bron', 'bronnen')}, NOx {num(s['nox_stated'])} kg/jr, "
+                f"NH3 {num(s['nh3_stated'])} kg/jr, "
+                f"{count_nl(s['emission_differences'], 'emissieverschil', 'emissieverschillen')}, "
+                f"{count_nl(s['flags'], 'signaal', 'signalen')}")
         if "max_ours" in s and s.get("max_ours") == s.get("max_ours"):
             line += f", hoogste depositie {num(s['max_ours'], 3)} mol N/ha/jr"
             if s.get("max_file") == s.get("max_file") and s.get("max_file") is not None:
@@ -132,7 +133,7 @@ def check_imaer(files, output, tolerance, period, min_route_m, no_deposition, ov
     if output:
         report.write_excel(output)
         click.echo(f"rapport -> {output}")
-    click.echo(f"{nl(len(report.situations), 0)} situatie(s) gecontroleerd, "
-               f"{nl(len(report.errors), 0)} bestand(en) niet te lezen")
+    click.echo(f"{count_nl(len(report.situations), 'situatie', 'situaties')} gecontroleerd, "
+               f"{count_nl(len(report.errors), 'bestand', 'bestanden')} niet te lezen")
     if report.failed:
         sys.exit(2)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from stikstofcalc.errors import dutch_notation
+from stikstofcalc.errors import StikstofError, dutch_notation
 from stikstofcalc.emissions import models as emissions
 from stikstofcalc import rules
 from stikstofcalc.io.atomic import write_csv_atomic, write_text_atomic  # noqa: F401 (re-exported)
@@ -450,7 +450,13 @@ def emission_sources(projects, *, kengetallen=None) -> pd.DataFrame:
             choice = machinery_heat_choice(None, project)
             if choice != DEFAULT_MACHINERY_HEAT:
                 heat[project.name] = (choice, kg)
-            records += project_records(project, kg)
+            try:
+                records += project_records(project, kg)
+            except StikstofError as exc:  # every error of a project names its file, as the read's
+                for e in getattr(exc, "errors", None) or [exc]:
+                    if e.file is None:
+                        e.file = project.file
+                raise
             provenance[project.name] = kg.provenance()
         frame = _frame(records)
         del records  # freed here, before the collector is back
