@@ -166,6 +166,7 @@ def test_totals_and_explain(village):
     text = explain(village)
     assert "steunt op GESCHATTE kengetallen" in text and "realisatie 2027" in text
     assert "NOx = 33 g/L x" in text and "sha256" in text
+    assert "+ -" not in text and "- 460 g/L x min(" in text  # the AdBlue term read "+ -460" (review)
 
 
 def test_cli_writes_atomically_with_provenance(tmp_path):

@@ -11,6 +11,7 @@ fields it came from; :func:`explain` prints that trace in plain language.
 from __future__ import annotations
 
 import contextlib
+import re
 import datetime as dt
 import gc
 from pathlib import Path
@@ -549,7 +550,8 @@ def _formula(row) -> str:
         if row["factor_nox_per_adblue"]:
             parts.append(f"{_fmt(row['factor_nox_per_adblue'], 'g/L')} x min({_fmt(row['adblue_l'], 'L')} AdBlue, "
                          f"{_fmt(row['max_adblue_fuel_ratio'])} x {_fmt(row['fuel_l'], 'L')})")
-        return "NOx = " + (" + ".join(parts) if parts else "0") + " (niet onder 0)"
+        text = " + ".join(parts) if parts else "0"
+        return "NOx = " + re.sub(r"\+ -(?=\d)", "- ", text) + " (niet onder 0)"  # "+ -460" reads "- 460"
     if kind in ("construction_traffic", "use_traffic"):
         stag = f", {row['stagnation_fraction']:.0%} stagnerend" if row["stagnation_fraction"] else ""
         return (f"NOx = {_fmt(row['vehicles_per_year'])} voertuigbewegingen/jaar x {_fmt(row['length_m'], 'm')} x "
