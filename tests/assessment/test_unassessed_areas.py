@@ -4,6 +4,8 @@ Waddenzee itself was "geen vergunning nodig", its largest value on Duinen Amelan
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,20 @@ def test_own_receptors_are_not_qualified(tmp_path):
     rec.write_text("receptor_id,x,y\n8414971,168000,592500\n", encoding="utf-8")
     r = _assess(tmp_path, 168000, 592000, 500, receptors=rec)
     assert r.unassessed is None
+
+
+def test_measures_near_the_areas_are_not_marked_as_reaching_0_00():
+    """A measure at 0,00 on the shipped areas while the envelope gets more than the band's
+    lower edge is a grensgeval ('?'), not '*' (haalt 0,00)."""
+    import dataclasses
+
+    from stikstofcalc.assessment.core import assess_project
+    from stikstofcalc.emissions.project import read_project
+
+    root = Path(__file__).resolve().parents[2]
+    p = read_project(root / "examples" / "dorp_kleine_uitbreiding.toml")
+    loc = dataclasses.replace(p.location, x=158500.0, y=575500.0, outline=None, lat=None, lon=None)
+    p = dataclasses.replace(p, location=loc, routes=tuple(dataclasses.replace(r, geometry=None) for r in p.routes))
+    a = assess_project(p)
+    flagged = [m for m in a.measures if m["borderline"] and not m["permit_needed"]]
+    assert flagged and all(m["max_deposition"] < 0.00373 for m in flagged)  # only the envelope flags them

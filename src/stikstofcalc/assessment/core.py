@@ -1435,7 +1435,9 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     at = {s: i for i, s in enumerate(scen)}
     # the default receptors lack Waddenzee and Noordzeekustzone: their envelope qualifies a
     # "geen vergunning nodig" of a project near them (stikstofcalc.geo.unassessed)
-    off_data = unassessed_maxima(templates, W, plan_idx) if receptors is None else None
+    measure_idx = [i for i, s in enumerate(scen) if s[0] != "plan" and s[1] != "referentie"
+                   and not s[0].startswith("_")]
+    off_data = unassessed_maxima(templates, W, plan_idx + measure_idx) if receptors is None else None
     results = []
     for i in plan_idx:
         r = yield from _phase_result(
@@ -1460,7 +1462,7 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
                      "note": "referentiesituatie: berekend en getoond; vermindert het oordeel niet "
                              "(intern salderen sinds 18 dec 2024 niet meer toegestaan om een "
                              "vergunningplicht te vermijden)"}
-    measure_rows = _measure_rows(search, scen, W, reg, rec, thr, band)
+    measure_rows = _measure_rows(search, scen, W, reg, rec, thr, band, off_data)
     if len(rec) == 0:
         notes.append("geen Natura 2000-gebied binnen 25 km van de bronnen: geen depositie "
                      "binnen de rekenafstand, geen vergunning nodig voor stikstof")
@@ -1641,9 +1643,10 @@ def _headroom(search, rows, rw, groups, dominant, w_all, mx, thr):
             "source_nh3_kg_per_yr": float(gw[1::2].sum() * s) if fin else None}
 
 
-def _measure_rows(search, scen, W, reg, rec, thr, band):
+def _measure_rows(search, scen, W, reg, rec, thr, band, off_data=None):
     """The standard measures' largest deposition per phase and year, with the verdict and
-    whether it is a grensgeval (within the band: "haalt 0,00" is then not certain)."""
+    whether it is a grensgeval (within the band, or the envelope of the areas the data lacks
+    reaching the band: "haalt 0,00" is then not certain)."""
     out = []
     for i, (name, phase, year) in enumerate(scen):
         if name == "plan" or phase == "referentie" or name.startswith("_"):
@@ -1656,7 +1659,9 @@ def _measure_rows(search, scen, W, reg, rec, thr, band):
                     "max_deposition": mx, "max_rounded": float(rules.aerius_round(mx)),
                     "max_display": str(rules.format_deposition(mx)[0]),
                     "permit_needed": bool(rules.permit_needed(mx, threshold=thr)) and not exempt,
-                    "borderline": bool(len(rec) and not exempt and band["low"] <= mx < band["high"]),
+                    "borderline": bool(len(rec) and not exempt and (
+                        band["low"] <= mx < band["high"]
+                        or (off_data is not None and mx < thr and off_data[i][0] >= band["low"]))),
                     "receptor_id": where["receptor_id"], "area_name": where["area_name"]})
     return out
 

@@ -190,7 +190,7 @@ def _measure_lines(assessment) -> list[str]:
             worst[key] = m
     goal = _goal(assessment.regime.threshold_mol_ha_yr)[0]
     lines = ["", f"Standaardmaatregelen (hoogste depositie per fase, zwaarste jaar; '*' = haalt {goal}; "
-                 "'?' = grensgeval, binnen de modelonzekerheid van de drempel):",
+                 "'?' = grensgeval, reken door in AERIUS Calculator):",
              f"  {'maatregel':<46}{'realisatiefase':>16}{'gebruiksfase':>16}"]
     for name in dict.fromkeys(m["measure"] for m in assessment.measures):
         cells = []
