@@ -31,7 +31,7 @@ import pandas as pd
 
 from stikstofcalc.caches import cached, register
 from stikstofcalc.ranges import YEAR_RANGE
-from stikstofcalc.io.text import decode_csv
+from stikstofcalc.io.text import decode_csv, separator
 from stikstofcalc.errors import (DataError, InputError, MultipleDataErrors, MultipleInputErrors,
     UnitError, dutch_notation, hint, read_reason)
 from stikstofcalc.units import (METRIC_UNITS_NL, dimension_nl, non_metric_units, normalise_number,
@@ -664,7 +664,7 @@ def _read_override_file(path, data, problems):
             return out if foreign else _not_empty(out, path, problems)
         text = decode_csv(data, path)
         header = text.split("\n", 1)[0]
-        sep = ";" if header.count(";") > header.count(",") else ","  # Dutch Excel saves with ';'
+        sep = separator(header)  # Dutch Excel saves with ';'; tab: Excel's Unicode text
         if _ragged_rows(text, path, problems, sep):
             return []
         frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, sep=sep)

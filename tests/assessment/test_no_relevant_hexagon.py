@@ -43,3 +43,15 @@ def test_zero_emission_names_no_hexagon(tmp_path):
     r = a.results[0]
     assert r.max_deposition == 0 and r.receptor_id is None and r.area_name is None and not r.permit_needed
     assert "Geen emissie in deze fase" in format_report(a) and "Waar:" not in format_report(a)
+
+
+def test_no_relevant_hexagon_under_a_regime_not_in_force(tmp_path):
+    """The verdict carries the regime's caveat; the report still names the case (review)."""
+    src = tmp_path / "s.csv"
+    src.write_text("source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr\nA,172508.78,457501.93,2.5,0,1,0\n",
+                   encoding="utf-8")
+    rec = tmp_path / "r.csv"
+    rec.write_text("receptor_id,exceeding\n4574147,nee\n", encoding="utf-8")
+    a = assess_source_list([src], receptors=rec, regime="ondergrens-1mol")[0]
+    assert a.results[0].verdict.startswith(rules.NO_RELEVANT_VERDICT)
+    assert "Geen relevante hexagon" in format_report(a)

@@ -278,3 +278,18 @@ def test_case_ids_differing_only_in_capitals_are_refused(tmp_path):
     out = tmp_path / "b.xlsx"
     res = CliRunner().invoke(main, ["batch", str(path), "-o", str(out)])
     assert res.exit_code == 3 and "1 berekend, 2 ongeldig" in res.output  # Zaak-13 only
+
+
+def test_a_bad_activity_cell_invalidates_its_case_only(tmp_path):
+    """An activity cell ('veel' draaiuren) beside an error in another case aborted the whole
+    batch naming the wrong row (review); it is now one of the case errors, with its row."""
+    from stikstofcalc.assessment.source_list import read_source_table_cases
+
+    p = tmp_path / "s.csv"
+    p.write_text("case_id,source_id,x,y,height_m,heat_mw,nox_kg_yr,nh3_kg_yr,year,hours_h\n"
+                 "A,s1,155000,463000,3,0,10,0,2027,10\nA,s2,155000,463100,3,0,10,0,1800,10\n"
+                 "B,s3,156000,463000,3,0,10,0,2027,10\nC,s4,157000,463000,3,0,10,0,2027,10\n"
+                 "C,s5,157000,463100,3,0,10,0,2027,veel\n", encoding="utf-8")
+    good, errors, invalid = read_source_table_cases(p)
+    assert good.table["case"].tolist() == ["B"] and sorted(invalid) == ["A", "C"]
+    assert [(e.row, e.field) for e in errors] == [(3, "year"), (6, "hours_h")]

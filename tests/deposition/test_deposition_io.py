@@ -595,7 +595,8 @@ def test_geometry_column_makes_x_y_columns_optional():
 
 @pytest.mark.parametrize("cell, decimal, value", [
     ("1.000,5", ",", 1000.5), ("12.345.678,25", ",", 12345678.25), ("1.000,5", ".", 1000.5),
-    ("5,5", ".", 5.5), ("2,5", ",", 2.5), ("2.5", ",", 2.5),
+    ("5,5", ".", 5.5), ("2,5", ",", 2.5), ("2.5", ",", 2.5), ("5,5", "werkmap", 5.5),
+    ("2.5", "werkmap", 2.5), ("1.000,5", "werkmap", 1000.5), ("1.500", ".", 1.5),
 ])
 def test_dutch_number_text_reads_where_it_has_one_reading(cell, decimal, value):
     """'1.000,5' (Excel NL with thousands on) and a text '5,5' in a workbook cell were refused
@@ -609,7 +610,8 @@ def test_dutch_number_text_reads_where_it_has_one_reading(cell, decimal, value):
 
 @pytest.mark.parametrize("cell, decimal, words", [
     ("1.000", ",", "dubbelzinnig"), ("1,500", ".", "dubbelzinnig"), ("1 000", ",", "spatie"),
-    ("1,5,3", ".", "geen getal"),
+    ("1,5,3", ".", "geen getal"), ("1.500", "werkmap", r"dubbelzinnig \(een punt"),
+    ("1,500", "werkmap", r"dubbelzinnig \(een komma"),
 ])
 def test_number_text_with_two_readings_is_refused(cell, decimal, words):
     from stikstofcalc.deposition.api import number_cells
@@ -618,3 +620,18 @@ def test_number_text_with_two_readings_is_refused(cell, decimal, words):
     df.attrs["decimal"] = decimal
     with pytest.raises(MultipleInputErrors, match=words):
         number_cells(df, "nox_kg_yr", file="s.csv")
+
+
+def test_number_cells_of_a_workbook_are_never_ambiguous():
+    """12.345 as a number cell (in a column with an empty cell, so held as objects) is the
+    number; only the text "12.345" is ambiguous."""
+    from stikstofcalc.deposition.api import WORKBOOK_TEXT, number_cells
+
+    df = pd.DataFrame({"nox_kg_yr": [12.345, None, 1.125]}, dtype=object)
+    df.attrs["decimal"] = WORKBOOK_TEXT
+    got = number_cells(df, "nox_kg_yr")
+    assert got[0] == 12.345 and np.isnan(got[1]) and got[2] == 1.125
+    df = pd.DataFrame({"nox_kg_yr": ["12.345"]})
+    df.attrs["decimal"] = WORKBOOK_TEXT
+    with pytest.raises(MultipleInputErrors, match="dubbelzinnig"):
+        number_cells(df, "nox_kg_yr")

@@ -161,3 +161,39 @@ def test_batch_with_every_case_invalid_prints_no_exception_ignored(tmp_path, mon
     gc.collect()
     assert r.exit_code == 3 and "Traceback" not in r.output
     assert not unraisable, [str(u.exc_value) for u in unraisable]
+
+
+def test_separator_rule_is_one_for_every_reader():
+    """Excel's 'Unicode-tekst' is UTF-16 with tabs: the batch, sites and overrides readers
+    only knew ';' and ',' (review); one rule now (io.text.separator)."""
+    from stikstofcalc.io.text import separator
+
+    assert [separator(h) for h in ("a;b;c", "a,b,c", "a\tb\tc", "a", "a;b,c", "a,b;c,d")] == [
+        ";", ",", "\t", ",", ";", ","]
+
+
+def test_a_tab_separated_utf16_case_file_reads(tmp_path):
+    path = tmp_path / "z.csv"
+    path.write_bytes((HEADER.replace(",", "\t") + "\n" + ROW.replace(",", "\t") + "\n").encode("utf-16"))
+    v, p = validate(path)
+    assert len(v.cases) == 1, p.to_dict("records")
+
+
+def test_a_bom_before_a_windows_1252_byte_is_not_part_of_the_first_column(tmp_path):
+    from stikstofcalc.io.tables import read_table
+
+    path = tmp_path / "s.csv"
+    path.write_bytes("\ufeffsource_id,x,y\nA,1,2\n".encode() + b"B\xe9,3,4\n")
+    assert list(read_table(path).columns) == ["source_id", "x", "y"]
+
+
+def test_an_empty_sites_file_is_an_input_error(tmp_path):
+    """It was 'interne fout (IndexError ...)', exit 1 (review)."""
+    from click.testing import CliRunner
+
+    from stikstofcalc.cli.main import main
+
+    path = tmp_path / "e.csv"
+    path.write_text("", encoding="utf-8")
+    res = CliRunner().invoke(main, ["capacity", str(path), "-o", str(tmp_path / "o.xlsx")])
+    assert res.exit_code == 2 and "het bestand is leeg" in res.output and "interne fout" not in res.output

@@ -262,6 +262,15 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
     except MultipleInputErrors as exc:
         errors.extend(_range_error_here(e) for e in exc.errors)
         src = None
+    activity = {}  # the emissions output's activity columns, read by the file's number rules
+    for c in ("hours_h", "vehicles_per_year", "gas_m3"):
+        if c in df:
+            frame = pd.DataFrame({c: df[c].to_numpy(object)})
+            frame.attrs = attrs
+            try:
+                activity[c] = number_cells(frame, c, file=file, expected="een getal (activiteit)")
+            except MultipleInputErrors as exc:  # with the others: the batch drops only those cases
+                errors.extend(exc.errors)
     if errors:
         sheet = attrs.get("sheet")
         raise MultipleInputErrors([_on_sheet(e, sheet) for e in errors] if sheet else errors, file=file)
@@ -291,17 +300,8 @@ def _read_frame(raw, file, *, default_year=None) -> SourceList:
             table[c] = v
     if "uses_estimate" in df:
         table["uses_estimate"] = [(_text(v).lower() in ("true", "1", "ja", "waar")) for v in df["uses_estimate"]]
-    for c in ("hours_h", "vehicles_per_year", "gas_m3"):  # the emissions output's activity
-        if c in df:  # read as every number cell of the file (a decimal comma in excel-nl)
-            frame = pd.DataFrame({c: df[c].to_numpy(object)})
-            frame.attrs = attrs
-            try:
-                table[c] = number_cells(frame, c, file=file, expected="een getal (activiteit)")
-            except MultipleInputErrors as exc:
-                sheet = attrs.get("sheet")
-                raise MultipleInputErrors([_on_sheet(e, sheet) for e in exc.errors] if sheet else exc.errors,
-                                          file=file) from None
-        table[c] = pd.to_numeric(table[c], errors="coerce")
+    for c in ("hours_h", "vehicles_per_year", "gas_m3"):
+        table[c] = activity[c] if c in activity else pd.to_numeric(table[c], errors="coerce")
     table["uses_estimate"] = table["uses_estimate"].astype(bool)
     if "source_kind" in df:  # emissions output: machinery keeps its kind (group names, sensitivity)
 

@@ -23,7 +23,7 @@ from stikstofcalc.emissions.project import (LOCATION_AGREEMENT_M, latlon_outside
                                             location_apart_m)
 from stikstofcalc.geo.receptors import wgs84_to_rd
 from stikstofcalc.geo.geometry import points_in_polygon
-from stikstofcalc.io.text import decode_csv
+from stikstofcalc.io.text import decode_csv, separator
 from stikstofcalc.ranges import RANGES
 
 #: RD New domain and the latitude/longitude box of the project format (``calc``): the one
@@ -168,7 +168,9 @@ def read_sites(path, *, plan_type: str | None = None, known_plans=None, sheet=No
         rd = None
     elif suffix in (".csv", ".txt"):
         text = decode_csv(path.read_bytes(), path)
-        sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
+        if not text.strip():
+            raise InputError("het bestand is leeg", file=str(path), expected="een kopregel met de kolomnamen")
+        sep = separator(text.splitlines()[0])
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=object)
         rd = None
     else:

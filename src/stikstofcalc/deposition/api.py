@@ -267,6 +267,10 @@ def _numbers(df, column, problems, *, required, unit, expected=None):
     return np.where(np.isfinite(num), num, np.nan), empty
 
 
+#: ``attrs["decimal"]`` of a table read from a workbook (:mod:`stikstofcalc.io.tables`): its text
+#: cells are typed by a person, so a dot or a comma between groups of three digits
+#: ("1.500", "1,500") may separate thousands either way and is refused as ambiguous.
+WORKBOOK_TEXT = "werkmap"
 #: A Dutch number with dot thousands and a decimal comma ("1.000,5"): unambiguous.
 _DUTCH_GROUPED = r"[-+]?[1-9]\d{0,2}(\.\d{3})+,\d+"
 #: A comma that may separate thousands the English way ("1,500"): ambiguous where a decimal
@@ -310,11 +314,18 @@ def _parse_text_numbers(raw, column, problems, expected, *, decimal):
                      "een decimale komma, bijv. 2,5 of 2500")
         text = text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True)
         text = text.where(~ambiguous, "0")  # reported above; a placeholder from here on
-    elif len(text):  # a text cell of a workbook: a decimal comma as in the batch's cells
+    elif len(text):  # a comma CSV or a workbook's text cell: a decimal comma as in the batch's cells
         ambiguous = text.str.fullmatch(_COMMA_THOUSANDS).to_numpy(dtype=bool)
         p = np.flatnonzero(ambiguous)
         problems.add(p, column, text.to_numpy()[p], "is dubbelzinnig (een komma kan duizendtallen scheiden)",
                      "een getal als getal in de cel, of een decimale komma met andere cijfers, bijv. 2,5")
+        if decimal == WORKBOOK_TEXT:  # typed by a person: "1.500" may be Dutch thousands too
+            typed = np.fromiter((isinstance(v, str) for v in raw), bool, len(raw))  # not number cells
+            dots = text.str.fullmatch(r"[-+]?[1-9]\d{0,2}(\.\d{3})+").to_numpy(dtype=bool) & ~ambiguous & typed
+            p = np.flatnonzero(dots)
+            problems.add(p, column, text.to_numpy()[p], "is dubbelzinnig (een punt kan duizendtallen scheiden)",
+                         "een getal als getal in de cel, of tekst met een decimale komma, bijv. 2,5 of 2500")
+            ambiguous = ambiguous | dots
         text = text.where(ambiguous, text.str.replace(r"^([-+]?\d*),(\d+)$", r"\1.\2", regex=True))
         text = text.where(~ambiguous, "0")
     num = pd.to_numeric(text.where(~empty, None), errors="coerce").to_numpy(dtype=float, copy=True)

@@ -48,7 +48,7 @@ from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, SCREENING
 from stikstofcalc.rules import NEARLY_EXCEEDED_MARGIN_MOL_HA_YR, relevant_hexagons
 from stikstofcalc.io.imaer.reader import read_gml
 from stikstofcalc.io.gpkg import read_gpkg_receptors
-from stikstofcalc.io.text import decode_csv
+from stikstofcalc.io.text import decode_csv, separator
 
 #: Default selection radius [m]: AERIUS stops at 25 km from each source since 20 Jan 2022,
 #: upheld by ABRvS 5 Apr 2023 (ECLI:NL:RVS:2023:1299); same value as the engine's cut-off.
@@ -706,7 +706,7 @@ def _read_table(path: Path, sheet) -> pd.DataFrame:
         if suffix in (".csv", ".txt"):
             text = decode_csv(path.read_bytes(), path)
             header = text.split("\n", 1)[0]
-            sep = max((";", ",", "\t"), key=header.count) if any(c in header for c in ";,\t") else ","
+            sep = separator(header)
             # header=None: a row with more cells than column names is an error, not a
             # silent shift of every column under an inferred index
             cells = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, header=None)

@@ -66,7 +66,7 @@ def _result_lines(r) -> list[str]:
     head = r["headroom"]
     lines = [f"{r['phase_label'].capitalize()} {r['year']}  (NOx {_sig(r['nox_kg_per_yr'])} kg/jr, "
              f"NH3 {_sig(r['nh3_kg_per_yr'])} kg/jr)"]
-    if r["receptor_id"] is None and r["verdict"] == rules.NO_RELEVANT_VERDICT:
+    if r["receptor_id"] is None and r["verdict"].startswith(rules.NO_RELEVANT_VERDICT):
         lines.append("  Geen relevante hexagon: geen van de rekenpunten is (bijna) overbelast, dus geen "
                      "depositie telt mee voor het oordeel.")
         lines += [f"  ({n})" for n in r["notes"] if n.startswith("hoogste depositie op een niet-relevante")]

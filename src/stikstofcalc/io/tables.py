@@ -31,13 +31,13 @@ import pandas as pd
 
 from stikstofcalc import compiled
 from stikstofcalc.errors import InputError, nl_int, read_reason
-from stikstofcalc.deposition.api import OUTPUT_COLUMNS, deposition
+from stikstofcalc.deposition.api import OUTPUT_COLUMNS, WORKBOOK_TEXT, deposition
 from stikstofcalc.io.excel import cells
 from stikstofcalc.io.atomic import AtomicGroup, check_output_path, csv_text, restore_frame, write_policy
 from stikstofcalc.limits import check_xlsx
 from stikstofcalc.io.excel.cells import finish_sheets
 from stikstofcalc.io.herkomst import HERKOMST_COLUMNS, herkomst_rows
-from stikstofcalc.io.text import decode_csv
+from stikstofcalc.io.text import decode_csv, separator
 from stikstofcalc.deposition.model import model_info
 from stikstofcalc._version import __version__
 
@@ -61,7 +61,9 @@ def read_table(path) -> pd.DataFrame:
         One row per data row, in file order, index 0..n-1 (spreadsheet row = index + 2).
         CSV cells are strings ("" when empty); Excel cells keep their value (None -> "").
         ``attrs["file"]`` holds the file name, ``attrs["decimal"]`` is ``","`` for a
-        ``;``-separated CSV.
+        ``;``-separated CSV, ``"."`` for another CSV and
+        :data:`~stikstofcalc.deposition.api.WORKBOOK_TEXT` for a workbook (text cells typed
+        by a person: "1.500" and "1,500" are ambiguous there).
 
     Raises
     ------
@@ -96,7 +98,7 @@ def _read_csv(path):
     if not first.strip():
         raise InputError("de eerste regel is leeg", file=str(path), row=1,
                          expected="de kolomnamen op regel 1 (verwijder de lege regel)")
-    sep = max((";", ",", "\t"), key=first.count)
+    sep = separator(first)
     try:
         cells = pd.read_csv(_io.StringIO(text), sep=sep, header=None, dtype=str,
                             na_filter=False, skip_blank_lines=False, quotechar='"')
@@ -148,7 +150,7 @@ def _read_xlsx(path):
     cells = pd.DataFrame([r + [""] * (width - len(r)) for r in rows[1:]], dtype=object,
                          columns=range(width)) if len(rows) > 1 else pd.DataFrame(
                              columns=range(width), dtype=object)
-    return [h if isinstance(h, str) else str(h) for h in header], cells, ".", title
+    return [h if isinstance(h, str) else str(h) for h in header], cells, WORKBOOK_TEXT, title
 
 
 def _formulas_without_value(path, rows):

@@ -19,6 +19,14 @@ from stikstofcalc.errors import InputError
 FALLBACK_ENCODING = "cp1252"
 
 
+def separator(header_line: str) -> str:
+    """The field separator of a CSV from its header line: the most frequent of ``;``, ``,``
+    and tab (``;`` on a tie: Dutch Excel), ``,`` when there is none (one column)."""
+    counts = {sep: header_line.count(sep) for sep in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
 def decode_csv(data: bytes, path) -> str:
     """``data`` (the bytes of ``path``) as text by the rules above.
 
@@ -37,13 +45,14 @@ def decode_csv(data: bytes, path) -> str:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            try:
-                text = data.decode(FALLBACK_ENCODING)
+            try:  # (a UTF-8 BOM with one stray byte later: the BOM is not text)
+                text = data.removeprefix(b"\xef\xbb\xbf").decode(FALLBACK_ENCODING)
             except UnicodeDecodeError as exc:
                 line = data[:exc.start].count(b"\n") + 1
                 raise InputError(f"de tekens zijn niet te lezen (regel {line}: byte 0x{data[exc.start]:02X} is "
                                  "geen UTF-8 en geen Windows-1252)", file=str(path),
                                  expected="een CSV opgeslagen als 'CSV UTF-8 (door komma's gescheiden)'") from None
     if "\x00" in text:
-        raise InputError("bevat NUL-tekens: geen tekstbestand", file=str(path), expected="een CSV-tekstbestand")
+        raise InputError("bevat NUL-tekens: geen tekstbestand (of UTF-16 zonder byte-order-mark)", file=str(path),
+                         expected="een CSV-tekstbestand, bijv. opgeslagen als 'CSV UTF-8'")
     return text

@@ -27,7 +27,7 @@ from pathlib import Path
 from stikstofcalc.caches import cached
 from stikstofcalc.errors import InputError, closest, read_reason
 from stikstofcalc.io.excel.schema import CASES_SHEET, SHEET_BY_NAME
-from stikstofcalc.io.text import decode_csv
+from stikstofcalc.io.text import decode_csv, separator
 from stikstofcalc.limits import check_xlsx
 
 #: Marker for a formula cell whose workbook holds no cached value.
@@ -279,7 +279,7 @@ def read_csv(path) -> RawBook:
                          expected="de werkmap met de extensie .xlsx, of een CSV-tekstbestand")
     text = decode_csv(data, path)
     first_line = next((line for line in text.splitlines() if line.strip()), "")  # the header line
-    delimiter = ";" if ";" in first_line else ","
+    delimiter = separator(first_line)
     rows = []
     try:
         for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
