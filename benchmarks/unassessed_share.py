@@ -34,7 +34,7 @@ def main() -> None:
         "grensgeval: reken dit project door in AERIUS Calculator (Waddenzee")
     n = r["case"].nunique()
     print(f"{n} cases, {len(r)} phase rows")
-    print(f"within 25 km of the envelope: {r.loc[near, 'case'].nunique()} cases "
+    print(f"envelope computed (within 25 km and the reach of the band): {r.loc[near, 'case'].nunique()} cases "
           f"({100 * r.loc[near, 'case'].nunique() / n:.1f} %), {int(near.sum())} rows")
     print(f"grensgeval through it: {r.loc[why, 'case'].nunique()} cases "
           f"({100 * r.loc[why, 'case'].nunique() / n:.1f} %), {int(why.sum())} rows, "

@@ -52,10 +52,34 @@ def test_a_source_in_the_waddenzee_is_a_grensgeval(tmp_path):
     assert r.to_dict()["unassessed"]["areas"].startswith("Waddenzee")
 
 
-def test_a_small_source_near_the_coast_gets_the_note_but_no_grensgeval(tmp_path):
-    r = _assess(tmp_path, 160000, 560000, 0.5)  # 0.5 kg NOx, km's inland: far below the band
-    assert r.unassessed is not None and r.unassessed.max_deposition < 0.00373
+def test_a_small_source_near_the_coast_is_not_a_grensgeval(tmp_path):
+    """0.5 kg NOx a few km inland: its effect distance at the band's lower edge does not reach
+    the envelope, so nothing is computed there (the reach bound) and the verdict stands."""
+    r = _assess(tmp_path, 160000, 560000, 0.5)
+    assert r.unassessed is None
     assert not r.borderline and "grensgeval" not in r.verdict
+
+
+def test_the_reach_bound_loses_no_grensgeval(tmp_path, monkeypatch):
+    """With the full 25 km the small source's envelope maximum stays below the band too: the
+    bound (effect distance at 0,00373) only skips points that cannot reach it."""
+    import numpy as np
+
+    from stikstofcalc.assessment import core
+
+    path = tmp_path / "s.csv"
+    path.write_text(HEAD + "A,160000,560000,2.5,0,0.5,0,realisatie,2027\n", encoding="utf-8")
+    orig = core.unassessed_maxima
+    seen = []
+
+    def full(templates, W, rows, *, reach_m=25_000.0):
+        got = orig(templates, W, rows, reach_m=25_000.0)
+        seen.append(got)
+        return got
+    monkeypatch.setattr(core, "unassessed_maxima", full)
+    assess_source_list([path])
+    assert seen and seen[0] is not None
+    assert max(v[0] for v in seen[0].values()) < 0.00373 and np.isfinite(list(seen[0].values())[0][0])
 
 
 def test_a_permit_verdict_is_not_changed(tmp_path):

@@ -1437,7 +1437,11 @@ def assess_tables_steps(case_name, tables, keys, *, reg, kg, receptors, receptor
     # "geen vergunning nodig" of a project near them (stikstofcalc.geo.unassessed)
     measure_idx = [i for i, s in enumerate(scen) if s[0] != "plan" and s[1] != "referentie"
                    and not s[0].startswith("_")]
-    off_data = unassessed_maxima(templates, W, plan_idx + measure_idx) if receptors is None else None
+    off_data = None
+    if receptors is None:  # only as far as the project can reach the band's lower edge at all
+        reach = float(effect_distance(env, W[plan_idx + measure_idx], threshold=band["low"]).max()
+                      ) if plan_idx + measure_idx else 0.0
+        off_data = unassessed_maxima(templates, W, plan_idx + measure_idx, reach_m=reach)
     results = []
     for i in plan_idx:
         r = yield from _phase_result(
@@ -1762,20 +1766,21 @@ def _add_sensitivity(r, search, W, alt_i, rec, reg, heat, alt_heat, band) -> Non
                         f"({out['max_display']})")
 
 
-#: Points of the unassessed areas' envelope computed per engine call (memory: 2 x templates
-#: x points floats).
+#: Points of the unassessed areas' envelope computed per engine call (the engine repeats the
+#: points once per template: memory about templates x points rows).
 _UNASSESSED_BLOCK = 2_000
 
 
-def unassessed_maxima(templates: Templates, W, rows) -> dict | None:
+def unassessed_maxima(templates: Templates, W, rows, *, reach_m: float = CALCULATION_DISTANCE_M) -> dict | None:
     """Largest deposition of scenarios ``rows`` of ``W`` on the envelope of the areas the
-    shipped data lacks (:mod:`stikstofcalc.geo.unassessed`), within the calculation distance
-    of a source: ``{row: (max [mol N/ha/yr], x, y, distance [m])}``, or None when no source
-    lies within that distance of the envelope (almost every project: a box test)."""
+    shipped data lacks (:mod:`stikstofcalc.geo.unassessed`), within ``reach_m`` of a source
+    (the calculation distance, or less: the effect distance at the grensgeval band's lower
+    edge, beyond which no point can reach it): ``{row: (max [mol N/ha/yr], x, y, distance
+    [m])}``, or None when no source lies that near the envelope (almost every project)."""
     x, y, xe, ye = templates.source_points()
     line = np.isfinite(xe)
     px, py = np.concatenate([x, xe[line]]), np.concatenate([y, ye[line]])
-    ux, uy = unassessed.candidate_points(px, py, CALCULATION_DISTANCE_M)
+    ux, uy = unassessed.candidate_points(px, py, min(float(reach_m), CALCULATION_DISTANCE_M))
     if ux.size == 0 or not rows:
         return None
     best = np.full(len(rows), -1.0)

@@ -49,6 +49,9 @@ ENVELOPE_RD = np.array([
 EDGE_SPACING_M = 100.0
 #: Spacing of the grid of points inside the envelope [m] (sources inside it or near a bend).
 GRID_SPACING_M = 1000.0
+#: Sources inside the envelope add a point at their own place, one per cell of this size [m]
+#: (the sub-receptor averaging of a hexagon next to a source takes over from there).
+INSIDE_CELL_M = 50.0
 
 
 @cached(maxsize=1)
@@ -106,4 +109,7 @@ def candidate_points(x, y, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
                                                               return_length=True)
     keep = hits > 0
     own = inside(x, y)
-    return np.concatenate([px[keep], x[own]]), np.concatenate([py[keep], y[own]])
+    # sources inside it: one point per 50 m cell (thousands of area elements on one site
+    # would otherwise each add a point)
+    cells = np.unique(np.round(np.column_stack([x[own], y[own]]) / INSIDE_CELL_M), axis=0) * INSIDE_CELL_M
+    return np.concatenate([px[keep], cells[:, 0]]), np.concatenate([py[keep], cells[:, 1]])
