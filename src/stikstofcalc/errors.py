@@ -8,6 +8,8 @@ report them in a table, and they survive pickling (multiprocessing).
 
 from __future__ import annotations
 
+import math
+
 _FIELDS = ("file", "case", "sheet", "row", "field", "value", "expected", "detail")
 
 
@@ -166,6 +168,19 @@ def dutch_notation(text: str) -> str:
 def nl_int(n) -> str:
     """A whole number with dot thousands (``77.473``)."""
     return f"{int(n):,}".replace(",", ".")
+
+
+def nl_num(value, sig: int = 3) -> str:
+    """A number with a Dutch decimal comma: enough decimals for ``sig`` significant digits."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value == 0:
+        return "0"
+    digits = max(0, sig - 1 - int(math.floor(math.log10(abs(value)))))
+    s = dutch_notation(f"{value:,.{digits}f}")
+    if "," in s:
+        s = s.rstrip("0").rstrip(",")
+    return s
 
 
 def count_nl(n, one: str, many: str) -> str:

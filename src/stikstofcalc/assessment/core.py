@@ -29,7 +29,6 @@ import contextlib
 import contextvars
 import dataclasses
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,7 +40,7 @@ from stikstofcalc import rules
 from stikstofcalc.deposition.core import DEFAULT_CUTOFF_M, ReceptorArrays, SourceArrays, deposition_arrays
 from stikstofcalc.assessment.results import PhaseResult
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
-from stikstofcalc.errors import InputError, dutch_notation, nl_int
+from stikstofcalc.errors import InputError, dutch_notation, nl_int, nl_num
 from stikstofcalc.geo.receptors import (TERRAIN_COLUMNS, collapse_receptors, default_receptor_arrays,
                                         distance_to_sources, own_landuse, read_receptor_file,
                                         receptor_surface, wgs84_to_rd)
@@ -58,7 +57,7 @@ from stikstofcalc.geo import unassessed
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, data_checksums, load_natura2000
 from stikstofcalc.emissions import inventory
 from stikstofcalc.deposition.model import load_model
-from stikstofcalc.emissions.sources import segment_distance
+from stikstofcalc.geo.geometry import segment_distance
 from stikstofcalc._version import __version__
 
 #: Distance shrink applied before looking up the kernel envelope (guards the fast path's
@@ -1510,23 +1509,15 @@ def _refine_netted(search, plan_w, ref_w):
         yield from search.run_steps(cand)
 
 
-def _max_of(search, w, rec):
-    """Largest exact deposition of weight vector ``w`` and where (None-safe)."""
-    sel, ex = search.evaluated()
+def _max_of(search, w, rec, *, relevant: bool = True):
+    """Largest exact deposition of weight vector ``w`` and where (None-safe); over every
+    evaluated hexagon with ``relevant=False``."""
+    sel, ex = search.evaluated(relevant)
     if sel.size == 0:
         return 0.0, {"receptor_id": None, "x": None, "y": None, "area_name": None, "n2k_number": None}
     d = w @ ex
     j = sel[int(np.argmax(d))]
     return float(d.max()), _where(rec, j)
-
-
-def _max_of_all(search, w, rec):
-    """:func:`_max_of` over every evaluated hexagon, relevant or not."""
-    sel, ex = search.evaluated(relevant=False)
-    if sel.size == 0:
-        return 0.0, {"receptor_id": None}
-    d = w @ ex
-    return float(d.max()), _where(rec, sel[int(np.argmax(d))])
 
 
 def _where(rec, j):
@@ -1592,9 +1583,9 @@ def _phase_result(search, scen, rows_w, W, i, reg, rec, eff, thr, *, ref, netted
         verdict = rules.NO_AREA_VERDICT
     elif not search.relevant.any():
         verdict = rules.NO_RELEVANT_VERDICT
-        top, at = _max_of_all(search, W[i], rec)
+        top, at = _max_of(search, W[i], rec, relevant=False)
         if at["receptor_id"] is not None:
-            notes.append(f"hoogste depositie op een niet-relevante hexagon: {_sig_nl(top)} mol N/ha/jr "
+            notes.append(f"hoogste depositie op een niet-relevante hexagon: {nl_num(top, 4)} mol N/ha/jr "
                          f"(receptor {at['receptor_id']}); telt niet mee voor het oordeel")
     elif v.exempt:
         verdict = "vrijgesteld (bouwvrijstelling, art. 2.9a Wnb; regime niet meer geldig)"
@@ -1801,7 +1792,7 @@ def _add_unassessed(r: dict, found, band: dict) -> None:
     could be wrong there: the envelope's largest deposition reaches the band's lower edge."""
     mx, x, y, dist = found
     r["unassessed"] = {"areas": unassessed.AREAS_TEXT, "max_deposition": mx, "x": x, "y": y, "distance_m": dist}
-    shown = _sig_nl(mx)
+    shown = nl_num(mx, 4)
     where = "binnen" if dist == 0 else f"op {dutch_notation(f'{dist / 1000:.1f}')} km van"
     r["notes"].append(f"{unassessed.AREAS_TEXT} staan niet in de gegevens van stikstofcalc; de bronnen liggen "
                       f"{where} hun benaderde omtrek (schatting); daarop hoogstens {shown} mol N/ha/jr "
@@ -1814,14 +1805,6 @@ def _add_unassessed(r: dict, found, band: dict) -> None:
     else:
         r["borderline"] = True
         r["verdict"] = f"{BORDERLINE_TEXT} ({why}); voortoets: {r['verdict']}"
-
-
-def _sig_nl(v: float) -> str:
-    """Four significant digits, Dutch notation (``0,0005682``, ``12,35``, ``1.235``)."""
-    if not v > 0:
-        return "0"
-    digits = max(0, 3 - int(math.floor(math.log10(v))))
-    return dutch_notation(f"{v:,.{digits}f}")
 
 
 def verdict_provenance(kg, heat: str, band: dict) -> dict:

@@ -24,7 +24,7 @@ import pandas as pd
 from stikstofcalc.assessment.sites import (candidate_offsets, project_templates, reach_distance,
                                            scenario_weights, translated_sources, unit_pairs)
 from stikstofcalc.conventions import CALCULATION_DISTANCE_M
-from stikstofcalc.errors import InputError, dutch_notation
+from stikstofcalc.errors import InputError, dutch_notation, nl_num  # noqa: F401 - nl_num offered here
 from stikstofcalc.assessment.core import (KIND_LABEL, PHASE_LABEL, assess_project, receptor_set,
     terrain_phrase, unit_deposition)
 from stikstofcalc.geo.natura2000 import ATTRIBUTION_NL as ATTRIBUTION, load_natura2000
@@ -48,19 +48,6 @@ HEADROOM_RADIUS_M = 10_000.0
 HEADROOM_STEP_M = 1_000.0
 #: Nearest hexagons evaluated first per candidate site (a lower bound of its maximum) [-].
 HEADROOM_SEED = 24
-
-
-def nl_num(value, sig: int = 3) -> str:
-    """A number with a Dutch decimal comma: enough decimals for ``sig`` significant digits."""
-    if value is None or not np.isfinite(value):
-        return "-"
-    if value == 0:
-        return "0"
-    digits = max(0, sig - 1 - int(math.floor(math.log10(abs(value)))))
-    s = dutch_notation(f"{value:,.{digits}f}")
-    if "," in s:
-        s = s.rstrip("0").rstrip(",")
-    return s
 
 
 # --------------------------------------------------------------------------- compute: deposition

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from stikstofcalc import compiled
-from stikstofcalc.geo.geometry import Elementary, expand, parse_wkt, points_in_polygon
+from stikstofcalc.geo.geometry import (  # noqa: F401 - segment_distance also offered here
+    Elementary, expand, parse_wkt, points_in_polygon, segment_distance)
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
 
 #: A site outline smaller than this is modelled as a point at the location [m2]
@@ -63,14 +64,6 @@ NL_OUTLINE_RD = np.array([
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def segment_distance(px, py, ax, ay, bx, by):
-    """Distance from points (n,) to segments (m,) -> (n, m) [m]."""
-    dx, dy = bx - ax, by - ay
-    len2 = np.where(dx * dx + dy * dy > 0, dx * dx + dy * dy, 1.0)
-    t = np.clip(((px[:, None] - ax) * dx + (py[:, None] - ay) * dy) / len2, 0.0, 1.0)
-    return np.hypot(px[:, None] - ax - t * dx, py[:, None] - ay - t * dy)
 
 
 def in_netherlands(x, y, *, tolerance_m: float = OUTLINE_TOLERANCE_M) -> np.ndarray:

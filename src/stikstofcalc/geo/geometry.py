@@ -359,6 +359,14 @@ def _segments_touch(ax, ay, bx, by, cx, cy, dx, dy):
             | ((o4 == 0) & on_seg(cx, cy, dx, dy, bx, by)))
 
 
+def segment_distance(px, py, ax, ay, bx, by):
+    """Distance from points (n,) to segments (m,) -> (n, m) [m]."""
+    dx, dy = bx - ax, by - ay
+    len2 = np.where(dx * dx + dy * dy > 0, dx * dx + dy * dy, 1.0)
+    t = np.clip(((px[:, None] - ax) * dx + (py[:, None] - ay) * dy) / len2, 0.0, 1.0)
+    return np.hypot(px[:, None] - ax - t * dx, py[:, None] - ay - t * dy)
+
+
 def points_in_polygon(px, py, rings, *, boundary: bool = False) -> np.ndarray:
     """Which points lie inside a polygon given as rings (even-odd rule, vectorised).
 

@@ -24,7 +24,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from stikstofcalc.caches import cached
-from stikstofcalc.geo.geometry import points_in_polygon
+from stikstofcalc.geo.geometry import points_in_polygon, segment_distance
 
 #: Areas the envelope stands for (number, name).
 AREAS = ((1, "Waddenzee"), (7, "Noordzeekustzone"))
@@ -80,10 +80,7 @@ def distance_to_envelope(x, y) -> np.ndarray:
     """Distance [m] from RD New points to the envelope (0 inside it)."""
     x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
     a, b = ENVELOPE_RD[:-1], ENVELOPE_RD[1:]
-    d = b - a
-    len2 = (d ** 2).sum(axis=1)
-    t = np.clip(((x[:, None] - a[:, 0]) * d[:, 0] + (y[:, None] - a[:, 1]) * d[:, 1]) / len2, 0.0, 1.0)
-    edge = np.hypot(x[:, None] - a[:, 0] - t * d[:, 0], y[:, None] - a[:, 1] - t * d[:, 1]).min(axis=1)
+    edge = segment_distance(x, y, a[:, 0], a[:, 1], b[:, 0], b[:, 1]).min(axis=1)
     return np.where(inside(x, y), 0.0, edge)
 
 
