@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from stikstofcalc.errors import InputError, MultipleInputErrors, StikstofError
-from stikstofcalc.io.excel.reader import NoCachedValue, RawBook, read_book
+from stikstofcalc.io.excel.reader import NoCachedValue, RawBook, read_book, schema_name
 from stikstofcalc.io.excel.schema import CASES_SHEET, RESULT_COLUMNS, SHEET_BY_NAME, Column
 
 #: Cases per work item sent to a worker process [-].
@@ -59,26 +59,12 @@ def problem(*, case=None, sheet=None, row=None, key=None, value=None, message=""
             expected=None, field_=None, level="fout") -> dict:
     """One row of the ``fouten`` table (Dutch column names, see :data:`PROBLEM_COLUMNS`)."""
     label = None
-    schema = _schema_sheet(sheet)
+    schema = None if sheet is None else schema_name(str(sheet))  # invoer -> projecten
     if schema is not None and key is not None and key in SHEET_BY_NAME[schema].keys:
         label = SHEET_BY_NAME[schema].column(key).label
     return {"zaak": case, "blad": sheet, "rij": row, "kolom": label or key, "sleutel": key,
             "waarde": None if value is None or value is _ABSENT else _shown(value),
             "melding": message, "verwacht": expected, "veld": field_, "niveau": level}
-
-
-def _schema_sheet(sheet):
-    """The schema sheet of a sheet name as the file has it (``invoer`` -> ``projecten``,
-    ``invoer_onderdelen`` -> ``onderdelen``: a results workbook run again), or None."""
-    if sheet in SHEET_BY_NAME or sheet is None:
-        return sheet
-    t = str(sheet).strip().lower()
-    if t in SHEET_BY_NAME:
-        return t
-    if t.startswith("invoer"):
-        rest = t[len("invoer"):].lstrip("_")
-        return CASES_SHEET if rest == "" else (rest if rest in SHEET_BY_NAME else None)
-    return None
 
 
 def _shown(value):

@@ -220,8 +220,10 @@ def _formula_cells(path, sheet_names) -> dict:
         wb.close()
 
 
-def _schema_name(sheet_title: str, titles) -> str | None:
-    """Schema sheet a file sheet stands for (results workbooks: invoer -> projecten)."""
+def schema_name(sheet_title: str, titles=()) -> str | None:
+    """Schema sheet a file sheet stands for (results workbooks: invoer -> projecten,
+    invoer_onderdelen -> onderdelen), or None; ``titles``: the file's other sheets (an
+    ``invoer`` beside a ``projecten`` sheet is the echo, not the input)."""
     t = sheet_title.strip().lower()
     if t in SHEET_BY_NAME:
         return t
@@ -245,7 +247,7 @@ def read_xlsx(path) -> RawBook:
                          detail="beschadigd, of geen Excel-werkmap") from None
     try:
         titles = wb.sheetnames
-        wanted = {t: _schema_name(t, titles) for t in titles}
+        wanted = {t: schema_name(t, titles) for t in titles}
         formulas = _formula_cells(path, [t for t, s in wanted.items() if s])
         book = RawBook(str(path), {})
         for title, name in wanted.items():
