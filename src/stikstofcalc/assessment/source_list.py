@@ -408,11 +408,11 @@ def _years(df, file, errors, default_year, notes):
             errors.append(InputError(f"{t!r} is geen kalenderjaar", file=file, row=i + 2, field="year",
                                      value=t, expected=f"{rng.describe()}, bijv. 2028"))
             continue
-        if not rng.contains(f):
-            errors.append(InputError(f"{t} ligt buiten het toegestane bereik", file=file, row=i + 2,
-                                     field="year", value=t, expected=f"{rng.describe()} ({rng.why})"))
-            continue
-        out[i] = int(f)
+        try:
+            out[i] = int(ranges.check("year", f, field="year", shown=int(f)))
+        except RangeError as exc:  # the one range message, with where it was found
+            exc.file, exc.row = file, i + 2
+            errors.append(exc)
     if missing:
         notes.append(f"{missing} bron(nen) zonder jaar: rekenjaar {default}")
     return out
